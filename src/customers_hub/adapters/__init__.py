@@ -1,0 +1,1 @@
+"""Adapters: SQL, cache, events, storage and auth implementations of the application ports."""

@@ -1,0 +1,1 @@
+"""Use cases and ports (typing.Protocol); imports only the domain."""

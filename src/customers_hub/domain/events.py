@@ -1,0 +1,186 @@
+"""Domain events: frozen, past tense, one per state change.
+
+Each event names its organization and the employees whose scope it touches, so a publisher can
+route it (WebSocket channels ``employee:{id}``) without loading anything. ``name`` is the wire
+name of the API document's real-time events.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from attrs import field, frozen
+
+from customers_hub.domain.enums import ActionStatus, ActionType, Priority, Stage
+
+
+@frozen(kw_only=True)
+class DomainEvent:
+    """Common fields of every event."""
+
+    name: ClassVar[str] = "domain.event"
+    organization_id: str
+    occurred_at: datetime
+    # Employees whose scope the change touches (assignee, previous assignee, …).
+    employee_ids: tuple[str, ...] = ()
+
+
+@frozen(kw_only=True)
+class CustomerCreated(DomainEvent):
+    """A customer was created (at ``new_lead``)."""
+
+    name: ClassVar[str] = "customer.created"
+    customer_id: str
+    source: str
+    created_by_id: str
+
+
+@frozen(kw_only=True)
+class CustomerUpdated(DomainEvent):
+    """Fields of a customer changed; ``changes`` maps camelCase field names to new values."""
+
+    name: ClassVar[str] = "customer.updated"
+    customer_id: str
+    changes: dict[str, object] = field(factory=dict)
+
+
+@frozen(kw_only=True)
+class CustomerStageChanged(DomainEvent):
+    """A customer moved to another lifecycle stage."""
+
+    name: ClassVar[str] = "customer.stage_changed"
+    customer_id: str
+    from_stage: Stage | None
+    to_stage: Stage
+    changed_by: str
+
+
+@frozen(kw_only=True)
+class CustomerAssigned(DomainEvent):
+    """A customer was assigned to another employee."""
+
+    name: ClassVar[str] = "customer.assigned"
+    customer_id: str
+    previous_employee: str | None
+    new_employee: str | None
+
+
+@frozen(kw_only=True)
+class CustomerDeleted(DomainEvent):
+    """A customer was soft-deleted (``permanent=False``) or removed for good."""
+
+    name: ClassVar[str] = "customer.deleted"
+    customer_id: str
+    permanent: bool
+
+
+@frozen(kw_only=True)
+class CustomerRestored(DomainEvent):
+    """A soft-deleted customer was restored."""
+
+    name: ClassVar[str] = "customer.restored"
+    customer_id: str
+
+
+@frozen(kw_only=True)
+class LeadScoreChanged(DomainEvent):
+    """A customer's lead score was recomputed to a different value."""
+
+    name: ClassVar[str] = "customer.score_changed"
+    customer_id: str
+    previous_score: int
+    new_score: int
+
+
+@frozen(kw_only=True)
+class PropertyInterestAdded(DomainEvent):
+    """A property was added to a customer's interests."""
+
+    name: ClassVar[str] = "customer.property_added"
+    customer_id: str
+    interest_id: str
+    property_id: str
+
+
+@frozen(kw_only=True)
+class InteractionLogged(DomainEvent):
+    """An interaction with a customer was logged."""
+
+    name: ClassVar[str] = "customer.interaction_logged"
+    customer_id: str
+    interaction_id: str
+    follow_up_required: bool
+    follow_up_date: datetime | None
+    agent_id: str
+
+
+@frozen(kw_only=True)
+class AppointmentScheduled(DomainEvent):
+    """An appointment with a customer was scheduled."""
+
+    name: ClassVar[str] = "customer.appointment_scheduled"
+    customer_id: str
+    appointment_id: str
+    appointment_type: str
+    at: datetime
+    title: str
+
+
+@frozen(kw_only=True)
+class ReminderCreated(DomainEvent):
+    """A reminder about a customer was created."""
+
+    name: ClassVar[str] = "customer.reminder_created"
+    customer_id: str
+    reminder_id: str
+
+
+@frozen(kw_only=True)
+class DocumentUploaded(DomainEvent):
+    """A document was stored for a customer."""
+
+    name: ClassVar[str] = "customer.document_uploaded"
+    customer_id: str
+    document_id: str
+
+
+@frozen(kw_only=True)
+class ActionCreated(DomainEvent):
+    """An inbox action was created, by a person or by the system (``auto_generated``)."""
+
+    name: ClassVar[str] = "action.created"
+    action_id: str
+    customer_id: str
+    action_type: ActionType
+    priority: Priority
+    assigned_to: str | None
+    auto_generated: bool = False
+
+
+@frozen(kw_only=True)
+class ActionUpdated(DomainEvent):
+    """Fields or status of an action changed; ``changes`` maps camelCase names to new values."""
+
+    name: ClassVar[str] = "action.updated"
+    action_id: str
+    customer_id: str
+    changes: dict[str, object] = field(factory=dict)
+    status: ActionStatus | None = None
+
+
+@frozen(kw_only=True)
+class ActionNoteAdded(DomainEvent):
+    """A note was added to an action."""
+
+    name: ClassVar[str] = "action.note_added"
+    action_id: str
+    note_id: str
+
+
+@frozen(kw_only=True)
+class EmployeeSaved(DomainEvent):
+    """An employee was created or changed."""
+
+    name: ClassVar[str] = "employee.saved"
+    employee_id: str

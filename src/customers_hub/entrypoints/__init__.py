@@ -1,0 +1,1 @@
+"""Entrypoints: the HTTP service, the CLI and the composition root."""
