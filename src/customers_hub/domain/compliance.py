@@ -84,7 +84,9 @@ _FIRST_HOME_CITIZEN_REDF = Decimal("0.05")
 _STANDARD = Decimal("0.30")
 
 
-def minimum_down_payment_ratio(*, is_citizen: bool, first_home: bool, redf_supported: bool) -> Decimal:
+def minimum_down_payment_ratio(
+    *, is_citizen: bool, first_home: bool, redf_supported: bool
+) -> Decimal:
     """The SAMA minimum down-payment ratio.
 
     A citizen's first home: 10 %, or 5 % with REDF support. Everything else: 30 %.

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Start or stop the real servers the integration tests use, on 127.0.0.1 only.
+#   scripts/test-servers.sh start   -> prints `export` lines for the test environment
+#   scripts/test-servers.sh stop
+# PostgreSQL 15 (Debian package) runs as the `postgres` user from a throw-away trust-auth data
+# directory on its own port, with durability off: test data need not survive a crash.
+set -euo pipefail
+
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+PG_PORT=${CUSTOMERS_HUB_TEST_PG_PORT:-55432}
+STATE=${CUSTOMERS_HUB_TEST_STATE:-/tmp/customers-hub-test-servers}
+PG_DATA=$STATE/pg
+PG_DB=customers_hub_test
+
+log() { echo "test-servers: $*" >&2; }
+
+pg_ready() { "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"; }
+
+start_pg() {
+  if [ ! -x "$PG_BIN/pg_ctl" ]; then
+    log "PostgreSQL 15 not found in $PG_BIN; installing the Debian package"
+    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 >&2
+  fi
+  mkdir -p "$STATE" && chmod 755 "$STATE"
+  if pg_ready; then log "PostgreSQL already answering on $PG_PORT"; return; fi
+  if [ ! -f "$PG_DATA/PG_VERSION" ]; then
+    rm -rf "$PG_DATA" && mkdir -p "$PG_DATA" && chown postgres:postgres "$PG_DATA"
+    runuser -u postgres -- "$PG_BIN/initdb" -D "$PG_DATA" -U postgres --auth=trust \
+      --encoding=UTF8 --locale=C.UTF-8 >/dev/null
+  fi
+  # A hard-killed server can leave its port busy for a moment: retry the start.
+  for attempt in 1 2 3 4 5; do
+    if runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_DATA/server.log" -w -t 30 \
+      -o "-p $PG_PORT -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+      start >/dev/null; then
+      break
+    fi
+    log "start attempt $attempt failed; retrying"; sleep 1
+  done
+  pg_ready || { log "PostgreSQL did not start"; cat "$PG_DATA/server.log" >&2; exit 1; }
+  (cd / && runuser -u postgres -- "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc \
+    "SELECT 1 FROM pg_database WHERE datname='$PG_DB'" | grep -q 1) ||
+    (cd / && runuser -u postgres -- "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres "$PG_DB")
+  log "PostgreSQL on 127.0.0.1:$PG_PORT"
+}
+
+stop_pg() {
+  if [ -f "$PG_DATA/postmaster.pid" ]; then
+    runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null || true
+  fi
+}
+
+case "${1:-}" in
+  start)
+    start_pg
+    echo "export CUSTOMERS_HUB_TEST_POSTGRES_URL=postgresql://postgres@127.0.0.1:$PG_PORT/$PG_DB"
+    ;;
+  stop)
+    stop_pg
+    ;;
+  *)
+    echo "usage: $0 start|stop" >&2; exit 2 ;;
+esac
