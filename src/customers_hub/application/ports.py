@@ -11,8 +11,31 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from customers_hub.application.queries import (
+    ActionListQuery,
+    ActionStats,
+    CustomerListQuery,
+    CustomerStats,
+    EmployeeWorkload,
+    FilterOptions,
+    Page,
+    SearchQuery,
+    SearchResult,
+    StatsWindow,
+)
+from customers_hub.domain.access import ScopeFilter
 from customers_hub.domain.events import DomainEvent
-from customers_hub.domain.model import Customer, CustomerAction, Employee
+from customers_hub.domain.model import (
+    ActionNote,
+    Appointment,
+    Customer,
+    CustomerAction,
+    Document,
+    Employee,
+    Interaction,
+    Property,
+    Reminder,
+)
 
 
 class Clock(Protocol):
@@ -38,8 +61,20 @@ class CustomerRepository(Protocol):
         """The customer (deleted ones included), or None when absent in this organization."""
         ...
 
+    async def get_many(self, organization_id: str, ids: Sequence[str]) -> dict[str, Customer]:
+        """The customers among ``ids`` that exist in the organization, by id (one query)."""
+        ...
+
+    async def get_for_update(self, organization_id: str, customer_id: str) -> Customer | None:
+        """Like :meth:`get`, locking the row until the transaction ends where the database can."""
+        ...
+
     async def add(self, customer: Customer) -> None:
         """Insert a new customer with its history and interests."""
+        ...
+
+    async def delete(self, organization_id: str, customer_id: str) -> None:
+        """Remove the customer and everything that belongs to it (permanent delete)."""
         ...
 
     async def save(self, customer: Customer, *, expected_version: int) -> None:
@@ -54,18 +89,99 @@ class CustomerRepository(Protocol):
 
 
 class ActionRepository(Protocol):
-    """Inbox actions; never commits."""
+    """Inbox actions and their notes; never commits."""
 
     async def get(self, organization_id: str, action_id: str) -> CustomerAction | None:
         """The action with its notes, or None."""
         ...
 
+    async def get_many(self, organization_id: str, ids: Sequence[str]) -> dict[str, CustomerAction]:
+        """The actions among ``ids`` of the organization, with notes, by id (set-based)."""
+        ...
+
     async def add_many(self, actions: Sequence[CustomerAction]) -> None:
-        """Insert new actions in one statement."""
+        """Insert new actions (and their notes) in one statement per table."""
         ...
 
     async def save(self, action: CustomerAction, *, expected_version: int) -> None:
-        """Write a changed action; raises ``ConcurrentUpdate`` if the version moved."""
+        """Write a changed action and its new notes; ``ConcurrentUpdate`` if the version moved."""
+        ...
+
+    async def save_many(self, changes: Sequence[tuple[CustomerAction, int]]) -> set[str]:
+        """Write changed actions set-based; returns the ids whose expected version had moved.
+
+        Each pair is (changed action, expected version). Rows whose version moved are left
+        untouched and reported, so a bulk operation can answer per item.
+        """
+        ...
+
+    async def add_note(self, note: ActionNote) -> None:
+        """Append a note (notes can be added to terminal actions too)."""
+        ...
+
+    async def snoozed_due(self, now: datetime, limit: int) -> list[CustomerAction]:
+        """Snoozed actions of every organization whose ``snoozed_until`` has passed."""
+        ...
+
+    async def set_customer_name(self, organization_id: str, customer_id: str, name: str) -> None:
+        """Keep the denormalized ``customer_name`` of a customer's actions in step (one UPDATE)."""
+        ...
+
+
+class RelationRepository(Protocol):
+    """Interactions, appointments, reminders and documents of customers; never commits."""
+
+    async def add_interaction(self, organization_id: str, interaction: Interaction) -> None:
+        """Insert an interaction."""
+        ...
+
+    async def add_appointment(self, organization_id: str, appointment: Appointment) -> None:
+        """Insert an appointment."""
+        ...
+
+    async def get_appointment(
+        self, organization_id: str, customer_id: str, appointment_id: str
+    ) -> Appointment | None:
+        """The customer's appointment, or None."""
+        ...
+
+    async def save_appointment(self, organization_id: str, appointment: Appointment) -> None:
+        """Update an appointment."""
+        ...
+
+    async def add_reminder(self, organization_id: str, reminder: Reminder) -> None:
+        """Insert a reminder."""
+        ...
+
+    async def get_reminder(
+        self, organization_id: str, customer_id: str, reminder_id: str
+    ) -> Reminder | None:
+        """The customer's reminder, or None."""
+        ...
+
+    async def save_reminder(self, organization_id: str, reminder: Reminder) -> None:
+        """Update a reminder."""
+        ...
+
+    async def add_document(self, organization_id: str, document: Document) -> None:
+        """Insert a document's record (the bytes live in :class:`DocumentStorage`)."""
+        ...
+
+    async def get_document(
+        self, organization_id: str, customer_id: str, document_id: str
+    ) -> Document | None:
+        """The customer's document record, or None."""
+        ...
+
+    async def delete_document(self, organization_id: str, document_id: str) -> None:
+        """Remove a document's record."""
+        ...
+
+    async def list_for_customer(
+        self, organization_id: str, customer_id: str, kinds: frozenset[str], limit: int
+    ) -> dict[str, list[Interaction] | list[Appointment] | list[Reminder] | list[Document]]:
+        """The newest ``limit`` rows of each kind in ``kinds`` (``interactions``,
+        ``appointments``, ``reminders``, ``documents``), one query per kind."""
         ...
 
 
@@ -84,6 +200,42 @@ class EmployeeRepository(Protocol):
         """Insert or update an employee."""
         ...
 
+    async def team_member_ids(self, organization_id: str, manager_id: str) -> set[str]:
+        """Ids of the employees whose ``manager_id`` is ``manager_id``."""
+        ...
+
+
+class PropertyCatalog(Protocol):
+    """The properties on offer; an embedding service can plug in its own catalog."""
+
+    async def candidates(self, customer: Customer, limit: int) -> list[Property]:
+        """Available properties of the customer's organization worth scoring for a match.
+
+        The adapter may pre-filter (type, price band, city) but must not drop a property that
+        :func:`customers_hub.domain.matching.match_properties` would accept.
+        """
+        ...
+
+    async def add(self, prop: Property) -> None:
+        """Insert or update a property."""
+        ...
+
+
+class DocumentStorage(Protocol):
+    """Where the bytes of documents live, under generated keys (never client file names)."""
+
+    async def put(self, key: str, data: bytes) -> None:
+        """Store ``data`` under ``key``."""
+        ...
+
+    async def get(self, key: str) -> bytes | None:
+        """The stored bytes, or None."""
+        ...
+
+    async def delete(self, key: str) -> None:
+        """Remove the bytes under ``key`` (no error when absent)."""
+        ...
+
 
 class UnitOfWork(Protocol):
     """One transaction: repositories share it; nothing is written unless ``commit`` is called."""
@@ -91,6 +243,8 @@ class UnitOfWork(Protocol):
     customers: CustomerRepository
     actions: ActionRepository
     employees: EmployeeRepository
+    relations: RelationRepository
+    properties: PropertyCatalog
 
     async def __aenter__(self) -> Self:
         """Begin the transaction."""
@@ -115,4 +269,64 @@ class EventPublisher(Protocol):
 
     async def publish(self, events: Sequence[DomainEvent]) -> None:
         """Deliver ``events`` in order."""
+        ...
+
+
+class UnitOfWorkFactory(Protocol):
+    """Makes a fresh unit of work per use-case call."""
+
+    def __call__(self) -> UnitOfWork:
+        """A new, not yet entered, unit of work."""
+        ...
+
+
+class CustomerQueries(Protocol):
+    """Read side of customers: lists, search, stats and filter options, scoped in SQL."""
+
+    async def list(self, query: CustomerListQuery) -> Page[Customer]:
+        """One page of customers (with stage history and interests, loaded set-based)."""
+        ...
+
+    async def search(self, query: SearchQuery) -> SearchResult[Customer]:
+        """Customers matching free text, best first."""
+        ...
+
+    async def stats(
+        self, scope: ScopeFilter, window: StatsWindow, group_by: str | None
+    ) -> CustomerStats:
+        """Aggregates over the customers in scope."""
+        ...
+
+    async def filter_options(self, scope: ScopeFilter) -> FilterOptions:
+        """Filter options with counts over the customers in scope."""
+        ...
+
+
+class ActionQueries(Protocol):
+    """Read side of the inbox."""
+
+    async def list(self, query: ActionListQuery) -> Page[CustomerAction]:
+        """One page of actions (effective status applied; notes not loaded)."""
+        ...
+
+    async def stats(
+        self, scope: ScopeFilter, window: StatsWindow, assigned_to: str | None
+    ) -> ActionStats:
+        """Aggregates over the actions in scope."""
+        ...
+
+
+class EmployeeQueries(Protocol):
+    """Read side of employees."""
+
+    async def list(
+        self, organization_id: str, *, role: str | None, is_active: bool | None
+    ) -> list[Employee]:
+        """Employees of the organization, filtered."""
+        ...
+
+    async def workloads(
+        self, organization_id: str, ids: Sequence[str], window: StatsWindow
+    ) -> dict[str, EmployeeWorkload]:
+        """Workload statistics of the given employees (one query per measure, not per row)."""
         ...

@@ -33,9 +33,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from enum import Enum
 from types import MappingProxyType
-from typing import Final, Literal
+from typing import Final
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -44,6 +43,7 @@ from customers_hub.domain.enums import ActionStatus, DueDateBucket, Priority
 from customers_hub.domain.errors import FieldError, InvalidActionTransition, ValidationFailed
 from customers_hub.domain.events import ActionNoteAdded, ActionUpdated, DomainEvent
 from customers_hub.domain.model import ActionNote, Actor, CustomerAction
+from customers_hub.domain.unset import UNSET, Unset
 
 _P, _IP, _C, _D, _S = (
     ActionStatus.PENDING,
@@ -83,23 +83,6 @@ PRIORITY_ORDER: tuple[Priority, ...] = tuple(sorted(Priority, key=lambda p: p.ra
 def priority_sort_key(priority: Priority) -> int:
     """Sort key of a priority: larger is more urgent (sort descending for urgent first)."""
     return priority.rank
-
-
-# --- "not given" for partial updates -------------------------------------------------------------
-
-
-class _Unset(Enum):
-    UNSET = "UNSET"
-
-    def __repr__(self) -> str:
-        return "UNSET"
-
-
-UNSET: Final = _Unset.UNSET
-"""Marks an argument of :func:`update_action` as not given (``None`` clears a field)."""
-
-Unset = Literal[_Unset.UNSET]
-"""The type of :data:`UNSET`."""
 
 
 # --- effective status and wake-up ----------------------------------------------------------------

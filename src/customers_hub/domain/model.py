@@ -160,6 +160,7 @@ class Customer:
     paid_amount: Decimal | None = None
     city: str | None = None
     district: str | None = None
+    region: str | None = None  # state/region (e.g. منطقة الرياض); the actions list filters on it
     address: str | None = None
     latitude: Decimal | None = None
     longitude: Decimal | None = None

@@ -37,6 +37,7 @@ from customers_hub.domain.enums import (
 from customers_hub.domain.errors import FieldError, ValidationFailed
 from customers_hub.domain.model import Customer, Preferences
 from customers_hub.domain.search_text import to_ascii_digits
+from customers_hub.domain.unset import UNSET, Unset
 
 # --------------------------------------------------------------------------------------------
 # Limits (mostly the column sizes of the API document's schema, so the database never truncates)
@@ -91,6 +92,7 @@ _LABELS: Final[Mapping[str, str]] = {
     "nationality": "Nationality",
     "city": "City",
     "district": "District",
+    "region": "Region",
     "totalDealValue": "Total deal value",
     "expectedRevenue": "Expected revenue",
     "paidAmount": "Paid amount",
@@ -532,18 +534,6 @@ def _enum_member(errors: Errors, field: str, cls: type[_E], raw: object) -> _E |
 # --------------------------------------------------------------------------------------------
 
 
-class _Unset(enum.Enum):
-    UNSET = "UNSET"
-
-    def __repr__(self) -> str:
-        return "UNSET"
-
-
-#: "Not sent" in a :class:`CustomerPatch` (``None`` there means "clear the value").
-UNSET: Final = _Unset.UNSET
-Unset: TypeAlias = Literal[_Unset.UNSET]
-
-
 @frozen(kw_only=True)
 class CustomerDraft:
     """The input of create customer, types parsed by the edge, business checks still to run."""
@@ -566,6 +556,7 @@ class CustomerDraft:
     assigned_employee_id: str | None = None
     city: str | None = None
     district: str | None = None
+    region: str | None = None
     address: str | None = None
     latitude: Decimal | None = None
     longitude: Decimal | None = None
@@ -630,6 +621,7 @@ class CustomerPatch:
     assigned_employee_id: str | Unset | None = UNSET
     city: str | Unset | None = UNSET
     district: str | Unset | None = UNSET
+    region: str | Unset | None = UNSET
     address: str | Unset | None = UNSET
     latitude: Decimal | Unset | None = UNSET
     longitude: Decimal | Unset | None = UNSET
@@ -747,6 +739,7 @@ _CUSTOMER_RULES: Final[Mapping[str, _Rule]] = {
     "assigned_employee_id": _text_rule("assignedEmployeeId"),
     "city": _text_rule("city", CITY_MAX_LENGTH),
     "district": _text_rule("district", DISTRICT_MAX_LENGTH),
+    "region": _text_rule("region", DISTRICT_MAX_LENGTH),
     "address": _text_rule("address"),
     "latitude": _validator_rule("latitude", _latitude),
     "longitude": _validator_rule("longitude", _longitude),

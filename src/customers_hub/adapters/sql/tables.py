@@ -1,0 +1,445 @@
+"""The SQL schema (SQLAlchemy Core): the API document's tables plus what a multi-tenant,
+million-row service needs.
+
+Additions to the document's schema, and why:
+- ``organization_id`` on every table, leading every index: each query is one organization's.
+- ``version`` on customers and actions: optimistic concurrency (no lost update).
+- ``name_search`` / ``phone_digits`` / ``search_text``: normalized search columns (rules §6),
+  written by the adapter from :mod:`customers_hub.domain.search_text`.
+- ``priority_rank``: sorting by priority uses urgent > high > medium > low, never the alphabet.
+- ``budget_min`` / ``budget_max`` copied out of ``preferences``: range filters use an index.
+- ``customer_facets``: one row per tag, preferred property type, area and city, so "has any of"
+  filters are indexed lookups on SQLite and PostgreSQL alike (no JSON operators per dialect).
+- ``employees``, ``action_notes``, ``documents`` and ``properties`` (the catalog).
+- Live phones are unique per organization (a partial unique index), not globally.
+
+Timestamps are stored as UTC and always read back timezone-aware (:class:`UtcDateTime`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    Time,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+    }
+)
+
+Json = JSON().with_variant(JSONB(), "postgresql")
+Money = Numeric(15, 2, asdecimal=True)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime on every database (SQLite keeps no time zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Refuse naive datetimes; store UTC."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        # SQLite stores text: drop the zone so comparisons stay lexicographic and uniform.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        """Always aware UTC."""
+        if value is None:
+            return None
+        if not isinstance(value, datetime):  # pragma: no cover - drivers return datetimes
+            value = datetime.fromisoformat(str(value))
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _id(name: str = "id", **kwargs: Any) -> Column[str]:
+    return Column(name, String(50), **kwargs)
+
+
+def _org() -> Column[str]:
+    return Column("organization_id", String(50), nullable=False)
+
+
+employees = Table(
+    "employees",
+    metadata,
+    _org(),
+    _id(nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("name_en", String(255)),
+    Column("email", String(255)),
+    Column("phone", String(20)),
+    Column("role", String(20), nullable=False),
+    Column("title", String(100)),
+    Column("avatar", Text),
+    Column("manager_id", String(50)),
+    Column("is_active", Boolean, nullable=False, server_default=text("true")),
+    Column("fal_number", String(50)),
+    Column("fal_expires_on", Date),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    # Employee ids come from the identity provider: unique within an organization only.
+    Index("ix_employees_org_id", "organization_id", "id", unique=True),
+    Index("ix_employees_org_manager", "organization_id", "manager_id"),
+    Index("ix_employees_org_role_active", "organization_id", "role", "is_active"),
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    _id(primary_key=True),
+    _org(),
+    Column("name", String(255), nullable=False),
+    Column("name_en", String(255)),
+    Column("name_search", Text, nullable=False),
+    Column("phone", String(20), nullable=False),
+    Column("phone_digits", String(20), nullable=False),
+    Column("whatsapp", String(20)),
+    Column("email", String(255)),
+    Column("national_id", String(20)),
+    Column("nationality", String(50)),
+    Column("gender", String(10)),
+    Column("date_of_birth", Date),
+    Column("source", String(50), nullable=False),
+    Column("source_details", Json),
+    Column("stage", String(50), nullable=False),
+    Column("preferences", Json, nullable=False),
+    Column("budget_min", Money),
+    Column("budget_max", Money),
+    Column("lead_score", Integer, nullable=False, server_default=text("0")),
+    Column("ai_insights", Json),
+    Column("priority", String(20), nullable=False),
+    Column("priority_rank", SmallInteger, nullable=False),
+    Column("customer_type", String(50)),
+    Column("tags", Json, nullable=False),
+    Column("assigned_employee_id", String(50)),
+    Column("total_deal_value", Money),
+    Column("expected_revenue", Money),
+    Column("paid_amount", Money),
+    Column("city", String(100)),
+    Column("district", String(100)),
+    Column("region", String(100)),
+    Column("address", Text),
+    Column("latitude", Numeric(10, 8)),
+    Column("longitude", Numeric(11, 8)),
+    Column("notes", Text),
+    Column("ksa_compliance", Json),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("last_contact_at", UtcDateTime),
+    Column("last_contact_type", String(50)),
+    Column("next_follow_up_date", Date),
+    Column("total_interactions", Integer, nullable=False, server_default=text("0")),
+    Column("positive_inbound_interactions", Integer, nullable=False, server_default=text("0")),
+    Column("total_appointments", Integer, nullable=False, server_default=text("0")),
+    Column("total_property_views", Integer, nullable=False, server_default=text("0")),
+    Column("response_rate", Integer),
+    Column("avg_response_time", Float),
+    Column("deleted_at", UtcDateTime),
+    Column("version", Integer, nullable=False, server_default=text("1")),
+    # One live customer per phone and organization; a soft-deleted one frees the phone.
+    Index(
+        "uq_customers_org_phone_live",
+        "organization_id",
+        "phone",
+        unique=True,
+        sqlite_where=text("deleted_at IS NULL"),
+        postgresql_where=text("deleted_at IS NULL"),
+    ),
+    # Every documented filter and sort, led by the organization; sorts end in id (keyset).
+    Index("ix_customers_org_stage", "organization_id", "stage"),
+    Index("ix_customers_org_source", "organization_id", "source"),
+    Index("ix_customers_org_priority", "organization_id", "priority_rank"),
+    Index("ix_customers_org_assigned", "organization_id", "assigned_employee_id"),
+    Index("ix_customers_org_city", "organization_id", "city"),
+    Index("ix_customers_org_region", "organization_id", "region"),
+    Index("ix_customers_org_score", "organization_id", "lead_score", "id"),
+    Index("ix_customers_org_created", "organization_id", "created_at", "id"),
+    Index("ix_customers_org_contact", "organization_id", "last_contact_at", "id"),
+    Index("ix_customers_org_deal", "organization_id", "total_deal_value", "id"),
+    Index("ix_customers_org_name", "organization_id", "name", "id"),
+    Index("ix_customers_org_budget", "organization_id", "budget_min", "budget_max"),
+    Index("ix_customers_org_phone_digits", "organization_id", "phone_digits"),
+    Index("ix_customers_org_deleted", "organization_id", "deleted_at"),
+)
+
+customer_facets = Table(
+    "customer_facets",
+    metadata,
+    Column(
+        "customer_id",
+        String(50),
+        ForeignKey("customers.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("kind", String(20), primary_key=True),  # tag | property_type | area | city
+    Column("value", String(255), primary_key=True),  # normalized (search_text) for text kinds
+    _org(),
+    Index("ix_customer_facets_lookup", "organization_id", "kind", "value", "customer_id"),
+)
+
+stage_history = Table(
+    "stage_history",
+    metadata,
+    _id(primary_key=True),
+    _org(),
+    Column(
+        "customer_id", String(50), ForeignKey("customers.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("seq", Integer, nullable=False),  # position in the customer's history
+    Column("from_stage", String(50)),
+    Column("to_stage", String(50), nullable=False),
+    Column("changed_by", String(255), nullable=False),
+    Column("changed_by_id", String(50), nullable=False),
+    Column("changed_at", UtcDateTime, nullable=False),
+    Column("reason", String(500)),
+    Column("notes", Text),
+    Column("auto_generated", Boolean, nullable=False, server_default=text("false")),
+    # Two writers appending the same position cannot both succeed: no double history entry.
+    UniqueConstraint("customer_id", "seq"),
+    Index("ix_stage_history_org_changed", "organization_id", "changed_at"),
+    Index("ix_stage_history_org_to", "organization_id", "to_stage", "changed_at"),
+)
+
+property_interests = Table(
+    "property_interests",
+    metadata,
+    _id(primary_key=True),
+    _org(),
+    Column(
+        "customer_id", String(50), ForeignKey("customers.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("property_id", String(50), nullable=False),
+    Column("property_title", String(500)),
+    Column("property_title_en", String(500)),
+    Column("property_image", Text),
+    Column("property_price", Money),
+    Column("property_type", String(50)),
+    Column("property_location", String(255)),
+    Column("status", String(50), nullable=False),
+    Column("added_at", UtcDateTime, nullable=False),
+    Column("viewed_at", UtcDateTime),
+    Column("feedback", Text),
+    Column("rating", Integer),
+    Column("notes", Text),
+    UniqueConstraint("customer_id", "property_id"),
+    Index("ix_property_interests_org_property", "organization_id", "property_id"),
+    Index("ix_property_interests_org_status", "organization_id", "status"),
+)
+
+interactions = Table(
+    "interactions",
+    metadata,
+    _id(primary_key=True),
+    _org(),
+    Column(
+        "customer_id", String(50), ForeignKey("customers.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("type", String(50), nullable=False),
+    Column("direction", String(20)),
+    Column("date", UtcDateTime, nullable=False),
+    Column("duration", Integer),
+    Column("notes", Text, nullable=False),
+    Column("outcome", String(500)),
+    Column("agent_name", String(255), nullable=False),
+    Column("agent_id", String(50), nullable=False),
+    Column("sentiment", String(20)),
+    Column("follow_up_required", Boolean, nullable=False, server_default=text("false")),
+    Column("follow_up_date", UtcDateTime),
+    Index("ix_interactions_customer_date", "customer_id", "date"),
+    Index("ix_interactions_org_agent", "organization_id", "agent_id"),
+    Index("ix_interactions_org_type", "organization_id", "type"),
+)
+
+appointments = Table(
+    "appointments",
+    metadata,
+    _id(primary_key=True),
+    _org(),
+    Column(
+        "customer_id", String(50), ForeignKey("customers.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("title", String(500), nullable=False),
+    Column("title_en", String(500)),
+    Column("type", String(50), nullable=False),
+    Column("date", Date, nullable=False),  # local date in the organization's time zone
+    Column("time", Time, nullable=False),  # local time in the organization's time zone
+    Column("datetime", UtcDateTime, nullable=False),
+    Column("duration", Integer, nullable=False),
+    Column("location", String(500)),
+    Column("property_id", String(50)),
+    Column("property_title", String(500)),
+    Column("status", String(50), nullable=False),
+    Column("priority", String(20), nullable=False),
+    Column("notes", Text),
+    Column("agent_name", String(255)),
+    Column("agent_id", String(50)),
+    Column("reminder_sent", Boolean, nullable=False, server_default=text("false")),
+    Column("outcome", Text),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_appointments_customer_datetime", "customer_id", "datetime"),
+    Index("ix_appointments_org_datetime", "organization_id", "datetime"),
+    Index("ix_appointments_org_status", "organization_id", "status"),
+    Index("ix_appointments_org_agent", "organization_id", "agent_id"),
+)
+
+reminders = Table(
+    "reminders",
+    metadata,
+    _id(primary_key=True),
+    _org(),
+    Column(
+        "customer_id", String(50), ForeignKey("customers.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("title", String(500), nullable=False),
+    Column("title_en", String(500)),
+    Column("description", Text),
+    Column("datetime", UtcDateTime, nullable=False),
+    Column("priority", String(20), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("type", String(50), nullable=False),
+    Column("related_to", String(50)),
+    Column("created_by", String(255), nullable=False),
+    Column("created_by_id", String(50), nullable=False),
+    Column("completed_at", UtcDateTime),
+    Index("ix_reminders_customer_datetime", "customer_id", "datetime"),
+    Index("ix_reminders_org_status_datetime", "organization_id", "status", "datetime"),
+    Index("ix_reminders_org_created_by", "organization_id", "created_by_id"),
+)
+
+documents = Table(
+    "documents",
+    metadata,
+    _id(primary_key=True),
+    _org(),
+    Column(
+        "customer_id", String(50), ForeignKey("customers.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("name", String(255), nullable=False),
+    Column("type", String(50), nullable=False),
+    Column("storage_key", String(255), nullable=False, unique=True),
+    Column("file_size", Integer, nullable=False),
+    Column("mime_type", String(100), nullable=False),
+    Column("uploaded_by", String(255), nullable=False),
+    Column("uploaded_by_id", String(50), nullable=False),
+    Column("uploaded_at", UtcDateTime, nullable=False),
+    Column("description", Text),
+    Column("tags", Json, nullable=False),
+    Index("ix_documents_customer_uploaded", "customer_id", "uploaded_at"),
+)
+
+customer_actions = Table(
+    "customer_actions",
+    metadata,
+    _id(primary_key=True),
+    _org(),
+    Column(
+        "customer_id", String(50), ForeignKey("customers.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("customer_name", String(255), nullable=False),
+    Column("type", String(50), nullable=False),
+    Column("title", String(500), nullable=False),
+    Column("description", Text),
+    Column("search_text", Text, nullable=False),  # normalized customer name + title + description
+    Column("priority", String(20), nullable=False),
+    Column("priority_rank", SmallInteger, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("source", String(50), nullable=False),
+    Column("due_date", UtcDateTime),
+    Column("snoozed_until", UtcDateTime),
+    Column("assigned_to", String(50)),
+    Column("assigned_to_name", String(255)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("completed_at", UtcDateTime),
+    Column("completed_by", String(50)),
+    Column("outcome", Text),
+    Column("dismiss_reason", Text),
+    Column("metadata", Json, nullable=False),
+    Column("version", Integer, nullable=False, server_default=text("1")),
+    Index("ix_actions_org_customer", "organization_id", "customer_id"),
+    Index(
+        "ix_actions_org_status_priority_due",
+        "organization_id",
+        "status",
+        "priority_rank",
+        "due_date",
+    ),
+    Index("ix_actions_org_type", "organization_id", "type"),
+    Index("ix_actions_org_assigned_status", "organization_id", "assigned_to", "status"),
+    Index("ix_actions_org_due", "organization_id", "due_date", "id"),
+    Index("ix_actions_org_created", "organization_id", "created_at", "id"),
+    Index("ix_actions_org_priority", "organization_id", "priority_rank", "id"),
+    # The wake-up job scans snoozed actions by time across organizations.
+    Index("ix_actions_status_snoozed", "status", "snoozed_until"),
+)
+
+action_notes = Table(
+    "action_notes",
+    metadata,
+    _id(primary_key=True),
+    _org(),
+    Column(
+        "action_id",
+        String(50),
+        ForeignKey("customer_actions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("content", Text, nullable=False),
+    Column("created_by", String(255), nullable=False),
+    Column("created_by_id", String(50), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_action_notes_action_created", "action_id", "created_at"),
+)
+
+properties = Table(
+    "properties",
+    metadata,
+    _org(),
+    _id(nullable=False),
+    Column("title", String(500), nullable=False),
+    Column("title_en", String(500)),
+    Column("type", String(50), nullable=False),
+    Column("city", String(100), nullable=False),
+    Column("district", String(100)),
+    Column("price", Money, nullable=False),
+    Column("bedrooms", Integer),
+    Column("area", Numeric(12, 2)),
+    Column("off_plan", Boolean, nullable=False, server_default=text("false")),
+    Column("status", String(20), nullable=False),
+    Index("ix_properties_org_id", "organization_id", "id", unique=True),
+    Index("ix_properties_org_match", "organization_id", "status", "type", "price"),
+)

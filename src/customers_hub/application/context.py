@@ -1,0 +1,83 @@
+"""What every use case receives, and the one way a use case runs a transaction.
+
+A use case is a plain async function ``(deps, actor, command) -> result``. Writes go through
+:func:`transaction`: load, apply domain rules, save, commit — then publish the events. A
+``ConcurrentUpdate`` (another request changed the same record first) reruns the whole unit of
+work against fresh data, a few times, so no update is lost and rules are re-checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import tzinfo
+from typing import TypeVar
+from zoneinfo import ZoneInfo
+
+from attrs import field, frozen
+
+from customers_hub.application.errors import ConcurrentUpdate
+from customers_hub.application.ports import (
+    ActionQueries,
+    Clock,
+    CustomerQueries,
+    DocumentStorage,
+    EmployeeQueries,
+    EventPublisher,
+    IdGenerator,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
+from customers_hub.domain.events import DomainEvent
+
+R = TypeVar("R")
+
+MAX_ATTEMPTS = 3
+
+
+@frozen
+class HubSettings:
+    """Organization-independent settings of the use cases."""
+
+    time_zone: tzinfo = field(factory=lambda: ZoneInfo("Asia/Riyadh"))
+    max_document_bytes: int = 20 * 1024 * 1024
+    property_match_limit: int = 5
+
+
+@frozen
+class Dependencies:
+    """The ports a use case may use; built once by the composition root."""
+
+    uow: UnitOfWorkFactory
+    clock: Clock
+    ids: IdGenerator
+    publisher: EventPublisher
+    customer_queries: CustomerQueries
+    action_queries: ActionQueries
+    employee_queries: EmployeeQueries
+    storage: DocumentStorage
+    settings: HubSettings = field(factory=HubSettings)
+
+
+Work = Callable[[UnitOfWork], Awaitable[tuple[R, Sequence[DomainEvent]]]]
+
+
+async def transaction(deps: Dependencies, work: Work[R]) -> R:
+    """Run ``work`` in one unit of work, commit, then publish its events.
+
+    ``work`` must not commit; it returns its result and the events to publish. Nothing is
+    published when it raises (the transaction is rolled back). On ``ConcurrentUpdate`` the
+    whole ``work`` is run again on a fresh unit of work, up to :data:`MAX_ATTEMPTS` times.
+    """
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        try:
+            async with deps.uow() as uow:
+                result, events = await work(uow)
+                await uow.commit()
+        except ConcurrentUpdate:
+            if attempt == MAX_ATTEMPTS:
+                raise
+            continue
+        if events:
+            await deps.publisher.publish(list(events))
+        return result
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
