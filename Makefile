@@ -20,9 +20,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-## The test command: lint, types, then every test.
+## The test command: lint, types, then every test (starts and stops PostgreSQL on 127.0.0.1).
 test: lint typecheck
-	$(VENV)/bin/pytest
+	scripts/run-tests.sh
 
 unit: $(STAMP)
 	$(VENV)/bin/pytest tests/unit

@@ -23,6 +23,7 @@ start_pg() {
   fi
   mkdir -p "$STATE" && chmod 755 "$STATE"
   if pg_ready; then log "PostgreSQL already answering on $PG_PORT"; return; fi
+  STARTED_PG=1
   if [ ! -f "$PG_DATA/PG_VERSION" ]; then
     rm -rf "$PG_DATA" && mkdir -p "$PG_DATA" && chown postgres:postgres "$PG_DATA"
     runuser -u postgres -- "$PG_BIN/initdb" -D "$PG_DATA" -U postgres --auth=trust \
@@ -50,10 +51,13 @@ stop_pg() {
   fi
 }
 
+STARTED_PG=0
 case "${1:-}" in
   start)
     start_pg
     echo "export CUSTOMERS_HUB_TEST_POSTGRES_URL=postgresql://postgres@127.0.0.1:$PG_PORT/$PG_DB"
+    # Tell the caller what this call started, so it stops only that.
+    echo "export CUSTOMERS_HUB_TEST_STARTED_PG=$STARTED_PG"
     ;;
   stop)
     stop_pg

@@ -1,0 +1,1 @@
+"""SQLAlchemy adapters: schema, repositories, unit of work and read-side queries."""
