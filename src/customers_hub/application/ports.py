@@ -127,6 +127,13 @@ class ActionRepository(Protocol):
         """Keep the denormalized ``customer_name`` of a customer's actions in step (one UPDATE)."""
         ...
 
+    async def open_for_customer(
+        self, organization_id: str, customer_id: str
+    ) -> list[CustomerAction]:
+        """The customer's actions whose stored status is pending, in_progress or snoozed, with
+        their notes, oldest first (one query per table; reassigning a customer moves them)."""
+        ...
+
 
 class RelationRepository(Protocol):
     """Interactions, appointments, reminders and documents of customers; never commits."""

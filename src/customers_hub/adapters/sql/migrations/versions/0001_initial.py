@@ -1,0 +1,601 @@
+"""The initial schema: every table and index of ``customers_hub.adapters.sql.tables``.
+
+On PostgreSQL also the ``pg_trgm`` extension and trigram GIN indexes on the normalized search
+columns, so substring search (``LIKE '%…%'``) on names, phone digits and action text stays
+indexed at a million rows. SQLite has no such index type; it scans those columns.
+
+Written out in full (not ``metadata.create_all``) so later changes of ``tables.py`` never change
+what this revision does.
+
+Revision ID: 0001
+Revises:
+Create Date: 2026-11-26
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+revision: str = "0001"
+down_revision: str | Sequence[str] | None = None
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+# What tables.UtcDateTime and tables.Json are in DDL.
+_UTC = sa.DateTime(timezone=True)
+_JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
+
+_TRIGRAM_INDEXES = (
+    ("ix_customers_name_search_trgm", "customers", "name_search"),
+    ("ix_customers_phone_digits_trgm", "customers", "phone_digits"),
+    ("ix_customer_actions_search_text_trgm", "customer_actions", "search_text"),
+)
+
+
+def upgrade() -> None:
+    """Create every table and index."""
+    op.create_table(
+        "customers",
+        sa.Column("id", sa.String(length=50), nullable=False),
+        sa.Column("organization_id", sa.String(length=50), nullable=False),
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("name_en", sa.String(length=255), nullable=True),
+        sa.Column("name_search", sa.Text(), nullable=False),
+        sa.Column("phone", sa.String(length=20), nullable=False),
+        sa.Column("phone_digits", sa.String(length=20), nullable=False),
+        sa.Column("whatsapp", sa.String(length=20), nullable=True),
+        sa.Column("email", sa.String(length=255), nullable=True),
+        sa.Column("national_id", sa.String(length=20), nullable=True),
+        sa.Column("nationality", sa.String(length=50), nullable=True),
+        sa.Column("gender", sa.String(length=10), nullable=True),
+        sa.Column("date_of_birth", sa.Date(), nullable=True),
+        sa.Column("source", sa.String(length=50), nullable=False),
+        sa.Column("source_details", _JSON, nullable=True),
+        sa.Column("stage", sa.String(length=50), nullable=False),
+        sa.Column("preferences", _JSON, nullable=False),
+        sa.Column("budget_min", sa.Numeric(precision=15, scale=2), nullable=True),
+        sa.Column("budget_max", sa.Numeric(precision=15, scale=2), nullable=True),
+        sa.Column("lead_score", sa.Integer(), server_default=sa.text("0"), nullable=False),
+        sa.Column("ai_insights", _JSON, nullable=True),
+        sa.Column("priority", sa.String(length=20), nullable=False),
+        sa.Column("priority_rank", sa.SmallInteger(), nullable=False),
+        sa.Column("customer_type", sa.String(length=50), nullable=True),
+        sa.Column("tags", _JSON, nullable=False),
+        sa.Column("assigned_employee_id", sa.String(length=50), nullable=True),
+        sa.Column("total_deal_value", sa.Numeric(precision=15, scale=2), nullable=True),
+        sa.Column("expected_revenue", sa.Numeric(precision=15, scale=2), nullable=True),
+        sa.Column("paid_amount", sa.Numeric(precision=15, scale=2), nullable=True),
+        sa.Column("city", sa.String(length=100), nullable=True),
+        sa.Column("district", sa.String(length=100), nullable=True),
+        sa.Column("region", sa.String(length=100), nullable=True),
+        sa.Column("address", sa.Text(), nullable=True),
+        sa.Column("latitude", sa.Numeric(precision=10, scale=8), nullable=True),
+        sa.Column("longitude", sa.Numeric(precision=11, scale=8), nullable=True),
+        sa.Column("notes", sa.Text(), nullable=True),
+        sa.Column("ksa_compliance", _JSON, nullable=True),
+        sa.Column("created_at", _UTC, nullable=False),
+        sa.Column("updated_at", _UTC, nullable=False),
+        sa.Column("last_contact_at", _UTC, nullable=True),
+        sa.Column("last_contact_type", sa.String(length=50), nullable=True),
+        sa.Column("next_follow_up_date", sa.Date(), nullable=True),
+        sa.Column("total_interactions", sa.Integer(), server_default=sa.text("0"), nullable=False),
+        sa.Column(
+            "positive_inbound_interactions",
+            sa.Integer(),
+            server_default=sa.text("0"),
+            nullable=False,
+        ),
+        sa.Column("total_appointments", sa.Integer(), server_default=sa.text("0"), nullable=False),
+        sa.Column(
+            "total_property_views", sa.Integer(), server_default=sa.text("0"), nullable=False
+        ),
+        sa.Column("response_rate", sa.Integer(), nullable=True),
+        sa.Column("avg_response_time", sa.Float(), nullable=True),
+        sa.Column("deleted_at", _UTC, nullable=True),
+        sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_customers")),
+    )
+    op.create_index(
+        "ix_customers_org_assigned",
+        "customers",
+        ["organization_id", "assigned_employee_id"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_customers_org_budget",
+        "customers",
+        ["organization_id", "budget_min", "budget_max"],
+        unique=False,
+    )
+    op.create_index("ix_customers_org_city", "customers", ["organization_id", "city"], unique=False)
+    op.create_index(
+        "ix_customers_org_contact",
+        "customers",
+        ["organization_id", "last_contact_at", "id"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_customers_org_created",
+        "customers",
+        ["organization_id", "created_at", "id"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_customers_org_deal",
+        "customers",
+        ["organization_id", "total_deal_value", "id"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_customers_org_deleted", "customers", ["organization_id", "deleted_at"], unique=False
+    )
+    op.create_index(
+        "ix_customers_org_name", "customers", ["organization_id", "name", "id"], unique=False
+    )
+    op.create_index(
+        "ix_customers_org_phone_digits",
+        "customers",
+        ["organization_id", "phone_digits"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_customers_org_priority", "customers", ["organization_id", "priority_rank"], unique=False
+    )
+    op.create_index(
+        "ix_customers_org_region", "customers", ["organization_id", "region"], unique=False
+    )
+    op.create_index(
+        "ix_customers_org_score", "customers", ["organization_id", "lead_score", "id"], unique=False
+    )
+    op.create_index(
+        "ix_customers_org_source", "customers", ["organization_id", "source"], unique=False
+    )
+    op.create_index(
+        "ix_customers_org_stage", "customers", ["organization_id", "stage"], unique=False
+    )
+    op.create_index(
+        "uq_customers_org_phone_live",
+        "customers",
+        ["organization_id", "phone"],
+        unique=True,
+        sqlite_where=sa.text("deleted_at IS NULL"),
+        postgresql_where=sa.text("deleted_at IS NULL"),
+    )
+
+    op.create_table(
+        "employees",
+        sa.Column("organization_id", sa.String(length=50), nullable=False),
+        sa.Column("id", sa.String(length=50), nullable=False),
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("name_en", sa.String(length=255), nullable=True),
+        sa.Column("email", sa.String(length=255), nullable=True),
+        sa.Column("phone", sa.String(length=20), nullable=True),
+        sa.Column("role", sa.String(length=20), nullable=False),
+        sa.Column("title", sa.String(length=100), nullable=True),
+        sa.Column("avatar", sa.Text(), nullable=True),
+        sa.Column("manager_id", sa.String(length=50), nullable=True),
+        sa.Column("is_active", sa.Boolean(), server_default=sa.text("true"), nullable=False),
+        sa.Column("fal_number", sa.String(length=50), nullable=True),
+        sa.Column("fal_expires_on", sa.Date(), nullable=True),
+        sa.Column("created_at", _UTC, nullable=False),
+        sa.Column("updated_at", _UTC, nullable=False),
+    )
+    op.create_index("ix_employees_org_id", "employees", ["organization_id", "id"], unique=True)
+    op.create_index(
+        "ix_employees_org_manager", "employees", ["organization_id", "manager_id"], unique=False
+    )
+    op.create_index(
+        "ix_employees_org_role_active",
+        "employees",
+        ["organization_id", "role", "is_active"],
+        unique=False,
+    )
+
+    op.create_table(
+        "properties",
+        sa.Column("organization_id", sa.String(length=50), nullable=False),
+        sa.Column("id", sa.String(length=50), nullable=False),
+        sa.Column("title", sa.String(length=500), nullable=False),
+        sa.Column("title_en", sa.String(length=500), nullable=True),
+        sa.Column("type", sa.String(length=50), nullable=False),
+        sa.Column("city", sa.String(length=100), nullable=False),
+        sa.Column("district", sa.String(length=100), nullable=True),
+        sa.Column("price", sa.Numeric(precision=15, scale=2), nullable=False),
+        sa.Column("bedrooms", sa.Integer(), nullable=True),
+        sa.Column("area", sa.Numeric(precision=12, scale=2), nullable=True),
+        sa.Column("off_plan", sa.Boolean(), server_default=sa.text("false"), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+    )
+    op.create_index("ix_properties_org_id", "properties", ["organization_id", "id"], unique=True)
+    op.create_index(
+        "ix_properties_org_match",
+        "properties",
+        ["organization_id", "status", "type", "price"],
+        unique=False,
+    )
+
+    op.create_table(
+        "appointments",
+        sa.Column("id", sa.String(length=50), nullable=False),
+        sa.Column("organization_id", sa.String(length=50), nullable=False),
+        sa.Column("customer_id", sa.String(length=50), nullable=False),
+        sa.Column("title", sa.String(length=500), nullable=False),
+        sa.Column("title_en", sa.String(length=500), nullable=True),
+        sa.Column("type", sa.String(length=50), nullable=False),
+        sa.Column("date", sa.Date(), nullable=False),
+        sa.Column("time", sa.Time(), nullable=False),
+        sa.Column("datetime", _UTC, nullable=False),
+        sa.Column("duration", sa.Integer(), nullable=False),
+        sa.Column("location", sa.String(length=500), nullable=True),
+        sa.Column("property_id", sa.String(length=50), nullable=True),
+        sa.Column("property_title", sa.String(length=500), nullable=True),
+        sa.Column("status", sa.String(length=50), nullable=False),
+        sa.Column("priority", sa.String(length=20), nullable=False),
+        sa.Column("notes", sa.Text(), nullable=True),
+        sa.Column("agent_name", sa.String(length=255), nullable=True),
+        sa.Column("agent_id", sa.String(length=50), nullable=True),
+        sa.Column("reminder_sent", sa.Boolean(), server_default=sa.text("false"), nullable=False),
+        sa.Column("outcome", sa.Text(), nullable=True),
+        sa.Column("created_at", _UTC, nullable=False),
+        sa.Column("updated_at", _UTC, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["customer_id"],
+            ["customers.id"],
+            name=op.f("fk_appointments_customer_id_customers"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_appointments")),
+    )
+    op.create_index(
+        "ix_appointments_customer_datetime",
+        "appointments",
+        ["customer_id", "datetime"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_appointments_org_agent", "appointments", ["organization_id", "agent_id"], unique=False
+    )
+    op.create_index(
+        "ix_appointments_org_datetime",
+        "appointments",
+        ["organization_id", "datetime"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_appointments_org_status", "appointments", ["organization_id", "status"], unique=False
+    )
+
+    op.create_table(
+        "customer_actions",
+        sa.Column("id", sa.String(length=50), nullable=False),
+        sa.Column("organization_id", sa.String(length=50), nullable=False),
+        sa.Column("customer_id", sa.String(length=50), nullable=False),
+        sa.Column("customer_name", sa.String(length=255), nullable=False),
+        sa.Column("type", sa.String(length=50), nullable=False),
+        sa.Column("title", sa.String(length=500), nullable=False),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("search_text", sa.Text(), nullable=False),
+        sa.Column("priority", sa.String(length=20), nullable=False),
+        sa.Column("priority_rank", sa.SmallInteger(), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("source", sa.String(length=50), nullable=False),
+        sa.Column("due_date", _UTC, nullable=True),
+        sa.Column("snoozed_until", _UTC, nullable=True),
+        sa.Column("assigned_to", sa.String(length=50), nullable=True),
+        sa.Column("assigned_to_name", sa.String(length=255), nullable=True),
+        sa.Column("created_at", _UTC, nullable=False),
+        sa.Column("updated_at", _UTC, nullable=False),
+        sa.Column("completed_at", _UTC, nullable=True),
+        sa.Column("completed_by", sa.String(length=50), nullable=True),
+        sa.Column("outcome", sa.Text(), nullable=True),
+        sa.Column("dismiss_reason", sa.Text(), nullable=True),
+        sa.Column("metadata", _JSON, nullable=False),
+        sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["customer_id"],
+            ["customers.id"],
+            name=op.f("fk_customer_actions_customer_id_customers"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_customer_actions")),
+    )
+    op.create_index(
+        "ix_actions_org_assigned_status",
+        "customer_actions",
+        ["organization_id", "assigned_to", "status"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_actions_org_created",
+        "customer_actions",
+        ["organization_id", "created_at", "id"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_actions_org_customer",
+        "customer_actions",
+        ["organization_id", "customer_id"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_actions_org_due",
+        "customer_actions",
+        ["organization_id", "due_date", "id"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_actions_org_priority",
+        "customer_actions",
+        ["organization_id", "priority_rank", "id"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_actions_org_status_priority_due",
+        "customer_actions",
+        ["organization_id", "status", "priority_rank", "due_date"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_actions_org_type", "customer_actions", ["organization_id", "type"], unique=False
+    )
+    op.create_index(
+        "ix_actions_status_snoozed", "customer_actions", ["status", "snoozed_until"], unique=False
+    )
+
+    op.create_table(
+        "customer_facets",
+        sa.Column("customer_id", sa.String(length=50), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("value", sa.String(length=255), nullable=False),
+        sa.Column("organization_id", sa.String(length=50), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["customer_id"],
+            ["customers.id"],
+            name=op.f("fk_customer_facets_customer_id_customers"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("customer_id", "kind", "value", name=op.f("pk_customer_facets")),
+    )
+    op.create_index(
+        "ix_customer_facets_lookup",
+        "customer_facets",
+        ["organization_id", "kind", "value", "customer_id"],
+        unique=False,
+    )
+
+    op.create_table(
+        "documents",
+        sa.Column("id", sa.String(length=50), nullable=False),
+        sa.Column("organization_id", sa.String(length=50), nullable=False),
+        sa.Column("customer_id", sa.String(length=50), nullable=False),
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("type", sa.String(length=50), nullable=False),
+        sa.Column("storage_key", sa.String(length=255), nullable=False),
+        sa.Column("file_size", sa.Integer(), nullable=False),
+        sa.Column("mime_type", sa.String(length=100), nullable=False),
+        sa.Column("uploaded_by", sa.String(length=255), nullable=False),
+        sa.Column("uploaded_by_id", sa.String(length=50), nullable=False),
+        sa.Column("uploaded_at", _UTC, nullable=False),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("tags", _JSON, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["customer_id"],
+            ["customers.id"],
+            name=op.f("fk_documents_customer_id_customers"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_documents")),
+        sa.UniqueConstraint("storage_key", name=op.f("uq_documents_storage_key")),
+    )
+    op.create_index(
+        "ix_documents_customer_uploaded", "documents", ["customer_id", "uploaded_at"], unique=False
+    )
+
+    op.create_table(
+        "interactions",
+        sa.Column("id", sa.String(length=50), nullable=False),
+        sa.Column("organization_id", sa.String(length=50), nullable=False),
+        sa.Column("customer_id", sa.String(length=50), nullable=False),
+        sa.Column("type", sa.String(length=50), nullable=False),
+        sa.Column("direction", sa.String(length=20), nullable=True),
+        sa.Column("date", _UTC, nullable=False),
+        sa.Column("duration", sa.Integer(), nullable=True),
+        sa.Column("notes", sa.Text(), nullable=False),
+        sa.Column("outcome", sa.String(length=500), nullable=True),
+        sa.Column("agent_name", sa.String(length=255), nullable=False),
+        sa.Column("agent_id", sa.String(length=50), nullable=False),
+        sa.Column("sentiment", sa.String(length=20), nullable=True),
+        sa.Column(
+            "follow_up_required", sa.Boolean(), server_default=sa.text("false"), nullable=False
+        ),
+        sa.Column("follow_up_date", _UTC, nullable=True),
+        sa.ForeignKeyConstraint(
+            ["customer_id"],
+            ["customers.id"],
+            name=op.f("fk_interactions_customer_id_customers"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_interactions")),
+    )
+    op.create_index(
+        "ix_interactions_customer_date", "interactions", ["customer_id", "date"], unique=False
+    )
+    op.create_index(
+        "ix_interactions_org_agent", "interactions", ["organization_id", "agent_id"], unique=False
+    )
+    op.create_index(
+        "ix_interactions_org_type", "interactions", ["organization_id", "type"], unique=False
+    )
+
+    op.create_table(
+        "property_interests",
+        sa.Column("id", sa.String(length=50), nullable=False),
+        sa.Column("organization_id", sa.String(length=50), nullable=False),
+        sa.Column("customer_id", sa.String(length=50), nullable=False),
+        sa.Column("property_id", sa.String(length=50), nullable=False),
+        sa.Column("property_title", sa.String(length=500), nullable=True),
+        sa.Column("property_title_en", sa.String(length=500), nullable=True),
+        sa.Column("property_image", sa.Text(), nullable=True),
+        sa.Column("property_price", sa.Numeric(precision=15, scale=2), nullable=True),
+        sa.Column("property_type", sa.String(length=50), nullable=True),
+        sa.Column("property_location", sa.String(length=255), nullable=True),
+        sa.Column("status", sa.String(length=50), nullable=False),
+        sa.Column("added_at", _UTC, nullable=False),
+        sa.Column("viewed_at", _UTC, nullable=True),
+        sa.Column("feedback", sa.Text(), nullable=True),
+        sa.Column("rating", sa.Integer(), nullable=True),
+        sa.Column("notes", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["customer_id"],
+            ["customers.id"],
+            name=op.f("fk_property_interests_customer_id_customers"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_property_interests")),
+        sa.UniqueConstraint(
+            "customer_id", "property_id", name=op.f("uq_property_interests_customer_id_property_id")
+        ),
+    )
+    op.create_index(
+        "ix_property_interests_org_property",
+        "property_interests",
+        ["organization_id", "property_id"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_property_interests_org_status",
+        "property_interests",
+        ["organization_id", "status"],
+        unique=False,
+    )
+
+    op.create_table(
+        "reminders",
+        sa.Column("id", sa.String(length=50), nullable=False),
+        sa.Column("organization_id", sa.String(length=50), nullable=False),
+        sa.Column("customer_id", sa.String(length=50), nullable=False),
+        sa.Column("title", sa.String(length=500), nullable=False),
+        sa.Column("title_en", sa.String(length=500), nullable=True),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("datetime", _UTC, nullable=False),
+        sa.Column("priority", sa.String(length=20), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("type", sa.String(length=50), nullable=False),
+        sa.Column("related_to", sa.String(length=50), nullable=True),
+        sa.Column("created_by", sa.String(length=255), nullable=False),
+        sa.Column("created_by_id", sa.String(length=50), nullable=False),
+        sa.Column("completed_at", _UTC, nullable=True),
+        sa.ForeignKeyConstraint(
+            ["customer_id"],
+            ["customers.id"],
+            name=op.f("fk_reminders_customer_id_customers"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reminders")),
+    )
+    op.create_index(
+        "ix_reminders_customer_datetime", "reminders", ["customer_id", "datetime"], unique=False
+    )
+    op.create_index(
+        "ix_reminders_org_created_by",
+        "reminders",
+        ["organization_id", "created_by_id"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_reminders_org_status_datetime",
+        "reminders",
+        ["organization_id", "status", "datetime"],
+        unique=False,
+    )
+
+    op.create_table(
+        "stage_history",
+        sa.Column("id", sa.String(length=50), nullable=False),
+        sa.Column("organization_id", sa.String(length=50), nullable=False),
+        sa.Column("customer_id", sa.String(length=50), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("from_stage", sa.String(length=50), nullable=True),
+        sa.Column("to_stage", sa.String(length=50), nullable=False),
+        sa.Column("changed_by", sa.String(length=255), nullable=False),
+        sa.Column("changed_by_id", sa.String(length=50), nullable=False),
+        sa.Column("changed_at", _UTC, nullable=False),
+        sa.Column("reason", sa.String(length=500), nullable=True),
+        sa.Column("notes", sa.Text(), nullable=True),
+        sa.Column("auto_generated", sa.Boolean(), server_default=sa.text("false"), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["customer_id"],
+            ["customers.id"],
+            name=op.f("fk_stage_history_customer_id_customers"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_stage_history")),
+        sa.UniqueConstraint("customer_id", "seq", name=op.f("uq_stage_history_customer_id_seq")),
+    )
+    op.create_index(
+        "ix_stage_history_org_changed",
+        "stage_history",
+        ["organization_id", "changed_at"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_stage_history_org_to",
+        "stage_history",
+        ["organization_id", "to_stage", "changed_at"],
+        unique=False,
+    )
+
+    op.create_table(
+        "action_notes",
+        sa.Column("id", sa.String(length=50), nullable=False),
+        sa.Column("organization_id", sa.String(length=50), nullable=False),
+        sa.Column("action_id", sa.String(length=50), nullable=False),
+        sa.Column("content", sa.Text(), nullable=False),
+        sa.Column("created_by", sa.String(length=255), nullable=False),
+        sa.Column("created_by_id", sa.String(length=50), nullable=False),
+        sa.Column("created_at", _UTC, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["action_id"],
+            ["customer_actions.id"],
+            name=op.f("fk_action_notes_action_id_customer_actions"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_action_notes")),
+    )
+    op.create_index(
+        "ix_action_notes_action_created", "action_notes", ["action_id", "created_at"], unique=False
+    )
+
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        for name, table, column in _TRIGRAM_INDEXES:
+            op.create_index(
+                name,
+                table,
+                [column],
+                postgresql_using="gin",
+                postgresql_ops={column: "gin_trgm_ops"},
+            )
+
+
+def downgrade() -> None:
+    """Drop everything :func:`upgrade` created (the extension stays: others may use it)."""
+    if op.get_bind().dialect.name == "postgresql":
+        for name, table, _column in _TRIGRAM_INDEXES:
+            op.drop_index(name, table_name=table)
+    op.drop_table("action_notes")
+    op.drop_table("stage_history")
+    op.drop_table("reminders")
+    op.drop_table("property_interests")
+    op.drop_table("interactions")
+    op.drop_table("documents")
+    op.drop_table("customer_facets")
+    op.drop_table("customer_actions")
+    op.drop_table("appointments")
+    op.drop_table("properties")
+    op.drop_table("employees")
+    op.drop_table("customers")

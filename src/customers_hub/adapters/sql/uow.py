@@ -1,0 +1,122 @@
+"""The SQL unit of work: one connection, one transaction, every repository on it.
+
+On PostgreSQL the transaction is a plain ``BEGIN`` (read committed); the repositories' versioned
+UPDATEs and ``SELECT … FOR UPDATE`` keep concurrent writers from losing updates.
+
+On SQLite the transaction starts with ``BEGIN IMMEDIATE``: it takes the database's write lock
+up front (waiting up to the busy timeout for another writer). A deferred transaction that read
+first and then tried to write would fail at once with "database is locked" whenever another
+writer committed in between — SQLite cannot upgrade a stale read snapshot — so writers are
+serialized instead. Readers are not blocked (WAL).
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from customers_hub.adapters.sql.mappers import DEFAULT_TIME_ZONE
+from customers_hub.adapters.sql.repositories import (
+    SqlActionRepository,
+    SqlCustomerRepository,
+    SqlEmployeeRepository,
+    SqlPropertyCatalog,
+    SqlRelationRepository,
+)
+from customers_hub.application.ports import (
+    ActionRepository,
+    CustomerRepository,
+    EmployeeRepository,
+    PropertyCatalog,
+    RelationRepository,
+)
+
+__all__ = ["SqlUnitOfWork", "SqlUnitOfWorkFactory"]
+
+
+class SqlUnitOfWork:
+    """One transaction shared by the repositories; rolled back on exit unless committed."""
+
+    # Typed as the ports (Protocol attributes are invariant), which also makes mypy check that
+    # each SQL repository implements its port.
+    customers: CustomerRepository
+    actions: ActionRepository
+    employees: EmployeeRepository
+    relations: RelationRepository
+    properties: PropertyCatalog
+
+    def __init__(self, engine: AsyncEngine, tz: ZoneInfo = DEFAULT_TIME_ZONE) -> None:
+        self._engine = engine
+        self._tz = tz
+        self._conn: AsyncConnection | None = None
+        self._committed = False
+
+    @property
+    def connection(self) -> AsyncConnection:
+        """The transaction's connection (for adapters that join the same transaction)."""
+        if self._conn is None:
+            raise RuntimeError("the unit of work is not entered")
+        return self._conn
+
+    async def __aenter__(self) -> Self:
+        """Open a connection and begin the transaction."""
+        if self._conn is not None:
+            raise RuntimeError("a unit of work is entered once")
+        conn = await self._engine.connect()
+        try:
+            if conn.dialect.name == "sqlite":
+                # The driver opens no transaction of its own before this statement; from here
+                # on it sees one open and leaves BEGIN to us (see the module docstring).
+                await conn.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                await conn.begin()
+        except BaseException:
+            await conn.close()
+            raise
+        self._conn = conn
+        self.customers = SqlCustomerRepository(conn)
+        self.actions = SqlActionRepository(conn)
+        self.employees = SqlEmployeeRepository(conn)
+        self.relations = SqlRelationRepository(conn, self._tz)
+        self.properties = SqlPropertyCatalog(conn)
+        return self
+
+    async def commit(self) -> None:
+        """Make the transaction's writes durable."""
+        await self.connection.commit()
+        self._committed = True
+
+    async def rollback(self) -> None:
+        """Discard the transaction's writes."""
+        await self.connection.rollback()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Roll back whatever was not committed and give the connection back."""
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            if conn.in_transaction():
+                await conn.rollback()
+        finally:
+            await conn.close()
+
+
+class SqlUnitOfWorkFactory:
+    """Makes a fresh :class:`SqlUnitOfWork` per use-case call."""
+
+    def __init__(self, engine: AsyncEngine, tz: ZoneInfo = DEFAULT_TIME_ZONE) -> None:
+        self.engine = engine
+        self.tz = tz
+
+    def __call__(self) -> SqlUnitOfWork:
+        """A new, not yet entered, unit of work."""
+        return SqlUnitOfWork(self.engine, self.tz)

@@ -1,0 +1,792 @@
+"""Customer use cases (write side, and reading one customer): create, get, update, change stage,
+delete, restore, assign.
+
+Each is a plain async function ``(deps, actor, …) -> result``. Writes run in one unit of work
+through :func:`~customers_hub.application.context.transaction`: access, rules, save, system
+actions — all or nothing — and the events are published only after the commit.
+
+Order of checks, the same everywhere: the role and the token (403, before anything is loaded, so
+it says nothing about whether an id exists); the record (404 when absent, soft-deleted or of
+another organization); the record's scope (403); ``If-Match`` (412); the input (400, every
+failing field at once); the business rules (409/422).
+
+Decisions where the contracts are silent (documented for ``docs/``):
+
+* **Property matching.** On create, and on every update that changes the preferences, the
+  customer is matched against the catalog (:func:`~customers_hub.domain.matching.match_properties`
+  over :meth:`PropertyCatalog.candidates`, at most :data:`CANDIDATE_LIMIT` candidates, best
+  ``settings.property_match_limit`` kept); the ids go to ``aiInsights.propertyMatches``. A system
+  ``property_match`` action is created when the matching finds at least one property that was not
+  matched before (on create: any match): title ``عقارات مطابقة لتفضيلات {name}``, due
+  :data:`PROPERTY_MATCH_DUE_AFTER` (48 h) later, assigned like every system action, metadata
+  ``trigger="property.matched"``, ``propertyIds`` and ``matchScores``.
+* **Lead score events.** Whenever a write moves the lead score, ``customer.score_changed`` is
+  published after the write's own event.
+* **Soft delete** leaves the customer's actions as they are; a deleted customer reads as absent
+  (404) for every operation except restore and permanent delete, and for ``get_customer`` by an
+  admin asking ``include_deleted``.
+* **Restore** is refused (409 on ``phone``) when another live customer took the phone meanwhile.
+* **Permanent delete** removes the rows (history, interests, relations, actions) in the
+  transaction; the documents' bytes are removed from storage after the commit (bytes that fail
+  to go are unreachable: keys are never reused).
+* **Assign** moves the customer's open (pending, in progress, snoozed) *system* actions that were
+  assigned to the previous assignee (or to nobody, when the customer had none) to the new one,
+  each with ``action.updated``; actions a person created keep their assignee. The optional
+  ``notes`` are appended as a note to each moved action (the schema has no place for them on the
+  customer); with no action to move they are not stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import cast
+
+from attrs import evolve, field, frozen
+
+from customers_hub.application.context import Dependencies, transaction
+from customers_hub.application.errors import ConcurrentUpdate, PreconditionFailed
+from customers_hub.application.ports import UnitOfWork
+from customers_hub.domain import customers as aggregate
+from customers_hub.domain import inbox, lifecycle
+from customers_hub.domain.access import (
+    UNKNOWN_ASSIGNEE_REASON,
+    Operation,
+    RecordScope,
+    creation_assignee_id,
+    decide_assign,
+    decide_create_customer,
+    enforce,
+    enforce_decision,
+)
+from customers_hub.domain.compliance import KsaCompliance
+from customers_hub.domain.enums import ActionStatus, ActionType, Role
+from customers_hub.domain.errors import (
+    AssignmentRejected,
+    Duplicate,
+    FieldError,
+    NotFound,
+    ValidationFailed,
+)
+from customers_hub.domain.events import (
+    ActionCreated,
+    ActionNoteAdded,
+    DomainEvent,
+    LeadScoreChanged,
+)
+from customers_hub.domain.matching import PropertyMatch, match_properties
+from customers_hub.domain.model import (
+    ActionNote,
+    Actor,
+    Appointment,
+    Customer,
+    CustomerAction,
+    Document,
+    Employee,
+    Interaction,
+    PropertyInterest,
+    Reminder,
+    StageChange,
+)
+from customers_hub.domain.scoring import refresh_score
+from customers_hub.domain.system_actions import system_actions_for
+from customers_hub.domain.validation import (
+    CustomerDraft,
+    CustomerPatch,
+    validate_customer_draft,
+    validate_customer_patch,
+)
+
+__all__ = [
+    "CANDIDATE_LIMIT",
+    "CUSTOMER_INCLUDES",
+    "DETAIL_RELATION_LIMIT",
+    "NOTES_MAX_LENGTH",
+    "PROPERTY_MATCH_DUE_AFTER",
+    "AssignCustomer",
+    "ChangeStage",
+    "CreateCustomer",
+    "CustomerDeletion",
+    "CustomerDetails",
+    "LoadedCustomer",
+    "UpdateCustomer",
+    "assign_customer",
+    "change_stage",
+    "check_version",
+    "create_customer",
+    "create_system_actions",
+    "delete_customer",
+    "get_customer",
+    "load_customer",
+    "local_today",
+    "restore_customer",
+    "score_changed",
+    "update_customer",
+]
+
+CANDIDATE_LIMIT = 500
+"""At most this many catalog candidates are scored for one customer."""
+
+PROPERTY_MATCH_DUE_AFTER = timedelta(hours=48)
+"""A system ``property_match`` action is due this long after the matching."""
+
+DETAIL_RELATION_LIMIT = 100
+"""``get_customer`` includes at most this many of each relation, newest first."""
+
+RELATION_INCLUDES = frozenset({"interactions", "appointments", "reminders", "documents"})
+CUSTOMER_INCLUDES = frozenset({*RELATION_INCLUDES, "properties", "stageHistory", "ksaCompliance"})
+"""What ``include=`` of get customer accepts."""
+
+NOTES_MAX_LENGTH = 2000
+"""Longest free-text note a command accepts (assignment notes, …)."""
+
+# Every document of a customer is loaded for a permanent delete (a customer holds a handful).
+_ALL_DOCUMENTS = 100_000
+_OPEN_ACTION_STATUSES = frozenset(
+    {ActionStatus.PENDING, ActionStatus.IN_PROGRESS, ActionStatus.SNOOZED}
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Building blocks shared by the customer-side use cases
+
+
+@frozen
+class LoadedCustomer:
+    """A customer the actor may touch, with its assigned employee when that one is known."""
+
+    customer: Customer
+    assignee: Employee | None
+
+    @property
+    def assignee_name(self) -> str | None:
+        """The assignee's display name (system actions carry it)."""
+        return self.assignee.name if self.assignee is not None else None
+
+
+def local_today(deps: Dependencies) -> date:
+    """Today in the organization's time zone."""
+    return deps.clock.now().astimezone(deps.settings.time_zone).date()
+
+
+async def load_customer(
+    uow: UnitOfWork,
+    actor: Actor,
+    customer_id: str,
+    operation: Operation,
+    *,
+    for_update: bool = True,
+    include_deleted: bool = False,
+) -> LoadedCustomer:
+    """Load a customer for ``operation``, or raise what the caller must answer.
+
+    Role and token first (403 whatever the id), then 404 for an absent, other-organization or
+    (unless ``include_deleted``) soft-deleted customer, then 403 for one out of scope.
+    """
+    enforce(actor, operation, resource_type="customer", resource_id=customer_id)
+    repo = uow.customers
+    customer = await (
+        repo.get_for_update(actor.organization_id, customer_id)
+        if for_update
+        else repo.get(actor.organization_id, customer_id)
+    )
+    if customer is None or (customer.is_deleted and not include_deleted):
+        raise NotFound("customer", customer_id)
+    assignee = None
+    if customer.assigned_employee_id is not None:
+        assignee = await uow.employees.get(actor.organization_id, customer.assigned_employee_id)
+    enforce(
+        actor,
+        operation,
+        RecordScope.for_customer(customer, assignee),
+        resource_type="customer",
+        resource_id=customer_id,
+    )
+    return LoadedCustomer(customer, assignee)
+
+
+def check_version(customer: Customer, expected_version: int | None) -> None:
+    """Raise :class:`PreconditionFailed` when ``If-Match`` named another version."""
+    if expected_version is not None and expected_version != customer.version:
+        raise PreconditionFailed(
+            "customer",
+            customer.id,
+            expected_version=expected_version,
+            current_version=customer.version,
+        )
+
+
+def score_changed(before: Customer, after: Customer, now: datetime) -> list[DomainEvent]:
+    """``customer.score_changed`` when the write moved the lead score."""
+    if before.lead_score == after.lead_score:
+        return []
+    return [
+        LeadScoreChanged(
+            organization_id=after.organization_id,
+            occurred_at=now,
+            employee_ids=_employee_ids(before.assigned_employee_id, after.assigned_employee_id),
+            customer_id=after.id,
+            previous_score=before.lead_score,
+            new_score=after.lead_score,
+        )
+    ]
+
+
+async def create_system_actions(
+    uow: UnitOfWork,
+    deps: Dependencies,
+    customer: Customer,
+    events: Sequence[DomainEvent],
+    *,
+    assignee_name: str | None,
+    now: datetime,
+) -> list[DomainEvent]:
+    """Insert the system actions ``events`` call for (rules §2); their ``action.created`` events."""
+    created: list[tuple[CustomerAction, ActionCreated]] = []
+    for event in events:
+        created.extend(
+            system_actions_for(
+                event,
+                customer,
+                assignee_name=assignee_name,
+                new_id=lambda: deps.ids.new_id("action"),
+                now=now,
+            )
+        )
+    if created:
+        await uow.actions.add_many([action for action, _ in created])
+    return [event for _, event in created]
+
+
+def _employee_ids(*ids: str | None) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(i for i in ids if i))
+
+
+async def _match_catalog(
+    uow: UnitOfWork, deps: Dependencies, customer: Customer
+) -> tuple[PropertyMatch, ...]:
+    candidates = await uow.properties.candidates(customer, CANDIDATE_LIMIT)
+    return match_properties(customer, candidates, limit=deps.settings.property_match_limit)
+
+
+def _previous_matches(customer: Customer) -> tuple[str, ...]:
+    return customer.ai_insights.property_matches if customer.ai_insights else ()
+
+
+def _with_matches(customer: Customer, matches: Sequence[PropertyMatch], now: datetime) -> Customer:
+    """The customer with ``aiInsights.propertyMatches`` set and its insights refreshed."""
+    scored = refresh_score(customer, now)
+    insights = scored.ai_insights
+    if insights is None:  # pragma: no cover - refresh_score always builds insights
+        raise AssertionError("refresh_score built no insights")
+    ids = tuple(m.property_id for m in matches)
+    # Refresh again: the next best action depends on the matches.
+    return refresh_score(evolve(scored, ai_insights=evolve(insights, property_matches=ids)), now)
+
+
+def _property_match_action(
+    customer: Customer,
+    matches: Sequence[PropertyMatch],
+    *,
+    action_id: str,
+    assignee_name: str | None,
+    now: datetime,
+) -> tuple[CustomerAction, ActionCreated]:
+    """The system ``property_match`` action for newly matched properties (see module docs)."""
+    action = CustomerAction(
+        id=action_id,
+        organization_id=customer.organization_id,
+        customer_id=customer.id,
+        customer_name=customer.name,
+        type=ActionType.PROPERTY_MATCH,
+        title=f"عقارات مطابقة لتفضيلات {customer.name}",
+        description=f"عدد العقارات المطابقة: {len(matches)}؛ أرسل التوصيات للعميل.",
+        priority=customer.priority,
+        status=ActionStatus.PENDING,
+        source=customer.source,
+        created_at=now,
+        updated_at=now,
+        due_date=now + PROPERTY_MATCH_DUE_AFTER,
+        assigned_to=customer.assigned_employee_id,
+        assigned_to_name=assignee_name if customer.assigned_employee_id else None,
+        metadata={
+            "autoGenerated": True,
+            "trigger": "property.matched",
+            "phoneNumber": customer.phone,
+            "propertyIds": [m.property_id for m in matches],
+            "matchScores": {m.property_id: m.score for m in matches},
+        },
+    )
+    event = ActionCreated(
+        organization_id=action.organization_id,
+        occurred_at=now,
+        employee_ids=_employee_ids(action.assigned_to),
+        action_id=action.id,
+        customer_id=action.customer_id,
+        action_type=action.type,
+        priority=action.priority,
+        assigned_to=action.assigned_to,
+        auto_generated=True,
+    )
+    return action, event
+
+
+async def _add_property_match_action(
+    uow: UnitOfWork,
+    deps: Dependencies,
+    customer: Customer,
+    new_matches: Sequence[PropertyMatch],
+    *,
+    assignee_name: str | None,
+    now: datetime,
+) -> list[DomainEvent]:
+    if not new_matches:
+        return []
+    action, event = _property_match_action(
+        customer,
+        new_matches,
+        action_id=deps.ids.new_id("action"),
+        assignee_name=assignee_name,
+        now=now,
+    )
+    await uow.actions.add_many([action])
+    return [event]
+
+
+# ---------------------------------------------------------------------------------------------
+# Create
+
+
+@frozen
+class CreateCustomer:
+    """Create a customer from a draft (types parsed by the edge; business checks here)."""
+
+    draft: CustomerDraft
+
+
+async def create_customer(deps: Dependencies, actor: Actor, command: CreateCustomer) -> Customer:
+    """Create a customer at ``new_lead``, matched against the catalog, with its system actions.
+
+    The assignee is :func:`~customers_hub.domain.access.creation_assignee_id`: the requested one,
+    else the creating agent or manager, else nobody (admin). It must be an active employee of the
+    organization in the actor's reach (422 on ``assignedEmployeeId``; 403 out of reach).
+    """
+    enforce_decision(decide_create_customer(actor, None), resource_type="customer", resource_id="")
+    draft = validate_customer_draft(command.draft, local_today(deps))
+    assignee_id = creation_assignee_id(actor, draft.assigned_employee_id)
+    draft = evolve(draft, assigned_employee_id=assignee_id)
+
+    async def work(uow: UnitOfWork) -> tuple[Customer, list[DomainEvent]]:
+        now = deps.clock.now()
+        assignee = None
+        if assignee_id is not None:
+            assignee = await uow.employees.get(actor.organization_id, assignee_id)
+            if assignee is None:
+                raise AssignmentRejected(UNKNOWN_ASSIGNEE_REASON, {"field": "assignedEmployeeId"})
+        enforce_decision(
+            decide_create_customer(actor, assignee),
+            resource_type="customer",
+            resource_id="",
+            assignee_field="assignedEmployeeId",
+        )
+        if await uow.customers.phone_in_use(actor.organization_id, draft.phone):
+            raise Duplicate("A customer with this phone number already exists", field="phone")
+        customer, events = aggregate.new_customer(
+            draft,
+            customer_id=deps.ids.new_id("cust"),
+            organization_id=actor.organization_id,
+            actor=actor,
+            history_entry_id=deps.ids.new_id("stage"),
+            now=now,
+        )
+        matches = await _match_catalog(uow, deps, customer)
+        if matches:
+            customer = _with_matches(customer, matches, now)
+        await uow.customers.add(customer)
+        name = assignee.name if assignee is not None else None
+        events += await create_system_actions(
+            uow, deps, customer, events, assignee_name=name, now=now
+        )
+        events += await _add_property_match_action(
+            uow, deps, customer, matches, assignee_name=name, now=now
+        )
+        return customer, events
+
+    return await transaction(deps, work)
+
+
+# ---------------------------------------------------------------------------------------------
+# Get
+
+
+@frozen
+class CustomerDetails:
+    """A customer and the relations asked for with ``include`` (``included`` says which).
+
+    Relations not asked for are empty; the HTTP layer shows only the ``included`` keys.
+    """
+
+    customer: Customer
+    included: frozenset[str] = frozenset()
+    properties: tuple[PropertyInterest, ...] = ()
+    interactions: tuple[Interaction, ...] = ()
+    appointments: tuple[Appointment, ...] = ()
+    reminders: tuple[Reminder, ...] = ()
+    documents: tuple[Document, ...] = ()
+    stage_history: tuple[StageChange, ...] = ()
+    ksa_compliance: KsaCompliance | None = None
+
+
+async def get_customer(
+    deps: Dependencies,
+    actor: Actor,
+    customer_id: str,
+    *,
+    include: frozenset[str] = frozenset(),
+    include_deleted: bool = False,
+) -> CustomerDetails:
+    """One customer with the requested relations (at most :data:`DETAIL_RELATION_LIMIT` each).
+
+    ``include`` takes :data:`CUSTOMER_INCLUDES` (400 on ``include`` otherwise). A soft-deleted
+    customer is found only by an admin asking ``include_deleted``.
+    """
+    unknown = include - CUSTOMER_INCLUDES
+    if unknown:
+        raise ValidationFailed.single(
+            "include",
+            f"Unknown include {', '.join(sorted(unknown))}; "
+            f"expected any of {', '.join(sorted(CUSTOMER_INCLUDES))}",
+        )
+    async with deps.uow() as uow:
+        loaded = await load_customer(
+            uow,
+            actor,
+            customer_id,
+            Operation.READ_CUSTOMERS,
+            for_update=False,
+            include_deleted=include_deleted and actor.role is Role.ADMIN,
+        )
+        kinds = include & RELATION_INCLUDES
+        relations = (
+            await uow.relations.list_for_customer(
+                actor.organization_id, customer_id, kinds, DETAIL_RELATION_LIMIT
+            )
+            if kinds
+            else {}
+        )
+    customer = loaded.customer
+    return CustomerDetails(
+        customer=customer,
+        included=include,
+        properties=customer.property_interests if "properties" in include else (),
+        interactions=tuple(cast(list[Interaction], relations.get("interactions", []))),
+        appointments=tuple(cast(list[Appointment], relations.get("appointments", []))),
+        reminders=tuple(cast(list[Reminder], relations.get("reminders", []))),
+        documents=tuple(cast(list[Document], relations.get("documents", []))),
+        stage_history=customer.stage_history if "stageHistory" in include else (),
+        ksa_compliance=customer.ksa_compliance if "ksaCompliance" in include else None,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Update
+
+
+@frozen
+class UpdateCustomer:
+    """Change the sent fields; ``expected_version`` is the ``If-Match`` version, if any."""
+
+    patch: CustomerPatch
+    expected_version: int | None = None
+
+
+_ASSIGN_ELSEWHERE = FieldError(
+    "assignedEmployeeId", "Use the assign operation to change the assigned employee"
+)
+
+
+def _validate_patch(patch: CustomerPatch, current: Customer, today: date) -> CustomerPatch:
+    # Every failing field at once, the refused reassignment included.
+    extra = [_ASSIGN_ELSEWHERE] if "assigned_employee_id" in patch.given() else []
+    try:
+        validated = validate_customer_patch(patch, current, today)
+    except ValidationFailed as failure:
+        raise ValidationFailed([*failure.errors, *extra]) from None
+    if extra:
+        raise ValidationFailed(extra)
+    return validated
+
+
+async def update_customer(
+    deps: Dependencies, actor: Actor, customer_id: str, command: UpdateCustomer
+) -> Customer:
+    """Update a customer: validated patch, unique phone, rematching when preferences change.
+
+    A patch that changes nothing writes nothing and publishes nothing.
+    """
+    today = local_today(deps)
+
+    async def work(uow: UnitOfWork) -> tuple[Customer, list[DomainEvent]]:
+        now = deps.clock.now()
+        loaded = await load_customer(uow, actor, customer_id, Operation.UPDATE_CUSTOMER)
+        customer = loaded.customer
+        check_version(customer, command.expected_version)
+        patch = _validate_patch(command.patch, customer, today)
+        if (
+            isinstance(patch.phone, str)
+            and patch.phone != customer.phone
+            and await uow.customers.phone_in_use(
+                actor.organization_id, patch.phone, excluding_id=customer.id
+            )
+        ):
+            raise Duplicate("A customer with this phone number already exists", field="phone")
+        updated, events = aggregate.update_customer(customer, patch, now=now)
+        if updated is customer:
+            return customer, []
+        new_matches: tuple[PropertyMatch, ...] = ()
+        if updated.preferences != customer.preferences:
+            matches = await _match_catalog(uow, deps, updated)
+            before = set(_previous_matches(customer))
+            new_matches = tuple(m for m in matches if m.property_id not in before)
+            updated = _with_matches(updated, matches, now)
+        await uow.customers.save(updated, expected_version=customer.version)
+        if updated.name != customer.name:
+            await uow.actions.set_customer_name(actor.organization_id, customer.id, updated.name)
+        events += score_changed(customer, updated, now)
+        events += await _add_property_match_action(
+            uow, deps, updated, new_matches, assignee_name=loaded.assignee_name, now=now
+        )
+        return updated, events
+
+    return await transaction(deps, work)
+
+
+# ---------------------------------------------------------------------------------------------
+# Stage
+
+
+@frozen
+class ChangeStage:
+    """Move a customer to another stage (rules §1); ``expected_version`` is ``If-Match``."""
+
+    request: lifecycle.StageChangeRequest
+    expected_version: int | None = None
+
+
+async def change_stage(
+    deps: Dependencies, actor: Actor, customer_id: str, command: ChangeStage
+) -> Customer:
+    """Apply a stage change with its history entry, score and system actions (contract_prep:
+    ``document_required``; down_payment: ``payment_due``)."""
+
+    async def work(uow: UnitOfWork) -> tuple[Customer, list[DomainEvent]]:
+        now = deps.clock.now()
+        loaded = await load_customer(uow, actor, customer_id, Operation.UPDATE_CUSTOMER)
+        customer = loaded.customer
+        check_version(customer, command.expected_version)
+        moved, events = lifecycle.change_stage(
+            customer,
+            command.request,
+            actor=actor,
+            entry_id=deps.ids.new_id("stage"),
+            now=now,
+        )
+        await uow.customers.save(moved, expected_version=customer.version)
+        events += await create_system_actions(
+            uow, deps, moved, events, assignee_name=loaded.assignee_name, now=now
+        )
+        return moved, [*events, *score_changed(customer, moved, now)]
+
+    return await transaction(deps, work)
+
+
+# ---------------------------------------------------------------------------------------------
+# Delete and restore
+
+
+@frozen
+class CustomerDeletion:
+    """What a delete did: ``deleted_at`` is the moment of the (soft or permanent) delete."""
+
+    customer_id: str
+    deleted_at: datetime
+    permanent: bool
+
+
+async def delete_customer(
+    deps: Dependencies, actor: Actor, customer_id: str, permanent: bool = False
+) -> CustomerDeletion:
+    """Soft-delete (sales manager in team, admin) or, with ``permanent``, remove for good (admin;
+    a soft-deleted customer can be removed too). Document bytes go after the commit."""
+    if not permanent:
+
+        async def soft(uow: UnitOfWork) -> tuple[CustomerDeletion, list[DomainEvent]]:
+            now = deps.clock.now()
+            loaded = await load_customer(uow, actor, customer_id, Operation.SOFT_DELETE_CUSTOMER)
+            deleted, events = aggregate.soft_delete(loaded.customer, now=now)
+            await uow.customers.save(deleted, expected_version=loaded.customer.version)
+            return CustomerDeletion(customer_id, now, permanent=False), events
+
+        return await transaction(deps, soft)
+
+    async def hard(
+        uow: UnitOfWork,
+    ) -> tuple[tuple[CustomerDeletion, list[str]], list[DomainEvent]]:
+        now = deps.clock.now()
+        loaded = await load_customer(
+            uow, actor, customer_id, Operation.PERMANENT_DELETE_CUSTOMER, include_deleted=True
+        )
+        listed = await uow.relations.list_for_customer(
+            actor.organization_id, customer_id, frozenset({"documents"}), _ALL_DOCUMENTS
+        )
+        keys = [d.storage_key for d in cast(list[Document], listed.get("documents", []))]
+        await uow.customers.delete(actor.organization_id, customer_id)
+        events = aggregate.permanent_delete(loaded.customer, now=now)
+        return (CustomerDeletion(customer_id, now, permanent=True), keys), events
+
+    deletion, keys = await transaction(deps, hard)
+    for key in keys:
+        try:
+            await deps.storage.delete(key)
+        except OSError:
+            # The rows are gone and the key is never reused: leftover bytes are unreachable.
+            continue
+    return deletion
+
+
+async def restore_customer(deps: Dependencies, actor: Actor, customer_id: str) -> Customer:
+    """Undo a soft delete (admin). 409 when the customer is not deleted, or when another live
+    customer has its phone now."""
+
+    async def work(uow: UnitOfWork) -> tuple[Customer, list[DomainEvent]]:
+        now = deps.clock.now()
+        loaded = await load_customer(
+            uow, actor, customer_id, Operation.RESTORE_CUSTOMER, include_deleted=True
+        )
+        customer = loaded.customer
+        restored, events = aggregate.restore(customer, now=now)
+        if await uow.customers.phone_in_use(
+            actor.organization_id, customer.phone, excluding_id=customer.id
+        ):
+            raise Duplicate(
+                "Another customer has this phone number now; change it before restoring",
+                field="phone",
+            )
+        await uow.customers.save(restored, expected_version=customer.version)
+        return restored, events
+
+    return await transaction(deps, work)
+
+
+# ---------------------------------------------------------------------------------------------
+# Assign
+
+
+@frozen
+class AssignCustomer:
+    """Assign a customer to an employee (``notes``: why, optional)."""
+
+    employee_id: str
+    notes: str | None = field(default=None)
+
+
+def _validate_assign(command: AssignCustomer) -> tuple[str, str | None]:
+    errors: list[FieldError] = []
+    employee_id = command.employee_id.strip()
+    if not employee_id:
+        errors.append(FieldError("employeeId", "Employee id is required"))
+    notes = command.notes.strip() if command.notes is not None else None
+    if notes is not None and len(notes) > NOTES_MAX_LENGTH:
+        errors.append(FieldError("notes", f"must be at most {NOTES_MAX_LENGTH} characters"))
+    if errors:
+        raise ValidationFailed(errors)
+    return employee_id, notes or None
+
+
+async def assign_customer(
+    deps: Dependencies, actor: Actor, customer_id: str, command: AssignCustomer
+) -> Customer:
+    """Assign (admin: anyone active; manager: within the team) and move the open system actions
+    of the previous assignee to the new one (see the module docs)."""
+    enforce(actor, Operation.ASSIGN_CUSTOMER, resource_type="customer", resource_id=customer_id)
+    employee_id, notes = _validate_assign(command)
+
+    async def work(uow: UnitOfWork) -> tuple[Customer, list[DomainEvent]]:
+        now = deps.clock.now()
+        loaded = await load_customer(uow, actor, customer_id, Operation.ASSIGN_CUSTOMER)
+        customer = loaded.customer
+        target = await uow.employees.get(actor.organization_id, employee_id)
+        enforce_decision(
+            decide_assign(actor, RecordScope.for_customer(customer, loaded.assignee), target),
+            resource_type="customer",
+            resource_id=customer_id,
+            assignee_field="employeeId",
+        )
+        assert target is not None  # decide_assign refuses an unknown target
+        updated, events = aggregate.assign_customer(customer, target.id, now=now)
+        if updated is customer:
+            return customer, []
+        await uow.customers.save(updated, expected_version=customer.version)
+        events += await _move_system_actions(
+            uow, deps, actor, customer, target, notes=notes, now=now
+        )
+        return updated, events
+
+    return await transaction(deps, work)
+
+
+async def _move_system_actions(
+    uow: UnitOfWork,
+    deps: Dependencies,
+    actor: Actor,
+    customer: Customer,
+    target: Employee,
+    *,
+    notes: str | None,
+    now: datetime,
+) -> list[DomainEvent]:
+    """Reassign the customer's open system actions of the previous assignee to ``target``."""
+    previous = customer.assigned_employee_id
+    open_actions = await uow.actions.open_for_customer(customer.organization_id, customer.id)
+    changes: list[tuple[CustomerAction, int]] = []
+    notes_to_add: list[ActionNote] = []
+    events: list[DomainEvent] = []
+    for action in open_actions:
+        if (
+            action.metadata.get("autoGenerated") is not True
+            or action.assigned_to != previous
+            or action.status not in _OPEN_ACTION_STATUSES
+        ):
+            continue
+        moved, moved_events = inbox.update_action(
+            action, now=now, assigned_to=target.id, assigned_to_name=target.name
+        )
+        changes.append((moved, action.version))
+        events += moved_events
+        if notes is not None:
+            note = ActionNote(
+                id=deps.ids.new_id("note"),
+                action_id=action.id,
+                content=notes,
+                created_by=actor.display_name,
+                created_by_id=actor.user_id,
+                created_at=now,
+            )
+            notes_to_add.append(note)
+            events.append(
+                ActionNoteAdded(
+                    organization_id=action.organization_id,
+                    occurred_at=now,
+                    employee_ids=_employee_ids(target.id, previous),
+                    action_id=action.id,
+                    note_id=note.id,
+                )
+            )
+    if changes:
+        moved_ids = await uow.actions.save_many(changes)
+        if moved_ids:
+            # Someone changed one of them meanwhile: rerun the whole assignment on fresh data.
+            raise ConcurrentUpdate("action", sorted(moved_ids)[0])
+    for note in notes_to_add:
+        await uow.actions.add_note(note)
+    return events

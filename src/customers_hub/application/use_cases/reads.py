@@ -1,0 +1,707 @@
+"""Read-side use cases: lists, the advanced query, search, statistics, filter options, employees.
+
+Each one checks the caller's role and token first (so a caller without the permission gets 403,
+not an empty list), validates and types its parameters against the field catalog
+(:mod:`customers_hub.application.use_cases.catalog`), reporting every bad parameter in one
+:class:`ValidationFailed`, and hands a query object with the caller's :class:`ScopeFilter` to a
+query port — the scope is applied by the query, in SQL, never by filtering rows here.
+
+Decisions where the API document is silent:
+
+* ``limit`` above :data:`MAX_LIMIT` (or below 1) and ``page`` below 1 are a 400 on that
+  parameter, not silently clamped: a client asking for 500 rows learns it gets at most 100.
+* ``budgetMin``/``budgetMax`` filter by **overlap**: the customer's budget range
+  ``[preferences.budgetMin, preferences.budgetMax]`` (a missing end is open) meets the asked
+  range — ``budgetMin=X`` keeps customers who could spend ``X`` or more, ``budgetMax=Y`` those
+  whose budget starts at or below ``Y``; a customer who gave no budget at all matches neither.
+  They become the derived conditions ``budgetMin gte X`` / ``budgetMax lte Y`` of the catalog.
+  The plain values (containment) remain available to the advanced query as
+  ``preferences.budgetMin``/``preferences.budgetMax``. The actions list's ``budgetMin``/
+  ``budgetMax`` mean the same on the action's customer.
+* ``createdFrom``/``lastContactFrom`` are inclusive (``gte``), ``createdTo``/``lastContactTo``
+  inclusive too (``lte``); a bare date is the whole local day in the organization's time zone, so
+  ``createdTo=2024-01-31`` includes all of January 31 (``lt`` the next local midnight).
+* ``stage``, ``city``, ``tags`` and the other list parameters mean "any of" (``in``); blank values
+  are ignored, repeats removed. ``tags``, ``propertyType`` and ``preferredAreas`` match a customer
+  that has any of the values.
+* ``filters`` (the JSON query parameter) is ANDed with the other parameters.
+* ``cursor`` switches to keyset pagination (``""`` asks for the first page); it cannot be combined
+  with a ``page`` other than 1. ``POST /customers/query`` always pages by cursor (``cursor: null``
+  is the first page).
+* ``deleted=true`` lists soft-deleted customers instead of live ones; only a caller who may restore
+  customers (admin) may ask for it.
+* Stats' ``dateTo`` is inclusive: a bare date runs to the end of that local day.
+* ``actionStats(assignedTo=…)`` is allowed only for an employee in the caller's reach (self for an
+  agent or viewer, self or a direct report for a manager, anyone for an admin); otherwise 403.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from decimal import Decimal
+from typing import Final, TypeVar
+
+from attrs import frozen
+
+from customers_hub.application.context import Dependencies
+from customers_hub.application.queries import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    ActionListQuery,
+    ActionStats,
+    Condition,
+    CustomerListQuery,
+    CustomerStats,
+    EmployeeWorkload,
+    FilterOptions,
+    Op,
+    Page,
+    PageRequest,
+    SearchQuery,
+    SearchResult,
+    Sort,
+    StatsWindow,
+)
+from customers_hub.application.use_cases.catalog import (
+    ACTION_CATALOG,
+    CUSTOMER_CATALOG,
+    MAX_IN_VALUES,
+    MAX_TEXT_LENGTH,
+    day_conditions,
+    dedupe,
+    local_day_start,
+    parse_filters,
+    parse_sort,
+)
+from customers_hub.domain import access
+from customers_hub.domain.access import Operation, RecordScope, ScopeFilter
+from customers_hub.domain.enums import (
+    ActionStatus,
+    ActionType,
+    CustomerSource,
+    DueDateBucket,
+    Priority,
+    PropertyType,
+    Role,
+    Stage,
+)
+from customers_hub.domain.errors import FieldError, ValidationFailed
+from customers_hub.domain.model import Actor, Customer, CustomerAction, Employee
+
+__all__ = [
+    "ACTION_LIST_DEFAULT_LIMIT",
+    "CUSTOMER_STATS_GROUPS",
+    "MAX_SEARCH_LENGTH",
+    "ActionListParams",
+    "AdvancedQuery",
+    "CustomerList",
+    "CustomerListParams",
+    "EmployeeList",
+    "SearchParams",
+    "action_stats",
+    "customer_stats",
+    "filter_options",
+    "list_actions",
+    "list_customers",
+    "list_employees",
+    "query_customers",
+    "search_customers",
+]
+
+T = TypeVar("T")
+N = TypeVar("N", int, Decimal)
+
+ACTION_LIST_DEFAULT_LIMIT: Final = 50
+"""Page size of the actions list when ``limit`` is not given (API document, endpoint 7)."""
+
+MAX_SEARCH_LENGTH: Final = 200
+"""Longest free-text search (``search`` parameters and ``POST /customers/search``)."""
+
+CUSTOMER_STATS_GROUPS: Final = frozenset({"stage", "source", "employee", "city"})
+"""Allowed ``groupBy`` values of the customer statistics."""
+
+LEAD_SCORE_RANGE: Final = (0, 100)
+
+_CUSTOMER_DEFAULT_SORT: Final = Sort("createdAt", descending=True)
+_ACTION_DEFAULT_SORT: Final = Sort("createdAt", descending=True)
+
+
+# --- parameters ----------------------------------------------------------------------------------
+
+
+@frozen(kw_only=True)
+class CustomerListParams:
+    """``GET /customers``: the 20 documented parameters, ``filters``, ``cursor``, ``fields``,
+    ``include`` (and ``deleted``). Values are typed by the HTTP layer, except ``filters``, which
+    is the raw JSON (a decoded object or its text)."""
+
+    page: int = 1
+    limit: int = DEFAULT_LIMIT
+    search: str | None = None
+    stage: Sequence[Stage] = ()
+    source: Sequence[CustomerSource] = ()
+    priority: Sequence[Priority] = ()
+    assigned_employee_id: Sequence[str] = ()
+    lead_score_min: int | None = None
+    lead_score_max: int | None = None
+    budget_min: Decimal | None = None
+    budget_max: Decimal | None = None
+    property_type: Sequence[PropertyType] = ()
+    preferred_areas: Sequence[str] = ()
+    city: Sequence[str] = ()
+    tags: Sequence[str] = ()
+    created_from: datetime | date | None = None
+    created_to: datetime | date | None = None
+    last_contact_from: datetime | date | None = None
+    last_contact_to: datetime | date | None = None
+    sort_by: str | None = None
+    sort_order: str | None = None
+    filters: object = None
+    cursor: str | None = None
+    fields: Sequence[str] | None = None
+    include: Sequence[str] = ()
+    deleted: bool = False
+
+
+@frozen(kw_only=True)
+class AdvancedQuery:
+    """``POST /customers/query``: the raw JSON ``filters``, ``sort``, ``limit`` and ``cursor``."""
+
+    filters: object = None
+    sort: object = None
+    limit: object = DEFAULT_LIMIT
+    cursor: object = None
+
+
+@frozen(kw_only=True)
+class ActionListParams:
+    """``GET /customers/actions``: the 17 documented parameters and ``cursor``, typed."""
+
+    page: int = 1
+    limit: int = ACTION_LIST_DEFAULT_LIMIT
+    customer_id: str | None = None
+    status: Sequence[ActionStatus] = ()
+    type: Sequence[ActionType] = ()
+    priority: Sequence[Priority] = ()
+    source: Sequence[CustomerSource] = ()
+    assigned_to: Sequence[str] = ()
+    due_date: DueDateBucket | None = None
+    city: Sequence[str] = ()
+    state: Sequence[str] = ()
+    budget_min: Decimal | None = None
+    budget_max: Decimal | None = None
+    property_type: Sequence[PropertyType] = ()
+    search: str | None = None
+    sort_by: str | None = None
+    sort_order: str | None = None
+    cursor: str | None = None
+
+
+@frozen(kw_only=True)
+class SearchParams:
+    """``POST /customers/search``; ``filters`` is the raw JSON object of the body."""
+
+    query: str
+    filters: object = None
+    fuzzy: bool = True
+    limit: int = DEFAULT_LIMIT
+
+
+# --- results -------------------------------------------------------------------------------------
+
+
+@frozen
+class CustomerList:
+    """A page of customers with their assigned employees (loaded in one query), and the
+    ``fields``/``include`` the caller asked for, passed through for the response."""
+
+    page: Page[Customer]
+    employees: Mapping[str, Employee]
+    fields: tuple[str, ...] | None = None
+    include: tuple[str, ...] = ()
+
+
+@frozen
+class EmployeeList:
+    """Employees, with workload statistics when asked for (``includeStats=true``)."""
+
+    employees: Sequence[Employee]
+    workloads: Mapping[str, EmployeeWorkload] | None = None
+
+
+# --- shared checks -------------------------------------------------------------------------------
+
+
+class _Checks:
+    """Collects the errors of one request's parameters; :meth:`raise_if_any` reports them all."""
+
+    def __init__(self) -> None:
+        self.errors: list[FieldError] = []
+
+    def fail(self, field: str, message: str) -> None:
+        self.errors.append(FieldError(field, message))
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise ValidationFailed(self.errors)
+
+    def paging(self, page: int, limit: int, cursor: str | None) -> PageRequest:
+        if page < 1:
+            self.fail("page", "must be at least 1")
+        if not 1 <= limit <= MAX_LIMIT:
+            self.fail("limit", f"must be between 1 and {MAX_LIMIT}")
+        if cursor is not None and page != 1:
+            self.fail("cursor", "cannot be combined with page")
+        return PageRequest(page=max(page, 1), limit=limit, cursor=cursor)
+
+    def search(self, field: str, text: str | None) -> str | None:
+        if text is None:
+            return None
+        cleaned = text.strip()
+        if len(cleaned) > MAX_SEARCH_LENGTH:
+            self.fail(field, f"must be at most {MAX_SEARCH_LENGTH} characters")
+        return cleaned or None
+
+    def any_of(self, field: str, path: str, values: Sequence[T]) -> list[Condition]:
+        """``path in values`` (typed values), or nothing for an empty list."""
+        distinct = dedupe(values)
+        if len(distinct) > MAX_IN_VALUES:
+            self.fail(field, f"must have at most {MAX_IN_VALUES} values")
+            return []
+        return [Condition(path, Op.IN, distinct)] if distinct else []
+
+    def any_text(self, field: str, path: str, values: Sequence[str]) -> list[Condition]:
+        """Like :meth:`any_of` for text values: stripped, blanks ignored."""
+        cleaned = [v.strip() for v in values if v.strip()]
+        if any(len(v) > MAX_TEXT_LENGTH for v in cleaned):
+            self.fail(field, f"values must be at most {MAX_TEXT_LENGTH} characters")
+            return []
+        return self.any_of(field, path, cleaned)
+
+    def number_range(
+        self,
+        names: tuple[str, str],
+        bounds: tuple[N | None, N | None],
+        paths: tuple[str, str],
+        *,
+        minimum: N,
+        maximum: N | None = None,
+    ) -> list[Condition]:
+        """``gte`` the low bound and ``lte`` the high one, each checked against the limits."""
+        conditions: list[Condition] = []
+        ok = True
+        for name, bound in zip(names, bounds, strict=True):
+            if bound is None:
+                continue
+            if bound < minimum or (maximum is not None and bound > maximum):
+                span = f"between {minimum} and {maximum}" if maximum is not None else None
+                self.fail(name, f"must be {span}" if span else f"must be at least {minimum}")
+                ok = False
+        low, high = bounds
+        if ok and low is not None and high is not None and low > high:
+            self.fail(names[1], f"must not be less than {names[0]}")
+            ok = False
+        if ok and low is not None:
+            conditions.append(Condition(paths[0], Op.GTE, low))
+        if ok and high is not None:
+            conditions.append(Condition(paths[1], Op.LTE, high))
+        return conditions
+
+    def time_range(
+        self,
+        names: tuple[str, str],
+        bounds: tuple[datetime | date | None, datetime | date | None],
+        path: str,
+        tz: tzinfo,
+    ) -> list[Condition]:
+        """``path`` from the first bound to the second, both inclusive (bare dates: local days)."""
+        low, high = (_range_start(bounds[0], tz), _range_end(bounds[1], tz))
+        if low is not None and high is not None and low > high:
+            self.fail(names[1], f"must not be before {names[0]}")
+            return []
+        conditions: list[Condition] = []
+        for bound, op in ((bounds[0], Op.GTE), (bounds[1], Op.LTE)):
+            if bound is None:
+                continue
+            if isinstance(bound, datetime):
+                conditions.append(Condition(path, op, _aware_utc(bound, tz)))
+            else:
+                conditions.extend(day_conditions(path, op, bound, tz))
+        return conditions
+
+
+def _aware_utc(value: datetime, tz: tzinfo) -> datetime:
+    # A datetime without a zone is read in the organization's time zone.
+    if value.tzinfo is None or value.utcoffset() is None:
+        value = value.replace(tzinfo=tz)
+    return value.astimezone(UTC)
+
+
+def _range_start(bound: datetime | date | None, tz: tzinfo) -> datetime | None:
+    """The first instant a ``from`` bound admits."""
+    if bound is None:
+        return None
+    if isinstance(bound, datetime):
+        return _aware_utc(bound, tz)
+    return local_day_start(bound, tz)
+
+
+def _range_end(bound: datetime | date | None, tz: tzinfo) -> datetime | None:
+    """The last instant a ``to`` bound admits (a bare date: the end of that local day)."""
+    if bound is None:
+        return None
+    if isinstance(bound, datetime):
+        return _aware_utc(bound, tz)
+    return local_day_start(bound + timedelta(days=1), tz) - timedelta(microseconds=1)
+
+
+def _require(actor: Actor, operation: Operation) -> ScopeFilter:
+    """403 unless the role and token allow ``operation``; then the caller's scope for it."""
+    access.enforce(actor, operation, resource_type="", resource_id="")
+    return access.scope_filter(actor, operation)
+
+
+def _stats_window(
+    deps: Dependencies, date_from: datetime | date | None, date_to: datetime | date | None
+) -> StatsWindow:
+    tz = deps.settings.time_zone
+    start, end = _range_start(date_from, tz), _range_end(date_to, tz)
+    if start is not None and end is not None and start > end:
+        raise ValidationFailed.single("dateTo", "must not be before dateFrom")
+    return StatsWindow(now=deps.clock.now(), tz=tz, date_from=start, date_to=end)
+
+
+# --- customers -----------------------------------------------------------------------------------
+
+
+def customer_list_query(
+    params: CustomerListParams, scope: ScopeFilter, tz: tzinfo
+) -> CustomerListQuery:
+    """The :class:`CustomerListQuery` of ``params`` (every bad parameter in one error)."""
+    checks = _Checks()
+    page = checks.paging(params.page, params.limit, params.cursor)
+    search = checks.search("search", params.search)
+    conditions = [
+        *checks.any_of("stage", "stage", params.stage),
+        *checks.any_of("source", "source", params.source),
+        *checks.any_of("priority", "priority", params.priority),
+        *checks.any_text("assignedEmployeeId", "assignedEmployeeId", params.assigned_employee_id),
+        *checks.number_range(
+            ("leadScoreMin", "leadScoreMax"),
+            (params.lead_score_min, params.lead_score_max),
+            ("leadScore", "leadScore"),
+            minimum=LEAD_SCORE_RANGE[0],
+            maximum=LEAD_SCORE_RANGE[1],
+        ),
+        *checks.number_range(
+            ("budgetMin", "budgetMax"),
+            (params.budget_min, params.budget_max),
+            ("budgetMin", "budgetMax"),
+            minimum=Decimal(0),
+        ),
+        *checks.any_of("propertyType", "preferences.propertyType", params.property_type),
+        *checks.any_text("preferredAreas", "preferences.preferredAreas", params.preferred_areas),
+        *checks.any_text("city", "city", params.city),
+        *checks.any_text("tags", "tags", params.tags),
+        *checks.time_range(
+            ("createdFrom", "createdTo"), (params.created_from, params.created_to), "createdAt", tz
+        ),
+        *checks.time_range(
+            ("lastContactFrom", "lastContactTo"),
+            (params.last_contact_from, params.last_contact_to),
+            "lastContactAt",
+            tz,
+        ),
+    ]
+    sort = parse_sort(
+        CUSTOMER_CATALOG,
+        params.sort_by,
+        params.sort_order,
+        default=_CUSTOMER_DEFAULT_SORT,
+        errors=checks.errors,
+    )
+    try:
+        conditions.extend(parse_filters(CUSTOMER_CATALOG, _json(params.filters), tz=tz))
+    except ValidationFailed as bad:
+        checks.errors.extend(bad.errors)
+    checks.raise_if_any()
+    return CustomerListQuery(
+        scope=scope,
+        conditions=tuple(conditions),
+        search=search,
+        sort=sort,
+        page=page,
+        deleted=params.deleted,
+    )
+
+
+def _json(raw: object) -> object:
+    """The ``filters`` query parameter: a decoded JSON value, or its text."""
+    if not isinstance(raw, str):
+        return raw
+    if not raw.strip():
+        return None
+    try:
+        decoded: object = json.loads(raw)
+    except ValueError:
+        raise ValidationFailed.single("filters", "must be a JSON object") from None
+    return decoded
+
+
+async def _with_employees(
+    deps: Dependencies, actor: Actor, page: Page[Customer]
+) -> dict[str, Employee]:
+    ids = list(dict.fromkeys(c.assigned_employee_id for c in page.items if c.assigned_employee_id))
+    if not ids:
+        return {}
+    async with deps.uow() as uow:
+        return await uow.employees.get_many(actor.organization_id, ids)
+
+
+async def list_customers(
+    deps: Dependencies, actor: Actor, params: CustomerListParams
+) -> CustomerList:
+    """``GET /customers``: one page of the customers in the caller's scope."""
+    scope = _require(actor, Operation.READ_CUSTOMERS)
+    if params.deleted:
+        # The trash is for those who can restore from it.
+        access.enforce(actor, Operation.RESTORE_CUSTOMER, resource_type="", resource_id="")
+    query = customer_list_query(params, scope, deps.settings.time_zone)
+    page = await deps.customer_queries.list(query)
+    return CustomerList(
+        page=page,
+        employees=await _with_employees(deps, actor, page),
+        fields=tuple(params.fields) if params.fields is not None else None,
+        include=tuple(params.include),
+    )
+
+
+def advanced_query(body: AdvancedQuery, scope: ScopeFilter, tz: tzinfo) -> CustomerListQuery:
+    """The :class:`CustomerListQuery` of a ``POST /customers/query`` body."""
+    checks = _Checks()
+    conditions: tuple[Condition, ...] = ()
+    try:
+        conditions = parse_filters(CUSTOMER_CATALOG, body.filters, tz=tz)
+    except ValidationFailed as bad:
+        checks.errors.extend(bad.errors)
+    sort = _CUSTOMER_DEFAULT_SORT
+    if body.sort is not None:
+        if not isinstance(body.sort, Mapping):
+            checks.fail("sort", "must be an object with field and order")
+        else:
+            sort_by, sort_order = body.sort.get("field"), body.sort.get("order")
+            unknown = set(body.sort) - {"field", "order"}
+            if unknown:
+                checks.fail("sort", f"unknown keys: {', '.join(sorted(map(str, unknown)))}")
+            if sort_by is not None and not isinstance(sort_by, str):
+                checks.fail("sort.field", "must be a string")
+                sort_by = None
+            if sort_order is not None and not isinstance(sort_order, str):
+                checks.fail("sort.order", "must be asc or desc")
+                sort_order = None
+            sort = parse_sort(
+                CUSTOMER_CATALOG,
+                sort_by,
+                sort_order,
+                default=_CUSTOMER_DEFAULT_SORT,
+                errors=checks.errors,
+                by_field="sort.field",
+                order_field="sort.order",
+            )
+    limit = DEFAULT_LIMIT
+    if body.limit is not None:
+        if isinstance(body.limit, bool) or not isinstance(body.limit, int):
+            checks.fail("limit", "must be a whole number")
+        elif not 1 <= body.limit <= MAX_LIMIT:
+            checks.fail("limit", f"must be between 1 and {MAX_LIMIT}")
+        else:
+            limit = body.limit
+    cursor = ""
+    if body.cursor is not None:
+        if not isinstance(body.cursor, str):
+            checks.fail("cursor", "must be a string or null")
+        else:
+            cursor = body.cursor
+    checks.raise_if_any()
+    return CustomerListQuery(
+        scope=scope, conditions=conditions, sort=sort, page=PageRequest(limit=limit, cursor=cursor)
+    )
+
+
+async def query_customers(deps: Dependencies, actor: Actor, body: AdvancedQuery) -> CustomerList:
+    """``POST /customers/query``: the advanced filter, paged by cursor."""
+    scope = _require(actor, Operation.READ_CUSTOMERS)
+    query = advanced_query(body, scope, deps.settings.time_zone)
+    page = await deps.customer_queries.list(query)
+    return CustomerList(page=page, employees=await _with_employees(deps, actor, page))
+
+
+async def search_customers(
+    deps: Dependencies, actor: Actor, params: SearchParams
+) -> SearchResult[Customer]:
+    """``POST /customers/search``: free text over name, English name, phone and email."""
+    scope = _require(actor, Operation.READ_CUSTOMERS)
+    checks = _Checks()
+    text = params.query.strip()
+    if not text:
+        checks.fail("query", "must not be empty")
+    elif len(text) > MAX_SEARCH_LENGTH:
+        checks.fail("query", f"must be at most {MAX_SEARCH_LENGTH} characters")
+    if not 1 <= params.limit <= MAX_LIMIT:
+        checks.fail("limit", f"must be between 1 and {MAX_LIMIT}")
+    conditions: tuple[Condition, ...] = ()
+    try:
+        conditions = parse_filters(CUSTOMER_CATALOG, params.filters, tz=deps.settings.time_zone)
+    except ValidationFailed as bad:
+        checks.errors.extend(bad.errors)
+    checks.raise_if_any()
+    return await deps.customer_queries.search(
+        SearchQuery(
+            scope=scope, text=text, conditions=conditions, fuzzy=params.fuzzy, limit=params.limit
+        )
+    )
+
+
+async def customer_stats(
+    deps: Dependencies,
+    actor: Actor,
+    *,
+    date_from: datetime | date | None = None,
+    date_to: datetime | date | None = None,
+    group_by: str | None = None,
+) -> CustomerStats:
+    """``GET /customers/stats`` over the customers in the caller's scope."""
+    scope = _require(actor, Operation.READ_CUSTOMER_STATS)
+    errors: list[FieldError] = []
+    if group_by is not None and group_by not in CUSTOMER_STATS_GROUPS:
+        errors.append(
+            FieldError("groupBy", f"must be one of {', '.join(sorted(CUSTOMER_STATS_GROUPS))}")
+        )
+    try:
+        window = _stats_window(deps, date_from, date_to)
+    except ValidationFailed as bad:
+        errors.extend(bad.errors)
+    if errors:
+        raise ValidationFailed(errors)
+    return await deps.customer_queries.stats(scope, window, group_by)
+
+
+async def filter_options(deps: Dependencies, actor: Actor) -> FilterOptions:
+    """``GET /customers/filters``: the options with counts over the customers in scope."""
+    scope = _require(actor, Operation.READ_CUSTOMERS)
+    return await deps.customer_queries.filter_options(scope)
+
+
+# --- actions -------------------------------------------------------------------------------------
+
+
+def action_list_query(
+    params: ActionListParams, scope: ScopeFilter, now: datetime, tz: tzinfo
+) -> ActionListQuery:
+    """The :class:`ActionListQuery` of ``params`` (every bad parameter in one error)."""
+    checks = _Checks()
+    page = checks.paging(params.page, params.limit, params.cursor)
+    search = checks.search("search", params.search)
+    conditions: list[Condition] = []
+    if params.customer_id is not None and params.customer_id.strip():
+        conditions.append(Condition("customerId", Op.EQ, params.customer_id.strip()))
+    conditions += [
+        *checks.any_of("status", "status", params.status),
+        *checks.any_of("type", "type", params.type),
+        *checks.any_of("priority", "priority", params.priority),
+        *checks.any_of("source", "source", params.source),
+        *checks.any_text("assignedTo", "assignedTo", params.assigned_to),
+        *checks.any_text("city", "city", params.city),
+        *checks.any_text("state", "state", params.state),
+        *checks.number_range(
+            ("budgetMin", "budgetMax"),
+            (params.budget_min, params.budget_max),
+            ("budgetMin", "budgetMax"),
+            minimum=Decimal(0),
+        ),
+        *checks.any_of("propertyType", "propertyType", params.property_type),
+    ]
+    sort = parse_sort(
+        ACTION_CATALOG,
+        params.sort_by,
+        params.sort_order,
+        default=_ACTION_DEFAULT_SORT,
+        errors=checks.errors,
+    )
+    checks.raise_if_any()
+    return ActionListQuery(
+        scope=scope,
+        now=now,
+        tz=tz,
+        conditions=tuple(conditions),
+        due_bucket=params.due_date,
+        search=search,
+        sort=sort,
+        page=page,
+    )
+
+
+async def list_actions(
+    deps: Dependencies, actor: Actor, params: ActionListParams
+) -> Page[CustomerAction]:
+    """``GET /customers/actions``: one page of the actions in the caller's scope."""
+    scope = _require(actor, Operation.READ_ACTIONS)
+    query = action_list_query(params, scope, deps.clock.now(), deps.settings.time_zone)
+    return await deps.action_queries.list(query)
+
+
+async def action_stats(
+    deps: Dependencies,
+    actor: Actor,
+    *,
+    assigned_to: str | None = None,
+    date_from: datetime | date | None = None,
+    date_to: datetime | date | None = None,
+) -> ActionStats:
+    """``GET /customers/actions/stats`` over the actions in scope, optionally one employee's.
+
+    Asking for an employee outside the caller's reach is 403 (an agent may ask only for self).
+    """
+    scope = _require(actor, Operation.READ_ACTION_STATS)
+    window = _stats_window(deps, date_from, date_to)
+    employee_id = assigned_to.strip() if assigned_to is not None else None
+    if employee_id:
+        async with deps.uow() as uow:
+            employee = await uow.employees.get(actor.organization_id, employee_id)
+        record = RecordScope.of(actor.organization_id, [employee or employee_id])
+        access.enforce(
+            actor,
+            Operation.READ_ACTION_STATS,
+            record,
+            resource_type="employee",
+            resource_id=employee_id,
+        )
+    return await deps.action_queries.stats(scope, window, employee_id or None)
+
+
+# --- employees -----------------------------------------------------------------------------------
+
+
+async def list_employees(
+    deps: Dependencies,
+    actor: Actor,
+    *,
+    role: Role | None = None,
+    is_active: bool | None = None,
+    include_stats: bool = False,
+) -> EmployeeList:
+    """``GET /employees``: the organization's employees (everyone may list them, for pickers),
+    with workload statistics (one query per measure) when ``include_stats``."""
+    _require(actor, Operation.READ_EMPLOYEES)
+    employees = await deps.employee_queries.list(
+        actor.organization_id, role=role.value if role is not None else None, is_active=is_active
+    )
+    if not include_stats:
+        return EmployeeList(employees=employees)
+    window = StatsWindow(now=deps.clock.now(), tz=deps.settings.time_zone)
+    workloads = await deps.employee_queries.workloads(
+        actor.organization_id, [e.id for e in employees], window
+    )
+    return EmployeeList(employees=employees, workloads=workloads)
