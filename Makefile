@@ -27,5 +27,9 @@ test: lint typecheck
 unit: $(STAMP)
 	$(VENV)/bin/pytest tests/unit
 
+## Install, migrate, load the demo organization once, print the URLs and an admin token, serve.
+run: $(STAMP)
+	VENV=$(VENV) scripts/run.sh
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

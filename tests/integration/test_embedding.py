@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -23,11 +22,13 @@ def _example() -> Callable[[str], Awaitable[None]]:
     return main
 
 
-async def test_the_readme_example_runs(engine: AsyncEngine, tmp_path: Path) -> None:
+async def test_the_readme_example_runs(
+    engine: AsyncEngine, database_url: str, tmp_path: Path
+) -> None:
     if engine.dialect.name == "postgresql":
         # The session fixture created the schema on this database; the example's own
         # organization keeps it apart from the other tests' data.
-        url = os.environ["CUSTOMERS_HUB_TEST_POSTGRES_URL"]
+        url = database_url
     else:
         url = f"sqlite:///{tmp_path / 'hub.db'}"  # a fresh file: the hub migrates it itself
     await _example()(url)

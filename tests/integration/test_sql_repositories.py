@@ -1099,36 +1099,45 @@ async def test_the_same_employee_id_may_exist_in_two_organizations(
 
 
 @st.composite
-def _catalog(draw: st.DrawFn, org: str) -> list[Property]:
-    cities = ("الرياض", "جدة", "الدمام")
-    return [
+def _catalog_case(draw: st.DrawFn, org: str) -> tuple[Customer, list[Property]]:
+    """A customer and a catalog drawn around its preferences: near misses and matches alike."""
+    customer = draw(customers(organization_id=org, preferences=preferences()))
+    prefs = customer.preferences
+    cities = (*prefs.preferred_cities * 3, "الرياض", "جدة", "الدمام")
+    districts = (*prefs.preferred_areas, "حي النرجس", "حي الشاطئ")
+    high = prefs.budget_max or (prefs.budget_min or Decimal(500_000)) * 3
+    low = prefs.budget_min or high / 3
+    # Prices around the budget band and its 10 % tolerance, bounds included.
+    edges = [low * Decimal("0.90"), low, high, high * Decimal("1.10")]
+    prices = st.sampled_from(edges) | st.integers(
+        int(low * Decimal("0.8")), int(high * Decimal("1.2")) + 1
+    ).map(Decimal)
+    types = st.sampled_from(prefs.property_type) if prefs.property_type else st.nothing()
+    catalog = [
         Property(
             id=f"prop_{n}",
             organization_id=org,
             title=f"عقار {n}",
-            type=draw(st.sampled_from(PropertyType)),
+            type=draw(types | st.sampled_from(PropertyType)),
             city=draw(st.sampled_from(cities)),
-            price=Decimal(draw(st.integers(100, 8000))) * 1000,
-            status=draw(st.sampled_from(PropertyStatus)),
-            district=draw(st.none() | st.sampled_from(("حي النرجس", "حي الشاطئ"))),
-            bedrooms=draw(st.none() | st.integers(1, 7)),
-            area=draw(st.none() | st.integers(100, 900).map(Decimal)),
+            price=draw(prices).quantize(Decimal("0.01")),
+            # Mostly available and roomy enough, so that the price band decides often.
+            status=draw(st.sampled_from([PropertyStatus.AVAILABLE] * 3 + list(PropertyStatus))),
+            district=draw(st.none() | st.sampled_from(districts)),
+            bedrooms=draw(st.none() | st.integers(max(1, (prefs.bedrooms or 2) - 1), 8)),
+            area=draw(st.none() | st.integers(int(prefs.min_area or 80) - 5, 2000).map(Decimal)),
             off_plan=draw(st.booleans()),
         )
-        for n in range(draw(st.integers(5, 25)))
+        for n in range(draw(st.integers(8, 25)))
     ]
+    return customer, catalog
 
 
 async def test_catalog_candidates_never_drop_a_match(
     factory: SqlUnitOfWorkFactory, org_id: str
 ) -> None:
-    cases = drawn(
-        st.tuples(
-            customers(organization_id=org_id, preferences=preferences()),
-            _catalog(org_id),
-        ),
-        15,
-    )
+    cases = drawn(_catalog_case(org_id), 25)
+    matched = narrowed = 0
     for n, (customer, catalog) in enumerate(cases):
         org = f"{org_id}_{n}"
         customer = attrs.evolve(customer, organization_id=org)
@@ -1142,12 +1151,17 @@ async def test_catalog_candidates_never_drop_a_match(
             await uow.commit()
         async with factory() as uow:
             candidates = await uow.properties.candidates(customer, 1000)
-        assert match_properties(customer, candidates, limit=100) == match_properties(
-            customer, catalog, limit=100
-        )
+        expected = match_properties(customer, catalog, limit=100)
+        assert match_properties(customer, candidates, limit=100) == expected
+        matched += bool(expected)
+        available = [p for p in catalog[1:] if p.status is PropertyStatus.AVAILABLE]
+        narrowed += len(candidates) < len(available)
         assert all(p.status is PropertyStatus.AVAILABLE for p in candidates)
         assert catalog[0].id not in {p.id for p in candidates}
         assert {p.id for p in candidates} <= {p.id for p in catalog}
+    # The draws exercised both sides: some customers matched, some catalogs were pre-filtered.
+    assert matched > 0
+    assert narrowed > 0
 
 
 async def test_catalog_add_round_trips_and_updates(
@@ -1204,3 +1218,67 @@ async def test_open_for_customer_lists_open_actions_oldest_first(
         assert found == expected
         assert len(statements) == (2 if expected else 1)
         assert await uow.actions.open_for_customer(f"{org_id}_x", customer.id) == []
+
+
+async def test_catalog_candidates_keep_prices_on_the_tolerance_bounds(
+    factory: SqlUnitOfWorkFactory, org_id: str
+) -> None:
+    customer = plain_customer(
+        org_id,
+        preferences=Preferences(
+            budget_min=Decimal("500000"),
+            budget_max=Decimal("1000000"),
+            property_type=(PropertyType.APARTMENT,),
+            bedrooms=3,
+            min_area=Decimal("150"),
+        ),
+    )
+    prices = {
+        "prop_top": Decimal("1100000.00"),  # budget max + 10 %: a match
+        "prop_over": Decimal("1100000.01"),
+        "prop_bottom": Decimal("450000.00"),  # budget min - 10 %: a match
+        "prop_under": Decimal("449999.99"),
+    }
+    catalog = [
+        Property(
+            id=pid,
+            organization_id=org_id,
+            title=pid,
+            type=PropertyType.APARTMENT,
+            city="الرياض",
+            price=price,
+            bedrooms=3,
+            area=Decimal("150"),
+        )
+        for pid, price in prices.items()
+    ]
+    catalog += [
+        attrs.evolve(catalog[0], id="prop_villa", type=PropertyType.VILLA),
+        attrs.evolve(catalog[0], id="prop_small", bedrooms=2),
+        attrs.evolve(catalog[0], id="prop_tiny", area=Decimal("149.99")),
+        attrs.evolve(catalog[0], id="prop_unknown", bedrooms=None, area=None),
+        attrs.evolve(catalog[0], id="prop_sold", status=PropertyStatus.SOLD),
+    ]
+    async with factory() as uow:
+        for prop in catalog:
+            await uow.properties.add(prop)
+        await uow.commit()
+    async with factory() as uow:
+        found = {p.id for p in await uow.properties.candidates(customer, 100)}
+    assert {"prop_top", "prop_bottom", "prop_unknown"} <= found
+    assert not found & {"prop_villa", "prop_small", "prop_sold"}
+    assert {m.property_id for m in match_properties(customer, catalog)} <= found
+
+
+async def test_adding_an_existing_customer_id_is_a_duplicate(
+    factory: SqlUnitOfWorkFactory, engine: AsyncEngine, org_id: str
+) -> None:
+    customer = plain_customer(org_id)
+    await add_customers(factory, customer)
+    again = attrs.evolve(customer, phone=unique_phone(), name="اسم آخر")
+    async with factory() as uow:
+        with pytest.raises(Duplicate) as refused:
+            await uow.customers.add(again)
+    assert refused.value.field == "id"
+    async with factory() as uow:
+        assert await uow.customers.get(org_id, customer.id) == canonical(customer)

@@ -1,23 +1,45 @@
 """The ``customers-hub`` command line.
 
 Subcommands are argparse subparsers; each registers a handler ``(args) -> exit code`` through
-``set_defaults(handler=...)``, so new ones (``serve``, ``token``, ``demo-data``) plug in beside
-``db upgrade``.
+``set_defaults(handler=...)``:
+
+* ``serve [--host 127.0.0.1] [--port 3000] [--workers 1] [--database-url URL] [--reload]`` —
+  the HTTP service (uvicorn). With no configuration: SQLite in the data directory
+  (``CUSTOMERS_HUB_DATA_DIR``, default ``./.customers-hub``), migrated on start, and a token
+  secret generated once into ``<data dir>/jwt-secret`` (see
+  :mod:`customers_hub.entrypoints.http.asgi`).
+* ``token --user-id U --role R --org O [--permission P ...] [--ttl 3600] [--name N]`` — prints
+  an HS256 token signed with ``CUSTOMERS_HUB_JWT_SECRET`` or the stored secret; without
+  ``--permission``, every permission the role can use (``domain.access.POLICY``).
+* ``demo-data [--org org_demo] [--customers 60] [--seed 2024] [--database-url URL]`` — the demo
+  organization (:mod:`customers_hub.entrypoints.demo`); a second run changes nothing.
+* ``db upgrade [--database-url URL] [--revision head]`` — the database migrations.
+
+Heavy imports (Litestar, uvicorn, SQLAlchemy) happen inside the handlers, so ``--help`` and
+``token`` stay fast.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from customers_hub import __version__
+from customers_hub.domain.enums import Permission, Role
 
 DATABASE_URL_ENV = "CUSTOMERS_HUB_DATABASE_URL"
 DATA_DIR_ENV = "CUSTOMERS_HUB_DATA_DIR"
 DEFAULT_DATA_DIR = ".customers-hub"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 3000
+DEFAULT_TTL_SECONDS = 3600
+DEMO_ORGANIZATION = "org_demo"  # = customers_hub.entrypoints.demo.DEFAULT_ORGANIZATION
+DEMO_CUSTOMERS = 60
+DEMO_SEED = 2024
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -63,6 +85,271 @@ def _add_db(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     db.set_defaults(handler=_usage(db, 2))
 
 
+def _database_url_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        help=f"sqlite:///path/hub.db or postgresql://user@host:port/db "
+        f"(default: ${DATABASE_URL_ENV}, else sqlite in ${DATA_DIR_ENV} or ./{DEFAULT_DATA_DIR})",
+    )
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(f"customers-hub: {message}", file=sys.stderr)
+    return code
+
+
+# --- token ---------------------------------------------------------------------------------------
+
+
+def _token(args: argparse.Namespace) -> int:
+    from customers_hub.entrypoints.demo import default_permissions
+    from customers_hub.entrypoints.http.asgi import auth_settings
+    from customers_hub.entrypoints.http.auth import issue_token
+    from customers_hub.entrypoints.settings import HubConfig
+
+    role = Role(args.role)
+    permissions: Sequence[Permission] = (
+        [Permission(p) for p in dict.fromkeys(args.permission)]
+        if args.permission
+        else sorted(default_permissions(role), key=list(Permission).index)
+    )
+    try:
+        settings = auth_settings(HubConfig.from_env())
+    except (ValueError, OSError) as error:
+        return _fail(str(error))
+    if not settings.secret:
+        return _fail(
+            "the service verifies tokens with a public key (CUSTOMERS_HUB_JWT_PUBLIC_KEY): "
+            "tokens come from your identity service; set CUSTOMERS_HUB_JWT_SECRET to sign here"
+        )
+    token = issue_token(
+        settings,
+        args.user_id,
+        role,
+        args.org,
+        permissions,
+        args.ttl,
+        name=args.name,
+        email=args.email,
+    )
+    print(token)
+    return 0
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number (0-65535), not {value}")
+    return value
+
+
+def _add_token(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    token = commands.add_parser(
+        "token",
+        help="print a signed access token (HS256)",
+        description="Print a JWT for the API, signed with $CUSTOMERS_HUB_JWT_SECRET, else with "
+        "the secret stored in the data directory (created on first use, shared with `serve`).",
+    )
+    token.add_argument("--user-id", required=True, help="the employee id (claim userId)")
+    token.add_argument("--role", required=True, choices=[r.value for r in Role])
+    token.add_argument("--org", required=True, help="the organization id (claim organizationId)")
+    token.add_argument(
+        "--permission",
+        action="append",
+        default=[],
+        choices=[p.value for p in Permission],
+        metavar="PERMISSION",
+        help="a permission claim, repeatable (default: every permission the role can use; "
+        f"one of {', '.join(p.value for p in Permission)})",
+    )
+    token.add_argument(
+        "--ttl",
+        type=_positive,
+        default=DEFAULT_TTL_SECONDS,
+        metavar="SECONDS",
+        help=f"lifetime in seconds (default: {DEFAULT_TTL_SECONDS})",
+    )
+    token.add_argument("--name", help="display name (claim name)")
+    token.add_argument("--email", help="e-mail (claim email)")
+    token.set_defaults(handler=_token)
+
+
+# --- demo-data -----------------------------------------------------------------------------------
+
+
+def _counts(counts: Mapping[str, int]) -> str:
+    return ", ".join(f"{name} {count}" for name, count in counts.items())
+
+
+def _demo_data(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from customers_hub.entrypoints.bootstrap import build_hub
+    from customers_hub.entrypoints.demo import DemoDataIncomplete, DemoSummary, load_demo_data
+
+    async def load() -> DemoSummary:
+        async with build_hub(args.database_url) as hub:
+            return await load_demo_data(hub, org=args.org, customers=args.customers, seed=args.seed)
+
+    try:
+        summary = asyncio.run(load())
+    except DemoDataIncomplete as error:
+        return _fail(str(error), 1)
+    except (SQLAlchemyError, OSError) as error:
+        return _fail(
+            f"database error: {error.__class__.__name__}: {error}. On PostgreSQL, run "
+            "`customers-hub db upgrade` first.",
+            1,
+        )
+    except ValueError as error:  # an unsupported database URL
+        return _fail(str(error))
+    if summary.already_loaded:
+        print(
+            f"demo data already loaded in organization {summary.organization_id} "
+            f"({summary.customers} customers); nothing changed"
+        )
+        return 0
+    print(f"demo data loaded into organization {summary.organization_id}:")
+    print(
+        f"  employees   {summary.employees} (admin {summary.admin_id}, a sales manager, "
+        "4 agents, a viewer)"
+    )
+    print(f"  properties  {summary.properties}")
+    print(f"  customers   {summary.customers} ({_counts(summary.cities)})")
+    print(f"  stages      {_counts(summary.stages)}")
+    print(
+        f"  relations   interactions {summary.interactions}, appointments "
+        f"{summary.appointments}, reminders {summary.reminders}, property interests "
+        f"{summary.property_interests}"
+    )
+    print(f"  actions     {_counts(summary.actions)}")
+    print(
+        f"an admin token: customers-hub token --user-id {summary.admin_id} --role admin "
+        f"--org {summary.organization_id}"
+    )
+    return 0
+
+
+def _add_demo_data(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    demo = commands.add_parser(
+        "demo-data",
+        help="load a realistic Saudi demo organization (once)",
+        description="Load a sales team, a property catalog in Riyadh, Jeddah and Dammam, and "
+        "customers at every stage with their interactions, appointments, reminders and "
+        "actions, through the use cases. Running it again on the same organization changes "
+        "nothing.",
+    )
+    demo.add_argument(
+        "--org",
+        default=DEMO_ORGANIZATION,
+        help=f"organization id (default: {DEMO_ORGANIZATION})",
+    )
+    demo.add_argument(
+        "--customers",
+        type=_positive,
+        default=DEMO_CUSTOMERS,
+        metavar="N",
+        help=f"how many customers (default: {DEMO_CUSTOMERS})",
+    )
+    demo.add_argument(
+        "--seed",
+        type=int,
+        default=DEMO_SEED,
+        help=f"random seed: the same seed gives the same data (default: {DEMO_SEED})",
+    )
+    _database_url_option(demo)
+    demo.set_defaults(handler=_demo_data)
+
+
+# --- serve ---------------------------------------------------------------------------------------
+
+FACTORY = "customers_hub.entrypoints.http.asgi:app_factory"
+"""The import string of the application factory (several workers, reload)."""
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from customers_hub.adapters.sql.engine import is_sqlite
+    from customers_hub.adapters.sql.migrate import upgrade
+    from customers_hub.entrypoints.bootstrap import build_hub
+    from customers_hub.entrypoints.http.app import create_app
+    from customers_hub.entrypoints.http.asgi import auth_settings
+    from customers_hub.entrypoints.settings import HubConfig
+
+    if args.database_url:
+        # Worker processes read their configuration from the environment.
+        os.environ[DATABASE_URL_ENV] = args.database_url
+    config = HubConfig.from_env()
+    try:
+        auth = auth_settings(config)  # creates the stored secret once, before any worker
+        if is_sqlite(config.database_url):
+            # Once here, not concurrently in every worker.
+            upgrade(config.database_url)
+    except (ValueError, OSError) as error:
+        return _fail(str(error))
+    base = f"http://{args.host}:{args.port}"
+    print(f"Customers Hub {__version__}: API {base}/api/v1 · docs {base}/api/v1/docs", flush=True)
+    if args.workers > 1 or args.reload:
+        uvicorn.run(
+            FACTORY,
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            reload=args.reload,
+            reload_dirs=[str(Path(__file__).resolve().parents[1])] if args.reload else None,
+            log_level=args.log_level,
+            proxy_headers=True,
+        )
+    else:
+        app = create_app(build_hub(config=config), auth=auth)
+        uvicorn.run(
+            app, host=args.host, port=args.port, log_level=args.log_level, proxy_headers=True
+        )
+    return 0
+
+
+def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = commands.add_parser(
+        "serve",
+        help="run the HTTP service",
+        description="Run the HTTP API with uvicorn. With no configuration it serves the "
+        f"embedded default: SQLite in ${DATA_DIR_ENV} (./{DEFAULT_DATA_DIR}), migrated on "
+        "start, and a token secret generated once into <data dir>/jwt-secret unless "
+        "$CUSTOMERS_HUB_JWT_SECRET or $CUSTOMERS_HUB_JWT_PUBLIC_KEY is set.",
+    )
+    serve.add_argument("--host", default=DEFAULT_HOST, help=f"(default: {DEFAULT_HOST})")
+    serve.add_argument(
+        "--port", type=_port, default=DEFAULT_PORT, help=f"(default: {DEFAULT_PORT})"
+    )
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="worker processes (default: 1; use PostgreSQL for more than one)",
+    )
+    _database_url_option(serve)
+    serve.add_argument(
+        "--reload", action="store_true", help="restart on code changes (development)"
+    )
+    serve.add_argument(
+        "--log-level",
+        default="info",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="server log level (default: info)",
+    )
+    serve.set_defaults(handler=_serve)
+
+
 def _usage(parser: argparse.ArgumentParser, code: int) -> Handler:
     """A handler printing ``parser``'s help (a command given without its subcommand)."""
 
@@ -78,6 +365,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="customers-hub", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"customers-hub {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_serve(commands)
+    _add_token(commands)
+    _add_demo_data(commands)
     _add_db(commands)
     parser.set_defaults(handler=_usage(parser, 0))
     return parser

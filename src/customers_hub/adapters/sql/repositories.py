@@ -122,7 +122,14 @@ async def _insert_missing(
 
 
 def _integrity_text(error: IntegrityError) -> str:
-    return str(error.orig).lower()
+    """What names the violated constraint: its name on PostgreSQL, the message on SQLite.
+
+    The SQLite message names the table and columns only; PostgreSQL's message also quotes the
+    row's values, so the constraint name is used there to never match on data.
+    """
+    diag = getattr(error.orig, "diag", None)
+    name = getattr(diag, "constraint_name", None)
+    return str(name if name else error.orig).lower()
 
 
 def _customer_integrity(error: IntegrityError, customer_id: str) -> Exception:
@@ -132,7 +139,7 @@ def _customer_integrity(error: IntegrityError, customer_id: str) -> Exception:
         return Duplicate("A customer with this phone already exists", field="phone")
     if "property_id" in text or "uq_property_interests" in text:
         return Duplicate("This property is already linked to the customer", field="propertyId")
-    if "stage_history" in text or "seq" in text:
+    if "stage_history" in text:
         # Another writer appended the same history position first.
         return ConcurrentUpdate("customer", customer_id)
     if "customers.id" in text or "pk_customers" in text:

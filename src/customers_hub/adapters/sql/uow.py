@@ -52,7 +52,6 @@ class SqlUnitOfWork:
         self._engine = engine
         self._tz = tz
         self._conn: AsyncConnection | None = None
-        self._committed = False
 
     @property
     def connection(self) -> AsyncConnection:
@@ -87,7 +86,6 @@ class SqlUnitOfWork:
     async def commit(self) -> None:
         """Make the transaction's writes durable."""
         await self.connection.commit()
-        self._committed = True
 
     async def rollback(self) -> None:
         """Discard the transaction's writes."""

@@ -1,0 +1,197 @@
+"""The Litestar application: ``create_app(hub, auth=...)`` wires the HTTP edge to a hub.
+
+Nothing is built at import time. Routes:
+
+* ``/api/v1/...`` — the controllers of :data:`CONTROLLER_MODULES`; each module exposes
+  ``ROUTES`` (handlers or Controllers, mounted under ``/api/v1``); a module may also expose
+  ``UPLOAD_ROUTES``, mounted with the document size limit instead of the JSON body limit.
+* ``GET /health`` (liveness, no auth), ``GET /ready`` (``SELECT 1``; 503 when the database is
+  unreachable).
+* ``GET /api/v1/openapi.json`` (OpenAPI 3.1) and ``GET /api/v1/docs`` (Swagger UI).
+
+Every handler may ask for ``deps: Dependencies`` (the use cases' first argument), ``actor:
+Actor`` (the verified caller; asking for it is what makes an endpoint authenticated) and
+``hub: Hub``.
+
+Bodies are limited to :data:`JSON_BODY_LIMIT` bytes, uploads to the hub's
+``max_document_bytes`` plus :data:`MULTIPART_OVERHEAD` (Litestar refuses larger bodies with 413
+before reading them when ``Content-Length`` says so, else as soon as the limit is passed).
+Responses are gzip-compressed when the client accepts it (brotli too when the optional
+``brotli`` package is installed).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from types import ModuleType
+from typing import Any, Final
+
+from litestar import Litestar, Request, Response, Router, get
+from litestar.config.compression import CompressionConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme, Tag
+from litestar.types import ControllerRouterHandler
+from sqlalchemy import text
+
+from customers_hub import __version__
+from customers_hub.application.context import Dependencies
+from customers_hub.entrypoints.bootstrap import Hub
+from customers_hub.entrypoints.http.auth import AuthSettings, provide_actor
+from customers_hub.entrypoints.http.controllers import (
+    actions,
+    bulk,
+    customers,
+    employees,
+    relations,
+)
+from customers_hub.entrypoints.http.errors import exception_handlers
+from customers_hub.entrypoints.http.middleware import RequestContextMiddleware
+from customers_hub.entrypoints.http.wire import API_PREFIX
+
+__all__ = [
+    "CONTROLLER_MODULES",
+    "JSON_BODY_LIMIT",
+    "MULTIPART_OVERHEAD",
+    "api_routes",
+    "create_app",
+]
+
+CONTROLLER_MODULES: Final[tuple[ModuleType, ...]] = (customers, relations, actions, bulk, employees)
+"""Modules whose ``ROUTES`` (and ``UPLOAD_ROUTES``) are mounted under ``/api/v1``."""
+
+JSON_BODY_LIMIT: Final = 1024 * 1024
+"""Largest request body of the JSON endpoints (bytes)."""
+
+MULTIPART_OVERHEAD: Final = 256 * 1024
+"""Room for the multipart framing and the text fields around an uploaded file (bytes)."""
+
+BEARER_SCHEME: Final = "BearerAuth"
+
+_TAGS: Final = (
+    Tag(name="Customers", description="Customers: lifecycle, search, statistics, assignment"),
+    Tag(name="Relations", description="Property interests, interactions, appointments, "
+        "reminders and documents of a customer"),
+    Tag(name="Actions", description="The requests inbox"),
+    Tag(name="Bulk", description="Bulk operations on actions"),
+    Tag(name="Employees", description="The sales team"),
+    Tag(name="Operations", description="Liveness and readiness"),
+)
+
+
+def api_routes(upload_limit: int) -> list[ControllerRouterHandler]:
+    """Everything mounted under ``/api/v1``: each controller module's routes, its upload routes
+    under their own body limit, and the OpenAPI document."""
+    handlers: list[ControllerRouterHandler] = [openapi_json]
+    uploads: list[ControllerRouterHandler] = []
+    for module in CONTROLLER_MODULES:
+        handlers.extend(getattr(module, "ROUTES", []))
+        uploads.extend(getattr(module, "UPLOAD_ROUTES", []))
+    if uploads:
+        handlers.append(
+            Router(path="/", route_handlers=uploads, request_max_body_size=upload_limit)
+        )
+    return handlers
+
+
+@get(
+    "/openapi.json",
+    include_in_schema=False,
+    media_type="application/vnd.oai.openapi+json",
+    sync_to_thread=False,
+)
+def openapi_json(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of the API."""
+    schema: dict[str, Any] = request.app.openapi_schema.to_schema()
+    return schema
+
+
+@get("/health", tags=["Operations"], operation_id="health", summary="Liveness", sync_to_thread=False)
+def health() -> dict[str, str]:
+    """The process answers (no authentication, no database)."""
+    return {"status": "ok"}
+
+
+@get("/ready", tags=["Operations"], operation_id="ready", summary="Readiness")
+async def ready(hub: Hub) -> Response[dict[str, str]]:
+    """The database answers ``SELECT 1`` (200), or not (503)."""
+    try:
+        async with hub.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception:  # any failure to reach the database means "not ready"
+        return Response({"status": "unavailable", "database": "unreachable"}, status_code=503)
+    return Response({"status": "ready", "database": "ok"})
+
+
+def _compression() -> CompressionConfig:
+    if importlib.util.find_spec("brotli") is not None:  # pragma: no cover - optional package
+        return CompressionConfig(backend="brotli", gzip_fallback=True)
+    return CompressionConfig(backend="gzip")
+
+
+def create_app(hub: Hub, *, auth: AuthSettings, debug: bool = False) -> Litestar:
+    """The HTTP service of ``hub``, verifying tokens with ``auth``.
+
+    Startup runs ``hub.start()`` (the embedded SQLite migrates itself), shutdown
+    ``hub.close()``.
+    """
+
+    def provide_deps() -> Dependencies:
+        return hub.deps
+
+    def provide_hub() -> Hub:
+        return hub
+
+    upload_limit = hub.config.max_document_bytes + MULTIPART_OVERHEAD
+    api = Router(
+        path=API_PREFIX,
+        route_handlers=api_routes(upload_limit),
+        security=[{BEARER_SCHEME: []}],
+    )
+
+    async def start() -> None:
+        await hub.start()
+
+    async def stop() -> None:
+        await hub.close()
+
+    return Litestar(
+        route_handlers=[api, health, ready],
+        dependencies={
+            "deps": Provide(provide_deps, sync_to_thread=False),
+            "hub": Provide(provide_hub, sync_to_thread=False),
+            "actor": Provide(provide_actor),
+        },
+        middleware=[RequestContextMiddleware],
+        exception_handlers=exception_handlers(),
+        compression_config=_compression(),
+        request_max_body_size=JSON_BODY_LIMIT,
+        openapi_config=OpenAPIConfig(
+            title="Customers Hub API",
+            version=__version__,
+            description=(
+                "Customer management for real-estate teams in Saudi Arabia and the Gulf. "
+                "Every response uses the envelope `{success, data, message?, meta}`; errors "
+                "`{success: false, error: {code, message, details}, meta}`."
+            ),
+            path=f"{API_PREFIX}/docs",
+            render_plugins=[SwaggerRenderPlugin(path="/"), JsonRenderPlugin(path="/openapi.json")],
+            components=Components(
+                security_schemes={
+                    BEARER_SCHEME: SecurityScheme(
+                        type="http", scheme="bearer", bearer_format="JWT"
+                    )
+                }
+            ),
+            tags=list(_TAGS),
+            create_examples=False,
+            use_handler_docstrings=True,
+        ),
+        state=State({"auth": auth, "hub": hub}),
+        on_startup=[start],
+        on_shutdown=[stop],
+        logging_config=None,
+        debug=debug,
+    )

@@ -1,0 +1,246 @@
+"""Bearer-token authentication: who is calling, from a verified JWT.
+
+Tokens carry the API document's claims: ``userId`` (the employee id), ``role``,
+``organizationId``, ``permissions``, ``email``, optional ``name``, ``iat`` and ``exp``.
+
+* HS256 with a shared secret (``CUSTOMERS_HUB_JWT_SECRET``): the service's own tokens
+  (``customers-hub token``, tests).
+* RS256 / ES256 with a public key (``CUSTOMERS_HUB_JWT_PUBLIC_KEY``, the path to a PEM file):
+  tokens issued by an identity service.
+
+The algorithm list is always explicit and never holds ``none``; the key is chosen by the token's
+algorithm (the secret only for HS256, the public key only for RS256/ES256), so a token signed
+with HMAC over the public key's text is refused. Missing, expired, tampered or unsigned tokens,
+unknown roles or permissions and missing required claims are all the same 401
+``AUTHENTICATION_FAILED``; the reason goes to the log only.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Final
+
+import jwt
+from attrs import frozen
+from litestar import Request
+
+from customers_hub.domain.access import check_organization_header
+from customers_hub.domain.enums import Permission, Role
+from customers_hub.domain.model import Actor
+from customers_hub.entrypoints.http.envelope import current_context
+
+__all__ = [
+    "ASYMMETRIC_ALGORITHMS",
+    "JWT_PUBLIC_KEY_ENV",
+    "JWT_SECRET_ENV",
+    "ORGANIZATION_HEADER",
+    "REQUIRED_CLAIMS",
+    "AuthSettings",
+    "AuthenticationFailed",
+    "actor_from_token",
+    "issue_token",
+    "provide_actor",
+]
+
+JWT_SECRET_ENV: Final = "CUSTOMERS_HUB_JWT_SECRET"
+JWT_PUBLIC_KEY_ENV: Final = "CUSTOMERS_HUB_JWT_PUBLIC_KEY"
+ORGANIZATION_HEADER: Final = "X-Organization-ID"
+SYMMETRIC_ALGORITHMS: Final = ("HS256",)
+ASYMMETRIC_ALGORITHMS: Final = ("RS256", "ES256")
+REQUIRED_CLAIMS: Final = ("userId", "role", "organizationId", "exp")
+DEFAULT_LEEWAY_SECONDS: Final = 30
+
+
+class AuthenticationFailed(Exception):
+    """The request carries no valid token (401 ``AUTHENTICATION_FAILED``).
+
+    ``reason`` is for the log; the client always reads the same generic message.
+    """
+
+    code = "AUTHENTICATION_FAILED"
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+@frozen
+class AuthSettings:
+    """How tokens are verified.
+
+    ``secret`` enables HS256; ``public_key`` (PEM text) enables RS256 and ES256. ``algorithms``
+    restricts the accepted ones further (default: every algorithm a configured key enables).
+    ``leeway`` tolerates clock differences on ``exp``/``iat``/``nbf``.
+    """
+
+    secret: str | None = None
+    public_key: str | None = None
+    algorithms: tuple[str, ...] | None = None
+    leeway: timedelta = timedelta(seconds=DEFAULT_LEEWAY_SECONDS)
+
+    def __attrs_post_init__(self) -> None:
+        if not self.secret and not self.public_key:
+            raise ValueError(
+                f"no token verification key: set {JWT_SECRET_ENV} (HS256) or "
+                f"{JWT_PUBLIC_KEY_ENV} (path to a PEM public key, RS256/ES256)"
+            )
+        unknown = set(self.algorithms or ()) - {*SYMMETRIC_ALGORITHMS, *ASYMMETRIC_ALGORITHMS}
+        if unknown:
+            raise ValueError(f"unsupported JWT algorithms: {', '.join(sorted(unknown))}")
+
+    @property
+    def accepted_algorithms(self) -> tuple[str, ...]:
+        """The algorithms a token may be signed with (never ``none``)."""
+        enabled: list[str] = []
+        if self.secret:
+            enabled += SYMMETRIC_ALGORITHMS
+        if self.public_key:
+            enabled += ASYMMETRIC_ALGORITHMS
+        if self.algorithms is not None:
+            enabled = [a for a in enabled if a in self.algorithms]
+        return tuple(enabled)
+
+    def key_for(self, algorithm: str) -> str | None:
+        """The verification key of ``algorithm``, or None when it is not accepted."""
+        if algorithm not in self.accepted_algorithms:
+            return None
+        return self.secret if algorithm in SYMMETRIC_ALGORITHMS else self.public_key
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> AuthSettings:
+        """Read ``CUSTOMERS_HUB_JWT_SECRET`` and ``CUSTOMERS_HUB_JWT_PUBLIC_KEY`` (a PEM path).
+
+        Raises :class:`ValueError` when neither is set or the key file cannot be read.
+        """
+        env = os.environ if env is None else env
+        secret = env.get(JWT_SECRET_ENV) or None
+        key_path = env.get(JWT_PUBLIC_KEY_ENV) or None
+        public_key = None
+        if key_path is not None:
+            try:
+                public_key = Path(key_path).expanduser().read_text(encoding="ascii")
+            except (OSError, UnicodeError) as error:
+                raise ValueError(f"cannot read {JWT_PUBLIC_KEY_ENV}={key_path}: {error}") from None
+        return cls(secret=secret, public_key=public_key)
+
+
+def issue_token(
+    settings: AuthSettings,
+    user_id: str,
+    role: Role | str,
+    org: str,
+    permissions: Iterable[Permission | str],
+    ttl: timedelta | int = timedelta(hours=24),
+    name: str | None = None,
+    email: str | None = None,
+    *,
+    now: datetime | None = None,
+) -> str:
+    """An HS256 token signed with ``settings.secret`` (for the CLI and tests).
+
+    ``ttl`` is a :class:`~datetime.timedelta` or seconds.
+    """
+    if not settings.secret:
+        raise ValueError(f"issuing tokens needs a secret ({JWT_SECRET_ENV})")
+    issued = (now or datetime.now(UTC)).astimezone(UTC)
+    lifetime = ttl if isinstance(ttl, timedelta) else timedelta(seconds=ttl)
+    claims: dict[str, Any] = {
+        "userId": user_id,
+        "role": Role(role).value,
+        "organizationId": org,
+        "permissions": [Permission(p).value for p in permissions],
+        "iat": int(issued.timestamp()),
+        "exp": int((issued + lifetime).timestamp()),
+    }
+    if name is not None:
+        claims["name"] = name
+    if email is not None:
+        claims["email"] = email
+    return jwt.encode(claims, settings.secret, algorithm="HS256")
+
+
+def _text_claim(claims: Mapping[str, Any], name: str) -> str:
+    value = claims.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise AuthenticationFailed(f"claim {name} must be a non-empty string")
+    return value
+
+
+def _optional_text_claim(claims: Mapping[str, Any], name: str) -> str | None:
+    value = claims.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise AuthenticationFailed(f"claim {name} must be a string")
+    return value or None
+
+
+def actor_from_token(settings: AuthSettings, token: str) -> Actor:
+    """The :class:`Actor` of a verified token, or :class:`AuthenticationFailed`."""
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as error:
+        raise AuthenticationFailed(f"malformed token: {error}") from None
+    algorithm = header.get("alg")
+    key = settings.key_for(algorithm) if isinstance(algorithm, str) else None
+    if key is None:
+        raise AuthenticationFailed(f"algorithm {algorithm!r} is not accepted")
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key,
+            algorithms=[algorithm],
+            leeway=settings.leeway,
+            options={"require": list(REQUIRED_CLAIMS), "verify_aud": False},
+        )
+    except jwt.PyJWTError as error:
+        raise AuthenticationFailed(f"invalid token: {error}") from None
+    try:
+        role = Role(_text_claim(claims, "role"))
+    except ValueError:
+        raise AuthenticationFailed("unknown role") from None
+    raw_permissions = claims.get("permissions", [])
+    if not isinstance(raw_permissions, list) or not all(
+        isinstance(p, str) for p in raw_permissions
+    ):
+        raise AuthenticationFailed("claim permissions must be a list of strings")
+    try:
+        permissions = frozenset(Permission(p) for p in raw_permissions)
+    except ValueError:
+        raise AuthenticationFailed("unknown permission") from None
+    return Actor(
+        user_id=_text_claim(claims, "userId"),
+        organization_id=_text_claim(claims, "organizationId"),
+        role=role,
+        permissions=permissions,
+        name=_optional_text_claim(claims, "name"),
+        email=_optional_text_claim(claims, "email"),
+    )
+
+
+def _bearer(request: Request[Any, Any, Any]) -> str:
+    header = request.headers.get("Authorization")
+    if header is None:
+        raise AuthenticationFailed("no Authorization header")
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationFailed("Authorization is not a bearer token")
+    return token.strip()
+
+
+async def provide_actor(request: Request[Any, Any, Any]) -> Actor:
+    """The ``actor`` dependency: the verified caller, checked against ``X-Organization-ID``.
+
+    401 without a valid token; 403 when ``X-Organization-ID`` differs from the token's
+    organization.
+    """
+    settings: AuthSettings = request.app.state.auth
+    actor = actor_from_token(settings, _bearer(request))
+    context = current_context(request)
+    context.user_id = actor.user_id
+    context.organization_id = actor.organization_id
+    check_organization_header(actor, request.headers.get(ORGANIZATION_HEADER))
+    return actor

@@ -1,0 +1,661 @@
+"""Customers: endpoints 1–6, restore, the advanced query, search, filter options, statistics and
+assignment (``/api/v1/customers…``).
+
+Decisions where the API document is silent (for ``docs/``):
+
+* **ETag / If-Match.** Single-customer responses carry ``ETag: "v<version>"`` — a strong
+  validator of the customer *record* (its fields, stage history and property interests), which
+  every write of the customer moves on. ``If-Match`` on ``PUT`` and ``PATCH …/stage`` takes
+  that value (also ``W/"v3"``, ``v3`` or ``3``; ``*`` matches any version); an old version is
+  412 ``PRECONDITION_FAILED``, an unreadable one 400 on ``If-Match``. Relations shown with
+  ``include`` (interactions, appointments, …) are not covered by it.
+* **Responses** of create, update, stage change, restore and assign hold the whole customer
+  (a superset of the document's examples); the assigned employee is embedded as
+  ``assignedEmployee`` when known.
+* **Lists** always embed ``assignedEmployee``, ``stageHistory`` and ``properties`` (they come
+  with the customer); ``include`` on the list accepts only those names, the other relations are
+  for a single customer. ``fields`` (comma-separated and/or repeated) selects keys; ``id`` is
+  always kept. Without ``cursor`` a list is paged by offset; with ``cursor`` (``cursor=`` for the
+  first page) by keyset.
+* **Deleted customers**: ``GET /customers?deleted=true`` lists the trash and
+  ``GET /customers/{id}?includeDeleted=true`` reads a deleted customer (both admin only).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Final
+
+from litestar import Controller, Response, delete, get, patch, post, put
+from litestar.params import Parameter
+
+from customers_hub.application.context import Dependencies
+from customers_hub.application.queries import DEFAULT_LIMIT
+from customers_hub.application.use_cases import customers as use_cases
+from customers_hub.application.use_cases import reads
+from customers_hub.domain.enums import CustomerSource, Priority, PropertyType, Stage
+from customers_hub.domain.errors import ValidationFailed
+from customers_hub.domain.lifecycle import StageChangeRequest
+from customers_hub.domain.model import Actor, Customer, Employee
+from customers_hub.entrypoints.http.envelope import Envelope, ok
+from customers_hub.entrypoints.http.errors import error_responses
+from customers_hub.entrypoints.http.wire import (
+    CustomerIn,
+    CustomerOut,
+    CustomerStatsOut,
+    FilterOptionsOut,
+    Pagination,
+    Wire,
+    customer_stats_to_wire,
+    customer_to_wire,
+    filter_options_to_wire,
+    page_to_wire,
+    parse_fields,
+    parse_time_bound,
+    select_fields,
+    split_values,
+)
+
+__all__ = ["ROUTES", "CustomersController", "etag", "parse_if_match"]
+
+LIST_INCLUDES: Final = frozenset({"assignedEmployee", "properties", "stageHistory"})
+"""What ``include`` of the customers list accepts (all are always embedded)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Wire: bodies and data of this controller
+
+
+class CustomerData(Wire, kw_only=True):
+    """``data`` of a single-customer response."""
+
+    customer: CustomerOut
+
+
+class CustomerListData(Wire, kw_only=True):
+    """``data`` of a customers list."""
+
+    customers: list[CustomerOut]
+    pagination: Pagination
+
+
+class StageChangeIn(Wire, kw_only=True):
+    """``PATCH /customers/{id}/stage``."""
+
+    to_stage: Stage
+    notes: str | None = None
+    reason: str | None = None
+
+
+class DeletionData(Wire, kw_only=True):
+    """``data`` of a delete."""
+
+    deleted_at: datetime
+    permanent: bool
+
+
+class AssignIn(Wire, kw_only=True):
+    """``POST /customers/{id}/assign``."""
+
+    employee_id: str = ""
+    notes: str | None = None
+
+
+class SortIn(Wire, kw_only=True):
+    """``sort`` of the advanced query."""
+
+    field: str | None = None
+    order: str | None = None
+
+
+class AdvancedQueryIn(Wire, kw_only=True):
+    """``POST /customers/query``: nested ``filters`` with operators, ``sort``, ``limit``,
+    ``cursor`` (null = the first page)."""
+
+    filters: dict[str, Any] | None = None
+    sort: SortIn | None = None
+    limit: int = DEFAULT_LIMIT
+    cursor: str | None = None
+
+
+class SearchIn(Wire, kw_only=True):
+    """``POST /customers/search``."""
+
+    query: str = ""
+    filters: dict[str, Any] | None = None
+    fuzzy: bool = True
+    limit: int = DEFAULT_LIMIT
+
+
+class SearchHitOut(Wire, kw_only=True):
+    """One search result."""
+
+    customer: CustomerOut
+    score: float
+    matched_fields: list[str]
+
+
+class SearchData(Wire, kw_only=True):
+    """``data`` of a search."""
+
+    results: list[SearchHitOut]
+    total: int
+
+
+class StatsData(Wire, kw_only=True):
+    """``data`` of the customer statistics."""
+
+    stats: CustomerStatsOut
+
+
+class FiltersData(Wire, kw_only=True):
+    """``data`` of the filter options."""
+
+    filters: FilterOptionsOut
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+
+
+def etag(customer: Customer) -> str:
+    """The ``ETag`` of a customer record: ``"v<version>"``."""
+    return f'"v{customer.version}"'
+
+
+def parse_if_match(raw: str | None) -> int | None:
+    """The version named by ``If-Match`` (None when absent or ``*``); 400 on ``If-Match``."""
+    if raw is None or not raw.strip() or raw.strip() == "*":
+        return None
+    text = raw.strip()
+    if text.startswith("W/"):
+        text = text[2:]
+    text = text.strip('"')
+    if text[:1] in ("v", "V"):
+        text = text[1:]
+    if not text.isascii() or not text.isdigit():
+        raise ValidationFailed.single(
+            "If-Match", 'must be the ETag of the customer, like "v3"'
+        )
+    return int(text)
+
+
+async def _assignee(deps: Dependencies, actor: Actor, customer: Customer) -> Employee | None:
+    """The customer's assigned employee (one primary-key read), for ``assignedEmployee``."""
+    if customer.assigned_employee_id is None:
+        return None
+    async with deps.uow() as uow:
+        return await uow.employees.get(actor.organization_id, customer.assigned_employee_id)
+
+
+async def _customer_response(
+    deps: Dependencies,
+    actor: Actor,
+    customer: Customer,
+    *,
+    message: str | None = None,
+    out: CustomerOut | None = None,
+) -> Response[Envelope[CustomerData]]:
+    wire = out or customer_to_wire(
+        customer, await _assignee(deps, actor, customer), tz=deps.settings.time_zone
+    )
+    return ok(CustomerData(customer=wire), message=message, headers={"ETag": etag(customer)})
+
+
+def _list_includes(raw: list[str] | None) -> tuple[str, ...]:
+    values = split_values(raw)
+    unknown = sorted(set(values) - LIST_INCLUDES)
+    if unknown:
+        raise ValidationFailed.single(
+            "include",
+            f"Unknown include {', '.join(unknown)} on the list; expected any of "
+            f"{', '.join(sorted(LIST_INCLUDES))} (other relations: GET /customers/{{id}})",
+        )
+    return tuple(dict.fromkeys(values))
+
+
+_ID = Annotated[str, Parameter(description="Customer id", max_length=50)]
+_IF_MATCH = Annotated[
+    str | None,
+    Parameter(
+        header="If-Match",
+        required=False,
+        description='The customer\'s ETag ("v<version>"): refuse the change (412) if it moved on',
+    ),
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# The controller
+
+
+class CustomersController(Controller):
+    """``/api/v1/customers``."""
+
+    path = "/customers"
+    tags = ["Customers"]
+
+    @get(
+        "/",
+        operation_id="listCustomers",
+        summary="List customers",
+        responses=error_responses(403),
+    )
+    async def list_customers(
+        self,
+        deps: Dependencies,
+        actor: Actor,
+        page: Annotated[int, Parameter(description="Page number (offset mode)")] = 1,
+        limit: Annotated[int, Parameter(description="Items per page (at most 100)")] = (
+            DEFAULT_LIMIT
+        ),
+        search: Annotated[str | None, Parameter(description="Name, phone or email")] = None,
+        stage: list[Stage] | None = None,
+        source: list[CustomerSource] | None = None,
+        priority: list[Priority] | None = None,
+        assigned_employee_id: Annotated[
+            list[str] | None, Parameter(query="assignedEmployeeId")
+        ] = None,
+        lead_score_min: Annotated[int | None, Parameter(query="leadScoreMin")] = None,
+        lead_score_max: Annotated[int | None, Parameter(query="leadScoreMax")] = None,
+        budget_min: Annotated[Decimal | None, Parameter(query="budgetMin")] = None,
+        budget_max: Annotated[Decimal | None, Parameter(query="budgetMax")] = None,
+        property_type: Annotated[list[PropertyType] | None, Parameter(query="propertyType")] = (
+            None
+        ),
+        preferred_areas: Annotated[list[str] | None, Parameter(query="preferredAreas")] = None,
+        city: list[str] | None = None,
+        tags: list[str] | None = None,
+        created_from: Annotated[
+            str | None, Parameter(query="createdFrom", description="Date or datetime")
+        ] = None,
+        created_to: Annotated[
+            str | None, Parameter(query="createdTo", description="Date or datetime")
+        ] = None,
+        last_contact_from: Annotated[
+            str | None, Parameter(query="lastContactFrom", description="Date or datetime")
+        ] = None,
+        last_contact_to: Annotated[
+            str | None, Parameter(query="lastContactTo", description="Date or datetime")
+        ] = None,
+        sort_by: Annotated[
+            str | None,
+            Parameter(
+                query="sortBy", description="name, createdAt, leadScore, lastContactAt, dealValue"
+            ),
+        ] = None,
+        sort_order: Annotated[str | None, Parameter(query="sortOrder", description="asc, desc")] = (
+            None
+        ),
+        filters: Annotated[
+            str | None, Parameter(description="JSON object of nested filters with operators")
+        ] = None,
+        cursor: Annotated[
+            str | None, Parameter(description="Keyset pagination; empty for the first page")
+        ] = None,
+        fields: Annotated[list[str] | None, Parameter(description="Keys to return")] = None,
+        include: list[str] | None = None,
+        deleted: Annotated[bool, Parameter(description="List deleted customers (admin)")] = False,
+    ) -> Response[Envelope[CustomerListData]]:
+        """Customers in the caller's scope, filtered, sorted and paged."""
+        errors: list[ValidationFailed] = []
+        bounds: dict[str, Any] = {}
+        for name, raw in (
+            ("createdFrom", created_from),
+            ("createdTo", created_to),
+            ("lastContactFrom", last_contact_from),
+            ("lastContactTo", last_contact_to),
+        ):
+            try:
+                bounds[name] = parse_time_bound(name, raw)
+            except ValidationFailed as bad:
+                errors.append(bad)
+        selected: tuple[str, ...] | None = None
+        includes: tuple[str, ...] = ()
+        try:
+            selected = parse_fields(fields)
+        except ValidationFailed as bad:
+            errors.append(bad)
+        try:
+            includes = _list_includes(include)
+        except ValidationFailed as bad:
+            errors.append(bad)
+        if errors:
+            raise ValidationFailed([e for bad in errors for e in bad.errors])
+        result = await reads.list_customers(
+            deps,
+            actor,
+            reads.CustomerListParams(
+                page=page,
+                limit=limit,
+                search=search,
+                stage=stage or (),
+                source=source or (),
+                priority=priority or (),
+                assigned_employee_id=assigned_employee_id or (),
+                lead_score_min=lead_score_min,
+                lead_score_max=lead_score_max,
+                budget_min=budget_min,
+                budget_max=budget_max,
+                property_type=property_type or (),
+                preferred_areas=preferred_areas or (),
+                city=city or (),
+                tags=tags or (),
+                created_from=bounds["createdFrom"],
+                created_to=bounds["createdTo"],
+                last_contact_from=bounds["lastContactFrom"],
+                last_contact_to=bounds["lastContactTo"],
+                sort_by=sort_by,
+                sort_order=sort_order,
+                filters=filters,
+                cursor=cursor,
+                fields=selected,
+                include=includes,
+                deleted=deleted,
+            ),
+        )
+        tz = deps.settings.time_zone
+        customers = [
+            select_fields(
+                customer_to_wire(
+                    c,
+                    result.employees.get(c.assigned_employee_id or ""),
+                    tz=tz,
+                ),
+                result.fields,
+            )
+            for c in result.page.items
+        ]
+        return ok(CustomerListData(customers=customers, pagination=page_to_wire(result.page)))
+
+    @post(
+        "/",
+        operation_id="createCustomer",
+        summary="Create a customer",
+        responses=error_responses(403, 409, 422),
+    )
+    async def create_customer(
+        self, deps: Dependencies, actor: Actor, data: CustomerIn
+    ) -> Response[Envelope[CustomerData]]:
+        """Create a customer at ``new_lead``; 201 with the customer."""
+        customer = await use_cases.create_customer(
+            deps, actor, use_cases.CreateCustomer(data.to_draft())
+        )
+        return await _customer_response(
+            deps, actor, customer, message="Customer created successfully"
+        )
+
+    @post(
+        "/query",
+        operation_id="queryCustomers",
+        summary="Advanced customer query",
+        status_code=200,
+        responses=error_responses(403),
+    )
+    async def query_customers(
+        self, deps: Dependencies, actor: Actor, data: AdvancedQueryIn
+    ) -> Response[Envelope[CustomerListData]]:
+        """Nested filters with operators (eq, ne, in, nin, gt, gte, lt, lte, contains,
+        startsWith), paged by cursor."""
+        sort: dict[str, Any] | None = None
+        if data.sort is not None:
+            sort = {
+                k: v
+                for k, v in (("field", data.sort.field), ("order", data.sort.order))
+                if v is not None
+            }
+        result = await reads.query_customers(
+            deps,
+            actor,
+            reads.AdvancedQuery(
+                filters=data.filters, sort=sort, limit=data.limit, cursor=data.cursor
+            ),
+        )
+        tz = deps.settings.time_zone
+        customers = [
+            customer_to_wire(c, result.employees.get(c.assigned_employee_id or ""), tz=tz)
+            for c in result.page.items
+        ]
+        return ok(CustomerListData(customers=customers, pagination=page_to_wire(result.page)))
+
+    @post(
+        "/search",
+        operation_id="searchCustomers",
+        summary="Search customers",
+        status_code=200,
+        responses=error_responses(403),
+    )
+    async def search_customers(
+        self, deps: Dependencies, actor: Actor, data: SearchIn
+    ) -> Response[Envelope[SearchData]]:
+        """Free text over name, English name, phone and email (Arabic-normalized, fuzzy)."""
+        result = await reads.search_customers(
+            deps,
+            actor,
+            reads.SearchParams(
+                query=data.query, filters=data.filters, fuzzy=data.fuzzy, limit=data.limit
+            ),
+        )
+        tz = deps.settings.time_zone
+        hits = [
+            SearchHitOut(
+                customer=customer_to_wire(hit.item, tz=tz),
+                score=round(hit.score, 4),
+                matched_fields=list(hit.matched_fields),
+            )
+            for hit in result.hits
+        ]
+        return ok(SearchData(results=hits, total=result.total))
+
+    @get(
+        "/filters",
+        operation_id="getCustomerFilterOptions",
+        summary="Filter options with counts",
+        responses=error_responses(403),
+    )
+    async def filter_options(
+        self, deps: Dependencies, actor: Actor
+    ) -> Response[Envelope[FiltersData]]:
+        """Stages, sources, cities, property types and employees, counted over the caller's
+        customers."""
+        options = await reads.filter_options(deps, actor)
+        return ok(FiltersData(filters=filter_options_to_wire(options)))
+
+    @get(
+        "/stats",
+        operation_id="getCustomerStats",
+        summary="Customer statistics",
+        responses=error_responses(403),
+    )
+    async def stats(
+        self,
+        deps: Dependencies,
+        actor: Actor,
+        date_from: Annotated[
+            str | None, Parameter(query="dateFrom", description="Date or datetime")
+        ] = None,
+        date_to: Annotated[
+            str | None, Parameter(query="dateTo", description="Date or datetime (inclusive)")
+        ] = None,
+        group_by: Annotated[
+            str | None, Parameter(query="groupBy", description="stage, source, employee, city")
+        ] = None,
+    ) -> Response[Envelope[StatsData]]:
+        """Counts, lead scores, money, conversion and engagement over the caller's customers."""
+        errors = []
+        bounds: dict[str, Any] = {}
+        for name, raw in (("dateFrom", date_from), ("dateTo", date_to)):
+            try:
+                bounds[name] = parse_time_bound(name, raw)
+            except ValidationFailed as bad:
+                errors.extend(bad.errors)
+        if errors:
+            raise ValidationFailed(errors)
+        stats = await reads.customer_stats(
+            deps, actor, date_from=bounds["dateFrom"], date_to=bounds["dateTo"], group_by=group_by
+        )
+        return ok(StatsData(stats=customer_stats_to_wire(stats)))
+
+    @get(
+        "/{customer_id:str}",
+        operation_id="getCustomer",
+        summary="Get a customer",
+        responses=error_responses(403, 404),
+    )
+    async def get_customer(
+        self,
+        deps: Dependencies,
+        actor: Actor,
+        customer_id: _ID,
+        include: Annotated[
+            list[str] | None,
+            Parameter(
+                description="properties, interactions, appointments, reminders, documents, "
+                "stageHistory, ksaCompliance"
+            ),
+        ] = None,
+        include_deleted: Annotated[
+            bool, Parameter(query="includeDeleted", description="Read a deleted customer (admin)")
+        ] = False,
+    ) -> Response[Envelope[CustomerData]]:
+        """One customer with the relations asked for."""
+        details = await use_cases.get_customer(
+            deps,
+            actor,
+            customer_id,
+            include=frozenset(split_values(include)),
+            include_deleted=include_deleted,
+        )
+        included = details.included
+        customer = details.customer
+        out = customer_to_wire(
+            customer,
+            await _assignee(deps, actor, customer),
+            interactions=details.interactions if "interactions" in included else None,
+            appointments=details.appointments if "appointments" in included else None,
+            reminders=details.reminders if "reminders" in included else None,
+            documents=details.documents if "documents" in included else None,
+            tz=deps.settings.time_zone,
+        )
+        return await _customer_response(deps, actor, customer, out=out)
+
+    @put(
+        "/{customer_id:str}",
+        operation_id="updateCustomer",
+        summary="Update a customer",
+        responses=error_responses(403, 404, 409, 412),
+    )
+    async def update_customer(
+        self,
+        deps: Dependencies,
+        actor: Actor,
+        customer_id: _ID,
+        data: CustomerIn,
+        if_match: _IF_MATCH = None,
+    ) -> Response[Envelope[CustomerData]]:
+        """Change the sent fields (absent keep, ``null`` clears); read-only fields are
+        ignored."""
+        customer = await use_cases.update_customer(
+            deps,
+            actor,
+            customer_id,
+            use_cases.UpdateCustomer(data.to_patch(), expected_version=parse_if_match(if_match)),
+        )
+        return await _customer_response(
+            deps, actor, customer, message="Customer updated successfully"
+        )
+
+    @patch(
+        "/{customer_id:str}/stage",
+        operation_id="changeCustomerStage",
+        summary="Move a customer to another stage",
+        responses=error_responses(403, 404, 409, 412, 422),
+    )
+    async def change_stage(
+        self,
+        deps: Dependencies,
+        actor: Actor,
+        customer_id: _ID,
+        data: StageChangeIn,
+        if_match: _IF_MATCH = None,
+    ) -> Response[Envelope[CustomerData]]:
+        """Apply a lifecycle move (422 ``INVALID_STAGE_TRANSITION`` when refused)."""
+        customer = await use_cases.change_stage(
+            deps,
+            actor,
+            customer_id,
+            use_cases.ChangeStage(
+                StageChangeRequest(to_stage=data.to_stage, notes=data.notes, reason=data.reason),
+                expected_version=parse_if_match(if_match),
+            ),
+        )
+        return await _customer_response(
+            deps, actor, customer, message="Customer stage updated successfully"
+        )
+
+    @delete(
+        "/{customer_id:str}",
+        operation_id="deleteCustomer",
+        summary="Delete a customer",
+        status_code=200,
+        responses=error_responses(403, 404),
+    )
+    async def delete_customer(
+        self,
+        deps: Dependencies,
+        actor: Actor,
+        customer_id: _ID,
+        permanent: Annotated[
+            bool, Parameter(description="Delete for good (admin); default: soft delete")
+        ] = False,
+    ) -> Response[Envelope[DeletionData]]:
+        """Soft delete (restorable), or with ``permanent=true`` remove the customer for good."""
+        deletion = await use_cases.delete_customer(deps, actor, customer_id, permanent=permanent)
+        return ok(
+            DeletionData(deleted_at=deletion.deleted_at, permanent=deletion.permanent),
+            message="Customer deleted successfully",
+        )
+
+    @post(
+        "/{customer_id:str}/restore",
+        operation_id="restoreCustomer",
+        summary="Restore a deleted customer",
+        status_code=200,
+        responses=error_responses(403, 404, 409),
+    )
+    async def restore_customer(
+        self, deps: Dependencies, actor: Actor, customer_id: _ID
+    ) -> Response[Envelope[CustomerData]]:
+        """Undo a soft delete (admin)."""
+        customer = await use_cases.restore_customer(deps, actor, customer_id)
+        return await _customer_response(
+            deps, actor, customer, message="Customer restored successfully"
+        )
+
+    @post(
+        "/{customer_id:str}/assign",
+        operation_id="assignCustomer",
+        summary="Assign a customer to an employee",
+        status_code=200,
+        responses=error_responses(403, 404, 409, 422),
+    )
+    async def assign_customer(
+        self, deps: Dependencies, actor: Actor, customer_id: _ID, data: AssignIn
+    ) -> Response[Envelope[CustomerData]]:
+        """Assign (admin: anyone active; manager: within the team); the open system actions
+        follow the customer."""
+        customer = await use_cases.assign_customer(
+            deps,
+            actor,
+            customer_id,
+            use_cases.AssignCustomer(employee_id=data.employee_id, notes=data.notes),
+        )
+        return await _customer_response(
+            deps, actor, customer, message="Customer assigned successfully"
+        )
+
+
+ROUTES: list[Any] = [CustomersController]
+"""Mounted under ``/api/v1``."""
+

@@ -1,0 +1,7 @@
+"""relations (in progress)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ROUTES: list[Any] = []

@@ -1,0 +1,78 @@
+"""Request id and one structured log line per request.
+
+The line is JSON on the ``customers_hub.http`` logger (event ``http.request``): method, path
+(never the query string), status, ``duration_ms``, ``requestId``, ``userId``, ``organizationId``.
+Nothing else of the request goes in: no phones, national ids, e-mails, names or bodies. Errors
+get a line of their own from the exception handler (event ``http.error``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any, Final
+
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from customers_hub.entrypoints.http.envelope import (
+    REQUEST_ID_HEADER,
+    RequestContext,
+    bind_context,
+    request_id_for,
+    reset_context,
+)
+
+__all__ = ["LOGGER", "RequestContextMiddleware"]
+
+LOGGER: Final = logging.getLogger("customers_hub.http")
+_HEADER: Final = REQUEST_ID_HEADER.lower().encode("latin-1")
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key.lower() == name:
+            return bytes(value).decode("latin-1")
+    return None
+
+
+class RequestContextMiddleware:
+    """ASGI middleware: binds the :class:`RequestContext`, returns ``X-Request-ID``, logs."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        context = RequestContext(request_id_for(_header(scope, _HEADER)))
+        token = bind_context(context)
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                headers = list(message.get("headers", ()))
+                if not any(bytes(k).lower() == _HEADER for k, _ in headers):
+                    headers.append((_HEADER, context.request_id.encode("latin-1")))
+                message["headers"] = headers  # type: ignore[typeddict-unknown-key]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            reset_context(token)
+            record: dict[str, Any] = {
+                "event": "http.request",
+                "method": scope.get("method"),
+                "path": scope.get("path"),
+                "status": status,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "requestId": context.request_id,
+                "userId": context.user_id,
+                "organizationId": context.organization_id,
+            }
+            LOGGER.info(json.dumps(record, ensure_ascii=False))
