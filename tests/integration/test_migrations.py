@@ -28,6 +28,11 @@ TRIGRAM_INDEXES = {
     ("customers", "ix_customers_name_search_trgm"),
     ("customers", "ix_customers_phone_digits_trgm"),
     ("customer_actions", "ix_customer_actions_search_text_trgm"),
+    # PostgreSQL-only expression indexes (email trigram, DESC NULLS LAST sort keys).
+    ("customers", "ix_customers_email_trgm"),
+    ("customers", "ix_customers_org_contact_desc"),
+    ("customers", "ix_customers_org_deal_desc"),
+    ("customer_actions", "ix_actions_org_due_desc"),
 }
 
 

@@ -331,13 +331,20 @@ async def test_notes_are_appended_without_touching_the_action_version() -> None:
     )
     async with factory() as uow:
         await uow.actions.add_note(note)
+        await uow.commit()
+    assert store.actions["action_1"].notes == (note,)
+    assert store.actions["action_1"].version == 1
+
+
+async def test_a_customer_rename_reaches_its_actions_and_bumps_their_version() -> None:
+    store, factory = seeded()
+    async with factory() as uow:
         await uow.actions.set_customer_name(ORG, "cust_1", "اسم جديد")
         await uow.actions.set_customer_name(OTHER_ORG, "cust_1", "لا")
         await uow.commit()
     stored = store.actions["action_1"]
-    assert stored.notes == (note,)
-    assert stored.version == 1
     assert stored.customer_name == "اسم جديد"
+    assert stored.version == 2  # a concurrent save that read the old name now conflicts
 
 
 async def test_snoozed_due_lists_only_passed_snoozes() -> None:

@@ -124,7 +124,8 @@ class ActionRepository(Protocol):
         ...
 
     async def set_customer_name(self, organization_id: str, customer_id: str, name: str) -> None:
-        """Keep the denormalized ``customer_name`` of a customer's actions in step (one UPDATE)."""
+        """Keep the denormalized ``customer_name`` of a customer's actions in step (set-based;
+        bumps their versions so a concurrent save of an action cannot restore the old name)."""
         ...
 
     async def open_for_customer(

@@ -341,14 +341,17 @@ class FakeActionRepository:
         return found
 
     async def set_customer_name(self, organization_id: str, customer_id: str, name: str) -> None:
-        """Rewrite ``customer_name`` on the customer's actions (no version bump, like the SQL)."""
+        """Rewrite ``customer_name`` on the customer's actions, bumping their versions like the
+        SQL adapter: a concurrent save that read the old name must not write it back."""
         for action in list(self._work.actions.values()):
             if (
                 action.organization_id == organization_id
                 and action.customer_id == customer_id
                 and action.customer_name != name
             ):
-                self._work.actions[action.id] = evolve(action, customer_name=name)
+                self._work.actions[action.id] = evolve(
+                    action, customer_name=name, version=action.version + 1
+                )
 
 
 class FakeRelationRepository:

@@ -35,6 +35,35 @@ _TRIGRAM_INDEXES = (
     ("ix_customer_actions_search_text_trgm", "customer_actions", "search_text"),
 )
 
+# PostgreSQL-only indexes the metadata cannot express on both dialects: a trigram index on the
+# lower-cased email (the email arm of search) and DESC NULLS LAST twins of the nullable sort
+# keys, so "newest contact first, never-contacted last" pages are index scans at a million rows.
+_POSTGRES_EXPRESSION_INDEXES = (
+    (
+        "ix_customers_email_trgm",
+        "customers",
+        "CREATE INDEX ix_customers_email_trgm ON customers USING gin (lower(email) gin_trgm_ops)",
+    ),
+    (
+        "ix_customers_org_contact_desc",
+        "customers",
+        "CREATE INDEX ix_customers_org_contact_desc ON customers "
+        "(organization_id, last_contact_at DESC NULLS LAST, id DESC)",
+    ),
+    (
+        "ix_customers_org_deal_desc",
+        "customers",
+        "CREATE INDEX ix_customers_org_deal_desc ON customers "
+        "(organization_id, total_deal_value DESC NULLS LAST, id DESC)",
+    ),
+    (
+        "ix_actions_org_due_desc",
+        "customer_actions",
+        "CREATE INDEX ix_actions_org_due_desc ON customer_actions "
+        "(organization_id, due_date DESC NULLS LAST, id DESC)",
+    ),
+)
+
 
 def upgrade() -> None:
     """Create every table and index."""
@@ -580,12 +609,16 @@ def upgrade() -> None:
                 postgresql_using="gin",
                 postgresql_ops={column: "gin_trgm_ops"},
             )
+        for _name, _table, ddl in _POSTGRES_EXPRESSION_INDEXES:
+            op.execute(ddl)
 
 
 def downgrade() -> None:
     """Drop everything :func:`upgrade` created (the extension stays: others may use it)."""
     if op.get_bind().dialect.name == "postgresql":
         for name, table, _column in _TRIGRAM_INDEXES:
+            op.drop_index(name, table_name=table)
+        for name, table, _ddl in _POSTGRES_EXPRESSION_INDEXES:
             op.drop_index(name, table_name=table)
     op.drop_table("action_notes")
     op.drop_table("stage_history")
