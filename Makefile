@@ -33,3 +33,13 @@ run: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+## Benchmark of the read side at a million customers on PostgreSQL (docs/benchmarks.md); starts
+## the test PostgreSQL server when it is not running and stops it again. Loads once (minutes).
+BENCH_ARGS ?= --customers 1000000 --database-url postgresql://postgres@127.0.0.1:55432/hub_bench
+.PHONY: bench
+bench: $(STAMP)
+	@eval "$$(scripts/test-servers.sh start)"; \
+	$(PY) -m benchmarks.million $(BENCH_ARGS); rc=$$?; \
+	if [ "$$CUSTOMERS_HUB_TEST_STARTED_PG" = 1 ]; then scripts/test-servers.sh stop; fi; \
+	exit $$rc

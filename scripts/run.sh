@@ -35,7 +35,7 @@ ${TOKEN}
 
 Try it:
   export TOKEN='${TOKEN}'
-  curl -s -G -H "Authorization: Bearer \$TOKEN" '${BASE}/api/v1/customers' \
+  curl -s -G -H "Authorization: Bearer \$TOKEN" '${BASE}/api/v1/customers' \\
     --data-urlencode 'city=الرياض' --data-urlencode 'stage=negotiation' -d limit=5
   curl -s -H "Authorization: Bearer \$TOKEN" '${BASE}/api/v1/customers/actions?status=pending'
   curl -s -H "Authorization: Bearer \$TOKEN" '${BASE}/api/v1/customers/stats'

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Iterable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -165,6 +166,43 @@ async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
         yield test_client
 
 
+class SharedHub(Hub):
+    """The session hub for an extra app: its lifespan neither migrates nor disposes anything."""
+
+    async def start(self, *, migrate: bool | None = None) -> SharedHub:
+        return self
+
+    async def close(self) -> None:
+        return None
+
+
+class MakeClient(Protocol):
+    """``async with make_client(auth=..., hub=...) as client`` — another app on the hub."""
+
+    def __call__(
+        self, *, auth: AuthSettings | None = None, hub: Hub | None = None
+    ) -> AbstractAsyncContextManager[AsyncTestClient[Litestar]]: ...
+
+
+@pytest.fixture
+def make_client(hub: Hub, auth: AuthSettings) -> MakeClient:
+    """A client on another ``create_app`` (other auth settings, extra routes via
+    ``client.app.register``). By default it shares the session hub (wrapped in
+    :class:`SharedHub` so its lifespan leaves the hub alone); a given ``hub`` is used as is."""
+
+    @asynccontextmanager
+    async def make(
+        *, auth: AuthSettings | None = None, hub: Hub | None = None
+    ) -> AsyncIterator[AsyncTestClient[Litestar]]:
+        target = hub if hub is not None else SharedHub(session_hub.container, session_hub.config)
+        app = create_app(target, auth=auth or session_auth)
+        async with AsyncTestClient(app=app) as test_client:
+            yield test_client
+
+    session_hub, session_auth = hub, auth
+    return make
+
+
 _STAFF_PLAN: tuple[tuple[str, str, Role, str | None, str], ...] = (
     # key, id, role, manager key, name
     ("admin", "emp_admin", Role.ADMIN, None, "سارة المدير"),
@@ -267,5 +305,3 @@ def new_customer(hub: Hub, staff: Staff) -> NewCustomer:
         return await create_customer(hub.deps, actor, CreateCustomer(CustomerDraft(**values)))
 
     return make
-
-

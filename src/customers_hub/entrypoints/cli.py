@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import copy
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from customers_hub import __version__
 from customers_hub.domain.enums import Permission, Role
@@ -146,8 +148,8 @@ def _positive(text: str) -> int:
 
 def _port(text: str) -> int:
     value = int(text)
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"must be a port number (0-65535), not {value}")
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number (1-65535), not {value}")
     return value
 
 
@@ -275,14 +277,38 @@ FACTORY = "customers_hub.entrypoints.http.asgi:app_factory"
 """The import string of the application factory (several workers, reload)."""
 
 
+def log_config(level: str) -> dict[str, Any]:
+    """uvicorn's logging configuration plus the service's own loggers (``customers_hub.*``):
+    their records are already one JSON object per line, written as they are to stderr."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["customers_hub"] = {"format": "%(message)s"}
+    config["handlers"]["customers_hub"] = {
+        "class": "logging.StreamHandler",
+        "formatter": "customers_hub",
+        "stream": "ext://sys.stderr",
+    }
+    config["loggers"]["customers_hub"] = {
+        "handlers": ["customers_hub"],
+        "level": level.upper(),
+        "propagate": False,
+    }
+    return config
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from customers_hub.adapters.sql.engine import is_sqlite
+    from customers_hub.adapters.sql.engine import async_url, is_sqlite
     from customers_hub.adapters.sql.migrate import upgrade
     from customers_hub.entrypoints.bootstrap import build_hub
     from customers_hub.entrypoints.http.app import create_app
-    from customers_hub.entrypoints.http.asgi import auth_settings
+    from customers_hub.entrypoints.http.asgi import (
+        JWT_SECRET_FILE,
+        auth_settings,
+        uses_stored_secret,
+    )
     from customers_hub.entrypoints.settings import HubConfig
 
     if args.database_url:
@@ -290,31 +316,48 @@ def _serve(args: argparse.Namespace) -> int:
         os.environ[DATABASE_URL_ENV] = args.database_url
     config = HubConfig.from_env()
     try:
+        async_url(config.database_url)  # a supported URL, or a message instead of a traceback
         auth = auth_settings(config)  # creates the stored secret once, before any worker
         if is_sqlite(config.database_url):
             # Once here, not concurrently in every worker.
             upgrade(config.database_url)
     except (ValueError, OSError) as error:
         return _fail(str(error))
+    if args.workers > 1 and is_sqlite(config.database_url):
+        print(
+            "customers-hub: note: several workers share one SQLite file and take turns to "
+            "write; use PostgreSQL (--database-url) to scale out",
+            file=sys.stderr,
+        )
     base = f"http://{args.host}:{args.port}"
     print(f"Customers Hub {__version__}: API {base}/api/v1 · docs {base}/api/v1/docs", flush=True)
+    if uses_stored_secret():
+        print(
+            f"tokens: HS256 with the secret in {config.data_dir / JWT_SECRET_FILE} "
+            "(`customers-hub token --help`)",
+            flush=True,
+        )
+    # uvicorn's access log would print query strings (a searched phone number, say): the app
+    # logs one structured line per request itself, without personal data.
+    options = {
+        "host": args.host,
+        "port": args.port,
+        "log_level": args.log_level,
+        "access_log": False,
+        "log_config": log_config(args.log_level),
+        "proxy_headers": True,
+    }
     if args.workers > 1 or args.reload:
         uvicorn.run(
             FACTORY,
             factory=True,
-            host=args.host,
-            port=args.port,
             workers=args.workers,
             reload=args.reload,
             reload_dirs=[str(Path(__file__).resolve().parents[1])] if args.reload else None,
-            log_level=args.log_level,
-            proxy_headers=True,
+            **options,
         )
     else:
-        app = create_app(build_hub(config=config), auth=auth)
-        uvicorn.run(
-            app, host=args.host, port=args.port, log_level=args.log_level, proxy_headers=True
-        )
+        uvicorn.run(create_app(build_hub(config=config), auth=auth), **options)
     return 0
 
 

@@ -765,7 +765,7 @@ class _Loader:
             ),
         )
         days_ago = (
-            rng.uniform(0.05, 14)
+            rng.uniform(0.1, 14)
             if stage is Stage.NEW_LEAD
             else rng.uniform(3 + stage.rank * 5, min(HISTORY_DAYS, 25 + stage.rank * 8))
         )
@@ -773,7 +773,7 @@ class _Loader:
         span = self.anchor - created_at
         end = created_at + span * rng.uniform(0.7, 0.97)
         # Room for the last step's fixed jumps (a visit, a handover): the story stays in the past.
-        end = min(end, self.anchor - timedelta(hours=6))
+        end = min(end, self.anchor - timedelta(hours=4))
         return _CustomerPlan(
             draft=draft,
             stage=stage,
@@ -1324,7 +1324,8 @@ class _Loader:
                     if kind is ActionType.CALLBACK_REQUEST
                     else f"اقتراح: عرض {plan.target.title} على العميل",
                     priority=rng.choice([Priority.MEDIUM, Priority.HIGH]),
-                    due_date=self.clock.now() + timedelta(days=rng.uniform(0.5, 4)),
+                    # Some overdue, some due today, most this week: the inbox's due buckets.
+                    due_date=self.anchor + timedelta(days=rng.uniform(-2, 6)),
                 ),
             )
 

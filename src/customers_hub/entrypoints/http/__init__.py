@@ -1,1 +1,4 @@
-"""The HTTP service (Litestar): build it with :func:`customers_hub.entrypoints.http.app.create_app`."""
+"""The HTTP service (Litestar).
+
+Build it with :func:`customers_hub.entrypoints.http.app.create_app`.
+"""

@@ -23,6 +23,7 @@ Responses are gzip-compressed when the client accepts it (brotli too when the op
 from __future__ import annotations
 
 import importlib.util
+import re
 from types import ModuleType
 from typing import Any, Final
 
@@ -48,7 +49,7 @@ from customers_hub.entrypoints.http.controllers import (
     relations,
 )
 from customers_hub.entrypoints.http.errors import exception_handlers
-from customers_hub.entrypoints.http.middleware import RequestContextMiddleware
+from customers_hub.entrypoints.http.middleware import RequestContextMiddleware, ensure_log_output
 from customers_hub.entrypoints.http.wire import API_PREFIX
 
 __all__ = [
@@ -57,6 +58,7 @@ __all__ = [
     "MULTIPART_OVERHEAD",
     "api_routes",
     "create_app",
+    "tidy_schema_names",
 ]
 
 CONTROLLER_MODULES: Final[tuple[ModuleType, ...]] = (customers, relations, actions, bulk, employees)
@@ -72,8 +74,11 @@ BEARER_SCHEME: Final = "BearerAuth"
 
 _TAGS: Final = (
     Tag(name="Customers", description="Customers: lifecycle, search, statistics, assignment"),
-    Tag(name="Relations", description="Property interests, interactions, appointments, "
-        "reminders and documents of a customer"),
+    Tag(
+        name="Relations",
+        description="Property interests, interactions, appointments, "
+        "reminders and documents of a customer",
+    ),
     Tag(name="Actions", description="The requests inbox"),
     Tag(name="Bulk", description="Bulk operations on actions"),
     Tag(name="Employees", description="The sales team"),
@@ -96,6 +101,56 @@ def api_routes(upload_limit: int) -> list[ControllerRouterHandler]:
     return handlers
 
 
+# Litestar names a generic schema after its argument's full module path
+# ("Envelope_customers_hub.entrypoints.http.controllers.customers.CustomerData_"); generated
+# clients deserve "CustomerDataEnvelope".
+_GENERIC_SCHEMA_NAME: Final = re.compile(r"^(\w+?)_(?:\w+\.)+(\w+)_$")
+
+
+def tidy_schema_names(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` with generic component names shortened (``CustomerDataEnvelope``) and every
+    ``$ref`` to them rewritten."""
+    components = schema.get("components", {}).get("schemas", {})
+    renames: dict[str, str] = {}
+    for name in components:
+        match = _GENERIC_SCHEMA_NAME.match(name)
+        if match:
+            short = f"{match.group(2)}{match.group(1)}"
+            if short not in components and short not in renames.values():
+                renames[name] = short
+    if not renames:
+        return schema
+    refs = {
+        f"#/components/schemas/{old}": f"#/components/schemas/{new}" for old, new in renames.items()
+    }
+
+    def rewrite(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {
+                k: refs.get(v, v) if k == "$ref" and isinstance(v, str) else rewrite(v)
+                for k, v in node.items()
+            }
+        if isinstance(node, list):
+            return [rewrite(item) for item in node]
+        return node
+
+    tidied: dict[str, Any] = rewrite(schema)
+    tidied["components"]["schemas"] = {
+        renames.get(name, name): value for name, value in tidied["components"]["schemas"].items()
+    }
+    return tidied
+
+
+class _TidyJson(JsonRenderPlugin):
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        return super().render(request, tidy_schema_names(openapi_schema))
+
+
+class _TidySwagger(SwaggerRenderPlugin):
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        return super().render(request, tidy_schema_names(openapi_schema))
+
+
 @get(
     "/openapi.json",
     include_in_schema=False,
@@ -104,11 +159,12 @@ def api_routes(upload_limit: int) -> list[ControllerRouterHandler]:
 )
 def openapi_json(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """The OpenAPI 3.1 document of the API."""
-    schema: dict[str, Any] = request.app.openapi_schema.to_schema()
-    return schema
+    return tidy_schema_names(request.app.openapi_schema.to_schema())
 
 
-@get("/health", tags=["Operations"], operation_id="health", summary="Liveness", sync_to_thread=False)
+@get(
+    "/health", tags=["Operations"], operation_id="health", summary="Liveness", sync_to_thread=False
+)
 def health() -> dict[str, str]:
     """The process answers (no authentication, no database)."""
     return {"status": "ok"}
@@ -144,6 +200,7 @@ def create_app(hub: Hub, *, auth: AuthSettings, debug: bool = False) -> Litestar
     def provide_hub() -> Hub:
         return hub
 
+    ensure_log_output()
     upload_limit = hub.config.max_document_bytes + MULTIPART_OVERHEAD
     api = Router(
         path=API_PREFIX,
@@ -177,12 +234,10 @@ def create_app(hub: Hub, *, auth: AuthSettings, debug: bool = False) -> Litestar
                 "`{success: false, error: {code, message, details}, meta}`."
             ),
             path=f"{API_PREFIX}/docs",
-            render_plugins=[SwaggerRenderPlugin(path="/"), JsonRenderPlugin(path="/openapi.json")],
+            render_plugins=[_TidySwagger(path="/"), _TidyJson(path="/openapi.json")],
             components=Components(
                 security_schemes={
-                    BEARER_SCHEME: SecurityScheme(
-                        type="http", scheme="bearer", bearer_format="JWT"
-                    )
+                    BEARER_SCHEME: SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
                 }
             ),
             tags=list(_TAGS),

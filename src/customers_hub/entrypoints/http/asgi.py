@@ -31,7 +31,13 @@ from customers_hub.entrypoints.http.app import create_app
 from customers_hub.entrypoints.http.auth import JWT_PUBLIC_KEY_ENV, JWT_SECRET_ENV, AuthSettings
 from customers_hub.entrypoints.settings import HubConfig
 
-__all__ = ["JWT_SECRET_FILE", "app_factory", "auth_settings", "stored_secret"]
+__all__ = [
+    "JWT_SECRET_FILE",
+    "app_factory",
+    "auth_settings",
+    "stored_secret",
+    "uses_stored_secret",
+]
 
 JWT_SECRET_FILE: Final = "jwt-secret"
 """Name of the generated HS256 secret in the data directory."""
@@ -64,12 +70,18 @@ def stored_secret(data_dir: Path) -> str:
     return secret
 
 
+def uses_stored_secret(env: Mapping[str, str] | None = None) -> bool:
+    """True when no token key is configured, so the stored secret is used."""
+    env = os.environ if env is None else env
+    return not (env.get(JWT_SECRET_ENV) or env.get(JWT_PUBLIC_KEY_ENV))
+
+
 def auth_settings(config: HubConfig, env: Mapping[str, str] | None = None) -> AuthSettings:
     """Token verification from the environment; with no key configured, the stored secret."""
     env = os.environ if env is None else env
-    if env.get(JWT_SECRET_ENV) or env.get(JWT_PUBLIC_KEY_ENV):
-        return AuthSettings.from_env(env)
-    return AuthSettings(secret=stored_secret(config.data_dir))
+    if uses_stored_secret(env):
+        return AuthSettings(secret=stored_secret(config.data_dir))
+    return AuthSettings.from_env(env)
 
 
 def app_factory() -> Litestar:

@@ -185,7 +185,9 @@ def actor_from_token(settings: AuthSettings, token: str) -> Actor:
     except jwt.PyJWTError as error:
         raise AuthenticationFailed(f"malformed token: {error}") from None
     algorithm = header.get("alg")
-    key = settings.key_for(algorithm) if isinstance(algorithm, str) else None
+    if not isinstance(algorithm, str):
+        raise AuthenticationFailed("token names no algorithm")
+    key = settings.key_for(algorithm)
     if key is None:
         raise AuthenticationFailed(f"algorithm {algorithm!r} is not accepted")
     try:

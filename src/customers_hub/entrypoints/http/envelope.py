@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from datetime import UTC, datetime
 from typing import Any, Final, Generic, TypeVar
 
@@ -88,14 +88,14 @@ def current_context(connection: ASGIConnection[Any, Any, Any, Any] | None = None
     return stored
 
 
-def bind_context(context: RequestContext) -> object:
+def bind_context(context: RequestContext) -> Token[RequestContext | None]:
     """Make ``context`` the current one; returns the token to :func:`reset_context` with."""
     return _CONTEXT.set(context)
 
 
-def reset_context(token: object) -> None:
+def reset_context(token: Token[RequestContext | None]) -> None:
     """Undo :func:`bind_context`."""
-    _CONTEXT.reset(token)  # type: ignore[arg-type]
+    _CONTEXT.reset(token)
 
 
 def utc_timestamp(moment: datetime | None = None) -> str:

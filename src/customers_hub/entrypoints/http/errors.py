@@ -6,28 +6,29 @@ parameters, malformed JSON, unknown routes, wrong methods, bodies too large) and
 unexpected (500 ``INTERNAL_ERROR`` with a generic message: the stack trace goes to the log with
 the request id, never to the client).
 
-| error | status | code | details |
-|---|---|---|---|
-| ``ValidationFailed``, Litestar validation, malformed JSON | 400 | ``VALIDATION_ERROR`` | ``[{field, message}]`` |
-| ``AuthenticationFailed`` | 401 | ``AUTHENTICATION_FAILED`` | — |
-| ``PermissionDenied`` | 403 | ``PERMISSION_DENIED`` | ``{requiredPermission, currentRole}`` |
-| ``NotFound``, unknown route | 404 | ``RESOURCE_NOT_FOUND`` | ``{resourceType, resourceId}`` |
-| wrong method | 405 | ``METHOD_NOT_ALLOWED`` | ``{allowedMethods}`` |
-| ``Duplicate`` | 409 | ``DUPLICATE_RESOURCE`` | ``[{field, message}]`` when a field is known |
-| ``ConcurrentUpdate`` | 409 | ``CONCURRENT_UPDATE`` | ``{resourceType, resourceId}`` |
-| ``PreconditionFailed`` | 412 | ``PRECONDITION_FAILED`` | ``{resourceType, resourceId, expectedVersion, currentVersion}`` |
-| ``PayloadTooLarge``, body over the limit | 413 | ``PAYLOAD_TOO_LARGE`` | ``{size?, limit?}`` |
-| ``UnsupportedMediaType`` | 415 | ``UNSUPPORTED_MEDIA_TYPE`` | ``{mimeType, allowed}`` |
-| ``InvalidStageTransition`` / ``InvalidActionTransition`` | 422 | their code | their details |
-| ``AssignmentRejected`` | 422 | ``VALIDATION_ERROR`` | ``[{field, message}]`` |
-| other ``BusinessRuleViolation`` | 422 | ``BUSINESS_RULE_VIOLATION`` | its details |
-| anything else | 500 | ``INTERNAL_ERROR`` | — |
+* ``ValidationFailed``, Litestar validation, malformed JSON → 400 ``VALIDATION_ERROR``,
+  details ``[{field, message}]``;
+* ``AuthenticationFailed`` → 401 ``AUTHENTICATION_FAILED``;
+* ``PermissionDenied`` → 403 ``PERMISSION_DENIED``, ``{requiredPermission, currentRole}``;
+* ``NotFound``, unknown route → 404 ``RESOURCE_NOT_FOUND``, ``{resourceType, resourceId}``;
+* wrong method → 405 ``METHOD_NOT_ALLOWED``, ``{allowedMethods}``;
+* ``Duplicate`` → 409 ``DUPLICATE_RESOURCE``, ``[{field, message}]`` when a field is known;
+* ``ConcurrentUpdate`` → 409 ``CONCURRENT_UPDATE``, ``{resourceType, resourceId}``;
+* ``PreconditionFailed`` → 412 ``PRECONDITION_FAILED``,
+  ``{resourceType, resourceId, expectedVersion, currentVersion}``;
+* ``PayloadTooLarge``, a body over the limit → 413 ``PAYLOAD_TOO_LARGE``, ``{size, limit}``;
+* ``UnsupportedMediaType`` → 415 ``UNSUPPORTED_MEDIA_TYPE``, ``{mimeType, allowed}``;
+* ``InvalidStageTransition`` / ``InvalidActionTransition`` → 422 with their code and details;
+* ``AssignmentRejected`` → 422 ``VALIDATION_ERROR``, ``[{field, message}]``;
+* another ``BusinessRuleViolation`` → 422 ``BUSINESS_RULE_VIOLATION`` with its details;
+* anything else → 500 ``INTERNAL_ERROR``.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import traceback
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
@@ -70,6 +71,7 @@ __all__ = [
 LOGGER: Final = logging.getLogger("customers_hub.http")
 
 AUTHENTICATION_MESSAGE: Final = "Invalid or expired authentication token"
+_MISSING_FIELD: Final = re.compile(r"Object missing required field `([^`]+)`")
 _INTERNAL_MESSAGE: Final = "An unexpected error occurred; quote the request id when reporting it"
 
 _STATUS_CODES: Final[Mapping[int, tuple[str, str]]] = {
@@ -245,7 +247,14 @@ def _litestar_validation(
                 # Litestar reports the source as a ParamType enum (or a plain string).
                 source_name = getattr(source, "value", source)
                 field = _alias(request, key, str(source_name) if source_name else None)
-                details.append(FieldDetail(field, str(item.get("message") or "is invalid")))
+                message = str(item.get("message") or "is invalid")
+                missing = _MISSING_FIELD.fullmatch(message)
+                if missing:
+                    # msgspec reports a missing key on its parent object: name the key itself.
+                    name = missing.group(1)
+                    field = name if field == "body" else f"{field}.{name}"
+                    message = "is required"
+                details.append(FieldDetail(field, message))
         if details:
             return details
     detail = exc.detail or "is invalid"
@@ -294,9 +303,7 @@ def error_response(
     return Response(envelope, status_code=error.status, headers=all_headers)
 
 
-def _log_error(
-    request: Request[Any, Any, Any], error: ApiError, exc: BaseException
-) -> None:
+def _log_error(request: Request[Any, Any, Any], error: ApiError, exc: BaseException) -> None:
     context = current_context(request)
     record: dict[str, Any] = {
         "event": "http.error",

@@ -13,6 +13,7 @@ import logging
 import time
 from typing import Any, Final
 
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from customers_hub.entrypoints.http.envelope import (
@@ -23,10 +24,24 @@ from customers_hub.entrypoints.http.envelope import (
     reset_context,
 )
 
-__all__ = ["LOGGER", "RequestContextMiddleware"]
+__all__ = ["LOGGER", "RequestContextMiddleware", "ensure_log_output"]
 
 LOGGER: Final = logging.getLogger("customers_hub.http")
 _HEADER: Final = REQUEST_ID_HEADER.lower().encode("latin-1")
+
+
+def ensure_log_output() -> None:
+    """Print the JSON lines to stderr when nobody configured logging (the service run bare).
+
+    When the root logger or ours already has a handler (an embedding service, uvicorn's
+    ``--log-config``, pytest), nothing is changed.
+    """
+    if LOGGER.handlers or logging.getLogger().handlers:
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    LOGGER.addHandler(handler)
+    LOGGER.setLevel(logging.INFO)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -43,7 +58,7 @@ class RequestContextMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
         context = RequestContext(request_id_for(_header(scope, _HEADER)))
@@ -58,7 +73,7 @@ class RequestContextMiddleware:
                 headers = list(message.get("headers", ()))
                 if not any(bytes(k).lower() == _HEADER for k, _ in headers):
                     headers.append((_HEADER, context.request_id.encode("latin-1")))
-                message["headers"] = headers  # type: ignore[typeddict-unknown-key]
+                message["headers"] = headers
             await send(message)
 
         try:

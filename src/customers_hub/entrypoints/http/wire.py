@@ -182,8 +182,8 @@ class Pagination(Wire, kw_only=True):
     total_items_is_estimate: bool | UnsetType = UNSET
     has_next_page: bool | UnsetType = UNSET
     has_previous_page: bool | UnsetType = UNSET
-    next_cursor: str | None | UnsetType = UNSET
-    prev_cursor: str | None | UnsetType = UNSET
+    next_cursor: str | UnsetType | None = UNSET
+    prev_cursor: str | UnsetType | None = UNSET
     has_next: bool | UnsetType = UNSET
     has_previous: bool | UnsetType = UNSET
     limit: int | UnsetType = UNSET
@@ -617,9 +617,9 @@ class AppointmentOut(Wire, kw_only=True):
     title: str
     title_en: str | UnsetType = UNSET
     type: AppointmentType
-    date: str
-    time: str
-    datetime: datetime
+    day: str = msgspec.field(name="date")
+    clock: str = msgspec.field(name="time")
+    at: datetime = msgspec.field(name="datetime")
     duration: int
     location: str | UnsetType = UNSET
     property_id: str | UnsetType = UNSET
@@ -644,9 +644,9 @@ def appointment_to_wire(appointment: Appointment, tz: Any = UTC) -> AppointmentO
         title=appointment.title,
         title_en=opt(appointment.title_en),
         type=appointment.type,
-        date=local.date().isoformat(),
-        time=local.strftime("%H:%M"),
-        datetime=utc(appointment.at),
+        day=local.date().isoformat(),
+        clock=local.strftime("%H:%M"),
+        at=utc(appointment.at),
         duration=appointment.duration,
         location=opt(appointment.location),
         property_id=opt(appointment.property_id),
@@ -671,7 +671,7 @@ class ReminderOut(Wire, kw_only=True):
     title: str
     title_en: str | UnsetType = UNSET
     description: str | UnsetType = UNSET
-    datetime: datetime
+    at: datetime = msgspec.field(name="datetime")
     priority: Priority
     status: ReminderStatus
     type: ReminderType
@@ -689,7 +689,7 @@ def reminder_to_wire(reminder: Reminder) -> ReminderOut:
         title=reminder.title,
         title_en=opt(reminder.title_en),
         description=opt(reminder.description),
-        datetime=utc(reminder.at),
+        at=utc(reminder.at),
         priority=reminder.priority,
         status=reminder.status,
         type=reminder.type,
@@ -911,9 +911,7 @@ def parse_fields(raw: Iterable[str] | None) -> tuple[str, ...] | None:
         return None
     unknown = sorted({k for k in keys if k not in CUSTOMER_FIELDS})
     if unknown:
-        raise ValidationFailed.single(
-            "fields", f"Unknown field(s): {', '.join(unknown)}"
-        )
+        raise ValidationFailed.single("fields", f"Unknown field(s): {', '.join(unknown)}")
     return tuple(dict.fromkeys(keys))
 
 
@@ -934,19 +932,19 @@ class PreferencesIn(Wire, kw_only=True):
     """``preferences`` of a request body: absent keys keep (update) or default (create);
     ``null`` clears."""
 
-    property_type: list[PropertyType] | None | UnsetType = UNSET
-    budget_min: Decimal | None | UnsetType = UNSET
-    budget_max: Decimal | None | UnsetType = UNSET
-    preferred_areas: list[str] | None | UnsetType = UNSET
-    preferred_cities: list[str] | None | UnsetType = UNSET
-    bedrooms: int | None | UnsetType = UNSET
-    bathrooms: int | None | UnsetType = UNSET
-    min_area: Decimal | None | UnsetType = UNSET
-    max_area: Decimal | None | UnsetType = UNSET
-    purpose: Purpose | None | UnsetType = UNSET
-    timeline: Timeline | None | UnsetType = UNSET
-    amenities: list[str] | None | UnsetType = UNSET
-    furnishing: Furnishing | None | UnsetType = UNSET
+    property_type: list[PropertyType] | UnsetType | None = UNSET
+    budget_min: Decimal | UnsetType | None = UNSET
+    budget_max: Decimal | UnsetType | None = UNSET
+    preferred_areas: list[str] | UnsetType | None = UNSET
+    preferred_cities: list[str] | UnsetType | None = UNSET
+    bedrooms: int | UnsetType | None = UNSET
+    bathrooms: int | UnsetType | None = UNSET
+    min_area: Decimal | UnsetType | None = UNSET
+    max_area: Decimal | UnsetType | None = UNSET
+    purpose: Purpose | UnsetType | None = UNSET
+    timeline: Timeline | UnsetType | None = UNSET
+    amenities: list[str] | UnsetType | None = UNSET
+    furnishing: Furnishing | UnsetType | None = UNSET
 
     def _given(self) -> dict[str, Any]:
         return {
@@ -981,33 +979,33 @@ class CustomerIn(Wire, kw_only=True):
     ``createdAt``, counters, …) are accepted and ignored.
     """
 
-    name: str | None | UnsetType = UNSET
-    name_en: str | None | UnsetType = UNSET
-    phone: str | None | UnsetType = UNSET
-    whatsapp: str | None | UnsetType = UNSET
-    email: str | None | UnsetType = UNSET
-    national_id: str | None | UnsetType = UNSET
-    nationality: str | None | UnsetType = UNSET
-    gender: Gender | None | UnsetType = UNSET
-    date_of_birth: date | None | UnsetType = UNSET
-    source: CustomerSource | None | UnsetType = UNSET
-    source_details: dict[str, str] | None | UnsetType = UNSET
-    preferences: PreferencesIn | None | UnsetType = UNSET
-    priority: Priority | None | UnsetType = UNSET
-    customer_type: CustomerType | None | UnsetType = UNSET
-    tags: list[str] | None | UnsetType = UNSET
-    assigned_employee_id: str | None | UnsetType = UNSET
-    city: str | None | UnsetType = UNSET
-    district: str | None | UnsetType = UNSET
-    region: str | None | UnsetType = UNSET
-    address: str | None | UnsetType = UNSET
-    latitude: Decimal | None | UnsetType = UNSET
-    longitude: Decimal | None | UnsetType = UNSET
-    notes: str | None | UnsetType = UNSET
-    total_deal_value: Decimal | None | UnsetType = UNSET
-    expected_revenue: Decimal | None | UnsetType = UNSET
-    paid_amount: Decimal | None | UnsetType = UNSET
-    ksa_compliance: KsaComplianceIn | None | UnsetType = UNSET
+    name: str | UnsetType | None = UNSET
+    name_en: str | UnsetType | None = UNSET
+    phone: str | UnsetType | None = UNSET
+    whatsapp: str | UnsetType | None = UNSET
+    email: str | UnsetType | None = UNSET
+    national_id: str | UnsetType | None = UNSET
+    nationality: str | UnsetType | None = UNSET
+    gender: Gender | UnsetType | None = UNSET
+    date_of_birth: date | UnsetType | None = UNSET
+    source: CustomerSource | UnsetType | None = UNSET
+    source_details: dict[str, str] | UnsetType | None = UNSET
+    preferences: PreferencesIn | UnsetType | None = UNSET
+    priority: Priority | UnsetType | None = UNSET
+    customer_type: CustomerType | UnsetType | None = UNSET
+    tags: list[str] | UnsetType | None = UNSET
+    assigned_employee_id: str | UnsetType | None = UNSET
+    city: str | UnsetType | None = UNSET
+    district: str | UnsetType | None = UNSET
+    region: str | UnsetType | None = UNSET
+    address: str | UnsetType | None = UNSET
+    latitude: Decimal | UnsetType | None = UNSET
+    longitude: Decimal | UnsetType | None = UNSET
+    notes: str | UnsetType | None = UNSET
+    total_deal_value: Decimal | UnsetType | None = UNSET
+    expected_revenue: Decimal | UnsetType | None = UNSET
+    paid_amount: Decimal | UnsetType | None = UNSET
+    ksa_compliance: KsaComplianceIn | UnsetType | None = UNSET
 
     def _value(self, name: str) -> Any:
         value = getattr(self, name)
@@ -1053,7 +1051,7 @@ class CustomerIn(Wire, kw_only=True):
 
 def domain_unset(value: T | UnsetType) -> T | DomainUnset:
     """msgspec's ``UNSET`` as the domain's ``UNSET``."""
-    return DOMAIN_UNSET if value is UNSET else value  # type: ignore[return-value]
+    return DOMAIN_UNSET if value is UNSET else value
 
 
 # ---------------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from customers_hub.application.queries import DEFAULT_LIMIT
 from customers_hub.application.use_cases import customers as use_cases
 from customers_hub.application.use_cases import reads
 from customers_hub.domain.enums import CustomerSource, Priority, PropertyType, Stage
-from customers_hub.domain.errors import ValidationFailed
+from customers_hub.domain.errors import FieldError, ValidationFailed
 from customers_hub.domain.lifecycle import StageChangeRequest
 from customers_hub.domain.model import Actor, Customer, Employee
 from customers_hub.entrypoints.http.envelope import Envelope, ok
@@ -175,9 +175,7 @@ def parse_if_match(raw: str | None) -> int | None:
     if text[:1] in ("v", "V"):
         text = text[1:]
     if not text.isascii() or not text.isdigit():
-        raise ValidationFailed.single(
-            "If-Match", 'must be the ETag of the customer, like "v3"'
-        )
+        raise ValidationFailed.single("If-Match", 'must be the ETag of the customer, like "v3"')
     return int(text)
 
 
@@ -234,7 +232,7 @@ class CustomersController(Controller):
     """``/api/v1/customers``."""
 
     path = "/customers"
-    tags = ["Customers"]
+    tags = ("Customers",)
 
     @get(
         "/",
@@ -483,7 +481,7 @@ class CustomersController(Controller):
         ] = None,
     ) -> Response[Envelope[StatsData]]:
         """Counts, lead scores, money, conversion and engagement over the caller's customers."""
-        errors = []
+        errors: list[FieldError] = []
         bounds: dict[str, Any] = {}
         for name, raw in (("dateFrom", date_from), ("dateTo", date_to)):
             try:
@@ -658,4 +656,3 @@ class CustomersController(Controller):
 
 ROUTES: list[Any] = [CustomersController]
 """Mounted under ``/api/v1``."""
-

@@ -1,7 +1,633 @@
-"""relations (in progress)."""
+"""A customer's relations: endpoints 24–28 and their sub-resource updates
+(``/api/v1/customers/{customerId}/…``).
+
+* ``POST …/properties`` (201), ``PATCH …/properties/{interestId}`` (status);
+* ``POST …/interactions`` (201);
+* ``POST …/appointments`` (201), ``PATCH …/appointments/{appointmentId}``;
+* ``POST …/reminders`` (201), ``POST …/reminders/{reminderId}/complete``;
+* ``POST …/documents`` (multipart, 201), ``GET …/documents/{documentId}`` (the bytes),
+  ``DELETE …/documents/{documentId}``.
+
+Decisions where the contracts are silent (for ``docs/``):
+
+* **Uploads** are ``multipart/form-data`` with ``file``, ``name`` (default: the uploaded file's
+  base name — a display name only, never a path), ``type`` (a document type), ``description``
+  and ``tags`` (repeated fields, a JSON array string or a comma-separated string). The file's
+  type is decided by its **content** (magic bytes), never by the client's ``Content-Type`` or
+  file name: PDF ``%PDF-``, JPEG ``FF D8 FF``, PNG ``89 50 4E 47 0D 0A 1A 0A``, WebP
+  ``RIFF….WEBP``, HEIC ``ftyp{heic,heix,heim,heis,hevc,hevx,mif1,msf1}`` at offset 4, DOCX a
+  ZIP holding ``word/document.xml``; anything else is 415. Larger than the configured limit
+  (``CUSTOMERS_HUB_MAX_DOCUMENT_BYTES``, 20 MiB by default) is 413 — announced bodies over the
+  limit are refused before they are read.
+* **Downloads** need read access to the customer; they answer the stored bytes with the
+  detected type, ``Content-Disposition: attachment`` (an ASCII fallback name of the document id,
+  the real name as ``filename*``) and ``X-Content-Type-Options: nosniff``.
+* Appointment ``time`` is ``HH:MM`` (or ``HH:MM:SS``) in the organization's time zone, with
+  ``date``; ``datetime`` (with a zone) wins over both.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Annotated, Any, Final
+from urllib.parse import quote
 
-ROUTES: list[Any] = []
+import msgspec
+from litestar import Controller, Response, delete, get, patch, post
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, Parameter
+from msgspec import UNSET, UnsetType
+
+from customers_hub.application.context import Dependencies
+from customers_hub.application.use_cases import relations as use_cases
+from customers_hub.domain.enums import (
+    AppointmentStatus,
+    AppointmentType,
+    DocumentType,
+    InteractionDirection,
+    InteractionType,
+    Priority,
+    PropertyInterestStatus,
+    PropertyType,
+    ReminderType,
+    Sentiment,
+)
+from customers_hub.domain.errors import FieldError, ValidationFailed
+from customers_hub.domain.model import Actor
+from customers_hub.entrypoints.http.envelope import Envelope, ok
+from customers_hub.entrypoints.http.errors import error_responses
+from customers_hub.entrypoints.http.wire import (
+    AppointmentOut,
+    DocumentOut,
+    InteractionOut,
+    PropertyInterestOut,
+    ReminderOut,
+    Wire,
+    appointment_to_wire,
+    document_to_wire,
+    domain_unset,
+    interaction_to_wire,
+    property_interest_to_wire,
+    reminder_to_wire,
+)
+
+__all__ = [
+    "OCTET_STREAM",
+    "ROUTES",
+    "UPLOAD_ROUTES",
+    "DocumentsController",
+    "RelationsController",
+    "detect_media_type",
+]
+
+OCTET_STREAM: Final = "application/octet-stream"
+DOCX: Final = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+_HEIC_BRANDS: Final = frozenset(
+    {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
+)
+
+
+def detect_media_type(content: bytes) -> str | None:
+    """The media type of ``content`` judged by its bytes, or None when not an accepted type."""
+    if content.startswith(b"%PDF-"):
+        return "application/pdf"
+    if content.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if content.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if content[:4] == b"RIFF" and content[8:12] == b"WEBP":
+        return "image/webp"
+    if content[4:8] == b"ftyp" and content[8:12] in _HEIC_BRANDS:
+        return "image/heic"
+    if content.startswith(b"PK\x03\x04"):
+        try:
+            # Only the central directory is read: nothing is decompressed.
+            with zipfile.ZipFile(io.BytesIO(content)) as archive:
+                if "word/document.xml" in archive.namelist():
+                    return DOCX
+        except (zipfile.BadZipFile, OSError, ValueError):
+            return None
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Wire: bodies and data
+
+
+class PropertyInterestIn(Wire, kw_only=True):
+    """``POST /customers/{id}/properties``."""
+
+    property_id: str = ""
+    status: PropertyInterestStatus = PropertyInterestStatus.INTERESTED
+    property_title: str | None = None
+    property_title_en: str | None = None
+    property_image: str | None = None
+    property_price: Decimal | None = None
+    property_type: PropertyType | None = None
+    property_location: str | None = None
+    feedback: str | None = None
+    rating: int | None = None
+    notes: str | None = None
+
+
+class PropertyInterestStatusIn(Wire, kw_only=True):
+    """``PATCH /customers/{id}/properties/{interestId}``."""
+
+    status: PropertyInterestStatus
+
+
+class PropertyInterestData(Wire, kw_only=True):
+    """``data`` of a property interest response."""
+
+    property: PropertyInterestOut
+
+
+class InteractionIn(Wire, kw_only=True):
+    """``POST /customers/{id}/interactions`` (the caller is the agent; ``date`` defaults to
+    now)."""
+
+    type: InteractionType
+    notes: str = ""
+    date: dt.datetime | None = None
+    direction: InteractionDirection | None = None
+    duration: int | None = None
+    outcome: str | None = None
+    sentiment: Sentiment | None = None
+    follow_up_required: bool = False
+    follow_up_date: dt.datetime | None = None
+
+
+class InteractionData(Wire, kw_only=True):
+    """``data`` of an interaction response."""
+
+    interaction: InteractionOut
+
+
+class AppointmentIn(Wire, kw_only=True):
+    """``POST /customers/{id}/appointments``: ``datetime``, or ``date`` + ``time`` (local)."""
+
+    title: str = ""
+    type: AppointmentType
+    at: dt.datetime | None = msgspec.field(default=None, name="datetime")
+    day: dt.date | None = msgspec.field(default=None, name="date")
+    clock: str | None = msgspec.field(default=None, name="time")
+    duration: int = 60
+    priority: Priority = Priority.MEDIUM
+    title_en: str | None = None
+    location: str | None = None
+    property_id: str | None = None
+    property_title: str | None = None
+    notes: str | None = None
+    agent_id: str | None = None
+
+
+class AppointmentPatchIn(Wire, kw_only=True):
+    """``PATCH /customers/{id}/appointments/{appointmentId}``: status, outcome, notes, or a new
+    time (a reschedule)."""
+
+    status: AppointmentStatus | UnsetType = UNSET
+    outcome: str | UnsetType | None = UNSET
+    notes: str | UnsetType | None = UNSET
+    at: dt.datetime | None = msgspec.field(default=None, name="datetime")
+    day: dt.date | None = msgspec.field(default=None, name="date")
+    clock: str | None = msgspec.field(default=None, name="time")
+
+
+class AppointmentData(Wire, kw_only=True):
+    """``data`` of an appointment response."""
+
+    appointment: AppointmentOut
+
+
+class ReminderIn(Wire, kw_only=True):
+    """``POST /customers/{id}/reminders``."""
+
+    title: str = ""
+    at: dt.datetime | None = msgspec.field(default=None, name="datetime")
+    type: ReminderType = ReminderType.FOLLOW_UP
+    priority: Priority = Priority.MEDIUM
+    title_en: str | None = None
+    description: str | None = None
+    related_to: str | None = None
+
+
+class ReminderData(Wire, kw_only=True):
+    """``data`` of a reminder response."""
+
+    reminder: ReminderOut
+
+
+class DocumentData(Wire, kw_only=True):
+    """``data`` of a document response."""
+
+    document: DocumentOut
+
+
+class DocumentDeletion(Wire, kw_only=True):
+    """``data`` of a document delete."""
+
+    id: str
+    deleted: bool
+
+
+@dataclass
+class DocumentUploadForm:
+    """``POST /customers/{id}/documents`` (``multipart/form-data``).
+
+    Every part is optional here so that a missing one is reported by name (400).
+    """
+
+    file: UploadFile | None = None
+    name: str | None = None
+    type: str | None = None
+    description: str | None = None
+    tags: list[str] | str | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing helpers
+
+
+def _clock(field: str, raw: str | None) -> dt.time | None:
+    if raw is None or not raw.strip():
+        return None
+    try:
+        return dt.time.fromisoformat(raw.strip())
+    except ValueError:
+        raise ValidationFailed.single(field, "must be a time like 14:30") from None
+
+
+def _tags(raw: list[str] | str | None) -> tuple[str, ...]:
+    """``tags`` of the upload form: repeated parts, one JSON array, or comma-separated text."""
+    if raw is None:
+        return ()
+    if isinstance(raw, list):
+        return tuple(raw)
+    text = raw.strip()
+    if text.startswith("["):
+        try:
+            decoded = json.loads(text)
+        except ValueError:
+            decoded = None
+        if not isinstance(decoded, list) or not all(isinstance(t, str) for t in decoded):
+            raise ValidationFailed.single("tags", "must be a JSON array of strings")
+        return tuple(decoded)
+    return tuple(t for t in text.split(","))
+
+
+def _document_type(raw: str | None) -> DocumentType | None:
+    try:
+        return DocumentType(raw.strip()) if raw is not None else None
+    except ValueError:
+        return None
+
+
+def _base_name(filename: str | None) -> str | None:
+    # A display name only: the last path component of whatever the client sent.
+    if not filename:
+        return None
+    return filename.replace("\\", "/").rsplit("/", 1)[-1].strip() or None
+
+
+def _content_disposition(name: str, fallback: str) -> str:
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+_CUSTOMER_ID = Annotated[str, Parameter(description="Customer id", max_length=50)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Controllers
+
+
+class RelationsController(Controller):
+    """``/api/v1/customers/{customerId}/…`` (JSON endpoints)."""
+
+    path = "/customers/{customer_id:str}"
+    tags = ("Relations",)
+
+    @post(
+        "/properties",
+        operation_id="addPropertyInterest",
+        summary="Add a property interest",
+        responses=error_responses(403, 404, 409),
+    )
+    async def add_property_interest(
+        self, deps: Dependencies, actor: Actor, customer_id: _CUSTOMER_ID, data: PropertyInterestIn
+    ) -> Response[Envelope[PropertyInterestData]]:
+        """Add a property to the customer's interests (409 on the same property twice)."""
+        interest = await use_cases.add_property_interest(
+            deps,
+            actor,
+            customer_id,
+            use_cases.AddPropertyInterest(
+                property_id=data.property_id,
+                status=data.status,
+                property_title=data.property_title,
+                property_title_en=data.property_title_en,
+                property_image=data.property_image,
+                property_price=data.property_price,
+                property_type=data.property_type,
+                property_location=data.property_location,
+                feedback=data.feedback,
+                rating=data.rating,
+                notes=data.notes,
+            ),
+        )
+        return ok(
+            PropertyInterestData(property=property_interest_to_wire(interest)),
+            message="Property interest added successfully",
+        )
+
+    @patch(
+        "/properties/{interest_id:str}",
+        operation_id="updatePropertyInterestStatus",
+        summary="Change a property interest's status",
+        responses=error_responses(403, 404, 422),
+    )
+    async def update_property_interest(
+        self,
+        deps: Dependencies,
+        actor: Actor,
+        customer_id: _CUSTOMER_ID,
+        interest_id: str,
+        data: PropertyInterestStatusIn,
+    ) -> Response[Envelope[PropertyInterestData]]:
+        """Move an interest to another status (``viewed`` counts a property view)."""
+        interest = await use_cases.update_property_interest_status(
+            deps,
+            actor,
+            customer_id,
+            interest_id,
+            use_cases.UpdatePropertyInterestStatus(status=data.status),
+        )
+        return ok(PropertyInterestData(property=property_interest_to_wire(interest)))
+
+    @post(
+        "/interactions",
+        operation_id="logInteraction",
+        summary="Log an interaction",
+        responses=error_responses(403, 404),
+    )
+    async def log_interaction(
+        self, deps: Dependencies, actor: Actor, customer_id: _CUSTOMER_ID, data: InteractionIn
+    ) -> Response[Envelope[InteractionData]]:
+        """Log a contact; a required follow-up creates a ``follow_up`` action."""
+        interaction = await use_cases.log_interaction(
+            deps,
+            actor,
+            customer_id,
+            use_cases.LogInteraction(
+                type=data.type,
+                notes=data.notes,
+                date=data.date,
+                direction=data.direction,
+                duration=data.duration,
+                outcome=data.outcome,
+                sentiment=data.sentiment,
+                follow_up_required=data.follow_up_required,
+                follow_up_date=data.follow_up_date,
+            ),
+        )
+        return ok(
+            InteractionData(interaction=interaction_to_wire(interaction)),
+            message="Interaction logged successfully",
+        )
+
+    @post(
+        "/appointments",
+        operation_id="scheduleAppointment",
+        summary="Schedule an appointment",
+        responses=error_responses(403, 404, 422),
+    )
+    async def schedule_appointment(
+        self, deps: Dependencies, actor: Actor, customer_id: _CUSTOMER_ID, data: AppointmentIn
+    ) -> Response[Envelope[AppointmentData]]:
+        """Schedule an appointment in the future (a ``site_visit`` creates an action)."""
+        appointment = await use_cases.schedule_appointment(
+            deps,
+            actor,
+            customer_id,
+            use_cases.ScheduleAppointment(
+                title=data.title,
+                type=data.type,
+                at=data.at,
+                date=data.day,
+                time=_clock("time", data.clock),
+                duration=data.duration,
+                priority=data.priority,
+                title_en=data.title_en,
+                location=data.location,
+                property_id=data.property_id,
+                property_title=data.property_title,
+                notes=data.notes,
+                agent_id=data.agent_id,
+            ),
+        )
+        return ok(
+            AppointmentData(appointment=appointment_to_wire(appointment, deps.settings.time_zone)),
+            message="Appointment scheduled successfully",
+        )
+
+    @patch(
+        "/appointments/{appointment_id:str}",
+        operation_id="updateAppointment",
+        summary="Update or reschedule an appointment",
+        responses=error_responses(403, 404, 422),
+    )
+    async def update_appointment(
+        self,
+        deps: Dependencies,
+        actor: Actor,
+        customer_id: _CUSTOMER_ID,
+        appointment_id: str,
+        data: AppointmentPatchIn,
+    ) -> Response[Envelope[AppointmentData]]:
+        """Change the status, outcome or notes, or move the appointment."""
+        appointment = await use_cases.update_appointment(
+            deps,
+            actor,
+            customer_id,
+            appointment_id,
+            use_cases.UpdateAppointment(
+                status=domain_unset(data.status),
+                outcome=domain_unset(data.outcome),
+                notes=domain_unset(data.notes),
+                at=data.at,
+                date=data.day,
+                time=_clock("time", data.clock),
+            ),
+        )
+        return ok(
+            AppointmentData(appointment=appointment_to_wire(appointment, deps.settings.time_zone))
+        )
+
+    @post(
+        "/reminders",
+        operation_id="addReminder",
+        summary="Create a reminder",
+        responses=error_responses(403, 404),
+    )
+    async def add_reminder(
+        self, deps: Dependencies, actor: Actor, customer_id: _CUSTOMER_ID, data: ReminderIn
+    ) -> Response[Envelope[ReminderData]]:
+        """Create a reminder due in the future."""
+        errors: list[FieldError] = []
+        if data.at is None:
+            errors.append(FieldError("datetime", "is required"))
+        if not data.title.strip():
+            errors.append(FieldError("title", "is required"))
+        if errors:
+            raise ValidationFailed(errors)
+        assert data.at is not None  # checked above
+        reminder = await use_cases.add_reminder(
+            deps,
+            actor,
+            customer_id,
+            use_cases.AddReminder(
+                title=data.title,
+                at=data.at,
+                type=data.type,
+                priority=data.priority,
+                title_en=data.title_en,
+                description=data.description,
+                related_to=data.related_to,
+            ),
+        )
+        return ok(
+            ReminderData(reminder=reminder_to_wire(reminder)),
+            message="Reminder created successfully",
+        )
+
+    @post(
+        "/reminders/{reminder_id:str}/complete",
+        operation_id="completeReminder",
+        summary="Complete a reminder",
+        status_code=200,
+        responses=error_responses(403, 404, 422),
+    )
+    async def complete_reminder(
+        self, deps: Dependencies, actor: Actor, customer_id: _CUSTOMER_ID, reminder_id: str
+    ) -> Response[Envelope[ReminderData]]:
+        """Mark a reminder completed (again: no change; a cancelled one: 422)."""
+        reminder = await use_cases.complete_reminder(deps, actor, customer_id, reminder_id)
+        return ok(ReminderData(reminder=reminder_to_wire(reminder)))
+
+    @get(
+        "/documents/{document_id:str}",
+        operation_id="downloadDocument",
+        summary="Download a document",
+        media_type=OCTET_STREAM,
+        responses=error_responses(403, 404),
+    )
+    async def download_document(
+        self, deps: Dependencies, actor: Actor, customer_id: _CUSTOMER_ID, document_id: str
+    ) -> Response[bytes]:
+        """The document's bytes, with the type detected at upload."""
+        stored = await use_cases.get_document_content(deps, actor, customer_id, document_id)
+        document = stored.document
+        extension = use_cases.DOCUMENT_MIME_TYPES.get(document.mime_type, "")
+        name = document.name
+        if not name.lower().endswith(extension):
+            name += extension
+        return Response(
+            stored.content,
+            media_type=document.mime_type,
+            headers={
+                "Content-Disposition": _content_disposition(name, f"{document.id}{extension}"),
+                "X-Content-Type-Options": "nosniff",
+                "Cache-Control": "private, no-store",
+            },
+        )
+
+    @delete(
+        "/documents/{document_id:str}",
+        operation_id="deleteDocument",
+        summary="Delete a document",
+        status_code=200,
+        responses=error_responses(403, 404),
+    )
+    async def delete_document(
+        self, deps: Dependencies, actor: Actor, customer_id: _CUSTOMER_ID, document_id: str
+    ) -> Response[Envelope[DocumentDeletion]]:
+        """Remove the document's record, then its bytes."""
+        await use_cases.delete_document(deps, actor, customer_id, document_id)
+        return ok(
+            DocumentDeletion(id=document_id, deleted=True),
+            message="Document deleted successfully",
+        )
+
+
+class DocumentsController(Controller):
+    """``POST /api/v1/customers/{customerId}/documents`` — mounted with the document size
+    limit as its body limit (see ``app.py``)."""
+
+    path = "/customers/{customer_id:str}/documents"
+    tags = ("Relations",)
+
+    @post(
+        "/",
+        operation_id="uploadDocument",
+        summary="Upload a document",
+        responses=error_responses(403, 404, 413, 415),
+    )
+    async def upload_document(
+        self,
+        deps: Dependencies,
+        actor: Actor,
+        customer_id: _CUSTOMER_ID,
+        data: Annotated[DocumentUploadForm, Body(media_type=RequestEncodingType.MULTI_PART)],
+    ) -> Response[Envelope[DocumentData]]:
+        """Store a PDF, JPEG, PNG, WebP, HEIC or DOCX file (type judged by its content)."""
+        errors: list[FieldError] = []
+        upload = data.file if isinstance(data.file, UploadFile) else None
+        if upload is None:
+            errors.append(FieldError("file", "is required"))
+        document_type = _document_type(data.type)
+        if data.type is None or not data.type.strip():
+            errors.append(FieldError("type", "is required"))
+        elif document_type is None:
+            allowed = ", ".join(t.value for t in DocumentType)
+            errors.append(FieldError("type", f"Must be one of: {allowed}"))
+        try:
+            tags = _tags(data.tags)
+        except ValidationFailed as bad:
+            errors.extend(bad.errors)
+            tags = ()
+        if errors:
+            raise ValidationFailed(errors)
+        assert upload is not None  # checked above
+        assert document_type is not None
+        content = await upload.read()
+        await upload.close()
+        name = data.name if data.name and data.name.strip() else _base_name(upload.filename)
+        document = await use_cases.upload_document(
+            deps,
+            actor,
+            customer_id,
+            use_cases.UploadDocument(
+                name=name or "",
+                type=document_type,
+                content=content,
+                mime_type=detect_media_type(content) or OCTET_STREAM,
+                description=data.description,
+                tags=tags,
+            ),
+        )
+        return ok(
+            DocumentData(document=document_to_wire(document)),
+            message="Document uploaded successfully",
+        )
+
+
+ROUTES: list[Any] = [RelationsController]
+"""Mounted under ``/api/v1`` with the JSON body limit."""
+
+UPLOAD_ROUTES: list[Any] = [DocumentsController]
+"""Mounted under ``/api/v1`` with the document size limit."""
