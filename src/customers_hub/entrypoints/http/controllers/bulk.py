@@ -1,8 +1,386 @@
-"""Placeholder: the bulk controllers are written on top of the HTTP core."""
+"""Bulk operations on inbox actions: endpoints 19–23 (``/api/v1/customers/actions/bulk…``).
+
+* ``POST /customers/actions/bulk`` (19) — ``operation`` ``update`` (the document's) with
+  ``updates``, or ``complete`` / ``dismiss`` / ``snooze`` / ``assign`` with the fields of the
+  dedicated endpoint at the top level of the body;
+* ``POST /customers/actions/bulk/complete`` (20), ``…/dismiss`` (21), ``…/snooze`` (22),
+  ``…/assign`` (23).
+
+Every one answers 200 with a per-item result: the operation's count (``updatedCount``,
+``completedCount``, ``dismissedCount``, ``snoozedCount`` or ``assignedCount``), ``failed``
+(``[{id, reason, code}]``: ``RESOURCE_NOT_FOUND`` for a missing id or another organization's
+action, ``PERMISSION_DENIED`` out of scope, ``INVALID_ACTION_TRANSITION`` for a completed or
+dismissed action, ``CONCURRENT_UPDATE`` when another request changed it meanwhile — retry that
+id) and ``actions`` (``[{id, status: "success" | "failed"}]`` for every distinct id, in request
+order); an assignment adds ``assignedTo: {id, name}``.
+
+Decisions where the API document is silent (for ``docs/``):
+
+* The count key is named for the **operation**, whichever endpoint ran it: ``POST …/bulk`` with
+  ``operation: "complete"`` answers ``completedCount``. Without ``operation`` the request is an
+  ``update``. ``updates`` is accepted only with ``update`` (400 on ``updates`` otherwise).
+* ``updates`` may set ``priority``, ``dueDate`` (``null`` clears it), ``status`` (``pending`` or
+  ``in_progress`` only) and ``assignedTo`` (a reassignment, as ``…/bulk/assign``; it cannot
+  clear the assignee).
+* Input that would fail every item alike — no ids, more than 500 distinct ids, a blank dismiss
+  reason, a snooze date not within the next year, an unknown assignee — refuses the whole request
+  (400 naming the field, or 422 for the assignee) and changes nothing. A ``sales_agent`` may send
+  at most 25 ids and never reassigns (403); a viewer never runs bulk operations (403).
+* ``assignedToName`` of ``…/bulk/assign`` is ignored: the name comes from the employee record.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Final
 
-ROUTES: list[Any] = []
-"""Route handlers / Controllers mounted under ``/api/v1``."""
+import msgspec
+from litestar import Controller, Response, post
+from msgspec import UNSET, UnsetType
+
+from customers_hub.application.context import Dependencies
+from customers_hub.application.use_cases import bulk as use_cases
+from customers_hub.domain.enums import ActionStatus, Priority
+from customers_hub.domain.errors import FieldError, ValidationFailed
+from customers_hub.domain.model import Actor
+from customers_hub.entrypoints.http.envelope import Envelope, ok
+from customers_hub.entrypoints.http.errors import error_responses
+from customers_hub.entrypoints.http.wire import Wire, domain_unset
+
+__all__ = [
+    "ROUTES",
+    "BulkAssignIn",
+    "BulkAssigneeOut",
+    "BulkCompleteIn",
+    "BulkController",
+    "BulkDismissIn",
+    "BulkFailureOut",
+    "BulkItemOut",
+    "BulkOperation",
+    "BulkOperationIn",
+    "BulkResultData",
+    "BulkSnoozeIn",
+    "BulkUpdatesIn",
+    "bulk_result_to_wire",
+]
+
+BULK_PATH: Final = "/customers/actions/bulk"
+"""Path of the bulk operations, relative to ``/api/v1``."""
+
+
+class BulkOperation(StrEnum):
+    """``operation`` of ``POST /customers/actions/bulk``."""
+
+    UPDATE = "update"
+    COMPLETE = "complete"
+    DISMISS = "dismiss"
+    SNOOZE = "snooze"
+    ASSIGN = "assign"
+
+
+# ---------------------------------------------------------------------------------------------
+# Wire: bodies
+
+
+def _ids() -> list[str]:
+    return []
+
+
+class BulkUpdatesIn(Wire, kw_only=True):
+    """``updates`` of a bulk update (absent keys keep; ``dueDate: null`` clears)."""
+
+    priority: Priority | UnsetType = UNSET
+    due_date: datetime | UnsetType | None = UNSET
+    status: ActionStatus | UnsetType = UNSET
+    assigned_to: str | UnsetType | None = UNSET
+
+
+class BulkOperationIn(Wire, kw_only=True):
+    """``POST /customers/actions/bulk``: ``actionIds``, ``operation`` (default ``update``),
+    ``updates`` for an update; ``notes``, ``outcome``, ``reason``, ``snoozedUntil`` or
+    ``assignedTo`` for the other operations (as their own endpoints take them)."""
+
+    action_ids: list[str] = msgspec.field(default_factory=_ids)
+    operation: BulkOperation = BulkOperation.UPDATE
+    updates: BulkUpdatesIn | None = None
+    notes: str | None = None
+    outcome: str | None = None
+    reason: str | None = None
+    snoozed_until: datetime | None = None
+    assigned_to: str | None = None
+
+
+class BulkCompleteIn(Wire, kw_only=True):
+    """``POST /customers/actions/bulk/complete``: every action gets ``notes`` as a note."""
+
+    action_ids: list[str] = msgspec.field(default_factory=_ids)
+    notes: str | None = None
+    outcome: str | None = None
+
+
+class BulkDismissIn(Wire, kw_only=True):
+    """``POST /customers/actions/bulk/dismiss``; ``reason`` is required."""
+
+    action_ids: list[str] = msgspec.field(default_factory=_ids)
+    reason: str | None = None
+    notes: str | None = None
+
+
+class BulkSnoozeIn(Wire, kw_only=True):
+    """``POST /customers/actions/bulk/snooze``; ``snoozedUntil`` within the next 365 days."""
+
+    action_ids: list[str] = msgspec.field(default_factory=_ids)
+    snoozed_until: datetime
+    notes: str | None = None
+
+
+class BulkAssignIn(Wire, kw_only=True):
+    """``POST /customers/actions/bulk/assign`` (``assignedToName`` is ignored)."""
+
+    action_ids: list[str] = msgspec.field(default_factory=_ids)
+    assigned_to: str = ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Wire: the result
+
+
+class BulkFailureOut(Wire, kw_only=True):
+    """An id that was not changed, why, and the error code it would have had alone."""
+
+    id: str
+    reason: str
+    code: str
+
+
+class BulkItemOut(Wire, kw_only=True):
+    """The outcome of one id: ``success`` or ``failed``."""
+
+    id: str
+    status: str
+
+
+class BulkAssigneeOut(Wire, kw_only=True):
+    """``assignedTo`` of a bulk assignment."""
+
+    id: str
+    name: str
+
+
+class BulkResultData(Wire, kw_only=True):
+    """``data`` of every bulk operation: the count named for the operation, ``failed``,
+    ``actions``, and ``assignedTo`` for an assignment."""
+
+    updated_count: int | UnsetType = UNSET
+    completed_count: int | UnsetType = UNSET
+    dismissed_count: int | UnsetType = UNSET
+    snoozed_count: int | UnsetType = UNSET
+    assigned_count: int | UnsetType = UNSET
+    assigned_to: BulkAssigneeOut | UnsetType = UNSET
+    failed: list[BulkFailureOut]
+    actions: list[BulkItemOut]
+
+
+_COUNT_KEYS: Final = {
+    BulkOperation.UPDATE: "updated_count",
+    BulkOperation.COMPLETE: "completed_count",
+    BulkOperation.DISMISS: "dismissed_count",
+    BulkOperation.SNOOZE: "snoozed_count",
+    BulkOperation.ASSIGN: "assigned_count",
+}
+
+
+def bulk_result_to_wire(operation: BulkOperation, result: use_cases.BulkResult) -> BulkResultData:
+    """The response ``data`` of ``result`` for ``operation``."""
+    counts: dict[str, Any] = {_COUNT_KEYS[operation]: result.count}
+    if operation is BulkOperation.ASSIGN and result.assignee is not None:
+        counts["assigned_to"] = BulkAssigneeOut(id=result.assignee.id, name=result.assignee.name)
+    return BulkResultData(
+        **counts,
+        failed=[BulkFailureOut(id=f.id, reason=f.reason, code=f.code) for f in result.failed],
+        actions=[BulkItemOut(id=i, status=s) for i, s in result.statuses()],
+    )
+
+
+_MESSAGES: Final = {
+    BulkOperation.UPDATE: "Actions updated",
+    BulkOperation.COMPLETE: "Actions completed",
+    BulkOperation.DISMISS: "Actions dismissed",
+    BulkOperation.SNOOZE: "Actions snoozed",
+    BulkOperation.ASSIGN: "Actions assigned",
+}
+
+
+def _answer(
+    operation: BulkOperation, result: use_cases.BulkResult
+) -> Response[Envelope[BulkResultData]]:
+    return ok(bulk_result_to_wire(operation, result), message=_MESSAGES[operation])
+
+
+# ---------------------------------------------------------------------------------------------
+# Running an operation
+
+
+def _require_snooze_date(value: datetime | None) -> datetime:
+    if value is None:
+        raise ValidationFailed.single("snoozedUntil", "is required")
+    return value
+
+
+async def _run(
+    deps: Dependencies, actor: Actor, operation: BulkOperation, body: BulkOperationIn
+) -> use_cases.BulkResult:
+    """One bulk operation through its use case."""
+    ids = body.action_ids
+    if operation is BulkOperation.UPDATE:
+        updates = body.updates or BulkUpdatesIn()
+        return await use_cases.bulk_update(
+            deps,
+            actor,
+            use_cases.BulkUpdate(
+                action_ids=ids,
+                updates=use_cases.ActionUpdates(
+                    priority=domain_unset(updates.priority),
+                    due_date=domain_unset(updates.due_date),
+                    status=domain_unset(updates.status),
+                    assigned_to=domain_unset(updates.assigned_to),
+                ),
+            ),
+        )
+    if operation is BulkOperation.COMPLETE:
+        return await use_cases.bulk_complete(
+            deps,
+            actor,
+            use_cases.BulkComplete(action_ids=ids, notes=body.notes, outcome=body.outcome),
+        )
+    if operation is BulkOperation.DISMISS:
+        return await use_cases.bulk_dismiss(
+            deps,
+            actor,
+            use_cases.BulkDismiss(action_ids=ids, reason=body.reason, notes=body.notes),
+        )
+    if operation is BulkOperation.SNOOZE:
+        return await use_cases.bulk_snooze(
+            deps,
+            actor,
+            use_cases.BulkSnooze(
+                action_ids=ids,
+                snoozed_until=_require_snooze_date(body.snoozed_until),
+                notes=body.notes,
+            ),
+        )
+    return await use_cases.bulk_assign(
+        deps, actor, use_cases.BulkAssign(action_ids=ids, assigned_to=body.assigned_to or "")
+    )
+
+
+def _check_generic(body: BulkOperationIn) -> None:
+    """Keys that belong to another operation than the one asked for (400 naming them)."""
+    misplaced: list[FieldError] = []
+    if body.operation is not BulkOperation.UPDATE and body.updates is not None:
+        misplaced.append(FieldError("updates", "is accepted only with operation update"))
+    if body.operation is BulkOperation.UPDATE:
+        for name, value in (
+            ("notes", body.notes),
+            ("outcome", body.outcome),
+            ("reason", body.reason),
+            ("snoozedUntil", body.snoozed_until),
+            ("assignedTo", body.assigned_to),
+        ):
+            if value is not None:
+                misplaced.append(
+                    FieldError(name, "is not accepted with operation update; use updates")
+                )
+    if misplaced:
+        raise ValidationFailed(misplaced)
+
+
+_BULK_ERRORS: Final = (403, 422)
+
+
+class BulkController(Controller):
+    """``/api/v1/customers/actions/bulk``."""
+
+    path = BULK_PATH
+    tags = ("Bulk",)
+
+    @post(
+        "/",
+        operation_id="bulkUpdateActions",
+        summary="Bulk update actions (or any bulk operation)",
+        status_code=200,
+        responses=error_responses(*_BULK_ERRORS),
+    )
+    async def bulk(
+        self, deps: Dependencies, actor: Actor, data: BulkOperationIn
+    ) -> Response[Envelope[BulkResultData]]:
+        """Set ``priority``, ``dueDate``, ``status`` and/or ``assignedTo`` on many actions
+        (``operation: "update"``), or run ``complete``, ``dismiss``, ``snooze`` or ``assign``."""
+        _check_generic(data)
+        result = await _run(deps, actor, data.operation, data)
+        return _answer(data.operation, result)
+
+    @post(
+        "/complete",
+        operation_id="bulkCompleteActions",
+        summary="Complete many actions",
+        status_code=200,
+        responses=error_responses(*_BULK_ERRORS),
+    )
+    async def bulk_complete(
+        self, deps: Dependencies, actor: Actor, data: BulkCompleteIn
+    ) -> Response[Envelope[BulkResultData]]:
+        """Complete many actions; each gets ``notes`` as its own note."""
+        body = BulkOperationIn(action_ids=data.action_ids, notes=data.notes, outcome=data.outcome)
+        return _answer(
+            BulkOperation.COMPLETE, await _run(deps, actor, BulkOperation.COMPLETE, body)
+        )
+
+    @post(
+        "/dismiss",
+        operation_id="bulkDismissActions",
+        summary="Dismiss many actions",
+        status_code=200,
+        responses=error_responses(*_BULK_ERRORS),
+    )
+    async def bulk_dismiss(
+        self, deps: Dependencies, actor: Actor, data: BulkDismissIn
+    ) -> Response[Envelope[BulkResultData]]:
+        """Dismiss many actions with one reason (400 on ``reason`` when blank)."""
+        body = BulkOperationIn(action_ids=data.action_ids, reason=data.reason, notes=data.notes)
+        return _answer(BulkOperation.DISMISS, await _run(deps, actor, BulkOperation.DISMISS, body))
+
+    @post(
+        "/snooze",
+        operation_id="bulkSnoozeActions",
+        summary="Snooze many actions",
+        status_code=200,
+        responses=error_responses(*_BULK_ERRORS),
+    )
+    async def bulk_snooze(
+        self, deps: Dependencies, actor: Actor, data: BulkSnoozeIn
+    ) -> Response[Envelope[BulkResultData]]:
+        """Snooze many actions until a moment within the next 365 days."""
+        body = BulkOperationIn(
+            action_ids=data.action_ids, snoozed_until=data.snoozed_until, notes=data.notes
+        )
+        return _answer(BulkOperation.SNOOZE, await _run(deps, actor, BulkOperation.SNOOZE, body))
+
+    @post(
+        "/assign",
+        operation_id="bulkAssignActions",
+        summary="Assign many actions to an employee",
+        status_code=200,
+        responses=error_responses(*_BULK_ERRORS),
+    )
+    async def bulk_assign(
+        self, deps: Dependencies, actor: Actor, data: BulkAssignIn
+    ) -> Response[Envelope[BulkResultData]]:
+        """Assign many actions to one active employee (managers: within the team)."""
+        body = BulkOperationIn(action_ids=data.action_ids, assigned_to=data.assigned_to)
+        return _answer(BulkOperation.ASSIGN, await _run(deps, actor, BulkOperation.ASSIGN, body))
+
+
+ROUTES: list[Any] = [BulkController]
+"""Mounted under ``/api/v1``."""

@@ -1,8 +1,223 @@
-"""Placeholder: the employees controllers are written on top of the HTTP core."""
+"""The sales team: endpoint 29 and employee management (``/api/v1/employees…``).
+
+* ``GET /employees`` (29) — ``role``, ``isActive``, ``includeStats``;
+* ``POST /employees`` (admin, 201) — with an optional caller-given ``id`` (the identity
+  provider's user id);
+* ``PATCH /employees/{id}`` (admin).
+
+Decisions where the API document is silent (for ``docs/``):
+
+* Every role may list the organization's employees (the assignment pickers need them); the list
+  is ordered as the query service returns it, not paged (a team is small).
+* ``role`` in an employee is what a person reads (the job title, else the role's English label),
+  as in a customer's ``assignedEmployee``; ``accessRole`` is the access role. The ``role`` filter
+  and the write bodies' ``role`` take the access role (``admin``, ``sales_manager``,
+  ``sales_agent``, ``viewer``); ``title`` sets the job title.
+* ``includeStats=true`` adds ``stats`` (customers assigned, open actions, actions completed this
+  local calendar month, average response time in hours — ``null`` when nothing was answered yet).
+* Deactivating is ``PATCH {"isActive": false}``: the employee keeps their customers and actions
+  until an admin reassigns them, and can no longer be assigned anything.
+* An id already used in the organization is 409 ``DUPLICATE_RESOURCE`` on ``id``.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-ROUTES: list[Any] = []
-"""Route handlers / Controllers mounted under ``/api/v1``."""
+from litestar import Controller, Response, get, patch, post
+from litestar.params import Parameter
+from msgspec import UNSET, UnsetType
+
+from customers_hub.application.context import Dependencies
+from customers_hub.application.use_cases import employees as use_cases
+from customers_hub.application.use_cases import reads
+from customers_hub.domain.enums import Role
+from customers_hub.domain.model import Actor
+from customers_hub.entrypoints.http.envelope import Envelope, ok
+from customers_hub.entrypoints.http.errors import error_responses
+from customers_hub.entrypoints.http.wire import Wire, domain_unset
+from customers_hub.entrypoints.http.wire_actions import (
+    EmployeeOut,
+    FalLicenceWire,
+    employee_to_wire,
+)
+
+__all__ = [
+    "ROUTES",
+    "EmployeeData",
+    "EmployeeIn",
+    "EmployeeListData",
+    "EmployeePatchIn",
+    "EmployeesController",
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# Wire: bodies and data
+
+
+class EmployeeIn(Wire, kw_only=True):
+    """``POST /employees``: ``name`` and ``role`` (the access role) are required; ``id`` is
+    optional (generated ``emp_…`` otherwise)."""
+
+    id: str | None = None
+    name: str
+    role: Role
+    name_en: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    title: str | None = None
+    avatar: str | None = None
+    manager_id: str | None = None
+    is_active: bool = True
+    fal_licence: FalLicenceWire | None = None
+
+
+class EmployeePatchIn(Wire, kw_only=True):
+    """``PATCH /employees/{id}``: absent keys keep, ``null`` clears (``name``, ``role`` and
+    ``isActive`` cannot be cleared). ``id`` is read-only and ignored."""
+
+    name: str | UnsetType = UNSET
+    role: Role | UnsetType = UNSET
+    name_en: str | UnsetType | None = UNSET
+    email: str | UnsetType | None = UNSET
+    phone: str | UnsetType | None = UNSET
+    title: str | UnsetType | None = UNSET
+    avatar: str | UnsetType | None = UNSET
+    manager_id: str | UnsetType | None = UNSET
+    is_active: bool | UnsetType = UNSET
+    fal_licence: FalLicenceWire | UnsetType | None = UNSET
+
+
+class EmployeeData(Wire, kw_only=True):
+    """``data`` of a single-employee response."""
+
+    employee: EmployeeOut
+
+
+class EmployeeListData(Wire, kw_only=True):
+    """``data`` of the employees list."""
+
+    employees: list[EmployeeOut]
+
+
+_ID = Annotated[str, Parameter(description="Employee id", max_length=50)]
+
+
+# ---------------------------------------------------------------------------------------------
+# The controller
+
+
+class EmployeesController(Controller):
+    """``/api/v1/employees``."""
+
+    path = "/employees"
+    tags = ("Employees",)
+
+    @get(
+        "/",
+        operation_id="listEmployees",
+        summary="List employees",
+        responses=error_responses(403),
+    )
+    async def list_employees(
+        self,
+        deps: Dependencies,
+        actor: Actor,
+        role: Annotated[
+            Role | None,
+            Parameter(description="Access role: admin, sales_manager, sales_agent, viewer"),
+        ] = None,
+        is_active: Annotated[
+            bool | None, Parameter(query="isActive", description="Active (or inactive) only")
+        ] = None,
+        include_stats: Annotated[
+            bool, Parameter(query="includeStats", description="Add workload statistics")
+        ] = False,
+    ) -> Response[Envelope[EmployeeListData]]:
+        """The organization's employees, for assignment, with their workload on request."""
+        result = await reads.list_employees(
+            deps, actor, role=role, is_active=is_active, include_stats=include_stats
+        )
+        workloads = result.workloads
+        return ok(
+            EmployeeListData(
+                employees=[
+                    employee_to_wire(e, workloads.get(e.id) if workloads is not None else None)
+                    for e in result.employees
+                ]
+            )
+        )
+
+    @post(
+        "/",
+        operation_id="createEmployee",
+        summary="Create an employee",
+        responses=error_responses(403, 409),
+    )
+    async def create_employee(
+        self, deps: Dependencies, actor: Actor, data: EmployeeIn
+    ) -> Response[Envelope[EmployeeData]]:
+        """Add an employee to the organization (admin); 201 with the employee."""
+        employee = await use_cases.create_employee(
+            deps,
+            actor,
+            use_cases.CreateEmployee(
+                id=data.id,
+                name=data.name,
+                role=data.role,
+                name_en=data.name_en,
+                email=data.email,
+                phone=data.phone,
+                title=data.title,
+                avatar=data.avatar,
+                manager_id=data.manager_id,
+                is_active=data.is_active,
+                fal_licence=data.fal_licence.to_domain() if data.fal_licence else None,
+            ),
+        )
+        return ok(
+            EmployeeData(employee=employee_to_wire(employee)),
+            message="Employee created successfully",
+        )
+
+    @patch(
+        "/{employee_id:str}",
+        operation_id="updateEmployee",
+        summary="Update an employee",
+        responses=error_responses(403, 404, 409),
+    )
+    async def update_employee(
+        self, deps: Dependencies, actor: Actor, employee_id: _ID, data: EmployeePatchIn
+    ) -> Response[Envelope[EmployeeData]]:
+        """Change the sent fields of an employee (admin); ``isActive: false`` deactivates."""
+        licence = data.fal_licence
+        employee = await use_cases.update_employee(
+            deps,
+            actor,
+            employee_id,
+            use_cases.UpdateEmployee(
+                name=domain_unset(data.name),
+                role=domain_unset(data.role),
+                name_en=domain_unset(data.name_en),
+                email=domain_unset(data.email),
+                phone=domain_unset(data.phone),
+                title=domain_unset(data.title),
+                avatar=domain_unset(data.avatar),
+                manager_id=domain_unset(data.manager_id),
+                is_active=domain_unset(data.is_active),
+                fal_licence=(
+                    licence.to_domain()
+                    if isinstance(licence, FalLicenceWire)
+                    else domain_unset(licence)
+                ),
+            ),
+        )
+        return ok(
+            EmployeeData(employee=employee_to_wire(employee)),
+            message="Employee updated successfully",
+        )
+
+
+ROUTES: list[Any] = [EmployeesController]
+"""Mounted under ``/api/v1``."""

@@ -1,0 +1,477 @@
+"""Domain events on the wire: real-time messages, their routing, and the cache they invalidate.
+
+Pure functions, no I/O. After a commit the composition root, for each domain event,
+
+1. calls :func:`invalidation_for` and gives the result to the cache (before the use case
+   answers, so a read that follows a write never sees the old data);
+2. calls :func:`to_outbound` and publishes ``outbound.to_message()`` on the event bus of the
+   event's organization; each WebSocket connection then keeps what matches its channels
+   (:meth:`OutboundEvent.matches`) and its scope (:meth:`OutboundEvent.scope`, checked with
+   ``domain.access.scope_filter(actor, …).admits``) and sends ``outbound.payload``;
+3. when :func:`refreshes_stats` holds, pushes ``stats.updated`` to ``stats`` subscribers — each
+   connection computes its own numbers (an agent's are not an admin's) and builds the message
+   with :func:`stats_updated`; debounce it (one per connection per second or so).
+
+Payloads follow the API document: ``{"event": name, "data": {...}, "timestamp": ISO-8601 Z}``
+with ``action.created`` → ``{"action": {id, customerId, type, priority}}``, ``action.updated`` →
+``{actionId, changes}`` (completion, dismissal and snoozing are ``action.updated`` with the new
+``status``, as the document's example shows), ``customer.stage_changed`` → ``{customerId,
+fromStage, toStage, changedBy}``, ``customer.assigned`` → ``{customerId, previousEmployee,
+newEmployee}``, ``customer.updated`` → ``{customerId, changes}``, ``stats.updated`` →
+``{"stats": {pending, overdue, today}}``. The event name is the domain event's ``name``; events the
+document does not show get ``customerId``/``actionId`` plus their own ids
+(``customer.created`` → ``{"customer": {id, source}, "createdBy"}`` like ``action.created``).
+``employee.saved`` is not broadcast.
+
+Channels: customer events go to ``customers``, action events to ``actions``; action events and
+``customer.assigned`` also go to ``employee:{id}`` of every employee the event touches (the
+assignee, the previous assignee).
+
+Cache invalidation (tags of :class:`~customers_hub.application.ports_scale.CacheTag`) — the
+document's list, widened where a view embeds the changed data, because a cached view must never
+outlive a committed change:
+
+============================== ==============================================================
+event                          tags
+============================== ==============================================================
+customer.created               customer:{id}, customer:list, customer:stats, filters:options
+customer.updated               … + actions (action views embed the customer's name, city, …)
+customer.stage_changed         customer:{id}, lists, customer:stats, filters:options,
+                               actions:stats ("stage change: clear customer cache and stats")
+customer.assigned              customer:{id}, lists, stats, filters:options, actions,
+                               actions:stats (agents' action scope follows the customer)
+customer.deleted / .restored   as customer.assigned
+customer.score_changed and     customer:{id}, customer:list, customer:stats
+relations (interest, interaction, appointment, reminder, document)
+action.created / .updated      actions, actions:stats ("new action: clear actions:* and
+                               actions:stats:*")
+action.note_added              actions
+employee.saved                 employees (every view that embeds an employee's name)
+any other event                every organization-wide tag (fail safe)
+============================== ==============================================================
+
+Lists are cleared for the whole organization, not only "for old and new employee": a manager's
+or admin's list spans employees, and one tag per organization keeps it O(1).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, Final
+
+import attrs
+from attrs import frozen
+
+from customers_hub.application.ports_scale import CacheTag, Invalidation
+from customers_hub.domain.access import RecordScope
+from customers_hub.domain.events import (
+    ActionCreated,
+    ActionNoteAdded,
+    ActionUpdated,
+    AppointmentScheduled,
+    CustomerAssigned,
+    CustomerCreated,
+    CustomerDeleted,
+    CustomerRestored,
+    CustomerStageChanged,
+    CustomerUpdated,
+    DocumentUploaded,
+    DomainEvent,
+    EmployeeSaved,
+    InteractionLogged,
+    LeadScoreChanged,
+    PropertyInterestAdded,
+    ReminderCreated,
+)
+from customers_hub.domain.model import Employee
+
+__all__ = [
+    "CHANNELS",
+    "CHANNEL_ACTIONS",
+    "CHANNEL_CUSTOMERS",
+    "CHANNEL_STATS",
+    "STATS_UPDATED",
+    "OutboundEvent",
+    "employee_channel",
+    "invalidation_for",
+    "jsonable",
+    "refreshes_stats",
+    "stats_updated",
+    "to_outbound",
+    "wire_timestamp",
+]
+
+CHANNEL_ACTIONS: Final = "actions"
+CHANNEL_CUSTOMERS: Final = "customers"
+CHANNEL_STATS: Final = "stats"
+CHANNELS: Final = frozenset({CHANNEL_ACTIONS, CHANNEL_CUSTOMERS, CHANNEL_STATS})
+"""The fixed channels; ``employee:{id}`` are the others."""
+STATS_UPDATED: Final = "stats.updated"
+_EMPLOYEE_PREFIX: Final = "employee:"
+
+
+def employee_channel(employee_id: str) -> str:
+    """``employee:{id}``."""
+    return f"{_EMPLOYEE_PREFIX}{employee_id}"
+
+
+def wire_timestamp(moment: datetime) -> str:
+    """ISO-8601 UTC with ``Z``, to the second (as the response envelopes)."""
+    if moment.tzinfo is None:
+        raise ValueError("event times must be timezone-aware")
+    value = moment.astimezone(UTC).replace(microsecond=0)
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` as JSON data: enums by value, times in ISO-8601 (UTC ``Z``), decimals as
+    numbers, attrs objects as camelCase objects, sequences as lists; anything else as text."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, enum.Enum):
+        return jsonable(value.value)
+    if isinstance(value, datetime):
+        return wire_timestamp(value) if value.tzinfo is not None else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if attrs.has(type(value)):
+        return {_camel(f.name): jsonable(getattr(value, f.name)) for f in attrs.fields(type(value))}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [jsonable(v) for v in value]
+        return sorted(items, key=repr) if isinstance(value, set | frozenset) else items
+    return str(value)
+
+
+@frozen(eq=True)
+class OutboundEvent:
+    """One real-time message and where it may go.
+
+    ``payload`` is exactly what a WebSocket client receives; the rest routes it.
+    """
+
+    organization_id: str
+    event: str
+    data: Mapping[str, Any]
+    timestamp: str
+    channels: tuple[str, ...]
+    employee_ids: tuple[str, ...] = ()
+    customer_id: str | None = None
+    action_id: str | None = None
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        """``{"event", "data", "timestamp"}`` as the API document shows."""
+        return {"event": self.event, "data": dict(self.data), "timestamp": self.timestamp}
+
+    def matches(self, subscribed: Iterable[str]) -> bool:
+        """True when one of ``subscribed`` channels carries this event."""
+        wanted = set(subscribed)
+        return any(channel in wanted for channel in self.channels)
+
+    def scope(self, employees: Mapping[str, Employee] | None = None) -> RecordScope:
+        """The event's record scope for ``ScopeFilter.admits``; ``employees`` (by id) supplies
+        the managers of the touched employees. No employee: only organization-wide readers."""
+        known = employees or {}
+        return RecordScope.of(self.organization_id, [known.get(i, i) for i in self.employee_ids])
+
+    def to_message(self) -> dict[str, Any]:
+        """The JSON object put on the event bus."""
+        return {
+            "organizationId": self.organization_id,
+            "channels": list(self.channels),
+            "employeeIds": list(self.employee_ids),
+            "customerId": self.customer_id,
+            "actionId": self.action_id,
+            "payload": self.payload,
+        }
+
+    @classmethod
+    def from_message(cls, message: Mapping[str, Any]) -> OutboundEvent:
+        """Read back :meth:`to_message`; ``ValueError`` when it is not one."""
+        try:
+            payload = message["payload"]
+            org, event, data = message["organizationId"], payload["event"], payload["data"]
+            timestamp, channels = payload["timestamp"], message["channels"]
+            employee_ids = message.get("employeeIds") or []
+            customer_id, action_id = message.get("customerId"), message.get("actionId")
+        except (KeyError, TypeError) as error:
+            raise ValueError(f"not an event message: {error}") from error
+        texts = [org, event, timestamp, *channels, *employee_ids]
+        if not all(isinstance(t, str) for t in texts) or not isinstance(data, Mapping):
+            raise ValueError("not an event message: wrong field types")
+        if not all(i is None or isinstance(i, str) for i in (customer_id, action_id)):
+            raise ValueError("not an event message: wrong id types")
+        return cls(
+            organization_id=org,
+            event=event,
+            data=dict(data),
+            timestamp=timestamp,
+            channels=tuple(channels),
+            employee_ids=tuple(employee_ids),
+            customer_id=customer_id,
+            action_id=action_id,
+        )
+
+
+def _ids(*groups: Iterable[str | None]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(i for group in groups for i in group if i))
+
+
+def _customer_event(event: DomainEvent, customer_id: str, data: Mapping[str, Any]) -> OutboundEvent:
+    return OutboundEvent(
+        organization_id=event.organization_id,
+        event=event.name,
+        data=data,
+        timestamp=wire_timestamp(event.occurred_at),
+        channels=(CHANNEL_CUSTOMERS,),
+        employee_ids=_ids(event.employee_ids),
+        customer_id=customer_id,
+    )
+
+
+def _action_event(
+    event: DomainEvent,
+    action_id: str,
+    customer_id: str,
+    data: Mapping[str, Any],
+    extra_employees: Iterable[str | None] = (),
+) -> OutboundEvent:
+    employee_ids = _ids(event.employee_ids, extra_employees)
+    return OutboundEvent(
+        organization_id=event.organization_id,
+        event=event.name,
+        data=data,
+        timestamp=wire_timestamp(event.occurred_at),
+        channels=(CHANNEL_ACTIONS, *(employee_channel(i) for i in employee_ids)),
+        employee_ids=employee_ids,
+        customer_id=customer_id,
+        action_id=action_id,
+    )
+
+
+def to_outbound(event: DomainEvent) -> OutboundEvent | None:
+    """The real-time message of ``event``, or ``None`` for events not broadcast."""
+    match event:
+        case ActionCreated():
+            return _action_event(
+                event,
+                event.action_id,
+                event.customer_id,
+                {
+                    "action": {
+                        "id": event.action_id,
+                        "customerId": event.customer_id,
+                        "type": event.action_type.value,
+                        "priority": event.priority.value,
+                    }
+                },
+                (event.assigned_to,),
+            )
+        case ActionUpdated():
+            return _action_event(
+                event,
+                event.action_id,
+                event.customer_id,
+                {"actionId": event.action_id, "changes": jsonable(event.changes)},
+            )
+        case ActionNoteAdded():
+            return OutboundEvent(
+                organization_id=event.organization_id,
+                event=event.name,
+                data={"actionId": event.action_id, "noteId": event.note_id},
+                timestamp=wire_timestamp(event.occurred_at),
+                channels=(CHANNEL_ACTIONS,),
+                employee_ids=_ids(event.employee_ids),
+                action_id=event.action_id,
+            )
+        case CustomerStageChanged():
+            return _customer_event(
+                event,
+                event.customer_id,
+                {
+                    "customerId": event.customer_id,
+                    "fromStage": jsonable(event.from_stage),
+                    "toStage": event.to_stage.value,
+                    "changedBy": event.changed_by,
+                },
+            )
+        case CustomerAssigned():
+            employee_ids = _ids(event.employee_ids, (event.previous_employee, event.new_employee))
+            return OutboundEvent(
+                organization_id=event.organization_id,
+                event=event.name,
+                data={
+                    "customerId": event.customer_id,
+                    "previousEmployee": event.previous_employee,
+                    "newEmployee": event.new_employee,
+                },
+                timestamp=wire_timestamp(event.occurred_at),
+                channels=(CHANNEL_CUSTOMERS, *(employee_channel(i) for i in employee_ids)),
+                employee_ids=employee_ids,
+                customer_id=event.customer_id,
+            )
+        case CustomerCreated():
+            return _customer_event(
+                event,
+                event.customer_id,
+                {
+                    "customer": {"id": event.customer_id, "source": event.source},
+                    "createdBy": event.created_by_id,
+                },
+            )
+        case CustomerUpdated():
+            return _customer_event(
+                event,
+                event.customer_id,
+                {"customerId": event.customer_id, "changes": jsonable(event.changes)},
+            )
+        case _:
+            return _other_customer_event(event)
+
+
+def _other_customer_event(event: DomainEvent) -> OutboundEvent | None:
+    data: dict[str, Any]
+    match event:
+        case CustomerDeleted():
+            data = {"customerId": event.customer_id, "permanent": event.permanent}
+        case CustomerRestored():
+            data = {"customerId": event.customer_id}
+        case LeadScoreChanged():
+            data = {
+                "customerId": event.customer_id,
+                "previousScore": event.previous_score,
+                "newScore": event.new_score,
+            }
+        case PropertyInterestAdded():
+            data = {
+                "customerId": event.customer_id,
+                "interestId": event.interest_id,
+                "propertyId": event.property_id,
+            }
+        case InteractionLogged():
+            data = {
+                "customerId": event.customer_id,
+                "interactionId": event.interaction_id,
+                "agentId": event.agent_id,
+                "followUpRequired": event.follow_up_required,
+                "followUpDate": jsonable(event.follow_up_date),
+            }
+        case AppointmentScheduled():
+            data = {
+                "customerId": event.customer_id,
+                "appointmentId": event.appointment_id,
+                "type": event.appointment_type,
+                "datetime": jsonable(event.at),
+                "title": event.title,
+            }
+        case ReminderCreated():
+            data = {"customerId": event.customer_id, "reminderId": event.reminder_id}
+        case DocumentUploaded():
+            data = {"customerId": event.customer_id, "documentId": event.document_id}
+        case _:
+            return None
+    return _customer_event(event, data["customerId"], data)
+
+
+def stats_updated(
+    organization_id: str,
+    stats: Mapping[str, int],
+    at: datetime,
+    *,
+    employee_ids: Iterable[str] = (),
+) -> OutboundEvent:
+    """``stats.updated`` with one connection's numbers (``pending``, ``overdue``, ``today``)."""
+    return OutboundEvent(
+        organization_id=organization_id,
+        event=STATS_UPDATED,
+        data={"stats": dict(stats)},
+        timestamp=wire_timestamp(at),
+        channels=(CHANNEL_STATS,),
+        employee_ids=tuple(employee_ids),
+    )
+
+
+_ACTION_STAT_EVENTS: Final = (
+    ActionCreated,
+    ActionUpdated,
+    CustomerAssigned,
+    CustomerDeleted,
+    CustomerRestored,
+)
+
+
+def refreshes_stats(event: DomainEvent) -> bool:
+    """True when ``event`` can change the inbox numbers of ``stats.updated``."""
+    return isinstance(event, _ACTION_STAT_EVENTS)
+
+
+_ORGANIZATION_TAGS: Final = frozenset(
+    {
+        CacheTag.CUSTOMER_LIST,
+        CacheTag.CUSTOMER_STATS,
+        CacheTag.FILTER_OPTIONS,
+        CacheTag.ACTIONS,
+        CacheTag.ACTION_STATS,
+        CacheTag.EMPLOYEES,
+    }
+)
+_CUSTOMER_VIEWS: Final = (CacheTag.CUSTOMER_LIST, CacheTag.CUSTOMER_STATS)
+_CUSTOMER_FILTERS: Final = (*_CUSTOMER_VIEWS, CacheTag.FILTER_OPTIONS)
+_RELATION_EVENTS: Final = (
+    LeadScoreChanged,
+    PropertyInterestAdded,
+    InteractionLogged,
+    AppointmentScheduled,
+    ReminderCreated,
+    DocumentUploaded,
+)
+
+
+def _tags(event: DomainEvent) -> Iterable[str]:
+    match event:
+        case CustomerCreated():
+            return (CacheTag.customer(event.customer_id), *_CUSTOMER_FILTERS)
+        case CustomerUpdated():
+            return (CacheTag.customer(event.customer_id), *_CUSTOMER_FILTERS, CacheTag.ACTIONS)
+        case CustomerStageChanged():
+            return (
+                CacheTag.customer(event.customer_id),
+                *_CUSTOMER_FILTERS,
+                CacheTag.ACTION_STATS,
+            )
+        case CustomerAssigned() | CustomerDeleted() | CustomerRestored():
+            return (
+                CacheTag.customer(event.customer_id),
+                *_CUSTOMER_FILTERS,
+                CacheTag.ACTIONS,
+                CacheTag.ACTION_STATS,
+            )
+        case ActionCreated() | ActionUpdated():
+            return (CacheTag.ACTIONS, CacheTag.ACTION_STATS)
+        case ActionNoteAdded():
+            return (CacheTag.ACTIONS,)
+        case EmployeeSaved():
+            return (CacheTag.EMPLOYEES,)
+    if isinstance(event, _RELATION_EVENTS):
+        return (CacheTag.customer(event.customer_id), *_CUSTOMER_VIEWS)
+    # An event this table does not know yet: drop every view of the organization.
+    customer_id = getattr(event, "customer_id", None)
+    extra = (CacheTag.customer(customer_id),) if isinstance(customer_id, str) else ()
+    return (*_ORGANIZATION_TAGS, *extra)
+
+
+def invalidation_for(event: DomainEvent) -> Invalidation:
+    """The cache tags ``event`` invalidates in its organization (see the module table)."""
+    return Invalidation(event.organization_id, frozenset(_tags(event)))

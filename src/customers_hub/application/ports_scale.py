@@ -1,0 +1,399 @@
+"""Ports for running several instances as one: cache, rate limiter and event bus.
+
+Each port has an in-process adapter (the embedded default, no servers) and a Redis adapter
+(``customers_hub.adapters.cache``, ``.ratelimit``, ``.redis_events``). Redis adapters never raise
+to their callers: while Redis is unreachable the cache misses, the rate limiter counts in the
+process and the event bus delivers in the process; each recovers by itself.
+
+Cache design — generational tags
+--------------------------------
+A :class:`CacheKey` names one entry with the API document's key patterns (``customer:{id}``,
+``customer:list:{filters_hash}:{page}``, ``actions:stats:{employeeId}:{date}``,
+``filters:options:{type}``, plus ``action:{id}``, ``actions:list:{hash}:{page}``,
+``customer:stats:{hash}:{date}`` and ``employees:list:{hash}``), an organization, a TTL and the
+*tags* its content depends on (see :class:`CacheTag`). Every (organization, tag) pair has a
+generation; the physical key of an entry folds in the generations of its tags at the time of the
+lookup. Invalidating a tag replaces its generation — one write, O(1), however many entries carry
+the tag ("all customer lists of an organization" is one tag). Stale entries are never deleted;
+nobody can address them any more and they expire by TTL (or LRU eviction).
+
+Because :meth:`Cache.put` stores under the generations seen by the :meth:`Cache.get` that
+preceded the database read, a value read from the database *before* a concurrent commit can never
+be stored where a lookup made *after* that commit's invalidation would find it: a read never
+returns data older than a write committed (and invalidated) before it. Use :func:`load_through`.
+
+List keys must fold the caller's scope into their hash (an agent's list is not an admin's):
+:func:`filters_hash` of the query parameters *and* the scope.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from datetime import date
+from enum import StrEnum
+from typing import Any, Final, Protocol
+
+from attrs import frozen
+
+__all__ = [
+    "CACHE_TTLS",
+    "Cache",
+    "CacheKey",
+    "CacheKeys",
+    "CacheLookup",
+    "CacheTag",
+    "EventBus",
+    "EventSubscription",
+    "Invalidation",
+    "RateCategory",
+    "RateLimit",
+    "RateLimitDecision",
+    "RateLimiter",
+    "filters_hash",
+    "load_through",
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# Cache
+
+
+class CacheTag:
+    """The tags cache entries depend on; invalidating a tag drops every entry that carries it.
+
+    All tags are per organization.
+    """
+
+    CUSTOMER_LIST: Final = "customer:list"
+    """Customer lists and search results (they embed many customers' data)."""
+    CUSTOMER_STATS: Final = "customer:stats"
+    """Customer statistics."""
+    FILTER_OPTIONS: Final = "filters:options"
+    """Filter options (their counts follow the customers)."""
+    ACTIONS: Final = "actions"
+    """Every action view except statistics: lists and details (``actions:*`` of the document)."""
+    ACTION_STATS: Final = "actions:stats"
+    """Action statistics."""
+    EMPLOYEES: Final = "employees"
+    """Employee data, and every view that embeds an employee's name (lists, details)."""
+
+    @staticmethod
+    def customer(customer_id: str) -> str:
+        """One customer's own record and relations (its details view)."""
+        return f"customer:{customer_id}"
+
+
+CACHE_TTLS: Final[Mapping[str, float]] = {
+    # The document's "Application Cache (Redis)" section …
+    "customer": 300.0,  # customer details: 5 minutes
+    "actions:list": 60.0,  # actions list: 1 minute
+    "actions:stats": 30.0,  # statistics: 30 seconds
+    "customer:stats": 30.0,
+    # … its CDN section for what it only caches there …
+    "filters:options": 3600.0,  # filter options: 1 hour
+    "employees:list": 900.0,  # employee list: 15 minutes
+    # … and what it does not name: like the actions list, one minute.
+    "customer:list": 60.0,
+    "action": 60.0,
+}
+"""Seconds each key pattern lives (invalidation is exact; the TTL bounds memory)."""
+
+
+@frozen
+class CacheKey:
+    """One logical cache entry: organization, the document's key, TTL and the tags it depends on.
+
+    Build them with :class:`CacheKeys` rather than by hand.
+    """
+
+    organization_id: str
+    name: str
+    """The key after the organization, in the document's pattern (``customer:cust_001``)."""
+    ttl: float
+    tags: tuple[str, ...]
+
+    def __attrs_post_init__(self) -> None:
+        if self.ttl <= 0:
+            raise ValueError(f"cache TTL must be positive, got {self.ttl}")
+        if not self.organization_id:
+            raise ValueError("cache keys belong to an organization")
+
+
+class CacheKeys:
+    """The key of every cached view, with the tags each depends on."""
+
+    @staticmethod
+    def customer(organization_id: str, customer_id: str) -> CacheKey:
+        """``customer:{customerId}`` — a customer's details (they embed the assignee's name)."""
+        return CacheKey(
+            organization_id,
+            f"customer:{customer_id}",
+            CACHE_TTLS["customer"],
+            (CacheTag.customer(customer_id), CacheTag.EMPLOYEES),
+        )
+
+    @staticmethod
+    def customer_list(organization_id: str, hash_: str, page: int | str) -> CacheKey:
+        """``customer:list:{filters_hash}:{page}`` — one page of a list or a search."""
+        return CacheKey(
+            organization_id,
+            f"customer:list:{hash_}:{page}",
+            CACHE_TTLS["customer:list"],
+            (CacheTag.CUSTOMER_LIST, CacheTag.EMPLOYEES),
+        )
+
+    @staticmethod
+    def customer_stats(organization_id: str, hash_: str, day: date | str) -> CacheKey:
+        """``customer:stats:{hash}:{date}`` — customer statistics (grouping by employee names)."""
+        return CacheKey(
+            organization_id,
+            f"customer:stats:{hash_}:{day}",
+            CACHE_TTLS["customer:stats"],
+            (CacheTag.CUSTOMER_STATS, CacheTag.EMPLOYEES),
+        )
+
+    @staticmethod
+    def filter_options(organization_id: str, type_: str) -> CacheKey:
+        """``filters:options:{type}`` — filter options with counts (and employee names)."""
+        return CacheKey(
+            organization_id,
+            f"filters:options:{type_}",
+            CACHE_TTLS["filters:options"],
+            (CacheTag.FILTER_OPTIONS, CacheTag.EMPLOYEES),
+        )
+
+    @staticmethod
+    def action(organization_id: str, action_id: str) -> CacheKey:
+        """``action:{actionId}`` — an action's details (they embed its customer)."""
+        return CacheKey(
+            organization_id,
+            f"action:{action_id}",
+            CACHE_TTLS["action"],
+            (CacheTag.ACTIONS, CacheTag.EMPLOYEES),
+        )
+
+    @staticmethod
+    def action_list(organization_id: str, hash_: str, page: int | str) -> CacheKey:
+        """``actions:list:{filters_hash}:{page}`` — one page of the actions inbox."""
+        return CacheKey(
+            organization_id,
+            f"actions:list:{hash_}:{page}",
+            CACHE_TTLS["actions:list"],
+            (CacheTag.ACTIONS, CacheTag.EMPLOYEES),
+        )
+
+    @staticmethod
+    def action_stats(organization_id: str, employee_id: str, day: date | str) -> CacheKey:
+        """``actions:stats:{employeeId}:{date}`` — action statistics of one scope on one day.
+
+        ``employee_id`` is the scope's key (the caller's id, or ``all``, plus a hash of the
+        query when it has parameters); ``day`` is "today" in the organization's time zone, so
+        the due-date buckets roll over at midnight.
+        """
+        return CacheKey(
+            organization_id,
+            f"actions:stats:{employee_id}:{day}",
+            CACHE_TTLS["actions:stats"],
+            (CacheTag.ACTION_STATS,),
+        )
+
+    @staticmethod
+    def employee_list(organization_id: str, hash_: str) -> CacheKey:
+        """``employees:list:{hash}`` — the employee list; its workload numbers (assigned
+        customers, pending actions) follow the customer and action tags."""
+        return CacheKey(
+            organization_id,
+            f"employees:list:{hash_}",
+            CACHE_TTLS["employees:list"],
+            (CacheTag.EMPLOYEES, CacheTag.CUSTOMER_LIST, CacheTag.ACTIONS),
+        )
+
+
+def filters_hash(*parts: Mapping[str, Any] | Iterable[Any] | str | int | None) -> str:
+    """A short stable hash of query parameters and the caller's scope (order-insensitive maps).
+
+    Mapping keys are sorted; values are rendered as JSON (unknown types through ``str``), so the
+    same query always gives the same hash on every instance.
+    """
+    text = json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+@frozen
+class CacheLookup:
+    """The answer of :meth:`Cache.get`: the value (``None`` on a miss) and where to store one.
+
+    ``slot`` is the physical key under the generations seen by this lookup (``None`` when the
+    cache is unavailable: nothing will be stored).
+    """
+
+    key: CacheKey
+    value: bytes | None
+    slot: str | None
+
+    @property
+    def hit(self) -> bool:
+        """True when a value was found."""
+        return self.value is not None
+
+
+@frozen
+class Invalidation:
+    """Tags of one organization to invalidate (after a commit)."""
+
+    organization_id: str
+    tags: frozenset[str] = frozenset()
+
+
+class Cache(Protocol):
+    """A cache of bytes with TTLs and tag invalidation; never raises on its own failures."""
+
+    async def get(self, key: CacheKey) -> CacheLookup:
+        """Look ``key`` up under its tags' current generations."""
+        ...
+
+    async def put(self, lookup: CacheLookup, value: bytes) -> None:
+        """Store ``value`` under the generations of ``lookup`` (a miss returned by :meth:`get`)."""
+        ...
+
+    async def invalidate(self, invalidation: Invalidation) -> None:
+        """Drop every entry carrying one of the tags (O(1) per tag)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections."""
+        ...
+
+
+async def load_through(cache: Cache, key: CacheKey, load: Callable[[], Awaitable[bytes]]) -> bytes:
+    """The cached value of ``key``, or ``load()`` stored under the generations seen before it.
+
+    ``load`` raising (not found, forbidden, …) stores nothing and propagates.
+    """
+    lookup = await cache.get(key)
+    if lookup.value is not None:
+        return lookup.value
+    value = await load()
+    await cache.put(lookup, value)
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# Rate limiting
+
+
+class RateCategory(StrEnum):
+    """Endpoint categories of the document's rate-limit tables."""
+
+    AUTH = "auth"
+    READ = "read"
+    WRITE = "write"
+    BULK = "bulk"
+    SEARCH = "search"
+    UPLOAD = "upload"
+
+
+@frozen
+class RateLimit:
+    """A token bucket: ``burst`` tokens at most, refilled at ``limit`` per ``window`` seconds.
+
+    A fresh client may send ``burst`` requests at once, then ``limit`` per window on average.
+    ``limit == burst == 0`` allows nothing.
+    """
+
+    limit: int
+    window: float
+    burst: int
+
+    def __attrs_post_init__(self) -> None:
+        if self.limit < 0 or self.window <= 0 or self.burst < 0 or (self.limit == 0) != (
+            self.burst == 0
+        ):
+            raise ValueError(
+                f"invalid rate limit {self!r}: need limit, burst >= 0, both zero or neither, "
+                "and window > 0"
+            )
+
+    @property
+    def rate(self) -> float:
+        """Tokens per second."""
+        return self.limit / self.window
+
+
+@frozen
+class RateLimitDecision:
+    """The outcome of one request against a bucket, with what the response headers need.
+
+    - ``limit`` — the rule's requests per window (``X-RateLimit-Limit``);
+    - ``remaining`` — whole requests that may still be sent now (``X-RateLimit-Remaining``);
+      while a client has unused burst this exceeds ``limit`` (up to ``burst``);
+    - ``reset_at`` — Unix time (seconds) when the bucket is full again (``X-RateLimit-Reset``);
+    - ``retry_after`` — seconds until the next request would be allowed; 0 when allowed.
+    """
+
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_at: float
+    retry_after: float
+    burst: int
+
+    @property
+    def retry_after_seconds(self) -> int:
+        """``retry_after`` rounded up to whole seconds (``Retry-After``), at least 1 when denied."""
+        if self.allowed:
+            return 0
+        whole = int(self.retry_after)
+        return max(1, whole + (1 if self.retry_after > whole else 0))
+
+
+class RateLimiter(Protocol):
+    """Counts requests per key; never raises on its own failures."""
+
+    async def hit(self, key: str, rule: RateLimit, *, cost: int = 1) -> RateLimitDecision:
+        """Take ``cost`` tokens from the bucket of ``key`` if it holds them."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections."""
+        ...
+
+
+# ---------------------------------------------------------------------------------------------
+# Events for WebSocket fan-out
+
+
+class EventSubscription(Protocol):
+    """The messages of one organization, in publication order, until closed."""
+
+    organization_id: str
+
+    def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
+        """Iterate over messages; ends when the subscription is closed."""
+        ...
+
+    async def get(self, timeout: float | None = None) -> dict[str, Any] | None:
+        """The next message, or ``None`` after ``timeout`` seconds or once closed."""
+        ...
+
+    async def aclose(self) -> None:
+        """Stop receiving (idempotent)."""
+        ...
+
+
+class EventBus(Protocol):
+    """Publishes JSON-able messages per organization to every instance's subscribers."""
+
+    async def publish(self, organization_id: str, message: Mapping[str, Any]) -> None:
+        """Deliver ``message`` to the organization's subscribers on every instance."""
+        ...
+
+    async def subscribe(self, organization_id: str) -> EventSubscription:
+        """Receive the organization's messages published from now on."""
+        ...
+
+    async def aclose(self) -> None:
+        """Close every subscription and connection."""
+        ...

@@ -1,0 +1,343 @@
+"""The wire format of the inbox and the team: actions, notes, action statistics, employees.
+
+The same conventions as :mod:`customers_hub.entrypoints.http.wire` (camelCase keys, datetimes
+ISO-8601 UTC with ``Z``, money as JSON numbers, optional values the record lacks omitted):
+
+* :class:`ActionOut` is the API document's ``CustomerAction`` model, field for field, plus
+  ``updatedAt``, ``outcome``, ``dismissReason`` and ``version`` (the ``ETag`` of single-action
+  responses is ``"v<version>"``). ``metadata`` is always present (``{}`` when empty). ``notes``
+  appears when the action was read with its notes (a single action, the answer of a write), never
+  in lists; ``customer`` (a short summary of the customer) only on ``GET /customers/actions/{id}``.
+* :class:`ActionStatsOut` is endpoint 15's ``stats`` object. ``timeline`` averages are hours;
+  ``completionRate`` is a percentage; each is ``null`` when there is nothing to average.
+* :class:`EmployeeOut` is endpoint 29's employee. ``role`` is what a person reads (the job title
+  when known — "Senior Sales Agent" — else the English label of the access role), exactly as the
+  ``assignedEmployee`` embedded in a customer; ``accessRole`` is the access role itself
+  (``admin``, ``sales_manager``, ``sales_agent``, ``viewer``), the value the ``role`` filter and
+  the employee write bodies take.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from msgspec import UNSET, UnsetType
+
+from customers_hub.application.queries import ActionStats, EmployeeWorkload
+from customers_hub.domain.enums import (
+    ActionStatus,
+    ActionType,
+    CustomerSource,
+    Priority,
+    PropertyType,
+    Role,
+    Stage,
+)
+from customers_hub.domain.model import ActionNote, Customer, CustomerAction, Employee, FalLicence
+from customers_hub.entrypoints.http.wire import Wire, money, opt, opt_utc, utc
+
+__all__ = [
+    "ActionCustomerOut",
+    "ActionCustomerPreferencesOut",
+    "ActionNoteOut",
+    "ActionOut",
+    "ActionStatsOut",
+    "ActionTimelineOut",
+    "ActionTotalsOut",
+    "DueDatesOut",
+    "EmployeeOut",
+    "EmployeeStatsOut",
+    "FalLicenceWire",
+    "action_customer_to_wire",
+    "action_stats_to_wire",
+    "action_to_wire",
+    "employee_to_wire",
+    "note_to_wire",
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# Actions
+
+
+class ActionNoteOut(Wire, kw_only=True):
+    """A note on an action (``createdBy`` is the author's name, ``createdById`` their id)."""
+
+    id: str
+    action_id: str
+    content: str
+    created_by: str
+    created_by_id: str
+    created_at: datetime
+
+
+def note_to_wire(note: ActionNote) -> ActionNoteOut:
+    """The wire form of an action note."""
+    return ActionNoteOut(
+        id=note.id,
+        action_id=note.action_id,
+        content=note.content,
+        created_by=note.created_by,
+        created_by_id=note.created_by_id,
+        created_at=utc(note.created_at),
+    )
+
+
+class ActionCustomerPreferencesOut(Wire, kw_only=True):
+    """What the customer looks for, in short."""
+
+    property_type: list[PropertyType]
+    budget_min: float | UnsetType = UNSET
+    budget_max: float | UnsetType = UNSET
+
+
+class ActionCustomerOut(Wire, kw_only=True):
+    """The customer summary of ``GET /customers/actions/{id}``."""
+
+    id: str
+    name: str
+    name_en: str | UnsetType = UNSET
+    phone: str
+    email: str | UnsetType = UNSET
+    city: str | UnsetType = UNSET
+    stage: Stage
+    priority: Priority
+    assigned_employee_id: str | UnsetType = UNSET
+    preferences: ActionCustomerPreferencesOut
+
+
+def action_customer_to_wire(customer: Customer) -> ActionCustomerOut:
+    """The short form of an action's customer."""
+    preferences = customer.preferences
+    return ActionCustomerOut(
+        id=customer.id,
+        name=customer.name,
+        name_en=opt(customer.name_en),
+        phone=customer.phone,
+        email=opt(customer.email),
+        city=opt(customer.city),
+        stage=customer.stage,
+        priority=customer.priority,
+        assigned_employee_id=opt(customer.assigned_employee_id),
+        preferences=ActionCustomerPreferencesOut(
+            property_type=list(preferences.property_type),
+            budget_min=money(preferences.budget_min),
+            budget_max=money(preferences.budget_max),
+        ),
+    )
+
+
+class ActionOut(Wire, kw_only=True):
+    """An inbox action (the document's ``CustomerAction``)."""
+
+    id: str
+    customer_id: str
+    customer_name: str
+    customer: ActionCustomerOut | UnsetType = UNSET
+    type: ActionType
+    title: str
+    description: str | UnsetType = UNSET
+    priority: Priority
+    status: ActionStatus
+    source: CustomerSource
+    due_date: datetime | UnsetType = UNSET
+    snoozed_until: datetime | UnsetType = UNSET
+    assigned_to: str | UnsetType = UNSET
+    assigned_to_name: str | UnsetType = UNSET
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | UnsetType = UNSET
+    completed_by: str | UnsetType = UNSET
+    outcome: str | UnsetType = UNSET
+    dismiss_reason: str | UnsetType = UNSET
+    metadata: dict[str, Any]
+    notes: list[ActionNoteOut] | UnsetType = UNSET
+    version: int
+
+
+def action_to_wire(
+    action: CustomerAction, *, customer: Customer | None = None, with_notes: bool = False
+) -> ActionOut:
+    """The wire form of an action; ``customer`` adds the summary, ``with_notes`` the notes."""
+    return ActionOut(
+        id=action.id,
+        customer_id=action.customer_id,
+        customer_name=action.customer_name,
+        customer=action_customer_to_wire(customer) if customer is not None else UNSET,
+        type=action.type,
+        title=action.title,
+        description=opt(action.description),
+        priority=action.priority,
+        status=action.status,
+        source=action.source,
+        due_date=opt_utc(action.due_date),
+        snoozed_until=opt_utc(action.snoozed_until),
+        assigned_to=opt(action.assigned_to),
+        assigned_to_name=opt(action.assigned_to_name),
+        created_at=utc(action.created_at),
+        updated_at=utc(action.updated_at),
+        completed_at=opt_utc(action.completed_at),
+        completed_by=opt(action.completed_by),
+        outcome=opt(action.outcome),
+        dismiss_reason=opt(action.dismiss_reason),
+        metadata=dict(action.metadata),
+        notes=[note_to_wire(n) for n in action.notes] if with_notes else UNSET,
+        version=action.version,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Action statistics
+
+
+class ActionTotalsOut(Wire, kw_only=True):
+    """How many actions in each (effective) status."""
+
+    pending: int
+    in_progress: int
+    completed: int
+    dismissed: int
+    snoozed: int
+
+
+class DueDatesOut(Wire, kw_only=True):
+    """Open actions (pending, in progress) by due date, in the organization's time zone."""
+
+    overdue: int
+    today: int
+    this_week: int
+    this_month: int
+    no_due_date: int
+
+
+class ActionTimelineOut(Wire, kw_only=True):
+    """Averages in hours and the completion rate in percent (``null``: nothing to measure)."""
+
+    avg_completion_time: float | None
+    avg_response_time: float | None
+    completion_rate: float | None
+
+
+class ActionStatsOut(Wire, kw_only=True):
+    """``GET /customers/actions/stats``: ``byType``, ``byPriority`` and ``bySource`` count the
+    open actions (pending, in progress); ``total`` counts every status."""
+
+    total: ActionTotalsOut
+    by_type: dict[str, int]
+    by_priority: dict[str, int]
+    by_source: dict[str, int]
+    due_dates: DueDatesOut
+    timeline: ActionTimelineOut
+
+
+def _count(values: Mapping[str, int], *keys: str) -> int:
+    for key in keys:
+        if key in values:
+            return int(values[key])
+    return 0
+
+
+def action_stats_to_wire(stats: ActionStats) -> ActionStatsOut:
+    """The wire form of the action statistics."""
+    total, due = stats.total, stats.due_dates
+    return ActionStatsOut(
+        total=ActionTotalsOut(
+            pending=_count(total, "pending"),
+            in_progress=_count(total, "inProgress", "in_progress"),
+            completed=_count(total, "completed"),
+            dismissed=_count(total, "dismissed"),
+            snoozed=_count(total, "snoozed"),
+        ),
+        by_type=dict(stats.by_type),
+        by_priority=dict(stats.by_priority),
+        by_source=dict(stats.by_source),
+        due_dates=DueDatesOut(
+            overdue=_count(due, "overdue"),
+            today=_count(due, "today"),
+            this_week=_count(due, "thisWeek", "week"),
+            this_month=_count(due, "thisMonth", "month"),
+            no_due_date=_count(due, "noDueDate", "no_date"),
+        ),
+        timeline=ActionTimelineOut(
+            avg_completion_time=stats.avg_completion_time,
+            avg_response_time=stats.avg_response_time,
+            completion_rate=stats.completion_rate,
+        ),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Employees
+
+
+class FalLicenceWire(Wire, kw_only=True):
+    """A broker's REGA FAL licence (the same shape in and out)."""
+
+    number: str
+    expires_on: date
+
+    def to_domain(self) -> FalLicence:
+        """The domain value."""
+        return FalLicence(number=self.number, expires_on=self.expires_on)
+
+
+class EmployeeStatsOut(Wire, kw_only=True):
+    """Workload of an employee (``includeStats=true``); ``avgResponseTime`` in hours."""
+
+    assigned_customers: int
+    pending_actions: int
+    completed_this_month: int
+    avg_response_time: float | None
+
+
+class EmployeeOut(Wire, kw_only=True):
+    """An employee (endpoint 29); see the module docstring for ``role`` and ``accessRole``."""
+
+    id: str
+    name: str
+    name_en: str | UnsetType = UNSET
+    email: str | UnsetType = UNSET
+    phone: str | UnsetType = UNSET
+    role: str
+    access_role: Role
+    title: str | UnsetType = UNSET
+    avatar: str | UnsetType = UNSET
+    manager_id: str | UnsetType = UNSET
+    is_active: bool
+    fal_licence: FalLicenceWire | UnsetType = UNSET
+    stats: EmployeeStatsOut | UnsetType = UNSET
+
+
+def employee_to_wire(employee: Employee, workload: EmployeeWorkload | None = None) -> EmployeeOut:
+    """The wire form of an employee, with ``stats`` when ``workload`` is given."""
+    licence = employee.fal_licence
+    return EmployeeOut(
+        id=employee.id,
+        name=employee.name,
+        name_en=opt(employee.name_en),
+        email=opt(employee.email),
+        phone=opt(employee.phone),
+        role=employee.title or employee.role.label_en,
+        access_role=employee.role,
+        title=opt(employee.title),
+        avatar=opt(employee.avatar),
+        manager_id=opt(employee.manager_id),
+        is_active=employee.is_active,
+        fal_licence=(
+            FalLicenceWire(number=licence.number, expires_on=licence.expires_on)
+            if licence is not None
+            else UNSET
+        ),
+        stats=(
+            EmployeeStatsOut(
+                assigned_customers=workload.assigned_customers,
+                pending_actions=workload.pending_actions,
+                completed_this_month=workload.completed_this_month,
+                avg_response_time=workload.avg_response_time,
+            )
+            if workload is not None
+            else UNSET
+        ),
+    )
