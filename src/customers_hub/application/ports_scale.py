@@ -308,8 +308,11 @@ class RateLimit:
     burst: int
 
     def __attrs_post_init__(self) -> None:
-        if self.limit < 0 or self.window <= 0 or self.burst < 0 or (self.limit == 0) != (
-            self.burst == 0
+        if (
+            self.limit < 0
+            or self.window <= 0
+            or self.burst < 0
+            or (self.limit == 0) != (self.burst == 0)
         ):
             raise ValueError(
                 f"invalid rate limit {self!r}: need limit, burst >= 0, both zero or neither, "
