@@ -98,8 +98,9 @@ DATETIME_MIN: Final = datetime(2020, 1, 1, tzinfo=UTC)
 DATETIME_MAX: Final = datetime(2030, 12, 31, 23, 59, 59, tzinfo=UTC)
 """Latest instant drawn by default."""
 
-# Aggregates start early enough that their history (months at most) stays before DATETIME_MAX.
-_AGGREGATE_START_MAX: Final = datetime(2029, 12, 31, tzinfo=UTC)
+# Aggregates start early enough that what follows them (a history of months, an action created
+# a month later and snoozed up to a year ahead) stays before DATETIME_MAX.
+_AGGREGATE_START_MAX: Final = datetime(2028, 12, 31, tzinfo=UTC)
 
 
 def aware_datetimes(
