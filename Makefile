@@ -39,7 +39,7 @@ clean:
 BENCH_ARGS ?= --customers 1000000 --database-url postgresql://postgres@127.0.0.1:55432/hub_bench
 .PHONY: bench
 bench: $(STAMP)
-	@eval "$$(scripts/test-servers.sh start)"; \
+	@eval "$$(scripts/test-servers.sh start pg)"; \
 	$(PY) -m benchmarks.million $(BENCH_ARGS); rc=$$?; \
 	if [ "$$CUSTOMERS_HUB_TEST_STARTED_PG" = 1 ]; then scripts/test-servers.sh stop; fi; \
 	exit $$rc

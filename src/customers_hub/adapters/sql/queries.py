@@ -637,7 +637,9 @@ def _search_exprs(raw: str, similarity: bool) -> _SearchExprs:
     name["exact"] = or_(name["exact"], c.name == raw.strip())
     name_en_col = func.lower(func.coalesce(c.name_en, ""))
     name_en = _tiers(name_en_col, q)
-    email = _tiers(func.lower(func.coalesce(c.email, "")), q, words=False)
+    # Exactly the expression of the PostgreSQL trigram index (lower(email)): a coalesce here
+    # would turn the whole OR into a sequential scan (measured: 474 ms -> 3.5 ms at 1M rows).
+    email = _tiers(func.lower(c.email), q, words=False)
     tiers = [name, name_en, email]
     phone_hit: ColumnElement[bool] | None = None
     if is_phone_like(raw):
