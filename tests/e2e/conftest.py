@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Iterable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any, Protocol
@@ -38,6 +38,7 @@ from customers_hub.domain.validation import CustomerDraft
 from customers_hub.entrypoints.bootstrap import Hub, build_hub
 from customers_hub.entrypoints.http.app import create_app
 from customers_hub.entrypoints.http.auth import AuthSettings, issue_token
+from customers_hub.entrypoints.http.jobs import SNOOZE_INTERVAL_ENV
 from customers_hub.entrypoints.settings import HubConfig
 
 TEST_SECRET = "e2e-test-secret-that-is-long-enough-for-hs256"
@@ -127,6 +128,16 @@ class NewCustomer(Protocol):
     ) -> Awaitable[Customer]: ...
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_background_jobs() -> Iterator[None]:
+    """Apps built here do not start the snooze wake-up job: the test client runs each app in an
+    event loop of its own, and the job would use the hub's engine there while fixtures use it
+    in the tests' loop (one engine in two loops at once hangs). Its tests turn it on."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(SNOOZE_INTERVAL_ENV, "off")
+        yield
+
+
 @pytest.fixture(scope="session")
 def auth() -> AuthSettings:
     """HS256 token settings shared by the app and the tokens of the tests."""
@@ -135,12 +146,14 @@ def auth() -> AuthSettings:
 
 @pytest.fixture(scope="session")
 def hub_config(tmp_path_factory: pytest.TempPathFactory) -> HubConfig:
-    """A temp data directory with the SQLite file and documents; a small document limit."""
+    """A temp data directory with the SQLite file and documents; a small document limit; rate
+    limits off (tests send many requests as one user)."""
     data_dir: Path = tmp_path_factory.mktemp("hub")
     return HubConfig(
         data_dir=data_dir,
         database_url=f"sqlite:///{data_dir / 'hub.db'}",
         max_document_bytes=TEST_MAX_DOCUMENT_BYTES,
+        rate_limits_enabled=False,  # the rate-limit tests turn them on for their own apps
     )
 
 

@@ -18,6 +18,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from litestar import Litestar, get
+from litestar.routes import HTTPRoute
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -446,7 +447,8 @@ async def test_the_openapi_document_lists_every_api_route(client: Client, app: L
     served = {
         re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path)
         for route in app.routes
-        if route.path.startswith("/api/v1/")
+        if isinstance(route, HTTPRoute)  # OpenAPI has no place for the WebSocket (/api/v1/ws)
+        and route.path.startswith("/api/v1/")
         and "/docs" not in route.path
         and not route.path.endswith("/openapi.json")
     }

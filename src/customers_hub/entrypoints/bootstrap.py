@@ -7,17 +7,32 @@ URL and calls the use cases with ``hub.deps``, without HTTP::
         customer = await create_customer(hub.deps, actor, CreateCustomer(draft))
 
 Tests override providers of :class:`Container` to swap in fakes.
+
+Scaling out: with ``CUSTOMERS_HUB_REDIS_URL`` set, the cache, the rate limiter and the event bus
+are the Redis adapters on one shared fail-fast client (``hub.cache``, ``hub.rate_limiter``,
+``hub.event_bus``); without it, their in-process counterparts. The event publisher
+(:class:`HubEventPublisher`) feeds both after every commit, before the use case returns: the
+cache tags the events touch are invalidated, then each event's real-time message is published
+on the event bus of its organization for WebSocket fan-out.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Final, Self
 
 from dependency_injector import containers, providers
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from customers_hub.adapters.cache import InMemoryCache, RedisCache
+from customers_hub.adapters.event_wire import invalidation_for, to_outbound
 from customers_hub.adapters.events import InProcessEventPublisher
+from customers_hub.adapters.ratelimit import InMemoryRateLimiter, RedisRateLimiter
+from customers_hub.adapters.redis_events import InProcessEventBus, RedisEventBus
+from customers_hub.adapters.redis_support import redis_client
 from customers_hub.adapters.sql.engine import create_engine, is_sqlite
 from customers_hub.adapters.sql.migrate import ensure_schema
 from customers_hub.adapters.sql.queries import (
@@ -29,16 +44,98 @@ from customers_hub.adapters.sql.uow import SqlUnitOfWorkFactory
 from customers_hub.adapters.storage import LocalDocumentStorage
 from customers_hub.adapters.system import PrefixedIdGenerator, SystemClock
 from customers_hub.application.context import Dependencies, HubSettings
+from customers_hub.application.ports_scale import Cache, EventBus, Invalidation, RateLimiter
+from customers_hub.domain.events import DomainEvent
 from customers_hub.entrypoints.settings import HubConfig
+
+__all__ = [
+    "REDIS_MAX_CONNECTIONS",
+    "Container",
+    "Gateways",
+    "Hub",
+    "HubEventPublisher",
+    "build_container",
+    "build_hub",
+]
+
+logger = logging.getLogger(__name__)
+
+REDIS_MAX_CONNECTIONS: Final = 200
+"""Connections of the shared Redis client. Each request in flight holds at most one at a time
+(rate limit, then cache); past the bound redis-py refuses a connection, which the adapters take
+for an outage, so it is well above the database pool."""
+
+
+def _redis(cfg: HubConfig) -> Redis | None:
+    if not cfg.redis_url:
+        return None
+    return redis_client(cfg.redis_url, max_connections=REDIS_MAX_CONNECTIONS)
+
+
+def _cache(redis: Redis | None) -> Cache:
+    return InMemoryCache() if redis is None else RedisCache(redis)
+
+
+def _rate_limiter(redis: Redis | None) -> RateLimiter:
+    return InMemoryRateLimiter() if redis is None else RedisRateLimiter(redis)
+
+
+def _event_bus(redis: Redis | None) -> EventBus:
+    return InProcessEventBus() if redis is None else RedisEventBus(redis)
+
+
+class HubEventPublisher(InProcessEventPublisher):
+    """The hub's publisher: after every commit, before the use case returns (so before the HTTP
+    response of a write leaves), it
+
+    1. invalidates the cache tags the events touch
+       (:func:`~customers_hub.adapters.event_wire.invalidation_for`) — merged per organization,
+       one cache call each however many events (a bulk operation of 500 actions is one);
+    2. publishes each event's real-time message
+       (:func:`~customers_hub.adapters.event_wire.to_outbound`) on the event bus of its
+       organization, for WebSocket fan-out;
+    3. calls the subscribed handlers, as :class:`InProcessEventPublisher` does.
+
+    The Redis adapters never raise on an outage (they fall back); anything else raised here is
+    logged and skipped, never failing a use case that already committed.
+    """
+
+    def __init__(self, cache: Cache, event_bus: EventBus) -> None:
+        super().__init__()
+        self.cache = cache
+        self.event_bus = event_bus
+
+    async def publish(self, events: Sequence[DomainEvent]) -> None:
+        """Invalidate, forward, then deliver ``events`` to the subscribed handlers."""
+        tags: dict[str, set[str]] = {}
+        for event in events:
+            invalidation = invalidation_for(event)
+            tags.setdefault(invalidation.organization_id, set()).update(invalidation.tags)
+        for organization_id, names in tags.items():
+            try:
+                await self.cache.invalidate(Invalidation(organization_id, frozenset(names)))
+            except Exception:
+                logger.exception("cache invalidation failed for %s", organization_id)
+        for event in events:
+            outbound = to_outbound(event)
+            if outbound is None:
+                continue
+            try:
+                await self.event_bus.publish(outbound.organization_id, outbound.to_message())
+            except Exception:
+                logger.exception("forwarding %s to the event bus failed", event.name)
+        await super().publish(events)
 
 
 class Gateways(containers.DeclarativeContainer):
-    """Connections to the outside: the database engine."""
+    """Connections to the outside: the database engine and the optional Redis client."""
 
     config = providers.Dependency(instance_of=HubConfig)
     engine = providers.Singleton(
         lambda cfg: create_engine(cfg.database_url, pool_size=cfg.db_pool_size), config
     )
+    redis = providers.Singleton(_redis, config)
+    """One fail-fast client shared by the cache, the rate limiter and the event bus (or None)."""
 
 
 class Container(containers.DeclarativeContainer):
@@ -56,7 +153,12 @@ class Container(containers.DeclarativeContainer):
     )
     clock = providers.Singleton(SystemClock)
     ids = providers.Singleton(PrefixedIdGenerator)
-    publisher = providers.Singleton(InProcessEventPublisher)
+    cache = providers.Singleton(_cache, gateways.redis)
+    rate_limiter = providers.Singleton(_rate_limiter, gateways.redis)
+    event_bus = providers.Singleton(_event_bus, gateways.redis)
+    # Invalidates the cache and feeds the event bus after every commit (HubEventPublisher);
+    # overriding it replaces that too.
+    publisher = providers.Singleton(HubEventPublisher, cache, event_bus)
     customer_queries = providers.Singleton(SqlCustomerQueries, gateways.engine)
     action_queries = providers.Singleton(SqlActionQueries, gateways.engine)
     employee_queries = providers.Singleton(SqlEmployeeQueries, gateways.engine)
@@ -102,6 +204,25 @@ class Hub:
         publisher: InProcessEventPublisher = self.container.publisher()
         return publisher
 
+    @property
+    def cache(self) -> Cache:
+        """The application cache (Redis when configured, else in-process)."""
+        cache: Cache = self.container.cache()
+        return cache
+
+    @property
+    def rate_limiter(self) -> RateLimiter:
+        """The rate-limit buckets (Redis when configured, else in-process)."""
+        limiter: RateLimiter = self.container.rate_limiter()
+        return limiter
+
+    @property
+    def event_bus(self) -> EventBus:
+        """Real-time messages per organization (Redis pub/sub when configured, else in-process);
+        every committed domain event with a real-time form is published here."""
+        bus: EventBus = self.container.event_bus()
+        return bus
+
     async def start(self, *, migrate: bool | None = None) -> Self:
         """Prepare storage. The embedded SQLite default migrates itself; PostgreSQL is
         migrated by ``customers-hub db upgrade`` unless ``migrate=True``."""
@@ -111,7 +232,14 @@ class Hub:
         return self
 
     async def close(self) -> None:
-        """Release the database connections."""
+        """Close the event bus (its subscriptions end), the cache and the rate limiter (and so
+        the shared Redis client), then release the database connections. Final for the Redis
+        event bus: build a new hub to serve again."""
+        for name in ("event_bus", "cache", "rate_limiter"):
+            try:
+                await getattr(self, name).aclose()
+            except Exception:  # closing must go on: the engine still has to be released
+                logger.exception("closing the %s failed", name)
         await self.engine.dispose()
 
     async def __aenter__(self) -> Self:

@@ -614,15 +614,22 @@ class CustomerDeletion:
 
 
 async def delete_customer(
-    deps: Dependencies, actor: Actor, customer_id: str, permanent: bool = False
+    deps: Dependencies,
+    actor: Actor,
+    customer_id: str,
+    permanent: bool = False,
+    *,
+    expected_version: int | None = None,
 ) -> CustomerDeletion:
     """Soft-delete (sales manager in team, admin) or, with ``permanent``, remove for good (admin;
-    a soft-deleted customer can be removed too). Document bytes go after the commit."""
+    a soft-deleted customer can be removed too). Document bytes go after the commit.
+    ``expected_version`` is the ``If-Match`` version (412 when the customer moved on)."""
     if not permanent:
 
         async def soft(uow: UnitOfWork) -> tuple[CustomerDeletion, list[DomainEvent]]:
             now = deps.clock.now()
             loaded = await load_customer(uow, actor, customer_id, Operation.SOFT_DELETE_CUSTOMER)
+            check_version(loaded.customer, expected_version)
             deleted, events = aggregate.soft_delete(loaded.customer, now=now)
             await uow.customers.save(deleted, expected_version=loaded.customer.version)
             return CustomerDeletion(customer_id, now, permanent=False), events
@@ -636,6 +643,7 @@ async def delete_customer(
         loaded = await load_customer(
             uow, actor, customer_id, Operation.PERMANENT_DELETE_CUSTOMER, include_deleted=True
         )
+        check_version(loaded.customer, expected_version)
         listed = await uow.relations.list_for_customer(
             actor.organization_id, customer_id, frozenset({"documents"}), _ALL_DOCUMENTS
         )

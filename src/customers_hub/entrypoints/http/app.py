@@ -18,6 +18,11 @@ Bodies are limited to :data:`JSON_BODY_LIMIT` bytes, uploads to the hub's
 before reading them when ``Content-Length`` says so, else as soon as the limit is passed).
 Responses are gzip-compressed when the client accepts it (brotli too when the optional
 ``brotli`` package is installed).
+
+Rate limits (:mod:`~customers_hub.entrypoints.http.ratelimits`) count every API request per user
+and category unless the hub's configuration turns them off (``CUSTOMERS_HUB_RATE_LIMITS=off``);
+GET responses carry ``ETag``/``Cache-Control`` and read views go through the hub's cache
+(:mod:`~customers_hub.entrypoints.http.caching`).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from litestar import Litestar, Request, Response, Router, get
 from litestar.config.compression import CompressionConfig
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
@@ -40,6 +46,7 @@ from sqlalchemy import text
 from customers_hub import __version__
 from customers_hub.application.context import Dependencies
 from customers_hub.entrypoints.bootstrap import Hub
+from customers_hub.entrypoints.http import ws
 from customers_hub.entrypoints.http.auth import AuthSettings, provide_actor
 from customers_hub.entrypoints.http.controllers import (
     actions,
@@ -49,7 +56,9 @@ from customers_hub.entrypoints.http.controllers import (
     relations,
 )
 from customers_hub.entrypoints.http.errors import exception_handlers
+from customers_hub.entrypoints.http.jobs import snooze_interval_from_env, snooze_job
 from customers_hub.entrypoints.http.middleware import RequestContextMiddleware, ensure_log_output
+from customers_hub.entrypoints.http.ratelimits import RateLimitMiddleware, RateLimitPolicy
 from customers_hub.entrypoints.http.wire import API_PREFIX
 
 __all__ = [
@@ -187,11 +196,18 @@ def _compression() -> CompressionConfig:
     return CompressionConfig(backend="gzip")
 
 
-def create_app(hub: Hub, *, auth: AuthSettings, debug: bool = False) -> Litestar:
+def create_app(
+    hub: Hub,
+    *,
+    auth: AuthSettings,
+    debug: bool = False,
+    rate_limits: RateLimitPolicy | None = None,
+) -> Litestar:
     """The HTTP service of ``hub``, verifying tokens with ``auth``.
 
     Startup runs ``hub.start()`` (the embedded SQLite migrates itself), shutdown
-    ``hub.close()``.
+    ``hub.close()``. Rate limits: ``rate_limits`` when given, else the default policy unless
+    ``hub.config.rate_limits_enabled`` is false; the buckets are ``hub.rate_limiter``'s.
     """
 
     def provide_deps() -> Dependencies:
@@ -204,14 +220,31 @@ def create_app(hub: Hub, *, auth: AuthSettings, debug: bool = False) -> Litestar
     upload_limit = hub.config.max_document_bytes + MULTIPART_OVERHEAD
     api = Router(
         path=API_PREFIX,
-        route_handlers=api_routes(upload_limit),
+        route_handlers=[*api_routes(upload_limit), *ws.ROUTES],  # ws: /api/v1/ws
         security=[{BEARER_SCHEME: []}],
     )
 
+    snoozes = snooze_job(hub, snooze_interval_from_env())  # wakes passed snoozes (jobs.py)
+
+    policy = rate_limits
+    if policy is None and hub.config.rate_limits_enabled:
+        policy = RateLimitPolicy()
+    middleware: list[Any] = [RequestContextMiddleware]
+    if policy is not None:
+        middleware.append(
+            DefineMiddleware(
+                RateLimitMiddleware, limiter=hub.rate_limiter, policy=policy, auth=auth
+            )
+        )
+
     async def start() -> None:
         await hub.start()
+        if snoozes is not None:
+            await snoozes.start()
 
     async def stop() -> None:
+        if snoozes is not None:
+            await snoozes.stop()
         await hub.close()
 
     return Litestar(
@@ -221,7 +254,7 @@ def create_app(hub: Hub, *, auth: AuthSettings, debug: bool = False) -> Litestar
             "hub": Provide(provide_hub, sync_to_thread=False),
             "actor": Provide(provide_actor),
         },
-        middleware=[RequestContextMiddleware],
+        middleware=middleware,
         exception_handlers=exception_handlers(),
         compression_config=_compression(),
         request_max_body_size=JSON_BODY_LIMIT,

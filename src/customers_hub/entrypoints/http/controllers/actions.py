@@ -33,6 +33,10 @@ Decisions where the API document is silent (for ``docs/``):
   snooze and update append one note to the action.
 * ``dateFrom``/``dateTo`` of the statistics take a date (a whole local day) or an ISO-8601
   datetime; they bound the actions' creation time.
+* **Caching.** The statistics are read through the application cache (``actions:stats:…``);
+  the list and the details are not (their effective status moves with the clock), but every GET
+  carries ``ETag`` (the list and the statistics: a hash of the body) and ``Cache-Control:
+  private, max-age=<TTL>``, and answers ``If-None-Match`` with 304.
 """
 
 from __future__ import annotations
@@ -46,8 +50,10 @@ from litestar.params import Parameter
 from msgspec import UNSET, UnsetType
 
 from customers_hub.application.context import Dependencies
+from customers_hub.application.ports_scale import CACHE_TTLS
 from customers_hub.application.use_cases import actions as use_cases
 from customers_hub.application.use_cases import reads
+from customers_hub.domain.access import Operation
 from customers_hub.domain.enums import (
     ActionStatus,
     ActionType,
@@ -58,6 +64,9 @@ from customers_hub.domain.enums import (
 )
 from customers_hub.domain.errors import FieldError, ValidationFailed
 from customers_hub.domain.model import Actor, CustomerAction
+from customers_hub.entrypoints.bootstrap import Hub
+from customers_hub.entrypoints.http import caching
+from customers_hub.entrypoints.http.caching import IF_NONE_MATCH, NOT_MODIFIED, CachedBody
 from customers_hub.entrypoints.http.envelope import Envelope, ok
 from customers_hub.entrypoints.http.errors import error_responses
 from customers_hub.entrypoints.http.wire import (
@@ -238,12 +247,13 @@ class ActionsController(Controller):
         "/",
         operation_id="listActions",
         summary="List actions",
-        responses=error_responses(403),
+        responses={**error_responses(403), **NOT_MODIFIED},
     )
     async def list_actions(
         self,
         deps: Dependencies,
         actor: Actor,
+        if_none_match: IF_NONE_MATCH = None,
         page: Annotated[int, Parameter(description="Page number (offset mode)")] = 1,
         limit: Annotated[int, Parameter(description="Items per page (at most 100)")] = (
             reads.ACTION_LIST_DEFAULT_LIMIT
@@ -315,23 +325,27 @@ class ActionsController(Controller):
                 cursor=cursor,
             ),
         )
-        return ok(
+        return caching.fresh_response(
             ActionListData(
                 actions=[action_to_wire(a) for a in page_of_actions.items],
                 pagination=page_to_wire(page_of_actions),
-            )
+            ),
+            if_none_match=if_none_match,
+            max_age=CACHE_TTLS["actions:list"],
         )
 
     @get(
         "/stats",
         operation_id="getActionStats",
         summary="Action statistics",
-        responses=error_responses(403),
+        responses={**error_responses(403), **NOT_MODIFIED},
     )
     async def stats(
         self,
         deps: Dependencies,
         actor: Actor,
+        hub: Hub,
+        if_none_match: IF_NONE_MATCH = None,
         assigned_to: Annotated[
             str | None, Parameter(query="assignedTo", description="One employee's actions")
         ] = None,
@@ -354,14 +368,28 @@ class ActionsController(Controller):
                 errors.extend(bad.errors)
         if errors:
             raise ValidationFailed(errors)
-        stats = await reads.action_stats(
-            deps,
-            actor,
-            assigned_to=assigned_to,
-            date_from=bounds["dateFrom"],
-            date_to=bounds["dateTo"],
+        caching.require(actor, Operation.READ_ACTION_STATS)
+
+        async def load() -> CachedBody:
+            stats = await reads.action_stats(
+                deps,
+                actor,
+                assigned_to=assigned_to,
+                date_from=bounds["dateFrom"],
+                date_to=bounds["dateTo"],
+            )
+            return caching.body_of(ActionStatsData(stats=action_stats_to_wire(stats)))
+
+        query = {
+            "assignedTo": assigned_to.strip() if assigned_to is not None else None,
+            "dateFrom": bounds["dateFrom"],
+            "dateTo": bounds["dateTo"],
+        }
+        key = caching.action_stats_key(actor, query, caching.local_today(deps))
+        body = await caching.read_through(hub.cache, key, load)
+        return caching.cached_response(
+            body, if_none_match=if_none_match, max_age=CACHE_TTLS["actions:stats"]
         )
-        return ok(ActionStatsData(stats=action_stats_to_wire(stats)))
 
     @post(
         "/",
@@ -394,15 +422,24 @@ class ActionsController(Controller):
         "/{action_id:str}",
         operation_id="getAction",
         summary="Get an action",
-        responses=error_responses(403, 404),
+        responses={**error_responses(403, 404), **NOT_MODIFIED},
     )
     async def get_action(
-        self, deps: Dependencies, actor: Actor, action_id: _ID
+        self,
+        deps: Dependencies,
+        actor: Actor,
+        action_id: _ID,
+        if_none_match: IF_NONE_MATCH = None,
     ) -> Response[Envelope[ActionData]]:
         """One action with its customer summary and notes."""
         details = await use_cases.get_action(deps, actor, action_id)
         out = action_to_wire(details.action, customer=details.customer, with_notes=True)
-        return _action_response(details.action, out=out)
+        return caching.fresh_response(
+            ActionData(action=out),
+            etag=action_etag(details.action),
+            if_none_match=if_none_match,
+            max_age=CACHE_TTLS["action"],
+        )
 
     @patch(
         "/{action_id:str}",

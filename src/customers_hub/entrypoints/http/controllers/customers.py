@@ -5,10 +5,15 @@ Decisions where the API document is silent (for ``docs/``):
 
 * **ETag / If-Match.** Single-customer responses carry ``ETag: "v<version>"`` — a strong
   validator of the customer *record* (its fields, stage history and property interests), which
-  every write of the customer moves on. ``If-Match`` on ``PUT`` and ``PATCH …/stage`` takes
-  that value (also ``W/"v3"``, ``v3`` or ``3``; ``*`` matches any version); an old version is
-  412 ``PRECONDITION_FAILED``, an unreadable one 400 on ``If-Match``. Relations shown with
-  ``include`` (interactions, appointments, …) are not covered by it.
+  every write of the customer moves on. ``If-Match`` on ``PUT``, ``PATCH …/stage`` and
+  ``DELETE`` takes that value (also ``W/"v3"``, ``v3`` or ``3``; ``*`` matches any version); an
+  old version is 412 ``PRECONDITION_FAILED``, an unreadable one 400 on ``If-Match``. The version
+  does not follow the relations shown with ``include`` (interactions, appointments, reminders,
+  documents) nor the embedded employee's name: a ``GET`` that includes relations never answers
+  304 to ``If-None-Match``.
+* **Caching** (see ``caching.py``): details, lists, the advanced query, search, filter options
+  and statistics are read through the application cache; GETs carry ``ETag`` and
+  ``Cache-Control: private, max-age=<TTL>`` and answer ``If-None-Match`` with 304.
 * **Responses** of create, update, stage change, restore and assign hold the whole customer
   (a superset of the document's examples); the assigned employee is embedded as
   ``assignedEmployee`` when known.
@@ -31,13 +36,19 @@ from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.params import Parameter
 
 from customers_hub.application.context import Dependencies
+from customers_hub.application.ports_scale import CACHE_TTLS
 from customers_hub.application.queries import DEFAULT_LIMIT
 from customers_hub.application.use_cases import customers as use_cases
 from customers_hub.application.use_cases import reads
-from customers_hub.domain.enums import CustomerSource, Priority, PropertyType, Stage
+from customers_hub.domain import access
+from customers_hub.domain.access import Operation, RecordScope
+from customers_hub.domain.enums import CustomerSource, Priority, PropertyType, Role, Stage
 from customers_hub.domain.errors import FieldError, ValidationFailed
 from customers_hub.domain.lifecycle import StageChangeRequest
 from customers_hub.domain.model import Actor, Customer, Employee
+from customers_hub.entrypoints.bootstrap import Hub
+from customers_hub.entrypoints.http import caching
+from customers_hub.entrypoints.http.caching import IF_NONE_MATCH, NOT_MODIFIED, CachedBody
 from customers_hub.entrypoints.http.envelope import Envelope, ok
 from customers_hub.entrypoints.http.errors import error_responses
 from customers_hub.entrypoints.http.wire import (
@@ -238,12 +249,14 @@ class CustomersController(Controller):
         "/",
         operation_id="listCustomers",
         summary="List customers",
-        responses=error_responses(403),
+        responses={**error_responses(403), **NOT_MODIFIED},
     )
     async def list_customers(
         self,
         deps: Dependencies,
         actor: Actor,
+        hub: Hub,
+        if_none_match: IF_NONE_MATCH = None,
         page: Annotated[int, Parameter(description="Page number (offset mode)")] = 1,
         limit: Annotated[int, Parameter(description="Items per page (at most 100)")] = (
             DEFAULT_LIMIT
@@ -321,51 +334,62 @@ class CustomersController(Controller):
             errors.append(bad)
         if errors:
             raise ValidationFailed([e for bad in errors for e in bad.errors])
-        result = await reads.list_customers(
-            deps,
-            actor,
-            reads.CustomerListParams(
-                page=page,
-                limit=limit,
-                search=search,
-                stage=stage or (),
-                source=source or (),
-                priority=priority or (),
-                assigned_employee_id=assigned_employee_id or (),
-                lead_score_min=lead_score_min,
-                lead_score_max=lead_score_max,
-                budget_min=budget_min,
-                budget_max=budget_max,
-                property_type=property_type or (),
-                preferred_areas=preferred_areas or (),
-                city=city or (),
-                tags=tags or (),
-                created_from=bounds["createdFrom"],
-                created_to=bounds["createdTo"],
-                last_contact_from=bounds["lastContactFrom"],
-                last_contact_to=bounds["lastContactTo"],
-                sort_by=sort_by,
-                sort_order=sort_order,
-                filters=filters,
-                cursor=cursor,
-                fields=selected,
-                include=includes,
-                deleted=deleted,
-            ),
+        params = reads.CustomerListParams(
+            page=page,
+            limit=limit,
+            search=search,
+            stage=stage or (),
+            source=source or (),
+            priority=priority or (),
+            assigned_employee_id=assigned_employee_id or (),
+            lead_score_min=lead_score_min,
+            lead_score_max=lead_score_max,
+            budget_min=budget_min,
+            budget_max=budget_max,
+            property_type=property_type or (),
+            preferred_areas=preferred_areas or (),
+            city=city or (),
+            tags=tags or (),
+            created_from=bounds["createdFrom"],
+            created_to=bounds["createdTo"],
+            last_contact_from=bounds["lastContactFrom"],
+            last_contact_to=bounds["lastContactTo"],
+            sort_by=sort_by,
+            sort_order=sort_order,
+            filters=filters,
+            cursor=cursor,
+            fields=selected,
+            include=includes,
+            deleted=deleted,
         )
-        tz = deps.settings.time_zone
-        customers = [
-            select_fields(
-                customer_to_wire(
-                    c,
-                    result.employees.get(c.assigned_employee_id or ""),
-                    tz=tz,
-                ),
-                result.fields,
+        caching.require(
+            actor, Operation.READ_CUSTOMERS, *([Operation.RESTORE_CUSTOMER] if deleted else [])
+        )
+
+        async def load() -> CachedBody:
+            result = await reads.list_customers(deps, actor, params)
+            tz = deps.settings.time_zone
+            customers = [
+                select_fields(
+                    customer_to_wire(
+                        c,
+                        result.employees.get(c.assigned_employee_id or ""),
+                        tz=tz,
+                    ),
+                    result.fields,
+                )
+                for c in result.page.items
+            ]
+            return caching.body_of(
+                CustomerListData(customers=customers, pagination=page_to_wire(result.page))
             )
-            for c in result.page.items
-        ]
-        return ok(CustomerListData(customers=customers, pagination=page_to_wire(result.page)))
+
+        mode = "cursor" if cursor is not None else page
+        key = caching.customer_list_key(actor, "list", params, mode)
+        body = await caching.read_through(hub.cache, key, load)
+        return caching.cached_response(
+            body, if_none_match=if_none_match, max_age=CACHE_TTLS["customer:list"]
+        )
 
     @post(
         "/",
@@ -392,7 +416,7 @@ class CustomersController(Controller):
         responses=error_responses(403),
     )
     async def query_customers(
-        self, deps: Dependencies, actor: Actor, data: AdvancedQueryIn
+        self, deps: Dependencies, actor: Actor, hub: Hub, data: AdvancedQueryIn
     ) -> Response[Envelope[CustomerListData]]:
         """Nested filters with operators (eq, ne, in, nin, gt, gte, lt, lte, contains,
         startsWith), paged by cursor."""
@@ -403,19 +427,24 @@ class CustomersController(Controller):
                 for k, v in (("field", data.sort.field), ("order", data.sort.order))
                 if v is not None
             }
-        result = await reads.query_customers(
-            deps,
-            actor,
-            reads.AdvancedQuery(
-                filters=data.filters, sort=sort, limit=data.limit, cursor=data.cursor
-            ),
+        query = reads.AdvancedQuery(
+            filters=data.filters, sort=sort, limit=data.limit, cursor=data.cursor
         )
-        tz = deps.settings.time_zone
-        customers = [
-            customer_to_wire(c, result.employees.get(c.assigned_employee_id or ""), tz=tz)
-            for c in result.page.items
-        ]
-        return ok(CustomerListData(customers=customers, pagination=page_to_wire(result.page)))
+        caching.require(actor, Operation.READ_CUSTOMERS)
+
+        async def load() -> CachedBody:
+            result = await reads.query_customers(deps, actor, query)
+            tz = deps.settings.time_zone
+            customers = [
+                customer_to_wire(c, result.employees.get(c.assigned_employee_id or ""), tz=tz)
+                for c in result.page.items
+            ]
+            return caching.body_of(
+                CustomerListData(customers=customers, pagination=page_to_wire(result.page))
+            )
+
+        key = caching.customer_list_key(actor, "query", query, "query")
+        return caching.raw_ok(await caching.read_through(hub.cache, key, load))
 
     @post(
         "/search",
@@ -425,51 +454,64 @@ class CustomersController(Controller):
         responses=error_responses(403),
     )
     async def search_customers(
-        self, deps: Dependencies, actor: Actor, data: SearchIn
+        self, deps: Dependencies, actor: Actor, hub: Hub, data: SearchIn
     ) -> Response[Envelope[SearchData]]:
         """Free text over name, English name, phone and email (Arabic-normalized, fuzzy)."""
-        result = await reads.search_customers(
-            deps,
-            actor,
-            reads.SearchParams(
-                query=data.query, filters=data.filters, fuzzy=data.fuzzy, limit=data.limit
-            ),
+        params = reads.SearchParams(
+            query=data.query, filters=data.filters, fuzzy=data.fuzzy, limit=data.limit
         )
-        tz = deps.settings.time_zone
-        hits = [
-            SearchHitOut(
-                customer=customer_to_wire(hit.item, tz=tz),
-                score=round(hit.score, 4),
-                matched_fields=list(hit.matched_fields),
-            )
-            for hit in result.hits
-        ]
-        return ok(SearchData(results=hits, total=result.total))
+        caching.require(actor, Operation.READ_CUSTOMERS)
+
+        async def load() -> CachedBody:
+            result = await reads.search_customers(deps, actor, params)
+            tz = deps.settings.time_zone
+            hits = [
+                SearchHitOut(
+                    customer=customer_to_wire(hit.item, tz=tz),
+                    score=round(hit.score, 4),
+                    matched_fields=list(hit.matched_fields),
+                )
+                for hit in result.hits
+            ]
+            return caching.body_of(SearchData(results=hits, total=result.total))
+
+        key = caching.customer_list_key(actor, "search", params, "search")
+        return caching.raw_ok(await caching.read_through(hub.cache, key, load))
 
     @get(
         "/filters",
         operation_id="getCustomerFilterOptions",
         summary="Filter options with counts",
-        responses=error_responses(403),
+        responses={**error_responses(403), **NOT_MODIFIED},
     )
     async def filter_options(
-        self, deps: Dependencies, actor: Actor
+        self, deps: Dependencies, actor: Actor, hub: Hub, if_none_match: IF_NONE_MATCH = None
     ) -> Response[Envelope[FiltersData]]:
         """Stages, sources, cities, property types and employees, counted over the caller's
         customers."""
-        options = await reads.filter_options(deps, actor)
-        return ok(FiltersData(filters=filter_options_to_wire(options)))
+        caching.require(actor, Operation.READ_CUSTOMERS)
+
+        async def load() -> CachedBody:
+            options = await reads.filter_options(deps, actor)
+            return caching.body_of(FiltersData(filters=filter_options_to_wire(options)))
+
+        body = await caching.read_through(hub.cache, caching.filter_options_key(actor), load)
+        return caching.cached_response(
+            body, if_none_match=if_none_match, max_age=CACHE_TTLS["filters:options"]
+        )
 
     @get(
         "/stats",
         operation_id="getCustomerStats",
         summary="Customer statistics",
-        responses=error_responses(403),
+        responses={**error_responses(403), **NOT_MODIFIED},
     )
     async def stats(
         self,
         deps: Dependencies,
         actor: Actor,
+        hub: Hub,
+        if_none_match: IF_NONE_MATCH = None,
         date_from: Annotated[
             str | None, Parameter(query="dateFrom", description="Date or datetime")
         ] = None,
@@ -490,21 +532,36 @@ class CustomersController(Controller):
                 errors.extend(bad.errors)
         if errors:
             raise ValidationFailed(errors)
-        stats = await reads.customer_stats(
-            deps, actor, date_from=bounds["dateFrom"], date_to=bounds["dateTo"], group_by=group_by
+        caching.require(actor, Operation.READ_CUSTOMER_STATS)
+
+        async def load() -> CachedBody:
+            stats = await reads.customer_stats(
+                deps,
+                actor,
+                date_from=bounds["dateFrom"],
+                date_to=bounds["dateTo"],
+                group_by=group_by,
+            )
+            return caching.body_of(StatsData(stats=customer_stats_to_wire(stats)))
+
+        query = {"dateFrom": bounds["dateFrom"], "dateTo": bounds["dateTo"], "groupBy": group_by}
+        key = caching.customer_stats_key(actor, query, caching.local_today(deps))
+        body = await caching.read_through(hub.cache, key, load)
+        return caching.cached_response(
+            body, if_none_match=if_none_match, max_age=CACHE_TTLS["customer:stats"]
         )
-        return ok(StatsData(stats=customer_stats_to_wire(stats)))
 
     @get(
         "/{customer_id:str}",
         operation_id="getCustomer",
         summary="Get a customer",
-        responses=error_responses(403, 404),
+        responses={**error_responses(403, 404), **NOT_MODIFIED},
     )
     async def get_customer(
         self,
         deps: Dependencies,
         actor: Actor,
+        hub: Hub,
         customer_id: _ID,
         include: Annotated[
             list[str] | None,
@@ -516,27 +573,58 @@ class CustomersController(Controller):
         include_deleted: Annotated[
             bool, Parameter(query="includeDeleted", description="Read a deleted customer (admin)")
         ] = False,
+        if_none_match: IF_NONE_MATCH = None,
     ) -> Response[Envelope[CustomerData]]:
         """One customer with the relations asked for."""
-        details = await use_cases.get_customer(
-            deps,
+        includes = frozenset(split_values(include))
+        show_deleted = include_deleted and actor.role is Role.ADMIN
+        # The role and the token first (403 whatever the id), as the use case does.
+        access.enforce(
+            actor, Operation.READ_CUSTOMERS, resource_type="customer", resource_id=customer_id
+        )
+
+        async def load() -> CachedBody:
+            details = await use_cases.get_customer(
+                deps, actor, customer_id, include=includes, include_deleted=include_deleted
+            )
+            included = details.included
+            customer = details.customer
+            assignee = await _assignee(deps, actor, customer)
+            out = customer_to_wire(
+                customer,
+                assignee,
+                interactions=details.interactions if "interactions" in included else None,
+                appointments=details.appointments if "appointments" in included else None,
+                reminders=details.reminders if "reminders" in included else None,
+                documents=details.documents if "documents" in included else None,
+                tz=deps.settings.time_zone,
+            )
+            return caching.body_of(
+                CustomerData(customer=out),
+                etag=etag(customer),
+                scope=RecordScope.for_customer(customer, assignee),
+            )
+
+        key = caching.customer_details_key(
+            actor.organization_id, customer_id, includes, show_deleted
+        )
+        body = await caching.read_through(hub.cache, key, load)
+        # The record's scope is checked on every request, hit or miss.
+        access.enforce(
             actor,
-            customer_id,
-            include=frozenset(split_values(include)),
-            include_deleted=include_deleted,
+            Operation.READ_CUSTOMERS,
+            body.scope,
+            resource_type="customer",
+            resource_id=customer_id,
         )
-        included = details.included
-        customer = details.customer
-        out = customer_to_wire(
-            customer,
-            await _assignee(deps, actor, customer),
-            interactions=details.interactions if "interactions" in included else None,
-            appointments=details.appointments if "appointments" in included else None,
-            reminders=details.reminders if "reminders" in included else None,
-            documents=details.documents if "documents" in included else None,
-            tz=deps.settings.time_zone,
+        # The version does not follow the relations (interactions, reminders, …): with them
+        # the response is never "not modified".
+        relations = includes & use_cases.RELATION_INCLUDES
+        return caching.cached_response(
+            body,
+            if_none_match=None if relations else if_none_match,
+            max_age=CACHE_TTLS["customer"],
         )
-        return await _customer_response(deps, actor, customer, out=out)
 
     @put(
         "/{customer_id:str}",
@@ -597,7 +685,7 @@ class CustomersController(Controller):
         operation_id="deleteCustomer",
         summary="Delete a customer",
         status_code=200,
-        responses=error_responses(403, 404),
+        responses=error_responses(403, 404, 412),
     )
     async def delete_customer(
         self,
@@ -607,9 +695,16 @@ class CustomersController(Controller):
         permanent: Annotated[
             bool, Parameter(description="Delete for good (admin); default: soft delete")
         ] = False,
+        if_match: _IF_MATCH = None,
     ) -> Response[Envelope[DeletionData]]:
         """Soft delete (restorable), or with ``permanent=true`` remove the customer for good."""
-        deletion = await use_cases.delete_customer(deps, actor, customer_id, permanent=permanent)
+        deletion = await use_cases.delete_customer(
+            deps,
+            actor,
+            customer_id,
+            permanent=permanent,
+            expected_version=parse_if_match(if_match),
+        )
         return ok(
             DeletionData(deleted_at=deletion.deleted_at, permanent=deletion.permanent),
             message="Customer deleted successfully",

@@ -18,6 +18,8 @@ Decisions where the API document is silent (for ``docs/``):
 * Deactivating is ``PATCH {"isActive": false}``: the employee keeps their customers and actions
   until an admin reassigns them, and can no longer be assigned anything.
 * An id already used in the organization is 409 ``DUPLICATE_RESOURCE`` on ``id``.
+* The list is read through the application cache (``employees:list:{hash}``, invalidated by
+  employee, customer-list and action changes) and carries ``ETag``/``Cache-Control``.
 """
 
 from __future__ import annotations
@@ -29,10 +31,15 @@ from litestar.params import Parameter
 from msgspec import UNSET, UnsetType
 
 from customers_hub.application.context import Dependencies
+from customers_hub.application.ports_scale import CACHE_TTLS
 from customers_hub.application.use_cases import employees as use_cases
 from customers_hub.application.use_cases import reads
+from customers_hub.domain.access import Operation
 from customers_hub.domain.enums import Role
 from customers_hub.domain.model import Actor
+from customers_hub.entrypoints.bootstrap import Hub
+from customers_hub.entrypoints.http import caching
+from customers_hub.entrypoints.http.caching import IF_NONE_MATCH, NOT_MODIFIED, CachedBody
 from customers_hub.entrypoints.http.envelope import Envelope, ok
 from customers_hub.entrypoints.http.errors import error_responses
 from customers_hub.entrypoints.http.wire import Wire, domain_unset
@@ -118,12 +125,14 @@ class EmployeesController(Controller):
         "/",
         operation_id="listEmployees",
         summary="List employees",
-        responses=error_responses(403),
+        responses={**error_responses(403), **NOT_MODIFIED},
     )
     async def list_employees(
         self,
         deps: Dependencies,
         actor: Actor,
+        hub: Hub,
+        if_none_match: IF_NONE_MATCH = None,
         role: Annotated[
             Role | None,
             Parameter(description="Access role: admin, sales_manager, sales_agent, viewer"),
@@ -136,17 +145,33 @@ class EmployeesController(Controller):
         ] = False,
     ) -> Response[Envelope[EmployeeListData]]:
         """The organization's employees, for assignment, with their workload on request."""
-        result = await reads.list_employees(
-            deps, actor, role=role, is_active=is_active, include_stats=include_stats
-        )
-        workloads = result.workloads
-        return ok(
-            EmployeeListData(
-                employees=[
-                    employee_to_wire(e, workloads.get(e.id) if workloads is not None else None)
-                    for e in result.employees
-                ]
+        caching.require(actor, Operation.READ_EMPLOYEES)
+
+        async def load() -> CachedBody:
+            result = await reads.list_employees(
+                deps, actor, role=role, is_active=is_active, include_stats=include_stats
             )
+            workloads = result.workloads
+            return caching.body_of(
+                EmployeeListData(
+                    employees=[
+                        employee_to_wire(e, workloads.get(e.id) if workloads is not None else None)
+                        for e in result.employees
+                    ]
+                )
+            )
+
+        query = {
+            "role": role,
+            "isActive": is_active,
+            "includeStats": include_stats,
+            # Workloads count "this month": a new local day is a new entry.
+            "day": caching.local_today(deps) if include_stats else None,
+        }
+        key = caching.employee_list_key(actor, query)
+        body = await caching.read_through(hub.cache, key, load)
+        return caching.cached_response(
+            body, if_none_match=if_none_match, max_age=CACHE_TTLS["employees:list"]
         )
 
     @post(

@@ -1,0 +1,337 @@
+"""Caching at the HTTP edge: the application cache of read views, ETags and ``304``.
+
+Application cache
+-----------------
+Read views are cached as the JSON of the response's ``data`` (the envelope's ``meta`` is made
+per request), read through :func:`~customers_hub.application.ports_scale.load_through` with the
+key patterns and TTLs of :mod:`customers_hub.application.ports_scale`:
+
+* customer details — ``customer:{id}`` (+ a hash of ``include`` and of whether a deleted customer
+  may be shown);
+* customer lists, the advanced query and search — ``customer:list:{hash}:{page}``;
+* customer statistics — ``customer:stats:{hash}:{today}``;
+* filter options — ``filters:options:{scope}``;
+* action statistics — ``actions:stats:{scope}[-{hash}]:{today}``;
+* the employee list — ``employees:list:{hash}``.
+
+Every key lives in the caller's organization, and every list/statistics hash folds in the
+caller's *scope* (:func:`scope_parts`: the role, the reach of the operation and the employee it
+is relative to), so an agent's list is never an admin's, nor another organization's. Access is
+still decided on every request: the role and the token's permission before the lookup
+(:func:`require`), and for a customer's details the record's scope, kept in the cached entry
+(:class:`CachedBody.scope`), is checked against the caller after it. Entries are invalidated by
+the domain events of each committed write (``bootstrap.HubEventPublisher``) before the write's
+response leaves, on every instance sharing the cache.
+
+HTTP caching
+------------
+GET responses carry ``ETag`` and ``Cache-Control: private, max-age=<TTL of the view>``.
+Single records have the version ETag ``"v<version>"`` (the value ``If-Match`` takes; a
+customer's details that include relations the version does not follow — interactions,
+reminders, … — never answer 304). Lists and statistics carry a strong hash of the ``data``
+JSON. ``If-None-Match`` naming the current ETag (weak comparison,
+``*`` matches anything) answers ``304 Not Modified`` with no body, after the access checks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from datetime import date
+from typing import Annotated, Any, Final
+
+import attrs
+import msgspec
+from attrs import frozen
+from litestar import Response
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import Parameter
+from litestar.serialization import encode_json
+
+from customers_hub.application.context import Dependencies
+from customers_hub.application.ports_scale import (
+    Cache,
+    CacheKey,
+    CacheKeys,
+    CacheTag,
+    filters_hash,
+    load_through,
+)
+from customers_hub.domain import access
+from customers_hub.domain.access import Operation, RecordScope
+from customers_hub.domain.model import Actor
+from customers_hub.entrypoints.http.envelope import ok
+
+__all__ = [
+    "IF_NONE_MATCH",
+    "NOT_MODIFIED",
+    "CachedBody",
+    "action_stats_key",
+    "body_etag",
+    "body_of",
+    "cache_control",
+    "cached_response",
+    "customer_details_key",
+    "customer_list_key",
+    "customer_stats_key",
+    "employee_list_key",
+    "encode_data",
+    "etag_matches",
+    "filter_options_key",
+    "fresh_response",
+    "local_today",
+    "raw_ok",
+    "read_through",
+    "require",
+    "scope_parts",
+]
+
+logger = logging.getLogger(__name__)
+
+_FORMAT: Final = 1
+"""Version of the entry layout; an entry of another layout is read as a miss."""
+
+IF_NONE_MATCH = Annotated[
+    str | None,
+    Parameter(
+        header="If-None-Match",
+        required=False,
+        description="An ETag of an earlier response: 304 with no body while it is still current",
+    ),
+]
+"""The ``If-None-Match`` header parameter of the cached GET endpoints."""
+
+NOT_MODIFIED: Final[dict[int, ResponseSpec]] = {
+    304: ResponseSpec(
+        data_container=None,
+        description="`If-None-Match` names the current ETag: not modified, no body",
+        generate_examples=False,
+    )
+}
+"""OpenAPI ``responses`` entry for the ``304`` of a conditional GET."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Entries
+
+
+@frozen
+class CachedBody:
+    """A response's ``data`` JSON, its ETag and, for a single record, the record's scope."""
+
+    data: bytes
+    etag: str
+    scope: RecordScope | None = None
+
+    def to_bytes(self) -> bytes:
+        """One JSON line of metadata, a newline, then ``data`` as is."""
+        head: dict[str, Any] = {"f": _FORMAT, "etag": self.etag}
+        if self.scope is not None:
+            head["scope"] = {
+                "org": self.scope.organization_id,
+                "ids": sorted(self.scope.assignee_ids),
+                "managers": sorted(self.scope.assignee_manager_ids),
+            }
+        return json.dumps(head, separators=(",", ":")).encode() + b"\n" + self.data
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> CachedBody:
+        """Read back :meth:`to_bytes`; :class:`ValueError` when ``raw`` is not one."""
+        head_text, newline, data = raw.partition(b"\n")
+        if not newline or not data:
+            raise ValueError("not a cached body")
+        try:
+            head = json.loads(head_text)
+            if head.get("f") != _FORMAT or not isinstance(head.get("etag"), str):
+                raise ValueError("cached body of another format")
+            scope = None
+            if "scope" in head:
+                raw_scope = head["scope"]
+                scope = RecordScope(
+                    str(raw_scope["org"]),
+                    frozenset(str(i) for i in raw_scope["ids"]),
+                    frozenset(str(i) for i in raw_scope["managers"]),
+                )
+        except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as error:
+            raise ValueError(f"not a cached body: {error}") from None
+        return cls(data=data, etag=head["etag"], scope=scope)
+
+
+def encode_data(data: Any) -> bytes:
+    """The JSON of a response's ``data``, exactly as Litestar would render it."""
+    return encode_json(data)
+
+
+def body_etag(data: bytes) -> str:
+    """A strong ETag of a body: a 128-bit hash of its bytes, quoted."""
+    return '"' + hashlib.blake2b(data, digest_size=16).hexdigest() + '"'
+
+
+def body_of(data: Any, *, etag: str | None = None, scope: RecordScope | None = None) -> CachedBody:
+    """The cache entry of a response's ``data``: its JSON, ``etag`` (default: the JSON's hash)
+    and the record's scope for a single record."""
+    encoded = encode_data(data)
+    return CachedBody(encoded, etag or body_etag(encoded), scope)
+
+
+async def read_through(
+    cache: Cache, key: CacheKey, load: Callable[[], Awaitable[CachedBody]]
+) -> CachedBody:
+    """The cached body of ``key``, or ``load()`` stored under the generations seen before it.
+
+    ``load`` raising (not found, forbidden, bad input) stores nothing and propagates. An entry
+    that cannot be read (another release wrote it) is ignored and the view loaded again.
+    """
+    loaded: list[CachedBody] = []
+
+    async def load_bytes() -> bytes:
+        body = await load()
+        loaded.append(body)
+        return body.to_bytes()
+
+    raw = await load_through(cache, key, load_bytes)
+    if loaded:
+        return loaded[0]
+    try:
+        return CachedBody.from_bytes(raw)
+    except ValueError:
+        logger.warning("cache: unreadable entry %s ignored", key.name)
+        return await load()
+
+
+# ---------------------------------------------------------------------------------------------
+# Access and keys
+
+
+def require(actor: Actor, *operations: Operation) -> None:
+    """403 unless the role and the token allow every one of ``operations`` (as the use case
+    would answer) — run before a cache lookup, so a hit never skips it."""
+    for operation in operations:
+        access.enforce(actor, operation, resource_type="", resource_id="")
+
+
+def scope_parts(actor: Actor, operation: Operation) -> dict[str, str]:
+    """What the caller may see for ``operation``: role, reach and the employee it is
+    relative to. Folded into every list and statistics key."""
+    scope = access.scope_filter(actor, operation)
+    return {
+        "role": actor.role.value,
+        "reach": scope.kind.value,
+        "employee": scope.employee_id or "",
+    }
+
+
+def local_today(deps: Dependencies) -> date:
+    """Today in the organization's time zone (statistics keys roll over at local midnight)."""
+    return deps.clock.now().astimezone(deps.settings.time_zone).date()
+
+
+def _plain(value: Any) -> Any:
+    if attrs.has(type(value)):
+        return attrs.asdict(value, recurse=True)
+    if isinstance(value, msgspec.Struct):
+        return msgspec.to_builtins(value, str_keys=True)
+    return value
+
+
+def _hash(*parts: Any) -> str:
+    return filters_hash(*(_plain(p) for p in parts))
+
+
+def customer_details_key(
+    organization_id: str, customer_id: str, include: Iterable[str], show_deleted: bool
+) -> CacheKey:
+    """``customer:{id}`` plus a hash of the include set and of ``includeDeleted`` (admin)."""
+    base = CacheKeys.customer(organization_id, customer_id)
+    variant = _hash(sorted(set(include)), show_deleted)[:12]
+    return attrs.evolve(base, name=f"{base.name}:{variant}")
+
+
+def customer_list_key(actor: Actor, kind: str, params: Any, page: int | str) -> CacheKey:
+    """``customer:list:{hash}:{page}`` of a list (``kind`` ``list``), the advanced query
+    (``query``) or a search (``search``); ``params`` is the whole request (an attrs object, a
+    Struct or a mapping)."""
+    digest = _hash(kind, params, scope_parts(actor, Operation.READ_CUSTOMERS))
+    return CacheKeys.customer_list(actor.organization_id, digest, page)
+
+
+def customer_stats_key(actor: Actor, params: Mapping[str, Any], day: date) -> CacheKey:
+    """``customer:stats:{hash}:{day}`` of the caller's scope and query."""
+    digest = _hash(params, scope_parts(actor, Operation.READ_CUSTOMER_STATS))
+    return CacheKeys.customer_stats(actor.organization_id, digest, day)
+
+
+def filter_options_key(actor: Actor) -> CacheKey:
+    """``filters:options:{scope}`` — the options are counted over the caller's customers."""
+    scope = scope_parts(actor, Operation.READ_CUSTOMERS)
+    return CacheKeys.filter_options(actor.organization_id, "customers-" + _hash(scope)[:16])
+
+
+def action_stats_key(actor: Actor, params: Mapping[str, Any], day: date) -> CacheKey:
+    """``actions:stats:{scope}[-{hash}]:{day}``: the scope is ``all`` or ``<reach>.<employee>``;
+    the hash of the query is added when it has parameters. Asking for one employee's numbers
+    also depends on who manages whom, so that key follows the employees too."""
+    scope = scope_parts(actor, Operation.READ_ACTION_STATS)
+    who = scope["reach"] if not scope["employee"] else f"{scope['reach']}.{scope['employee']}"
+    sent = {k: v for k, v in params.items() if v is not None}
+    if sent:
+        who = f"{who}-{_hash(sent, scope['role'])[:16]}"
+    key = CacheKeys.action_stats(actor.organization_id, who, day)
+    if sent.get("assignedTo"):
+        key = attrs.evolve(key, tags=(*key.tags, CacheTag.EMPLOYEES))
+    return key
+
+
+def employee_list_key(actor: Actor, params: Mapping[str, Any]) -> CacheKey:
+    """``employees:list:{hash}`` of the query (everyone in the organization sees the same)."""
+    return CacheKeys.employee_list(actor.organization_id, _hash(params))
+
+
+# ---------------------------------------------------------------------------------------------
+# Responses
+
+
+def cache_control(max_age: float) -> str:
+    """``private, max-age=<seconds>``: per user (never in a shared cache), for the view's TTL."""
+    return f"private, max-age={max(0, int(max_age))}"
+
+
+def _opaque(tag: str) -> str:
+    text = tag.strip()
+    return text[2:] if text.startswith("W/") else text
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether ``If-None-Match`` names ``etag`` (weak comparison; ``*`` matches any)."""
+    if if_none_match is None or not if_none_match.strip():
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    wanted = _opaque(etag)
+    return any(_opaque(part) == wanted for part in if_none_match.split(","))
+
+
+def raw_ok(body: CachedBody) -> Response[Any]:
+    """The envelope around ``body.data`` (a POST read: no validators)."""
+    return ok(msgspec.Raw(body.data))
+
+
+def cached_response(
+    body: CachedBody, *, if_none_match: str | None, max_age: float
+) -> Response[Any]:
+    """The envelope around ``body.data`` with ``ETag`` and ``Cache-Control`` — or ``304`` with
+    no body when ``If-None-Match`` names the ETag."""
+    headers = {"ETag": body.etag, "Cache-Control": cache_control(max_age)}
+    if etag_matches(if_none_match, body.etag):
+        return Response(content=b"", status_code=304, headers=headers)
+    return ok(msgspec.Raw(body.data), headers=headers)
+
+
+def fresh_response(
+    data: Any, *, if_none_match: str | None, max_age: float, etag: str | None = None
+) -> Response[Any]:
+    """:func:`cached_response` for a view that is not cached: ``etag`` (default: the body's
+    hash)."""
+    return cached_response(body_of(data, etag=etag), if_none_match=if_none_match, max_age=max_age)

@@ -1,0 +1,664 @@
+"""Real-time updates over a WebSocket: ``/api/v1/ws?token=<JWT>``.
+
+Protocol
+--------
+**Connect** with the same JWT as the REST API in the ``token`` query parameter (clients that can
+set headers may send ``Authorization: Bearer …`` instead; an ``organizationId`` query parameter,
+when sent, must be the token's organization like ``X-Organization-ID``). A missing, malformed,
+tampered, expired or otherwise refused token: the server accepts the handshake and closes at once
+with **1008** (policy violation) and a short reason, so every client sees the code (a refusal
+before the handshake would reach browsers as a bare HTTP 403). A connection is also closed with
+1008 when its token expires while it is open; reconnect with a fresh token.
+
+**Client → server** (JSON text frames; binary frames are read as UTF-8 JSON too):
+
+* ``{"event": "subscribe", "channels": ["actions", "customers", "stats", "employee:<id>"]}`` →
+  ``{"event": "subscribed", "channels": [...], "refused": [{"channel", "reason"}, ...],
+  "timestamp"}``. ``channels`` is every channel the connection is subscribed to after this
+  message (subscriptions add up; subscribing twice is harmless); ``refused`` lists the requested
+  channels that were not granted (empty when none was), with ``reason`` ``"unknown channel"`` or
+  ``"not permitted"``. Grants: ``actions`` needs ``actions.read``, ``customers``
+  ``customers.read``, ``stats`` the action statistics (``actions.read``); ``employee:<id>`` the
+  caller itself, or an admin (any employee of the organization), or the employee's manager — an
+  unknown employee is "not permitted" too (nobody learns which ids exist).
+* ``{"event": "unsubscribe", "channels": [...]}`` → ``{"event": "unsubscribed", "channels":
+  [...remaining], "timestamp"}``.
+* ``{"event": "ping"}`` → ``{"event": "pong", "timestamp"}`` (keepalive for proxies).
+* Anything else (not JSON, not an object, unknown ``event``, bad ``channels``) →
+  ``{"event": "error", "data": {"code": "VALIDATION_ERROR", "message", "details": [{"field",
+  "message"}]}, "timestamp"}``; the connection stays open.
+
+**Server → client**: the API document's events, ``{"event", "data", "timestamp"}`` (see
+:mod:`customers_hub.adapters.event_wire` for every event's ``data``), from the organization's
+event bus (``hub.event_bus``: in the process, or Redis pub/sub across instances). A connection
+gets an event when one of its channels carries it (:meth:`OutboundEvent.matches`) **and** the
+caller's read scope admits the record: ``domain.access.scope_filter(actor, READ_ACTIONS)`` for
+action events, ``READ_CUSTOMERS`` for customer events — an agent only its own customers and
+actions (an action counts as its own when the action *or its customer* is assigned to it), a
+manager its team's, an admin everything of its organization. Never another organization's.
+
+Scope of an event: the bus message names the employees the change touched (the action's
+assignee(s) for action events — ``action.updated`` does not name the customer's assignee, and
+``action.note_added`` not even its customer). When the caller is not among those names, the scope
+is completed by a lookup (:class:`ScopeResolver`): the customer's assignee (through the action
+for a note) and the managers of everyone involved, once per event per instance (coalesced and
+kept :data:`SCOPE_TTL` seconds, forgotten for a customer as soon as its ``customer.assigned`` /
+``customer.deleted`` / ``customer.restored`` passes), never per connection.
+
+``stats.updated``: a connection subscribed to ``stats`` gets ``{"stats": {"pending", "overdue",
+"today"}}`` computed in *its own* scope (the numbers of ``GET /customers/actions/stats``), once
+right after subscribing and then after events that change the inbox numbers and touch its scope
+(``action.created``, ``action.updated``, ``customer.assigned``, ``customer.deleted``,
+``customer.restored``) — at most once per :data:`STATS_INTERVAL` seconds, and only when the
+numbers differ from the last ones sent. (Overdue counts that grow by the mere passing of time
+are not pushed by themselves.)
+
+Delivery is at most once: nothing is replayed after a reconnect or a Redis outage (clients
+re-read what they show). A client that reads too slowly loses its oldest events (bounded
+queues), never slows the others. When the service shuts down the connection ends (uvicorn
+sends 1012; a hub closed under a live connection ends it with 1001).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import math
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import jwt
+from litestar import WebSocket, websocket
+from litestar.exceptions import WebSocketDisconnect
+
+from customers_hub.adapters.event_wire import (
+    CHANNEL_ACTIONS,
+    CHANNEL_STATS,
+    OutboundEvent,
+    employee_channel,
+    stats_updated,
+    wire_timestamp,
+)
+from customers_hub.application.context import Dependencies
+from customers_hub.application.ports_scale import EventSubscription
+from customers_hub.application.use_cases.reads import action_stats
+from customers_hub.domain import access
+from customers_hub.domain.access import Operation, RecordScope, ScopeFilter
+from customers_hub.domain.errors import DomainError
+from customers_hub.domain.model import Actor, Employee
+from customers_hub.entrypoints.bootstrap import Hub
+from customers_hub.entrypoints.http.auth import AuthenticationFailed, AuthSettings, actor_from_token
+
+__all__ = [
+    "GOING_AWAY",
+    "INTERNAL_ERROR",
+    "MAX_CHANNELS",
+    "MAX_MESSAGE_CHARS",
+    "POLICY_VIOLATION",
+    "ROUTES",
+    "SCOPE_TTL",
+    "STATS_EVENTS",
+    "STATS_INTERVAL",
+    "WS_PATH",
+    "Connection",
+    "ScopeResolver",
+    "open_connections",
+    "realtime_socket",
+]
+
+logger = logging.getLogger(__name__)
+
+WS_PATH: Final = "/ws"
+"""Path under ``/api/v1``."""
+POLICY_VIOLATION: Final = 1008
+"""Close code for a refused or expired token."""
+GOING_AWAY: Final = 1001
+"""Close code when the server shuts down (the event bus ended the subscription)."""
+INTERNAL_ERROR: Final = 1011
+"""Close code after an unexpected failure of the connection's handling."""
+STATS_INTERVAL: Final = 1.0
+"""At most one ``stats.updated`` per connection per this many seconds."""
+SCOPE_TTL: Final = 2.0
+"""Seconds a looked-up event scope is reused (for the other connections of the instance)."""
+MAX_CHANNELS: Final = 50
+"""Most channels one ``subscribe`` may name."""
+MAX_MESSAGE_CHARS: Final = 64 * 1024
+"""Longest client message read; longer ones get an error reply."""
+STATS_EVENTS: Final = frozenset(
+    {
+        "action.created",
+        "action.updated",
+        "customer.assigned",
+        "customer.deleted",
+        "customer.restored",
+    }
+)
+"""Events after which ``stats`` subscribers get fresh numbers (see ``refreshes_stats``)."""
+
+_FORGETS_CUSTOMER: Final = frozenset({"customer.assigned", "customer.deleted", "customer.restored"})
+_STATE_CONNECTIONS: Final = "realtime_connections"
+_STATE_RESOLVER: Final = "realtime_scope_resolver"
+_UNKNOWN_CHANNEL: Final = "unknown channel"
+_NOT_PERMITTED: Final = "not permitted"
+_CHANNEL_OPERATIONS: Final[Mapping[str, Operation]] = {
+    "actions": Operation.READ_ACTIONS,
+    "customers": Operation.READ_CUSTOMERS,
+    "stats": Operation.READ_ACTION_STATS,
+}
+_EMPLOYEE_PREFIX: Final = employee_channel("")
+
+
+def _now_text() -> str:
+    return wire_timestamp(datetime.now(UTC))
+
+
+# ---------------------------------------------------------------------------------------------
+# Scope lookups shared by the connections of one instance
+
+
+_ScopeKey = tuple[str, str | None, str | None, tuple[str, ...], bool]
+
+
+class ScopeResolver:
+    """The full :class:`RecordScope` of events, looked up once per event for an instance.
+
+    Adds what the bus message lacks: for action events the customer's assignee (found through
+    the action when the message names no customer), and for everyone involved their manager.
+    Lookups of the same event by several connections are coalesced; results are kept
+    ``ttl`` seconds (and dropped for a customer whose assignment changes).
+    """
+
+    def __init__(
+        self,
+        deps: Dependencies,
+        *,
+        ttl: float = SCOPE_TTL,
+        clock: Callable[[], float] = time.monotonic,
+        max_entries: int = 4096,
+    ) -> None:
+        self._deps = deps
+        self._ttl = ttl
+        self._clock = clock
+        self._max_entries = max_entries
+        self._entries: dict[_ScopeKey, tuple[float, asyncio.Future[RecordScope]]] = {}
+        self.lookups = 0
+        """Database lookups made (for tests and metrics)."""
+
+    @staticmethod
+    def _key(event: OutboundEvent) -> _ScopeKey:
+        is_action = CHANNEL_ACTIONS in event.channels
+        action_id = event.action_id if is_action and event.customer_id is None else None
+        return (
+            event.organization_id,
+            event.customer_id,
+            action_id,
+            tuple(sorted(event.employee_ids)),
+            is_action,
+        )
+
+    def forget_customer(self, organization_id: str, customer_id: str) -> None:
+        """Drop kept scopes of ``customer_id`` (its assignee changed)."""
+        for key in [k for k in self._entries if k[0] == organization_id and k[1] == customer_id]:
+            del self._entries[key]
+
+    async def scope(self, event: OutboundEvent) -> RecordScope:
+        """The event's record scope with customer assignee and managers filled in."""
+        key = self._key(event)
+        now = self._clock()
+        kept = self._entries.get(key)
+        if kept is not None and kept[0] > now:
+            return await asyncio.shield(kept[1])
+        if len(self._entries) >= self._max_entries:
+            self._entries = {k: v for k, v in self._entries.items() if v[0] > now}
+            if len(self._entries) >= self._max_entries:
+                self._entries.clear()
+        future: asyncio.Future[RecordScope] = asyncio.get_running_loop().create_future()
+        self._entries[key] = (now + self._ttl, future)
+        try:
+            result = await self._load(event, is_action=key[4])
+        except BaseException as error:
+            self._entries.pop(key, None)
+            if isinstance(error, Exception):
+                future.set_exception(error)
+                future.exception()  # retrieved: nobody else may be waiting
+            else:
+                future.cancel()
+            raise
+        future.set_result(result)
+        return result
+
+    async def _load(self, event: OutboundEvent, *, is_action: bool) -> RecordScope:
+        organization_id = event.organization_id
+        self.lookups += 1
+        async with self._deps.uow() as uow:
+            customer_id = event.customer_id
+            ids: list[str | None] = list(event.employee_ids)
+            if is_action and customer_id is None and event.action_id is not None:
+                action = await uow.actions.get(organization_id, event.action_id)
+                if action is not None:
+                    customer_id = action.customer_id
+                    ids.append(action.assigned_to)
+            if is_action and customer_id is not None:
+                customer = await uow.customers.get(organization_id, customer_id)
+                if customer is not None:
+                    ids.append(customer.assigned_employee_id)
+            wanted = list(dict.fromkeys(i for i in ids if i))
+            employees: Mapping[str, Employee] = (
+                await uow.employees.get_many(organization_id, wanted) if wanted else {}
+            )
+        return RecordScope.of(organization_id, [employees.get(i, i) for i in wanted])
+
+
+# ---------------------------------------------------------------------------------------------
+# One connection
+
+
+class _Finished(Exception):
+    """Ends a connection: the close code to send (``None``: the client is gone)."""
+
+    def __init__(self, code: int | None, reason: str = "") -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+def _error(message: str, field: str) -> dict[str, Any]:
+    return {
+        "event": "error",
+        "data": {
+            "code": "VALIDATION_ERROR",
+            "message": message,
+            "details": [{"field": field, "message": message}],
+        },
+        "timestamp": _now_text(),
+    }
+
+
+class Connection:
+    """One WebSocket client: its caller, channels, bus subscription and ``stats`` pushes."""
+
+    def __init__(
+        self,
+        socket: WebSocket[Any, Any, Any],
+        hub: Hub,
+        actor: Actor,
+        *,
+        resolver: ScopeResolver,
+        expires_at: float | None = None,
+        stats_interval: float = STATS_INTERVAL,
+    ) -> None:
+        self.socket = socket
+        self.hub = hub
+        self.actor = actor
+        self.resolver = resolver
+        self.expires_at = expires_at
+        self.stats_interval = stats_interval
+        self.channels: list[str] = []
+        self._filters = {
+            op: access.scope_filter(actor, op) for op in set(_CHANNEL_OPERATIONS.values())
+        }
+        self._subscription: EventSubscription | None = None
+        self._send_lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._finished: asyncio.Future[_Finished] | None = None
+        self._stats_task: asyncio.Task[None] | None = None
+        self._stats_dirty = False
+        self._stats_sent_at = -math.inf
+        self._last_stats: dict[str, int] | None = None
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    async def serve(self) -> None:
+        """Read the client, push events, until either side ends; then clean up."""
+        loop = asyncio.get_running_loop()
+        self._finished = loop.create_future()
+        self._spawn(self._read())
+        if self.expires_at is not None:
+            self._spawn(self._expire(self.expires_at))
+        try:
+            outcome = await self._finished
+        finally:
+            await self._cleanup()
+        if outcome.code is not None:
+            with contextlib.suppress(Exception):  # the client may be gone already
+                await self.socket.close(code=outcome.code, reason=outcome.reason)
+
+    def _finish(self, outcome: _Finished) -> None:
+        if self._finished is not None and not self._finished.done():
+            self._finished.set_result(outcome)
+
+    def _spawn(self, work: Awaitable[None]) -> asyncio.Task[None]:
+        async def guarded() -> None:
+            try:
+                await work
+            except _Finished as outcome:
+                self._finish(outcome)
+            except WebSocketDisconnect:
+                self._finish(_Finished(None))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("realtime: connection of %s failed", self.actor.user_id)
+                self._finish(_Finished(INTERNAL_ERROR, "internal error"))
+
+        task = asyncio.get_running_loop().create_task(guarded())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _cleanup(self) -> None:
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        subscription, self._subscription = self._subscription, None
+        if subscription is not None:
+            with contextlib.suppress(Exception):
+                await subscription.aclose()
+
+    async def _expire(self, expires_at: float) -> None:
+        await asyncio.sleep(max(0.0, expires_at - time.time()))
+        raise _Finished(POLICY_VIOLATION, "token expired")
+
+    async def send(self, message: Mapping[str, Any]) -> None:
+        """Send one JSON message (sends never interleave)."""
+        text = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+        async with self._send_lock:
+            try:
+                await self.socket.send_data(text, mode="text")
+            except (WebSocketDisconnect, OSError, RuntimeError) as error:
+                raise _Finished(None) from error
+
+    # --- client messages ----------------------------------------------------------------------
+
+    async def _read(self) -> None:
+        while True:
+            message = await self.socket.receive()
+            if message["type"] == "websocket.disconnect":
+                raise _Finished(None)
+            if message["type"] != "websocket.receive":
+                continue
+            raw = message.get("text")
+            if raw is None:
+                data = message.get("bytes") or b""
+                try:
+                    raw = data.decode("utf-8")
+                except UnicodeDecodeError:
+                    await self.send(_error("messages must be UTF-8 JSON", "body"))
+                    continue
+            await self.handle_text(raw)
+
+    async def handle_text(self, raw: str) -> None:
+        """Answer one client message."""
+        if len(raw) > MAX_MESSAGE_CHARS:
+            await self.send(
+                _error(f"messages must be at most {MAX_MESSAGE_CHARS} characters", "body")
+            )
+            return
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            await self.send(_error("the message is not valid JSON", "body"))
+            return
+        if not isinstance(body, dict):
+            await self.send(_error("the message must be a JSON object", "body"))
+            return
+        kind = body.get("event")
+        if kind == "ping":
+            await self.send({"event": "pong", "timestamp": _now_text()})
+            return
+        if kind not in ("subscribe", "unsubscribe"):
+            await self.send(_error("event must be one of subscribe, unsubscribe, ping", "event"))
+            return
+        channels = body.get("channels")
+        if (
+            not isinstance(channels, list)
+            or not channels
+            or not all(isinstance(c, str) and c for c in channels)
+        ):
+            await self.send(
+                _error("channels must be a non-empty list of channel names", "channels")
+            )
+            return
+        if len(channels) > MAX_CHANNELS:
+            await self.send(_error(f"at most {MAX_CHANNELS} channels at once", "channels"))
+            return
+        wanted = list(dict.fromkeys(channels))
+        if kind == "subscribe":
+            await self.subscribe(wanted)
+        else:
+            self.channels = [c for c in self.channels if c not in wanted]
+            await self.send(
+                {"event": "unsubscribed", "channels": list(self.channels), "timestamp": _now_text()}
+            )
+
+    async def subscribe(self, wanted: Iterable[str]) -> None:
+        """Grant what the caller may have, subscribe to the bus, answer ``subscribed``."""
+        refused: list[dict[str, str]] = []
+        granted: list[str] = []
+        for channel in wanted:
+            reason = await self._refusal(channel)
+            if reason is None:
+                granted.append(channel)
+            else:
+                refused.append({"channel": channel, "reason": reason})
+        if granted and self._subscription is None:
+            # Subscribed before answering: everything published after "subscribed" arrives.
+            self._subscription = await self.hub.event_bus.subscribe(self.actor.organization_id)
+            self._spawn(self._pump(self._subscription))
+        new_stats = CHANNEL_STATS in granted and CHANNEL_STATS not in self.channels
+        self.channels.extend(c for c in granted if c not in self.channels)
+        await self.send(
+            {
+                "event": "subscribed",
+                "channels": list(self.channels),
+                "refused": refused,
+                "timestamp": _now_text(),
+            }
+        )
+        if new_stats:
+            self._last_stats = None
+            self._want_stats()
+
+    async def _refusal(self, channel: str) -> str | None:
+        """Why ``channel`` is refused to the caller, or ``None`` when granted."""
+        operation = _CHANNEL_OPERATIONS.get(channel)
+        if operation is not None:
+            return None if self._reaches(operation) else _NOT_PERMITTED
+        if not channel.startswith(_EMPLOYEE_PREFIX) or channel == _EMPLOYEE_PREFIX:
+            return _UNKNOWN_CHANNEL
+        employee_id = channel[len(_EMPLOYEE_PREFIX) :]
+        reads = self._filters[Operation.READ_ACTIONS]
+        if not self._reaches(Operation.READ_ACTIONS):
+            return _NOT_PERMITTED
+        if employee_id == self.actor.user_id:
+            return None
+        async with self.hub.deps.uow() as uow:
+            employee = await uow.employees.get(self.actor.organization_id, employee_id)
+        if employee is None or employee.organization_id != self.actor.organization_id:
+            return _NOT_PERMITTED
+        return (
+            None
+            if reads.admits(RecordScope.of(self.actor.organization_id, [employee]))
+            else (_NOT_PERMITTED)
+        )
+
+    def _reaches(self, operation: Operation) -> bool:
+        filter_ = self._filters[operation]
+        return filter_.kind is not access.Reach.NONE
+
+    # --- events -------------------------------------------------------------------------------
+
+    async def _pump(self, subscription: EventSubscription) -> None:
+        async for message in subscription:
+            await self.deliver(message)
+        raise _Finished(GOING_AWAY, "server shutting down")
+
+    async def deliver(self, message: Mapping[str, Any]) -> None:
+        """Send ``message`` (a bus message) when the caller's channels and scope admit it."""
+        try:
+            event = OutboundEvent.from_message(message)
+        except ValueError as error:
+            logger.warning("realtime: dropped a bus message: %s", error)
+            return
+        if event.organization_id != self.actor.organization_id:
+            return
+        if event.event in _FORGETS_CUSTOMER and event.customer_id is not None:
+            self.resolver.forget_customer(event.organization_id, event.customer_id)
+        operation = (
+            Operation.READ_ACTIONS
+            if CHANNEL_ACTIONS in event.channels
+            else Operation.READ_CUSTOMERS
+        )
+        if event.matches(self.channels) and await self._admits(event, self._filters[operation]):
+            await self.send(event.payload)
+        if (
+            CHANNEL_STATS in self.channels
+            and event.event in STATS_EVENTS
+            and await self._admits(event, self._filters[Operation.READ_ACTION_STATS])
+        ):
+            self._want_stats()
+
+    async def _admits(self, event: OutboundEvent, filter_: ScopeFilter) -> bool:
+        if filter_.admits(event.scope()):
+            return True
+        if filter_.employee_id is None:  # everything (already admitted) or nothing
+            return False
+        try:
+            scope = await self.resolver.scope(event)
+        except Exception as error:  # the database is away: fail closed, keep the connection
+            logger.warning("realtime: scope lookup failed (%s); event not sent", error)
+            return False
+        return filter_.admits(scope)
+
+    # --- stats.updated ------------------------------------------------------------------------
+
+    def _want_stats(self) -> None:
+        self._stats_dirty = True
+        if self._stats_task is None or self._stats_task.done():
+            self._stats_task = self._spawn(self._push_stats())
+
+    async def _push_stats(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._stats_dirty:
+            wait = self._stats_sent_at + self.stats_interval - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self._stats_dirty = False
+            try:
+                stats = await action_stats(self.hub.deps, self.actor)
+            except DomainError as error:  # e.g. the permission is gone
+                logger.info("realtime: no stats for %s: %s", self.actor.user_id, error)
+                return
+            self._stats_sent_at = loop.time()
+            numbers = {
+                "pending": int(stats.total.get("pending", 0)),
+                "overdue": int(stats.due_dates.get("overdue", 0)),
+                "today": int(stats.due_dates.get("today", 0)),
+            }
+            if numbers != self._last_stats and CHANNEL_STATS in self.channels:
+                self._last_stats = numbers
+                outbound = stats_updated(
+                    self.actor.organization_id,
+                    numbers,
+                    self.hub.deps.clock.now(),
+                    employee_ids=(self.actor.user_id,),
+                )
+                await self.send(outbound.payload)
+
+
+# ---------------------------------------------------------------------------------------------
+# The handler
+
+
+def _token(socket: WebSocket[Any, Any, Any]) -> str | None:
+    token = socket.query_params.get("token")
+    if token:
+        return str(token).strip() or None
+    header = socket.headers.get("Authorization")
+    if header:
+        scheme, _, value = header.strip().partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            return value.strip()
+    return None
+
+
+def _expiry(token: str) -> float | None:
+    # Read after actor_from_token verified the token: only the (signed) exp claim is wanted.
+    claims = jwt.decode(token, options={"verify_signature": False})
+    exp = claims.get("exp")
+    return float(exp) if isinstance(exp, int | float) else None
+
+
+def _authenticate(socket: WebSocket[Any, Any, Any]) -> tuple[Actor, float | None]:
+    settings: AuthSettings = socket.app.state["auth"]
+    token = _token(socket)
+    if token is None:
+        raise AuthenticationFailed("no token")
+    actor = actor_from_token(settings, token)
+    organization = socket.query_params.get("organizationId")
+    if organization is not None and organization != actor.organization_id:
+        raise AuthenticationFailed("organizationId does not match the token")
+    expiry = _expiry(token)
+    # The token stays valid for the verification's leeway past its exp, like on the REST API.
+    return actor, None if expiry is None else expiry + settings.leeway.total_seconds()
+
+
+def _registry(socket: WebSocket[Any, Any, Any]) -> set[Connection]:
+    state = socket.app.state
+    connections: set[Connection] | None = state.get(_STATE_CONNECTIONS)
+    if connections is None:
+        connections = set()
+        state[_STATE_CONNECTIONS] = connections
+    return connections
+
+
+def _resolver(socket: WebSocket[Any, Any, Any], hub: Hub) -> ScopeResolver:
+    state = socket.app.state
+    resolver: ScopeResolver | None = state.get(_STATE_RESOLVER)
+    if resolver is None:
+        resolver = ScopeResolver(hub.deps)
+        state[_STATE_RESOLVER] = resolver
+    return resolver
+
+
+def open_connections(state: Mapping[str, Any]) -> int:
+    """How many WebSocket clients the app with ``state`` (``app.state``) is serving."""
+    connections: set[Connection] | None = state.get(_STATE_CONNECTIONS)
+    return len(connections) if connections else 0
+
+
+@websocket(WS_PATH, name="realtime")
+async def realtime_socket(socket: WebSocket[Any, Any, Any], hub: Hub) -> None:
+    """Real-time events of the caller's organization and scope (see the module docstring)."""
+    await socket.accept()
+    try:
+        actor, expires_at = _authenticate(socket)
+    except (AuthenticationFailed, jwt.PyJWTError) as error:
+        logger.info("realtime: refused a connection: %s", error)
+        with contextlib.suppress(Exception):
+            await socket.close(code=POLICY_VIOLATION, reason="authentication failed")
+        return
+    if expires_at is not None and expires_at <= time.time():
+        with contextlib.suppress(Exception):
+            await socket.close(code=POLICY_VIOLATION, reason="token expired")
+        return
+    connection = Connection(
+        socket, hub, actor, resolver=_resolver(socket, hub), expires_at=expires_at
+    )
+    connections = _registry(socket)
+    connections.add(connection)
+    try:
+        await connection.serve()
+    finally:
+        connections.discard(connection)
+
+
+ROUTES: Final[list[Any]] = [realtime_socket]
+"""Mounted under ``/api/v1`` by the app."""
