@@ -340,6 +340,7 @@ def test_serve_several_workers_use_the_factory(
     code, _, err = run(capsys, "serve", "--workers", "3", "--database-url", url)
     assert code == 0
     assert "SQLite" in err  # advice to use PostgreSQL for several workers
+    assert "CUSTOMERS_HUB_REDIS_URL" in err  # separate caches per worker without Redis
     [(target, options)] = uvicorn_calls
     assert target == "customers_hub.entrypoints.http.asgi:app_factory"
     assert options["factory"] is True
@@ -349,6 +350,19 @@ def test_serve_several_workers_use_the_factory(
     assert os.environ["CUSTOMERS_HUB_DATABASE_URL"] == url
     assert (data_dir / JWT_SECRET_FILE).exists()
     assert (tmp_path / "other.db").exists()
+
+
+def test_serve_several_workers_with_redis_get_no_warning_about_it(
+    capsys: pytest.CaptureFixture[str],
+    data_dir: Path,
+    uvicorn_calls: list[tuple[Any, dict[str, Any]]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CUSTOMERS_HUB_REDIS_URL", "redis://127.0.0.1:1/0")  # never connected
+    code, _, err = run(capsys, "serve", "--workers", "2")
+    assert code == 0
+    assert len(uvicorn_calls) == 1
+    assert "CUSTOMERS_HUB_REDIS_URL" not in err
 
 
 def test_serve_refuses_an_unsupported_database(

@@ -329,6 +329,13 @@ def _serve(args: argparse.Namespace) -> int:
             "write; use PostgreSQL (--database-url) to scale out",
             file=sys.stderr,
         )
+    if args.workers > 1 and not config.redis_url:
+        # Each worker would keep its own cache, limits and event bus: reads could be stale.
+        print(
+            "customers-hub: warning: several workers without CUSTOMERS_HUB_REDIS_URL keep "
+            "separate caches, rate limits and WebSocket events; set it to run them as one",
+            file=sys.stderr,
+        )
     base = f"http://{args.host}:{args.port}"
     print(f"Customers Hub {__version__}: API {base}/api/v1 · docs {base}/api/v1/docs", flush=True)
     if uses_stored_secret():
