@@ -61,6 +61,7 @@ from customers_hub.application.ports_scale import (
 )
 from customers_hub.domain import access
 from customers_hub.domain.access import Operation, RecordScope
+from customers_hub.domain.errors import ValidationFailed
 from customers_hub.domain.model import Actor
 from customers_hub.entrypoints.http.envelope import ok
 
@@ -335,3 +336,26 @@ def fresh_response(
     """:func:`cached_response` for a view that is not cached: ``etag`` (default: the body's
     hash)."""
     return cached_response(body_of(data, etag=etag), if_none_match=if_none_match, max_age=max_age)
+
+
+def version_etag(version: int) -> str:
+    """The strong ``ETag`` of a versioned record (customer, action): ``"v<version>"``."""
+    return f'"v{version}"'
+
+
+def parse_if_match(raw: str | None, *, resource: str) -> int | None:
+    """The version named by ``If-Match`` (None when absent or ``*``); 400 on ``If-Match``.
+
+    Accepts ``"v3"``, ``W/"v3"``, ``v3`` and ``3``.
+    """
+    if raw is None or not raw.strip() or raw.strip() == "*":
+        return None
+    text = raw.strip()
+    if text.startswith("W/"):
+        text = text[2:]
+    text = text.strip('"')
+    if text[:1] in ("v", "V"):
+        text = text[1:]
+    if not text.isascii() or not text.isdigit():
+        raise ValidationFailed.single("If-Match", f'must be the ETag of the {resource}, like "v3"')
+    return int(text)

@@ -66,7 +66,13 @@ from customers_hub.domain.errors import FieldError, ValidationFailed
 from customers_hub.domain.model import Actor, CustomerAction
 from customers_hub.entrypoints.bootstrap import Hub
 from customers_hub.entrypoints.http import caching
-from customers_hub.entrypoints.http.caching import IF_NONE_MATCH, NOT_MODIFIED, CachedBody
+from customers_hub.entrypoints.http.caching import (
+    IF_NONE_MATCH,
+    NOT_MODIFIED,
+    CachedBody,
+    parse_if_match,
+    version_etag,
+)
 from customers_hub.entrypoints.http.envelope import Envelope, ok
 from customers_hub.entrypoints.http.errors import error_responses
 from customers_hub.entrypoints.http.wire import (
@@ -98,8 +104,6 @@ __all__ = [
     "NoteData",
     "NoteIn",
     "SnoozeIn",
-    "action_etag",
-    "parse_action_if_match",
 ]
 
 ACTIONS_PATH: Final = "/customers/actions"
@@ -195,31 +199,13 @@ class NoteData(Wire, kw_only=True):
 # Helpers
 
 
-def action_etag(action: CustomerAction) -> str:
-    """The ``ETag`` of an action: ``"v<version>"``."""
-    return f'"v{action.version}"'
-
-
-def parse_action_if_match(raw: str | None) -> int | None:
-    """The version named by ``If-Match`` (None when absent or ``*``); 400 on ``If-Match``."""
-    if raw is None or not raw.strip() or raw.strip() == "*":
-        return None
-    text = raw.strip()
-    if text.startswith("W/"):
-        text = text[2:]
-    text = text.strip('"')
-    if text[:1] in ("v", "V"):
-        text = text[1:]
-    if not text.isascii() or not text.isdigit():
-        raise ValidationFailed.single("If-Match", 'must be the ETag of the action, like "v3"')
-    return int(text)
-
-
 def _action_response(
     action: CustomerAction, *, message: str | None = None, out: ActionOut | None = None
 ) -> Response[Envelope[ActionData]]:
     wire = out or action_to_wire(action, with_notes=True)
-    return ok(ActionData(action=wire), message=message, headers={"ETag": action_etag(action)})
+    return ok(
+        ActionData(action=wire), message=message, headers={"ETag": version_etag(action.version)}
+    )
 
 
 _ID = Annotated[str, Parameter(description="Action id", max_length=50)]
@@ -436,7 +422,7 @@ class ActionsController(Controller):
         out = action_to_wire(details.action, customer=details.customer, with_notes=True)
         return caching.fresh_response(
             ActionData(action=out),
-            etag=action_etag(details.action),
+            etag=version_etag(details.action.version),
             if_none_match=if_none_match,
             max_age=CACHE_TTLS["action"],
         )
@@ -469,7 +455,7 @@ class ActionsController(Controller):
                 assigned_to=domain_unset(data.assigned_to),
                 status=domain_unset(data.status),
                 notes=data.notes,
-                expected_version=parse_action_if_match(if_match),
+                expected_version=parse_if_match(if_match, resource="action"),
             ),
         )
         return _action_response(action, message="Action updated successfully")
@@ -498,7 +484,7 @@ class ActionsController(Controller):
             use_cases.CompleteAction(
                 outcome=body.outcome,
                 notes=body.notes,
-                expected_version=parse_action_if_match(if_match),
+                expected_version=parse_if_match(if_match, resource="action"),
             ),
         )
         return _action_response(action, message="Action completed successfully")
@@ -526,7 +512,7 @@ class ActionsController(Controller):
             use_cases.DismissAction(
                 reason=data.reason,
                 notes=data.notes,
-                expected_version=parse_action_if_match(if_match),
+                expected_version=parse_if_match(if_match, resource="action"),
             ),
         )
         return _action_response(action, message="Action dismissed successfully")
@@ -555,7 +541,7 @@ class ActionsController(Controller):
             use_cases.SnoozeAction(
                 snoozed_until=data.snoozed_until,
                 notes=data.notes,
-                expected_version=parse_action_if_match(if_match),
+                expected_version=parse_if_match(if_match, resource="action"),
             ),
         )
         return _action_response(action, message="Action snoozed successfully")
@@ -572,7 +558,7 @@ class ActionsController(Controller):
     ) -> Response[Envelope[ActionData]]:
         """Move a pending or snoozed action to ``in_progress`` (no body)."""
         action = await use_cases.start_action(
-            deps, actor, action_id, expected_version=parse_action_if_match(if_match)
+            deps, actor, action_id, expected_version=parse_if_match(if_match, resource="action")
         )
         return _action_response(action, message="Action started")
 
@@ -589,7 +575,7 @@ class ActionsController(Controller):
         """Move an ``in_progress`` action back to ``pending``, or end a snooze early (no
         body)."""
         action = await use_cases.reopen_action(
-            deps, actor, action_id, expected_version=parse_action_if_match(if_match)
+            deps, actor, action_id, expected_version=parse_if_match(if_match, resource="action")
         )
         return _action_response(action, message="Action reopened")
 

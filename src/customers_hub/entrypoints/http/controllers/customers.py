@@ -48,7 +48,13 @@ from customers_hub.domain.lifecycle import StageChangeRequest
 from customers_hub.domain.model import Actor, Customer, Employee
 from customers_hub.entrypoints.bootstrap import Hub
 from customers_hub.entrypoints.http import caching
-from customers_hub.entrypoints.http.caching import IF_NONE_MATCH, NOT_MODIFIED, CachedBody
+from customers_hub.entrypoints.http.caching import (
+    IF_NONE_MATCH,
+    NOT_MODIFIED,
+    CachedBody,
+    parse_if_match,
+    version_etag,
+)
 from customers_hub.entrypoints.http.envelope import Envelope, ok
 from customers_hub.entrypoints.http.errors import error_responses
 from customers_hub.entrypoints.http.wire import (
@@ -68,7 +74,7 @@ from customers_hub.entrypoints.http.wire import (
     split_values,
 )
 
-__all__ = ["ROUTES", "CustomersController", "etag", "parse_if_match"]
+__all__ = ["ROUTES", "CustomersController"]
 
 LIST_INCLUDES: Final = frozenset({"assignedEmployee", "properties", "stageHistory"})
 """What ``include`` of the customers list accepts (all are always embedded)."""
@@ -170,26 +176,6 @@ class FiltersData(Wire, kw_only=True):
 # Helpers
 
 
-def etag(customer: Customer) -> str:
-    """The ``ETag`` of a customer record: ``"v<version>"``."""
-    return f'"v{customer.version}"'
-
-
-def parse_if_match(raw: str | None) -> int | None:
-    """The version named by ``If-Match`` (None when absent or ``*``); 400 on ``If-Match``."""
-    if raw is None or not raw.strip() or raw.strip() == "*":
-        return None
-    text = raw.strip()
-    if text.startswith("W/"):
-        text = text[2:]
-    text = text.strip('"')
-    if text[:1] in ("v", "V"):
-        text = text[1:]
-    if not text.isascii() or not text.isdigit():
-        raise ValidationFailed.single("If-Match", 'must be the ETag of the customer, like "v3"')
-    return int(text)
-
-
 async def _assignee(deps: Dependencies, actor: Actor, customer: Customer) -> Employee | None:
     """The customer's assigned employee (one primary-key read), for ``assignedEmployee``."""
     if customer.assigned_employee_id is None:
@@ -209,7 +195,11 @@ async def _customer_response(
     wire = out or customer_to_wire(
         customer, await _assignee(deps, actor, customer), tz=deps.settings.time_zone
     )
-    return ok(CustomerData(customer=wire), message=message, headers={"ETag": etag(customer)})
+    return ok(
+        CustomerData(customer=wire),
+        message=message,
+        headers={"ETag": version_etag(customer.version)},
+    )
 
 
 def _list_includes(raw: list[str] | None) -> tuple[str, ...]:
@@ -601,7 +591,7 @@ class CustomersController(Controller):
             )
             return caching.body_of(
                 CustomerData(customer=out),
-                etag=etag(customer),
+                etag=version_etag(customer.version),
                 scope=RecordScope.for_customer(customer, assignee),
             )
 
@@ -646,7 +636,9 @@ class CustomersController(Controller):
             deps,
             actor,
             customer_id,
-            use_cases.UpdateCustomer(data.to_patch(), expected_version=parse_if_match(if_match)),
+            use_cases.UpdateCustomer(
+                data.to_patch(), expected_version=parse_if_match(if_match, resource="customer")
+            ),
         )
         return await _customer_response(
             deps, actor, customer, message="Customer updated successfully"
@@ -673,7 +665,7 @@ class CustomersController(Controller):
             customer_id,
             use_cases.ChangeStage(
                 StageChangeRequest(to_stage=data.to_stage, notes=data.notes, reason=data.reason),
-                expected_version=parse_if_match(if_match),
+                expected_version=parse_if_match(if_match, resource="customer"),
             ),
         )
         return await _customer_response(
@@ -703,7 +695,7 @@ class CustomersController(Controller):
             actor,
             customer_id,
             permanent=permanent,
-            expected_version=parse_if_match(if_match),
+            expected_version=parse_if_match(if_match, resource="customer"),
         )
         return ok(
             DeletionData(deleted_at=deletion.deleted_at, permanent=deletion.permanent),
