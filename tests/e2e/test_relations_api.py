@@ -456,6 +456,11 @@ async def test_document_refusals_store_nothing(
     assert_error(huge, 413, "PAYLOAD_TOO_LARGE")
     no_file = {"name": (None, "x"), "type": (None, "id_copy")}
     assert fields_of(await client.post(url, headers=token_for("agent"), files=no_file)) == ["file"]
+    # Binary bytes in a part without a file name (found by schemathesis): 400, not a 500.
+    binary_field = {"file": (None, b"\x89PNG\r\n\x1a\n\xff\xfe"), "type": (None, "id_copy")}
+    assert fields_of(await client.post(url, headers=token_for("agent"), files=binary_field)) == [
+        "body"
+    ]
     # Not multipart at all.
     assert fields_of(
         await client.post(url, headers=token_for("agent"), data={"name": "x", "type": "id_copy"})

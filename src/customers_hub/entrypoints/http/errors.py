@@ -285,6 +285,15 @@ def to_api_error(exc: BaseException, request: Request[Any, Any, Any] | None = No
             details = {"allowedMethods": allowed.split(", ")} if allowed else None
             return ApiError(405, code, message, details)
         return ApiError(status, code, message)
+    if isinstance(exc, UnicodeDecodeError):
+        # Litestar decodes multipart fields without a file name as text: binary bytes sent
+        # there (a file part missing its filename) are the client's mistake, not a crash.
+        return ApiError(
+            400,
+            "VALIDATION_ERROR",
+            "Validation failed",
+            _fields([("body", "a form field is not valid UTF-8 text; send files with a filename")]),
+        )
     return ApiError(500, "INTERNAL_ERROR", _INTERNAL_MESSAGE)
 
 
