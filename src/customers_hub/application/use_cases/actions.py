@@ -443,6 +443,8 @@ async def update_action(
             updated, noted = inbox.add_note(updated, note, now=now)
             events = [*events, *noted]
         if updated != action:
+            # Field change and note are one write: the version (the ETag) moves by one.
+            updated = attrs.evolve(updated, version=action.version + 1)
             await uow.actions.save(updated, expected_version=action.version)
         return _as_seen(updated, now), events
 
