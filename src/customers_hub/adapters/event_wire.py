@@ -87,6 +87,7 @@ from customers_hub.domain.events import (
     ReminderCreated,
 )
 from customers_hub.domain.model import Employee
+from customers_hub.domain.naming import camel_case
 
 __all__ = [
     "CHANNELS",
@@ -126,11 +127,6 @@ def wire_timestamp(moment: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
 def jsonable(value: Any) -> Any:
     """``value`` as JSON data: enums by value, times in ISO-8601 (UTC ``Z``), decimals as
     numbers, attrs objects as camelCase objects, sequences as lists; anything else as text."""
@@ -147,7 +143,9 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {str(k): jsonable(v) for k, v in value.items()}
     if attrs.has(type(value)):
-        return {_camel(f.name): jsonable(getattr(value, f.name)) for f in attrs.fields(type(value))}
+        return {
+            camel_case(f.name): jsonable(getattr(value, f.name)) for f in attrs.fields(type(value))
+        }
     if isinstance(value, list | tuple | set | frozenset):
         items = [jsonable(v) for v in value]
         return sorted(items, key=repr) if isinstance(value, set | frozenset) else items

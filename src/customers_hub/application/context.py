@@ -9,7 +9,7 @@ work against fresh data, a few times, so no update is lost and rules are re-chec
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import tzinfo
+from datetime import date, tzinfo
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -56,6 +56,10 @@ class Dependencies:
     employee_queries: EmployeeQueries
     storage: DocumentStorage
     settings: HubSettings = field(factory=HubSettings)
+
+    def local_today(self) -> date:
+        """Today in the organization's time zone."""
+        return self.clock.now().astimezone(self.settings.time_zone).date()
 
 
 Work = Callable[[UnitOfWork], Awaitable[tuple[R, Sequence[DomainEvent]]]]

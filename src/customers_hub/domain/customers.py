@@ -45,6 +45,7 @@ from customers_hub.domain.model import (
     PropertyInterest,
     Reminder,
 )
+from customers_hub.domain.naming import camel_case
 from customers_hub.domain.scoring import refresh_score
 from customers_hub.domain.validation import CustomerDraft, CustomerPatch, apply_customer_patch
 
@@ -100,7 +101,7 @@ def update_customer(customer: Customer, patch: CustomerPatch, *, now: datetime) 
         )
     patched = apply_customer_patch(customer, patch)
     changes = {
-        _camel(f.name): getattr(patched, f.name)
+        camel_case(f.name): getattr(patched, f.name)
         for f in fields(Customer)
         if getattr(patched, f.name) != getattr(customer, f.name)
     }
@@ -331,8 +332,3 @@ def restore(customer: Customer, *, now: datetime) -> Outcome:
         customer_id=customer.id,
     )
     return updated, [event]
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.capitalize() for part in rest)

@@ -134,8 +134,8 @@ def is_overdue(action: CustomerAction, now: datetime) -> bool:
     )
 
 
-def _local_midnight(day: date, tz: tzinfo) -> datetime:
-    # Wall-clock midnight of ``day`` in ``tz``, as a UTC instant.
+def local_midnight(day: date, tz: tzinfo) -> datetime:
+    """Wall-clock midnight of ``day`` in ``tz``, as a UTC instant."""
     return datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)
 
 
@@ -168,7 +168,7 @@ def _day_range(now: datetime, tz: tzinfo, *, days: int) -> tuple[datetime, datet
     # From local midnight of today to local midnight ``days`` calendar days later (wall clock,
     # so a DST change inside the range does not shift the end off midnight).
     today = local_today(now, tz)
-    return _local_midnight(today, tz), _local_midnight(today + timedelta(days=days), tz)
+    return local_midnight(today, tz), local_midnight(today + timedelta(days=days), tz)
 
 
 def month_bounds(now: datetime, tz: tzinfo = DEFAULT_TIME_ZONE) -> tuple[datetime, datetime]:
@@ -176,7 +176,7 @@ def month_bounds(now: datetime, tz: tzinfo = DEFAULT_TIME_ZONE) -> tuple[datetim
     today = local_today(now, tz)
     first = today.replace(day=1)
     following = (first + timedelta(days=32)).replace(day=1)
-    return _local_midnight(first, tz), _local_midnight(following, tz)
+    return local_midnight(first, tz), local_midnight(following, tz)
 
 
 def in_bucket(

@@ -36,6 +36,7 @@ from customers_hub.domain.enums import (
 )
 from customers_hub.domain.errors import FieldError, ValidationFailed
 from customers_hub.domain.model import Customer, Preferences
+from customers_hub.domain.naming import camel_case
 from customers_hub.domain.search_text import to_ascii_digits
 from customers_hub.domain.unset import UNSET, Unset
 
@@ -111,11 +112,6 @@ _LABELS: Final[Mapping[str, str]] = {
 
 def _label(field_path: str) -> str:
     return _LABELS.get(field_path, field_path)
-
-
-def _camel(snake: str) -> str:
-    head, *rest = snake.split("_")
-    return head + "".join(part.capitalize() for part in rest)
 
 
 # --------------------------------------------------------------------------------------------
@@ -878,7 +874,7 @@ def _cross_field_checks(errors: Errors, merged: _Merged) -> None:
         )
 
 
-_PREFERENCE_PATHS: Final = {name: f"preferences.{_camel(name)}" for name in _PREFERENCE_RULES}
+_PREFERENCE_PATHS: Final = {name: f"preferences.{camel_case(name)}" for name in _PREFERENCE_RULES}
 
 
 def validate_customer_draft(draft: CustomerDraft, today: date) -> CustomerDraft:
@@ -893,7 +889,7 @@ def validate_customer_draft(draft: CustomerDraft, today: date) -> CustomerDraft:
         if value is not None:
             changes[name] = rule(errors, value)
         elif name in _REQUIRED:
-            path = _camel(name)
+            path = camel_case(name)
             errors.add(path, f"{_label(path)} is required")
     preferences = _normalize_preferences(errors, draft.preferences)
     changes["preferences"] = preferences
@@ -914,7 +910,7 @@ def validate_customer_draft(draft: CustomerDraft, today: date) -> CustomerDraft:
             national_id=result.national_id,
             ksa_compliance=result.ksa_compliance,
             sent=frozenset(
-                [_camel(name) for name in _CUSTOMER_RULES] + list(_PREFERENCE_PATHS.values())
+                [camel_case(name) for name in _CUSTOMER_RULES] + list(_PREFERENCE_PATHS.values())
             ),
         ),
     )
@@ -940,7 +936,7 @@ def validate_customer_patch(patch: CustomerPatch, current: Customer, today: date
     changes: dict[str, Any] = {}
     sent: set[str] = set()
     for name, value in patch.given().items():
-        path = _camel(name)
+        path = camel_case(name)
         sent.add(path)
         if value is None:
             if name in _REQUIRED:

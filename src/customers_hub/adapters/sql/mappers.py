@@ -68,6 +68,7 @@ from customers_hub.domain.model import (
     Reminder,
     StageChange,
 )
+from customers_hub.domain.naming import camel_case
 from customers_hub.domain.search_text import normalize_search_text, phone_digits
 
 __all__ = [
@@ -123,11 +124,6 @@ FACET_KINDS: Final = (FACET_TAG, FACET_PROPERTY_TYPE, FACET_AREA, FACET_CITY)
 # --- the JSON converter ----------------------------------------------------------------------
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
 def _make_converter() -> Converter:
     conv = Converter(unstruct_collection_overrides={tuple: list})
     conv.register_unstructure_hook(Decimal, str)
@@ -139,13 +135,13 @@ def _make_converter() -> Converter:
 
     def unstructure_factory(cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
         renames: dict[str, Any] = {
-            a.name: override(rename=_camel(a.name)) for a in attrs.fields(cls)
+            a.name: override(rename=camel_case(a.name)) for a in attrs.fields(cls)
         }
         return make_dict_unstructure_fn(cls, conv, **renames)
 
     def structure_factory(cls: type[Any]) -> Callable[[Any, Any], Any]:
         renames: dict[str, Any] = {
-            a.name: override(rename=_camel(a.name)) for a in attrs.fields(cls)
+            a.name: override(rename=camel_case(a.name)) for a in attrs.fields(cls)
         }
         return make_dict_structure_fn(cls, conv, **renames)
 

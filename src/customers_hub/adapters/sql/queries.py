@@ -77,7 +77,7 @@ import binascii
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any, Final, TypeVar
 
@@ -166,7 +166,13 @@ from customers_hub.domain.enums import (
     Stage,
 )
 from customers_hub.domain.errors import ValidationFailed
-from customers_hub.domain.inbox import OPEN_STATUSES, bucket_bounds, effective_status, month_bounds
+from customers_hub.domain.inbox import (
+    OPEN_STATUSES,
+    bucket_bounds,
+    effective_status,
+    local_midnight,
+    month_bounds,
+)
 from customers_hub.domain.model import Customer, CustomerAction, Employee
 from customers_hub.domain.search_text import normalize_search_text, phone_query_digits
 
@@ -230,13 +236,9 @@ def _hours_between(start: Any, end: Any) -> ColumnElement[float]:
     return (_Epoch(end) - _Epoch(start)) / 3600.0
 
 
-def _local_midnight(day: date, tz: tzinfo) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)
-
-
 def _year_bounds(now: datetime, tz: tzinfo) -> tuple[datetime, datetime]:
     year = now.astimezone(tz).year
-    return _local_midnight(date(year, 1, 1), tz), _local_midnight(date(year + 1, 1, 1), tz)
+    return local_midnight(date(year, 1, 1), tz), local_midnight(date(year + 1, 1, 1), tz)
 
 
 def _round(value: float | None, digits: int = 1) -> float | None:

@@ -352,7 +352,8 @@ def day_conditions(path: str, op: Op, day: date, tz: tzinfo) -> tuple[Condition,
     raise ValueError(f"a bare date cannot be used with {op}")
 
 
-def _aware_utc(value: datetime, tz: tzinfo) -> datetime:
+def aware_utc(value: datetime, tz: tzinfo) -> datetime:
+    """``value`` in UTC; a datetime without a zone is read in the organization's zone ``tz``."""
     if value.tzinfo is None or value.utcoffset() is None:
         value = value.replace(tzinfo=tz)
     return value.astimezone(UTC)
@@ -538,7 +539,7 @@ class _Parser:
 
     def instant_value(self, raw: object, at: str) -> datetime | date | _Invalid:
         if isinstance(raw, datetime):
-            return _aware_utc(raw, self.tz)
+            return aware_utc(raw, self.tz)
         if isinstance(raw, date):
             return raw
         if isinstance(raw, str):
@@ -546,7 +547,7 @@ class _Parser:
             try:
                 if _DATE_ONLY.fullmatch(text):
                     return date.fromisoformat(text)
-                return _aware_utc(datetime.fromisoformat(text), self.tz)
+                return aware_utc(datetime.fromisoformat(text), self.tz)
             except ValueError:
                 pass
         return self.fail(at, "must be an ISO 8601 datetime or date")

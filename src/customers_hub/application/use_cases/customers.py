@@ -118,7 +118,6 @@ __all__ = [
     "delete_customer",
     "get_customer",
     "load_customer",
-    "local_today",
     "restore_customer",
     "score_changed",
     "update_customer",
@@ -162,11 +161,6 @@ class LoadedCustomer:
     def assignee_name(self) -> str | None:
         """The assignee's display name (system actions carry it)."""
         return self.assignee.name if self.assignee is not None else None
-
-
-def local_today(deps: Dependencies) -> date:
-    """Today in the organization's time zone."""
-    return deps.clock.now().astimezone(deps.settings.time_zone).date()
 
 
 async def load_customer(
@@ -372,7 +366,7 @@ async def create_customer(deps: Dependencies, actor: Actor, command: CreateCusto
     organization in the actor's reach (422 on ``assignedEmployeeId``; 403 out of reach).
     """
     enforce_decision(decide_create_customer(actor, None), resource_type="customer", resource_id="")
-    draft = validate_customer_draft(command.draft, local_today(deps))
+    draft = validate_customer_draft(command.draft, deps.local_today())
     assignee_id = creation_assignee_id(actor, draft.assigned_employee_id)
     draft = evolve(draft, assigned_employee_id=assignee_id)
 
@@ -524,7 +518,7 @@ async def update_customer(
 
     A patch that changes nothing writes nothing and publishes nothing.
     """
-    today = local_today(deps)
+    today = deps.local_today()
 
     async def work(uow: UnitOfWork) -> tuple[Customer, list[DomainEvent]]:
         now = deps.clock.now()

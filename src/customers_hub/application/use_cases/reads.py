@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Final, TypeVar
 
@@ -69,6 +69,7 @@ from customers_hub.application.use_cases.catalog import (
     CUSTOMER_CATALOG,
     MAX_IN_VALUES,
     MAX_TEXT_LENGTH,
+    aware_utc,
     day_conditions,
     dedupe,
     local_day_start,
@@ -326,17 +327,10 @@ class _Checks:
             if bound is None:
                 continue
             if isinstance(bound, datetime):
-                conditions.append(Condition(path, op, _aware_utc(bound, tz)))
+                conditions.append(Condition(path, op, aware_utc(bound, tz)))
             else:
                 conditions.extend(day_conditions(path, op, bound, tz))
         return conditions
-
-
-def _aware_utc(value: datetime, tz: tzinfo) -> datetime:
-    # A datetime without a zone is read in the organization's time zone.
-    if value.tzinfo is None or value.utcoffset() is None:
-        value = value.replace(tzinfo=tz)
-    return value.astimezone(UTC)
 
 
 def _range_start(bound: datetime | date | None, tz: tzinfo) -> datetime | None:
@@ -344,7 +338,7 @@ def _range_start(bound: datetime | date | None, tz: tzinfo) -> datetime | None:
     if bound is None:
         return None
     if isinstance(bound, datetime):
-        return _aware_utc(bound, tz)
+        return aware_utc(bound, tz)
     return local_day_start(bound, tz)
 
 
@@ -353,7 +347,7 @@ def _range_end(bound: datetime | date | None, tz: tzinfo) -> datetime | None:
     if bound is None:
         return None
     if isinstance(bound, datetime):
-        return _aware_utc(bound, tz)
+        return aware_utc(bound, tz)
     return local_day_start(bound + timedelta(days=1), tz) - timedelta(microseconds=1)
 
 

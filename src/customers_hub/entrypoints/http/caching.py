@@ -50,7 +50,6 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 from litestar.serialization import encode_json
 
-from customers_hub.application.context import Dependencies
 from customers_hub.application.ports_scale import (
     Cache,
     CacheKey,
@@ -82,7 +81,6 @@ __all__ = [
     "etag_matches",
     "filter_options_key",
     "fresh_response",
-    "local_today",
     "raw_ok",
     "read_through",
     "require",
@@ -222,11 +220,6 @@ def scope_parts(actor: Actor, operation: Operation) -> dict[str, str]:
         "reach": scope.kind.value,
         "employee": scope.employee_id or "",
     }
-
-
-def local_today(deps: Dependencies) -> date:
-    """Today in the organization's time zone (statistics keys roll over at local midnight)."""
-    return deps.clock.now().astimezone(deps.settings.time_zone).date()
 
 
 def _plain(value: Any) -> Any:

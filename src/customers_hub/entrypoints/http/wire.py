@@ -75,6 +75,7 @@ from customers_hub.domain.model import (
     ScoreFactor,
     StageChange,
 )
+from customers_hub.domain.naming import camel_case
 from customers_hub.domain.unset import UNSET as DOMAIN_UNSET
 from customers_hub.domain.unset import Unset as DomainUnset
 from customers_hub.domain.validation import CustomerDraft, CustomerPatch, PreferencesPatch
@@ -806,13 +807,8 @@ class CustomerOut(Wire, kw_only=True):
     version: int | UnsetType = UNSET
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.capitalize() for part in rest)
-
-
 CUSTOMER_FIELDS: Final[Mapping[str, str]] = {
-    _camel(name): name for name in CustomerOut.__struct_fields__
+    camel_case(name): name for name in CustomerOut.__struct_fields__
 }
 """Wire key → attribute of :class:`CustomerOut` (what ``fields=`` accepts)."""
 

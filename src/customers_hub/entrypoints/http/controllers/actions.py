@@ -371,7 +371,7 @@ class ActionsController(Controller):
             "dateFrom": bounds["dateFrom"],
             "dateTo": bounds["dateTo"],
         }
-        key = caching.action_stats_key(actor, query, caching.local_today(deps))
+        key = caching.action_stats_key(actor, query, deps.local_today())
         body = await caching.read_through(hub.cache, key, load)
         return caching.cached_response(
             body, if_none_match=if_none_match, max_age=CACHE_TTLS["actions:stats"]

@@ -535,7 +535,7 @@ class CustomersController(Controller):
             return caching.body_of(StatsData(stats=customer_stats_to_wire(stats)))
 
         query = {"dateFrom": bounds["dateFrom"], "dateTo": bounds["dateTo"], "groupBy": group_by}
-        key = caching.customer_stats_key(actor, query, caching.local_today(deps))
+        key = caching.customer_stats_key(actor, query, deps.local_today())
         body = await caching.read_through(hub.cache, key, load)
         return caching.cached_response(
             body, if_none_match=if_none_match, max_age=CACHE_TTLS["customer:stats"]

@@ -166,7 +166,7 @@ class EmployeesController(Controller):
             "isActive": is_active,
             "includeStats": include_stats,
             # Workloads count "this month": a new local day is a new entry.
-            "day": caching.local_today(deps) if include_stats else None,
+            "day": deps.local_today() if include_stats else None,
         }
         key = caching.employee_list_key(actor, query)
         body = await caching.read_through(hub.cache, key, load)
