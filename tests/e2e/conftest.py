@@ -40,36 +40,12 @@ from customers_hub.entrypoints.http.app import create_app
 from customers_hub.entrypoints.http.auth import AuthSettings, issue_token
 from customers_hub.entrypoints.http.jobs import SNOOZE_INTERVAL_ENV
 from customers_hub.entrypoints.settings import HubConfig
+from customers_hub.testing.strategies import ROLE_PERMISSIONS
 
 TEST_SECRET = "e2e-test-secret-that-is-long-enough-for-hs256"
 TEST_MAX_DOCUMENT_BYTES = 256 * 1024
 
-ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.ADMIN: frozenset(Permission),
-    Role.SALES_MANAGER: frozenset(
-        {
-            Permission.CUSTOMERS_READ,
-            Permission.CUSTOMERS_WRITE,
-            Permission.CUSTOMERS_DELETE,
-            Permission.ACTIONS_READ,
-            Permission.ACTIONS_WRITE,
-            Permission.EMPLOYEES_READ,
-        }
-    ),
-    Role.SALES_AGENT: frozenset(
-        {
-            Permission.CUSTOMERS_READ,
-            Permission.CUSTOMERS_WRITE,
-            Permission.ACTIONS_READ,
-            Permission.ACTIONS_WRITE,
-            Permission.EMPLOYEES_READ,
-        }
-    ),
-    Role.VIEWER: frozenset(
-        {Permission.CUSTOMERS_READ, Permission.ACTIONS_READ, Permission.EMPLOYEES_READ}
-    ),
-}
-"""Default ``permissions`` claim of each role's token."""
+# The public strategies' table: one definition of each role's usual token claims.
 
 
 def actor_for(employee: Employee, permissions: Iterable[Permission] | None = None) -> Actor:

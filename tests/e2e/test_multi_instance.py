@@ -66,7 +66,7 @@ WAKE_INTERVAL = 0.3
 VIEWER_BURST = 75
 """A viewer's read bucket: 50 per minute, 75 at once (``adapters.ratelimit``)."""
 
-READ_PERMISSIONS = [Permission.CUSTOMERS_READ, Permission.ACTIONS_READ, Permission.EMPLOYEES_READ]
+READ_PERMISSIONS = [Permission.CUSTOMERS_READ, Permission.ACTIONS_READ]
 PERMISSIONS: dict[Role, list[Permission]] = {
     Role.ADMIN: list(Permission),
     Role.SALES_AGENT: [*READ_PERMISSIONS, Permission.CUSTOMERS_WRITE, Permission.ACTIONS_WRITE],

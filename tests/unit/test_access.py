@@ -53,7 +53,7 @@ ROLES = (Role.ADMIN, Role.SALES_MANAGER, Role.SALES_AGENT, Role.VIEWER)
 
 # The §4 table transcribed by hand (independently of POLICY): permission, then admin, manager,
 # agent, viewer. "yes" in the rules is "all" here.
-SECTION_4: dict[Operation, tuple[Permission, str, str, str, str]] = {
+SECTION_4: dict[Operation, tuple[Permission | None, str, str, str, str]] = {
     Operation.READ_CUSTOMERS: (Permission.CUSTOMERS_READ, "all", "team", "own", "own"),
     Operation.READ_ACTIONS: (Permission.ACTIONS_READ, "all", "team", "own", "own"),
     Operation.READ_CUSTOMER_STATS: (Permission.CUSTOMERS_READ, "all", "team", "own", "own"),
@@ -68,9 +68,17 @@ SECTION_4: dict[Operation, tuple[Permission, str, str, str, str]] = {
     Operation.WRITE_ACTION: (Permission.ACTIONS_WRITE, "all", "team", "own", "no"),
     Operation.ADD_ACTION_NOTE: (Permission.ACTIONS_WRITE, "all", "team", "own", "no"),
     Operation.BULK_ACTIONS: (Permission.ACTIONS_WRITE, "all", "team", "own", "no"),
-    Operation.READ_EMPLOYEES: (Permission.EMPLOYEES_READ, "all", "all", "all", "all"),
-    Operation.MANAGE_EMPLOYEES: (Permission.EMPLOYEES_WRITE, "all", "no", "no", "no"),
+    # Employees: no permission of the document's five; the role decides alone.
+    Operation.READ_EMPLOYEES: (None, "all", "all", "all", "all"),
+    Operation.MANAGE_EMPLOYEES: (None, "all", "no", "no", "no"),
 }
+
+
+def named_permission(operation: Operation) -> str:
+    """What a refusal of ``operation`` names as ``requiredPermission`` per the table."""
+    permission = SECTION_4[operation][0]
+    return "role" if permission is None else permission.value
+
 
 CELLS = [
     pytest.param(op, role, reach, id=f"{op}-{role}-{reach}")
@@ -175,7 +183,7 @@ def test_policy_cell(operation: Operation, role: Role, reach: str) -> None:
         else:
             assert isinstance(decision, Forbidden), kind
             assert decision.current_role == role.value
-            assert decision.required_permission == SECTION_4[operation][0].value
+            assert decision.required_permission == named_permission(operation)
         # The same record in another organization never answers anything but Hidden.
         foreign = record_of_kind(kind, organization_id=OTHER_ORG)
         assert decide(caller, operation, foreign) == Hidden(), kind
@@ -191,11 +199,15 @@ def test_policy_data_matches_the_rules(operation: Operation, role: Role, reach: 
     assert rule.reach_for(role) is expected
 
 
-@pytest.mark.parametrize(("operation", "role", "reach"), [c for c in CELLS if c.values[2] != "no"])
+@pytest.mark.parametrize(
+    ("operation", "role", "reach"),
+    [c for c in CELLS if c.values[2] != "no" and SECTION_4[c.values[0]][0] is not None],
+)
 def test_missing_permission_is_forbidden_naming_it(
     operation: Operation, role: Role, reach: str
 ) -> None:
     required = SECTION_4[operation][0]
+    assert required is not None
     caller = actor(role, permissions=ALL_PERMISSIONS - {required})
     for decision in (decide(caller, operation), decide(caller, operation, record_of_kind("own"))):
         assert isinstance(decision, Forbidden)
@@ -206,6 +218,19 @@ def test_missing_permission_is_forbidden_naming_it(
         enforce(caller, operation, resource_type="customer", resource_id="cust_1")
     assert raised.value.required_permission == required.value
     assert raised.value.current_role == role.value
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_employees_need_no_permission_beyond_the_documents_five(role: Role) -> None:
+    # A token with no permission at all still lists employees; managing them is the admin's.
+    bare = actor(role, permissions=frozenset())
+    assert decide(bare, Operation.READ_EMPLOYEES) == Allowed()
+    managing = decide(bare, Operation.MANAGE_EMPLOYEES)
+    if role is Role.ADMIN:
+        assert managing == Allowed()
+    else:
+        assert isinstance(managing, Forbidden)
+        assert managing.required_permission == "role"
 
 
 def test_a_role_lacking_the_operation_is_forbidden_even_with_the_permission() -> None:
@@ -377,7 +402,7 @@ def test_manager_assigns_within_the_team_only() -> None:
 def test_agents_and_viewers_never_assign(role: Role, operation: Operation) -> None:
     decision = decide_assign(actor(role), record_of_kind("own"), employee("u"), operation=operation)
     assert isinstance(decision, Forbidden)
-    assert decision.required_permission == SECTION_4[operation][0].value
+    assert decision.required_permission == named_permission(operation)
 
 
 def test_assigning_to_a_foreign_employee_looks_like_an_unknown_one() -> None:
@@ -612,7 +637,7 @@ def test_every_refusal_names_the_rules_permission_and_the_callers_role(
 ) -> None:
     decision = decide(caller, operation, record)
     if isinstance(decision, Forbidden):
-        assert decision.required_permission == SECTION_4[operation][0].value
+        assert decision.required_permission == named_permission(operation)
         assert decision.current_role == caller.role.value
 
 

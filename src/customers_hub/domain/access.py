@@ -6,7 +6,9 @@ A request is allowed only if
    answered exactly like a record that does not exist (404), *before* anything else is checked, so
    existence never leaks across organizations;
 2. the caller's role allows the operation (:data:`POLICY` gives a :class:`Reach` per role);
-3. the token's ``permissions`` claim holds the operation's permission;
+3. the token's ``permissions`` claim holds the operation's permission, when it has one: the
+   permissions are the API document's five, so operations outside them (employees) are decided
+   by the role alone;
 4. the record is inside the caller's reach: ``admin`` — the whole organization; ``sales_manager`` —
    records assigned to the manager or to an employee whose ``managerId`` is the manager;
    ``sales_agent`` and ``viewer`` — records assigned to themselves.
@@ -33,6 +35,7 @@ __all__ = [
     "ORGANIZATION_ACCESS",
     "POLICY",
     "READ_OPERATIONS",
+    "ROLE_ONLY",
     "UNKNOWN_ASSIGNEE_REASON",
     "AccessDecision",
     "Allowed",
@@ -108,9 +111,14 @@ class Reach(StrEnum):
 
 @frozen
 class PolicyRule:
-    """One row of the policy: the token permission required and each role's reach."""
+    """One row of the policy: the token permission required and each role's reach.
 
-    permission: Permission
+    ``permission`` is None where the API document's five permissions name nothing for the
+    operation (employees): the role decides alone, so a token shaped like the document's example
+    is never refused for a claim it cannot carry.
+    """
+
+    permission: Permission | None
     admin: Reach
     sales_manager: Reach
     sales_agent: Reach
@@ -148,8 +156,8 @@ POLICY: Mapping[Operation, PolicyRule] = MappingProxyType({
     Operation.WRITE_ACTION:              _Rule(_P.ACTIONS_WRITE,    _A, _T, _O, _N),
     Operation.ADD_ACTION_NOTE:           _Rule(_P.ACTIONS_WRITE,    _A, _T, _O, _N),
     Operation.BULK_ACTIONS:              _Rule(_P.ACTIONS_WRITE,    _A, _T, _O, _N),
-    Operation.READ_EMPLOYEES:            _Rule(_P.EMPLOYEES_READ,   _A, _A, _A, _A),
-    Operation.MANAGE_EMPLOYEES:          _Rule(_P.EMPLOYEES_WRITE,  _A, _N, _N, _N),
+    Operation.READ_EMPLOYEES:            _Rule(None,                _A, _A, _A, _A),
+    Operation.MANAGE_EMPLOYEES:          _Rule(None,                _A, _N, _N, _N),
 })
 """The §4 table as data: operation → required permission and each role's reach."""
 # fmt: on
@@ -336,8 +344,17 @@ _OUT_OF_REACH = {
 }
 
 
+ROLE_ONLY = "role"
+"""``requiredPermission`` reported for an operation that the role alone decides (employees)."""
+
+
+def required_permission(rule: PolicyRule) -> str:
+    """What a refusal of ``rule`` names as ``requiredPermission``."""
+    return ROLE_ONLY if rule.permission is None else rule.permission.value
+
+
 def _forbidden(actor: Actor, rule: PolicyRule, reason: str) -> Forbidden:
-    return Forbidden(reason, rule.permission.value, actor.role.value)
+    return Forbidden(reason, required_permission(rule), actor.role.value)
 
 
 def _role_and_token(actor: Actor, operation: Operation) -> Forbidden | None:
@@ -347,7 +364,7 @@ def _role_and_token(actor: Actor, operation: Operation) -> Forbidden | None:
         return _forbidden(
             actor, rule, f"role {actor.role.value} may not {_DESCRIPTIONS[operation]}"
         )
-    if rule.permission not in actor.permissions:
+    if rule.permission is not None and rule.permission not in actor.permissions:
         return _forbidden(actor, rule, f"missing permission {rule.permission.value}")
     return None
 

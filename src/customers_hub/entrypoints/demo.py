@@ -151,7 +151,9 @@ def default_permissions(role: Role) -> frozenset[Permission]:
     """Every permission ``role`` can use at all under :data:`~customers_hub.domain.access.POLICY`
     (a permission of an operation whose reach for the role is not ``none``)."""
     return frozenset(
-        rule.permission for rule in POLICY.values() if rule.reach_for(role) != Reach.NONE
+        rule.permission
+        for rule in POLICY.values()
+        if rule.permission is not None and rule.reach_for(role) != Reach.NONE
     )
 
 

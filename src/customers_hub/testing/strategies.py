@@ -976,7 +976,6 @@ ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = {
             Permission.CUSTOMERS_DELETE,
             Permission.ACTIONS_READ,
             Permission.ACTIONS_WRITE,
-            Permission.EMPLOYEES_READ,
         }
     ),
     Role.SALES_AGENT: frozenset(
@@ -985,13 +984,10 @@ ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = {
             Permission.CUSTOMERS_WRITE,
             Permission.ACTIONS_READ,
             Permission.ACTIONS_WRITE,
-            Permission.EMPLOYEES_READ,
         }
     ),
-    # Everyone lists employees (assignment pickers); a viewer writes nothing.
-    Role.VIEWER: frozenset(
-        {Permission.CUSTOMERS_READ, Permission.ACTIONS_READ, Permission.EMPLOYEES_READ}
-    ),
+    # Everyone lists employees (assignment pickers, by role alone); a viewer writes nothing.
+    Role.VIEWER: frozenset({Permission.CUSTOMERS_READ, Permission.ACTIONS_READ}),
 }
 """The permissions a token of each role usually carries; :func:`actors` grants them by default."""
 

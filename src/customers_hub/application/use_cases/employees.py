@@ -47,6 +47,7 @@ __all__ = [
     "create_employee",
     "deactivate_employee",
     "update_employee",
+    "with_display_name",
 ]
 
 EMPLOYEE_ID_MAX_LENGTH = 50
@@ -210,7 +211,7 @@ def _saved(employee: Employee, deps: Dependencies) -> list[DomainEvent]:
 
 
 async def create_employee(deps: Dependencies, actor: Actor, command: CreateEmployee) -> Employee:
-    """Create an employee of the actor's organization (admin; ``employees.write``)."""
+    """Create an employee of the actor's organization (the admin role alone decides)."""
     enforce(actor, Operation.MANAGE_EMPLOYEES, resource_type="employee", resource_id="")
     errors = Errors()
     given_id = _check_id(errors, command.id) if command.id is not None else None
@@ -289,3 +290,18 @@ async def update_employee(
 async def deactivate_employee(deps: Dependencies, actor: Actor, employee_id: str) -> Employee:
     """Mark an employee inactive (admin); their customers and actions stay where they are."""
     return await update_employee(deps, actor, employee_id, UpdateEmployee(is_active=False))
+
+
+async def with_display_name(deps: Dependencies, actor: Actor) -> Actor:
+    """``actor`` with the name of its employee record when it carries none.
+
+    Tokens shaped like the API document's example have no ``name`` claim; what a write records
+    for people to read (``changedBy``, ``agentName``, ``createdBy``, ``uploadedBy``) is then the
+    employee's name rather than the raw user id. An actor that has a name, or whose user id is no
+    employee of its organization, is returned as it is. One primary-key read.
+    """
+    if actor.name is not None:
+        return actor
+    async with deps.uow() as uow:
+        employee = await uow.employees.get(actor.organization_id, actor.user_id)
+    return actor if employee is None else evolve(actor, name=employee.name)

@@ -27,6 +27,7 @@ import jwt
 from attrs import frozen
 from litestar import Request
 
+from customers_hub.application.use_cases.employees import with_display_name
 from customers_hub.domain.access import check_organization_header
 from customers_hub.domain.enums import Permission, Role
 from customers_hub.domain.model import Actor
@@ -52,6 +53,10 @@ SYMMETRIC_ALGORITHMS: Final = ("HS256",)
 ASYMMETRIC_ALGORITHMS: Final = ("RS256", "ES256")
 REQUIRED_CLAIMS: Final = ("userId", "role", "organizationId", "exp")
 DEFAULT_LEEWAY_SECONDS: Final = 30
+_READ_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
+IGNORED_PERMISSIONS: Final = frozenset({"employees.read", "employees.write"})
+"""Permissions that tokens issued by earlier versions carry; accepted and ignored, since
+employees are now decided by the role alone (rules §4)."""
 
 
 class AuthenticationFailed(Exception):
@@ -178,6 +183,22 @@ def _optional_text_claim(claims: Mapping[str, Any], name: str) -> str | None:
     return value or None
 
 
+NAME_CLAIM_MAX_LENGTH: Final = 255
+"""Longest ``name`` claim taken as the display name (the ``changedBy``-like columns' size)."""
+
+
+def _display_name_claim(claims: Mapping[str, Any]) -> str | None:
+    # A name that no column can hold, or that carries control characters, is not shown to
+    # people: the employee record's name is used instead (provide_actor).
+    name = _optional_text_claim(claims, "name")
+    if name is None:
+        return None
+    name = name.strip()
+    if not name or len(name) > NAME_CLAIM_MAX_LENGTH or any(ord(c) < 32 for c in name):
+        return None
+    return name
+
+
 def actor_from_token(settings: AuthSettings, token: str) -> Actor:
     """The :class:`Actor` of a verified token, or :class:`AuthenticationFailed`."""
     try:
@@ -210,7 +231,9 @@ def actor_from_token(settings: AuthSettings, token: str) -> Actor:
     ):
         raise AuthenticationFailed("claim permissions must be a list of strings")
     try:
-        permissions = frozenset(Permission(p) for p in raw_permissions)
+        permissions = frozenset(
+            Permission(p) for p in raw_permissions if p not in IGNORED_PERMISSIONS
+        )
     except ValueError:
         raise AuthenticationFailed("unknown permission") from None
     return Actor(
@@ -218,7 +241,7 @@ def actor_from_token(settings: AuthSettings, token: str) -> Actor:
         organization_id=_text_claim(claims, "organizationId"),
         role=role,
         permissions=permissions,
-        name=_optional_text_claim(claims, "name"),
+        name=_display_name_claim(claims),
         email=_optional_text_claim(claims, "email"),
     )
 
@@ -237,7 +260,8 @@ async def provide_actor(request: Request[Any, Any, Any]) -> Actor:
     """The ``actor`` dependency: the verified caller, checked against ``X-Organization-ID``.
 
     401 without a valid token; 403 when ``X-Organization-ID`` differs from the token's
-    organization.
+    organization. A write whose token has no ``name`` claim is named after the caller's
+    employee record (:func:`with_display_name`).
     """
     settings: AuthSettings = request.app.state.auth
     actor = actor_from_token(settings, _bearer(request))
@@ -245,4 +269,7 @@ async def provide_actor(request: Request[Any, Any, Any]) -> Actor:
     context.user_id = actor.user_id
     context.organization_id = actor.organization_id
     check_organization_header(actor, request.headers.get(ORGANIZATION_HEADER))
+    if actor.name is None and request.method not in _READ_METHODS:
+        # Writes record a person's name; reads never do, so they skip the lookup.
+        actor = await with_display_name(request.app.state.hub.deps, actor)
     return actor

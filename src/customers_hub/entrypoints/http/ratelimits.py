@@ -17,9 +17,12 @@ burst 10): guessing tokens is throttled, and the 401 still answers until the bud
 Behind a proxy, let the ASGI server rewrite the client address from ``X-Forwarded-For``
 (uvicorn ``--proxy-headers --forwarded-allow-ips=…``).
 
-Every counted response carries ``X-RateLimit-Limit`` (the role's requests per minute),
-``X-RateLimit-Remaining`` (requests that may still be sent now — above the limit while burst is
-left) and ``X-RateLimit-Reset`` (Unix seconds when the bucket is full again). Over budget the
+Every counted response carries ``X-RateLimit-Limit`` (the role's requests per minute, the
+document's "Limit"), ``X-RateLimit-Remaining`` (requests that may still be sent now, at most the
+limit, so that Remaining never reads above Limit), ``X-RateLimit-Burst`` (the most that may be
+sent at once, the document's "Burst": a client with unused burst may send up to that many before
+a 429 even though Remaining shows at most Limit) and ``X-RateLimit-Reset`` (Unix seconds when the
+bucket is full again). Over budget the
 answer is 429 ``RATE_LIMIT_EXCEEDED`` with ``Retry-After`` (seconds until one more request is
 allowed) and ``details`` ``{limit, remaining, resetAt}``. A category the role may not use at all
 (a viewer's writes and bulk operations: limit 0) is not refused here: the request goes on and the
@@ -79,6 +82,7 @@ LOGGER: Final = logging.getLogger("customers_hub.http")
 LIMIT_HEADER: Final = "X-RateLimit-Limit"
 REMAINING_HEADER: Final = "X-RateLimit-Remaining"
 RESET_HEADER: Final = "X-RateLimit-Reset"
+BURST_HEADER: Final = "X-RateLimit-Burst"
 RATE_LIMIT_MESSAGE: Final = "Rate limit exceeded. Please try again later."
 
 _READ_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -132,7 +136,8 @@ def rate_limit_headers(decision: RateLimitDecision) -> dict[str, str]:
     """``X-RateLimit-*`` of a decision (and ``Retry-After`` when refused)."""
     headers = {
         LIMIT_HEADER: str(decision.limit),
-        REMAINING_HEADER: str(decision.remaining),
+        REMAINING_HEADER: str(min(decision.remaining, decision.limit)),
+        BURST_HEADER: str(decision.burst),
         RESET_HEADER: str(math.ceil(decision.reset_at)),
     }
     if not decision.allowed:

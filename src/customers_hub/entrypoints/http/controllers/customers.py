@@ -32,6 +32,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Final
 
+import msgspec
 from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.params import Parameter
 
@@ -63,6 +64,7 @@ from customers_hub.entrypoints.http.wire import (
     CustomerStatsOut,
     FilterOptionsOut,
     Pagination,
+    StageChangeOut,
     Wire,
     customer_stats_to_wire,
     customer_to_wire,
@@ -182,6 +184,12 @@ async def _assignee(deps: Dependencies, actor: Actor, customer: Customer) -> Emp
         return None
     async with deps.uow() as uow:
         return await uow.employees.get(actor.organization_id, customer.assigned_employee_id)
+
+
+def customer_history_tail(wire: CustomerOut) -> list[StageChangeOut]:
+    """The last entry of ``wire``'s stage history (the one a stage change appended)."""
+    history = wire.stage_history
+    return [] if isinstance(history, msgspec.UnsetType) else history[-1:]
 
 
 async def _customer_response(
@@ -668,8 +676,14 @@ class CustomersController(Controller):
                 expected_version=parse_if_match(if_match, resource="customer"),
             ),
         )
+        wire = customer_to_wire(
+            customer, await _assignee(deps, actor, customer), tz=deps.settings.time_zone
+        )
+        # As the API document shows it: the customer with the history entry just appended
+        # (the whole history is on GET /customers/{id}).
+        wire = msgspec.structs.replace(wire, stage_history=customer_history_tail(wire))
         return await _customer_response(
-            deps, actor, customer, message="Customer stage updated successfully"
+            deps, actor, customer, message="Customer stage updated successfully", out=wire
         )
 
     @delete(
