@@ -58,6 +58,16 @@ stop_pg() {
   fi
 }
 
+# Headless Chromium renders /api/v1/docs in a test (Debian `chromium`). Installed when missing; if
+# that fails the test is skipped with its reason in pytest's summary, and the run goes on.
+ensure_chromium() {
+  if command -v chromium >/dev/null; then return; fi
+  log "chromium not found; installing the Debian package (for the offline docs test)"
+  if ! { apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2; }; then
+    log "WARNING: chromium could not be installed; the offline docs test will be skipped"
+  fi
+}
+
 redis_ready() {
   [ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]
 }
@@ -101,6 +111,7 @@ case "${1:-}" in
       echo "export CUSTOMERS_HUB_TEST_POSTGRES_URL=postgresql://postgres@127.0.0.1:$PG_PORT/$PG_DB"
       echo "export CUSTOMERS_HUB_TEST_STARTED_PG=$STARTED_PG"
     fi
+    if [ "$what" = all ]; then ensure_chromium; fi
     if [ "$what" != pg ]; then
       start_redis
       echo "export CUSTOMERS_HUB_TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0"

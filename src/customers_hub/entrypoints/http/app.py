@@ -7,7 +7,8 @@ Nothing is built at import time. Routes:
   ``UPLOAD_ROUTES``, mounted with the document size limit instead of the JSON body limit.
 * ``GET /health`` (liveness, no auth), ``GET /ready`` (``SELECT 1``; 503 when the database is
   unreachable).
-* ``GET /api/v1/openapi.json`` (OpenAPI 3.1) and ``GET /api/v1/docs`` (Swagger UI).
+* ``GET /api/v1/openapi.json`` (OpenAPI 3.1) and ``GET /api/v1/docs`` (Swagger UI, its assets
+  served by the service itself under ``/api/v1/docs/assets``: :mod:`.docs`).
 
 Every handler may ask for ``deps: Dependencies`` (the use cases' first argument), ``actor:
 Actor`` (the verified caller; asking for it is what makes an endpoint authenticated) and
@@ -55,9 +56,15 @@ from customers_hub.entrypoints.http.controllers import (
     employees,
     relations,
 )
+from customers_hub.entrypoints.http.docs import docs_assets_router, swagger_assets
 from customers_hub.entrypoints.http.errors import exception_handlers
 from customers_hub.entrypoints.http.jobs import snooze_interval_from_env, snooze_job
-from customers_hub.entrypoints.http.middleware import RequestContextMiddleware, ensure_log_output
+from customers_hub.entrypoints.http.middleware import (
+    HttpMethods,
+    RequestContextMiddleware,
+    ensure_log_output,
+    route_methods,
+)
 from customers_hub.entrypoints.http.ratelimits import RateLimitMiddleware, RateLimitPolicy
 from customers_hub.entrypoints.http.wire import API_PREFIX
 
@@ -247,8 +254,8 @@ def create_app(
             await snoozes.stop()
         await hub.close()
 
-    return Litestar(
-        route_handlers=[api, health, ready],
+    app = Litestar(
+        route_handlers=[api, health, ready, docs_assets_router()],
         dependencies={
             "deps": Provide(provide_deps, sync_to_thread=False),
             "hub": Provide(provide_hub, sync_to_thread=False),
@@ -267,7 +274,10 @@ def create_app(
                 "`{success: false, error: {code, message, details}, meta}`."
             ),
             path=f"{API_PREFIX}/docs",
-            render_plugins=[_TidySwagger(path="/"), _TidyJson(path="/openapi.json")],
+            render_plugins=[
+                _TidySwagger(path="/", **swagger_assets()),
+                _TidyJson(path="/openapi.json"),
+            ],
             components=Components(
                 security_schemes={
                     BEARER_SCHEME: SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
@@ -283,3 +293,6 @@ def create_app(
         logging_config=None,
         debug=debug,
     )
+    # HEAD on every GET route and exact Allow headers: before routing, so around the handler.
+    app.asgi_handler = HttpMethods(app.asgi_handler, route_methods(app.routes))
+    return app

@@ -24,7 +24,13 @@ from customers_hub.entrypoints.http.envelope import (
     reset_context,
 )
 
-__all__ = ["LOGGER", "RequestContextMiddleware", "ensure_log_output"]
+__all__ = [
+    "LOGGER",
+    "HttpMethods",
+    "RequestContextMiddleware",
+    "ensure_log_output",
+    "route_methods",
+]
 
 LOGGER: Final = logging.getLogger("customers_hub.http")
 _HEADER: Final = REQUEST_ID_HEADER.lower().encode("latin-1")
@@ -91,3 +97,66 @@ class RequestContextMiddleware:
                 "organizationId": context.organization_id,
             }
             LOGGER.info(json.dumps(record, ensure_ascii=False))
+
+
+_ALLOW: Final = b"allow"
+
+
+class HttpMethods:
+    """HEAD on every GET route, and an ``Allow`` header that lists exactly the path's methods.
+
+    Wraps the application's ASGI handler, before routing: a ``HEAD`` request runs as ``GET``
+    (the same status and headers, ``Content-Length`` and ``ETag`` included) and its body is
+    dropped. Litestar's generated ``OPTIONS`` answer names only the methods of the first handler
+    group registered on a path (``OPTIONS, POST`` on a path that has GET too); the ``Allow`` of
+    every answer (OPTIONS and 405) is rewritten from ``methods``, the path template → methods map
+    of the final routes, and names ``HEAD`` wherever ``GET`` is.
+    """
+
+    def __init__(self, app: ASGIApp, methods: dict[str, frozenset[str]]) -> None:
+        self.app = app
+        self.methods = methods
+
+    def _allow(self, scope: Scope, listed: bytes) -> bytes:
+        template = scope.get("path_template")
+        known = self.methods.get(template) if isinstance(template, str) else None
+        methods = set(known) if known else {m.strip() for m in listed.decode().split(",")}
+        methods.discard("")
+        if "GET" in methods:
+            methods.add("HEAD")
+        return ", ".join(sorted(methods)).encode("latin-1")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        head = scope["method"] == "HEAD"
+        if head:
+            scope["method"] = "GET"  # type: ignore[typeddict-item]
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [
+                    (name, self._allow(scope, value) if bytes(name).lower() == _ALLOW else value)
+                    for name, value in message.get("headers", ())
+                ]
+                message = {**message, "headers": headers}  # type: ignore[typeddict-item]
+            elif head and message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return  # the rest of a GET body: nothing of it goes out
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)
+
+
+def route_methods(routes: Any) -> dict[str, frozenset[str]]:
+    """Path template → every method of the HTTP routes at that path (OPTIONS included)."""
+    methods: dict[str, set[str]] = {}
+    for route in routes:
+        route_methods_ = getattr(route, "methods", None)
+        if not route_methods_ or getattr(route, "scope_type", None) != ScopeType.HTTP:
+            continue
+        for template in {route.path, getattr(route, "path_format", route.path)}:
+            methods.setdefault(template, set()).update(str(m) for m in route_methods_)
+    return {template: frozenset(found) for template, found in methods.items()}
