@@ -14,6 +14,7 @@ from typing import Any
 
 import jwt
 import pytest
+import socketio
 import uvicorn
 from litestar import Litestar
 
@@ -317,7 +318,10 @@ def test_serve_one_worker_runs_the_app_on_the_embedded_default(
 ) -> None:
     code, out, _ = run(capsys, "serve", "--port", "3456")
     assert code == 0
-    [(app, options)] = uvicorn_calls
+    [(served, options)] = uvicorn_calls
+    # socket.io beside the Litestar app, which gets every other request.
+    assert isinstance(served, socketio.ASGIApp)
+    app = served.other_asgi_app
     assert isinstance(app, Litestar)
     assert (options["host"], options["port"]) == ("127.0.0.1", 3456)
     assert options["access_log"] is False  # query strings may hold phone numbers
@@ -340,7 +344,7 @@ def test_serve_several_workers_use_the_factory(
     assert "SQLite" in err  # advice to use PostgreSQL for several workers
     assert "CUSTOMERS_HUB_REDIS_URL" in err  # separate caches per worker without Redis
     [(target, options)] = uvicorn_calls
-    assert target == "customers_hub.entrypoints.http.asgi:app_factory"
+    assert target == "customers_hub.entrypoints.http.asgi:served_app_factory"
     assert options["factory"] is True
     assert options["workers"] == 3
     assert options["access_log"] is False

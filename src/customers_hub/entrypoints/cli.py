@@ -273,7 +273,7 @@ def _add_demo_data(commands: argparse._SubParsersAction[argparse.ArgumentParser]
 
 # --- serve ---------------------------------------------------------------------------------------
 
-FACTORY = "customers_hub.entrypoints.http.asgi:app_factory"
+FACTORY = "customers_hub.entrypoints.http.asgi:served_app_factory"
 """The import string of the application factory (several workers, reload)."""
 
 
@@ -309,6 +309,7 @@ def _serve(args: argparse.Namespace) -> int:
         auth_settings,
         uses_stored_secret,
     )
+    from customers_hub.entrypoints.http.socketio_server import with_socketio
     from customers_hub.entrypoints.settings import HubConfig
 
     if args.database_url:
@@ -364,7 +365,8 @@ def _serve(args: argparse.Namespace) -> int:
             **options,
         )
     else:
-        uvicorn.run(create_app(build_hub(config=config), auth=auth), **options)
+        app = create_app(build_hub(config=config), auth=auth)
+        uvicorn.run(with_socketio(app), **options)
     return 0
 
 

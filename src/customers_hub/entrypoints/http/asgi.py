@@ -2,7 +2,7 @@
 
 ``customers-hub serve`` runs it; so can any ASGI server, through the factory::
 
-    uvicorn --factory customers_hub.entrypoints.http.asgi:app_factory --workers 4
+    uvicorn --factory customers_hub.entrypoints.http.asgi:served_app_factory --workers 4
 
 Configuration: the ``CUSTOMERS_HUB_*`` variables of :mod:`customers_hub.entrypoints.settings`,
 plus the token keys of :mod:`customers_hub.entrypoints.http.auth` (``CUSTOMERS_HUB_JWT_SECRET``
@@ -25,16 +25,19 @@ from pathlib import Path
 from typing import Final
 
 from litestar import Litestar
+from litestar.types import ASGIApp
 
 from customers_hub.entrypoints.bootstrap import build_hub
 from customers_hub.entrypoints.http.app import create_app
 from customers_hub.entrypoints.http.auth import JWT_PUBLIC_KEY_ENV, JWT_SECRET_ENV, AuthSettings
+from customers_hub.entrypoints.http.socketio_server import with_socketio
 from customers_hub.entrypoints.settings import HubConfig
 
 __all__ = [
     "JWT_SECRET_FILE",
     "app_factory",
     "auth_settings",
+    "served_app_factory",
     "stored_secret",
     "uses_stored_secret",
 ]
@@ -85,6 +88,12 @@ def auth_settings(config: HubConfig, env: Mapping[str, str] | None = None) -> Au
 
 
 def app_factory() -> Litestar:
-    """A new application for the configuration in the environment (an ASGI factory)."""
+    """A new Litestar application for the configuration in the environment."""
     config = HubConfig.from_env()
     return create_app(build_hub(config=config), auth=auth_settings(config))
+
+
+def served_app_factory() -> ASGIApp:
+    """What the server runs (an ASGI factory): :func:`app_factory`'s application with socket.io
+    beside it at ``/socket.io/`` (:mod:`.socketio_server`)."""
+    return with_socketio(app_factory())

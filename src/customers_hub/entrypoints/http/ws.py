@@ -589,8 +589,9 @@ def _token(socket: WebSocket[Any, Any, Any]) -> str | None:
     return None
 
 
-def _expiry(token: str) -> float | None:
-    # Read after actor_from_token verified the token: only the (signed) exp claim is wanted.
+def token_expiry(token: str) -> float | None:
+    """The ``exp`` of a token that :func:`actor_from_token` has verified (Unix seconds)."""
+    # Read after verification: only the (signed) exp claim is wanted.
     claims = jwt.decode(token, options={"verify_signature": False})
     exp = claims.get("exp")
     return float(exp) if isinstance(exp, int | float) else None
@@ -605,7 +606,7 @@ def _authenticate(socket: WebSocket[Any, Any, Any]) -> tuple[Actor, float | None
     organization = socket.query_params.get("organizationId")
     if organization is not None and organization != actor.organization_id:
         raise AuthenticationFailed("organizationId does not match the token")
-    expiry = _expiry(token)
+    expiry = token_expiry(token)
     # The token stays valid for the verification's leeway past its exp, like on the REST API.
     return actor, None if expiry is None else expiry + settings.leeway.total_seconds()
 
