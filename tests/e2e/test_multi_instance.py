@@ -10,10 +10,11 @@ Shown: a write on A is read on B at once (the cache is invalidated across instan
 taken on A is honoured on B (304, 412); a user's rate-limit budget is shared by A and B; a
 WebSocket client on B receives an event caused on A and a client of another organization
 receives nothing, and a bad token closes the socket with 1008; the same over socket.io, with
-python-socketio's client and with the API document's own snippet run by the npm socket.io-client; a passed snooze is woken (and
-announced) once although both instances run the wake-up job; with Redis stopped, reads keep
-answering 200 from the database, writes keep working and nothing is lost; with Redis back,
-caching and cross-instance events resume by themselves.
+python-socketio's client and with the API document's own snippet run by the npm
+socket.io-client; a passed snooze is woken (and announced) once although both instances run
+the wake-up job; with Redis stopped, reads keep answering 200 from the database, writes keep
+working and nothing is lost; with Redis back, caching and cross-instance events resume by
+themselves.
 """
 
 from __future__ import annotations
