@@ -177,7 +177,7 @@ OPERATIONS: dict[str, tuple[set[str], Call]] = {
         lambda c, h, r: c.post(
             f"{CUSTOMERS}/query",
             headers=h,
-            json={"conditions": [{"field": "stage", "operator": "eq", "value": "new_lead"}]},
+            json={"filters": {"stage": {"eq": "new_lead"}}},  # the document's shape
         ),
     ),
     "searchCustomers": (
@@ -198,7 +198,7 @@ OPERATIONS: dict[str, tuple[set[str], Call]] = {
         lambda c, h, r: c.post(
             f"{CUSTOMERS}/{r.customer_id}/assign",
             headers=h,
-            json={"employeeId": r.staff.id("agent2"), "reason": "توزيع العمل"},
+            json={"employeeId": r.staff.id("agent2"), "notes": "توزيع العمل"},
         ),
     ),
     "addPropertyInterest": (

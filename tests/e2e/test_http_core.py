@@ -489,7 +489,12 @@ async def test_one_structured_log_line_per_request_without_personal_data(
     with caplog.at_level(logging.INFO, logger="customers_hub.http"):
         created = await client.post(
             CUSTOMERS,
-            json={"name": "محمد الفهد", "phone": f"0{phone_digits}", "email": "m.fahd@mail.sa"},
+            json={
+                "name": "محمد الفهد",
+                "phone": f"0{phone_digits}",
+                "email": "m.fahd@mail.sa",
+                "source": "referral",  # required on create (strict bodies)
+            },
             headers=token_for("admin", headers={"X-Request-ID": "log-1"}),
         )
         await client.get(
@@ -499,7 +504,7 @@ async def test_one_structured_log_line_per_request_without_personal_data(
         )
         await client.post(
             CUSTOMERS,
-            json={"name": "x", "phone": f"0{phone_digits}"},
+            json={"name": "x", "phone": f"0{phone_digits}", "source": "referral"},
             headers=token_for("admin", headers={"X-Request-ID": "log-3"}),
         )
     assert created.status_code == 201

@@ -9,12 +9,11 @@ bounded; processes are terminated (then killed) whatever happens.
 Shown: a write on A is read on B at once (the cache is invalidated across instances); an ETag
 taken on A is honoured on B (304, 412); a user's rate-limit budget is shared by A and B; a
 WebSocket client on B receives an event caused on A and a client of another organization
-receives nothing, and a bad token closes the socket with 1008; the same over socket.io, with
-python-socketio's client and with the API document's own snippet run by the npm
-socket.io-client; a passed snooze is woken (and announced) once although both instances run
-the wake-up job; with Redis stopped, reads keep answering 200 from the database, writes keep
-working and nothing is lost; with Redis back, caching and cross-instance events resume by
-themselves.
+receives nothing, and a bad token closes the socket with 1008 (the same over socket.io in
+``test_socketio.py``, which reuses this module's helpers); a passed snooze is woken (and
+announced) once although both instances run the wake-up job; with Redis stopped, reads keep
+answering 200 from the database, writes keep working and nothing is lost; with Redis back,
+caching and cross-instance events resume by themselves.
 """
 
 from __future__ import annotations
@@ -22,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import math
 import os
 import shutil
 import socket
@@ -466,6 +466,7 @@ async def test_a_users_rate_limit_budget_is_shared_by_the_instances(cluster: Clu
     org = await seed(http, a)
     seen: list[tuple[str, int, int]] = []  # instance, status, remaining
     refused: httpx.Response | None = None
+    started = time.monotonic()
     for i in range(2 * VIEWER_BURST):  # bounded: twice what one instance alone would allow
         instance = (a, b)[i % 2]
         response = await http.get(instance.url("/api/v1/customers"), headers=org.viewer)
@@ -480,8 +481,9 @@ async def test_a_users_rate_limit_budget_is_shared_by_the_instances(cluster: Clu
             break
     assert refused is not None, "no 429 within twice the burst"
     # One bucket for both: the budget (75 at once, refilled at 50/min) ran out after about 75
-    # requests in all, not 75 per instance.
-    assert VIEWER_BURST <= len(seen) - 1 <= VIEWER_BURST + 5, seen
+    # requests in all, not 75 per instance; a slow machine earns one more token per 1.2 s.
+    refilled = math.ceil((time.monotonic() - started) * 50 / 60)
+    assert VIEWER_BURST <= len(seen) - 1 <= VIEWER_BURST + refilled + 1, seen
     remaining = [r for _, status, r in seen if status == 200]
     # Remaining never reads above the limit (50): it shows 50 while burst is left, then falls.
     assert remaining[0] == 50, seen
@@ -492,10 +494,13 @@ async def test_a_users_rate_limit_budget_is_shared_by_the_instances(cluster: Clu
     error = refused.json()["error"]
     assert error["code"] == "RATE_LIMIT_EXCEEDED"
     assert int(refused.headers["Retry-After"]) >= 1
-    # Whichever instance comes next refuses too.
+    # Whichever instance comes next finds the same empty bucket: refused, or (when a token was
+    # refilled in between, one per 1.2 s) allowed with nothing left — never the ~37 requests an
+    # instance counting on its own would still have.
     for instance in (a, b):
         again = await http.get(instance.url("/api/v1/customers"), headers=org.viewer)
-        assert again.status_code == 429, (instance.name, again.text)
+        assert again.status_code in (200, 429), (instance.name, again.text)
+        assert again.headers["X-RateLimit-Remaining"] == "0", (instance.name, again.headers)
 
 
 async def test_a_websocket_client_on_one_instance_receives_events_caused_on_the_other(
@@ -688,175 +693,3 @@ async def test_with_redis_down_the_instances_serve_from_the_database_and_recover
         await listener.close()
         if store.process is None:
             store.start()
-
-
-# --- socket.io: the API document's client snippet --------------------------------------------
-
-# The document's real-time snippet, unchanged but for where it connects and what it prints.
-SOCKETIO_SNIPPET = """
-const { io } = require("socket.io-client");
-const socket = io(process.env.HUB_URL, { auth: { token: process.env.HUB_TOKEN } });
-
-// Client connects
-socket.on('connect', () => {
-  console.log('Connected to real-time updates');
-});
-
-// Subscribe to channels
-socket.emit('subscribe', {
-  channels: ['actions', 'customers', 'stats']
-});
-
-socket.on('subscribed', (m) => console.log('SUBSCRIBED ' + JSON.stringify(m)));
-socket.on('action.created', (m) => { console.log('EVENT ' + JSON.stringify(m)); process.exit(0); });
-socket.on('connect_error', (e) => { console.log('REFUSED ' + e.message); process.exit(3); });
-setTimeout(() => process.exit(2), 30000);
-"""
-
-
-def token_of(headers: dict[str, str]) -> str:
-    return headers["Authorization"].removeprefix("Bearer ")
-
-
-async def test_a_socketio_client_on_one_instance_receives_events_caused_on_the_other(
-    cluster: Cluster,
-) -> None:
-    import socketio
-
-    http, a, b = cluster.http, cluster.a, cluster.b
-    org, other = await seed(http, a), await seed(http, a)
-    received: dict[str, asyncio.Queue[dict[str, Any]]] = {
-        "org": asyncio.Queue(),
-        "other": asyncio.Queue(),
-    }
-    clients = []
-    for key, who in (("org", org.agent), ("other", other.admin)):
-        client = socketio.AsyncClient(reconnection=False)
-        queue = received[key]
-
-        async def on_any(
-            event: str, message: Any, queue: asyncio.Queue[dict[str, Any]] = queue
-        ) -> None:
-            await queue.put({"name": event, **message})
-
-        client.on("*", on_any)
-        await client.connect(a.base, auth={"token": token_of(who)}, wait_timeout=WAIT)
-        await client.emit("subscribe", {"channels": ["actions", "customers"]})
-        reply = await asyncio.wait_for(queue.get(), WAIT)
-        assert (reply["name"], reply["channels"]) == ("subscribed", ["actions", "customers"])
-        clients.append(client)
-    try:
-        # An inquiry creates its new_inquiry action (rules §2), on the agent's customer.
-        customer = await new_customer(
-            http, b, org, assignedEmployeeId=org.agent_id, source="inquiry"
-        )
-        seen = [await asyncio.wait_for(received["org"].get(), WAIT) for _ in range(2)]
-        by_event = {m["event"]: m for m in seen}
-        assert set(by_event) == {"customer.created", "action.created"}, seen
-        action = by_event["action.created"]["data"]["action"]
-        assert action["customerId"] == customer["id"]
-        assert by_event["action.created"]["name"] == "action.created"
-        # Nothing of org reached the other organization's client.
-        assert received["other"].empty()
-        # An agent is not told about a customer outside its scope.
-        await new_customer(http, b, org, source="inquiry")
-        await asyncio.sleep(0.5)
-        assert received["org"].empty()
-    finally:
-        for client in clients:
-            await client.disconnect()
-
-
-async def test_a_socketio_connection_with_a_bad_token_is_refused(cluster: Cluster) -> None:
-    import socketio
-
-    for auth in ({"token": "not-a-token"}, {}):
-        client = socketio.AsyncClient(reconnection=False)
-        reasons: list[Any] = []
-
-        async def refused(data: Any, reasons: list[Any] = reasons) -> None:
-            reasons.append(data)
-
-        client.on("connect_error", refused)
-        with pytest.raises(socketio.exceptions.ConnectionError):
-            await client.connect(cluster.a.base, auth=auth, wait_timeout=WAIT)
-        assert reasons == [{"message": "authentication failed"}], reasons
-        assert not client.connected
-
-
-def socketio_client_package(workdir: Path) -> Path | None:
-    """``node_modules`` with the npm package ``socket.io-client`` (installed once into the
-    project's cache), or None when node or npm is missing or the install fails."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        return None
-    cache = ROOT / ".cache" / "socketio-client"
-    if not (cache / "node_modules" / "socket.io-client").exists():
-        cache.mkdir(parents=True, exist_ok=True)
-        done = subprocess.run(
-            [
-                npm,
-                "install",
-                "--prefix",
-                str(cache),
-                "--no-audit",
-                "--no-fund",
-                "socket.io-client@4",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-        )
-        if done.returncode != 0:
-            print(f"npm could not install socket.io-client: {done.stderr[-500:]}")
-            return None
-    return cache / "node_modules"
-
-
-async def test_the_documents_socketio_snippet_receives_an_action_created_on_the_other_instance(
-    cluster: Cluster, tmp_path: Path
-) -> None:
-    modules = socketio_client_package(tmp_path)
-    if modules is None:
-        pytest.skip("node/npm or the npm package socket.io-client is not available here")
-    http, a, b = cluster.http, cluster.a, cluster.b
-    org = await seed(http, a)
-    script = tmp_path / "snippet.js"
-    script.write_text(SOCKETIO_SNIPPET, encoding="utf-8")
-    process = await asyncio.create_subprocess_exec(
-        str(shutil.which("node")),
-        str(script),
-        env={
-            **os.environ,
-            "NODE_PATH": str(modules),
-            "HUB_URL": a.base,
-            "HUB_TOKEN": token_of(org.agent),
-        },
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    assert process.stdout is not None
-    try:
-        lines: list[str] = []
-        while not any(line.startswith("SUBSCRIBED") for line in lines):
-            line = (await asyncio.wait_for(process.stdout.readline(), 20)).decode()
-            assert line, lines
-            lines.append(line.strip())
-        assert "Connected to real-time updates" in lines
-        customer = await new_customer(
-            http, b, org, assignedEmployeeId=org.agent_id, source="inquiry"
-        )
-        while True:
-            line = (await asyncio.wait_for(process.stdout.readline(), 20)).decode().strip()
-            assert line, lines
-            if line.startswith("EVENT "):
-                break
-        event = json.loads(line.removeprefix("EVENT "))
-        assert event["event"] == "action.created"
-        assert event["data"]["action"]["customerId"] == customer["id"]
-        assert await asyncio.wait_for(process.wait(), 10) == 0
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()

@@ -50,6 +50,7 @@ from customers_hub.domain.enums import (
     InteractionDirection,
     InteractionType,
     PropertyInterestStatus,
+    PropertyStatus,
     PropertyType,
     ReminderStatus,
     Sentiment,
@@ -939,3 +940,197 @@ async def test_deleting_a_document_failures(env: Env) -> None:
     )
     await check_access(env, delete_document, document.id)
     assert env.store.blobs == {document.storage_key: b"%PDF-1.7 id"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Property interests from the catalog, and the sentiment score
+
+
+def catalog_villa(org: str, **overrides: Any) -> Property:
+    data: dict[str, Any] = {
+        "id": "prop_villa_023",
+        "organization_id": org,
+        "title": "فيلا راقية في حي الياسمين",
+        "title_en": "Upscale Villa in Al-Yasmin",
+        "type": PropertyType.VILLA,
+        "city": "الرياض",
+        "district": "حي الياسمين",
+        "price": Decimal(2_800_000),
+    }
+    data.update(overrides)
+    return Property(**data)
+
+
+async def test_a_catalog_property_gives_the_interest_its_title_price_type_and_location(
+    env: Env,
+) -> None:
+    env.store.put_property(catalog_villa(ORG))
+    customer = await seed(env)
+    interest = await add_property_interest(
+        env.deps,
+        env.actor(env.staff.agent),
+        customer.id,
+        AddPropertyInterest(
+            property_id="prop_villa_023",
+            # A stale client copy: the catalog wins for what it knows.
+            property_title="عنوان قديم",
+            property_price=Decimal(1),
+            property_type=PropertyType.LAND,
+            property_location="مكان آخر",
+            property_image="https://example.com/villa.jpg",
+            notes="مهتم جداً",
+        ),
+    )
+    assert interest.property_title == "فيلا راقية في حي الياسمين"
+    assert interest.property_title_en == "Upscale Villa in Al-Yasmin"
+    assert interest.property_price == Decimal(2_800_000)
+    assert interest.property_type is PropertyType.VILLA
+    assert interest.property_location == "الرياض - حي الياسمين"
+    # What the catalog does not hold is the request's.
+    assert interest.property_image == "https://example.com/villa.jpg"
+    assert interest.notes == "مهتم جداً"
+    assert env.store.customers[customer.id].property_interests == (interest,)
+
+
+async def test_catalog_gaps_are_filled_from_the_request(env: Env) -> None:
+    env.store.put_property(
+        catalog_villa(ORG, title_en=None, district=None, status=PropertyStatus.SOLD)
+    )
+    customer = await seed(env)
+    interest = await add_property_interest(
+        env.deps,
+        env.actor(env.staff.agent),
+        customer.id,
+        AddPropertyInterest(property_id="prop_villa_023", property_title_en="Villa"),
+    )
+    # A sold property is still known; without a district the location is the city.
+    assert interest.property_title == "فيلا راقية في حي الياسمين"
+    assert interest.property_title_en == "Villa"
+    assert interest.property_location == "الرياض"
+    assert interest.property_price == Decimal(2_800_000)
+
+
+async def test_an_unknown_property_keeps_what_the_request_sent(env: Env) -> None:
+    customer = await seed(env)
+    interest = await add_property_interest(
+        env.deps,
+        env.actor(env.staff.agent),
+        customer.id,
+        AddPropertyInterest(
+            property_id="prop_external_1",
+            property_title="شقة في جدة",
+            property_price=Decimal(900_000),
+            property_type=PropertyType.APARTMENT,
+            property_location="جدة - حي الزهراء",
+        ),
+    )
+    assert (
+        interest.property_title,
+        interest.property_title_en,
+        interest.property_price,
+        interest.property_type,
+        interest.property_location,
+    ) == ("شقة في جدة", None, Decimal(900_000), PropertyType.APARTMENT, "جدة - حي الزهراء")
+
+
+async def test_another_organizations_property_is_unknown(env: Env) -> None:
+    env.store.put_property(catalog_villa(OTHER_ORG))
+    customer = await seed(env)
+    agent = env.actor(env.staff.agent)
+    bare = await add_property_interest(
+        env.deps, agent, customer.id, AddPropertyInterest(property_id="prop_villa_023")
+    )
+    # Nothing of the other catalog leaks: no title, price, type or location at all.
+    assert (
+        bare.property_title,
+        bare.property_title_en,
+        bare.property_price,
+        bare.property_type,
+        bare.property_location,
+    ) == (None, None, None, None, None)
+    other = await seed(env)
+    sent = await add_property_interest(
+        env.deps,
+        agent,
+        other.id,
+        AddPropertyInterest(
+            property_id="prop_villa_023", property_title="فيلا", property_price=Decimal(5)
+        ),
+    )
+    assert (sent.property_title, sent.property_price) == ("فيلا", Decimal(5))
+
+
+async def test_request_fields_are_validated_even_for_a_catalog_property(env: Env) -> None:
+    env.store.put_property(catalog_villa(ORG))
+    customer = await seed(env)
+    error = await refused(
+        env,
+        ValidationFailed,
+        add_property_interest(
+            env.deps,
+            env.actor(env.staff.agent),
+            customer.id,
+            AddPropertyInterest(
+                property_id="prop_villa_023",
+                property_title="x" * 501,
+                property_price=Decimal(-1),
+            ),
+        ),
+    )
+    assert fields_of(error) == {"propertyTitle", "propertyPrice"}
+
+
+def sentiment_of(env: Env, customer_id: str) -> int | None:
+    insights = env.store.customers[customer_id].ai_insights
+    assert insights is not None
+    return insights.sentiment_score
+
+
+async def test_logging_interactions_computes_the_sentiment_score(env: Env) -> None:
+    customer = await seed(env)
+    agent = env.actor(env.staff.agent)
+
+    async def log(sentiment: Sentiment | None, days_ago: int = 0) -> None:
+        await log_interaction(
+            env.deps,
+            agent,
+            customer.id,
+            LogInteraction(
+                type=InteractionType.CALL,
+                sentiment=sentiment,
+                date=env.now - timedelta(days=days_ago),
+            ),
+        )
+
+    assert sentiment_of(env, customer.id) is None
+    await log(None)
+    assert sentiment_of(env, customer.id) is None  # no sentiment recorded yet
+    await log(Sentiment.NEGATIVE, days_ago=14)
+    assert sentiment_of(env, customer.id) == 0
+    await log(Sentiment.POSITIVE)  # newest: the negative, two weeks older, counts half
+    assert sentiment_of(env, customer.id) == 67
+    await log(None)
+    assert sentiment_of(env, customer.id) == 67
+    # Another customer's interactions never enter the score.
+    stranger = await seed(env)
+    await log_interaction(
+        env.deps,
+        agent,
+        stranger.id,
+        LogInteraction(type=InteractionType.CALL, sentiment=Sentiment.NEGATIVE),
+    )
+    assert sentiment_of(env, stranger.id) == 0
+    assert sentiment_of(env, customer.id) == 67
+
+
+async def test_the_sentiment_score_survives_other_score_refreshes(env: Env) -> None:
+    customer = await seed(env)
+    agent = env.actor(env.staff.agent)
+    await log_interaction(
+        env.deps,
+        agent,
+        customer.id,
+        LogInteraction(type=InteractionType.WHATSAPP, sentiment=Sentiment.POSITIVE),
+    )
+    await add_property_interest(env.deps, agent, customer.id, AddPropertyInterest(property_id="p"))
+    assert sentiment_of(env, customer.id) == 100

@@ -192,6 +192,14 @@ class RelationRepository(Protocol):
         ``appointments``, ``reminders``, ``documents``), one query per kind."""
         ...
 
+    async def recent_with_sentiment(
+        self, organization_id: str, customer_id: str, limit: int
+    ) -> list[Interaction]:
+        """The customer's newest ``limit`` interactions that carry a sentiment, newest first
+        (by ``date``, then id): the input of :func:`~customers_hub.domain.scoring.sentiment_score`.
+        """
+        ...
+
 
 class EmployeeRepository(Protocol):
     """Employees of an organization."""
@@ -222,6 +230,11 @@ class PropertyCatalog(Protocol):
         The adapter may pre-filter (type, price band, city) but must not drop a property that
         :func:`customers_hub.domain.matching.match_properties` would accept.
         """
+        ...
+
+    async def get(self, organization_id: str, property_id: str) -> Property | None:
+        """The organization's property with this id, whatever its status; None when absent —
+        another organization's property is absent."""
         ...
 
     async def add(self, prop: Property) -> None:

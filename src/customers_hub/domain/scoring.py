@@ -95,13 +95,37 @@ site_visit 30 (the remaining stages take time whatever the customer's wish).
 
 ``property_matches`` is passed through (see :mod:`customers_hub.domain.matching`);
 ``score_factors`` is the score's explanation.
+
+Sentiment score
+===============
+
+:func:`sentiment_score` (``aiInsights.sentimentScore``, an integer 0..100, 50 = neutral) is the
+recency-weighted mean of the sentiments the agents recorded on the customer's interactions:
+
+* the window is the :data:`SENTIMENT_WINDOW` (20) newest interactions *that carry a sentiment*
+  (by ``date``, then id); interactions without one are not counted at all;
+* each has the value positive +1, neutral 0, negative −1 and the weight
+  ``1 / 2 ** k``, where ``k`` is the number of whole :data:`SENTIMENT_HALF_LIFE` periods (14
+  days) by which it is older than the newest interaction of the window — an interaction two
+  weeks older than the latest one counts half, four weeks older a quarter;
+* ``score = 50 + 50 × Σ(weight × value) / Σ(weight)``, computed exactly (fractions) and rounded
+  half up; ``None`` (not shown) without any interaction carrying a sentiment.
+
+Weights are relative to the newest interaction, not to ``now``, so the stored value never goes
+stale: it changes only when an interaction is logged. Properties (tested): the score is within
+0..100; all positive is 100, all negative 0, all neutral 50; logging a positive interaction
+never lowers it and a negative one never raises it (whatever its date: if it enters the window
+it is newer than the one it pushes out); of two interactions of opposite sentiment, the more
+recent one pulls the score its way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
+from fractions import Fraction
 
 from attrs import evolve, frozen
 
@@ -109,10 +133,11 @@ from customers_hub.domain.enums import (
     ChurnRisk,
     CustomerSource,
     EngagementLevel,
+    Sentiment,
     Stage,
     Timeline,
 )
-from customers_hub.domain.model import AiInsights, Customer, ScoreFactor
+from customers_hub.domain.model import AiInsights, Customer, Interaction, ScoreFactor
 
 MAX_SCORE = 100
 
@@ -589,6 +614,63 @@ def build_insights(
         property_matches=property_matches,
         score_factors=score.factors,
     )
+
+
+# --- sentiment score ------------------------------------------------------------------------------
+
+SENTIMENT_WINDOW = 20
+"""How many of the newest interactions carrying a sentiment the sentiment score reads."""
+
+SENTIMENT_HALF_LIFE = timedelta(days=14)
+"""Each whole period by which an interaction is older than the newest one halves its weight."""
+
+SENTIMENT_VALUES: dict[Sentiment, int] = {
+    Sentiment.POSITIVE: 1,
+    Sentiment.NEUTRAL: 0,
+    Sentiment.NEGATIVE: -1,
+}
+"""The value of each sentiment in the weighted mean."""
+
+NEUTRAL_SENTIMENT_SCORE = 50
+
+
+def sentiment_window(interactions: Iterable[Interaction]) -> list[Interaction]:
+    """The :data:`SENTIMENT_WINDOW` newest interactions that carry a sentiment, newest first."""
+    rated = [i for i in interactions if i.sentiment is not None]
+    rated.sort(key=lambda i: (i.date, i.id), reverse=True)
+    return rated[:SENTIMENT_WINDOW]
+
+
+def sentiment_score(interactions: Iterable[Interaction]) -> int | None:
+    """The recency-weighted sentiment of ``interactions`` as 0..100 (rule in the module docs);
+    ``None`` when none of them carries a sentiment."""
+    window = sentiment_window(interactions)
+    if not window:
+        return None
+    newest = window[0].date
+    total = Fraction(0)
+    weights = Fraction(0)
+    for interaction in window:
+        assert interaction.sentiment is not None  # the window keeps rated interactions only
+        # Whole half-lives older than the newest: exact weights, no float rounding.
+        weight = Fraction(1, 2 ** ((newest - interaction.date) // SENTIMENT_HALF_LIFE))
+        total += weight * SENTIMENT_VALUES[interaction.sentiment]
+        weights += weight
+    exact = NEUTRAL_SENTIMENT_SCORE + NEUTRAL_SENTIMENT_SCORE * total / weights
+    # Round half up: floor(x + 1/2) of an exact fraction.
+    return math.floor(exact + Fraction(1, 2))
+
+
+def with_sentiment(customer: Customer, interactions: Iterable[Interaction]) -> Customer:
+    """``customer`` with ``aiInsights.sentimentScore`` computed from ``interactions`` (its newest
+    ones carrying a sentiment; older ones beyond the window may be left out by the caller)."""
+    insights = customer.ai_insights
+    if insights is None:
+        return customer
+    score = sentiment_score(interactions)
+    if score == insights.sentiment_score:
+        return customer
+    return evolve(customer, ai_insights=evolve(insights, sentiment_score=score))
 
 
 def refresh_score(customer: Customer, now: datetime) -> Customer:

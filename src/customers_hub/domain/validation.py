@@ -6,7 +6,12 @@ and they report every failing field at once, named by its camelCase API path
 
 Two inputs are validated: :class:`CustomerDraft` (create) and :class:`CustomerPatch` (partial
 update, where :data:`UNSET` means "not sent" and ``None`` means "clear"). Both come back
-normalized: E.164 phones, trimmed texts, lower-cased e-mail domain and tags.
+normalized: E.164 phones, cleaned texts, lower-cased e-mail domain and tags.
+
+Every text field of every use case (customers, employees, actions, relations, stage changes) goes
+through the one :func:`clean_text` (NFC, trimmed, no control characters, the column's length);
+every date or instant a person types is checked against the plausible ranges defined here
+(:data:`EARLIEST_RECORD_DATE`, :data:`LICENCE_MAX_YEARS_AHEAD`, :data:`SCHEDULE_WINDOW`, …).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import enum
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, Final, Literal, Protocol, TypeAlias, TypeVar
 
@@ -35,7 +40,7 @@ from customers_hub.domain.enums import (
     Timeline,
 )
 from customers_hub.domain.errors import FieldError, ValidationFailed
-from customers_hub.domain.model import Customer, Preferences
+from customers_hub.domain.model import Customer, FalLicence, Preferences
 from customers_hub.domain.naming import camel_case
 from customers_hub.domain.search_text import to_ascii_digits
 from customers_hub.domain.unset import UNSET, Unset
@@ -107,11 +112,94 @@ _LABELS: Final[Mapping[str, str]] = {
     "priority": "Priority",
     "ksaCompliance.ejar.annualRent": "Annual rent",
     "ksaCompliance.financing.preApprovalAmount": "Pre-approval amount",
+    "falLicence.number": "FAL licence number",
+    "falLicence.expiresOn": "FAL licence expiry",
 }
 
 
 def _label(field_path: str) -> str:
     return _LABELS.get(field_path, field_path)
+
+
+# --------------------------------------------------------------------------------------------
+# Text: one cleaning function for every text field
+# --------------------------------------------------------------------------------------------
+
+SHORT_TEXT_MAX_LENGTH: Final = 500
+"""Longest one-line text stored in a ``String(500)`` column (titles, locations, reasons)."""
+NOTES_MAX_LENGTH: Final = 2000
+"""Longest free-text note of a relation (interaction, appointment, reminder, assignment)."""
+FREE_TEXT_MAX_LENGTH: Final = 10_000
+"""Longest free text stored in an unsized ``Text`` column (customer notes, action texts)."""
+ID_MAX_LENGTH: Final = 50
+"""Longest id a caller may send (every ``*_id`` column is ``String(50)``)."""
+URL_MAX_LENGTH: Final = 2048
+"""Longest URL (avatars, property images)."""
+
+# What clean_text trims at both ends: the white space of Unicode minus the control characters
+# other than tab, LF and CR (str.strip() would silently drop \x1c-\x1f and \x85 as well).
+_TRIMMED: Final = (
+    " \t\n\r\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000"
+)
+_LINE_BREAKS: Final = frozenset("\n\r\u2028\u2029")
+# Format characters that only serve to disguise text: the bidi embeddings and overrides (they
+# reorder what is displayed, "Trojan Source"), the byte-order mark / zero-width no-break space
+# and the interlinear annotation marks. The joiners ZWJ/ZWNJ (Arabic and Persian spelling), the
+# marks LRM/RLM/ALM and the bidi isolates (mixed Arabic/Latin text) are kept.
+_DISGUISING: Final = frozenset("\u202a\u202b\u202c\u202d\u202e\ufeff\ufff9\ufffa\ufffb")
+
+
+def _refused_character(ch: str, *, multiline: bool) -> str | None:
+    """Why ``ch`` may not appear in a text, or ``None`` when it may."""
+    if ch in "\t\n\r\u2028\u2029":
+        return None if multiline else "must be a single line (no line breaks or tabs)"
+    category = unicodedata.category(ch)
+    if category == "Cc":
+        return f"must not contain control characters (U+{ord(ch):04X})"
+    if category == "Cs" or ch in _DISGUISING:
+        return f"must not contain invisible or invalid characters (U+{ord(ch):04X})"
+    code = ord(ch)
+    if 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE:  # Unicode noncharacters
+        return f"must not contain invalid characters (U+{code:04X})"
+    return None
+
+
+def clean_text(field: str, value: str, *, max_length: int, multiline: bool = False) -> str:
+    """``value`` NFC-normalized and trimmed, or a :class:`ValidationFailed` on ``field``.
+
+    The one cleaning of every text a person types (names, titles, numbers of licences and
+    contracts, notes, reasons…):
+
+    * NFC normalization (``unicodedata``), so the same word is stored, searched and compared as
+      the same code points whatever keyboard or system typed it;
+    * trimmed at both ends (spaces, tabs, line breaks);
+    * refused: NUL and every other control character (category ``Cc``), lone surrogates,
+      noncharacters and the disguising format characters (bidi overrides, BOM);
+    * ``multiline=False`` (names, titles, numbers, reasons): tabs and line breaks are refused
+      and runs of spaces become one space; ``multiline=True`` (notes, descriptions, outcomes):
+      tabs and line breaks are kept, CRLF and CR become LF;
+    * at most ``max_length`` characters after cleaning (the column size).
+
+    A blank value comes back as ``""``; whether that is "not given" or an error is the caller's
+    business (see :meth:`Errors.text`). ``field`` is the camelCase API path of the value.
+    """
+    if not isinstance(value, str):
+        raise ValidationFailed.single(field, f"{_label(field)} must be a string")
+    text = unicodedata.normalize("NFC", value).strip(_TRIMMED)
+    if multiline:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    for ch in text:
+        problem = _refused_character(ch, multiline=multiline)
+        if problem is not None:
+            raise ValidationFailed.single(field, f"{_label(field)} {problem}")
+    if not multiline:
+        text = " ".join(text.split())  # only spaces are left: collapse their runs
+    if len(text) > max_length:
+        raise ValidationFailed.single(
+            field, f"{_label(field)} must be at most {max_length} characters"
+        )
+    return text
 
 
 # --------------------------------------------------------------------------------------------
@@ -162,6 +250,34 @@ class Errors:
         except ValidationFailed as failure:
             self.extend(failure.errors)
             return None
+
+    def text(
+        self,
+        field: str,
+        raw: str | None,
+        *,
+        max_length: int,
+        multiline: bool = False,
+        required: bool = False,
+    ) -> str | None:
+        """:func:`clean_text` of ``raw``; ``None`` when absent, blank or refused (recorded).
+
+        A blank value is "not given" (forms send ``""`` for an empty input), or an error on
+        ``field`` when ``required``.
+        """
+        if raw is None:
+            text = ""
+        else:
+            try:
+                text = clean_text(field, raw, max_length=max_length, multiline=multiline)
+            except ValidationFailed as failure:
+                self.extend(failure.errors)
+                return None
+        if not text:
+            if required:
+                self.add(field, f"{_label(field)} is required")
+            return None
+        return text
 
     def has(self, field: str) -> bool:
         """True if ``field`` or a path below it (``field.x``, ``field[i]``) has an error."""
@@ -358,38 +474,39 @@ def validate_email(raw: str, *, field: str = "email") -> str:
     return f"{local}@{domain.lower()}"
 
 
-def _clean_text(raw: str) -> str:
-    # White space runs (tabs, newlines, doubled spaces) become one space: a name is one line.
-    return " ".join(raw.split())
-
-
 def validate_name(raw: str, *, field: str = "name") -> str:
-    """A required name: trimmed, inner white space collapsed, 1–255 characters, no control chars."""
-    label = _label(field)
-    text = _clean_text(raw)
+    """A required name: :func:`clean_text` (one line, at most 255 characters), not blank."""
+    text = clean_text(field, raw, max_length=NAME_MAX_LENGTH)
     if not text:
-        raise ValidationFailed.single(field, f"{label} is required")
-    if len(text) > NAME_MAX_LENGTH:
-        raise ValidationFailed.single(
-            field, f"{label} must be at most {NAME_MAX_LENGTH} characters"
-        )
-    if any(unicodedata.category(ch) == "Cc" for ch in text):
-        raise ValidationFailed.single(field, f"{label} must not contain control characters")
+        raise ValidationFailed.single(field, f"{_label(field)} is required")
     return text
 
 
 def _optional_text(
-    errors: Errors, field: str, raw: str | None, *, max_length: int | None = None
+    errors: Errors, field: str, raw: str | None, *, max_length: int, multiline: bool = False
 ) -> str | None:
     # An optional text sent blank is "not given": forms send "" for an empty input.
-    if raw is None:
-        return None
-    text = raw.strip()
-    if not text:
-        return None
-    if max_length is not None and len(text) > max_length:
-        errors.add(field, f"{_label(field)} must be at most {max_length} characters")
-    return text
+    return errors.text(field, raw, max_length=max_length, multiline=multiline)
+
+
+FAL_NUMBER_MAX_LENGTH: Final = 50
+"""Longest FAL licence number (the ``employees.fal_number`` column)."""
+
+
+def validate_fal_licence(
+    errors: Errors, licence: FalLicence, today: date, *, field: str = "falLicence"
+) -> FalLicence:
+    """A broker's FAL licence with its number cleaned (required, one line, at most 50
+    characters) and its expiry in the licence range (:func:`validate_licence_expiry`).
+
+    Failures are recorded in ``errors`` on ``falLicence.number`` and ``falLicence.expiresOn``;
+    the licence is returned as far as it could be cleaned.
+    """
+    number = errors.text(
+        f"{field}.number", licence.number, max_length=FAL_NUMBER_MAX_LENGTH, required=True
+    )
+    errors.check(f"{field}.expiresOn", _licence_expiry_rule(today), licence.expires_on)
+    return attrs.evolve(licence, number=number or licence.number)
 
 
 def _optional(
@@ -403,16 +520,19 @@ def _optional(
 def normalize_tags(errors: Errors, raw: Iterable[str], *, field: str = "tags") -> tuple[str, ...]:
     """Tags trimmed and lower-cased, blanks dropped, duplicates removed (first kept, in order).
 
-    A tag longer than 50 characters is an error on ``tags[i]`` (``i`` its index in ``raw``);
-    more than 50 distinct tags is an error on ``tags``.
+    Each tag goes through :func:`clean_text`: a tag longer than 50 characters or holding a
+    control character is an error on ``tags[i]`` (``i`` its index in ``raw``); more than 50
+    distinct tags is an error on ``tags``.
     """
     tags: dict[str, None] = {}
     for index, tag in enumerate(raw):
-        text = tag.strip().lower()
-        if not text:
+        path = f"{field}[{index}]"
+        try:
+            text = clean_text(path, tag, max_length=TAG_MAX_LENGTH).lower()
+        except ValidationFailed as failure:
+            errors.extend(failure.errors)
             continue
-        if len(text) > TAG_MAX_LENGTH:
-            errors.add(f"{field}[{index}]", f"A tag must be at most {TAG_MAX_LENGTH} characters")
+        if not text:
             continue
         tags[text] = None
     if len(tags) > TAGS_MAX_COUNT:
@@ -420,14 +540,105 @@ def normalize_tags(errors: Errors, raw: Iterable[str], *, field: str = "tags") -
     return tuple(tags)
 
 
-def _text_list(raw: Iterable[str]) -> tuple[str, ...]:
-    # Trimmed, blanks dropped, duplicates removed in order (preferred areas, cities, amenities).
-    return tuple(dict.fromkeys(t for t in (_clean_text(x) for x in raw) if t))
+LIST_ITEM_MAX_LENGTH: Final = 255
+"""Longest preferred area, city or amenity (the search index holds ``String(255)`` values)."""
+
+
+def _text_list(errors: Errors, field: str, raw: Iterable[str]) -> tuple[str, ...]:
+    # Cleaned, blanks dropped, duplicates removed in order (preferred areas, cities, amenities).
+    items = (
+        errors.text(f"{field}[{index}]", item, max_length=LIST_ITEM_MAX_LENGTH)
+        for index, item in enumerate(raw)
+    )
+    return tuple(dict.fromkeys(t for t in items if t))
 
 
 # --------------------------------------------------------------------------------------------
 # Numbers and dates
 # --------------------------------------------------------------------------------------------
+
+
+# Plausible ranges of dates and instants. Each bound is a named constant so that the rule, its
+# tests and docs/domain.md (§5) say the same thing; a value outside is a 400 naming its field.
+
+EARLIEST_RECORD_DATE: Final = date(2000, 1, 1)
+"""No licence expiry, compliance record or interaction is dated before this day (a year like
+0318 is a typing or fuzzing accident, not history)."""
+LICENCE_MAX_YEARS_AHEAD: Final = 20
+"""A licence (FAL, Wafi) expires at most this many years after today."""
+CONTRACT_MAX_YEARS_AHEAD: Final = 30
+"""An EJAR contract starts or ends at most this many years after today."""
+SCHEDULE_WINDOW: Final = timedelta(days=3653)
+"""Due dates, reminders, appointments and follow-ups lie within about 10 years of now, either
+way (imports may carry overdue dates; nobody plans a call for 2100)."""
+INTERACTION_CLOCK_SKEW: Final = timedelta(minutes=5)
+"""How far in the future an interaction's ``date`` may be (clients' clocks differ)."""
+
+
+def years_after(day: date, years: int) -> date:
+    """``day`` moved by ``years`` (29 February becomes 28 February in a common year)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def validate_date_range(raw: date, *, field: str, earliest: date, latest: date) -> date:
+    """``raw`` when ``earliest <= raw <= latest``; else a :class:`ValidationFailed` on ``field``."""
+    if isinstance(raw, datetime) or not isinstance(raw, date):
+        raise ValidationFailed.single(field, f"{_label(field)} must be a date")
+    if not earliest <= raw <= latest:
+        raise ValidationFailed.single(
+            field,
+            f"{_label(field)} must be between {earliest.isoformat()} and {latest.isoformat()}",
+        )
+    return raw
+
+
+def validate_licence_expiry(raw: date, today: date, *, field: str = "expiresOn") -> date:
+    """A licence expiry between :data:`EARLIEST_RECORD_DATE` and :data:`LICENCE_MAX_YEARS_AHEAD`
+    years after ``today`` (an expired licence is still a record, so the past is allowed)."""
+    return validate_date_range(
+        raw,
+        field=field,
+        earliest=EARLIEST_RECORD_DATE,
+        latest=years_after(today, LICENCE_MAX_YEARS_AHEAD),
+    )
+
+
+def validate_scheduled_at(raw: datetime, now: datetime, *, field: str) -> datetime:
+    """An instant (due date, reminder, appointment, follow-up) within :data:`SCHEDULE_WINDOW`
+    of ``now``, either way. ``raw`` must be timezone-aware; the result is UTC."""
+    if not isinstance(raw, datetime):
+        raise ValidationFailed.single(field, f"{_label(field)} must be a date and time")
+    if raw.utcoffset() is None:
+        raise ValidationFailed.single(field, f"{_label(field)} must include a time zone")
+    at = raw.astimezone(UTC)
+    earliest, latest = now - SCHEDULE_WINDOW, now + SCHEDULE_WINDOW
+    if not earliest <= at <= latest:
+        raise ValidationFailed.single(
+            field,
+            f"{_label(field)} must be between {earliest.date().isoformat()} and "
+            f"{latest.date().isoformat()}",
+        )
+    return at
+
+
+def validate_interaction_date(raw: datetime, now: datetime, *, field: str = "date") -> datetime:
+    """When a contact happened: aware, not before :data:`EARLIEST_RECORD_DATE` (UTC) and not
+    more than :data:`INTERACTION_CLOCK_SKEW` after ``now``. The result is UTC."""
+    if not isinstance(raw, datetime):
+        raise ValidationFailed.single(field, f"{_label(field)} must be a date and time")
+    if raw.utcoffset() is None:
+        raise ValidationFailed.single(field, f"{_label(field)} must include a time zone")
+    at = raw.astimezone(UTC)
+    if at > now + INTERACTION_CLOCK_SKEW:
+        raise ValidationFailed.single(field, f"{_label(field)} must not be in the future")
+    if at < datetime.combine(EARLIEST_RECORD_DATE, time(), UTC):
+        raise ValidationFailed.single(
+            field, f"{_label(field)} must not be before {EARLIEST_RECORD_DATE.isoformat()}"
+        )
+    return at
 
 
 def validate_money(value: Decimal, field: str, *, positive: bool = False) -> Decimal:
@@ -658,8 +869,29 @@ def _validator_rule(field_path: str, validator: FieldValidator[Any, Any]) -> _Ru
     return rule
 
 
-def _text_rule(field_path: str, max_length: int | None = None) -> _Rule:
-    return lambda errors, value: _optional_text(errors, field_path, value, max_length=max_length)
+def _text_rule(field_path: str, max_length: int, *, multiline: bool = False) -> _Rule:
+    return lambda errors, value: _optional_text(
+        errors, field_path, value, max_length=max_length, multiline=multiline
+    )
+
+
+def _list_rule(field_path: str) -> _Rule:
+    return lambda errors, value: _text_list(errors, field_path, value)
+
+
+SOURCE_DETAIL_KEY_MAX_LENGTH: Final = 100
+"""Longest key of ``sourceDetails`` (a campaign name, a referrer…)."""
+
+
+def _source_details_rule(errors: Errors, value: Any) -> Any:
+    details: dict[str, str] = {}
+    for key, item in dict(value).items():
+        path = f"sourceDetails.{key}"
+        name = errors.text(path, key, max_length=SOURCE_DETAIL_KEY_MAX_LENGTH, required=True)
+        text = errors.text(path, item, max_length=SHORT_TEXT_MAX_LENGTH)
+        if name is not None and text is not None:
+            details[name] = text
+    return details
 
 
 def _optional_validator_rule(field_path: str, validator: FieldValidator[str, str]) -> _Rule:
@@ -685,36 +917,117 @@ _PREFERENCE_RULES: Final[Mapping[str, _Rule]] = {
     "property_type": _property_types_rule,
     "budget_min": _validator_rule("preferences.budgetMin", _positive_money),
     "budget_max": _validator_rule("preferences.budgetMax", _positive_money),
-    "preferred_areas": lambda _errors, value: _text_list(value),
-    "preferred_cities": lambda _errors, value: _text_list(value),
+    "preferred_areas": _list_rule("preferences.preferredAreas"),
+    "preferred_cities": _list_rule("preferences.preferredCities"),
     "bedrooms": _validator_rule("preferences.bedrooms", _rooms),
     "bathrooms": _validator_rule("preferences.bathrooms", _rooms),
     "min_area": _validator_rule("preferences.minArea", _area),
     "max_area": _validator_rule("preferences.maxArea", _area),
     "purpose": _enum_rule("preferences.purpose", Purpose),
     "timeline": _enum_rule("preferences.timeline", Timeline),
-    "amenities": lambda _errors, value: _text_list(value),
+    "amenities": _list_rule("preferences.amenities"),
     "furnishing": _enum_rule("preferences.furnishing", Furnishing),
 }
 
 
-def _validate_ksa_compliance(errors: Errors, value: Any) -> Any:
+COMPLIANCE_NUMBER_MAX_LENGTH: Final = 100
+"""Longest EJAR contract, Wafi licence or Sakani beneficiary number."""
+BANK_MAX_LENGTH: Final = 100
+"""Longest bank name of a financing record."""
+
+
+def _validate_ksa_compliance(errors: Errors, value: Any, today: date) -> Any:
+    """The compliance records with every text cleaned and every date in its plausible range."""
     compliance: KsaCompliance = value
-    if compliance.ejar is not None:
-        ejar = compliance.ejar
-        errors.check("ksaCompliance.ejar.annualRent", _positive_money, ejar.annual_rent)
-        if not ejar.contract_number.strip():
-            errors.add("ksaCompliance.ejar.contractNumber", "EJAR contract number is required")
-        if ejar.end_date <= ejar.start_date:
-            errors.add("ksaCompliance.ejar.endDate", "EJAR contract must end after it starts")
-    if compliance.wafi is not None and not compliance.wafi.licence_number.strip():
-        errors.add("ksaCompliance.wafi.licenceNumber", "Wafi licence number is required")
-    financing = compliance.financing
-    if financing is not None and financing.pre_approval_amount is not None:
-        errors.check(
-            "ksaCompliance.financing.preApprovalAmount", _money, financing.pre_approval_amount
+    ejar, wafi, sakani, financing = (
+        compliance.ejar,
+        compliance.wafi,
+        compliance.sakani,
+        compliance.financing,
+    )
+    contract_latest = years_after(today, CONTRACT_MAX_YEARS_AHEAD)
+    if ejar is not None:
+        prefix = "ksaCompliance.ejar"
+        errors.check(f"{prefix}.annualRent", _positive_money, ejar.annual_rent)
+        number = errors.text(
+            f"{prefix}.contractNumber",
+            ejar.contract_number,
+            max_length=COMPLIANCE_NUMBER_MAX_LENGTH,
+            required=True,
         )
-    return compliance
+        landlord = errors.text(
+            f"{prefix}.landlordName", ejar.landlord_name, max_length=NAME_MAX_LENGTH
+        )
+        tenant = errors.text(f"{prefix}.tenantName", ejar.tenant_name, max_length=NAME_MAX_LENGTH)
+        for name, day in (("startDate", ejar.start_date), ("endDate", ejar.end_date)):
+            errors.check(
+                f"{prefix}.{name}",
+                _date_range_rule(EARLIEST_RECORD_DATE, contract_latest),
+                day,
+            )
+        if not errors.has(f"{prefix}.startDate") and ejar.end_date <= ejar.start_date:
+            errors.add(f"{prefix}.endDate", "EJAR contract must end after it starts")
+        ejar = attrs.evolve(
+            ejar,
+            contract_number=number or ejar.contract_number,
+            landlord_name=landlord or "",
+            tenant_name=tenant or "",
+        )
+    if wafi is not None:
+        prefix = "ksaCompliance.wafi"
+        licence = errors.text(
+            f"{prefix}.licenceNumber",
+            wafi.licence_number,
+            max_length=COMPLIANCE_NUMBER_MAX_LENGTH,
+            required=True,
+        )
+        project = errors.text(
+            f"{prefix}.projectName", wafi.project_name, max_length=NAME_MAX_LENGTH
+        )
+        if wafi.expires_on is not None:
+            errors.check(f"{prefix}.expiresOn", _licence_expiry_rule(today), wafi.expires_on)
+        wafi = attrs.evolve(
+            wafi, licence_number=licence or wafi.licence_number, project_name=project or ""
+        )
+    if sakani is not None:
+        prefix = "ksaCompliance.sakani"
+        beneficiary = errors.text(
+            f"{prefix}.beneficiaryNumber",
+            sakani.beneficiary_number,
+            max_length=COMPLIANCE_NUMBER_MAX_LENGTH,
+        )
+        if sakani.checked_on is not None:
+            # A check is a past event.
+            errors.check(
+                f"{prefix}.checkedOn",
+                _date_range_rule(EARLIEST_RECORD_DATE, today),
+                sakani.checked_on,
+            )
+        sakani = attrs.evolve(sakani, beneficiary_number=beneficiary)
+    if financing is not None:
+        if financing.pre_approval_amount is not None:
+            errors.check(
+                "ksaCompliance.financing.preApprovalAmount", _money, financing.pre_approval_amount
+            )
+        bank = errors.text(
+            "ksaCompliance.financing.bank", financing.bank, max_length=BANK_MAX_LENGTH
+        )
+        financing = attrs.evolve(financing, bank=bank)
+    return attrs.evolve(compliance, ejar=ejar, wafi=wafi, sakani=sakani, financing=financing)
+
+
+def _date_range_rule(earliest: date, latest: date) -> FieldValidator[date, date]:
+    def validate(raw: date, *, field: str) -> date:
+        return validate_date_range(raw, field=field, earliest=earliest, latest=latest)
+
+    return validate
+
+
+def _licence_expiry_rule(today: date) -> FieldValidator[date, date]:
+    def validate(raw: date, *, field: str) -> date:
+        return validate_licence_expiry(raw, today, field=field)
+
+    return validate
 
 
 # Field rules of the customer; preferences and date of birth (needs today) are handled apart.
@@ -728,21 +1041,29 @@ _CUSTOMER_RULES: Final[Mapping[str, _Rule]] = {
     "nationality": _text_rule("nationality", NATIONALITY_MAX_LENGTH),
     "gender": _enum_rule("gender", Gender),
     "source": _enum_rule("source", CustomerSource),
-    "source_details": lambda _errors, value: dict(value),
+    "source_details": _source_details_rule,
     "priority": _enum_rule("priority", Priority),
     "customer_type": _enum_rule("customerType", CustomerType),
     "tags": lambda errors, value: normalize_tags(errors, value),
-    "assigned_employee_id": _text_rule("assignedEmployeeId"),
+    "assigned_employee_id": _text_rule("assignedEmployeeId", ID_MAX_LENGTH),
     "city": _text_rule("city", CITY_MAX_LENGTH),
     "district": _text_rule("district", DISTRICT_MAX_LENGTH),
     "region": _text_rule("region", DISTRICT_MAX_LENGTH),
-    "address": _text_rule("address"),
+    "address": _text_rule("address", SHORT_TEXT_MAX_LENGTH),
     "latitude": _validator_rule("latitude", _latitude),
     "longitude": _validator_rule("longitude", _longitude),
-    "notes": _text_rule("notes"),
+    "notes": _text_rule("notes", FREE_TEXT_MAX_LENGTH, multiline=True),
     "total_deal_value": _validator_rule("totalDealValue", _money),
     "expected_revenue": _validator_rule("expectedRevenue", _money),
     "paid_amount": _validator_rule("paidAmount", _money),
+}
+
+# Rules that need the organization's local date: (errors, value, today) -> normalized value.
+_DatedRule: TypeAlias = Callable[[Errors, Any, date], Any]
+_DATED_RULES: Final[Mapping[str, _DatedRule]] = {
+    "date_of_birth": lambda errors, value, today: (
+        errors.check("dateOfBirth", _date_of_birth_rule(today), value) or value
+    ),
     "ksa_compliance": _validate_ksa_compliance,
 }
 
@@ -880,7 +1201,8 @@ _PREFERENCE_PATHS: Final = {name: f"preferences.{camel_case(name)}" for name in 
 def validate_customer_draft(draft: CustomerDraft, today: date) -> CustomerDraft:
     """The normalized draft, or one :class:`ValidationFailed` naming every failing field.
 
-    ``today`` is the organization's local date (the date of birth must not be after it).
+    ``today`` is the organization's local date (the date of birth must not be after it, the
+    compliance dates are ranged around it). Every text goes through :func:`clean_text`.
     """
     errors = Errors()
     changes: dict[str, Any] = {}
@@ -891,10 +1213,12 @@ def validate_customer_draft(draft: CustomerDraft, today: date) -> CustomerDraft:
         elif name in _REQUIRED:
             path = camel_case(name)
             errors.add(path, f"{_label(path)} is required")
+    for name, dated_rule in _DATED_RULES.items():
+        value = getattr(draft, name)
+        if value is not None:
+            changes[name] = dated_rule(errors, value, today)
     preferences = _normalize_preferences(errors, draft.preferences)
     changes["preferences"] = preferences
-    if draft.date_of_birth is not None:
-        errors.check("dateOfBirth", _date_of_birth_rule(today), draft.date_of_birth)
     result = attrs.evolve(draft, **changes)
     _cross_field_checks(
         errors,
@@ -910,7 +1234,8 @@ def validate_customer_draft(draft: CustomerDraft, today: date) -> CustomerDraft:
             national_id=result.national_id,
             ksa_compliance=result.ksa_compliance,
             sent=frozenset(
-                [camel_case(name) for name in _CUSTOMER_RULES] + list(_PREFERENCE_PATHS.values())
+                [camel_case(name) for name in (*_CUSTOMER_RULES, *_DATED_RULES)]
+                + list(_PREFERENCE_PATHS.values())
             ),
         ),
     )
@@ -945,8 +1270,8 @@ def validate_customer_patch(patch: CustomerPatch, current: Customer, today: date
         if name == "preferences":
             changes[name] = _validate_preferences_patch(errors, value)
             sent.update(_PREFERENCE_PATHS[key] for key in value.given())
-        elif name == "date_of_birth":
-            errors.check("dateOfBirth", _date_of_birth_rule(today), value)
+        elif name in _DATED_RULES:
+            changes[name] = _DATED_RULES[name](errors, value, today)
         else:
             changes[name] = _CUSTOMER_RULES[name](errors, value)
     result = attrs.evolve(patch, **changes)

@@ -24,7 +24,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import copy
+import logging
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -277,12 +279,34 @@ FACTORY = "customers_hub.entrypoints.http.asgi:served_app_factory"
 """The import string of the application factory (several workers, reload)."""
 
 
+_TOKEN_IN_QUERY = re.compile(r"([?&]token=)[^&\s\"']+")
+
+
+class RedactTokens(logging.Filter):
+    """Replaces the value of a ``token`` query parameter in log lines with ``…``: uvicorn logs
+    every WebSocket handshake with its query string, and real-time clients may send their JWT
+    as ``?token=`` (``/api/v1/ws``, ``/socket.io/``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Always keep the record, with any token redacted."""
+        message = record.getMessage()
+        if "token=" in message:
+            record.msg, record.args = _TOKEN_IN_QUERY.sub(r"\1…", message), None
+        return True
+
+
 def log_config(level: str) -> dict[str, Any]:
     """uvicorn's logging configuration plus the service's own loggers (``customers_hub.*``):
-    their records are already one JSON object per line, written as they are to stderr."""
+    their records are already one JSON object per line, written as they are to stderr. Tokens
+    in query strings are redacted from uvicorn's lines (:class:`RedactTokens`)."""
     from uvicorn.config import LOGGING_CONFIG
 
     config = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["redact_tokens"] = {
+        "()": "customers_hub.entrypoints.cli.RedactTokens"
+    }
+    for handler in ("default", "access"):
+        config["handlers"][handler]["filters"] = ["redact_tokens"]
     config["formatters"]["customers_hub"] = {"format": "%(message)s"}
     config["handlers"]["customers_hub"] = {
         "class": "logging.StreamHandler",

@@ -462,6 +462,20 @@ class FakeRelationRepository:
             result["documents"] = newest(self._work.documents.values(), lambda r: r.uploaded_at)
         return result
 
+    async def recent_with_sentiment(
+        self, organization_id: str, customer_id: str, limit: int
+    ) -> list[Interaction]:
+        """The newest ``limit`` interactions carrying a sentiment (by date, then id)."""
+        if not self._owned(organization_id, customer_id):
+            return []
+        rated = [
+            i
+            for i in self._work.interactions.values()
+            if i.customer_id == customer_id and i.sentiment is not None
+        ]
+        rated.sort(key=lambda i: (i.date, i.id), reverse=True)
+        return rated[: max(limit, 0)]
+
 
 class FakeEmployeeRepository:
     """:class:`~customers_hub.application.ports.EmployeeRepository` over a working copy."""
@@ -507,6 +521,11 @@ class InMemoryPropertyCatalog:
         ]
         found.sort(key=lambda p: p.id)
         return found[:limit]
+
+    async def get(self, organization_id: str, property_id: str) -> Property | None:
+        """The organization's property (any status), or None; keyed by organization, so
+        another organization's property of the same id is never returned."""
+        return self._work.properties.get((organization_id, property_id))
 
     async def add(self, prop: Property) -> None:
         """Insert or update a property."""

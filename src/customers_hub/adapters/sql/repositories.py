@@ -755,6 +755,23 @@ class SqlRelationRepository:
                 result[kind] = [mappers.document_from_row(r) for r in rows]
         return result
 
+    async def recent_with_sentiment(
+        self, organization_id: str, customer_id: str, limit: int
+    ) -> list[Interaction]:
+        """The newest ``limit`` interactions carrying a sentiment, newest first (1 statement, on
+        the ``(customer_id, date)`` index)."""
+        rows = await self._conn.execute(
+            select(_INT)
+            .where(
+                _INT.c.organization_id == organization_id,
+                _INT.c.customer_id == customer_id,
+                _INT.c.sentiment.is_not(None),
+            )
+            .order_by(_INT.c.date.desc(), _INT.c.id.desc())
+            .limit(max(limit, 0))
+        )
+        return [mappers.interaction_from_row(r) for r in rows.mappings()]
+
     async def _one(
         self, table: Table, organization_id: str, customer_id: str, record_id: str
     ) -> Any:
@@ -895,6 +912,15 @@ class SqlPropertyCatalog:
         """Available properties of the customer's organization worth scoring (1 statement)."""
         rows = await self._conn.execute(self.candidates_query(customer, limit))
         return [mappers.property_from_row(r) for r in rows.mappings()]
+
+    async def get(self, organization_id: str, property_id: str) -> Property | None:
+        """The organization's property (any status), or None (1 statement on the unique
+        ``(organization_id, id)`` index; another organization's row is never read)."""
+        rows = await self._conn.execute(
+            select(_P).where(_P.c.organization_id == organization_id, _P.c.id == property_id)
+        )
+        row = rows.mappings().first()
+        return mappers.property_from_row(row) if row is not None else None
 
     async def add(self, prop: Property) -> None:
         """Insert or update a property (1 statement)."""

@@ -44,10 +44,17 @@ from customers_hub.application.ports import UnitOfWork
 from customers_hub.domain import access, inbox
 from customers_hub.domain.access import Operation, RecordScope
 from customers_hub.domain.enums import ActionStatus, ActionType, CustomerSource, Priority
-from customers_hub.domain.errors import AssignmentRejected, FieldError, NotFound, ValidationFailed
+from customers_hub.domain.errors import AssignmentRejected, NotFound
 from customers_hub.domain.events import ActionCreated, DomainEvent
 from customers_hub.domain.model import ActionNote, Actor, Customer, CustomerAction, Employee
 from customers_hub.domain.unset import UNSET, Unset
+from customers_hub.domain.validation import (
+    FREE_TEXT_MAX_LENGTH,
+    ID_MAX_LENGTH,
+    SHORT_TEXT_MAX_LENGTH,
+    Errors,
+    validate_scheduled_at,
+)
 
 __all__ = [
     "NOTE_MAX_LENGTH",
@@ -70,8 +77,11 @@ __all__ = [
     "wake_due_snoozes",
 ]
 
-NOTE_MAX_LENGTH: Final = 10_000
-"""Longest action note, in characters."""
+NOTE_MAX_LENGTH: Final = FREE_TEXT_MAX_LENGTH
+"""Longest action note, description or outcome, in characters."""
+
+REASON_MAX_LENGTH: Final = SHORT_TEXT_MAX_LENGTH
+"""Longest dismiss reason, in characters (one line)."""
 
 WAKE_BATCH: Final = 500
 """How many passed snoozes :func:`wake_due_snoozes` wakes per call by default."""
@@ -259,9 +269,23 @@ def _has_text(text: str | None) -> bool:
     return text is not None and bool(text.strip())
 
 
-def _check_note_length(field_name: str, text: str | None) -> None:
-    if text is not None and len(text.strip()) > NOTE_MAX_LENGTH:
-        raise ValidationFailed.single(field_name, f"must be at most {NOTE_MAX_LENGTH} characters")
+def _note_text(errors: Errors, field_name: str, text: str | None) -> str | None:
+    """A note, outcome or description: cleaned free text (several lines allowed)."""
+    return errors.text(field_name, text, max_length=NOTE_MAX_LENGTH, multiline=True)
+
+
+def _reason_text(errors: Errors, text: str | None) -> str | None:
+    """A dismiss reason: cleaned, one line (blank is the state machine's 400 on ``reason``)."""
+    return errors.text("reason", text, max_length=REASON_MAX_LENGTH)
+
+
+def _due_date(errors: Errors, value: datetime | None, now: datetime) -> datetime | None:
+    """A due date within the plausible window around ``now`` (UTC), or ``None``."""
+    if value is None:
+        return None
+    return errors.check(
+        "dueDate", lambda raw, *, field: validate_scheduled_at(raw, now, field=field), value
+    )
 
 
 Change = Callable[[CustomerAction, datetime], tuple[CustomerAction, list[DomainEvent]]]
@@ -294,24 +318,41 @@ async def _change(
 # --- use cases -----------------------------------------------------------------------------------
 
 
-def _validate_new(command: CreateAction) -> tuple[str, str | None, dict[str, object]]:
-    errors: list[FieldError] = []
-    if not command.customer_id.strip():
-        errors.append(FieldError("customerId", "must not be empty"))
-    title = command.title.strip()
-    if not title:
-        errors.append(FieldError("title", "must not be empty"))
-    elif len(title) > inbox.TITLE_MAX_LENGTH:
-        errors.append(FieldError("title", f"must be at most {inbox.TITLE_MAX_LENGTH} characters"))
-    if command.due_date is not None and command.due_date.utcoffset() is None:
-        errors.append(FieldError("dueDate", "must include a time zone"))
+@frozen
+class _NewAction:
+    """The cleaned input of :func:`create_action` and the errors found in it."""
+
+    errors: Errors
+    customer_id: str | None
+    assigned_to: str | None
+    title: str | None
+    description: str | None
+    due_date: datetime | None
+    metadata: dict[str, object]
+
+    @property
+    def ids_failed(self) -> bool:
+        """True when an id is unusable: nothing can be looked up, the 400 comes first."""
+        return self.customer_id is None or self.errors.has("assignedTo")
+
+
+def _validate_new(command: CreateAction, now: datetime) -> _NewAction:
+    errors = Errors()
+    customer_id = errors.text(
+        "customerId", command.customer_id, max_length=ID_MAX_LENGTH, required=True
+    )
+    assigned_to = None
+    if command.assigned_to is not None:
+        assigned_to = errors.text(
+            "assignedTo", command.assigned_to, max_length=ID_MAX_LENGTH, required=True
+        )
+    title = errors.text("title", command.title, max_length=inbox.TITLE_MAX_LENGTH, required=True)
+    description = _note_text(errors, "description", command.description)
+    due_date = _due_date(errors, command.due_date, now)
     if any(not isinstance(key, str) for key in command.metadata):
-        errors.append(FieldError("metadata", "keys must be strings"))
-    if errors:
-        raise ValidationFailed(errors)
-    description = command.description.strip() if command.description else None
+        errors.add("metadata", "keys must be strings")
     metadata = {k: v for k, v in command.metadata.items() if k not in _RESERVED_METADATA}
-    return title, description or None, metadata
+    return _NewAction(errors, customer_id, assigned_to, title, description, due_date, metadata)
 
 
 async def create_action(deps: Dependencies, actor: Actor, command: CreateAction) -> CustomerAction:
@@ -320,13 +361,15 @@ async def create_action(deps: Dependencies, actor: Actor, command: CreateAction)
     async def work(uow: UnitOfWork) -> tuple[CustomerAction, list[DomainEvent]]:
         now = deps.clock.now()
         organization_id = actor.organization_id
-        customer_id = command.customer_id.strip()
-        if not customer_id:
-            _validate_new(command)  # raises, naming customerId and any other bad field
+        new = _validate_new(command, now)
+        if new.ids_failed:
+            new.errors.raise_if_any()  # naming customerId and any other bad field
+        customer_id = new.customer_id
+        assert customer_id is not None  # ids_failed otherwise
         customer = await uow.customers.get(organization_id, customer_id)
         if customer is None or customer.is_deleted:
             raise NotFound(_CUSTOMER, command.customer_id)
-        wanted = _ids(customer.assigned_employee_id, command.assigned_to)
+        wanted = _ids(customer.assigned_employee_id, new.assigned_to)
         employees = await uow.employees.get_many(organization_id, wanted) if wanted else {}
         customer_assignee = (
             employees.get(customer.assigned_employee_id) if customer.assigned_employee_id else None
@@ -339,16 +382,17 @@ async def create_action(deps: Dependencies, actor: Actor, command: CreateAction)
             resource_type=_CUSTOMER,
             resource_id=customer.id,
         )
-        title, description, metadata = _validate_new(command)
+        new.errors.raise_if_any()
+        assert new.title is not None  # required: raise_if_any would have raised
 
         assignee: Employee | None
-        if command.assigned_to is None:
+        if new.assigned_to is None:
             active = customer_assignee is not None and customer_assignee.is_active
             assignee = customer_assignee if active else None
-        elif command.assigned_to == actor.user_id:
-            assignee = _assignable(employees.get(command.assigned_to), actor)
+        elif new.assigned_to == actor.user_id:
+            assignee = _assignable(employees.get(new.assigned_to), actor)
         else:
-            target = employees.get(command.assigned_to)
+            target = employees.get(new.assigned_to)
             decision = access.decide_assign(
                 actor, record, target, operation=Operation.ASSIGN_ACTION
             )
@@ -361,17 +405,17 @@ async def create_action(deps: Dependencies, actor: Actor, command: CreateAction)
             customer_id=customer.id,
             customer_name=customer.name,
             type=command.type,
-            title=title,
-            description=description,
+            title=new.title,
+            description=new.description,
             priority=command.priority,
             status=ActionStatus.PENDING,
             source=command.source or CustomerSource.MANUAL,
             created_at=now,
             updated_at=now,
-            due_date=command.due_date,
+            due_date=new.due_date,
             assigned_to=assignee.id if assignee else None,
             assigned_to_name=assignee.name if assignee else None,
-            metadata=metadata,
+            metadata=new.metadata,
         )
         await uow.actions.add_many([action])
         event = ActionCreated(
@@ -406,12 +450,29 @@ async def update_action(
     deps: Dependencies, actor: Actor, action_id: str, command: UpdateAction
 ) -> CustomerAction:
     """``PATCH /customers/actions/:id``: change fields, maybe the status and the assignee, and
-    append ``notes``; a terminal action accepts only the note."""
-    _check_note_length("notes", command.notes)
+    append ``notes``; a terminal action accepts only the note. Texts are cleaned
+    (:func:`~customers_hub.domain.validation.clean_text`), the due date is ranged."""
 
     async def work(uow: UnitOfWork) -> tuple[CustomerAction, list[DomainEvent]]:
         now = deps.clock.now()
-        target = command.assigned_to if isinstance(command.assigned_to, str) else None
+        errors = Errors()
+        title: str | Unset = command.title
+        if isinstance(command.title, str):
+            # Blank stays blank: the state machine names it ("title must not be empty").
+            title = errors.text("title", command.title, max_length=inbox.TITLE_MAX_LENGTH) or ""
+        description: str | Unset | None = command.description
+        if isinstance(command.description, str):
+            description = _note_text(errors, "description", command.description)
+        due_date: datetime | Unset | None = command.due_date
+        if isinstance(command.due_date, datetime):
+            due_date = _due_date(errors, command.due_date, now)
+        assigned: str | Unset | None = command.assigned_to
+        if isinstance(command.assigned_to, str):
+            assigned = errors.text(
+                "assignedTo", command.assigned_to, max_length=ID_MAX_LENGTH, required=True
+            )
+        notes = _note_text(errors, "notes", command.notes)
+        target = assigned if isinstance(assigned, str) else None
         loaded = await _load(uow, actor, action_id, also=[target])
         action = loaded.action
         access.enforce(
@@ -422,24 +483,24 @@ async def update_action(
             resource_id=action_id,
         )
         _check_version(action, command.expected_version)
+        errors.raise_if_any()
         assigned_to: str | Unset | None = UNSET
         assigned_to_name: str | Unset | None = UNSET
-        if command.assigned_to is not UNSET and command.assigned_to != action.assigned_to:
-            assigned_to, assigned_to_name = _check_reassign(actor, loaded, command.assigned_to)
+        if assigned is not UNSET and assigned != action.assigned_to:
+            assigned_to, assigned_to_name = _check_reassign(actor, loaded, assigned)
         updated, events = inbox.update_action(
             action,
             now=now,
-            title=command.title,
-            description=command.description,
+            title=title,
+            description=description,
             priority=command.priority,
-            due_date=command.due_date,
+            due_date=due_date,
             assigned_to=assigned_to,
             assigned_to_name=assigned_to_name,
             status=command.status,
         )
-        if _has_text(command.notes):
-            assert command.notes is not None
-            note = _note(deps, actor, action.id, command.notes.strip(), now)
+        if notes is not None:
+            note = _note(deps, actor, action.id, notes, now)
             updated, noted = inbox.add_note(updated, note, now=now)
             events = [*events, *noted]
         if updated != action:
@@ -460,16 +521,20 @@ async def complete_action(
     deps: Dependencies, actor: Actor, action_id: str, command: CompleteAction
 ) -> CustomerAction:
     """Complete the action (``completedAt``=now, ``completedBy``=caller), keeping outcome/notes."""
-    _check_note_length("notes", command.notes)
+    errors = Errors()
+    outcome = _note_text(errors, "outcome", command.outcome)
+    notes = _note_text(errors, "notes", command.notes)
 
     def change(action: CustomerAction, now: datetime) -> tuple[CustomerAction, list[DomainEvent]]:
+        errors.raise_if_any()
         return inbox.complete(
             action,
             actor=actor,
             now=now,
-            outcome=command.outcome,
-            notes=command.notes,
-            note_id=_note_id(deps, command.notes),
+            # A sent blank outcome is passed on as sent: the machine keeps the stored one.
+            outcome=outcome if outcome is not None else command.outcome,
+            notes=notes,
+            note_id=_note_id(deps, notes),
         )
 
     return await _change(deps, actor, action_id, change, expected_version=command.expected_version)
@@ -479,16 +544,19 @@ async def dismiss_action(
     deps: Dependencies, actor: Actor, action_id: str, command: DismissAction
 ) -> CustomerAction:
     """Dismiss the action; a non-blank ``reason`` is required (400 on ``reason``)."""
-    _check_note_length("notes", command.notes)
+    errors = Errors()
+    reason = _reason_text(errors, command.reason)
+    notes = _note_text(errors, "notes", command.notes)
 
     def change(action: CustomerAction, now: datetime) -> tuple[CustomerAction, list[DomainEvent]]:
+        errors.raise_if_any()
         return inbox.dismiss(
             action,
             actor=actor,
             now=now,
-            reason=command.reason,
-            notes=command.notes,
-            note_id=_note_id(deps, command.notes),
+            reason=reason,
+            notes=notes,
+            note_id=_note_id(deps, notes),
         )
 
     return await _change(deps, actor, action_id, change, expected_version=command.expected_version)
@@ -498,16 +566,18 @@ async def snooze_action(
     deps: Dependencies, actor: Actor, action_id: str, command: SnoozeAction
 ) -> CustomerAction:
     """Snooze the action until ``snoozed_until`` (400 unless within the next 365 days)."""
-    _check_note_length("notes", command.notes)
+    errors = Errors()
+    notes = _note_text(errors, "notes", command.notes)
 
     def change(action: CustomerAction, now: datetime) -> tuple[CustomerAction, list[DomainEvent]]:
+        errors.raise_if_any()
         return inbox.snooze(
             action,
             actor=actor,
             now=now,
             until=command.snoozed_until,
-            notes=command.notes,
-            note_id=_note_id(deps, command.notes),
+            notes=notes,
+            note_id=_note_id(deps, notes),
         )
 
     return await _change(deps, actor, action_id, change, expected_version=command.expected_version)
@@ -539,10 +609,12 @@ async def add_action_note(
     deps: Dependencies, actor: Actor, action_id: str, content: str
 ) -> ActionNote:
     """``POST /customers/actions/:id/notes``: append a note (terminal actions too)."""
-    text = content.strip()
-    if not text:
-        raise ValidationFailed.single("content", "must not be empty")
-    _check_note_length("content", text)
+    errors = Errors()
+    text = _note_text(errors, "content", content)
+    if text is None and not errors:
+        errors.add("content", "must not be empty")
+    errors.raise_if_any()
+    assert text is not None
     added: list[ActionNote] = []
 
     def change(action: CustomerAction, now: datetime) -> tuple[CustomerAction, list[DomainEvent]]:

@@ -57,6 +57,14 @@ from customers_hub.domain.errors import (
 from customers_hub.domain.events import DomainEvent
 from customers_hub.domain.model import Actor, CustomerAction, Employee
 from customers_hub.domain.unset import UNSET, Unset
+from customers_hub.domain.validation import (
+    FREE_TEXT_MAX_LENGTH,
+    ID_MAX_LENGTH,
+    SHORT_TEXT_MAX_LENGTH,
+    Errors,
+    clean_text,
+    validate_scheduled_at,
+)
 
 __all__ = [
     "CONFLICT_REASON",
@@ -86,7 +94,7 @@ NOT_FOUND_REASON: Final = "Action not found"
 CONFLICT_REASON: Final = "Action was changed by another request; try again"
 """The reason of an action whose version moved between the read and the write."""
 
-_NOTES_MAX_LENGTH: Final = 10_000
+_NOTES_MAX_LENGTH: Final = FREE_TEXT_MAX_LENGTH
 _UPDATABLE_STATUSES: Final = frozenset({ActionStatus.PENDING, ActionStatus.IN_PROGRESS})
 
 
@@ -204,12 +212,23 @@ def _check_ids(raw: Sequence[object]) -> tuple[str, ...]:
     errors: list[FieldError] = []
     if isinstance(raw, str) or not raw:
         raise ValidationFailed.single("actionIds", "must be a non-empty list of action ids")
+    cleaned: list[str] = []
     for index, value in enumerate(raw):
-        if not isinstance(value, str) or not value.strip():
-            errors.append(FieldError(f"actionIds[{index}]", "must be a non-empty string"))
+        path = f"actionIds[{index}]"
+        if not isinstance(value, str):
+            errors.append(FieldError(path, "must be a non-empty string"))
+            continue
+        try:
+            text = clean_text(path, value, max_length=ID_MAX_LENGTH)
+        except ValidationFailed as failure:
+            errors.extend(failure.errors)
+            continue
+        if not text:
+            errors.append(FieldError(path, "must be a non-empty string"))
+        cleaned.append(text)
     if errors:
         raise ValidationFailed(errors)
-    ids = dedupe(str(v).strip() for v in raw)
+    ids = dedupe(cleaned)
     if len(ids) > MAX_BULK_IDS:
         raise ValidationFailed.single("actionIds", f"must have at most {MAX_BULK_IDS} distinct ids")
     return ids
@@ -228,9 +247,18 @@ def _code(decision: AssignmentDecision) -> str:
     return AssignmentRejected.code
 
 
-def _check_notes(notes: str | None) -> None:
-    if notes is not None and len(notes.strip()) > _NOTES_MAX_LENGTH:
-        raise ValidationFailed.single("notes", f"must be at most {_NOTES_MAX_LENGTH} characters")
+def _clean(
+    field_name: str,
+    text: str | None,
+    *,
+    max_length: int = _NOTES_MAX_LENGTH,
+    multiline: bool = True,
+) -> str | None:
+    """``text`` through :func:`clean_text` (400 on ``field_name``); blank is ``None``."""
+    errors = Errors()
+    cleaned = errors.text(field_name, text, max_length=max_length, multiline=multiline)
+    errors.raise_if_any()
+    return cleaned
 
 
 def _assignee(employee: Employee | None, actor: Actor, field_name: str) -> Employee:
@@ -348,17 +376,28 @@ async def bulk_update(deps: Dependencies, actor: Actor, command: BulkUpdate) -> 
                 "bulk operations",
             )
         )
-    if isinstance(updates.due_date, datetime) and updates.due_date.utcoffset() is None:
+    naive_due = isinstance(updates.due_date, datetime) and updates.due_date.utcoffset() is None
+    if naive_due:
         errors.append(FieldError("updates.dueDate", "must include a time zone"))
     target_id: str | None = None
     if updates.assigned_to is not UNSET:
-        if updates.assigned_to is None or not updates.assigned_to.strip():
-            errors.append(FieldError("updates.assignedTo", "must name an employee"))
+        try:
+            target_id = clean_text(
+                "updates.assignedTo", updates.assigned_to or "", max_length=ID_MAX_LENGTH
+            )
+        except ValidationFailed as failure:
+            errors.extend(failure.errors)
         else:
-            target_id = updates.assigned_to.strip()
+            if not target_id:
+                errors.append(FieldError("updates.assignedTo", "must name an employee"))
+                target_id = None
 
     def check_input(now: datetime) -> None:
-        del now
+        if isinstance(updates.due_date, datetime) and not naive_due:
+            try:
+                validate_scheduled_at(updates.due_date, now, field="updates.dueDate")
+            except ValidationFailed as failure:
+                errors.extend(failure.errors)
         if errors:
             raise ValidationFailed(errors)
 
@@ -391,7 +430,8 @@ async def bulk_update(deps: Dependencies, actor: Actor, command: BulkUpdate) -> 
 
 async def bulk_complete(deps: Dependencies, actor: Actor, command: BulkComplete) -> BulkResult:
     """Complete many actions; each gets the ``notes`` as its own note."""
-    _check_notes(command.notes)
+    notes = _clean("notes", command.notes)
+    outcome = _clean("outcome", command.outcome)
 
     def make_change(target: Employee | None) -> ItemChange:
         def change(
@@ -401,9 +441,9 @@ async def bulk_complete(deps: Dependencies, actor: Actor, command: BulkComplete)
                 action,
                 actor=actor,
                 now=now,
-                outcome=command.outcome,
-                notes=command.notes,
-                note_id=_note_id(deps, command.notes),
+                outcome=outcome if outcome is not None else command.outcome,
+                notes=notes,
+                note_id=_note_id(deps, notes),
             )
 
         return change
@@ -413,11 +453,12 @@ async def bulk_complete(deps: Dependencies, actor: Actor, command: BulkComplete)
 
 async def bulk_dismiss(deps: Dependencies, actor: Actor, command: BulkDismiss) -> BulkResult:
     """Dismiss many actions with one ``reason`` (400 on ``reason`` when blank)."""
-    _check_notes(command.notes)
+    notes = _clean("notes", command.notes)
+    reason = _clean("reason", command.reason, max_length=SHORT_TEXT_MAX_LENGTH, multiline=False)
 
     def check_input(now: datetime) -> None:
         del now
-        if command.reason is None or not command.reason.strip():
+        if reason is None:
             raise ValidationFailed.single("reason", "A reason is required to dismiss actions")
 
     def make_change(target: Employee | None) -> ItemChange:
@@ -428,9 +469,9 @@ async def bulk_dismiss(deps: Dependencies, actor: Actor, command: BulkDismiss) -
                 action,
                 actor=actor,
                 now=now,
-                reason=command.reason,
-                notes=command.notes,
-                note_id=_note_id(deps, command.notes),
+                reason=reason,
+                notes=notes,
+                note_id=_note_id(deps, notes),
             )
 
         return change
@@ -440,7 +481,7 @@ async def bulk_dismiss(deps: Dependencies, actor: Actor, command: BulkDismiss) -
 
 async def bulk_snooze(deps: Dependencies, actor: Actor, command: BulkSnooze) -> BulkResult:
     """Snooze many actions until ``snoozed_until`` (400 unless within the next 365 days)."""
-    _check_notes(command.notes)
+    notes = _clean("notes", command.notes)
 
     def check_input(now: datetime) -> None:
         inbox.check_snooze_until(command.snoozed_until, now)
@@ -454,8 +495,8 @@ async def bulk_snooze(deps: Dependencies, actor: Actor, command: BulkSnooze) -> 
                 actor=actor,
                 now=now,
                 until=command.snoozed_until,
-                notes=command.notes,
-                note_id=_note_id(deps, command.notes),
+                notes=notes,
+                note_id=_note_id(deps, notes),
             )
 
         return change
@@ -465,11 +506,14 @@ async def bulk_snooze(deps: Dependencies, actor: Actor, command: BulkSnooze) -> 
 
 async def bulk_assign(deps: Dependencies, actor: Actor, command: BulkAssign) -> BulkResult:
     """Assign many actions to one active employee (managers: within the team; agents: never)."""
-    target_id = command.assigned_to.strip()
-    if not target_id:
+    errors = Errors()
+    target_id = errors.text(
+        "assignedTo", command.assigned_to, max_length=ID_MAX_LENGTH, required=True
+    )
+    if target_id is None:
         # The role check comes first even here: a viewer learns nothing about the input.
         _allow_bulk(actor, 0, reassigns=True)
-        raise ValidationFailed.single("assignedTo", "must name an employee")
+        errors.raise_if_any()
 
     def make_change(target: Employee | None) -> ItemChange:
         assert target is not None  # _run loads and checks the target before this

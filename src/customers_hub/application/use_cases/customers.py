@@ -48,7 +48,7 @@ from customers_hub.application.context import Dependencies, transaction
 from customers_hub.application.errors import ConcurrentUpdate, PreconditionFailed
 from customers_hub.application.ports import UnitOfWork
 from customers_hub.domain import customers as aggregate
-from customers_hub.domain import inbox, lifecycle
+from customers_hub.domain import inbox, lifecycle, validation
 from customers_hub.domain.access import (
     UNKNOWN_ASSIGNEE_REASON,
     Operation,
@@ -91,8 +91,10 @@ from customers_hub.domain.model import (
 from customers_hub.domain.scoring import refresh_score
 from customers_hub.domain.system_actions import system_actions_for
 from customers_hub.domain.validation import (
+    ID_MAX_LENGTH,
     CustomerDraft,
     CustomerPatch,
+    Errors,
     validate_customer_draft,
     validate_customer_patch,
 )
@@ -136,8 +138,11 @@ RELATION_INCLUDES = frozenset({"interactions", "appointments", "reminders", "doc
 CUSTOMER_INCLUDES = frozenset({*RELATION_INCLUDES, "properties", "stageHistory", "ksaCompliance"})
 """What ``include=`` of get customer accepts."""
 
-NOTES_MAX_LENGTH = 2000
-"""Longest free-text note a command accepts (assignment notes, …)."""
+NOTES_MAX_LENGTH = validation.NOTES_MAX_LENGTH
+"""Longest free-text note a command accepts (assignment notes, stage-change notes, …)."""
+
+STAGE_REASON_MAX_LENGTH = validation.SHORT_TEXT_MAX_LENGTH
+"""Longest stage-change reason (the ``stage_history.reason`` column is ``String(500)``)."""
 
 # Every document of a customer is loaded for a permanent delete (a customer holds a handful).
 _ALL_DOCUMENTS = 100_000
@@ -573,14 +578,26 @@ async def change_stage(
     """Apply a stage change with its history entry, score and system actions (contract_prep:
     ``document_required``; down_payment: ``payment_due``)."""
 
+    errors = Errors()
+    # The reason is a String(500) column; notes are free text. Blank stays blank (None): the
+    # lifecycle decides whether a reason was required.
+    request = evolve(
+        command.request,
+        reason=errors.text("reason", command.request.reason, max_length=STAGE_REASON_MAX_LENGTH),
+        notes=errors.text(
+            "notes", command.request.notes, max_length=NOTES_MAX_LENGTH, multiline=True
+        ),
+    )
+
     async def work(uow: UnitOfWork) -> tuple[Customer, list[DomainEvent]]:
         now = deps.clock.now()
         loaded = await load_customer(uow, actor, customer_id, Operation.UPDATE_CUSTOMER)
         customer = loaded.customer
         check_version(customer, command.expected_version)
+        errors.raise_if_any()
         moved, events = lifecycle.change_stage(
             customer,
-            command.request,
+            request,
             actor=actor,
             entry_id=deps.ids.new_id("stage"),
             now=now,
@@ -693,16 +710,14 @@ class AssignCustomer:
 
 
 def _validate_assign(command: AssignCustomer) -> tuple[str, str | None]:
-    errors: list[FieldError] = []
-    employee_id = command.employee_id.strip()
-    if not employee_id:
-        errors.append(FieldError("employeeId", "Employee id is required"))
-    notes = command.notes.strip() if command.notes is not None else None
-    if notes is not None and len(notes) > NOTES_MAX_LENGTH:
-        errors.append(FieldError("notes", f"must be at most {NOTES_MAX_LENGTH} characters"))
-    if errors:
-        raise ValidationFailed(errors)
-    return employee_id, notes or None
+    errors = Errors()
+    employee_id = errors.text(
+        "employeeId", command.employee_id, max_length=ID_MAX_LENGTH, required=True
+    )
+    notes = errors.text("notes", command.notes, max_length=NOTES_MAX_LENGTH, multiline=True)
+    errors.raise_if_any()
+    assert employee_id is not None  # required
+    return employee_id, notes
 
 
 async def assign_customer(

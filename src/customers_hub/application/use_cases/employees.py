@@ -19,6 +19,7 @@ Decisions where the contracts are silent (documented for ``docs/``):
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from datetime import date
 from typing import Any
 
 from attrs import evolve, fields, frozen
@@ -32,10 +33,13 @@ from customers_hub.domain.events import DomainEvent, EmployeeSaved
 from customers_hub.domain.model import Actor, Employee, FalLicence
 from customers_hub.domain.unset import UNSET, Unset
 from customers_hub.domain.validation import (
+    ID_MAX_LENGTH,
+    URL_MAX_LENGTH,
     Errors,
     FieldValidator,
     normalize_phone,
     validate_email,
+    validate_fal_licence,
     validate_name,
 )
 
@@ -56,9 +60,7 @@ EMPLOYEE_ID_MAX_LENGTH = 50
 MANAGER_ROLES = frozenset({Role.SALES_MANAGER, Role.ADMIN})
 """Roles that can be someone's manager."""
 
-_TITLE_MAX_LENGTH = 100
-_AVATAR_MAX_LENGTH = 2048
-_FAL_NUMBER_MAX_LENGTH = 50
+_TITLE_MAX_LENGTH = 100  # employees.title is String(100)
 # The manager chain is walked at most this far (a real hierarchy is a few levels deep).
 _MAX_CHAIN = 100
 
@@ -96,15 +98,6 @@ class UpdateEmployee:
     fal_licence: FalLicence | Unset | None = UNSET
 
 
-def _optional_text(errors: Errors, field: str, raw: str | None, max_length: int) -> str | None:
-    text = raw.strip() if raw is not None else ""
-    if not text:
-        return None
-    if len(text) > max_length:
-        errors.add(field, f"must be at most {max_length} characters")
-    return text
-
-
 def _check_id(errors: Errors, raw: str) -> str:
     text = raw.strip()
     if not text:
@@ -116,22 +109,11 @@ def _check_id(errors: Errors, raw: str) -> str:
     return text
 
 
-def _check_fal(errors: Errors, licence: FalLicence | None) -> FalLicence | None:
-    if licence is None:
-        return None
-    number = licence.number.strip()
-    if not number:
-        errors.add("falLicence.number", "is required")
-    elif len(number) > _FAL_NUMBER_MAX_LENGTH:
-        errors.add("falLicence.number", f"must be at most {_FAL_NUMBER_MAX_LENGTH} characters")
-    return evolve(licence, number=number)
-
-
-_Normalizer = Callable[[Errors, str, Any], Any]
+_Normalizer = Callable[[Errors, str, Any, date], Any]
 
 
 def _optional(validator: FieldValidator[str, str]) -> _Normalizer:
-    def normalize(errors: Errors, field: str, raw: Any) -> Any:
+    def normalize(errors: Errors, field: str, raw: Any, today: date) -> Any:
         if raw is None or not raw.strip():
             return None
         return errors.check(field, validator, raw) or raw
@@ -140,23 +122,33 @@ def _optional(validator: FieldValidator[str, str]) -> _Normalizer:
 
 
 def _limited(max_length: int) -> _Normalizer:
-    return lambda errors, field, raw: _optional_text(errors, field, raw, max_length)
+    return lambda errors, field, raw, today: errors.text(field, raw, max_length=max_length)
+
+
+def _fal(errors: Errors, field: str, raw: FalLicence | None, today: date) -> FalLicence | None:
+    return None if raw is None else validate_fal_licence(errors, raw, today, field=field)
 
 
 # attribute -> (API field, normalizer); the others (role, is_active) are typed by the edge.
+# Every text goes through clean_text (via validate_name, errors.text or validate_fal_licence).
 _NORMALIZERS: Mapping[str, tuple[str, _Normalizer]] = {
-    "name": ("name", lambda errors, field, raw: errors.check(field, validate_name, raw) or raw),
+    "name": (
+        "name",
+        lambda errors, field, raw, today: errors.check(field, validate_name, raw) or raw,
+    ),
     "name_en": ("nameEn", _optional(validate_name)),
     "email": ("email", _optional(validate_email)),
     "phone": ("phone", _optional(normalize_phone)),
     "title": ("title", _limited(_TITLE_MAX_LENGTH)),
-    "avatar": ("avatar", _limited(_AVATAR_MAX_LENGTH)),
-    "manager_id": ("managerId", lambda errors, field, raw: (raw or "").strip() or None),
-    "fal_licence": ("falLicence", lambda errors, field, raw: _check_fal(errors, raw)),
+    "avatar": ("avatar", _limited(URL_MAX_LENGTH)),
+    "manager_id": ("managerId", _limited(ID_MAX_LENGTH)),
+    "fal_licence": ("falLicence", _fal),
 }
 
 
-def _fields(errors: Errors, employee: Employee, sent: Iterable[str] | None = None) -> Employee:
+def _fields(
+    errors: Errors, employee: Employee, today: date, sent: Iterable[str] | None = None
+) -> Employee:
     """The employee with the ``sent`` fields (default: all) normalized; failures in ``errors``.
 
     Only sent fields are checked on an update, so a stored value from before a rule existed
@@ -166,7 +158,7 @@ def _fields(errors: Errors, employee: Employee, sent: Iterable[str] | None = Non
     changes = {}
     for name in names:
         field, normalize = _NORMALIZERS[name]
-        changes[name] = normalize(errors, field, getattr(employee, name))
+        changes[name] = normalize(errors, field, getattr(employee, name), today)
     return evolve(employee, **changes)
 
 
@@ -234,7 +226,7 @@ async def create_employee(deps: Dependencies, actor: Actor, command: CreateEmplo
         )
         all_errors = Errors()
         all_errors.extend(errors.errors)
-        employee = _fields(all_errors, draft)
+        employee = _fields(all_errors, draft, deps.local_today())
         await _check_manager(all_errors, uow.employees, employee)
         all_errors.raise_if_any()
         if given_id is not None and await uow.employees.get(actor.organization_id, given_id):
@@ -268,7 +260,7 @@ async def update_employee(
             if getattr(command, a.name) is not UNSET
         }
         errors = Errors()
-        changed = _fields(errors, evolve(current, **sent), sent)
+        changed = _fields(errors, evolve(current, **sent), deps.local_today(), sent)
         if changed.manager_id != current.manager_id:
             await _check_manager(errors, uow.employees, changed)
         if changed.role not in MANAGER_ROLES and current.role in MANAGER_ROLES:

@@ -29,7 +29,17 @@ Decisions where the contracts are silent (documented for ``docs/``):
   checked first, before anything is loaded (they do not depend on the record). The bytes are
   stored under a generated key (``doc_…`` + the type's extension) *before* the commit and removed
   again when the transaction fails; deleting a document removes the bytes after the commit.
-* **Property interests**: an interest marked ``rejected`` leaves ``aiInsights.propertyMatches``.
+* **Property interests**: when ``propertyId`` is in the caller's organization catalog
+  (:meth:`PropertyCatalog.get`, any status), the interest takes ``propertyTitle``,
+  ``propertyTitleEn``, ``propertyPrice``, ``propertyType`` and ``propertyLocation`` (``"city -
+  district"``, or the city alone) from the catalog — the catalog is the source of truth, so a
+  request's values for those fields are ignored (they are still validated); a request's
+  ``propertyTitleEn`` is used only when the catalog has none. For an unknown property (another
+  organization's catalog included — never a hint of its title or price) the request's values are
+  stored as sent. An interest marked ``rejected`` leaves ``aiInsights.propertyMatches``.
+* **Sentiment**: logging an interaction recomputes ``aiInsights.sentimentScore`` from the
+  customer's newest interactions carrying a sentiment
+  (:func:`~customers_hub.domain.scoring.sentiment_score`).
 * Changes to appointments, reminders and interest statuses are published as ``customer.updated``
   with ``changes`` keyed ``appointments.{id}.status`` and so on (there is no event of their own).
 """
@@ -37,7 +47,7 @@ Decisions where the contracts are silent (documented for ``docs/``):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 
 from attrs import evolve, frozen
@@ -78,12 +88,23 @@ from customers_hub.domain.model import (
     Customer,
     Document,
     Interaction,
+    Property,
     PropertyInterest,
     Reminder,
 )
-from customers_hub.domain.scoring import refresh_score
+from customers_hub.domain.scoring import SENTIMENT_WINDOW, refresh_score, with_sentiment
 from customers_hub.domain.unset import UNSET, Unset
-from customers_hub.domain.validation import Errors, normalize_tags, validate_money
+from customers_hub.domain.validation import (
+    ID_MAX_LENGTH,
+    INTERACTION_CLOCK_SKEW,
+    SHORT_TEXT_MAX_LENGTH,
+    URL_MAX_LENGTH,
+    Errors,
+    normalize_tags,
+    validate_interaction_date,
+    validate_money,
+    validate_scheduled_at,
+)
 
 __all__ = [
     "CLOCK_SKEW",
@@ -99,6 +120,7 @@ __all__ = [
     "UploadDocument",
     "add_property_interest",
     "add_reminder",
+    "catalog_location",
     "complete_reminder",
     "delete_document",
     "get_document_content",
@@ -109,15 +131,15 @@ __all__ = [
     "upload_document",
 ]
 
-CLOCK_SKEW = dt.timedelta(minutes=5)
+CLOCK_SKEW = INTERACTION_CLOCK_SKEW
 """How far in the future an interaction's ``date`` may be (clocks of clients differ)."""
 
 MAX_DURATION_MINUTES = 24 * 60
 """Longest interaction or appointment, in minutes."""
 
 TITLE_MAX_LENGTH = 255
-TEXT_MAX_LENGTH = 500
-ID_MAX_LENGTH = 50
+TEXT_MAX_LENGTH = SHORT_TEXT_MAX_LENGTH
+LOCATION_MAX_LENGTH = 255  # property_interests.property_location is String(255)
 
 DOCUMENT_MIME_TYPES: Mapping[str, str] = {
     "application/pdf": ".pdf",
@@ -148,16 +170,17 @@ def _text(
     *,
     max_length: int,
     required: bool = False,
+    multiline: bool = False,
 ) -> str | None:
-    """Trimmed text (blank = not given), or an error when required/too long."""
-    text = raw.strip() if raw is not None else ""
-    if not text:
-        if required:
-            errors.add(field, "is required")
-        return None
-    if len(text) > max_length:
-        errors.add(field, f"must be at most {max_length} characters")
-    return text
+    """:func:`~customers_hub.domain.validation.clean_text` of ``raw`` (blank = not given), or
+    an error when required, too long or holding control characters."""
+    return errors.text(field, raw, max_length=max_length, required=required, multiline=multiline)
+
+
+def _scheduled(errors: Errors, field: str, at: dt.datetime | None, now: dt.datetime) -> None:
+    """Record an error when ``at`` is outside the plausible window around ``now``."""
+    if at is not None and not errors.has(field):
+        errors.check(field, lambda raw, *, field: validate_scheduled_at(raw, now, field=field), at)
 
 
 def _aware(errors: Errors, field: str, value: dt.datetime | None) -> dt.datetime | None:
@@ -167,6 +190,13 @@ def _aware(errors: Errors, field: str, value: dt.datetime | None) -> dt.datetime
         errors.add(field, "must include a time zone")
         return None
     return value.astimezone(dt.UTC)
+
+
+def _interaction_date(now: dt.datetime) -> Callable[..., dt.datetime]:
+    def validate(raw: dt.datetime, *, field: str) -> dt.datetime:
+        return validate_interaction_date(raw, now, field=field)
+
+    return validate
 
 
 def _minutes(errors: Errors, field: str, value: int | None, *, minimum: int) -> None:
@@ -230,6 +260,11 @@ def _without_rejected_matches(customer: Customer, now: dt.datetime) -> Customer:
 # Property interests
 
 
+def catalog_location(prop: Property) -> str:
+    """A catalog property's location as interests show it: ``"city - district"`` or the city."""
+    return f"{prop.city} - {prop.district}" if prop.district else prop.city
+
+
 @frozen(kw_only=True)
 class AddPropertyInterest:
     """Add a property to the customer's interests (one per property)."""
@@ -261,11 +296,13 @@ async def add_property_interest(
         errors, "propertyTitleEn", command.property_title_en, max_length=TEXT_MAX_LENGTH
     )
     location = _text(
-        errors, "propertyLocation", command.property_location, max_length=TEXT_MAX_LENGTH
+        errors, "propertyLocation", command.property_location, max_length=LOCATION_MAX_LENGTH
     )
-    feedback = _text(errors, "feedback", command.feedback, max_length=NOTES_MAX_LENGTH)
-    notes = _text(errors, "notes", command.notes, max_length=NOTES_MAX_LENGTH)
-    image = _text(errors, "propertyImage", command.property_image, max_length=2048)
+    feedback = _text(
+        errors, "feedback", command.feedback, max_length=NOTES_MAX_LENGTH, multiline=True
+    )
+    notes = _text(errors, "notes", command.notes, max_length=NOTES_MAX_LENGTH, multiline=True)
+    image = _text(errors, "propertyImage", command.property_image, max_length=URL_MAX_LENGTH)
     if command.property_price is not None:
         errors.check(
             "propertyPrice",
@@ -281,17 +318,19 @@ async def add_property_interest(
         errors.raise_if_any()
         assert property_id is not None  # required: raise_if_any would have raised
         customer = loaded.customer
+        # Scoped to the caller's organization: another organization's property is unknown.
+        known = await uow.properties.get(actor.organization_id, property_id)
         interest = PropertyInterest(
             id=deps.ids.new_id("prop_int"),
             property_id=property_id,
             status=command.status,
             added_at=now,
-            property_title=title,
-            property_title_en=title_en,
+            property_title=known.title if known else title,
+            property_title_en=(known.title_en if known else None) or title_en,
             property_image=image,
-            property_price=command.property_price,
-            property_type=command.property_type,
-            property_location=location,
+            property_price=known.price if known else command.property_price,
+            property_type=known.type if known else command.property_type,
+            property_location=catalog_location(known) if known else location,
             viewed_at=now if command.status is PropertyInterestStatus.VIEWED else None,
             feedback=feedback,
             rating=command.rating,
@@ -365,17 +404,18 @@ async def log_interaction(
     a system ``follow_up`` action due at ``followUpDate``."""
     now = deps.clock.now()
     errors = Errors()
-    when = _aware(errors, "date", command.date) or now
-    if when > now + CLOCK_SKEW:
-        errors.add("date", "must not be in the future")
+    when = now
+    if command.date is not None:
+        when = errors.check("date", _interaction_date(now), command.date) or now
     follow_up = _aware(errors, "followUpDate", command.follow_up_date)
+    _scheduled(errors, "followUpDate", follow_up, now)
     if command.follow_up_required and command.follow_up_date is None:
         errors.add("followUpDate", "is required when a follow-up is required")
-    if follow_up is not None and follow_up <= when:
+    if follow_up is not None and follow_up <= when and not errors.has("followUpDate"):
         errors.add("followUpDate", "must be after the interaction date")
     _minutes(errors, "duration", command.duration, minimum=0)
-    notes = _text(errors, "notes", command.notes, max_length=NOTES_MAX_LENGTH) or ""
-    outcome = _text(errors, "outcome", command.outcome, max_length=TEXT_MAX_LENGTH)
+    notes = _text(errors, "notes", command.notes, max_length=NOTES_MAX_LENGTH, multiline=True) or ""
+    outcome = _text(errors, "outcome", command.outcome, max_length=TEXT_MAX_LENGTH, multiline=True)
 
     async def work(uow: UnitOfWork) -> tuple[Interaction, list[DomainEvent]]:
         now = deps.clock.now()
@@ -398,6 +438,10 @@ async def log_interaction(
             follow_up_date=follow_up,
         )
         updated, events = aggregate.log_interaction(customer, interaction, now=now)
+        recent = await uow.relations.recent_with_sentiment(
+            actor.organization_id, customer.id, SENTIMENT_WINDOW
+        )
+        updated = with_sentiment(updated, [*recent, interaction])
         await uow.customers.save(updated, expected_version=customer.version)
         await uow.relations.add_interaction(actor.organization_id, interaction)
         events += await create_system_actions(
@@ -444,7 +488,7 @@ async def schedule_appointment(
     property_title = _text(
         errors, "propertyTitle", command.property_title, max_length=TEXT_MAX_LENGTH
     )
-    notes = _text(errors, "notes", command.notes, max_length=NOTES_MAX_LENGTH)
+    notes = _text(errors, "notes", command.notes, max_length=NOTES_MAX_LENGTH, multiline=True)
     _minutes(errors, "duration", command.duration, minimum=1)
     at = _when(errors, deps, command.at, command.date, command.time)
     if at is None:
@@ -452,7 +496,11 @@ async def schedule_appointment(
             errors.add("datetime", "is required (or date and time)")
     elif at <= now:
         errors.add("datetime", "must be in the future")
-    agent_id = (command.agent_id or "").strip() or actor.user_id
+    else:
+        _scheduled(errors, "datetime", at, now)
+    agent_id = _text(errors, "agentId", command.agent_id, max_length=ID_MAX_LENGTH) or (
+        actor.user_id
+    )
 
     async def work(uow: UnitOfWork) -> tuple[Appointment, list[DomainEvent]]:
         now = deps.clock.now()
@@ -524,6 +572,8 @@ async def update_appointment(
     new_at = _when(errors, deps, command.at, command.date, command.time)
     if new_at is not None and new_at <= now:
         errors.add("datetime", "must be in the future")
+    else:
+        _scheduled(errors, "datetime", new_at, now)
     status = command.status
     if new_at is not None and status is not UNSET and status not in _RESCHEDULE_STATUSES:
         errors.add("status", "a rescheduled appointment cannot also be closed")
@@ -532,10 +582,10 @@ async def update_appointment(
         errors.add("datetime", "is required to reschedule")
     outcome = command.outcome
     if isinstance(outcome, str):
-        outcome = _text(errors, "outcome", outcome, max_length=NOTES_MAX_LENGTH)
+        outcome = _text(errors, "outcome", outcome, max_length=NOTES_MAX_LENGTH, multiline=True)
     notes = command.notes
     if isinstance(notes, str):
-        notes = _text(errors, "notes", notes, max_length=NOTES_MAX_LENGTH)
+        notes = _text(errors, "notes", notes, max_length=NOTES_MAX_LENGTH, multiline=True)
 
     async def work(uow: UnitOfWork) -> tuple[Appointment, list[DomainEvent]]:
         now = deps.clock.now()
@@ -610,11 +660,15 @@ async def add_reminder(
     errors = Errors()
     title = _text(errors, "title", command.title, max_length=TITLE_MAX_LENGTH, required=True)
     title_en = _text(errors, "titleEn", command.title_en, max_length=TITLE_MAX_LENGTH)
-    description = _text(errors, "description", command.description, max_length=NOTES_MAX_LENGTH)
+    description = _text(
+        errors, "description", command.description, max_length=NOTES_MAX_LENGTH, multiline=True
+    )
     related_to = _text(errors, "relatedTo", command.related_to, max_length=ID_MAX_LENGTH)
     at = _aware(errors, "datetime", command.at)
     if at is not None and at <= now:
         errors.add("datetime", "must be in the future")
+    else:
+        _scheduled(errors, "datetime", at, now)
 
     async def work(uow: UnitOfWork) -> tuple[Reminder, list[DomainEvent]]:
         now = deps.clock.now()
@@ -709,7 +763,9 @@ async def upload_document(
         raise UnsupportedMediaType(mime_type, tuple(DOCUMENT_MIME_TYPES))
     errors = Errors()
     name = _text(errors, "name", command.name, max_length=TITLE_MAX_LENGTH, required=True)
-    description = _text(errors, "description", command.description, max_length=NOTES_MAX_LENGTH)
+    description = _text(
+        errors, "description", command.description, max_length=NOTES_MAX_LENGTH, multiline=True
+    )
     tags = normalize_tags(errors, command.tags)
     if size == 0:
         errors.add("file", "is empty")

@@ -107,8 +107,10 @@ class HttpMethods:
 
     Wraps the application's ASGI handler, before routing: a ``HEAD`` request runs as ``GET``
     (the same status and headers, ``Content-Length`` and ``ETag`` included) and its body is
-    dropped. Litestar's generated ``OPTIONS`` answer names only the methods of the first handler
-    group registered on a path (``OPTIONS, POST`` on a path that has GET too); the ``Allow`` of
+    dropped. Litestar 2's generated ``OPTIONS`` answer names only the methods of the first handler
+    registered on a path (``OPTIONS, POST`` on a path that has GET too): a later handler of the
+    same path rebuilds the route but keeps the first route's OPTIONS handler, bound to the old
+    method list (litestar-org/litestar#4169, fixed only in Litestar 3). So the ``Allow`` of
     every answer (OPTIONS and 405) is rewritten from ``methods``, the path template → methods map
     of the final routes, and names ``HEAD`` wherever ``GET`` is.
     """

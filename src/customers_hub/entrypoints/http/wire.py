@@ -9,8 +9,10 @@ Conventions (the API document's examples, field for field):
 * An optional value the record does not have is **omitted** (as in the document's examples);
   :data:`UNSET` marks it. ``null`` appears only where it carries meaning (``fromStage`` of the
   first history entry, cursors at either end of a list).
-* Request bodies never forbid unknown keys: a body may carry read-only fields (``id``,
-  ``stage``, ``leadScore``, ``organizationId``, timestamps, counters) which are never read.
+* Request bodies are :class:`WireIn` Structs, decoded by :mod:`~.strict`: every failing field
+  reported at once, unknown keys refused (400 naming them), except the read-only keys of the
+  response shape a body ``echoes`` (``id``, ``stage``, ``leadScore``, ``organizationId``,
+  timestamps, counters of a customer), which are checked against that shape and never read.
   Partial-update bodies use :data:`UNSET` for "not sent" and ``None`` for "clear".
 """
 
@@ -19,12 +21,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, Final, TypeVar
+from typing import Annotated, Any, ClassVar, Final, TypeVar
 
 import msgspec
+from litestar.params import Parameter
 from msgspec import UNSET, UnsetType
 
 from customers_hub.application.queries import (
+    MAX_LIMIT,
     CustomerStats,
     EmployeeOption,
     FilterOption,
@@ -61,7 +65,7 @@ from customers_hub.domain.enums import (
     Stage,
     Timeline,
 )
-from customers_hub.domain.errors import ValidationFailed
+from customers_hub.domain.errors import FieldError, ValidationFailed
 from customers_hub.domain.model import (
     AiInsights,
     Appointment,
@@ -78,11 +82,24 @@ from customers_hub.domain.model import (
 from customers_hub.domain.naming import camel_case
 from customers_hub.domain.unset import UNSET as DOMAIN_UNSET
 from customers_hub.domain.unset import Unset as DomainUnset
-from customers_hub.domain.validation import CustomerDraft, CustomerPatch, PreferencesPatch
+from customers_hub.domain.validation import (
+    MONEY_MAX,
+    CustomerDraft,
+    CustomerPatch,
+    PreferencesPatch,
+    validate_customer_draft,
+    validate_customer_patch,
+)
 
 __all__ = [
     "API_PREFIX",
     "CUSTOMER_FIELDS",
+    "FIELDS",
+    "LEAD_SCORE_MAX",
+    "LEAD_SCORE_MIN",
+    "LIMIT",
+    "PAGE",
+    "PAGE_MAX",
     "UNSET",
     "AiInsightsOut",
     "AppointmentOut",
@@ -92,6 +109,7 @@ __all__ = [
     "InteractionOut",
     "KsaComplianceIn",
     "KsaComplianceOut",
+    "NewCustomerIn",
     "Pagination",
     "PreferencesIn",
     "PreferencesOut",
@@ -100,6 +118,8 @@ __all__ = [
     "StageChangeOut",
     "UnsetType",
     "Wire",
+    "WireIn",
+    "amount_errors",
     "appointment_to_wire",
     "assigned_employee_to_wire",
     "customer_to_wire",
@@ -115,6 +135,7 @@ __all__ = [
     "select_fields",
     "stage_change_to_wire",
     "utc",
+    "wire_keys",
 ]
 
 API_PREFIX: Final = "/api/v1"
@@ -126,8 +147,20 @@ T = TypeVar("T")
 class Wire(msgspec.Struct, rename="camel", kw_only=True):
     """Base of every wire Struct: camelCase keys, keyword construction.
 
-    Subclasses inherit the configuration. Unknown keys in request bodies are ignored.
+    Subclasses inherit the configuration.
     """
+
+
+class WireIn(Wire, forbid_unknown_fields=True):
+    """Base of every request body (and object nested in one): unknown keys are refused.
+
+    ``echoes`` names the response Struct of the resource the body creates or changes: its keys
+    that the body does not take (``id``, ``createdAt``, …) are read-only — a client echoing a
+    record back may send them, each checked against the response's type (``"type": "zzz"`` is
+    still a 400) and then ignored (:mod:`~.strict`, and ``readOnly`` in the OpenAPI document).
+    """
+
+    echoes: ClassVar[type[msgspec.Struct] | None] = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -397,7 +430,7 @@ def assigned_employee_to_wire(employee: Employee) -> AssignedEmployeeOut:
 # --- KSA compliance (the same shape in and out) ----------------------------------------------
 
 
-class EjarContractWire(Wire, kw_only=True):
+class EjarContractWire(WireIn, kw_only=True):
     """An EJAR rental contract."""
 
     contract_number: str
@@ -409,7 +442,7 @@ class EjarContractWire(Wire, kw_only=True):
     payment_frequency: PaymentFrequency
 
 
-class WafiLicenceWire(Wire, kw_only=True):
+class WafiLicenceWire(WireIn, kw_only=True):
     """The Wafi licence of an off-plan project."""
 
     licence_number: str
@@ -417,7 +450,7 @@ class WafiLicenceWire(Wire, kw_only=True):
     expires_on: date | None = None
 
 
-class SakaniWire(Wire, kw_only=True):
+class SakaniWire(WireIn, kw_only=True):
     """Sakani (NHC) eligibility."""
 
     eligible: bool
@@ -425,7 +458,7 @@ class SakaniWire(Wire, kw_only=True):
     checked_on: date | None = None
 
 
-class FinancingWire(Wire, kw_only=True):
+class FinancingWire(WireIn, kw_only=True):
     """Financing: bank, REDF support, mortgage pre-approval."""
 
     bank: str | None = None
@@ -436,7 +469,7 @@ class FinancingWire(Wire, kw_only=True):
     is_citizen: bool = False
 
 
-class KsaComplianceIn(Wire, kw_only=True):
+class KsaComplianceIn(WireIn, kw_only=True):
     """``ksaCompliance`` of a request body (replaced as a whole)."""
 
     ejar: EjarContractWire | None = None
@@ -895,8 +928,16 @@ def customer_to_wire(
     )
 
 
-def parse_fields(raw: Iterable[str] | None) -> tuple[str, ...] | None:
-    """The wire keys of ``fields=`` (comma-separated and/or repeated), checked; None = all.
+def wire_keys(struct: type[msgspec.Struct]) -> frozenset[str]:
+    """The wire keys of a response Struct (what ``fields=`` may name)."""
+    return frozenset(f.encode_name for f in msgspec.structs.fields(struct))
+
+
+def parse_fields(
+    raw: Iterable[str] | None, catalog: Iterable[str] = CUSTOMER_FIELDS
+) -> tuple[str, ...] | None:
+    """The wire keys of ``fields=`` (comma-separated and/or repeated), checked against
+    ``catalog`` (the keys of the resource returned); None = all.
 
     400 on ``fields`` naming the unknown keys.
     """
@@ -905,26 +946,31 @@ def parse_fields(raw: Iterable[str] | None) -> tuple[str, ...] | None:
     keys = [k.strip() for value in raw for k in value.split(",") if k.strip()]
     if not keys:
         return None
-    unknown = sorted({k for k in keys if k not in CUSTOMER_FIELDS})
+    known = frozenset(catalog)
+    unknown = sorted({k for k in keys if k not in known})
     if unknown:
         raise ValidationFailed.single("fields", f"Unknown field(s): {', '.join(unknown)}")
     return tuple(dict.fromkeys(keys))
 
 
-def select_fields(customer: CustomerOut, fields: Sequence[str] | None) -> CustomerOut:
-    """``customer`` with only the wire keys in ``fields`` (all when None); ``id`` is always kept."""
+S = TypeVar("S", bound=msgspec.Struct)
+
+
+def select_fields(resource: S, fields: Sequence[str] | None) -> S:
+    """``resource`` (any response Struct) with only the wire keys in ``fields`` (all when None);
+    ``id`` is always kept. The others are :data:`UNSET`, so they are omitted."""
     if fields is None:
-        return customer
-    keep = {CUSTOMER_FIELDS[f] for f in fields} | {"id"}
-    cleared = {name: UNSET for name in CustomerOut.__struct_fields__ if name not in keep}
-    return msgspec.structs.replace(customer, **cleared)
+        return resource
+    keep = set(fields) | {"id"}
+    cleared = {f.name: UNSET for f in msgspec.structs.fields(resource) if f.encode_name not in keep}
+    return msgspec.structs.replace(resource, **cleared)
 
 
 # ---------------------------------------------------------------------------------------------
 # Customer request bodies
 
 
-class PreferencesIn(Wire, kw_only=True):
+class PreferencesIn(WireIn, kw_only=True):
     """``preferences`` of a request body: absent keys keep (update) or default (create);
     ``null`` clears."""
 
@@ -966,7 +1012,7 @@ class PreferencesIn(Wire, kw_only=True):
         return PreferencesPatch(**values)
 
 
-class CustomerIn(Wire, kw_only=True):
+class CustomerIn(WireIn, kw_only=True):
     """The writable fields of a customer (create and full/partial update).
 
     On create, ``name`` and ``phone`` are required (400 naming them); on update every key is
@@ -1023,9 +1069,10 @@ class CustomerIn(Wire, kw_only=True):
             elif name == "source_details":
                 value = dict(value)
             values[name] = value
-        # The domain reports a missing name or phone with the other failing fields.
+        # The domain reports a missing name, phone or source with the other failing fields.
         values.setdefault("name", "")
         values.setdefault("phone", "")
+        values.setdefault("source", None)
         return CustomerDraft(**values)
 
     def to_patch(self) -> CustomerPatch:
@@ -1043,6 +1090,42 @@ class CustomerIn(Wire, kw_only=True):
                 value = tuple(value)
             values[name] = value
         return CustomerPatch(**values)
+
+    def rule_errors(self, today: date) -> Sequence[FieldError]:
+        """The domain's rules over the sent fields of an update (:mod:`~.strict` asks when
+        other fields failed on their type). Cross-field rules compare the sent values only: the
+        stored record is the use case's to read."""
+        placeholder = Customer(
+            id="",
+            organization_id="",
+            name="-",
+            phone="-",
+            source=CustomerSource.MANUAL,
+            stage=Stage.NEW_LEAD,
+            created_at=datetime.now(UTC),
+            updated_at=datetime.now(UTC),
+        )
+        try:
+            validate_customer_patch(self.to_patch(), placeholder, today)
+        except ValidationFailed as failed:
+            return failed.errors
+        return ()
+
+
+class NewCustomerIn(CustomerIn, kw_only=True):
+    """``POST /customers``: the fields of :class:`CustomerIn`; ``name``, ``phone`` and
+    ``source`` are required (reported with every other failing field)."""
+
+    def rule_errors(self, today: date) -> Sequence[FieldError]:
+        """The domain's rules of a new customer over the fields that parsed."""
+        try:
+            validate_customer_draft(self.to_draft(), today)
+        except ValidationFailed as failed:
+            return failed.errors
+        return ()
+
+
+CustomerIn.echoes = CustomerOut
 
 
 def domain_unset(value: T | UnsetType) -> T | DomainUnset:
@@ -1149,6 +1232,36 @@ def filter_options_to_wire(options: FilterOptions) -> FilterOptionsOut:
 
 # ---------------------------------------------------------------------------------------------
 # Query parameter helpers
+
+PAGE_MAX: Final = 1_000_000
+"""Largest ``page`` (offset mode): beyond it the offset means nothing and would overflow SQL."""
+LEAD_SCORE_MIN: Final = 0
+LEAD_SCORE_MAX: Final = 100
+
+PAGE = Annotated[
+    int, Parameter(ge=1, le=PAGE_MAX, description=f"Page number (offset mode), 1 to {PAGE_MAX}")
+]
+"""The ``page`` query parameter (400 naming it outside 1 … :data:`PAGE_MAX`)."""
+LIMIT = Annotated[
+    int, Parameter(ge=1, le=MAX_LIMIT, description=f"Items per page, 1 to {MAX_LIMIT}")
+]
+"""The ``limit`` query parameter (400 naming it outside 1 … ``MAX_LIMIT``)."""
+FIELDS = Annotated[
+    list[str] | None,
+    Parameter(description="Keys to return (comma-separated and/or repeated); id is always kept"),
+]
+"""The ``fields`` query parameter of every endpoint returning a resource."""
+
+
+def amount_errors(*params: tuple[str, Decimal | None]) -> list[FieldError]:
+    """Errors of money query parameters: finite, not negative, at most the largest amount."""
+    errors: list[FieldError] = []
+    for name, value in params:
+        if value is None:
+            continue
+        if not value.is_finite() or value < 0 or value > MONEY_MAX:
+            errors.append(FieldError(name, f"must be a number from 0 to {MONEY_MAX}"))
+    return errors
 
 
 def parse_time_bound(field: str, raw: str | None) -> datetime | date | None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Final
 
 from msgspec import UNSET, UnsetType
 
@@ -36,9 +36,10 @@ from customers_hub.domain.enums import (
     Stage,
 )
 from customers_hub.domain.model import ActionNote, Customer, CustomerAction, Employee, FalLicence
-from customers_hub.entrypoints.http.wire import Wire, money, opt, opt_utc, utc
+from customers_hub.entrypoints.http.wire import Wire, WireIn, money, opt, opt_utc, utc, wire_keys
 
 __all__ = [
+    "ACTION_KEYS",
     "ActionCustomerOut",
     "ActionCustomerPreferencesOut",
     "ActionNoteOut",
@@ -130,31 +131,39 @@ def action_customer_to_wire(customer: Customer) -> ActionCustomerOut:
 
 
 class ActionOut(Wire, kw_only=True):
-    """An inbox action (the document's ``CustomerAction``)."""
+    """An inbox action (the document's ``CustomerAction``).
+
+    Every key but ``id`` is optional in the schema because ``fields=`` may select a subset;
+    without it, every key the action has a value for is present.
+    """
 
     id: str
-    customer_id: str
-    customer_name: str
+    customer_id: str | UnsetType = UNSET
+    customer_name: str | UnsetType = UNSET
     customer: ActionCustomerOut | UnsetType = UNSET
-    type: ActionType
-    title: str
+    type: ActionType | UnsetType = UNSET
+    title: str | UnsetType = UNSET
     description: str | UnsetType = UNSET
-    priority: Priority
-    status: ActionStatus
-    source: CustomerSource
+    priority: Priority | UnsetType = UNSET
+    status: ActionStatus | UnsetType = UNSET
+    source: CustomerSource | UnsetType = UNSET
     due_date: datetime | UnsetType = UNSET
     snoozed_until: datetime | UnsetType = UNSET
     assigned_to: str | UnsetType = UNSET
     assigned_to_name: str | UnsetType = UNSET
-    created_at: datetime
-    updated_at: datetime
+    created_at: datetime | UnsetType = UNSET
+    updated_at: datetime | UnsetType = UNSET
     completed_at: datetime | UnsetType = UNSET
     completed_by: str | UnsetType = UNSET
     outcome: str | UnsetType = UNSET
     dismiss_reason: str | UnsetType = UNSET
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] | UnsetType = UNSET
     notes: list[ActionNoteOut] | UnsetType = UNSET
-    version: int
+    version: int | UnsetType = UNSET
+
+
+ACTION_KEYS: Final = wire_keys(ActionOut)
+"""The wire keys of an action (what ``fields=`` accepts on the actions endpoints)."""
 
 
 def action_to_wire(
@@ -272,7 +281,7 @@ def action_stats_to_wire(stats: ActionStats) -> ActionStatsOut:
 # Employees
 
 
-class FalLicenceWire(Wire, kw_only=True):
+class FalLicenceWire(WireIn, kw_only=True):
     """A broker's REGA FAL licence (the same shape in and out)."""
 
     number: str

@@ -57,6 +57,9 @@ Delivery is at most once: nothing is replayed after a reconnect or a Redis outag
 re-read what they show). A client that reads too slowly loses its oldest events (bounded
 queues), never slows the others. When the service shuts down the connection ends (uvicorn
 sends 1012; a hub closed under a live connection ends it with 1001).
+
+socket.io clients get the same protocol from the same code: :mod:`.socketio_server` serves each
+session with a :class:`Connection` and authenticates it with :func:`authenticate_connection`.
 """
 
 from __future__ import annotations
@@ -103,11 +106,15 @@ __all__ = [
     "SCOPE_TTL",
     "STATS_EVENTS",
     "STATS_INTERVAL",
+    "TOKEN_EXPIRED",
     "WS_PATH",
     "Connection",
     "ScopeResolver",
+    "authenticate_connection",
+    "connection_token",
     "open_connections",
     "realtime_socket",
+    "token_expiry",
 ]
 
 logger = logging.getLogger(__name__)
@@ -116,6 +123,8 @@ WS_PATH: Final = "/ws"
 """Path under ``/api/v1``."""
 POLICY_VIOLATION: Final = 1008
 """Close code for a refused or expired token."""
+TOKEN_EXPIRED: Final = "token expired"
+"""Reason of :class:`AuthenticationFailed` (and of the close) for an expired token."""
 GOING_AWAY: Final = 1001
 """Close code when the server shuts down (the event bus ended the subscription)."""
 INTERNAL_ERROR: Final = 1011
@@ -364,7 +373,7 @@ class Connection:
 
     async def _expire(self, expires_at: float) -> None:
         await asyncio.sleep(max(0.0, expires_at - time.time()))
-        raise _Finished(POLICY_VIOLATION, "token expired")
+        raise _Finished(POLICY_VIOLATION, TOKEN_EXPIRED)
 
     async def send(self, message: Mapping[str, Any]) -> None:
         """Send one JSON message (sends never interleave)."""
@@ -577,13 +586,13 @@ class Connection:
 # The handler
 
 
-def _token(socket: WebSocket[Any, Any, Any]) -> str | None:
-    token = socket.query_params.get("token")
-    if token:
-        return str(token).strip() or None
-    header = socket.headers.get("Authorization")
-    if header:
-        scheme, _, value = header.strip().partition(" ")
+def connection_token(query_token: str | None, authorization: str | None) -> str | None:
+    """The token of a real-time connection: the ``token`` query parameter, else an
+    ``Authorization: Bearer`` header (``None`` when neither carries one)."""
+    if query_token and query_token.strip():
+        return query_token.strip()
+    if authorization:
+        scheme, _, value = authorization.strip().partition(" ")
         if scheme.lower() == "bearer" and value.strip():
             return value.strip()
     return None
@@ -597,18 +606,27 @@ def token_expiry(token: str) -> float | None:
     return float(exp) if isinstance(exp, int | float) else None
 
 
-def _authenticate(socket: WebSocket[Any, Any, Any]) -> tuple[Actor, float | None]:
-    settings: AuthSettings = socket.app.state["auth"]
-    token = _token(socket)
+def authenticate_connection(
+    settings: AuthSettings, token: str | None, organization_id: str | None
+) -> tuple[Actor, float | None]:
+    """The caller of a real-time connection (WebSocket or socket.io) and when its token
+    expires (Unix seconds, ``None``: never), or :class:`AuthenticationFailed` — no token, a
+    refused one, an ``organizationId`` other than the token's, or an expired one (``reason``
+    ``"token expired"``)."""
     if token is None:
         raise AuthenticationFailed("no token")
     actor = actor_from_token(settings, token)
-    organization = socket.query_params.get("organizationId")
-    if organization is not None and organization != actor.organization_id:
+    if organization_id is not None and organization_id != actor.organization_id:
         raise AuthenticationFailed("organizationId does not match the token")
-    expiry = token_expiry(token)
+    try:
+        expiry = token_expiry(token)
+    except jwt.PyJWTError as error:  # verified above, so not expected
+        raise AuthenticationFailed(f"unreadable token: {error}") from None
     # The token stays valid for the verification's leeway past its exp, like on the REST API.
-    return actor, None if expiry is None else expiry + settings.leeway.total_seconds()
+    expires_at = None if expiry is None else expiry + settings.leeway.total_seconds()
+    if expires_at is not None and expires_at <= time.time():
+        raise AuthenticationFailed(TOKEN_EXPIRED)
+    return actor, expires_at
 
 
 def _registry(socket: WebSocket[Any, Any, Any]) -> set[Connection]:
@@ -639,16 +657,18 @@ def open_connections(state: Mapping[str, Any]) -> int:
 async def realtime_socket(socket: WebSocket[Any, Any, Any], hub: Hub) -> None:
     """Real-time events of the caller's organization and scope (see the module docstring)."""
     await socket.accept()
+    organization = socket.query_params.get("organizationId")
     try:
-        actor, expires_at = _authenticate(socket)
-    except (AuthenticationFailed, jwt.PyJWTError) as error:
-        logger.info("realtime: refused a connection: %s", error)
+        actor, expires_at = authenticate_connection(
+            socket.app.state["auth"],
+            connection_token(socket.query_params.get("token"), socket.headers.get("Authorization")),
+            None if organization is None else str(organization),
+        )
+    except AuthenticationFailed as error:
+        logger.info("realtime: refused a connection: %s", error.reason)
+        reason = TOKEN_EXPIRED if error.reason == TOKEN_EXPIRED else "authentication failed"
         with contextlib.suppress(Exception):
-            await socket.close(code=POLICY_VIOLATION, reason="authentication failed")
-        return
-    if expires_at is not None and expires_at <= time.time():
-        with contextlib.suppress(Exception):
-            await socket.close(code=POLICY_VIOLATION, reason="token expired")
+            await socket.close(code=POLICY_VIOLATION, reason=reason)
         return
     connection = Connection(
         socket, hub, actor, resolver=_resolver(socket, hub), expires_at=expires_at

@@ -45,7 +45,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Final
 
-from litestar import Controller, Response, get, patch, post
+from litestar import Response, get, patch, post
 from litestar.params import Parameter
 from msgspec import UNSET, UnsetType
 
@@ -75,14 +75,23 @@ from customers_hub.entrypoints.http.caching import (
 )
 from customers_hub.entrypoints.http.envelope import Envelope, ok
 from customers_hub.entrypoints.http.errors import error_responses
+from customers_hub.entrypoints.http.strict import StrictController
 from customers_hub.entrypoints.http.wire import (
+    FIELDS,
+    LIMIT,
+    PAGE,
     Pagination,
     Wire,
+    WireIn,
+    amount_errors,
     domain_unset,
     page_to_wire,
+    parse_fields,
     parse_time_bound,
+    select_fields,
 )
 from customers_hub.entrypoints.http.wire_actions import (
+    ACTION_KEYS,
     ActionNoteOut,
     ActionOut,
     ActionStatsOut,
@@ -114,9 +123,11 @@ ACTIONS_PATH: Final = "/customers/actions"
 # Wire: bodies and data of this controller
 
 
-class ActionIn(Wire, kw_only=True):
-    """``POST /customers/actions``. Read-only keys (``id``, ``status``, ``createdAt``, …) are
-    ignored."""
+class ActionIn(WireIn, kw_only=True):
+    """``POST /customers/actions``. The read-only keys of an action (``id``, ``status``,
+    ``createdAt``, …) are accepted and ignored; any other unknown key is a 400."""
+
+    echoes = ActionOut
 
     customer_id: str = ""
     type: ActionType
@@ -129,11 +140,13 @@ class ActionIn(Wire, kw_only=True):
     metadata: dict[str, Any] | None = None
 
 
-class ActionPatchIn(Wire, kw_only=True):
+class ActionPatchIn(WireIn, kw_only=True):
     """``PATCH /customers/actions/{id}``: absent keys keep, ``null`` clears (``description``,
     ``dueDate``, ``assignedTo``); ``status`` may be ``pending`` or ``in_progress``; ``notes``
-    appends a note."""
+    appends a note. The read-only keys of an action are checked and ignored (``type`` cannot
+    change: a valid one is ignored, an invalid one is a 400)."""
 
+    echoes = ActionOut
     title: str | UnsetType = UNSET
     description: str | UnsetType | None = UNSET
     priority: Priority | UnsetType = UNSET
@@ -143,28 +156,28 @@ class ActionPatchIn(Wire, kw_only=True):
     notes: str | None = None
 
 
-class CompleteIn(Wire, kw_only=True):
+class CompleteIn(WireIn, kw_only=True):
     """``POST /customers/actions/{id}/complete`` (the body is optional)."""
 
     outcome: str | None = None
     notes: str | None = None
 
 
-class DismissIn(Wire, kw_only=True):
+class DismissIn(WireIn, kw_only=True):
     """``POST /customers/actions/{id}/dismiss``; ``reason`` is required."""
 
     reason: str | None = None
     notes: str | None = None
 
 
-class SnoozeIn(Wire, kw_only=True):
+class SnoozeIn(WireIn, kw_only=True):
     """``POST /customers/actions/{id}/snooze``; ``snoozedUntil`` within the next 365 days."""
 
     snoozed_until: datetime
     notes: str | None = None
 
 
-class NoteIn(Wire, kw_only=True):
+class NoteIn(WireIn, kw_only=True):
     """``POST /customers/actions/{id}/notes``."""
 
     content: str = ""
@@ -223,7 +236,7 @@ _IF_MATCH = Annotated[
 # The controller
 
 
-class ActionsController(Controller):
+class ActionsController(StrictController):
     """``/api/v1/customers/actions``."""
 
     path = ACTIONS_PATH
@@ -240,10 +253,8 @@ class ActionsController(Controller):
         deps: Dependencies,
         actor: Actor,
         if_none_match: IF_NONE_MATCH = None,
-        page: Annotated[int, Parameter(description="Page number (offset mode)")] = 1,
-        limit: Annotated[int, Parameter(description="Items per page (at most 100)")] = (
-            reads.ACTION_LIST_DEFAULT_LIMIT
-        ),
+        page: PAGE = 1,
+        limit: LIMIT = reads.ACTION_LIST_DEFAULT_LIMIT,
         customer_id: Annotated[
             str | None, Parameter(query="customerId", description="One customer's actions")
         ] = None,
@@ -284,9 +295,17 @@ class ActionsController(Controller):
         cursor: Annotated[
             str | None, Parameter(description="Keyset pagination; empty for the first page")
         ] = None,
+        fields: FIELDS = None,
     ) -> Response[Envelope[ActionListData]]:
         """Actions in the caller's scope (effective status: a passed snooze is pending),
-        filtered, sorted (priority by rank) and paged."""
+        filtered, sorted (priority by rank) and paged; ``fields`` selects keys."""
+        errors = amount_errors(("budgetMin", budget_min), ("budgetMax", budget_max))
+        try:
+            selected = parse_fields(fields, ACTION_KEYS)
+        except ValidationFailed as bad:
+            errors.extend(bad.errors)
+        if errors:
+            raise ValidationFailed(errors)
         page_of_actions = await reads.list_actions(
             deps,
             actor,
@@ -313,7 +332,7 @@ class ActionsController(Controller):
         )
         return caching.fresh_response(
             ActionListData(
-                actions=[action_to_wire(a) for a in page_of_actions.items],
+                actions=[select_fields(action_to_wire(a), selected) for a in page_of_actions.items],
                 pagination=page_to_wire(page_of_actions),
             ),
             if_none_match=if_none_match,
@@ -416,13 +435,16 @@ class ActionsController(Controller):
         actor: Actor,
         action_id: _ID,
         if_none_match: IF_NONE_MATCH = None,
+        fields: FIELDS = None,
     ) -> Response[Envelope[ActionData]]:
-        """One action with its customer summary and notes."""
+        """One action with its customer summary and notes (``fields`` selects keys)."""
+        selected = parse_fields(fields, ACTION_KEYS)
         details = await use_cases.get_action(deps, actor, action_id)
         out = action_to_wire(details.action, customer=details.customer, with_notes=True)
         return caching.fresh_response(
-            ActionData(action=out),
-            etag=version_etag(details.action.version),
+            ActionData(action=select_fields(out, selected)),
+            # A selection is another representation: its ETag is its own hash.
+            etag=version_etag(details.action.version) if selected is None else None,
             if_none_match=if_none_match,
             max_age=CACHE_TTLS["action"],
         )

@@ -36,7 +36,7 @@ from enum import StrEnum
 from typing import Any, Final
 
 import msgspec
-from litestar import Controller, Response, post
+from litestar import Response, post
 from msgspec import UNSET, UnsetType
 
 from customers_hub.application.context import Dependencies
@@ -46,7 +46,8 @@ from customers_hub.domain.errors import FieldError, ValidationFailed
 from customers_hub.domain.model import Actor
 from customers_hub.entrypoints.http.envelope import Envelope, ok
 from customers_hub.entrypoints.http.errors import error_responses
-from customers_hub.entrypoints.http.wire import Wire, domain_unset
+from customers_hub.entrypoints.http.strict import StrictController
+from customers_hub.entrypoints.http.wire import Wire, WireIn, domain_unset
 
 __all__ = [
     "ROUTES",
@@ -87,7 +88,7 @@ def _ids() -> list[str]:
     return []
 
 
-class BulkUpdatesIn(Wire, kw_only=True):
+class BulkUpdatesIn(WireIn, kw_only=True):
     """``updates`` of a bulk update (absent keys keep; ``dueDate: null`` clears)."""
 
     priority: Priority | UnsetType = UNSET
@@ -96,7 +97,7 @@ class BulkUpdatesIn(Wire, kw_only=True):
     assigned_to: str | UnsetType | None = UNSET
 
 
-class BulkOperationIn(Wire, kw_only=True):
+class BulkOperationIn(WireIn, kw_only=True):
     """``POST /customers/actions/bulk``: ``actionIds``, ``operation`` (default ``update``),
     ``updates`` for an update; ``notes``, ``outcome``, ``reason``, ``snoozedUntil`` or
     ``assignedTo`` for the other operations (as their own endpoints take them)."""
@@ -111,7 +112,7 @@ class BulkOperationIn(Wire, kw_only=True):
     assigned_to: str | None = None
 
 
-class BulkCompleteIn(Wire, kw_only=True):
+class BulkCompleteIn(WireIn, kw_only=True):
     """``POST /customers/actions/bulk/complete``: every action gets ``notes`` as a note."""
 
     action_ids: list[str] = msgspec.field(default_factory=_ids)
@@ -119,7 +120,7 @@ class BulkCompleteIn(Wire, kw_only=True):
     outcome: str | None = None
 
 
-class BulkDismissIn(Wire, kw_only=True):
+class BulkDismissIn(WireIn, kw_only=True):
     """``POST /customers/actions/bulk/dismiss``; ``reason`` is required."""
 
     action_ids: list[str] = msgspec.field(default_factory=_ids)
@@ -127,7 +128,7 @@ class BulkDismissIn(Wire, kw_only=True):
     notes: str | None = None
 
 
-class BulkSnoozeIn(Wire, kw_only=True):
+class BulkSnoozeIn(WireIn, kw_only=True):
     """``POST /customers/actions/bulk/snooze``; ``snoozedUntil`` within the next 365 days."""
 
     action_ids: list[str] = msgspec.field(default_factory=_ids)
@@ -135,11 +136,12 @@ class BulkSnoozeIn(Wire, kw_only=True):
     notes: str | None = None
 
 
-class BulkAssignIn(Wire, kw_only=True):
+class BulkAssignIn(WireIn, kw_only=True):
     """``POST /customers/actions/bulk/assign`` (``assignedToName`` is ignored)."""
 
     action_ids: list[str] = msgspec.field(default_factory=_ids)
     assigned_to: str = ""
+    assigned_to_name: str | None = None  # the document sends it; the record's name is used
 
 
 # ---------------------------------------------------------------------------------------------
@@ -299,7 +301,7 @@ def _check_generic(body: BulkOperationIn) -> None:
 _BULK_ERRORS: Final = (403, 422)
 
 
-class BulkController(Controller):
+class BulkController(StrictController):
     """``/api/v1/customers/actions/bulk``."""
 
     path = BULK_PATH

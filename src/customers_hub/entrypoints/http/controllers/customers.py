@@ -33,7 +33,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Final
 
 import msgspec
-from litestar import Controller, Response, delete, get, patch, post, put
+from litestar import Response, delete, get, patch, post, put
 from litestar.params import Parameter
 
 from customers_hub.application.context import Dependencies
@@ -58,14 +58,23 @@ from customers_hub.entrypoints.http.caching import (
 )
 from customers_hub.entrypoints.http.envelope import Envelope, ok
 from customers_hub.entrypoints.http.errors import error_responses
+from customers_hub.entrypoints.http.strict import StrictController
 from customers_hub.entrypoints.http.wire import (
+    FIELDS,
+    LEAD_SCORE_MAX,
+    LEAD_SCORE_MIN,
+    LIMIT,
+    PAGE,
     CustomerIn,
     CustomerOut,
     CustomerStatsOut,
     FilterOptionsOut,
+    NewCustomerIn,
     Pagination,
     StageChangeOut,
     Wire,
+    WireIn,
+    amount_errors,
     customer_stats_to_wire,
     customer_to_wire,
     filter_options_to_wire,
@@ -99,7 +108,7 @@ class CustomerListData(Wire, kw_only=True):
     pagination: Pagination
 
 
-class StageChangeIn(Wire, kw_only=True):
+class StageChangeIn(WireIn, kw_only=True):
     """``PATCH /customers/{id}/stage``."""
 
     to_stage: Stage
@@ -114,21 +123,21 @@ class DeletionData(Wire, kw_only=True):
     permanent: bool
 
 
-class AssignIn(Wire, kw_only=True):
+class AssignIn(WireIn, kw_only=True):
     """``POST /customers/{id}/assign``."""
 
     employee_id: str = ""
     notes: str | None = None
 
 
-class SortIn(Wire, kw_only=True):
+class SortIn(WireIn, kw_only=True):
     """``sort`` of the advanced query."""
 
     field: str | None = None
     order: str | None = None
 
 
-class AdvancedQueryIn(Wire, kw_only=True):
+class AdvancedQueryIn(WireIn, kw_only=True):
     """``POST /customers/query``: nested ``filters`` with operators, ``sort``, ``limit``,
     ``cursor`` (null = the first page)."""
 
@@ -138,7 +147,7 @@ class AdvancedQueryIn(Wire, kw_only=True):
     cursor: str | None = None
 
 
-class SearchIn(Wire, kw_only=True):
+class SearchIn(WireIn, kw_only=True):
     """``POST /customers/search``."""
 
     query: str = ""
@@ -210,6 +219,15 @@ async def _customer_response(
     )
 
 
+def _select_cached(body: CachedBody, fields: tuple[str, ...]) -> CachedBody:
+    """``body`` (a cached ``{"customer": …}``) with only ``fields`` of the customer; its ETag
+    is then the selection's own hash (another representation than the whole record)."""
+    data = msgspec.json.decode(body.data)
+    keep = {*fields, "id"}
+    data["customer"] = {k: v for k, v in data["customer"].items() if k in keep}
+    return caching.body_of(data, scope=body.scope)
+
+
 def _list_includes(raw: list[str] | None) -> tuple[str, ...]:
     values = split_values(raw)
     unknown = sorted(set(values) - LIST_INCLUDES)
@@ -237,7 +255,7 @@ _IF_MATCH = Annotated[
 # The controller
 
 
-class CustomersController(Controller):
+class CustomersController(StrictController):
     """``/api/v1/customers``."""
 
     path = "/customers"
@@ -255,10 +273,8 @@ class CustomersController(Controller):
         actor: Actor,
         hub: Hub,
         if_none_match: IF_NONE_MATCH = None,
-        page: Annotated[int, Parameter(description="Page number (offset mode)")] = 1,
-        limit: Annotated[int, Parameter(description="Items per page (at most 100)")] = (
-            DEFAULT_LIMIT
-        ),
+        page: PAGE = 1,
+        limit: LIMIT = DEFAULT_LIMIT,
         search: Annotated[str | None, Parameter(description="Name, phone or email")] = None,
         stage: list[Stage] | None = None,
         source: list[CustomerSource] | None = None,
@@ -266,8 +282,12 @@ class CustomersController(Controller):
         assigned_employee_id: Annotated[
             list[str] | None, Parameter(query="assignedEmployeeId")
         ] = None,
-        lead_score_min: Annotated[int | None, Parameter(query="leadScoreMin")] = None,
-        lead_score_max: Annotated[int | None, Parameter(query="leadScoreMax")] = None,
+        lead_score_min: Annotated[
+            int | None, Parameter(query="leadScoreMin", ge=LEAD_SCORE_MIN, le=LEAD_SCORE_MAX)
+        ] = None,
+        lead_score_max: Annotated[
+            int | None, Parameter(query="leadScoreMax", ge=LEAD_SCORE_MIN, le=LEAD_SCORE_MAX)
+        ] = None,
         budget_min: Annotated[Decimal | None, Parameter(query="budgetMin")] = None,
         budget_max: Annotated[Decimal | None, Parameter(query="budgetMax")] = None,
         property_type: Annotated[list[PropertyType] | None, Parameter(query="propertyType")] = (
@@ -303,12 +323,15 @@ class CustomersController(Controller):
         cursor: Annotated[
             str | None, Parameter(description="Keyset pagination; empty for the first page")
         ] = None,
-        fields: Annotated[list[str] | None, Parameter(description="Keys to return")] = None,
+        fields: FIELDS = None,
         include: list[str] | None = None,
         deleted: Annotated[bool, Parameter(description="List deleted customers (admin)")] = False,
     ) -> Response[Envelope[CustomerListData]]:
         """Customers in the caller's scope, filtered, sorted and paged."""
         errors: list[ValidationFailed] = []
+        amounts = amount_errors(("budgetMin", budget_min), ("budgetMax", budget_max))
+        if amounts:
+            errors.append(ValidationFailed(amounts))
         bounds: dict[str, Any] = {}
         for name, raw in (
             ("createdFrom", created_from),
@@ -396,7 +419,7 @@ class CustomersController(Controller):
         responses=error_responses(403, 409, 422),
     )
     async def create_customer(
-        self, deps: Dependencies, actor: Actor, data: CustomerIn
+        self, deps: Dependencies, actor: Actor, data: NewCustomerIn
     ) -> Response[Envelope[CustomerData]]:
         """Create a customer at ``new_lead``; 201 with the customer."""
         customer = await use_cases.create_customer(
@@ -572,8 +595,10 @@ class CustomersController(Controller):
             bool, Parameter(query="includeDeleted", description="Read a deleted customer (admin)")
         ] = False,
         if_none_match: IF_NONE_MATCH = None,
+        fields: FIELDS = None,
     ) -> Response[Envelope[CustomerData]]:
-        """One customer with the relations asked for."""
+        """One customer with the relations asked for (``fields`` selects keys)."""
+        selected = parse_fields(fields)
         includes = frozenset(split_values(include))
         show_deleted = include_deleted and actor.role is Role.ADMIN
         # The role and the token first (403 whatever the id), as the use case does.
@@ -618,6 +643,9 @@ class CustomersController(Controller):
         # The version does not follow the relations (interactions, reminders, …): with them
         # the response is never "not modified".
         relations = includes & use_cases.RELATION_INCLUDES
+        if selected is not None:
+            # The cached body is the whole customer; the selection is cut from it per request.
+            body = _select_cached(body, selected)
         return caching.cached_response(
             body,
             if_none_match=None if relations else if_none_match,

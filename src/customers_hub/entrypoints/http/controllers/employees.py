@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Response, get, patch, post
+from litestar import Response, get, patch, post
 from litestar.params import Parameter
 from msgspec import UNSET, UnsetType
 
@@ -42,7 +42,8 @@ from customers_hub.entrypoints.http import caching
 from customers_hub.entrypoints.http.caching import IF_NONE_MATCH, NOT_MODIFIED, CachedBody
 from customers_hub.entrypoints.http.envelope import Envelope, ok
 from customers_hub.entrypoints.http.errors import error_responses
-from customers_hub.entrypoints.http.wire import Wire, domain_unset
+from customers_hub.entrypoints.http.strict import StrictController
+from customers_hub.entrypoints.http.wire import Wire, WireIn, domain_unset
 from customers_hub.entrypoints.http.wire_actions import (
     EmployeeOut,
     FalLicenceWire,
@@ -63,9 +64,11 @@ __all__ = [
 # Wire: bodies and data
 
 
-class EmployeeIn(Wire, kw_only=True):
+class EmployeeIn(WireIn, kw_only=True):
     """``POST /employees``: ``name`` and ``role`` (the access role) are required; ``id`` is
     optional (generated ``emp_…`` otherwise)."""
+
+    echoes = EmployeeOut  # its read-only keys are checked and ignored
 
     id: str | None = None
     name: str
@@ -80,9 +83,11 @@ class EmployeeIn(Wire, kw_only=True):
     fal_licence: FalLicenceWire | None = None
 
 
-class EmployeePatchIn(Wire, kw_only=True):
+class EmployeePatchIn(WireIn, kw_only=True):
     """``PATCH /employees/{id}``: absent keys keep, ``null`` clears (``name``, ``role`` and
     ``isActive`` cannot be cleared). ``id`` is read-only and ignored."""
+
+    echoes = EmployeeOut  # its read-only keys are checked and ignored
 
     name: str | UnsetType = UNSET
     role: Role | UnsetType = UNSET
@@ -115,7 +120,7 @@ _ID = Annotated[str, Parameter(description="Employee id", max_length=50)]
 # The controller
 
 
-class EmployeesController(Controller):
+class EmployeesController(StrictController):
     """``/api/v1/employees``."""
 
     path = "/employees"

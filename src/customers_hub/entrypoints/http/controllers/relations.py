@@ -23,7 +23,8 @@ Decisions where the contracts are silent (for ``docs/``):
   detected type, ``Content-Disposition: attachment`` (an ASCII fallback name of the document id,
   the real name as ``filename*``) and ``X-Content-Type-Options: nosniff``.
 * Appointment ``time`` is ``HH:MM`` (or ``HH:MM:SS``) in the organization's time zone, with
-  ``date``; ``datetime`` (with a zone) wins over both.
+  ``date``; sent beside ``datetime`` (with a zone) they must name the same moment, read in the
+  organization's zone or in the datetime's own offset, else 400 on ``date``/``time``.
 """
 
 from __future__ import annotations
@@ -34,11 +35,11 @@ import json
 import zipfile
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, Literal
 from urllib.parse import quote
 
 import msgspec
-from litestar import Controller, Response, delete, get, patch, post
+from litestar import Response, delete, get, patch, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
@@ -62,6 +63,7 @@ from customers_hub.domain.errors import FieldError, ValidationFailed
 from customers_hub.domain.model import Actor
 from customers_hub.entrypoints.http.envelope import Envelope, ok
 from customers_hub.entrypoints.http.errors import error_responses
+from customers_hub.entrypoints.http.strict import StrictController
 from customers_hub.entrypoints.http.wire import (
     AppointmentOut,
     DocumentOut,
@@ -69,6 +71,7 @@ from customers_hub.entrypoints.http.wire import (
     PropertyInterestOut,
     ReminderOut,
     Wire,
+    WireIn,
     appointment_to_wire,
     document_to_wire,
     domain_unset,
@@ -120,8 +123,10 @@ def detect_media_type(content: bytes) -> str | None:
 # Wire: bodies and data
 
 
-class PropertyInterestIn(Wire, kw_only=True):
+class PropertyInterestIn(WireIn, kw_only=True):
     """``POST /customers/{id}/properties``."""
+
+    echoes = PropertyInterestOut  # its read-only keys are checked and ignored
 
     property_id: str = ""
     status: PropertyInterestStatus = PropertyInterestStatus.INTERESTED
@@ -136,7 +141,7 @@ class PropertyInterestIn(Wire, kw_only=True):
     notes: str | None = None
 
 
-class PropertyInterestStatusIn(Wire, kw_only=True):
+class PropertyInterestStatusIn(WireIn, kw_only=True):
     """``PATCH /customers/{id}/properties/{interestId}``."""
 
     status: PropertyInterestStatus
@@ -148,9 +153,11 @@ class PropertyInterestData(Wire, kw_only=True):
     property: PropertyInterestOut
 
 
-class InteractionIn(Wire, kw_only=True):
+class InteractionIn(WireIn, kw_only=True):
     """``POST /customers/{id}/interactions`` (the caller is the agent; ``date`` defaults to
     now)."""
+
+    echoes = InteractionOut  # its read-only keys are checked and ignored
 
     type: InteractionType
     notes: str = ""
@@ -169,11 +176,14 @@ class InteractionData(Wire, kw_only=True):
     interaction: InteractionOut
 
 
-class AppointmentIn(Wire, kw_only=True):
+class AppointmentIn(WireIn, kw_only=True):
     """``POST /customers/{id}/appointments``: ``datetime``, or ``date`` + ``time`` (local)."""
+
+    echoes = AppointmentOut  # its read-only keys are checked and ignored
 
     title: str = ""
     type: AppointmentType
+    status: Literal["scheduled"] | None = None  # a new appointment is always scheduled
     at: dt.datetime | None = msgspec.field(default=None, name="datetime")
     day: dt.date | None = msgspec.field(default=None, name="date")
     clock: str | None = msgspec.field(default=None, name="time")
@@ -187,9 +197,11 @@ class AppointmentIn(Wire, kw_only=True):
     agent_id: str | None = None
 
 
-class AppointmentPatchIn(Wire, kw_only=True):
+class AppointmentPatchIn(WireIn, kw_only=True):
     """``PATCH /customers/{id}/appointments/{appointmentId}``: status, outcome, notes, or a new
     time (a reschedule)."""
+
+    echoes = AppointmentOut  # its read-only keys are checked and ignored
 
     status: AppointmentStatus | UnsetType = UNSET
     outcome: str | UnsetType | None = UNSET
@@ -205,8 +217,10 @@ class AppointmentData(Wire, kw_only=True):
     appointment: AppointmentOut
 
 
-class ReminderIn(Wire, kw_only=True):
+class ReminderIn(WireIn, kw_only=True):
     """``POST /customers/{id}/reminders``."""
+
+    echoes = ReminderOut  # its read-only keys are checked and ignored
 
     title: str = ""
     at: dt.datetime | None = msgspec.field(default=None, name="datetime")
@@ -263,6 +277,49 @@ def _clock(field: str, raw: str | None) -> dt.time | None:
         raise ValidationFailed.single(field, "must be a time like 14:30") from None
 
 
+def _moment_errors(
+    at: dt.datetime | None, day: dt.date | None, clock: dt.time | None, tz: dt.tzinfo
+) -> list[FieldError]:
+    """``date``/``time`` sent with ``datetime`` must name the same moment: read in the
+    organization's zone (the local day and clock) or in the datetime's own offset (the API
+    document's example writes ``"date": "2024-01-28", "time": "11:00"`` beside
+    ``"2024-01-28T11:00:00Z"``). Anything else is refused, never rewritten."""
+    if at is None or at.tzinfo is None:
+        return []
+    readings = [at, at.astimezone(tz)]
+    errors: list[FieldError] = []
+    if day is not None and all(r.date() != day for r in readings):
+        errors.append(FieldError("date", "contradicts datetime"))
+    if clock is not None and all(
+        (r.hour, r.minute, r.second) != (clock.hour, clock.minute, clock.second) for r in readings
+    ):
+        errors.append(FieldError("time", "contradicts datetime"))
+    if day is not None and clock is not None and not errors:
+        # Both must come from the same reading (not the local day with the UTC clock).
+        both = any(
+            r.date() == day and (r.hour, r.minute) == (clock.hour, clock.minute) for r in readings
+        )
+        if not both:
+            errors.append(FieldError("time", "contradicts datetime"))
+    return errors
+
+
+def _when(
+    at: dt.datetime | None, day: dt.date | None, raw_clock: str | None, tz: dt.tzinfo
+) -> dt.time | None:
+    """The appointment's local clock time, checked against ``datetime`` (400 on both)."""
+    errors: list[FieldError] = []
+    clock: dt.time | None = None
+    try:
+        clock = _clock("time", raw_clock)
+    except ValidationFailed as bad:
+        errors.extend(bad.errors)
+    errors.extend(_moment_errors(at, day, clock, tz))
+    if errors:
+        raise ValidationFailed(errors)
+    return clock
+
+
 def _tags(raw: list[str] | str | None) -> tuple[str, ...]:
     """``tags`` of the upload form: repeated parts, one JSON array, or comma-separated text."""
     if raw is None:
@@ -306,7 +363,7 @@ _CUSTOMER_ID = Annotated[str, Parameter(description="Customer id", max_length=50
 # Controllers
 
 
-class RelationsController(Controller):
+class RelationsController(StrictController):
     """``/api/v1/customers/{customerId}/…`` (JSON endpoints)."""
 
     path = "/customers/{customer_id:str}"
@@ -410,6 +467,7 @@ class RelationsController(Controller):
         self, deps: Dependencies, actor: Actor, customer_id: _CUSTOMER_ID, data: AppointmentIn
     ) -> Response[Envelope[AppointmentData]]:
         """Schedule an appointment in the future (a ``site_visit`` creates an action)."""
+        clock = _when(data.at, data.day, data.clock, deps.settings.time_zone)
         appointment = await use_cases.schedule_appointment(
             deps,
             actor,
@@ -419,7 +477,7 @@ class RelationsController(Controller):
                 type=data.type,
                 at=data.at,
                 date=data.day,
-                time=_clock("time", data.clock),
+                time=clock,
                 duration=data.duration,
                 priority=data.priority,
                 title_en=data.title_en,
@@ -450,6 +508,7 @@ class RelationsController(Controller):
         data: AppointmentPatchIn,
     ) -> Response[Envelope[AppointmentData]]:
         """Change the status, outcome or notes, or move the appointment."""
+        clock = _when(data.at, data.day, data.clock, deps.settings.time_zone)
         appointment = await use_cases.update_appointment(
             deps,
             actor,
@@ -461,7 +520,7 @@ class RelationsController(Controller):
                 notes=domain_unset(data.notes),
                 at=data.at,
                 date=data.day,
-                time=_clock("time", data.clock),
+                time=clock,
             ),
         )
         return ok(
@@ -564,7 +623,7 @@ class RelationsController(Controller):
         )
 
 
-class DocumentsController(Controller):
+class DocumentsController(StrictController):
     """``POST /api/v1/customers/{customerId}/documents`` — mounted with the document size
     limit as its body limit (see ``app.py``)."""
 
