@@ -296,8 +296,9 @@ class EventPublisher(Protocol):
 class UnitOfWorkFactory(Protocol):
     """Makes a fresh unit of work per use-case call."""
 
-    def __call__(self) -> UnitOfWork:
-        """A new, not yet entered, unit of work."""
+    def __call__(self, *, read_only: bool = False) -> UnitOfWork:
+        """A new, not yet entered, unit of work. A ``read_only`` one only reads: it never
+        waits for writers (no write lock on SQLite) and cannot commit."""
         ...
 
 

@@ -535,7 +535,8 @@ class InMemoryPropertyCatalog:
 class FakeUnitOfWork:
     """A unit of work on a copy of the store; ``commit`` writes the changes back.
 
-    Not re-entrant: enter it once, as the ``transaction`` runner does.
+    Not re-entrant: enter it once, as the ``transaction`` runner does. A ``read_only`` one
+    refuses to commit, as the SQL one does.
     """
 
     # Typed as the ports: the protocol's attributes are mutable, hence invariant.
@@ -545,10 +546,11 @@ class FakeUnitOfWork:
     relations: RelationRepository
     properties: PropertyCatalog
 
-    def __init__(self, store: InMemoryStore) -> None:
+    def __init__(self, store: InMemoryStore, *, read_only: bool = False) -> None:
         self._store = store
         self._base: InMemoryStore | None = None
         self._work: InMemoryStore | None = None
+        self.read_only = read_only
         self.committed = False
 
     async def __aenter__(self) -> Self:
@@ -582,6 +584,8 @@ class FakeUnitOfWork:
         """
         if self._work is None or self._base is None:
             raise RuntimeError("commit outside the unit of work")
+        if self.read_only:
+            raise RuntimeError("a read-only unit of work cannot commit")
         if self._store.pending_conflicts > 0:
             self._store.pending_conflicts -= 1
             self._work = None
@@ -619,9 +623,9 @@ class FakeUnitOfWorkFactory:
         self.store = store
         self.created: list[FakeUnitOfWork] = []
 
-    def __call__(self) -> FakeUnitOfWork:
+    def __call__(self, *, read_only: bool = False) -> FakeUnitOfWork:
         """A fresh unit of work."""
-        uow = FakeUnitOfWork(self.store)
+        uow = FakeUnitOfWork(self.store, read_only=read_only)
         self.created.append(uow)
         return uow
 

@@ -3,11 +3,17 @@
 On PostgreSQL the transaction is a plain ``BEGIN`` (read committed); the repositories' versioned
 UPDATEs and ``SELECT … FOR UPDATE`` keep concurrent writers from losing updates.
 
-On SQLite the transaction starts with ``BEGIN IMMEDIATE``: it takes the database's write lock
-up front (waiting up to the busy timeout for another writer). A deferred transaction that read
-first and then tried to write would fail at once with "database is locked" whenever another
-writer committed in between — SQLite cannot upgrade a stale read snapshot — so writers are
-serialized instead. Readers are not blocked (WAL).
+On SQLite a unit of work that may write starts with ``BEGIN IMMEDIATE``: it takes the
+database's write lock up front (waiting up to the busy timeout for another writer). A deferred
+transaction that read first and then tried to write would fail at once with "database is locked"
+whenever another writer committed in between — SQLite cannot upgrade a stale read snapshot — so
+writers are serialized instead.
+
+A *read-only* unit of work (``uow_factory(read_only=True)``, what the read use cases open)
+starts a plain deferred ``BEGIN`` instead: it takes no write lock, so under WAL it reads the last
+committed state at once while a writer works — readers never queue behind writers. It cannot
+commit (:meth:`SqlUnitOfWork.commit` raises), and whatever it might have written is rolled back
+on exit. On PostgreSQL both kinds are a plain ``BEGIN``.
 """
 
 from __future__ import annotations
@@ -38,7 +44,10 @@ __all__ = ["SqlUnitOfWork", "SqlUnitOfWorkFactory"]
 
 
 class SqlUnitOfWork:
-    """One transaction shared by the repositories; rolled back on exit unless committed."""
+    """One transaction shared by the repositories; rolled back on exit unless committed.
+
+    ``read_only`` units of work take no write lock on SQLite and refuse to commit.
+    """
 
     # Typed as the ports (Protocol attributes are invariant), which also makes mypy check that
     # each SQL repository implements its port.
@@ -48,9 +57,12 @@ class SqlUnitOfWork:
     relations: RelationRepository
     properties: PropertyCatalog
 
-    def __init__(self, engine: AsyncEngine, tz: ZoneInfo = DEFAULT_TIME_ZONE) -> None:
+    def __init__(
+        self, engine: AsyncEngine, tz: ZoneInfo = DEFAULT_TIME_ZONE, *, read_only: bool = False
+    ) -> None:
         self._engine = engine
         self._tz = tz
+        self.read_only = read_only
         self._conn: AsyncConnection | None = None
 
     @property
@@ -69,7 +81,7 @@ class SqlUnitOfWork:
             if conn.dialect.name == "sqlite":
                 # The driver opens no transaction of its own before this statement; from here
                 # on it sees one open and leaves BEGIN to us (see the module docstring).
-                await conn.exec_driver_sql("BEGIN IMMEDIATE")
+                await conn.exec_driver_sql("BEGIN" if self.read_only else "BEGIN IMMEDIATE")
             else:
                 await conn.begin()
         except BaseException:
@@ -84,7 +96,9 @@ class SqlUnitOfWork:
         return self
 
     async def commit(self) -> None:
-        """Make the transaction's writes durable."""
+        """Make the transaction's writes durable (never for a read-only unit of work)."""
+        if self.read_only:
+            raise RuntimeError("a read-only unit of work cannot commit")
         await self.connection.commit()
 
     async def rollback(self) -> None:
@@ -115,6 +129,6 @@ class SqlUnitOfWorkFactory:
         self.engine = engine
         self.tz = tz
 
-    def __call__(self) -> SqlUnitOfWork:
-        """A new, not yet entered, unit of work."""
-        return SqlUnitOfWork(self.engine, self.tz)
+    def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork:
+        """A new, not yet entered, unit of work (``read_only``: see the module docstring)."""
+        return SqlUnitOfWork(self.engine, self.tz, read_only=read_only)

@@ -436,7 +436,7 @@ async def create_action(deps: Dependencies, actor: Actor, command: CreateAction)
 
 async def get_action(deps: Dependencies, actor: Actor, action_id: str) -> ActionDetails:
     """``GET /customers/actions/:id``: the action with its notes, customer and assignee."""
-    async with deps.uow() as uow:
+    async with deps.uow(read_only=True) as uow:
         loaded = await _load(uow, actor, action_id)
     access.enforce(
         actor, Operation.READ_ACTIONS, loaded.scope, resource_type=_ACTION, resource_id=action_id

@@ -456,7 +456,7 @@ async def get_customer(
             f"Unknown include {', '.join(sorted(unknown))}; "
             f"expected any of {', '.join(sorted(CUSTOMER_INCLUDES))}",
         )
-    async with deps.uow() as uow:
+    async with deps.uow(read_only=True) as uow:
         loaded = await load_customer(
             uow,
             actor,

@@ -294,6 +294,6 @@ async def with_display_name(deps: Dependencies, actor: Actor) -> Actor:
     """
     if actor.name is not None:
         return actor
-    async with deps.uow() as uow:
+    async with deps.uow(read_only=True) as uow:
         employee = await uow.employees.get(actor.organization_id, actor.user_id)
     return actor if employee is None else evolve(actor, name=employee.name)

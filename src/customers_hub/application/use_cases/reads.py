@@ -450,7 +450,7 @@ async def _with_employees(
     ids = list(dict.fromkeys(c.assigned_employee_id for c in page.items if c.assigned_employee_id))
     if not ids:
         return {}
-    async with deps.uow() as uow:
+    async with deps.uow(read_only=True) as uow:
         return await uow.employees.get_many(actor.organization_id, ids)
 
 
@@ -662,7 +662,7 @@ async def action_stats(
     window = _stats_window(deps, date_from, date_to)
     employee_id = assigned_to.strip() if assigned_to is not None else None
     if employee_id:
-        async with deps.uow() as uow:
+        async with deps.uow(read_only=True) as uow:
             employee = await uow.employees.get(actor.organization_id, employee_id)
         record = RecordScope.of(actor.organization_id, [employee or employee_id])
         access.enforce(

@@ -814,7 +814,7 @@ async def get_document_content(
     deps: Dependencies, actor: Actor, customer_id: str, document_id: str
 ) -> DocumentContent:
     """A document's record and bytes (read access to the customer)."""
-    async with deps.uow() as uow:
+    async with deps.uow(read_only=True) as uow:
         await load_customer(uow, actor, customer_id, Operation.READ_CUSTOMERS, for_update=False)
         document = await uow.relations.get_document(actor.organization_id, customer_id, document_id)
     if document is None:

@@ -243,7 +243,7 @@ class ScopeResolver:
     async def _load(self, event: OutboundEvent, *, is_action: bool) -> RecordScope:
         organization_id = event.organization_id
         self.lookups += 1
-        async with self._deps.uow() as uow:
+        async with self._deps.uow(read_only=True) as uow:
             customer_id = event.customer_id
             ids: list[str | None] = list(event.employee_ids)
             if is_action and customer_id is None and event.action_id is not None:
@@ -488,7 +488,7 @@ class Connection:
             return _NOT_PERMITTED
         if employee_id == self.actor.user_id:
             return None
-        async with self.hub.deps.uow() as uow:
+        async with self.hub.deps.uow(read_only=True) as uow:
             employee = await uow.employees.get(self.actor.organization_id, employee_id)
         if employee is None or employee.organization_id != self.actor.organization_id:
             return _NOT_PERMITTED
