@@ -27,8 +27,11 @@ Decisions where the contracts are silent (documented for ``docs/``):
 * **Documents**: the size limit is ``settings.max_document_bytes`` (413), the accepted types are
   :data:`DOCUMENT_MIME_TYPES` (PDF, JPEG, PNG, WebP, HEIC, DOCX; 415 otherwise); both are
   checked first, before anything is loaded (they do not depend on the record). The bytes are
-  stored under a generated key (``doc_…`` + the type's extension) *before* the commit and removed
-  again when the transaction fails; deleting a document removes the bytes after the commit.
+  stored under a generated key (``doc_…`` + the type's extension) *before* the transaction opens
+  (writing and syncing up to 20 MiB never holds the customer's row lock or SQLite's write lock)
+  and removed again when the transaction fails — a committed record always has its bytes, a
+  failed upload leaves no file. Invalid input or a role that may not update customers writes
+  nothing. Deleting a document removes the bytes after the commit.
 * **Property interests**: when ``propertyId`` is in the caller's organization catalog
   (:meth:`PropertyCatalog.get`, any status), the interest takes ``propertyTitle``,
   ``propertyTitleEn``, ``propertyPrice``, ``propertyType`` and ``propertyLocation`` (``"city -
@@ -62,7 +65,7 @@ from customers_hub.application.use_cases.customers import (
     score_changed,
 )
 from customers_hub.domain import customers as aggregate
-from customers_hub.domain.access import Operation
+from customers_hub.domain.access import Operation, enforce
 from customers_hub.domain.enums import (
     AppointmentStatus,
     AppointmentType,
@@ -769,20 +772,20 @@ async def upload_document(
     tags = normalize_tags(errors, command.tags)
     if size == 0:
         errors.add("file", "is empty")
-    stored: list[str] = []
+    document_id = deps.ids.new_id("doc")
+    storage_key = f"{document_id}{extension}"
 
     async def work(uow: UnitOfWork) -> tuple[Document, list[DomainEvent]]:
         now = deps.clock.now()
         loaded = await load_customer(uow, actor, customer_id, Operation.UPDATE_CUSTOMER)
         errors.raise_if_any()
         assert name is not None  # required
-        document_id = deps.ids.new_id("doc")
         document = Document(
             id=document_id,
             customer_id=customer_id,
             name=name,
             type=command.type,
-            storage_key=f"{document_id}{extension}",
+            storage_key=storage_key,
             file_size=size,
             mime_type=mime_type,
             uploaded_by=actor.display_name,
@@ -792,22 +795,20 @@ async def upload_document(
             tags=tags,
         )
         await uow.relations.add_document(actor.organization_id, document)
-        # Bytes before the commit: a committed record always has its bytes.
-        stored.append(document.storage_key)
-        await deps.storage.put(document.storage_key, command.content)
         return document, aggregate.add_document(loaded.customer, document, now=now)
 
+    if errors:
+        # 404/403 still come before 400: the transaction reports them, writing nothing.
+        return await transaction(deps, work)
+    # The role alone may refuse (a viewer): then there is nothing to write.
+    enforce(actor, Operation.UPDATE_CUSTOMER, resource_type="customer", resource_id=customer_id)
+    # Bytes first, outside any transaction; a retried attempt reuses the same key.
+    await deps.storage.put(storage_key, command.content)
     try:
-        document = await transaction(deps, work)
+        return await transaction(deps, work)
     except BaseException:
-        for key in stored:
-            await deps.storage.delete(key)
+        await deps.storage.delete(storage_key)
         raise
-    # A retried attempt left the bytes of its own key behind.
-    for key in stored:
-        if key != document.storage_key:
-            await deps.storage.delete(key)
-    return document
 
 
 async def get_document_content(
