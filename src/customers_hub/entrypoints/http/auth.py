@@ -11,8 +11,12 @@ Tokens carry the API document's claims: ``userId`` (the employee id), ``role``,
 The algorithm list is always explicit and never holds ``none``; the key is chosen by the token's
 algorithm (the secret only for HS256, the public key only for RS256/ES256), so a token signed
 with HMAC over the public key's text is refused. Missing, expired, tampered or unsigned tokens,
-unknown roles or permissions and missing required claims are all the same 401
-``AUTHENTICATION_FAILED``; the reason goes to the log only.
+unknown roles or permissions, missing required claims and ids longer than the id columns
+(:data:`ID_CLAIM_MAX_LENGTH`) are all the same 401 ``AUTHENTICATION_FAILED``; the reason goes
+to the log only. A ``name`` claim no name column can hold (longer than
+:data:`NAME_CLAIM_MAX_LENGTH`, blank, or with control characters) is not an error — a token is
+not input its bearer can correct — but is not used either: a write is then named after the
+caller's employee record, or its user id (:func:`provide_actor`).
 """
 
 from __future__ import annotations
@@ -186,6 +190,18 @@ def _optional_text_claim(claims: Mapping[str, Any], name: str) -> str | None:
 NAME_CLAIM_MAX_LENGTH: Final = 255
 """Longest ``name`` claim taken as the display name (the ``changedBy``-like columns' size)."""
 
+ID_CLAIM_MAX_LENGTH: Final = 50
+"""Longest ``userId`` / ``organizationId`` claim: the id columns (``changed_by_id``,
+``organization_id``, …) are ``String(50)``. A longer id is refused (401), never shortened: a
+shortened id could name another employee or organization."""
+
+
+def _id_claim(claims: Mapping[str, Any], name: str) -> str:
+    value = _text_claim(claims, name)
+    if len(value) > ID_CLAIM_MAX_LENGTH:
+        raise AuthenticationFailed(f"claim {name} is longer than {ID_CLAIM_MAX_LENGTH} characters")
+    return value
+
 
 def _display_name_claim(claims: Mapping[str, Any]) -> str | None:
     # A name that no column can hold, or that carries control characters, is not shown to
@@ -237,8 +253,8 @@ def actor_from_token(settings: AuthSettings, token: str) -> Actor:
     except ValueError:
         raise AuthenticationFailed("unknown permission") from None
     return Actor(
-        user_id=_text_claim(claims, "userId"),
-        organization_id=_text_claim(claims, "organizationId"),
+        user_id=_id_claim(claims, "userId"),
+        organization_id=_id_claim(claims, "organizationId"),
         role=role,
         permissions=permissions,
         name=_display_name_claim(claims),
