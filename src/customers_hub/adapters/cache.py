@@ -1,4 +1,5 @@
-"""Cache adapters: an in-process LRU with TTLs, and Redis shared by every instance.
+"""Cache adapters: an in-process LRU with TTLs, Redis shared by every instance, and a cache that
+stores nothing (several worker processes without Redis).
 
 Both implement :class:`~customers_hub.application.ports_scale.Cache` with *generational tags*
 (see that module): the physical key of an entry folds in the current generation of every tag it
@@ -40,9 +41,31 @@ from redis.asyncio import Redis
 from customers_hub.adapters.redis_support import REDIS_ERRORS, RedisAvailability, redis_client
 from customers_hub.application.ports_scale import CacheKey, CacheLookup, Invalidation
 
-__all__ = ["InMemoryCache", "RedisCache"]
+__all__ = ["InMemoryCache", "NullCache", "RedisCache"]
 
 logger = logging.getLogger(__name__)
+
+
+class NullCache:
+    """Caches nothing: every lookup is a miss, nothing is stored, invalidations do nothing.
+
+    For several worker processes without Redis: an in-process cache per worker would be
+    invalidated only in the worker that served the write, and the others would answer stale
+    entries until their TTL ran out.
+    """
+
+    async def get(self, key: CacheKey) -> CacheLookup:
+        """Always a miss (no slot: :meth:`put` has nowhere to store)."""
+        return CacheLookup(key, None, None)
+
+    async def put(self, lookup: CacheLookup, value: bytes) -> None:
+        """Store nothing."""
+
+    async def invalidate(self, invalidation: Invalidation) -> None:
+        """Nothing to invalidate."""
+
+    async def aclose(self) -> None:
+        """Nothing to close."""
 
 
 class InMemoryCache:

@@ -326,11 +326,12 @@ def _serve(args: argparse.Namespace) -> int:
 
     from customers_hub.adapters.sql.engine import async_url, is_sqlite
     from customers_hub.adapters.sql.migrate import upgrade
-    from customers_hub.entrypoints.bootstrap import build_hub
     from customers_hub.entrypoints.http.app import create_app
     from customers_hub.entrypoints.http.asgi import (
         JWT_SECRET_FILE,
+        WORKERS_ENV,
         auth_settings,
+        served_hub,
         uses_stored_secret,
     )
     from customers_hub.entrypoints.http.socketio_server import with_socketio
@@ -355,10 +356,12 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if args.workers > 1 and not config.redis_url:
-        # Each worker would keep its own cache, limits and event bus: reads could be stale.
+        # Each worker would keep its own cache, limits and event bus: reads could be stale, so
+        # the workers cache nothing (asgi.served_hub); limits and events stay per worker.
         print(
-            "customers-hub: warning: several workers without CUSTOMERS_HUB_REDIS_URL keep "
-            "separate caches, rate limits and WebSocket events; set it to run them as one",
+            "customers-hub: warning: several workers without CUSTOMERS_HUB_REDIS_URL: the "
+            "response cache is off, rate limits and WebSocket events are per worker; set it to "
+            "run them as one",
             file=sys.stderr,
         )
     base = f"http://{args.host}:{args.port}"
@@ -380,16 +383,26 @@ def _serve(args: argparse.Namespace) -> int:
         "proxy_headers": True,
     }
     if args.workers > 1 or args.reload:
-        uvicorn.run(
-            FACTORY,
-            factory=True,
-            workers=args.workers,
-            reload=args.reload,
-            reload_dirs=[str(Path(__file__).resolve().parents[1])] if args.reload else None,
-            **options,
-        )
+        # The worker processes inherit the environment: they learn how many they are (which
+        # decides their cache); this process's environment is restored afterwards.
+        previous = os.environ.get(WORKERS_ENV)
+        os.environ[WORKERS_ENV] = str(args.workers)
+        try:
+            uvicorn.run(
+                FACTORY,
+                factory=True,
+                workers=args.workers,
+                reload=args.reload,
+                reload_dirs=[str(Path(__file__).resolve().parents[1])] if args.reload else None,
+                **options,
+            )
+        finally:
+            if previous is None:
+                os.environ.pop(WORKERS_ENV, None)
+            else:
+                os.environ[WORKERS_ENV] = previous
     else:
-        app = create_app(build_hub(config=config), auth=auth)
+        app = create_app(served_hub(config, workers=1), auth=auth)
         uvicorn.run(with_socketio(app), **options)
     return 0
 

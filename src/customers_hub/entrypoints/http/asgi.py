@@ -13,21 +13,34 @@ stored in the data directory as ``jwt-secret`` (mode 0600), and used from then o
 worker, by ``customers-hub serve`` and by ``customers-hub token``, so the tokens the command
 line prints are accepted by the service. Remove the file to invalidate every token issued with
 it. A configured ``CUSTOMERS_HUB_JWT_SECRET`` always wins over the stored one.
+
+**Several worker processes without Redis** (``CUSTOMERS_HUB_REDIS_URL`` unset) get no response
+cache (:class:`~customers_hub.adapters.cache.NullCache`): each worker's in-process cache would be
+invalidated only by the writes that worker served, so the others would answer stale customers
+(up to 300 s) and filter options (up to an hour). The number of workers (:func:`worker_count`)
+is ``CUSTOMERS_HUB_WORKERS`` (set by ``customers-hub serve --workers N`` for its workers), else
+``WEB_CONCURRENCY`` (uvicorn's and gunicorn's default worker count), else the ``--workers N``
+(gunicorn: ``-w N``) of the uvicorn or gunicorn command line the worker runs under (a spawned
+uvicorn worker keeps its server's command line), else 1. Rate limits and real-time events stay
+per worker without Redis; set ``CUSTOMERS_HUB_REDIS_URL`` to run the workers as one.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import secrets
-from collections.abc import Mapping
+import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Final
 
 from litestar import Litestar
 from litestar.types import ASGIApp
 
-from customers_hub.entrypoints.bootstrap import build_hub
+from customers_hub.adapters.cache import NullCache
+from customers_hub.entrypoints.bootstrap import Hub, build_container, build_hub
 from customers_hub.entrypoints.http.app import create_app
 from customers_hub.entrypoints.http.auth import JWT_PUBLIC_KEY_ENV, JWT_SECRET_ENV, AuthSettings
 from customers_hub.entrypoints.http.socketio_server import with_socketio
@@ -35,12 +48,22 @@ from customers_hub.entrypoints.settings import HubConfig
 
 __all__ = [
     "JWT_SECRET_FILE",
+    "WORKERS_ENV",
     "app_factory",
     "auth_settings",
     "served_app_factory",
+    "served_hub",
     "stored_secret",
     "uses_stored_secret",
+    "worker_count",
 ]
+
+logger = logging.getLogger(__name__)
+
+WORKERS_ENV: Final = "CUSTOMERS_HUB_WORKERS"
+"""How many worker processes serve the app; set by ``customers-hub serve`` for its workers."""
+
+_SERVERS: Final = ("uvicorn", "gunicorn")
 
 JWT_SECRET_FILE: Final = "jwt-secret"
 """Name of the generated HS256 secret in the data directory."""
@@ -87,10 +110,74 @@ def auth_settings(config: HubConfig, env: Mapping[str, str] | None = None) -> Au
     return AuthSettings.from_env(env)
 
 
+def _count(name: str, value: str) -> int:
+    try:
+        count = int(value.strip())
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise ValueError(f"{name} must be a positive number of workers, got {value!r}")
+    return count
+
+
+def _workers_option(argv: Sequence[str]) -> str | None:
+    """The value of ``--workers N`` / ``--workers=N`` (gunicorn also ``-w N`` / ``-wN``) when
+    ``argv`` is a uvicorn or gunicorn command line."""
+    if not argv:
+        return None
+    program = Path(argv[0])
+    # ``python -m uvicorn`` runs as ``…/uvicorn/__main__.py``.
+    server = (program.parent if program.name == "__main__.py" else program).stem
+    if server not in _SERVERS:
+        return None
+    for index, arg in enumerate(argv[1:], start=1):
+        following = argv[index + 1] if index + 1 < len(argv) else None
+        if arg == "--workers" or (server == "gunicorn" and arg == "-w"):
+            return following
+        if arg.startswith("--workers="):
+            return arg.partition("=")[2]
+        if server == "gunicorn" and arg.startswith("-w") and arg[2:].isdigit():
+            return arg[2:]
+    return None
+
+
+def worker_count(env: Mapping[str, str] | None = None, argv: Sequence[str] | None = None) -> int:
+    """How many worker processes serve the app (see the module docstring); 1 when nothing says.
+
+    Raises :class:`ValueError` naming the variable for a value that is not a positive number.
+    """
+    env = os.environ if env is None else env
+    argv = sys.argv if argv is None else argv
+    for name in (WORKERS_ENV, "WEB_CONCURRENCY"):
+        value = env.get(name, "").strip()
+        if value:
+            return _count(name, value)
+    option = _workers_option(argv)
+    if option is None:
+        return 1
+    try:
+        return max(1, int(option))
+    except ValueError:
+        return 1  # the server itself refuses a bad option
+
+
+def served_hub(config: HubConfig, workers: int) -> Hub:
+    """The hub one of ``workers`` worker processes serves: without Redis and with more than one
+    worker, its cache stores nothing (the module docstring says why)."""
+    if workers > 1 and not config.redis_url:
+        logger.warning(
+            "%d workers without CUSTOMERS_HUB_REDIS_URL: the response cache is off (each "
+            "worker's own cache would serve what another worker changed)",
+            workers,
+        )
+        return Hub(build_container(config, cache=NullCache()), config)
+    return build_hub(config=config)
+
+
 def app_factory() -> Litestar:
     """A new Litestar application for the configuration in the environment."""
     config = HubConfig.from_env()
-    return create_app(build_hub(config=config), auth=auth_settings(config))
+    return create_app(served_hub(config, worker_count()), auth=auth_settings(config))
 
 
 def served_app_factory() -> ASGIApp:
