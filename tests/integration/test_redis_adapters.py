@@ -575,3 +575,19 @@ async def test_a_subscription_made_while_redis_is_down_starts_receiving_when_it_
     finally:
         await a.aclose()
         await b.aclose()
+
+
+async def test_an_invalidation_is_attempted_even_while_the_instance_believes_redis_is_down(
+    clients: Callable[[], Redis], prefix: str
+) -> None:
+    """Redis is back and another instance caches again, but this one still waits out its retry
+    interval: its next write's invalidation must reach Redis, not wait for the epoch bump."""
+    writer = RedisCache(clients(), prefix=prefix, retry_interval=3600.0)
+    reader = RedisCache(clients(), prefix=prefix)
+    key = CacheKeys.customer("org_1", "c1")
+    writer._availability.failed(ConnectionError("an outage just ended"))  # believes it is down
+    assert not writer.available
+    await reader.put(await reader.get(key), b"before the write")
+    await writer.invalidate(Invalidation("org_1", frozenset({"customer:c1"})))
+    assert (await reader.get(key)).value is None
+    assert writer.available

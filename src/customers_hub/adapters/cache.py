@@ -21,7 +21,8 @@ are remembered: when Redis answers again the cache first bumps ``{prefix}epoch``
 written before is then unreachable — so an invalidation lost in the outage cannot leave stale
 data behind. Until this instance gets through, another instance that still reaches Redis may
 serve entries the lost invalidation should have dropped (a network partition of one instance);
-a background task retries every ``retry_interval`` seconds to keep that window short.
+a background task retries every ``retry_interval`` seconds to keep that window short, and every
+invalidation tries Redis itself (reads and stores back off; invalidations never skip a try).
 """
 
 from __future__ import annotations
@@ -264,9 +265,10 @@ class RedisCache:
         """Fresh generations for the tags; if Redis cannot be told, bump the epoch once it can."""
         if not invalidation.tags:
             return
-        if not self._availability.should_try():
-            self._remember_missed()
-            return
+        # Always attempted, even while this instance believes Redis is down: when Redis is back
+        # and another instance already caches again, an invalidation skipped here would leave
+        # it serving a stale entry until the epoch bump. A refused connection fails at once;
+        # only a partition costs a write the client timeout.
         try:
             await self._bump_epoch_if_needed()
             async with self._redis.pipeline(transaction=False) as pipe:
