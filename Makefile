@@ -3,7 +3,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install test lint typecheck unit run clean
+.PHONY: install test lint typecheck unit run clean fuzz
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -30,6 +30,11 @@ unit: $(STAMP)
 ## Install, migrate, load the demo organization once, print the URLs and an admin token, serve.
 run: $(STAMP)
 	VENV=$(VENV) scripts/run.sh
+
+## schemathesis against a live demo service, long (the test command runs it bounded):
+## FUZZ_EXAMPLES (default 100), FUZZ_SEED, FUZZ_ROLES, FUZZ_PHASES; see scripts/fuzz.sh.
+fuzz: $(STAMP)
+	VENV=$(VENV) scripts/fuzz.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

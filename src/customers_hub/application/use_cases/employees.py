@@ -60,7 +60,7 @@ EMPLOYEE_ID_MAX_LENGTH = 50
 MANAGER_ROLES = frozenset({Role.SALES_MANAGER, Role.ADMIN})
 """Roles that can be someone's manager."""
 
-_TITLE_MAX_LENGTH = 100  # employees.title is String(100)
+TITLE_MAX_LENGTH = 100  # employees.title is String(100)
 # The manager chain is walked at most this far (a real hierarchy is a few levels deep).
 _MAX_CHAIN = 100
 
@@ -139,7 +139,7 @@ _NORMALIZERS: Mapping[str, tuple[str, _Normalizer]] = {
     "name_en": ("nameEn", _optional(validate_name)),
     "email": ("email", _optional(validate_email)),
     "phone": ("phone", _optional(normalize_phone)),
-    "title": ("title", _limited(_TITLE_MAX_LENGTH)),
+    "title": ("title", _limited(TITLE_MAX_LENGTH)),
     "avatar": ("avatar", _limited(URL_MAX_LENGTH)),
     "manager_id": ("managerId", _limited(ID_MAX_LENGTH)),
     "fal_licence": ("falLicence", _fal),

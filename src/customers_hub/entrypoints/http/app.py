@@ -29,7 +29,6 @@ GET responses carry ``ETag``/``Cache-Control`` and read views go through the hub
 from __future__ import annotations
 
 import importlib.util
-import re
 from types import ModuleType
 from typing import Any, Final
 
@@ -65,6 +64,7 @@ from customers_hub.entrypoints.http.middleware import (
     ensure_log_output,
     route_methods,
 )
+from customers_hub.entrypoints.http.openapi import finalize_openapi
 from customers_hub.entrypoints.http.ratelimits import RateLimitMiddleware, RateLimitPolicy
 from customers_hub.entrypoints.http.wire import API_PREFIX
 
@@ -74,7 +74,7 @@ __all__ = [
     "MULTIPART_OVERHEAD",
     "api_routes",
     "create_app",
-    "tidy_schema_names",
+    "served_openapi",
 ]
 
 CONTROLLER_MODULES: Final[tuple[ModuleType, ...]] = (customers, relations, actions, bulk, employees)
@@ -117,54 +117,25 @@ def api_routes(upload_limit: int) -> list[ControllerRouterHandler]:
     return handlers
 
 
-# Litestar names a generic schema after its argument's full module path
-# ("Envelope_customers_hub.entrypoints.http.controllers.customers.CustomerData_"); generated
-# clients deserve "CustomerDataEnvelope".
-_GENERIC_SCHEMA_NAME: Final = re.compile(r"^(\w+?)_(?:\w+\.)+(\w+)_$")
-
-
-def tidy_schema_names(schema: dict[str, Any]) -> dict[str, Any]:
-    """``schema`` with generic component names shortened (``CustomerDataEnvelope``) and every
-    ``$ref`` to them rewritten."""
-    components = schema.get("components", {}).get("schemas", {})
-    renames: dict[str, str] = {}
-    for name in components:
-        match = _GENERIC_SCHEMA_NAME.match(name)
-        if match:
-            short = f"{match.group(2)}{match.group(1)}"
-            if short not in components and short not in renames.values():
-                renames[name] = short
-    if not renames:
-        return schema
-    refs = {
-        f"#/components/schemas/{old}": f"#/components/schemas/{new}" for old, new in renames.items()
-    }
-
-    def rewrite(node: Any) -> Any:
-        if isinstance(node, dict):
-            return {
-                k: refs.get(v, v) if k == "$ref" and isinstance(v, str) else rewrite(v)
-                for k, v in node.items()
-            }
-        if isinstance(node, list):
-            return [rewrite(item) for item in node]
-        return node
-
-    tidied: dict[str, Any] = rewrite(schema)
-    tidied["components"]["schemas"] = {
-        renames.get(name, name): value for name, value in tidied["components"]["schemas"].items()
-    }
-    return tidied
+def served_openapi(app: Litestar) -> dict[str, Any]:
+    """The OpenAPI document as served: Litestar's, finalized once per app (see
+    :mod:`.openapi`) and kept; examples with dates are relative to when it was first served."""
+    cached = app.state.get("openapi_document")
+    if cached is None:
+        cached = finalize_openapi(app.openapi_schema.to_schema())
+        app.state["openapi_document"] = cached
+    document: dict[str, Any] = cached
+    return document
 
 
 class _TidyJson(JsonRenderPlugin):
     def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
-        return super().render(request, tidy_schema_names(openapi_schema))
+        return super().render(request, served_openapi(request.app))
 
 
 class _TidySwagger(SwaggerRenderPlugin):
     def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
-        return super().render(request, tidy_schema_names(openapi_schema))
+        return super().render(request, served_openapi(request.app))
 
 
 @get(
@@ -175,7 +146,7 @@ class _TidySwagger(SwaggerRenderPlugin):
 )
 def openapi_json(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """The OpenAPI 3.1 document of the API."""
-    return tidy_schema_names(request.app.openapi_schema.to_schema())
+    return served_openapi(request.app)
 
 
 @get(

@@ -28,11 +28,22 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
 
 import msgspec
 
+from customers_hub.application.queries import MAX_LIMIT
+from customers_hub.application.use_cases.bulk import MAX_BULK_IDS
+from customers_hub.application.use_cases.employees import (
+    TITLE_MAX_LENGTH as EMPLOYEE_TITLE_MAX_LENGTH,
+)
+from customers_hub.application.use_cases.reads import MAX_SEARCH_LENGTH
+from customers_hub.application.use_cases.relations import (
+    TITLE_MAX_LENGTH as RELATION_TITLE_MAX_LENGTH,
+)
+from customers_hub.domain import validation
+from customers_hub.domain.inbox import TITLE_MAX_LENGTH as ACTION_TITLE_MAX_LENGTH
 from customers_hub.entrypoints.http.strict import document_read_only
 
 __all__ = [
@@ -139,11 +150,340 @@ def _struct_schemas(schema: dict[str, Any]) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# 2b. Field rules: what the domain's validation enforces on a body's strings, numbers and dates
+#
+# The body Structs type most fields as plain ``str`` / ``Decimal`` / ``datetime``; the domain
+# (``domain.validation``) cleans and checks them. So that a client (or a fuzzer) generating
+# from the document sends what the service takes, each known field states the same rule here,
+# from the same constants. Date windows are relative to the day the document is served.
+
+# Characters ``clean_text`` refuses (control, line separators in one-line texts, bidi overrides,
+# BOM, noncharacters); ``\s`` is what trimming removes.
+_REFUSED_IN_TEXT: Final = (
+    r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\ufeff\ufff9-\ufffb"
+    r"\ufdd0-\ufdef\ufffe\uffff"
+)
+_REFUSED_IN_LINE: Final = _REFUSED_IN_TEXT + r"\t\n\r\u2028\u2029"
+LINE_PATTERN: Final = rf"^[^{_REFUSED_IN_LINE}]*$"
+"""A one-line text (names, titles, ids, reasons): no control characters or line breaks."""
+REQUIRED_LINE_PATTERN: Final = (
+    rf"^[^{_REFUSED_IN_LINE}]*[^{_REFUSED_IN_LINE}\s][^{_REFUSED_IN_LINE}]*$"
+)
+"""A one-line text that must not be blank."""
+TEXT_PATTERN: Final = rf"^[^{_REFUSED_IN_TEXT}]*$"
+"""A free text (notes, descriptions, outcomes): tabs and line breaks allowed."""
+REQUIRED_TEXT_PATTERN: Final = (
+    rf"^[^{_REFUSED_IN_TEXT}]*[^{_REFUSED_IN_TEXT}\s][^{_REFUSED_IN_TEXT}]*$"
+)
+"""A free text that must not be blank."""
+SAUDI_MOBILE_PATTERN: Final = r"^(\+9665|009665|9665|05|5)[0-9]{8}$"
+"""Saudi mobiles in the forms :func:`~customers_hub.domain.validation.normalize_phone` takes
+(it also takes GCC numbers, checked against their numbering plans: not a regular language)."""
+EMAIL_PATTERN: Final = (
+    r"^[A-Za-z0-9._%+-]{1,64}@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}$"
+)
+NATIONAL_ID_PATTERN: Final = r"^[12][0-9]{9}$"
+"""Ten digits starting with 1 (citizen) or 2 (resident); the check digit is checked too."""
+TIME_PATTERN: Final = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+def _blank_or(pattern: str) -> str:
+    # An optional field sent blank is "not given" (forms send "" for an empty input).
+    return rf"^\s*$|{pattern}"
+
+
+def _line(max_length: int, *, required: bool = False) -> dict[str, Any]:
+    pattern = REQUIRED_LINE_PATTERN if required else LINE_PATTERN
+    return {"type": "string", "maxLength": max_length, "pattern": pattern}
+
+
+def _text(max_length: int, *, required: bool = False) -> dict[str, Any]:
+    pattern = REQUIRED_TEXT_PATTERN if required else TEXT_PATTERN
+    return {"type": "string", "maxLength": max_length, "pattern": pattern}
+
+
+def _years(first: int, last: int) -> str:
+    return "(" + "|".join(str(year) for year in range(first, last + 1)) + ")"
+
+
+_MONTH_DAY: Final = r"(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])"
+_CLOCK: Final = (
+    r"T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?(Z|[+-](0[0-9]|1[0-2]):[0-5][0-9])"
+)
+
+
+def _date_in(first: int, last: int) -> dict[str, Any]:
+    return {"type": "string", "pattern": f"^{_years(first, last)}-{_MONTH_DAY}$"}
+
+
+def _datetime_in(first: int, last: int) -> dict[str, Any]:
+    return {"type": "string", "pattern": f"^{_years(first, last)}-{_MONTH_DAY}{_CLOCK}$"}
+
+
+def _months_ahead(today: date, first: int, last: int) -> dict[str, Any]:
+    months = []
+    for ahead in range(first, last + 1):
+        index = today.month - 1 + ahead
+        months.append(f"{today.year + index // 12}-{index % 12 + 1:02d}")
+    day = r"(0[1-9]|1[0-9]|2[0-8])"
+    return {"type": "string", "pattern": f"^({'|'.join(months)})-{day}{_CLOCK}$"}
+
+
+def _money_schema() -> dict[str, Any]:
+    return {
+        "anyOf": [
+            {"type": "number", "minimum": 0, "maximum": float(validation.MONEY_MAX)},
+            {"type": "string", "pattern": r"^[0-9]{1,13}(\.[0-9]{1,2}0*)?$"},
+        ]
+    }
+
+
+_COORDINATE_PATTERNS: Final[Mapping[int, str]] = {
+    90: r"^-?([0-8]?[0-9](\.[0-9]{1,6})?|90(\.0{1,6})?)$",
+    180: r"^-?((1[0-7][0-9]|[0-9]?[0-9])(\.[0-9]{1,6})?|180(\.0{1,6})?)$",
+}
+
+
+def _coordinate_schema(limit: int) -> dict[str, Any]:
+    return {
+        "anyOf": [
+            {"type": "number", "minimum": -limit, "maximum": limit},
+            {"type": "string", "pattern": _COORDINATE_PATTERNS[limit]},
+        ]
+    }
+
+
+def field_rules(today: date) -> dict[tuple[str, str], dict[str, Any]]:
+    """``(component, property) -> schema`` for the body fields whose rules live in the domain;
+    ``("*", property)`` applies to every body component with that property."""
+    v = validation
+    year = today.year
+    scheduled = _datetime_in(year - 9, year + 9)  # validate_scheduled_at: ten years either way
+    ids = _line(v.ID_MAX_LENGTH, required=True)
+    rules: dict[tuple[str, str], dict[str, Any]] = {
+        ("*", "name"): _line(v.NAME_MAX_LENGTH, required=True),
+        ("*", "nameEn"): _line(v.NAME_MAX_LENGTH),
+        ("*", "title"): _line(RELATION_TITLE_MAX_LENGTH, required=True),
+        ("*", "titleEn"): _line(RELATION_TITLE_MAX_LENGTH),
+        ("*", "phone"): {"type": "string", "pattern": _blank_or(SAUDI_MOBILE_PATTERN)},
+        ("*", "whatsapp"): {"type": "string", "pattern": _blank_or(SAUDI_MOBILE_PATTERN)},
+        ("*", "email"): {
+            "type": "string",
+            "maxLength": v.EMAIL_MAX_LENGTH,
+            "pattern": _blank_or(EMAIL_PATTERN),
+        },
+        ("*", "nationalId"): {"type": "string", "pattern": _blank_or(NATIONAL_ID_PATTERN)},
+        ("*", "nationality"): _line(v.NATIONALITY_MAX_LENGTH),
+        ("*", "city"): _line(v.CITY_MAX_LENGTH),
+        ("*", "district"): _line(v.DISTRICT_MAX_LENGTH),
+        ("*", "region"): _line(v.DISTRICT_MAX_LENGTH),
+        ("*", "address"): _line(v.SHORT_TEXT_MAX_LENGTH),
+        ("*", "assignedEmployeeId"): _line(v.ID_MAX_LENGTH),
+        ("*", "customerId"): ids,
+        ("*", "employeeId"): ids,
+        ("*", "propertyId"): ids,
+        ("*", "notes"): _text(v.NOTES_MAX_LENGTH),
+        ("*", "description"): _text(v.NOTES_MAX_LENGTH),
+        ("*", "outcome"): _text(v.SHORT_TEXT_MAX_LENGTH),
+        ("*", "feedback"): _text(v.NOTES_MAX_LENGTH),
+        ("*", "reason"): _line(v.SHORT_TEXT_MAX_LENGTH),
+        ("*", "content"): _text(v.FREE_TEXT_MAX_LENGTH, required=True),
+        ("*", "query"): _line(MAX_SEARCH_LENGTH, required=True),
+        ("*", "time"): {"type": "string", "pattern": TIME_PATTERN},
+        ("*", "datetime"): scheduled,
+        ("*", "dueDate"): scheduled,
+        ("*", "followUpDate"): scheduled,
+        ("*", "snoozedUntil"): _months_ahead(today, 1, 10),  # future, at most a year ahead
+        ("*", "dateOfBirth"): _date_in(year - v.OLDEST_AGE_YEARS + 1, year - 1),
+        ("*", "expiresOn"): _date_in(
+            v.EARLIEST_RECORD_DATE.year, year + v.LICENCE_MAX_YEARS_AHEAD - 1
+        ),
+        ("*", "budgetMin"): _money_schema(),
+        ("*", "budgetMax"): _money_schema(),
+        ("*", "latitude"): _coordinate_schema(90),
+        ("*", "longitude"): _coordinate_schema(180),
+        ("*", "rating"): {"type": "integer", "minimum": 1, "maximum": 5},
+        ("*", "limit"): {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+        ("*", "actionIds"): {
+            "type": "array",
+            "items": ids,
+            "minItems": 1,
+            "maxItems": MAX_BULK_IDS,
+        },
+        ("BulkCompleteIn", "notes"): _text(v.FREE_TEXT_MAX_LENGTH),
+        ("BulkCompleteIn", "outcome"): _text(v.FREE_TEXT_MAX_LENGTH),
+        ("BulkDismissIn", "notes"): _text(v.FREE_TEXT_MAX_LENGTH),
+        ("BulkSnoozeIn", "notes"): _text(v.FREE_TEXT_MAX_LENGTH),
+        ("BulkOperationIn", "notes"): _text(v.FREE_TEXT_MAX_LENGTH),
+        ("BulkOperationIn", "outcome"): _text(v.FREE_TEXT_MAX_LENGTH),
+        ("ReminderIn", "datetime"): _datetime_in(year + 1, year + 9),  # in the future
+        ("AppointmentIn", "datetime"): _datetime_in(year + 1, year + 9),
+        ("*", "totalDealValue"): _money_schema(),
+        ("*", "expectedRevenue"): _money_schema(),
+        ("*", "paidAmount"): _money_schema(),
+        ("CustomerIn", "notes"): _text(v.FREE_TEXT_MAX_LENGTH),
+        ("NewCustomerIn", "notes"): _text(v.FREE_TEXT_MAX_LENGTH),
+        ("ActionIn", "title"): _line(ACTION_TITLE_MAX_LENGTH, required=True),
+        ("ActionPatchIn", "title"): _line(ACTION_TITLE_MAX_LENGTH, required=True),
+        ("ActionIn", "description"): _text(v.FREE_TEXT_MAX_LENGTH),
+        ("ActionPatchIn", "description"): _text(v.FREE_TEXT_MAX_LENGTH),
+        ("ActionPatchIn", "notes"): _text(v.FREE_TEXT_MAX_LENGTH),
+        ("CompleteIn", "notes"): _text(v.FREE_TEXT_MAX_LENGTH),
+        ("DismissIn", "notes"): _text(v.FREE_TEXT_MAX_LENGTH),
+        ("SnoozeIn", "notes"): _text(v.FREE_TEXT_MAX_LENGTH),
+        ("DismissIn", "reason"): _line(v.SHORT_TEXT_MAX_LENGTH, required=True),
+        ("BulkDismissIn", "reason"): _line(v.SHORT_TEXT_MAX_LENGTH, required=True),
+        ("InteractionIn", "date"): _datetime_in(v.EARLIEST_RECORD_DATE.year, year - 1),
+        ("AppointmentIn", "date"): _date_in(year - 9, year + 9),
+        ("AppointmentPatchIn", "date"): _date_in(year - 9, year + 9),
+        ("EmployeeIn", "title"): _line(EMPLOYEE_TITLE_MAX_LENGTH),
+        ("EmployeePatchIn", "title"): _line(EMPLOYEE_TITLE_MAX_LENGTH),
+        ("EmployeeIn", "id"): _line(v.ID_MAX_LENGTH, required=True),
+        ("FalLicenceWire", "number"): _line(v.FAL_NUMBER_MAX_LENGTH, required=True),
+    }
+    for component in ("AssignIn", "BulkAssignIn", "ActionIn", "ActionPatchIn", "BulkUpdatesIn"):
+        key = "employeeId" if component == "AssignIn" else "assignedTo"
+        rules[(component, key)] = ids
+    return rules
+
+
+_REQUIRED_BODY_FIELDS: Final[Mapping[str, tuple[str, ...]]] = {
+    "NewCustomerIn": ("name", "phone", "source"),
+    "ActionIn": ("customerId", "type", "title"),
+    "DismissIn": ("reason",),
+    "BulkDismissIn": ("reason",),
+    "NoteIn": ("content",),
+    "SearchIn": ("query",),
+    "AssignIn": ("employeeId",),
+    "BulkAssignIn": ("assignedTo",),
+    "PropertyInterestIn": ("propertyId",),
+    "AppointmentIn": ("title", "datetime"),
+    "ReminderIn": ("title", "datetime"),
+}
+"""Fields the use cases require although the Struct takes ``None`` (so that a missing field is
+reported with every other failing one): the document says they are required."""
+
+
+_NEVER_CLEARED: Final[Mapping[str, tuple[str, ...]]] = {
+    "CustomerIn": ("name", "phone", "source", "priority"),
+    "EmployeePatchIn": ("name",),
+}
+"""Fields a customer (an employee) always has: a patch may change them, never send null."""
+
+
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    alternatives = [a for a in schema.get("anyOf", []) if a.get("type") != "null"]
+    return alternatives[0] if len(alternatives) == 1 else schema
+
+
+def _refs(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                yield value.removeprefix(_REF_PREFIX)
+            else:
+                yield from _refs(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _refs(item)
+
+
+def _in_responses(schema: Mapping[str, Any]) -> set[str]:
+    """Names of the components a response can hold (directly or nested)."""
+    components = schema["components"]["schemas"]
+    pending = [ref for _, _, op in _operations(schema) for ref in _refs(op.get("responses", {}))]
+    seen: set[str] = set()
+    while pending:
+        name = pending.pop()
+        if name not in seen and name in components:
+            seen.add(name)
+            pending.extend(_refs(components[name]))
+    return seen
+
+
+def _apply_field_rules(schema: dict[str, Any], today: date) -> None:
+    components: dict[str, Any] = schema["components"]["schemas"]
+    structs = http_structs()
+    rules = field_rules(today)
+    shown = _in_responses(schema)
+    for name, component in components.items():
+        cls = structs.get(name)
+        if cls is None or not cls.__struct_config__.forbid_unknown_fields or name in shown:
+            # Only request bodies (and the objects nested in them): a stored value from before
+            # a rule existed is still shown as it is.
+            continue
+        properties: dict[str, Any] = component.get("properties", {})
+        required = set(component.get("required", ())) | set(_REQUIRED_BODY_FIELDS.get(name, ()))
+        for key, shape in list(properties.items()):
+            if shape.get("readOnly"):
+                continue
+            rule = rules.get((name, key)) or rules.get(("*", key))
+            if rule is None:
+                continue
+            nullable = any(a.get("type") == "null" for a in shape.get("anyOf", ()))
+            described = {k: v for k, v in shape.items() if k in ("title", "description")}
+            if nullable and key not in required:
+                properties[key] = {**described, "anyOf": [copy.deepcopy(rule), {"type": "null"}]}
+            else:
+                properties[key] = {**described, **copy.deepcopy(rule)}
+        for key in (*_REQUIRED_BODY_FIELDS.get(name, ()), *_NEVER_CLEARED.get(name, ())):
+            if key in properties:
+                properties[key] = _without_null(properties[key])
+        if required:
+            component["required"] = sorted(required)
+
+
+DATE_OR_DATETIME_PATTERN: Final = (
+    r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])"
+    r"(T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?"
+    r"(Z|[+-](0[0-9]|1[0-2]):[0-5][0-9])?)?$"
+)
+"""What a ``…From`` / ``…To`` query parameter takes: a date, or a date and time."""
+
+_QUERY_RULES: Final[Mapping[str, dict[str, Any]]] = {
+    "groupBy": {"type": "string", "enum": ["stage", "source", "employee", "city"]},
+    "budgetMin": {"type": "string", "pattern": r"^[0-9]{1,13}(\.[0-9]{1,2}0*)?$"},
+    "budgetMax": {"type": "string", "pattern": r"^[0-9]{1,13}(\.[0-9]{1,2}0*)?$"},
+    **{
+        # Sent empty, a date bound is "not given" (forms send "" for an empty input).
+        name: {"type": "string", "pattern": f"^$|{DATE_OR_DATETIME_PATTERN}"}
+        for name in (
+            "dateFrom",
+            "dateTo",
+            "createdFrom",
+            "createdTo",
+            "lastContactFrom",
+            "lastContactTo",
+        )
+    },
+}
+"""Query parameters whose rule is checked by the controller, not by Litestar's typing."""
+
+
+def _apply_query_rules(schema: dict[str, Any]) -> None:
+    for _, _, operation in _operations(schema):
+        for parameter in operation.get("parameters", []):
+            rule = _QUERY_RULES.get(parameter.get("name", ""))
+            if parameter.get("in") == "query" and rule is not None:
+                shape = parameter["schema"]
+                described = {k: v for k, v in shape.items() if k == "description"}
+                alternatives = shape.get("oneOf", shape.get("anyOf", []))
+                if any(a.get("type") == "null" for a in alternatives):
+                    # Litestar reads ``null`` as "not given": keep saying so.
+                    parameter["schema"] = {
+                        **described,
+                        "oneOf": [copy.deepcopy(rule), {"type": "null"}],
+                    }
+                else:
+                    parameter["schema"] = {**described, **copy.deepcopy(rule)}
+
+
+# ---------------------------------------------------------------------------------------------
 # 3. Error responses
 
 ERROR_ENVELOPE_SCHEMA: Final[dict[str, Any]] = {
     "type": "object",
-    "title": "ErrorResponse",
+    "title": "ErrorEnvelope",
     "description": "The error envelope of every failure.",
     "required": ["success", "error", "meta"],
     "properties": {
@@ -195,7 +535,7 @@ _ERROR_DESCRIPTIONS: Final[Mapping[int, str]] = {
     429: "Rate limit exceeded (`RATE_LIMIT_EXCEEDED`); see `Retry-After`",
     500: "Unexpected error (`INTERNAL_ERROR`)",
 }
-_ERROR_REF: Final = {"$ref": f"{_REF_PREFIX}ErrorResponse"}
+_ERROR_REF: Final = {"$ref": f"{_REF_PREFIX}ErrorEnvelope"}
 
 
 def _statuses_for(path: str, method: str, operation: Mapping[str, Any]) -> set[int]:
@@ -215,7 +555,7 @@ def _statuses_for(path: str, method: str, operation: Mapping[str, Any]) -> set[i
 
 
 def _error_responses(schema: dict[str, Any], public_paths: frozenset[str]) -> None:
-    schema["components"]["schemas"]["ErrorResponse"] = copy.deepcopy(ERROR_ENVELOPE_SCHEMA)
+    schema["components"]["schemas"]["ErrorEnvelope"] = copy.deepcopy(ERROR_ENVELOPE_SCHEMA)
     for path, method, operation in _operations(schema):
         if path in public_paths:
             continue
@@ -451,6 +791,8 @@ def finalize_openapi(
     module docstring. ``public_paths`` answer without authentication and get no error list."""
     result = tidy_schema_names(copy.deepcopy(schema))
     _struct_schemas(result)
+    _apply_field_rules(result, datetime.now(UTC).date())
+    _apply_query_rules(result)
     _error_responses(result, public_paths)
     _if_match(result)
     _examples(result)
