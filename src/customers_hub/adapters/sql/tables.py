@@ -12,6 +12,9 @@ Additions to the document's schema, and why:
   filters are indexed lookups on SQLite and PostgreSQL alike (no JSON operators per dialect).
 - ``employees``, ``action_notes``, ``documents`` and ``properties`` (the catalog).
 - Live phones are unique per organization (a partial unique index), not globally.
+- Every foreign key is served by an index whose leading columns are the key's (a cascading
+  delete of a customer or an action looks its children up by that index, not by a scan);
+  ``tests/integration/test_sql_indexes.py`` reads the migrated catalog and fails on any other.
 
 Timestamps are stored as UTC and always read back timezone-aware (:class:`UtcDateTime`).
 """
@@ -178,15 +181,17 @@ customers = Table(
         sqlite_where=text("deleted_at IS NULL"),
         postgresql_where=text("deleted_at IS NULL"),
     ),
-    # Every documented filter and sort, led by the organization; sorts end in id (keyset).
+    # Every documented filter and sort, led by the organization; each sort key is followed by
+    # id, so a cursor is one row-value range ``(key, id) < (?, ?)`` of its index (keyset).
     Index("ix_customers_org_stage", "organization_id", "stage"),
     Index("ix_customers_org_source", "organization_id", "source"),
-    Index("ix_customers_org_priority", "organization_id", "priority_rank"),
+    Index("ix_customers_org_priority", "organization_id", "priority_rank", "id"),
     Index("ix_customers_org_assigned", "organization_id", "assigned_employee_id"),
     Index("ix_customers_org_city", "organization_id", "city"),
     Index("ix_customers_org_region", "organization_id", "region"),
     Index("ix_customers_org_score", "organization_id", "lead_score", "id"),
     Index("ix_customers_org_created", "organization_id", "created_at", "id"),
+    Index("ix_customers_org_updated", "organization_id", "updated_at", "id"),
     Index("ix_customers_org_contact", "organization_id", "last_contact_at", "id"),
     Index("ix_customers_org_deal", "organization_id", "total_deal_value", "id"),
     Index("ix_customers_org_name", "organization_id", "name", "id"),
@@ -229,6 +234,9 @@ stage_history = Table(
     Column("auto_generated", Boolean, nullable=False, server_default=text("false")),
     # Two writers appending the same position cannot both succeed: no double history entry.
     UniqueConstraint("customer_id", "seq"),
+    # A page's histories, read within the organization (without it SQLite's planner, which
+    # has no statistics, would walk the organization's whole history by changed_at).
+    Index("ix_stage_history_org_customer", "organization_id", "customer_id", "seq"),
     Index("ix_stage_history_org_changed", "organization_id", "changed_at"),
     Index("ix_stage_history_org_to", "organization_id", "to_stage", "changed_at"),
 )
@@ -255,6 +263,7 @@ property_interests = Table(
     Column("rating", Integer),
     Column("notes", Text),
     UniqueConstraint("customer_id", "property_id"),
+    Index("ix_property_interests_org_customer", "organization_id", "customer_id", "added_at"),
     Index("ix_property_interests_org_property", "organization_id", "property_id"),
     Index("ix_property_interests_org_status", "organization_id", "status"),
 )
@@ -391,6 +400,8 @@ customer_actions = Table(
     Column("metadata", Json, nullable=False),
     Column("version", Integer, nullable=False, server_default=text("1")),
     Index("ix_actions_org_customer", "organization_id", "customer_id"),
+    # The foreign key's own index: deleting a customer finds its actions (ON DELETE CASCADE).
+    Index("ix_actions_customer", "customer_id"),
     Index(
         "ix_actions_org_status_priority_due",
         "organization_id",
@@ -402,6 +413,7 @@ customer_actions = Table(
     Index("ix_actions_org_assigned_status", "organization_id", "assigned_to", "status"),
     Index("ix_actions_org_due", "organization_id", "due_date", "id"),
     Index("ix_actions_org_created", "organization_id", "created_at", "id"),
+    Index("ix_actions_org_updated", "organization_id", "updated_at", "id"),
     Index("ix_actions_org_priority", "organization_id", "priority_rank", "id"),
     # The wake-up job scans snoozed actions by time across organizations.
     Index("ix_actions_status_snoozed", "status", "snoozed_until"),
