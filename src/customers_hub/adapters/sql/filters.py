@@ -55,10 +55,12 @@ from sqlalchemy import (
     exists,
     false,
     func,
+    literal,
     not_,
     or_,
     select,
     true,
+    tuple_,
 )
 
 from customers_hub.adapters.sql import tables as t
@@ -120,6 +122,7 @@ __all__ = [
     "effective_status_in",
     "is_phone_like",
     "keyset_condition",
+    "keyset_ranges",
     "like_escape",
     "order_by",
     "sort_spec",
@@ -873,17 +876,85 @@ def sort_spec(catalog: Mapping[str, SortSpec], name: str, *, field: str = "sortB
 
 
 def order_by(
-    spec: SortSpec, id_column: Any, *, descending: bool, reverse: bool = False
+    spec: SortSpec,
+    id_column: Any,
+    *,
+    descending: bool,
+    reverse: bool = False,
+    column: Any = None,
 ) -> list[Any]:
     """ORDER BY terms: the field (NULLs always last), then ``id`` in the same direction.
 
+    Both terms run the same way, so one index ``(organization_id, field, id)`` (scanned forwards
+    or backwards) yields the order, and a cursor is one row-value range of that index.
     ``reverse`` flips the whole order (NULLs first) to read a previous page backwards.
+    ``column`` replaces the field's column (the same field read from a subquery).
     """
     down = descending != reverse
-    key = spec.column.desc() if down else spec.column.asc()
+    col = spec.column if column is None else column
+    key = col.desc() if down else col.asc()
     if spec.nullable:
         key = key.nulls_first() if reverse else key.nulls_last()
     return [key, id_column.desc() if down else id_column.asc()]
+
+
+def keyset_ranges(
+    spec: SortSpec,
+    id_column: Any,
+    *,
+    descending: bool,
+    value: object,
+    row_id: str,
+    after: bool,
+    inclusive: bool = False,
+) -> list[ColumnElement[bool]]:
+    """The rows strictly after (``after=True``) or before the position ``(value, row_id)`` in
+    the order of :func:`order_by` (``inclusive`` also keeps the position's own row), as one or
+    two conditions — each one contiguous range of that order, listed in the order a scan meets
+    them, and each one an index seek on ``(organization_id, field, id)``:
+
+    * a NOT NULL field: the row value ``(field, id) < (value, row_id)`` (``>`` the other way),
+      which SQLite (3.15+) and PostgreSQL both turn into an index range start;
+    * a nullable field (NULLs last in both directions) in the non-NULL region:
+      ``field IS NOT NULL AND (field, id) < (value, row_id)``, then — reading on — every
+      ``field IS NULL`` row;
+    * in the NULL region: ``field IS NULL AND id < row_id`` (reading back towards the
+      non-NULL rows: that, then every ``field IS NOT NULL`` row).
+
+    ORed together (:func:`keyset_condition`) no index can seek the disjunction, so the list
+    query runs each range as its own ordered, limited branch of a ``UNION ALL``.
+    """
+    col = spec.column
+    # "forward" = further along means smaller values: compare with "<".
+    forward = descending == after
+
+    def beyond(left: Any, right: Any) -> ColumnElement[bool]:
+        if forward:
+            compared: ColumnElement[bool] = left <= right if inclusive else left < right
+        else:
+            compared = left >= right if inclusive else left > right
+        return compared
+
+    def rows_beyond() -> ColumnElement[bool]:
+        return beyond(tuple_(col, id_column), tuple_(_bound(col, value), _bound(id_column, row_id)))
+
+    if not spec.nullable:
+        if value is None:
+            raise ValueError(f"{spec.name} cannot be NULL")
+        return [rows_beyond()]
+    non_null, null = col.is_not(None), col.is_(None)
+    if after:
+        if value is None:
+            return [and_(null, beyond(id_column, row_id))]
+        return [and_(non_null, rows_beyond()), null]
+    if value is None:
+        return [and_(null, beyond(id_column, row_id)), non_null]
+    return [and_(non_null, rows_beyond())]
+
+
+def _bound(column: Any, value: object) -> Any:
+    """``value`` as a parameter of ``column``'s type (UTC datetimes keep their conversion)."""
+    return literal(value, type_=column.type)
 
 
 def keyset_condition(
@@ -896,34 +967,17 @@ def keyset_condition(
     after: bool,
     inclusive: bool = False,
 ) -> ColumnElement[bool]:
-    """Rows strictly after (``after=True``) or before the position ``(value, row_id)`` in the
-    order of :func:`order_by` (``inclusive`` also keeps the position's own row).
-
-    NULLs sort last in both directions, so the comparison is spelled out rather than a row value.
-    """
-    col = spec.column
-    # "beyond" = further along the scan direction for the value and for the id.
-    forward = descending != (not after)  # compare "<" when walking down
-
-    def beyond(expr: Any, operand: object) -> ColumnElement[bool]:
-        compared: ColumnElement[bool] = expr < operand if forward else expr > operand
-        return compared
-
-    def id_beyond() -> ColumnElement[bool]:
-        if inclusive:
-            compared: ColumnElement[bool] = id_column <= row_id if forward else id_column >= row_id
-            return compared
-        return beyond(id_column, row_id)
-
-    if not spec.nullable:
-        return or_(beyond(col, value), and_(col == value, id_beyond()))
-    if after:
-        if value is None:
-            return and_(col.is_(None), id_beyond())
-        return or_(col.is_(None), beyond(col, value), and_(col == value, id_beyond()))
-    if value is None:
-        return or_(col.is_not(None), and_(col.is_(None), id_beyond()))
-    return and_(col.is_not(None), or_(beyond(col, value), and_(col == value, id_beyond())))
+    """The ranges of :func:`keyset_ranges` as one condition (ORed when there are two)."""
+    ranges = keyset_ranges(
+        spec,
+        id_column,
+        descending=descending,
+        value=value,
+        row_id=row_id,
+        after=after,
+        inclusive=inclusive,
+    )
+    return or_(*ranges) if len(ranges) > 1 else ranges[0]
 
 
 # --- free text and due-date buckets ------------------------------------------------------------

@@ -74,6 +74,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -85,12 +86,15 @@ import attrs
 from attrs import frozen
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Float,
     FromClause,
     Numeric,
     Select,
+    Table,
     and_,
     case,
+    column,
     func,
     literal,
     literal_column,
@@ -98,13 +102,14 @@ from sqlalchemy import (
     select,
     text,
     type_coerce,
+    union_all,
 )
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.sql.elements import ClauseElement, ColumnClause
 from sqlalchemy.sql.functions import FunctionElement
 
 from customers_hub.adapters.sql import tables as t
@@ -123,7 +128,7 @@ from customers_hub.adapters.sql.filters import (
     effective_status_expr,
     effective_status_in,
     is_phone_like,
-    keyset_condition,
+    keyset_ranges,
     like_escape,
     order_by,
     sort_spec,
@@ -496,6 +501,65 @@ async def _fetch_offset(
     )
 
 
+@functools.cache
+def _plain_columns(table: Table) -> tuple[ColumnClause[Any], ...]:
+    """``table``'s columns by bare name and type, to select them from a subquery."""
+    return tuple(column(c.name, c.type) for c in table.c)
+
+
+def _seek(
+    source: _Source,
+    spec: SortSpec,
+    sort: Sort,
+    position: _Position | None,
+    id_col: Any,
+    limit: int,
+) -> Select[Any] | CompoundSelect[Any]:
+    """The first ``limit`` rows beyond ``position`` (from the start without one), read in
+    the cursor's direction.
+
+    Each range of :func:`~customers_hub.adapters.sql.filters.keyset_ranges` is an index seek.
+    A nullable sort's cursor has two ranges (the non-NULL rows beyond it, then the NULLs): each
+    becomes an ordered, limited branch of a ``UNION ALL`` and the outer query keeps the first
+    ``limit`` of at most ``2 × limit`` rows. PostgreSQL merges the branches in order (Merge
+    Append: the second branch reads one row while the first fills the page); SQLite merges
+    the two co-routines. An OR of the ranges instead would scan from the start of the index.
+    """
+    after = position.after if position is not None else True
+    order = order_by(spec, id_col, descending=sort.descending, reverse=not after)
+    if position is None:
+        return source.select().order_by(*order).limit(limit)
+    ranges = keyset_ranges(
+        spec,
+        id_col,
+        descending=sort.descending,
+        value=position.value,
+        row_id=position.row_id,
+        after=position.after,
+        inclusive=position.inclusive,
+    )
+    if len(ranges) == 1:
+        return source.select().where(ranges[0]).order_by(*order).limit(limit)
+    # SQLite refuses ORDER BY/LIMIT on a UNION member itself: each branch reads a subquery.
+    # Plain name-only columns (typed like the table's) keep the statement cheap to build:
+    # proxying the table's columns through subqueries cost more than the query itself.
+    names = _plain_columns(source.table)
+    branches = [
+        select(*names).select_from(
+            source.select().where(r).order_by(*order).limit(limit).subquery(f"range{n}")
+        )
+        for n, r in enumerate(ranges)
+    ]
+    outer = order_by(
+        spec,
+        column(id_col.name),
+        descending=sort.descending,
+        reverse=not after,
+        column=column(spec.column.name),
+    )
+    return union_all(*branches).order_by(*outer).limit(limit)
+
+
 async def _fetch_keyset(
     conn: AsyncConnection,
     source: _Source,
@@ -507,22 +571,7 @@ async def _fetch_keyset(
     assert page.cursor is not None
     position = decode_cursor(page.cursor, spec, sort) if page.cursor else None
     after = position.after if position is not None else True
-    stmt = source.select()
-    if position is not None:
-        stmt = stmt.where(
-            keyset_condition(
-                spec,
-                id_col,
-                descending=sort.descending,
-                value=position.value,
-                row_id=position.row_id,
-                after=position.after,
-                inclusive=position.inclusive,
-            )
-        )
-    stmt = stmt.order_by(
-        *order_by(spec, id_col, descending=sort.descending, reverse=not after)
-    ).limit(page.limit + 1)
+    stmt = _seek(source, spec, sort, position, id_col, page.limit + 1)
     rows = list((await conn.execute(stmt)).mappings())
     more = len(rows) > page.limit
     rows = rows[: page.limit]
@@ -567,17 +616,22 @@ async def _fetch_keyset(
 # --- customers ---------------------------------------------------------------------------------
 
 
-async def _customers_of(conn: AsyncConnection, rows: Sequence[RowMapping]) -> list[Customer]:
-    """Customers of ``rows`` with their history and interests: one query per relation."""
+async def _customers_of(
+    conn: AsyncConnection, organization_id: str, rows: Sequence[RowMapping]
+) -> list[Customer]:
+    """Customers of ``rows`` (of ``organization_id``) with their history and interests: one
+    query per relation, each confined to the organization as the repository's are."""
     if not rows:
         return []
     ids = [row["id"] for row in rows]
     h, i = t.stage_history, t.property_interests
     history: dict[str, list[RowMapping]] = defaultdict(list)
-    for row in (await conn.execute(select(h).where(h.c.customer_id.in_(ids)))).mappings():
+    of_history = select(h).where(h.c.organization_id == organization_id, h.c.customer_id.in_(ids))
+    for row in (await conn.execute(of_history)).mappings():
         history[row["customer_id"]].append(row)
     interests: dict[str, list[RowMapping]] = defaultdict(list)
-    for row in (await conn.execute(select(i).where(i.c.customer_id.in_(ids)))).mappings():
+    of_interests = select(i).where(i.c.organization_id == organization_id, i.c.customer_id.in_(ids))
+    for row in (await conn.execute(of_interests)).mappings():
         interests[row["customer_id"]].append(row)
     return [customer_from_row(row, history[row["id"]], interests[row["id"]]) for row in rows]
 
@@ -712,7 +766,7 @@ class SqlCustomerQueries:
         )
         async with self._engine.connect() as conn:
             fetched = await _fetch(conn, source, spec, query.sort, query.page)
-            items = await _customers_of(conn, fetched.rows)
+            items = await _customers_of(conn, query.scope.organization_id, fetched.rows)
         return fetched.to_page(items)
 
     async def _has_trigrams(self, conn: AsyncConnection) -> bool:
@@ -747,7 +801,7 @@ class SqlCustomerQueries:
                 .limit(query.limit)
             )
             rows = list((await conn.execute(stmt)).mappings())
-            customers = await _customers_of(conn, rows)
+            customers = await _customers_of(conn, query.scope.organization_id, rows)
         hits = [
             SearchHit(
                 item=customer,
