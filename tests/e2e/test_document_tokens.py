@@ -185,6 +185,10 @@ OPERATIONS: dict[str, tuple[set[str], Call]] = {
         lambda c, h, r: c.post(f"{CUSTOMERS}/search", headers=h, json={"query": "محمد"}),
     ),
     "getCustomerStats": (EVERYONE, lambda c, h, r: c.get(f"{CUSTOMERS}/stats", headers=h)),
+    "exportCustomers": (
+        EVERYONE,
+        lambda c, h, r: c.get(f"{CUSTOMERS}/export", headers=h, params={"format": "xlsx"}),
+    ),
     "changeCustomerStage": (
         WRITERS,
         lambda c, h, r: c.patch(

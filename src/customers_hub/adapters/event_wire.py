@@ -47,6 +47,7 @@ action.created / .updated      actions, actions:stats ("new action: clear action
                                actions:stats:*")
 action.note_added              actions
 employee.saved                 employees (every view that embeds an employee's name)
+customers.exported             none (an audit event of a read; not broadcast either)
 any other event                every organization-wide tag (fail safe)
 ============================== ==============================================================
 
@@ -76,6 +77,7 @@ from customers_hub.domain.events import (
     CustomerCreated,
     CustomerDeleted,
     CustomerRestored,
+    CustomersExported,
     CustomerStageChanged,
     CustomerUpdated,
     DocumentUploaded,
@@ -462,6 +464,8 @@ def _tags(event: DomainEvent) -> Iterable[str]:
             return (CacheTag.ACTIONS,)
         case EmployeeSaved():
             return (CacheTag.EMPLOYEES,)
+        case CustomersExported():
+            return ()  # an audit event of a read: every cached view stays right
     if isinstance(event, _RELATION_EVENTS):
         return (CacheTag.customer(event.customer_id), *_CUSTOMER_VIEWS)
     # An event this table does not know yet: drop every view of the organization.

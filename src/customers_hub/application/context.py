@@ -27,6 +27,7 @@ from customers_hub.application.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
+from customers_hub.application.ports_operations import CustomerExportSource, DuplicateQueries
 from customers_hub.domain.events import DomainEvent
 
 R = TypeVar("R")
@@ -56,6 +57,9 @@ class Dependencies:
     employee_queries: EmployeeQueries
     storage: DocumentStorage
     settings: HubSettings = field(factory=HubSettings)
+    # Sales-team operations (ports_operations); None where no adapter serves them.
+    export_source: CustomerExportSource | None = None
+    duplicate_queries: DuplicateQueries | None = None
 
     def local_today(self) -> date:
         """Today in the organization's time zone."""

@@ -184,3 +184,17 @@ class EmployeeSaved(DomainEvent):
 
     name: ClassVar[str] = "employee.saved"
     employee_id: str
+
+
+@frozen(kw_only=True)
+class CustomersExported(DomainEvent):
+    """Customers were exported to a file (an audit event: nothing changed, nothing is cached
+    differently, nothing is broadcast). ``filters`` names the filters used, free text redacted."""
+
+    name: ClassVar[str] = "customers.exported"
+    user_id: str
+    file_format: str
+    rows: int
+    fields: tuple[str, ...]
+    filters: dict[str, object] = field(factory=dict)
+    completed: bool = True

@@ -34,6 +34,7 @@ from customers_hub.adapters.ratelimit import InMemoryRateLimiter, RedisRateLimit
 from customers_hub.adapters.redis_events import InProcessEventBus, RedisEventBus
 from customers_hub.adapters.redis_support import redis_client
 from customers_hub.adapters.sql.engine import create_engine, is_sqlite
+from customers_hub.adapters.sql.exports import SqlCustomerExportSource
 from customers_hub.adapters.sql.migrate import ensure_schema
 from customers_hub.adapters.sql.queries import (
     SqlActionQueries,
@@ -162,6 +163,7 @@ class Container(containers.DeclarativeContainer):
     customer_queries = providers.Singleton(SqlCustomerQueries, gateways.engine)
     action_queries = providers.Singleton(SqlActionQueries, gateways.engine)
     employee_queries = providers.Singleton(SqlEmployeeQueries, gateways.engine)
+    export_source = providers.Singleton(SqlCustomerExportSource, gateways.engine)
     storage = providers.Singleton(lambda cfg: LocalDocumentStorage(cfg.documents_dir), config)
 
     # Not named `dependencies`: that name is taken by DeclarativeContainer itself.
@@ -176,6 +178,7 @@ class Container(containers.DeclarativeContainer):
         employee_queries=employee_queries,
         storage=storage,
         settings=settings,
+        export_source=export_source,
     )
 
 

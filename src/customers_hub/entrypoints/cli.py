@@ -14,6 +14,8 @@ Subcommands are argparse subparsers; each registers a handler ``(args) -> exit c
 * ``demo-data [--org org_demo] [--customers 60] [--seed 2024] [--database-url URL]`` — the demo
   organization (:mod:`customers_hub.entrypoints.demo`); a second run changes nothing.
 * ``db upgrade [--database-url URL] [--revision head]`` — the database migrations.
+* ``export --org O [--format csv|xlsx] [--output FILE] [filters…]`` — the customers export
+  (:mod:`customers_hub.entrypoints.cli_export`).
 
 Heavy imports (Litestar, uvicorn, SQLAlchemy) happen inside the handlers, so ``--help`` and
 ``token`` stay fast.
@@ -34,6 +36,7 @@ from typing import Any
 
 from customers_hub import __version__
 from customers_hub.domain.enums import Permission, Role
+from customers_hub.entrypoints.cli_export import add_export
 
 DATABASE_URL_ENV = "CUSTOMERS_HUB_DATABASE_URL"
 DATA_DIR_ENV = "CUSTOMERS_HUB_DATA_DIR"
@@ -458,6 +461,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_token(commands)
     _add_demo_data(commands)
     _add_db(commands)
+    add_export(commands)
     parser.set_defaults(handler=_usage(parser, 0))
     return parser
 

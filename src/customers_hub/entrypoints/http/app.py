@@ -53,6 +53,7 @@ from customers_hub.entrypoints.http.controllers import (
     bulk,
     customers,
     employees,
+    exports,
     relations,
 )
 from customers_hub.entrypoints.http.docs import docs_assets_router, swagger_assets
@@ -77,7 +78,14 @@ __all__ = [
     "served_openapi",
 ]
 
-CONTROLLER_MODULES: Final[tuple[ModuleType, ...]] = (customers, relations, actions, bulk, employees)
+CONTROLLER_MODULES: Final[tuple[ModuleType, ...]] = (
+    customers,
+    relations,
+    actions,
+    bulk,
+    employees,
+    exports,
+)
 """Modules whose ``ROUTES`` (and ``UPLOAD_ROUTES``) are mounted under ``/api/v1``."""
 
 JSON_BODY_LIMIT: Final = 1024 * 1024

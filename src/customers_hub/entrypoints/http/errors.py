@@ -226,7 +226,16 @@ def _alias(request: Request[Any, Any, Any] | None, key: str, source: str | None)
     if request is None or source not in ("query", "header", "cookie", "path"):
         return key
     try:
-        parameter = request.route_handler.parsed_fn_signature.parameters.get(key)
+        handler = request.route_handler
+        parameter = handler.parsed_fn_signature.parameters.get(key)
+        if parameter is None:
+            # A parameter of one of the handler's dependencies (the list's shared filters).
+            for provider in handler.resolve_dependencies().values():
+                signature = getattr(provider, "parsed_fn_signature", None)
+                found = signature.parameters.get(key) if signature is not None else None
+                if found is not None:
+                    parameter = found
+                    break
     except (AttributeError, KeyError):  # pragma: no cover - no route handler (routing failed)
         return key
     kwarg = getattr(parameter, "kwarg_definition", None) if parameter is not None else None

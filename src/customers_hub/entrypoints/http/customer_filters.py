@@ -1,0 +1,140 @@
+"""The customers list's filter parameters as one Litestar dependency, for endpoints that select
+customers the way ``GET /customers`` does (the export).
+
+:func:`customer_list_filters` declares the list's filter and sort parameters with the same
+names, types and limits as the list handler (``controllers/customers.py``), checks the money
+and the date bounds the same way (keeping every error for the endpoint's one 400), and returns the
+:class:`~customers_hub.application.use_cases.reads.CustomerListParams` the read use cases take
+(in a :class:`ListFilters`);
+the use case then runs the list's own parsing
+(:func:`~customers_hub.application.use_cases.reads.customer_list_query`). Paging (``page``,
+``limit``, ``cursor``), ``fields``, ``include`` and ``deleted`` are the endpoint's own business
+and are not declared here. Inject it with ``dependencies={"list_filters": LIST_FILTERS}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Annotated, Any, Final
+
+from litestar.di import Provide
+from litestar.params import Parameter
+
+from customers_hub.application.use_cases.reads import CustomerListParams
+from customers_hub.domain.enums import CustomerSource, Priority, PropertyType, Stage
+from customers_hub.domain.errors import FieldError, ValidationFailed
+from customers_hub.entrypoints.http.wire import (
+    LEAD_SCORE_MAX,
+    LEAD_SCORE_MIN,
+    amount_errors,
+    parse_time_bound,
+)
+
+__all__ = ["LIST_FILTERS", "ListFilters", "customer_list_filters"]
+
+
+class ListFilters:
+    """The list's filters of a request, as :func:`customer_list_filters` parsed them, and the
+    errors of the values it could not take (a bad bound is left out of ``params``), so the
+    endpoint reports them in one 400 with its own (:meth:`merged`).
+
+    A plain class (not attrs) so that Litestar hands it to the handler as it is.
+    """
+
+    def __init__(self, params: CustomerListParams, errors: Sequence[FieldError] = ()) -> None:
+        self.params = params
+        self.errors = tuple(errors)
+
+    def merged(self, bad: ValidationFailed | None = None) -> ValidationFailed | None:
+        """These errors followed by ``bad``'s, as one failure; None when there is none."""
+        errors = [*self.errors, *(bad.errors if bad is not None else ())]
+        return ValidationFailed(errors) if errors else None
+
+
+async def customer_list_filters(
+    search: Annotated[str | None, Parameter(description="Name, phone or email")] = None,
+    stage: list[Stage] | None = None,
+    source: list[CustomerSource] | None = None,
+    priority: list[Priority] | None = None,
+    assigned_employee_id: Annotated[list[str] | None, Parameter(query="assignedEmployeeId")] = None,
+    lead_score_min: Annotated[
+        int | None, Parameter(query="leadScoreMin", ge=LEAD_SCORE_MIN, le=LEAD_SCORE_MAX)
+    ] = None,
+    lead_score_max: Annotated[
+        int | None, Parameter(query="leadScoreMax", ge=LEAD_SCORE_MIN, le=LEAD_SCORE_MAX)
+    ] = None,
+    budget_min: Annotated[Decimal | None, Parameter(query="budgetMin")] = None,
+    budget_max: Annotated[Decimal | None, Parameter(query="budgetMax")] = None,
+    property_type: Annotated[list[PropertyType] | None, Parameter(query="propertyType")] = None,
+    preferred_areas: Annotated[list[str] | None, Parameter(query="preferredAreas")] = None,
+    city: list[str] | None = None,
+    tags: list[str] | None = None,
+    created_from: Annotated[
+        str | None, Parameter(query="createdFrom", description="Date or datetime")
+    ] = None,
+    created_to: Annotated[
+        str | None, Parameter(query="createdTo", description="Date or datetime")
+    ] = None,
+    last_contact_from: Annotated[
+        str | None, Parameter(query="lastContactFrom", description="Date or datetime")
+    ] = None,
+    last_contact_to: Annotated[
+        str | None, Parameter(query="lastContactTo", description="Date or datetime")
+    ] = None,
+    sort_by: Annotated[
+        str | None,
+        Parameter(
+            query="sortBy", description="name, createdAt, leadScore, lastContactAt, dealValue"
+        ),
+    ] = None,
+    sort_order: Annotated[str | None, Parameter(query="sortOrder", description="asc, desc")] = None,
+    filters: Annotated[
+        str | None, Parameter(description="JSON object of nested filters with operators")
+    ] = None,
+) -> ListFilters:
+    """The list's filters of this request; a bad money value or date bound is recorded in
+    :attr:`ListFilters.errors`, never raised here."""
+    errors: list[FieldError] = list(
+        amount_errors(("budgetMin", budget_min), ("budgetMax", budget_max))
+    )
+    bounds: dict[str, Any] = {}
+    for name, raw in (
+        ("createdFrom", created_from),
+        ("createdTo", created_to),
+        ("lastContactFrom", last_contact_from),
+        ("lastContactTo", last_contact_to),
+    ):
+        try:
+            bounds[name] = parse_time_bound(name, raw)
+        except ValidationFailed as bad:
+            errors.extend(bad.errors)
+            bounds[name] = None
+    failed = {e.field for e in errors}
+    params = CustomerListParams(
+        search=search,
+        stage=stage or (),
+        source=source or (),
+        priority=priority or (),
+        assigned_employee_id=assigned_employee_id or (),
+        lead_score_min=lead_score_min,
+        lead_score_max=lead_score_max,
+        budget_min=None if "budgetMin" in failed else budget_min,
+        budget_max=None if "budgetMax" in failed else budget_max,
+        property_type=property_type or (),
+        preferred_areas=preferred_areas or (),
+        city=city or (),
+        tags=tags or (),
+        created_from=bounds["createdFrom"],
+        created_to=bounds["createdTo"],
+        last_contact_from=bounds["lastContactFrom"],
+        last_contact_to=bounds["lastContactTo"],
+        sort_by=sort_by,
+        sort_order=sort_order,
+        filters=filters,
+    )
+    return ListFilters(params, errors)
+
+
+LIST_FILTERS: Final = Provide(customer_list_filters)
+"""The dependency provider of :func:`customer_list_filters`."""
