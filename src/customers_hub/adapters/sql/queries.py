@@ -109,7 +109,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.elements import ClauseElement, ColumnClause
+from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.functions import FunctionElement
 
 from customers_hub.adapters.sql import tables as t
@@ -502,9 +502,10 @@ async def _fetch_offset(
 
 
 @functools.cache
-def _plain_columns(table: Table) -> tuple[ColumnClause[Any], ...]:
-    """``table``'s columns by bare name and type, to select them from a subquery."""
-    return tuple(column(c.name, c.type) for c in table.c)
+def _columns_by_name(table: Table) -> Select[Any]:
+    """``SELECT`` of ``table``'s columns by bare name and type, to read them from a subquery
+    (built once: ``select_from`` copies it without coercing the columns again)."""
+    return select(*(column(c.name, c.type) for c in table.c))
 
 
 def _seek(
@@ -543,9 +544,9 @@ def _seek(
     # SQLite refuses ORDER BY/LIMIT on a UNION member itself: each branch reads a subquery.
     # Plain name-only columns (typed like the table's) keep the statement cheap to build:
     # proxying the table's columns through subqueries cost more than the query itself.
-    names = _plain_columns(source.table)
+    shell = _columns_by_name(source.table)
     branches = [
-        select(*names).select_from(
+        shell.select_from(
             source.select().where(r).order_by(*order).limit(limit).subquery(f"range{n}")
         )
         for n, r in enumerate(ranges)
