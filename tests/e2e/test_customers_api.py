@@ -821,6 +821,7 @@ async def test_permissions_claim_is_enforced_per_endpoint(
 _PDF = b"%PDF-1.7\n%%EOF"
 VALID_REQUESTS: dict[str, dict[str, Any]] = {
     "getCustomer": {},
+    "getCustomerDuplicates": {},
     "updateCustomer": {"json": {"priority": "high"}},
     "changeCustomerStage": {"json": {"toStage": "qualified", "reason": "x"}},
     "deleteCustomer": {},

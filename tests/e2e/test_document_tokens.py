@@ -189,6 +189,11 @@ OPERATIONS: dict[str, tuple[set[str], Call]] = {
         EVERYONE,
         lambda c, h, r: c.get(f"{CUSTOMERS}/export", headers=h, params={"format": "xlsx"}),
     ),
+    "listDuplicatePairs": (EVERYONE, lambda c, h, r: c.get(f"{CUSTOMERS}/duplicates", headers=h)),
+    "getCustomerDuplicates": (
+        EVERYONE,
+        lambda c, h, r: c.get(f"{CUSTOMERS}/{r.customer_id}/duplicates", headers=h),
+    ),
     "changeCustomerStage": (
         WRITERS,
         lambda c, h, r: c.patch(

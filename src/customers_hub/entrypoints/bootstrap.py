@@ -33,6 +33,7 @@ from customers_hub.adapters.events import InProcessEventPublisher
 from customers_hub.adapters.ratelimit import InMemoryRateLimiter, RedisRateLimiter
 from customers_hub.adapters.redis_events import InProcessEventBus, RedisEventBus
 from customers_hub.adapters.redis_support import redis_client
+from customers_hub.adapters.sql.duplicates import SqlDuplicateQueries
 from customers_hub.adapters.sql.engine import create_engine, is_sqlite
 from customers_hub.adapters.sql.exports import SqlCustomerExportSource
 from customers_hub.adapters.sql.migrate import ensure_schema
@@ -164,6 +165,7 @@ class Container(containers.DeclarativeContainer):
     action_queries = providers.Singleton(SqlActionQueries, gateways.engine)
     employee_queries = providers.Singleton(SqlEmployeeQueries, gateways.engine)
     export_source = providers.Singleton(SqlCustomerExportSource, gateways.engine)
+    duplicate_queries = providers.Singleton(SqlDuplicateQueries, gateways.engine)
     storage = providers.Singleton(lambda cfg: LocalDocumentStorage(cfg.documents_dir), config)
 
     # Not named `dependencies`: that name is taken by DeclarativeContainer itself.
@@ -179,6 +181,7 @@ class Container(containers.DeclarativeContainer):
         storage=storage,
         settings=settings,
         export_source=export_source,
+        duplicate_queries=duplicate_queries,
     )
 
 

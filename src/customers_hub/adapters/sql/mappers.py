@@ -10,8 +10,10 @@ go through one cattrs converter, :data:`json_converter`:
 * ``Decimal`` is a string (exact), ``date``/``datetime`` ISO 8601, enums their value, tuples lists.
 
 Derived columns are computed here and nowhere else: ``name_search``, ``phone_digits``,
-``budget_min``/``budget_max``, ``priority_rank``, an action's ``search_text`` and the rows of
-``customer_facets`` (see :func:`facet_value` for the normalization queries must use too).
+``budget_min``/``budget_max``, ``priority_rank``, the duplicate keys (``name_key``,
+``name_en_key``, ``city_key``, ``email_key``, from
+:func:`~customers_hub.domain.duplicates.duplicate_keys`), an action's ``search_text`` and the
+rows of ``customer_facets`` (see :func:`facet_value` for the normalization queries must use too).
 
 Order: a customer's stage history is ordered by ``seq`` (1-based); property interests have no
 position column and come back ordered by ``(added_at, id)`` — the order the domain appends them in.
@@ -31,6 +33,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from sqlalchemy import RowMapping
 
 from customers_hub.domain.compliance import KsaCompliance
+from customers_hub.domain.duplicates import duplicate_keys
 from customers_hub.domain.enums import (
     ActionStatus,
     ActionType,
@@ -197,9 +200,14 @@ def _tuple_of_str(value: object) -> tuple[str, ...]:
 def customer_values(customer: Customer) -> dict[str, object]:
     """Column values of ``tables.customers`` for ``customer`` (derived columns included)."""
     prefs = customer.preferences
+    keys = duplicate_keys(customer)
     return {
         "id": customer.id,
         "organization_id": customer.organization_id,
+        "name_key": keys.name,
+        "name_en_key": keys.name_en,
+        "city_key": keys.city,
+        "email_key": keys.email,
         "name": customer.name,
         "name_en": customer.name_en,
         "name_search": normalize_search_text(f"{customer.name} {customer.name_en or ''}"),

@@ -172,6 +172,11 @@ customers = Table(
     Column("avg_response_time", Float),
     Column("deleted_at", UtcDateTime),
     Column("version", Integer, nullable=False, server_default=text("1")),
+    # Duplicate detection keys (rules §10, domain.duplicates): compared by indexed equality.
+    Column("name_key", Text),
+    Column("name_en_key", Text),
+    Column("city_key", Text),
+    Column("email_key", Text),
     # One live customer per phone and organization; a soft-deleted one frees the phone.
     Index(
         "uq_customers_org_phone_live",
@@ -198,6 +203,23 @@ customers = Table(
     Index("ix_customers_org_budget", "organization_id", "budget_min", "budget_max"),
     Index("ix_customers_org_phone_digits", "organization_id", "phone_digits"),
     Index("ix_customers_org_deleted", "organization_id", "deleted_at"),
+    # Duplicate candidates among live customers: one equality lookup per key (see 0003).
+    *(
+        Index(
+            name,
+            "organization_id",
+            *columns,
+            sqlite_where=text("deleted_at IS NULL"),
+            postgresql_where=text("deleted_at IS NULL"),
+        )
+        for name, columns in (
+            ("ix_customers_org_whatsapp_live", ("whatsapp",)),
+            ("ix_customers_org_national_id_live", ("national_id",)),
+            ("ix_customers_org_email_key_live", ("email_key",)),
+            ("ix_customers_org_name_key_live", ("name_key", "city_key")),
+            ("ix_customers_org_name_en_key_live", ("name_en_key", "city_key")),
+        )
+    ),
 )
 
 customer_facets = Table(

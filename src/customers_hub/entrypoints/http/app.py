@@ -52,6 +52,7 @@ from customers_hub.entrypoints.http.controllers import (
     actions,
     bulk,
     customers,
+    duplicates,
     employees,
     exports,
     relations,
@@ -85,6 +86,7 @@ CONTROLLER_MODULES: Final[tuple[ModuleType, ...]] = (
     bulk,
     employees,
     exports,
+    duplicates,
 )
 """Modules whose ``ROUTES`` (and ``UPLOAD_ROUTES``) are mounted under ``/api/v1``."""
 
