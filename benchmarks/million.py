@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import math
 import random
@@ -65,7 +66,11 @@ from customers_hub.adapters.sql.mappers import (
     history_values,
 )
 from customers_hub.adapters.sql.migrate import sync_url, upgrade
-from customers_hub.adapters.sql.queries import SqlActionQueries, SqlCustomerQueries
+from customers_hub.adapters.sql.queries import (
+    SqlActionQueries,
+    SqlCustomerQueries,
+    encode_cursor,
+)
 from customers_hub.application.queries import (
     ActionListQuery,
     Condition,
@@ -1075,9 +1080,14 @@ async def measure(
 
 
 def requests(
-    engine: AsyncEngine, plan: Plan, now: datetime, walked: list[str | None]
+    engine: AsyncEngine,
+    plan: Plan,
+    now: datetime,
+    walked: list[str | None],
+    deep: Mapping[CursorCase, str | None] | None = None,
 ) -> list[Request]:
-    """Every request the benchmark times (big organization; ``walked[0]`` = page-200 cursor)."""
+    """Every request the benchmark times (big organization; ``walked[0]`` = page-200 cursor;
+    ``deep`` = a cursor ``--cursor-depth`` rows into each of :data:`CURSOR_CASES`)."""
     customers = SqlCustomerQueries(engine)
     actions = SqlActionQueries(engine)
     admin = ScopeFilter(BIG_ORG, Reach.ALL)
@@ -1180,7 +1190,92 @@ def requests(
         ),
         Request("action stats", lambda: actions.stats(admin, window, None), "ALL scope"),
         Request("action stats, agent", lambda: actions.stats(own, window, None), "OWN scope"),
+        *cursor_requests(engine, now, deep or {}),
     ]
+
+
+CursorCase = tuple[str, str, bool]
+"""(``customers`` or ``actions``, sort field, descending)."""
+
+CURSOR_CASES: Final[tuple[CursorCase, ...]] = (
+    ("customers", "createdAt", True),
+    ("customers", "leadScore", True),
+    ("customers", "lastContactAt", True),
+    ("customers", "lastContactAt", False),
+    ("customers", "name", False),
+    ("customers", "dealValue", True),
+    ("actions", "dueDate", False),
+    ("actions", "priority", True),
+)
+"""The sorts whose first cursor page and deep cursor page are timed side by side (NULLs-last
+fields in both directions: their cursor reads two ranges)."""
+
+_SORT_VALUES: Final[Mapping[str, Callable[[Any], object]]] = {
+    "createdAt": lambda item: item.created_at,
+    "leadScore": lambda item: item.lead_score,
+    "lastContactAt": lambda item: item.last_contact_at,
+    "name": lambda item: item.name,
+    "dealValue": lambda item: item.total_deal_value,
+    "dueDate": lambda item: item.due_date,
+    "priority": lambda item: item.priority.rank,
+}
+
+
+def _cursor_page(
+    engine: AsyncEngine, now: datetime, case: CursorCase, cursor: str, limit: int = 20
+) -> Awaitable[Page[Any]]:
+    kind, field, descending = case
+    admin = ScopeFilter(BIG_ORG, Reach.ALL)
+    sort = Sort(field, descending=descending)
+    page = PageRequest(limit=limit, cursor=cursor)
+    if kind == "customers":
+        return SqlCustomerQueries(engine).list(CustomerListQuery(scope=admin, sort=sort, page=page))
+    query = ActionListQuery(scope=admin, now=now, tz=TZ, sort=sort, page=page)
+    return SqlActionQueries(engine).list(query)
+
+
+async def deep_cursors(
+    engine: AsyncEngine, now: datetime, depth: int
+) -> dict[CursorCase, str | None]:
+    """For each of :data:`CURSOR_CASES`, the cursor after row ``depth`` (read once by offset)."""
+    out: dict[CursorCase, str | None] = {}
+    limit = 100
+    for case in CURSOR_CASES:
+        kind, field, descending = case
+        admin = ScopeFilter(BIG_ORG, Reach.ALL)
+        sort = Sort(field, descending=descending)
+        at = PageRequest(page=max(depth // limit, 1), limit=limit)
+        if kind == "customers":
+            page: Page[Any] = await SqlCustomerQueries(engine).list(
+                CustomerListQuery(scope=admin, sort=sort, page=at)
+            )
+        else:
+            page = await SqlActionQueries(engine).list(
+                ActionListQuery(scope=admin, now=now, tz=TZ, sort=sort, page=at)
+            )
+        if not page.items:
+            out[case] = None
+            continue
+        last = page.items[-1]
+        value = _SORT_VALUES[field](last)
+        out[case] = encode_cursor(field, descending, value, last.id, after=True)
+    return out
+
+
+def cursor_requests(
+    engine: AsyncEngine, now: datetime, deep: Mapping[CursorCase, str | None]
+) -> list[Request]:
+    """First cursor page and deep cursor page of every case, side by side."""
+    out: list[Request] = []
+    for case, cursor in deep.items():
+        kind, field, descending = case
+        label = f"cursor {kind} {field} {'desc' if descending else 'asc'}"
+        first = functools.partial(_cursor_page, engine, now, case, "")
+        out.append(Request(f"{label}, first page", first))
+        if cursor is not None:
+            deeper = functools.partial(_cursor_page, engine, now, case, cursor)
+            out.append(Request(f"{label}, deep", deeper, "cursor --cursor-depth rows in"))
+    return out
 
 
 async def walk_cursors(engine: AsyncEngine, pages: int) -> tuple[str | None, float]:
@@ -1213,8 +1308,17 @@ async def run_benchmarks(args: argparse.Namespace, plan: Plan) -> list[Result]:
             f"walked 199 pages by cursor in {seconds:.2f} s ({seconds / 199 * 1000:.1f} ms/page)",
             flush=True,
         )
+        deep: dict[CursorCase, str | None] = {}
+        if args.cursor_depth > 0 and (not args.only or "cursor" in args.only):
+            t0 = time.perf_counter()
+            deep = await deep_cursors(engine, now, args.cursor_depth)
+            print(
+                f"cursors {args.cursor_depth:,} rows deep for {len(deep)} sorts in "
+                f"{time.perf_counter() - t0:.1f} s",
+                flush=True,
+            )
         results: list[Result] = []
-        for request in requests(engine, plan, now, [cursor]):
+        for request in requests(engine, plan, now, [cursor], deep):
             if args.only and args.only not in request.name:
                 continue
             result = await measure(
@@ -1272,6 +1376,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="seconds of timed runs per request (at least 3 runs)",
     )
     parser.add_argument("--only", help="time only requests whose name contains this")
+    parser.add_argument(
+        "--cursor-depth",
+        type=int,
+        default=50_000,
+        help="how deep the deep cursor pages start (0: skip the cursor pairs)",
+    )
     parser.add_argument(
         "--plans-dir",
         default="/tmp/hub-bench-plans",
