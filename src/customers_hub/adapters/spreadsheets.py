@@ -25,14 +25,15 @@ import asyncio
 import csv
 import io
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import IO, Final
+from typing import IO, Any, Final, cast
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import Cell as SheetCell
 from openpyxl.styles import Font
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
@@ -102,7 +103,7 @@ def _csv_lines(rows: Sequence[Sequence[Cell]]) -> bytes:
 
 async def csv_chunks(
     header: Sequence[str], rows: AsyncIterator[Sequence[Cell]]
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """The CSV file: the BOM and the header first, then one chunk per :data:`CHUNK_ROWS`."""
     yield _BOM.encode("utf-8") + _csv_lines([list(header)])
     pending: list[Sequence[Cell]] = []
@@ -115,7 +116,7 @@ async def csv_chunks(
         yield _csv_lines(pending)
 
 
-def _xlsx_cell(sheet: WriteOnlyWorksheet, value: Cell) -> WriteOnlyCell | None:
+def _xlsx_cell(sheet: WriteOnlyWorksheet, value: Cell) -> SheetCell | None:
     if value is None:
         return None
     if isinstance(value, datetime):
@@ -124,7 +125,8 @@ def _xlsx_cell(sheet: WriteOnlyWorksheet, value: Cell) -> WriteOnlyCell | None:
         cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
         cell.data_type = "s"  # never a formula, whatever the first character
         return cell
-    cell = WriteOnlyCell(sheet, value=value)
+    # openpyxl writes int, Decimal and date natively; its stubs name float and datetime only.
+    cell = WriteOnlyCell(sheet, value=cast(Any, value))
     if isinstance(value, date):
         cell.number_format = "yyyy-mm-dd"
     return cell

@@ -32,7 +32,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum, StrEnum
@@ -283,7 +283,7 @@ class CustomerExport:
             found = await uow.employees.get_many(self._actor.organization_id, missing)
         self._employees.update(found)
 
-    async def rows(self) -> AsyncIterator[tuple[Cell, ...]]:
+    async def rows(self) -> AsyncGenerator[tuple[Cell, ...], None]:
         """One tuple per customer, in the list's order; audited when the rows end (whether
         every row was read or the consumer stopped)."""
         started = time.perf_counter()

@@ -20,7 +20,7 @@ audited (see :mod:`customers_hub.application.use_cases.export`).
 from __future__ import annotations
 
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Annotated, Any, Final
 from urllib.parse import quote
 
@@ -85,7 +85,7 @@ def _disposition(filename: str) -> str:
     return f"attachment; filename=\"{filename}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
-async def _csv_body(export: CustomerExport) -> AsyncIterator[bytes]:
+async def _csv_body(export: CustomerExport) -> AsyncGenerator[bytes, None]:
     """The CSV chunks; the first batch is read before the response starts (see below)."""
     rows = export.rows()
     chunks = csv_chunks(export.header, rows)
