@@ -351,7 +351,7 @@ async def test_a_wrong_method_is_405(client: Client, token_for: TokenFor) -> Non
 
 
 async def test_an_unexpected_error_is_a_500_without_the_stack_trace(
-    make_client: MakeClient, caplog: pytest.LogCaptureFixture
+    make_client: MakeClient, caplog: pytest.LogCaptureFixture, token_for: TokenFor
 ) -> None:
     secret_detail = "database password is hunter2 for +966551234567"
 
@@ -362,7 +362,10 @@ async def test_an_unexpected_error_is_a_500_without_the_stack_trace(
     async with make_client() as other:
         other.app.register(boom)
         with caplog.at_level(logging.INFO, logger="customers_hub.http"):
-            response = await other.get("/api/v1/boom", headers={"X-Request-ID": "r-500"})
+            # A route registered like this is authenticated too (PUBLIC_ROUTES): send a token.
+            response = await other.get(
+                "/api/v1/boom", headers={"X-Request-ID": "r-500", **token_for("admin")}
+            )
     assert response.status_code == 500
     body = response.json()
     assert body["success"] is False

@@ -10,9 +10,11 @@ Nothing is built at import time. Routes:
 * ``GET /api/v1/openapi.json`` (OpenAPI 3.1) and ``GET /api/v1/docs`` (Swagger UI, its assets
   served by the service itself under ``/api/v1/docs/assets``: :mod:`.docs`).
 
-Every handler may ask for ``deps: Dependencies`` (the use cases' first argument), ``actor:
-Actor`` (the verified caller; asking for it is what makes an endpoint authenticated) and
-``hub: Hub``.
+Every HTTP route but :data:`~.middleware.PUBLIC_ROUTES` (health, readiness, the OpenAPI
+document, the docs page) is authenticated by one middleware
+(:class:`~.middleware.AuthenticationMiddleware`): 401 before any handler runs. Every handler may
+ask for ``deps: Dependencies`` (the use cases' first argument), ``actor: Actor`` (the caller the
+middleware verified) and ``hub: Hub``.
 
 Bodies are limited to :data:`JSON_BODY_LIMIT` bytes, uploads to the hub's
 ``max_document_bytes`` plus :data:`MULTIPART_OVERHEAD` (Litestar refuses larger bodies with 413
@@ -61,6 +63,7 @@ from customers_hub.entrypoints.http.docs import docs_assets_router, swagger_asse
 from customers_hub.entrypoints.http.errors import exception_handlers
 from customers_hub.entrypoints.http.jobs import snooze_interval_from_env, snooze_job
 from customers_hub.entrypoints.http.middleware import (
+    AuthenticationMiddleware,
     HttpMethods,
     RequestContextMiddleware,
     ensure_log_output,
@@ -217,6 +220,8 @@ def create_app(
     policy = rate_limits
     if policy is None and hub.config.rate_limits_enabled:
         policy = RateLimitPolicy()
+    # Outermost first. The rate limiter counts a request before the authentication middleware
+    # refuses it (a bad token by client address); both read the one verification of the token.
     middleware: list[Any] = [RequestContextMiddleware]
     if policy is not None:
         middleware.append(
@@ -224,6 +229,7 @@ def create_app(
                 RateLimitMiddleware, limiter=hub.rate_limiter, policy=policy, auth=auth
             )
         )
+    middleware.append(DefineMiddleware(AuthenticationMiddleware, auth=auth))
 
     async def start() -> None:
         await hub.start()

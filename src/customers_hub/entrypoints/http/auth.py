@@ -17,6 +17,11 @@ to the log only. A ``name`` claim no name column can hold (longer than
 :data:`NAME_CLAIM_MAX_LENGTH`, blank, or with control characters) is not an error — a token is
 not input its bearer can correct — but is not used either: a write is then named after the
 caller's employee record, or its user id (:func:`provide_actor`).
+
+A token is verified once per request (:func:`verified_actor`): the result — the :class:`Actor`
+or the failure — is kept in the request's scope state under :data:`ACTOR_STATE_KEY`, where the
+authentication middleware (:class:`.middleware.AuthenticationMiddleware`), the rate limiter and
+the ``actor`` dependency all read it.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ from typing import Any, Final
 import jwt
 from attrs import frozen
 from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.types import Scope
 
 from customers_hub.application.use_cases.employees import with_display_name
 from customers_hub.domain.access import check_organization_header
@@ -38,6 +45,7 @@ from customers_hub.domain.model import Actor
 from customers_hub.entrypoints.http.envelope import current_context
 
 __all__ = [
+    "ACTOR_STATE_KEY",
     "ASYMMETRIC_ALGORITHMS",
     "JWT_PUBLIC_KEY_ENV",
     "JWT_SECRET_ENV",
@@ -46,8 +54,11 @@ __all__ = [
     "AuthSettings",
     "AuthenticationFailed",
     "actor_from_token",
+    "authenticate",
+    "bearer_token",
     "issue_token",
     "provide_actor",
+    "verified_actor",
 ]
 
 JWT_SECRET_ENV: Final = "CUSTOMERS_HUB_JWT_SECRET"
@@ -58,6 +69,10 @@ ASYMMETRIC_ALGORITHMS: Final = ("RS256", "ES256")
 REQUIRED_CLAIMS: Final = ("userId", "role", "organizationId", "exp")
 DEFAULT_LEEWAY_SECONDS: Final = 30
 _READ_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
+ACTOR_STATE_KEY: Final = "customers_hub.actor"
+"""Scope state key of the caller verified from the request's token (:func:`verified_actor`)."""
+_FAILURE_STATE_KEY: Final = "customers_hub.authentication_failure"
+_CALLER_STATE_KEY: Final = "customers_hub.caller"
 IGNORED_PERMISSIONS: Final = frozenset({"employees.read", "employees.write"})
 """Permissions that tokens issued by earlier versions carry; accepted and ignored, since
 employees are now decided by the role alone (rules §4)."""
@@ -262,30 +277,78 @@ def actor_from_token(settings: AuthSettings, token: str) -> Actor:
     )
 
 
-def _bearer(request: Request[Any, Any, Any]) -> str:
-    header = request.headers.get("Authorization")
-    if header is None:
+def bearer_token(authorization: str | None) -> str:
+    """The token of an ``Authorization: Bearer <token>`` header, or
+    :class:`AuthenticationFailed`."""
+    if authorization is None:
         raise AuthenticationFailed("no Authorization header")
-    scheme, _, token = header.strip().partition(" ")
+    scheme, _, token = authorization.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthenticationFailed("Authorization is not a bearer token")
     return token.strip()
 
 
-async def provide_actor(request: Request[Any, Any, Any]) -> Actor:
-    """The ``actor`` dependency: the verified caller, checked against ``X-Organization-ID``.
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if bytes(key).lower() == name:
+            return bytes(value).decode("latin-1")
+    return None
 
-    401 without a valid token; 403 when ``X-Organization-ID`` differs from the token's
-    organization. A write whose token has no ``name`` claim is named after the caller's
-    employee record (:func:`with_display_name`).
+
+def verified_actor(scope: Scope, settings: AuthSettings) -> Actor:
+    """The caller of the request in ``scope``, from its bearer token, or
+    :class:`AuthenticationFailed`.
+
+    The token is decoded once per request: the first call keeps the :class:`Actor` (under
+    :data:`ACTOR_STATE_KEY`) or the failure in the scope state, and every later call — the rate
+    limiter's, the authentication middleware's, the ``actor`` dependency's — reads it back.
     """
-    settings: AuthSettings = request.app.state.auth
-    actor = actor_from_token(settings, _bearer(request))
-    context = current_context(request)
+    state = scope.setdefault("state", {})
+    actor = state.get(ACTOR_STATE_KEY)
+    if isinstance(actor, Actor):
+        return actor
+    failure = state.get(_FAILURE_STATE_KEY)
+    if isinstance(failure, AuthenticationFailed):
+        raise AuthenticationFailed(failure.reason)
+    try:
+        actor = actor_from_token(settings, bearer_token(_header(scope, b"authorization")))
+    except AuthenticationFailed as error:
+        state[_FAILURE_STATE_KEY] = error
+        raise
+    state[ACTOR_STATE_KEY] = actor
+    return actor
+
+
+def authenticate(connection: ASGIConnection[Any, Any, Any, Any], settings: AuthSettings) -> Actor:
+    """The verified caller (:func:`verified_actor`), named in the request's log context and
+    checked against ``X-Organization-ID``.
+
+    401 (:class:`AuthenticationFailed`) without a valid token; 403 (``PermissionDenied``) when
+    ``X-Organization-ID`` differs from the token's organization.
+    """
+    actor = verified_actor(connection.scope, settings)
+    context = current_context(connection)
     context.user_id = actor.user_id
     context.organization_id = actor.organization_id
-    check_organization_header(actor, request.headers.get(ORGANIZATION_HEADER))
+    check_organization_header(actor, connection.headers.get(ORGANIZATION_HEADER))
+    return actor
+
+
+async def provide_actor(request: Request[Any, Any, Any]) -> Actor:
+    """The ``actor`` dependency: the caller the authentication middleware verified
+    (:func:`authenticate`; the token is not decoded again).
+
+    A write whose token has no ``name`` claim is named after the caller's employee record
+    (:func:`with_display_name`, once per request).
+    """
+    state = request.scope.setdefault("state", {})
+    caller = state.get(_CALLER_STATE_KEY)
+    if isinstance(caller, Actor):
+        return caller
+    settings: AuthSettings = request.app.state.auth
+    actor = authenticate(request, settings)
     if actor.name is None and request.method not in _READ_METHODS:
         # Writes record a person's name; reads never do, so they skip the lookup.
         actor = await with_display_name(request.app.state.hub.deps, actor)
+    state[_CALLER_STATE_KEY] = actor
     return actor

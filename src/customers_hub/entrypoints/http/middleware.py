@@ -1,9 +1,14 @@
-"""Request id and one structured log line per request.
+"""Request id and one structured log line per request; authentication by default.
 
 The line is JSON on the ``customers_hub.http`` logger (event ``http.request``): method, path
 (never the query string), status, ``duration_ms``, ``requestId``, ``userId``, ``organizationId``.
 Nothing else of the request goes in: no phones, national ids, e-mails, names or bodies. Errors
 get a line of their own from the exception handler (event ``http.error``).
+
+:class:`AuthenticationMiddleware` verifies the bearer token of every HTTP request to a route
+that is not in :data:`PUBLIC_ROUTES` — a route added without thinking is protected — and
+answers 401 (or 403 for a foreign ``X-Organization-ID``) before any handler runs or any body is
+read.
 """
 
 from __future__ import annotations
@@ -13,9 +18,12 @@ import logging
 import time
 from typing import Any, Final
 
+from litestar import Request
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from customers_hub.domain.errors import PermissionDenied
+from customers_hub.entrypoints.http.auth import AuthenticationFailed, AuthSettings, authenticate
 from customers_hub.entrypoints.http.envelope import (
     REQUEST_ID_HEADER,
     RequestContext,
@@ -23,9 +31,13 @@ from customers_hub.entrypoints.http.envelope import (
     request_id_for,
     reset_context,
 )
+from customers_hub.entrypoints.http.errors import handle_exception
+from customers_hub.entrypoints.http.wire import API_PREFIX
 
 __all__ = [
     "LOGGER",
+    "PUBLIC_ROUTES",
+    "AuthenticationMiddleware",
     "HttpMethods",
     "RequestContextMiddleware",
     "ensure_log_output",
@@ -97,6 +109,64 @@ class RequestContextMiddleware:
                 "organizationId": context.organization_id,
             }
             LOGGER.info(json.dumps(record, ensure_ascii=False))
+
+
+PUBLIC_ROUTES: Final[frozenset[str]] = frozenset(
+    {
+        "/health",
+        "/ready",
+        f"{API_PREFIX}/openapi.json",
+        f"{API_PREFIX}/docs",
+        f"{API_PREFIX}/docs/openapi.json",
+        f"{API_PREFIX}/docs/oauth2-redirect.html",
+        f"{API_PREFIX}/docs/{{path}}",
+        f"{API_PREFIX}/docs/assets/{{file_path}}",
+    }
+)
+"""The HTTP routes answered without a token, by path template (Litestar's ``path_format``, every
+method of the path): liveness and readiness (probes carry no token), the OpenAPI document, and
+the Swagger UI page with what it loads (Litestar's docs routes and the Swagger UI files served
+from ``/api/v1/docs/assets``). Every other HTTP route of the app, whoever adds it and however,
+answers 401 without a valid token (:class:`AuthenticationMiddleware`;
+``tests/e2e/test_authentication_default.py`` walks every route). WebSocket connections
+(``/api/v1/ws``, and socket.io beside the app) are not HTTP routes: they verify the token in
+their own handshake."""
+
+
+class AuthenticationMiddleware:
+    """ASGI middleware: the one authentication step of every HTTP route but
+    :data:`PUBLIC_ROUTES`.
+
+    Verifies the bearer token once per request (:func:`~.auth.authenticate`: the
+    :class:`~customers_hub.domain.model.Actor` is kept in the scope state, where the ``actor``
+    dependency reads it) and answers 401 ``AUTHENTICATION_FAILED`` — or 403 when
+    ``X-Organization-ID`` names another organization — through the app's exception handler (the
+    same envelope, headers and log line as any error) before the handler or any body is read.
+
+    Built by ``create_app`` inside the rate limiter, which counts the request first under the
+    same verified caller (a request without a valid token by client address, so that guessing
+    tokens is throttled and a spent budget answers 429 before the 401).
+    """
+
+    def __init__(self, app: ASGIApp, *, auth: AuthSettings) -> None:
+        self.app = app
+        self.auth = auth
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP or scope.get("path_template") in PUBLIC_ROUTES:
+            await self.app(scope, receive, send)
+            return
+        request: Request[Any, Any, Any] = Request(scope, receive)
+        try:
+            authenticate(request, self.auth)
+        except (AuthenticationFailed, PermissionDenied) as refused:
+            response = handle_exception(request, refused)
+            handler = scope.get("route_handler")
+            encoders = handler.resolve_type_encoders() if handler is not None else None
+            answer = response.to_asgi_response(app=None, request=request, type_encoders=encoders)
+            await answer(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 _ALLOW: Final = b"allow"

@@ -14,6 +14,9 @@ The bucket belongs to the token's user (``organizationId`` + ``userId``) and the
 token's role (:data:`~customers_hub.adapters.ratelimit.RATE_LIMITS`: the document's two tables).
 A request without a valid token is counted by client address in the ``auth`` category (5/min,
 burst 10): guessing tokens is throttled, and the 401 still answers until the budget is spent.
+The token is verified once per request (:func:`~.auth.verified_actor`): the rate limiter runs
+before the authentication middleware (:class:`~.middleware.AuthenticationMiddleware`, which
+answers the 401) and both read the same verified caller from the scope state.
 Behind a proxy, let the ASGI server rewrite the client address from ``X-Forwarded-For``
 (uvicorn ``--proxy-headers --forwarded-allow-ips=…``).
 
@@ -61,7 +64,7 @@ from customers_hub.application.ports_scale import (
 )
 from customers_hub.domain.enums import Role
 from customers_hub.domain.model import Actor
-from customers_hub.entrypoints.http.auth import AuthenticationFailed, AuthSettings, actor_from_token
+from customers_hub.entrypoints.http.auth import AuthenticationFailed, AuthSettings, verified_actor
 from customers_hub.entrypoints.http.envelope import current_context, meta, utc_timestamp
 from customers_hub.entrypoints.http.errors import ErrorBody, ErrorEnvelope
 from customers_hub.entrypoints.http.wire import API_PREFIX
@@ -145,22 +148,11 @@ def rate_limit_headers(decision: RateLimitDecision) -> dict[str, str]:
     return headers
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", ()):
-        if bytes(key).lower() == name:
-            return bytes(value).decode("latin-1")
-    return None
-
-
 def _caller(scope: Scope, auth: AuthSettings) -> Actor | None:
-    header = _header(scope, b"authorization")
-    if header is None:
-        return None
-    scheme, _, token = header.strip().partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
+    # The one verification of the request (kept in its scope state): the authentication
+    # middleware inside this one reads the same result and answers the 401.
     try:
-        return actor_from_token(auth, token.strip())
+        return verified_actor(scope, auth)
     except AuthenticationFailed:
         return None
 
@@ -179,7 +171,8 @@ class RateLimitMiddleware:
 
     Built by ``create_app`` with ``DefineMiddleware(RateLimitMiddleware, limiter=…,
     policy=…, auth=…)`` after the request-context middleware (so a 429 has a request id and a
-    log line).
+    log line) and before the authentication middleware (so a request without a valid token is
+    counted before its 401).
     """
 
     def __init__(

@@ -1,11 +1,12 @@
-"""Request validation at the edge: the caller first, then the whole body at once.
+"""Request validation at the edge: the whole body at once, after the caller.
 
 One mechanism for every endpoint, installed as the controllers' ``before_request`` hook
-(:func:`authenticate_then_decode`) and their ``actor`` dependency (:func:`remembered_actor`):
+(:func:`decode_strictly`):
 
-1. **Authentication before any body is read.** The hook verifies the bearer token (401) before
-   the JSON or multipart body is touched; the verified :class:`Actor` is kept in the request's
-   scope, so the ``actor`` dependency does not verify it twice.
+1. **Authentication before any body is read.** Not here: the authentication middleware
+   (:class:`~.middleware.AuthenticationMiddleware`) has verified the bearer token of every route
+   but the public ones (401) before the hook runs, and keeps the verified ``Actor`` in the
+   request's scope for the app's ``actor`` dependency (:func:`~.auth.provide_actor`).
 2. **Every failing field reported at once.** The JSON body is decoded to builtins, then each
    field is converted on its own (:func:`decode_body`) against the body Struct's field type with
    ``msgspec.convert(strict=True)``: type, enum and ``msgspec.Meta`` constraint errors of every
@@ -47,29 +48,24 @@ from typing import (
 
 import msgspec
 from litestar import Controller, Request
-from litestar.di import Provide
 from litestar.utils.scope.state import ScopeState
 
 from customers_hub.domain.errors import FieldError, ValidationFailed
-from customers_hub.domain.model import Actor
-from customers_hub.entrypoints.http.auth import provide_actor
 
 __all__ = [
     "INT64_MAX",
     "INT64_MIN",
     "RuleChecked",
     "StrictController",
-    "authenticate_then_decode",
     "body_type",
     "decode_body",
+    "decode_strictly",
     "document_read_only",
-    "remembered_actor",
 ]
 
 INT64_MIN: Final = -(2**63)
 INT64_MAX: Final = 2**63 - 1
 
-_ACTOR_KEY: Final = "customers_hub.actor"
 _AT: Final = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
 _ENUM: Final = re.compile(r"^Invalid enum value ")
 _NO_TYPE: Final = object()
@@ -90,23 +86,12 @@ class RuleChecked(Protocol):
 
 
 # ---------------------------------------------------------------------------------------------
-# The caller first
+# The hook
 
 
-async def remembered_actor(request: Request[Any, Any, Any]) -> Actor:
-    """The ``actor`` dependency: the caller verified by the hook (or now, without it)."""
-    state = request.scope.setdefault("state", {})
-    actor = state.get(_ACTOR_KEY)
-    if not isinstance(actor, Actor):
-        actor = await provide_actor(request)
-        state[_ACTOR_KEY] = actor
-    return actor
-
-
-async def authenticate_then_decode(request: Request[Any, Any, Any]) -> None:
-    """``before_request`` of every controller: 401 before any body is read, then the body
-    decoded strictly (400 naming every failing field)."""
-    await remembered_actor(request)
+async def decode_strictly(request: Request[Any, Any, Any]) -> None:
+    """``before_request`` of every controller (the caller is already verified by the
+    authentication middleware): the body decoded strictly, 400 naming every failing field."""
     target = body_type(request.route_handler)
     if target is None:
         return
@@ -120,11 +105,11 @@ async def authenticate_then_decode(request: Request[Any, Any, Any]) -> None:
 
 
 class StrictController(Controller):
-    """Base of every API controller: :func:`authenticate_then_decode` before each handler and
-    the remembered caller as ``actor``."""
+    """Base of every API controller: :func:`decode_strictly` before each handler. (The caller
+    is the app's ``actor`` dependency; authentication is the app's middleware, for every route
+    whatever its base class.)"""
 
-    before_request = authenticate_then_decode
-    dependencies = {"actor": Provide(remembered_actor)}  # noqa: RUF012 - Litestar's layer API
+    before_request = decode_strictly
 
 
 _BODY_TYPES: dict[int, tuple[type[msgspec.Struct], bool] | None] = {}
