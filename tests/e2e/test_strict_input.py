@@ -258,6 +258,22 @@ async def test_dates_must_be_strings(
     assert saved.total_interactions == customer.total_interactions
 
 
+async def test_a_whole_number_written_with_a_point_is_an_integer(
+    client: Client, token_for: TokenFor, new_customer: NewCustomer
+) -> None:
+    # JSON (and JSON Schema's "integer") does not tell 5.0 from 5; a fraction is still refused.
+    await new_customer()
+    whole = await client.post(
+        f"{CUSTOMERS}/search", headers=token_for("admin"), json={"query": "محمد", "limit": 5.0}
+    )
+    assert whole.status_code == 200, whole.text
+    assert len(whole.json()["data"]["results"]) <= 5
+    fraction = await client.post(
+        f"{CUSTOMERS}/search", headers=token_for("admin"), json={"query": "محمد", "limit": 5.5}
+    )
+    assert set(details_of(fraction)) == {"limit"}
+
+
 # --- fields= --------------------------------------------------------------------------------------
 
 

@@ -301,7 +301,7 @@ class RedisEventBus:
     @staticmethod
     async def _close_pubsub(pubsub: PubSub) -> None:
         with contextlib.suppress(*REDIS_ERRORS):
-            await pubsub.aclose()  # type: ignore[no-untyped-call]
+            await pubsub.aclose()
 
     async def _read(self) -> None:
         """Read the pub/sub connection; reconnect and resubscribe after a failure."""

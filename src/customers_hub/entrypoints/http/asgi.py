@@ -183,4 +183,5 @@ def app_factory() -> Litestar:
 def served_app_factory() -> ASGIApp:
     """What the server runs (an ASGI factory): :func:`app_factory`'s application with socket.io
     beside it at ``/socket.io/`` (:mod:`.socketio_server`)."""
-    return with_socketio(app_factory())
+    served: ASGIApp = with_socketio(app_factory())  # python-socketio's ASGIApp is untyped
+    return served

@@ -204,7 +204,7 @@ class HttpMethods:
             return
         head = scope["method"] == "HEAD"
         if head:
-            scope["method"] = "GET"  # type: ignore[typeddict-item]
+            scope["method"] = "GET"
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -212,7 +212,7 @@ class HttpMethods:
                     (name, self._allow(scope, value) if bytes(name).lower() == _ALLOW else value)
                     for name, value in message.get("headers", ())
                 ]
-                message = {**message, "headers": headers}  # type: ignore[typeddict-item]
+                message = {**message, "headers": headers}
             elif head and message["type"] == "http.response.body":
                 if message.get("more_body", False):
                     return  # the rest of a GET body: nothing of it goes out

@@ -56,7 +56,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 from urllib.parse import parse_qs
 
-import socketio  # type: ignore[import-untyped]
+import socketio
 from litestar import Litestar
 
 from customers_hub.entrypoints.bootstrap import Hub

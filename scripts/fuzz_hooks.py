@@ -1,0 +1,77 @@
+"""schemathesis hooks of ``scripts/fuzz.sh``: generators for the formats the OpenAPI document
+names but JSON Schema cannot state, taken from :mod:`customers_hub.testing.strategies` — the
+same strategies an embedding team uses in its own Hypothesis tests.
+
+* ``saudi-national-id``: ten digits starting with 1 (citizen) or 2 (resident) whose last digit
+  is the check digit (a checksum is not a regular language, so no ``pattern`` can say it).
+
+Loaded by ``schemathesis.toml`` (``hooks = "scripts.fuzz_hooks"``).
+"""
+
+from __future__ import annotations
+
+import re
+
+import schemathesis
+
+from customers_hub.testing.strategies import national_ids
+
+schemathesis.openapi.format("saudi-national-id", national_ids())
+
+
+# A manager is a reference to a stored employee who may manage, checked with the request's other
+# fields (one 400 naming every failing field). A generated id names nobody, so the fuzzer names a
+# real one: the demo organization's admin, who reports to no one (no cycle) and may manage —
+# only where the generated id is well formed (a malformed one stays: it must be refused).
+MANAGER_ID = "demo-admin"
+_WELL_FORMED_ID = re.compile(r"^[^\x00-\x1f\x7f-\x9f]*\S[^\x00-\x1f\x7f-\x9f]*$")
+
+
+def _with_real_manager(case: schemathesis.Case) -> None:
+    body = case.body
+    manager = body.get("managerId") if isinstance(body, dict) else None
+    if (
+        case.operation.path.startswith("/api/v1/employees")
+        and isinstance(manager, str)
+        and len(manager) <= 50
+        and _WELL_FORMED_ID.match(manager)
+    ):
+        target = (case.path_parameters or {}).get("employee_id") or body.get("id")
+        case.body = {**body, "managerId": None if target == MANAGER_ID else MANAGER_ID}
+
+
+# A customer's budget (and area) range is ordered, between the values sent and the stored ones:
+# JSON Schema compares no two values, so the fuzzer sends both ends, in order.
+_RANGES = (("budgetMin", "budgetMax"), ("minArea", "maxArea"))
+
+
+def _with_ordered_ranges(case: schemathesis.Case) -> None:
+    body = case.body
+    preferences = body.get("preferences") if isinstance(body, dict) else None
+    if not case.operation.path.startswith("/api/v1/customers") or not isinstance(preferences, dict):
+        return
+    changed = dict(preferences)
+    for low_key, high_key in _RANGES:
+        low, high = changed.get(low_key), changed.get(high_key)
+        numbers = [v for v in (low, high) if isinstance(v, int | float) and not isinstance(v, bool)]
+        if len(numbers) == 1:
+            changed[low_key] = changed[high_key] = numbers[0]
+        elif len(numbers) == 2:
+            changed[low_key], changed[high_key] = min(numbers), max(numbers)
+    case.body = {**body, "preferences": changed}
+
+
+@schemathesis.hook
+def map_case(ctx: schemathesis.HookContext, case: schemathesis.Case) -> schemathesis.Case:
+    """Generated cases reference real records and keep ranges ordered (see above)."""
+    _with_real_manager(case)
+    _with_ordered_ranges(case)
+    return case
+
+
+@schemathesis.hook
+def before_add_examples(ctx: schemathesis.HookContext, examples: list[schemathesis.Case]) -> None:
+    """The document's examples (``managerId: emp_002``) get the same treatment."""
+    for case in examples:
+        _with_real_manager(case)
+        _with_ordered_ranges(case)
