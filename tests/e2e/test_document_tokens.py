@@ -376,6 +376,16 @@ OPERATIONS: dict[str, tuple[set[str], Call]] = {
             f"{API}/employees/{r.staff.id('agent2')}", headers=h, json={"title": "وكيل أول"}
         ),
     ),
+    "getOrganizationSettings": (
+        EVERYONE,
+        lambda c, h, r: c.get(f"{API}/organization/settings", headers=h),
+    ),
+    "updateOrganizationSettings": (
+        {"admin"},
+        lambda c, h, r: c.patch(
+            f"{API}/organization/settings", headers=h, json={"requireFalLicence": True}
+        ),
+    ),
 }
 """Every operation of the OpenAPI document but liveness and readiness."""
 

@@ -71,6 +71,9 @@ SECTION_4: dict[Operation, tuple[Permission | None, str, str, str, str]] = {
     # Employees: no permission of the document's five; the role decides alone.
     Operation.READ_EMPLOYEES: (None, "all", "all", "all", "all"),
     Operation.MANAGE_EMPLOYEES: (None, "all", "no", "no", "no"),
+    # Organization settings (rules §9): every member reads, admins write; the role decides.
+    Operation.READ_SETTINGS: (None, "all", "all", "all", "all"),
+    Operation.MANAGE_SETTINGS: (None, "all", "no", "no", "no"),
 }
 
 

@@ -36,6 +36,7 @@ from customers_hub.domain.model import (
     Property,
     Reminder,
 )
+from customers_hub.domain.settings import OrganizationSettingsRecord
 
 
 class Clock(Protocol):
@@ -221,6 +222,20 @@ class EmployeeRepository(Protocol):
         ...
 
 
+class OrganizationSettingsRepository(Protocol):
+    """One organization's settings (rules §9), at most one row each; never commits."""
+
+    async def get(self, organization_id: str) -> OrganizationSettingsRecord | None:
+        """The stored settings, or None when the organization never stored any."""
+        ...
+
+    async def save(self, record: OrganizationSettingsRecord, *, expected_version: int) -> None:
+        """Store ``record`` (its ``version`` is the new one): an insert when
+        ``expected_version`` is 0, else an update of that version. ``ConcurrentUpdate`` when
+        the stored version is not ``expected_version`` (another request saved first)."""
+        ...
+
+
 class PropertyCatalog(Protocol):
     """The properties on offer; an embedding service can plug in its own catalog."""
 
@@ -266,6 +281,7 @@ class UnitOfWork(Protocol):
     employees: EmployeeRepository
     relations: RelationRepository
     properties: PropertyCatalog
+    organization_settings: OrganizationSettingsRepository
 
     async def __aenter__(self) -> Self:
         """Begin the transaction."""

@@ -98,6 +98,10 @@ class Operation(StrEnum):
     """List employees (the assignment pickers)."""
     MANAGE_EMPLOYEES = "manage_employees"
     """Create or update employees."""
+    READ_SETTINGS = "read_settings"
+    """Read the organization's settings (rules §9: every member)."""
+    MANAGE_SETTINGS = "manage_settings"
+    """Change the organization's settings (rules §9: admins)."""
 
 
 class Reach(StrEnum):
@@ -158,6 +162,9 @@ POLICY: Mapping[Operation, PolicyRule] = MappingProxyType({
     Operation.BULK_ACTIONS:              _Rule(_P.ACTIONS_WRITE,    _A, _T, _O, _N),
     Operation.READ_EMPLOYEES:            _Rule(None,                _A, _A, _A, _A),
     Operation.MANAGE_EMPLOYEES:          _Rule(None,                _A, _N, _N, _N),
+    # Organization settings (rules §9): every member reads, admins write; role alone.
+    Operation.READ_SETTINGS:             _Rule(None,                _A, _A, _A, _A),
+    Operation.MANAGE_SETTINGS:           _Rule(None,                _A, _N, _N, _N),
 })
 """The §4 table as data: operation → required permission and each role's reach."""
 # fmt: on
@@ -181,6 +188,8 @@ _DESCRIPTIONS: Mapping[Operation, str] = MappingProxyType(
         Operation.BULK_ACTIONS: "run bulk action operations",
         Operation.READ_EMPLOYEES: "list employees",
         Operation.MANAGE_EMPLOYEES: "manage employees",
+        Operation.READ_SETTINGS: "read the organization's settings",
+        Operation.MANAGE_SETTINGS: "change the organization's settings",
     }
 )
 

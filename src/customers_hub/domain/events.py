@@ -198,3 +198,13 @@ class CustomersExported(DomainEvent):
     fields: tuple[str, ...]
     filters: dict[str, object] = field(factory=dict)
     completed: bool = True
+
+
+@frozen(kw_only=True)
+class OrganizationSettingsUpdated(DomainEvent):
+    """An admin changed the organization's settings (rules §9); ``changes`` maps camelCase
+    setting names to their new values. A change of ``timeZone`` moves "today"."""
+
+    name: ClassVar[str] = "organization.settings_updated"
+    updated_by: str
+    changes: dict[str, object] = field(factory=dict)

@@ -36,6 +36,7 @@ from customers_hub.application.ports import (
     ActionRepository,
     CustomerRepository,
     EmployeeRepository,
+    OrganizationSettingsRepository,
     PropertyCatalog,
     RelationRepository,
 )
@@ -66,6 +67,7 @@ from customers_hub.domain.model import (
     Property,
     Reminder,
 )
+from customers_hub.domain.settings import OrganizationSettingsRecord
 
 DEFAULT_NOW = datetime(2025, 1, 15, 9, 0, tzinfo=UTC)
 """The instant a :class:`FixedClock` shows unless told otherwise (a Wednesday, 12:00 Riyadh)."""
@@ -76,7 +78,7 @@ RELATION_KINDS = frozenset({"interactions", "appointments", "reminders", "docume
 _OPEN_STATUSES = frozenset({ActionStatus.PENDING, ActionStatus.IN_PROGRESS, ActionStatus.SNOOZED})
 
 # Tables whose rows carry a version: a concurrent commit of the same row is a conflict.
-_VERSIONED = ("customers", "actions")
+_VERSIONED = ("customers", "actions", "organization_settings")
 _TABLES = (
     "customers",
     "actions",
@@ -86,6 +88,7 @@ _TABLES = (
     "reminders",
     "documents",
     "properties",
+    "organization_settings",
 )
 
 
@@ -95,8 +98,9 @@ class InMemoryStore:
 
     Customers, actions and relation rows are keyed by id (ids are global, like the SQL primary
     keys); employees and properties by ``(organization_id, id)`` (their ids are unique within an
-    organization only). Action notes live inside their action. ``blobs`` holds document bytes
-    (written by :class:`InMemoryDocumentStorage`, which is not transactional, like a file store).
+    organization only); organization settings by organization id. Action notes live inside
+    their action. ``blobs`` holds document bytes (written by :class:`InMemoryDocumentStorage`,
+    which is not transactional, like a file store).
 
     Two stores compare equal when their data is equal; take :meth:`copy` before a call and
     compare afterwards to check that a failed use case left nothing behind.
@@ -110,6 +114,7 @@ class InMemoryStore:
     reminders: dict[str, Reminder] = field(factory=dict)
     documents: dict[str, Document] = field(factory=dict)
     properties: dict[tuple[str, str], Property] = field(factory=dict)
+    organization_settings: dict[str, OrganizationSettingsRecord] = field(factory=dict)
     blobs: dict[str, bytes] = field(factory=dict)
     commits: int = field(default=0, eq=False)
     """How many units of work committed (bookkeeping, not data)."""
@@ -126,6 +131,7 @@ class InMemoryStore:
             reminders=dict(self.reminders),
             documents=dict(self.documents),
             properties=dict(self.properties),
+            organization_settings=dict(self.organization_settings),
             blobs=dict(self.blobs),
             commits=self.commits,
         )
@@ -532,6 +538,25 @@ class InMemoryPropertyCatalog:
         self._work.properties[(prop.organization_id, prop.id)] = prop
 
 
+class FakeOrganizationSettingsRepository:
+    """:class:`~customers_hub.application.ports.OrganizationSettingsRepository` over a working
+    copy (versioned like the SQL row: a save of a version that moved is ``ConcurrentUpdate``)."""
+
+    def __init__(self, work: InMemoryStore) -> None:
+        self._work = work
+
+    async def get(self, organization_id: str) -> OrganizationSettingsRecord | None:
+        """The stored settings of the organization, or None."""
+        return self._work.organization_settings.get(organization_id)
+
+    async def save(self, record: OrganizationSettingsRecord, *, expected_version: int) -> None:
+        """Insert (``expected_version`` 0) or update the stored version ``expected_version``."""
+        stored = self._work.organization_settings.get(record.organization_id)
+        if (stored.version if stored is not None else 0) != expected_version:
+            raise ConcurrentUpdate("organization_settings", record.organization_id)
+        self._work.organization_settings[record.organization_id] = record
+
+
 class FakeUnitOfWork:
     """A unit of work on a copy of the store; ``commit`` writes the changes back.
 
@@ -545,6 +570,7 @@ class FakeUnitOfWork:
     employees: EmployeeRepository
     relations: RelationRepository
     properties: PropertyCatalog
+    organization_settings: OrganizationSettingsRepository
 
     def __init__(self, store: InMemoryStore, *, read_only: bool = False) -> None:
         self._store = store
@@ -564,6 +590,7 @@ class FakeUnitOfWork:
         self.employees = FakeEmployeeRepository(self._work)
         self.relations = FakeRelationRepository(self._work)
         self.properties = InMemoryPropertyCatalog(self._work)
+        self.organization_settings = FakeOrganizationSettingsRepository(self._work)
         return self
 
     async def __aexit__(
@@ -875,6 +902,7 @@ __all__ = [
     "FakeActionRepository",
     "FakeCustomerRepository",
     "FakeEmployeeRepository",
+    "FakeOrganizationSettingsRepository",
     "FakeRelationRepository",
     "FakeUnitOfWork",
     "FakeUnitOfWorkFactory",

@@ -73,6 +73,7 @@ from customers_hub.domain.model import (
 )
 from customers_hub.domain.naming import camel_case
 from customers_hub.domain.search_text import normalize_search_text, phone_digits
+from customers_hub.domain.settings import OrganizationSettings, OrganizationSettingsRecord
 
 __all__ = [
     "DEFAULT_TIME_ZONE",
@@ -108,6 +109,8 @@ __all__ = [
     "property_values",
     "reminder_from_row",
     "reminder_values",
+    "settings_from_row",
+    "settings_values",
     "to_json",
 ]
 
@@ -801,4 +804,31 @@ def property_from_row(row: RowMapping | Mapping[str, Any]) -> Property:
         bedrooms=row["bedrooms"],
         area=_decimal(row["area"]),
         off_plan=bool(row["off_plan"]),
+    )
+
+
+# --- organization settings -------------------------------------------------------------------
+
+
+def settings_values(record: OrganizationSettingsRecord) -> dict[str, object]:
+    """An ``organization_settings`` row: the settings value as one JSON object."""
+    if record.updated_at is None or record.updated_by is None:
+        raise ValueError("stored settings need updated_at and updated_by")
+    return {
+        "organization_id": record.organization_id,
+        "settings": to_json(record.settings, OrganizationSettings),
+        "version": record.version,
+        "updated_at": record.updated_at,
+        "updated_by": record.updated_by,
+    }
+
+
+def settings_from_row(row: RowMapping | Mapping[str, Any]) -> OrganizationSettingsRecord:
+    """The settings of an ``organization_settings`` row (a key the JSON lacks: its default)."""
+    return OrganizationSettingsRecord(
+        organization_id=row["organization_id"],
+        settings=from_json(row["settings"], OrganizationSettings),
+        version=int(row["version"]),
+        updated_at=row["updated_at"],
+        updated_by=row["updated_by"],
     )

@@ -60,11 +60,13 @@ from customers_hub.domain.model import (
     Property,
     Reminder,
 )
+from customers_hub.domain.settings import OrganizationSettingsRecord
 
 __all__ = [
     "SqlActionRepository",
     "SqlCustomerRepository",
     "SqlEmployeeRepository",
+    "SqlOrganizationSettingsRepository",
     "SqlPropertyCatalog",
     "SqlRelationRepository",
 ]
@@ -932,3 +934,47 @@ class SqlPropertyCatalog:
             select(func.count()).select_from(_P).where(_P.c.organization_id == organization_id)
         )
         return int(total or 0)
+
+
+# --- organization settings -------------------------------------------------------------------
+
+_S = tables.organization_settings
+
+
+class SqlOrganizationSettingsRepository:
+    """One row per organization that stored its settings; 1 statement per call."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def get(self, organization_id: str) -> OrganizationSettingsRecord | None:
+        """The stored settings (by primary key), or None."""
+        rows = await self._conn.execute(select(_S).where(_S.c.organization_id == organization_id))
+        row = rows.mappings().first()
+        return mappers.settings_from_row(row) if row is not None else None
+
+    async def save(self, record: OrganizationSettingsRecord, *, expected_version: int) -> None:
+        """Insert (``expected_version`` 0; ``ON CONFLICT DO NOTHING``) or update the row of
+        ``expected_version``; ``ConcurrentUpdate`` when no row was written."""
+        values = mappers.settings_values(record)
+        if expected_version == 0:
+            # RETURNING says whether the row was inserted (psycopg reports no rowcount for an
+            # INSERT … ON CONFLICT DO NOTHING); a row already there is another request's.
+            stmt = (
+                _insert(self._conn, _S)
+                .on_conflict_do_nothing(index_elements=["organization_id"])
+                .returning(_S.c.organization_id)
+            )
+            written = (await self._conn.execute(stmt, values)).first() is not None
+        else:
+            result = await self._conn.execute(
+                update(_S)
+                .where(
+                    _S.c.organization_id == record.organization_id,
+                    _S.c.version == expected_version,
+                )
+                .values({k: v for k, v in values.items() if k != "organization_id"})
+            )
+            written = result.rowcount == 1
+        if not written:
+            raise ConcurrentUpdate("organization_settings", record.organization_id)

@@ -11,6 +11,7 @@ Additions to the document's schema, and why:
 - ``customer_facets``: one row per tag, preferred property type, area and city, so "has any of"
   filters are indexed lookups on SQLite and PostgreSQL alike (no JSON operators per dialect).
 - ``employees``, ``action_notes``, ``documents`` and ``properties`` (the catalog).
+- ``organization_settings``: one row per organization that changed its settings (rules §9).
 - Live phones are unique per organization (a partial unique index), not globally.
 - Every foreign key is served by an index whose leading columns are the key's (a cascading
   delete of a customer or an action looks its children up by that index, not by a scan);
@@ -476,4 +477,16 @@ properties = Table(
     Column("status", String(20), nullable=False),
     Index("ix_properties_org_id", "organization_id", "id", unique=True),
     Index("ix_properties_org_match", "organization_id", "status", "type", "price"),
+)
+
+organization_settings = Table(
+    "organization_settings",
+    metadata,
+    Column("organization_id", String(50), primary_key=True),
+    # The settings value as one JSON object (camelCase keys, ``mappers.json_converter``): a new
+    # setting needs no migration, and a key an older row lacks reads as its default.
+    Column("settings", Json, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("updated_by", String(255), nullable=False),
 )

@@ -29,6 +29,7 @@ from customers_hub.adapters.sql.repositories import (
     SqlActionRepository,
     SqlCustomerRepository,
     SqlEmployeeRepository,
+    SqlOrganizationSettingsRepository,
     SqlPropertyCatalog,
     SqlRelationRepository,
 )
@@ -36,6 +37,7 @@ from customers_hub.application.ports import (
     ActionRepository,
     CustomerRepository,
     EmployeeRepository,
+    OrganizationSettingsRepository,
     PropertyCatalog,
     RelationRepository,
 )
@@ -56,6 +58,7 @@ class SqlUnitOfWork:
     employees: EmployeeRepository
     relations: RelationRepository
     properties: PropertyCatalog
+    organization_settings: OrganizationSettingsRepository
 
     def __init__(
         self, engine: AsyncEngine, tz: ZoneInfo = DEFAULT_TIME_ZONE, *, read_only: bool = False
@@ -93,6 +96,7 @@ class SqlUnitOfWork:
         self.employees = SqlEmployeeRepository(conn)
         self.relations = SqlRelationRepository(conn, self._tz)
         self.properties = SqlPropertyCatalog(conn)
+        self.organization_settings = SqlOrganizationSettingsRepository(conn)
         return self
 
     async def commit(self) -> None:

@@ -58,6 +58,7 @@ from customers_hub.entrypoints.http.controllers import (
     employees,
     exports,
     relations,
+    settings,
 )
 from customers_hub.entrypoints.http.docs import docs_assets_router, swagger_assets
 from customers_hub.entrypoints.http.errors import exception_handlers
@@ -90,6 +91,7 @@ CONTROLLER_MODULES: Final[tuple[ModuleType, ...]] = (
     employees,
     exports,
     duplicates,
+    settings,
 )
 """Modules whose ``ROUTES`` (and ``UPLOAD_ROUTES``) are mounted under ``/api/v1``."""
 

@@ -44,6 +44,12 @@ from customers_hub.application.use_cases.relations import (
 )
 from customers_hub.domain import validation
 from customers_hub.domain.inbox import TITLE_MAX_LENGTH as ACTION_TITLE_MAX_LENGTH
+from customers_hub.domain.settings import (
+    CURRENCY_PATTERN,
+    RETENTION_YEARS_MAX,
+    RETENTION_YEARS_MIN,
+    time_zone_names,
+)
 from customers_hub.entrypoints.http.strict import document_read_only
 
 __all__ = [
@@ -340,6 +346,21 @@ def field_rules(today: date) -> dict[tuple[str, str], dict[str, Any]]:
         ("EmployeePatchIn", "title"): _line(EMPLOYEE_TITLE_MAX_LENGTH),
         ("EmployeeIn", "id"): _line(v.ID_MAX_LENGTH, required=True),
         ("FalLicenceWire", "number"): _line(v.FAL_NUMBER_MAX_LENGTH, required=True),
+        # Organization settings (§9): exactly the zones the domain accepts (no pattern can
+        # tell a real zone), an ISO 4217 shape, the retention bounds.
+        ("OrganizationSettingsPatchIn", "timeZone"): {
+            "type": "string",
+            "enum": list(time_zone_names()),
+        },
+        ("OrganizationSettingsPatchIn", "currency"): {
+            "type": "string",
+            "pattern": CURRENCY_PATTERN,
+        },
+        ("OrganizationSettingsPatchIn", "retentionYears"): {
+            "type": "integer",
+            "minimum": RETENTION_YEARS_MIN,
+            "maximum": RETENTION_YEARS_MAX,
+        },
     }
     for component in ("AssignIn", "BulkAssignIn", "ActionIn", "ActionPatchIn", "BulkUpdatesIn"):
         key = "employeeId" if component == "AssignIn" else "assignedTo"
@@ -745,6 +766,7 @@ OPERATION_EXAMPLES: Final[Mapping[str, Callable[[], Any]]] = {
         "managerId": "emp_002",
     },
     "updateEmployee": lambda: {"title": "Senior Sales Agent", "isActive": True},
+    "updateOrganizationSettings": lambda: {"timeZone": "Asia/Riyadh", "requireFalLicence": True},
     "uploadDocument": lambda: {
         "name": "صورة الهوية الوطنية",
         "type": "id_copy",
