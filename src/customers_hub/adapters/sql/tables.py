@@ -83,9 +83,8 @@ class UtcDateTime(TypeDecorator[datetime]):
         """Always aware UTC."""
         if value is None:
             return None
-        if not isinstance(value, datetime):  # pragma: no cover - drivers return datetimes
-            value = datetime.fromisoformat(str(value))
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _id(name: str = "id", **kwargs: Any) -> Column[str]:

@@ -264,7 +264,7 @@ def create_app(
             ),
             path=f"{API_PREFIX}/docs",
             render_plugins=[
-                _TidySwagger(path="/", **swagger_assets()),
+                _TidySwagger(path="/", **swagger_assets()),  # type: ignore[arg-type]
                 _TidyJson(path="/openapi.json"),
             ],
             components=Components(

@@ -27,22 +27,40 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
 
 import msgspec
 
-from customers_hub.application.queries import MAX_LIMIT
+from customers_hub.application.queries import MAX_LIMIT, Op
 from customers_hub.application.use_cases.bulk import MAX_BULK_IDS
+from customers_hub.application.use_cases.catalog import (
+    ACTION_CATALOG,
+    CUSTOMER_CATALOG,
+    MAX_IN_VALUES,
+    FieldCatalog,
+    FieldSpec,
+    ValueKind,
+)
+from customers_hub.application.use_cases.catalog import (
+    MAX_TEXT_LENGTH as MAX_FILTER_TEXT_LENGTH,
+)
+from customers_hub.application.use_cases.customers import CUSTOMER_INCLUDES
 from customers_hub.application.use_cases.employees import (
     TITLE_MAX_LENGTH as EMPLOYEE_TITLE_MAX_LENGTH,
 )
 from customers_hub.application.use_cases.reads import MAX_SEARCH_LENGTH
 from customers_hub.application.use_cases.relations import (
+    DOCUMENT_MIME_TYPES,
+    LOCATION_MAX_LENGTH,
+    MAX_DURATION_MINUTES,
+)
+from customers_hub.application.use_cases.relations import (
     TITLE_MAX_LENGTH as RELATION_TITLE_MAX_LENGTH,
 )
 from customers_hub.domain import validation
+from customers_hub.domain.enums import DocumentType
 from customers_hub.domain.inbox import TITLE_MAX_LENGTH as ACTION_TITLE_MAX_LENGTH
 from customers_hub.domain.settings import (
     CURRENCY_PATTERN,
@@ -50,7 +68,10 @@ from customers_hub.domain.settings import (
     RETENTION_YEARS_MIN,
     time_zone_names,
 )
-from customers_hub.entrypoints.http.strict import document_read_only
+from customers_hub.entrypoints.http.controllers.customers import LIST_INCLUDES
+from customers_hub.entrypoints.http.strict import INT64_MAX, INT64_MIN, document_read_only
+from customers_hub.entrypoints.http.wire import API_PREFIX, CUSTOMER_FIELDS
+from customers_hub.entrypoints.http.wire_actions import ACTION_KEYS
 
 __all__ = [
     "ERROR_ENVELOPE_SCHEMA",
@@ -114,7 +135,8 @@ def tidy_schema_names(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _subclasses(cls: type) -> Iterator[type]:
-    for sub in cls.__subclasses__():
+    subclasses: list[type] = cls.__subclasses__()
+    for sub in subclasses:
         yield sub
         yield from _subclasses(sub)
 
@@ -125,7 +147,8 @@ def http_structs() -> dict[str, type[msgspec.Struct]]:
     found: dict[str, type[msgspec.Struct]] = {}
     twice: set[str] = set()
     for cls in _subclasses(msgspec.Struct):
-        if not cls.__module__.startswith("customers_hub.") or getattr(cls, "__parameters__", ()):
+        generic = bool(getattr(cls, "__parameters__", None))
+        if generic or not cls.__module__.startswith("customers_hub."):
             continue
         name = cls.__name__
         if name in found and found[name] is not cls:
@@ -190,6 +213,9 @@ EMAIL_PATTERN: Final = (
 )
 NATIONAL_ID_PATTERN: Final = r"^[12][0-9]{9}$"
 """Ten digits starting with 1 (citizen) or 2 (resident); the check digit is checked too."""
+NATIONAL_ID_FORMAT: Final = "saudi-national-id"
+"""The custom ``format`` of a national ID: the pattern, and a valid check digit (Luhn-style,
+see ``customers_hub.testing.strategies.national_ids``), which no pattern can state."""
 TIME_PATTERN: Final = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 
 
@@ -235,11 +261,19 @@ def _months_ahead(today: date, first: int, last: int) -> dict[str, Any]:
     return {"type": "string", "pattern": f"^({'|'.join(months)})-{day}{_CLOCK}$"}
 
 
-def _money_schema() -> dict[str, Any]:
+def _money_schema(*, positive: bool = False) -> dict[str, Any]:
+    """SAR: a number of halalas (two decimals at most), or the same as a decimal string."""
+    low: dict[str, Any] = {"exclusiveMinimum": 0} if positive else {"minimum": 0}
+    digits = r"[1-9][0-9]{0,12}" if positive else r"[0-9]{1,13}"
     return {
         "anyOf": [
-            {"type": "number", "minimum": 0, "maximum": float(validation.MONEY_MAX)},
-            {"type": "string", "pattern": r"^[0-9]{1,13}(\.[0-9]{1,2}0*)?$"},
+            {
+                "type": "number",
+                **low,
+                "maximum": float(validation.MONEY_MAX),
+                "multipleOf": 0.01,
+            },
+            {"type": "string", "pattern": rf"^{digits}(\.[0-9]{{1,2}}0*)?$"},
         ]
     }
 
@@ -272,13 +306,22 @@ def field_rules(today: date) -> dict[tuple[str, str], dict[str, Any]]:
         ("*", "title"): _line(RELATION_TITLE_MAX_LENGTH, required=True),
         ("*", "titleEn"): _line(RELATION_TITLE_MAX_LENGTH),
         ("*", "phone"): {"type": "string", "pattern": _blank_or(SAUDI_MOBILE_PATTERN)},
+        # A customer always has a phone: required on create, never cleared by an update.
+        ("NewCustomerIn", "phone"): {"type": "string", "pattern": SAUDI_MOBILE_PATTERN},
+        ("CustomerIn", "phone"): {"type": "string", "pattern": SAUDI_MOBILE_PATTERN},
+        # Changed only through POST …/assign: an update may echo it, never change it.
+        ("CustomerIn", "assignedEmployeeId"): {"not": {}},
         ("*", "whatsapp"): {"type": "string", "pattern": _blank_or(SAUDI_MOBILE_PATTERN)},
         ("*", "email"): {
             "type": "string",
             "maxLength": v.EMAIL_MAX_LENGTH,
             "pattern": _blank_or(EMAIL_PATTERN),
         },
-        ("*", "nationalId"): {"type": "string", "pattern": _blank_or(NATIONAL_ID_PATTERN)},
+        ("*", "nationalId"): {
+            "type": "string",
+            "format": NATIONAL_ID_FORMAT,
+            "pattern": _blank_or(NATIONAL_ID_PATTERN),
+        },
         ("*", "nationality"): _line(v.NATIONALITY_MAX_LENGTH),
         ("*", "city"): _line(v.CITY_MAX_LENGTH),
         ("*", "district"): _line(v.DISTRICT_MAX_LENGTH),
@@ -287,7 +330,14 @@ def field_rules(today: date) -> dict[tuple[str, str], dict[str, Any]]:
         ("*", "assignedEmployeeId"): _line(v.ID_MAX_LENGTH),
         ("*", "customerId"): ids,
         ("*", "employeeId"): ids,
-        ("*", "propertyId"): ids,
+        ("*", "propertyId"): _line(v.ID_MAX_LENGTH),
+        ("PropertyInterestIn", "propertyId"): ids,
+        ("*", "propertyImage"): _line(v.URL_MAX_LENGTH),
+        ("*", "avatar"): _line(v.URL_MAX_LENGTH),
+        ("*", "location"): _line(LOCATION_MAX_LENGTH),
+        ("*", "propertyLocation"): _line(LOCATION_MAX_LENGTH),
+        ("*", "propertyTitle"): _line(v.SHORT_TEXT_MAX_LENGTH),
+        ("*", "propertyTitleEn"): _line(v.SHORT_TEXT_MAX_LENGTH),
         ("*", "notes"): _text(v.NOTES_MAX_LENGTH),
         ("*", "description"): _text(v.NOTES_MAX_LENGTH),
         ("*", "outcome"): _text(v.SHORT_TEXT_MAX_LENGTH),
@@ -295,7 +345,7 @@ def field_rules(today: date) -> dict[tuple[str, str], dict[str, Any]]:
         ("*", "reason"): _line(v.SHORT_TEXT_MAX_LENGTH),
         ("*", "content"): _text(v.FREE_TEXT_MAX_LENGTH, required=True),
         ("*", "query"): _line(MAX_SEARCH_LENGTH, required=True),
-        ("*", "time"): {"type": "string", "pattern": TIME_PATTERN},
+        ("*", "time"): {"type": "string", "pattern": _blank_or(TIME_PATTERN)},
         ("*", "datetime"): scheduled,
         ("*", "dueDate"): scheduled,
         ("*", "followUpDate"): scheduled,
@@ -304,8 +354,24 @@ def field_rules(today: date) -> dict[tuple[str, str], dict[str, Any]]:
         ("*", "expiresOn"): _date_in(
             v.EARLIEST_RECORD_DATE.year, year + v.LICENCE_MAX_YEARS_AHEAD - 1
         ),
-        ("*", "budgetMin"): _money_schema(),
-        ("*", "budgetMax"): _money_schema(),
+        ("*", "budgetMin"): _money_schema(positive=True),
+        ("*", "budgetMax"): _money_schema(positive=True),
+        ("*", "annualRent"): _money_schema(positive=True),
+        ("*", "preApprovalAmount"): _money_schema(),
+        ("*", "propertyPrice"): _money_schema(),
+        ("*", "minArea"): {"anyOf": [{"type": "number", "exclusiveMinimum": 0}]},
+        ("*", "maxArea"): {"anyOf": [{"type": "number", "exclusiveMinimum": 0}]},
+        ("*", "duration"): {"type": "integer", "minimum": 1, "maximum": MAX_DURATION_MINUTES},
+        ("InteractionIn", "duration"): {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": MAX_DURATION_MINUTES,
+        },
+        ("*", "relatedTo"): _line(v.ID_MAX_LENGTH),
+        ("ActionPatchIn", "status"): {"type": "string", "enum": ["pending", "in_progress"]},
+        ("AppointmentPatchIn", "datetime"): _datetime_in(year + 1, year + 9),
+        # After the interaction (which is not in the future): a follow-up is ahead.
+        ("InteractionIn", "followUpDate"): _datetime_in(year + 1, year + 9),
         ("*", "latitude"): _coordinate_schema(90),
         ("*", "longitude"): _coordinate_schema(180),
         ("*", "rating"): {"type": "integer", "minimum": 1, "maximum": 5},
@@ -340,12 +406,51 @@ def field_rules(today: date) -> dict[tuple[str, str], dict[str, Any]]:
         ("DismissIn", "reason"): _line(v.SHORT_TEXT_MAX_LENGTH, required=True),
         ("BulkDismissIn", "reason"): _line(v.SHORT_TEXT_MAX_LENGTH, required=True),
         ("InteractionIn", "date"): _datetime_in(v.EARLIEST_RECORD_DATE.year, year - 1),
-        ("AppointmentIn", "date"): _date_in(year - 9, year + 9),
-        ("AppointmentPatchIn", "date"): _date_in(year - 9, year + 9),
+        ("AppointmentIn", "date"): _date_in(year + 1, year + 9),  # in the future
+        ("AppointmentPatchIn", "date"): _date_in(year + 1, year + 9),
         ("EmployeeIn", "title"): _line(EMPLOYEE_TITLE_MAX_LENGTH),
         ("EmployeePatchIn", "title"): _line(EMPLOYEE_TITLE_MAX_LENGTH),
         ("EmployeeIn", "id"): _line(v.ID_MAX_LENGTH, required=True),
         ("FalLicenceWire", "number"): _line(v.FAL_NUMBER_MAX_LENGTH, required=True),
+        ("*", "contractNumber"): _line(v.COMPLIANCE_NUMBER_MAX_LENGTH, required=True),
+        ("*", "licenceNumber"): _line(v.COMPLIANCE_NUMBER_MAX_LENGTH, required=True),
+        ("*", "beneficiaryNumber"): _line(v.COMPLIANCE_NUMBER_MAX_LENGTH),
+        ("*", "landlordName"): _line(v.NAME_MAX_LENGTH),
+        ("*", "tenantName"): _line(v.NAME_MAX_LENGTH),
+        ("*", "projectName"): _line(v.NAME_MAX_LENGTH),
+        ("*", "bank"): _line(v.BANK_MAX_LENGTH),
+        # An EJAR contract started in the past and ends in the future: end after start.
+        ("EjarContractWire", "startDate"): _date_in(v.EARLIEST_RECORD_DATE.year, year - 1),
+        ("EjarContractWire", "endDate"): _date_in(year + 1, year + v.CONTRACT_MAX_YEARS_AHEAD - 1),
+        ("*", "checkedOn"): _date_in(v.EARLIEST_RECORD_DATE.year, year - 1),
+        ("AdvancedQueryIn", "filters"): filters_schema(),
+        ("SearchIn", "filters"): filters_schema(),
+        ("*", "bedrooms"): {"type": "integer", "minimum": 0, "maximum": v.ROOMS_MAX},
+        ("*", "bathrooms"): {"type": "integer", "minimum": 0, "maximum": v.ROOMS_MAX},
+        ("AppointmentPatchIn", "outcome"): _text(v.NOTES_MAX_LENGTH),
+        ("*", "tags"): {
+            "type": "array",
+            "items": _line(v.TAG_MAX_LENGTH),
+            "maxItems": v.TAGS_MAX_COUNT,
+        },
+        **{
+            ("PreferencesIn", key): {"type": "array", "items": _line(v.LIST_ITEM_MAX_LENGTH)}
+            for key in ("preferredAreas", "preferredCities", "amenities")
+        },
+        ("*", "metadata"): {
+            "type": "object",
+            "additionalProperties": {"$ref": f"{_REF_PREFIX}{JSON_VALUE}"},
+        },
+        ("AppointmentIn", "location"): _line(v.SHORT_TEXT_MAX_LENGTH),
+        ("AppointmentPatchIn", "location"): _line(v.SHORT_TEXT_MAX_LENGTH),
+        ("*", "sourceDetails"): {
+            "type": "object",
+            "propertyNames": {
+                "maxLength": v.SOURCE_DETAIL_KEY_MAX_LENGTH,
+                "pattern": REQUIRED_LINE_PATTERN,
+            },
+            "additionalProperties": _line(v.SHORT_TEXT_MAX_LENGTH),
+        },
         # Organization settings (§9): exactly the zones the domain accepts (no pattern can
         # tell a real zone), an ISO 4217 shape, the retention bounds.
         ("OrganizationSettingsPatchIn", "timeZone"): {
@@ -372,11 +477,14 @@ _REQUIRED_BODY_FIELDS: Final[Mapping[str, tuple[str, ...]]] = {
     "NewCustomerIn": ("name", "phone", "source"),
     "ActionIn": ("customerId", "type", "title"),
     "DismissIn": ("reason",),
-    "BulkDismissIn": ("reason",),
+    "BulkDismissIn": ("actionIds", "reason"),
     "NoteIn": ("content",),
     "SearchIn": ("query",),
     "AssignIn": ("employeeId",),
-    "BulkAssignIn": ("assignedTo",),
+    "BulkAssignIn": ("actionIds", "assignedTo"),
+    "BulkCompleteIn": ("actionIds",),
+    "BulkSnoozeIn": ("actionIds", "snoozedUntil"),
+    "BulkOperationIn": ("actionIds",),
     "PropertyInterestIn": ("propertyId",),
     "AppointmentIn": ("title", "datetime"),
     "ReminderIn": ("title", "datetime"),
@@ -386,7 +494,7 @@ reported with every other failing one): the document says they are required."""
 
 
 _NEVER_CLEARED: Final[Mapping[str, tuple[str, ...]]] = {
-    "CustomerIn": ("name", "phone", "source", "priority"),
+    "CustomerIn": ("name", "phone", "source", "priority", "assignedEmployeeId"),
     "EmployeePatchIn": ("name",),
 }
 """Fields a customer (an employee) always has: a patch may change them, never send null."""
@@ -422,17 +530,290 @@ def _in_responses(schema: Mapping[str, Any]) -> set[str]:
     return seen
 
 
-def _apply_field_rules(schema: dict[str, Any], today: date) -> None:
+_OPEN_APPOINTMENT_STATUSES: Final = ("scheduled", "confirmed", "rescheduled")
+_NULL_OR_ABSENT: Final[dict[str, Any]] = {"type": "null"}
+
+
+def _only_when(condition: dict[str, Any], then: dict[str, Any]) -> dict[str, Any]:
+    return {"if": condition, "then": then}
+
+
+def _is(key: str, value: str) -> dict[str, Any]:
+    return {"properties": {key: {"const": value}}, "required": [key]}
+
+
+def _bulk_operation_rules(rules: Mapping[tuple[str, str], dict[str, Any]]) -> list[Any]:
+    """``POST /customers/actions/bulk``: each operation takes its own fields only."""
+    others = ("notes", "outcome", "reason", "snoozedUntil", "assignedTo")
+    update = {
+        "anyOf": [{"not": {"required": ["operation"]}}, _is("operation", "update")],
+    }
+    reason = rules[("BulkDismissIn", "reason")]
+    return [
+        _only_when(
+            update,
+            {"required": ["updates"], "properties": dict.fromkeys(others, _NULL_OR_ABSENT)},
+        ),
+        _only_when({"not": update}, {"properties": {"updates": _NULL_OR_ABSENT}}),
+        _only_when(
+            _is("operation", "dismiss"), {"required": ["reason"], "properties": {"reason": reason}}
+        ),
+        _only_when(
+            _is("operation", "snooze"),
+            {
+                "required": ["snoozedUntil"],
+                "properties": {"snoozedUntil": rules[("*", "snoozedUntil")]},
+            },
+        ),
+        _only_when(
+            _is("operation", "assign"),
+            {"required": ["assignedTo"], "properties": {"assignedTo": rules[("*", "customerId")]}},
+        ),
+    ]
+
+
+def _follow_up_rules(rules: Mapping[tuple[str, str], dict[str, Any]]) -> list[Any]:
+    """An interaction that requires a follow-up names its date."""
+    return [
+        _only_when(
+            {"properties": {"followUpRequired": {"const": True}}, "required": ["followUpRequired"]},
+            {
+                "required": ["followUpDate"],
+                "properties": {"followUpDate": rules[("InteractionIn", "followUpDate")]},
+            },
+        )
+    ]
+
+
+def _appointment_time_rules(rules: Mapping[tuple[str, str], dict[str, Any]]) -> list[Any]:
+    """``date`` and ``time`` go together, and only without ``datetime`` (which says both)."""
+    given = {"type": "string", "minLength": 1}
+    return [
+        _only_when(
+            {"properties": {"date": given}, "required": ["date"]},
+            {
+                "required": ["time"],
+                "properties": {"time": {"type": "string", "pattern": TIME_PATTERN}},
+            },
+        ),
+        _only_when(
+            {"properties": {"time": given}, "required": ["time"]},
+            {"required": ["date"], "properties": {"date": rules[("AppointmentIn", "date")]}},
+        ),
+        _only_when(
+            {"properties": {"datetime": {"type": "string"}}, "required": ["datetime"]},
+            {"properties": {"date": _NULL_OR_ABSENT, "time": _NULL_OR_ABSENT}},
+        ),
+        # Rescheduling names the new moment.
+        _only_when(
+            {"properties": {"status": {"const": "rescheduled"}}, "required": ["status"]},
+            {
+                "anyOf": [
+                    {"properties": {"datetime": {"type": "string"}}, "required": ["datetime"]},
+                    {"properties": {"date": {"type": "string"}}, "required": ["date"]},
+                ]
+            },
+        ),
+        # Moving an appointment keeps it open: no closing status in the same change.
+        _only_when(
+            {
+                "anyOf": [
+                    {"properties": {"datetime": {"type": "string"}}, "required": ["datetime"]},
+                    {"properties": {"date": {"type": "string"}}, "required": ["date"]},
+                ]
+            },
+            {"properties": {"status": {"enum": [*_OPEN_APPOINTMENT_STATUSES, None]}}},
+        ),
+    ]
+
+
+def _citizen_rules(rules: Mapping[tuple[str, str], dict[str, Any]]) -> list[Any]:
+    """A resident's ID (starting with 2) never belongs to a citizen."""
+    not_citizen = {
+        "anyOf": [
+            {"type": "null"},
+            {
+                "properties": {
+                    "financing": {
+                        "anyOf": [
+                            {"type": "null"},
+                            {"properties": {"isCitizen": {"const": False}}},
+                        ]
+                    }
+                }
+            },
+        ]
+    }
+    return [
+        _only_when(
+            {
+                "properties": {"nationalId": {"type": "string", "pattern": r"^\s*2"}},
+                "required": ["nationalId"],
+            },
+            {"properties": {"ksaCompliance": not_citizen}},
+        )
+    ]
+
+
+def _coordinates_rules(rules: Mapping[tuple[str, str], dict[str, Any]]) -> list[Any]:
+    """Latitude and longitude are given together (or cleared together)."""
+    given = {"type": ["number", "string"]}
+    cleared = {"type": "null"}
+    return [
+        *_citizen_rules(rules),
+        {"dependentRequired": {"latitude": ["longitude"], "longitude": ["latitude"]}},
+        _only_when(
+            {"properties": {"latitude": cleared}, "required": ["latitude"]},
+            {"properties": {"longitude": cleared}},
+        ),
+        _only_when(
+            {"properties": {"longitude": cleared}, "required": ["longitude"]},
+            {"properties": {"latitude": cleared}},
+        ),
+        _only_when(
+            {"properties": {"latitude": given}, "required": ["latitude"]},
+            {"required": ["longitude"], "properties": {"longitude": given}},
+        ),
+        _only_when(
+            {"properties": {"longitude": given}, "required": ["longitude"]},
+            {"required": ["latitude"], "properties": {"latitude": given}},
+        ),
+    ]
+
+
+def _filter_value(spec: FieldSpec) -> dict[str, Any]:
+    """One operand of an advanced-query filter on ``spec``, as the catalog's parser takes it."""
+    if spec.kind is ValueKind.ENUM and spec.enum is not None:
+        return {"type": "string", "enum": [member.value for member in spec.enum]}
+    if spec.kind is ValueKind.INTEGER:
+        return {"type": "integer", "minimum": INT64_MIN, "maximum": INT64_MAX}
+    if spec.kind is ValueKind.DECIMAL:
+        return {"type": "number", "minimum": -1e15, "maximum": 1e15}
+    if spec.kind is ValueKind.DATE:
+        return {"type": "string", "pattern": DATE_PATTERN}
+    if spec.kind is ValueKind.DATETIME:
+        return {"type": "string", "pattern": DATE_OR_DATETIME_PATTERN}
+    return _line(MAX_FILTER_TEXT_LENGTH, required=True)
+
+
+def _filter_schema(spec: FieldSpec) -> dict[str, Any]:
+    """A filter on ``spec``: a value (``eq``), a list (``in``) or ``{operator: operand}``."""
+    value = _filter_value(spec)
+    values = {"type": "array", "items": value, "minItems": 1, "maxItems": MAX_IN_VALUES}
+    eq = {"anyOf": [value, {"type": "null"}]} if spec.nullable else value
+    operands: dict[str, Any] = {}
+    for op in sorted(spec.operators, key=lambda o: o.value):
+        if op in (Op.IN, Op.NIN):
+            operands[op.value] = values
+        elif op in (Op.EQ, Op.NE):
+            operands[op.value] = eq
+        elif op in (Op.CONTAINS, Op.STARTS_WITH):
+            operands[op.value] = _line(MAX_FILTER_TEXT_LENGTH, required=True)
+        else:
+            operands[op.value] = value
+    if spec.kind is ValueKind.DATETIME:
+        # ``ne`` with a date alone is refused (a day is not an instant): only datetimes there.
+        operands["ne"] = {"type": "string", "pattern": DATETIME_PATTERN}
+    operators = {
+        "type": "object",
+        "properties": operands,
+        "additionalProperties": False,
+        "minProperties": 1,
+    }
+    # A plain value means eq, a plain list in: offered only where those operators apply.
+    shapes = [
+        *([eq] if Op.EQ in spec.operators else []),
+        *([values] if Op.IN in spec.operators else []),
+        operators,
+    ]
+    return {"anyOf": shapes}
+
+
+def filters_schema() -> dict[str, Any]:
+    """``filters`` of ``POST /customers/query``: each filterable field by its API path."""
+    return {
+        "type": "object",
+        "properties": {
+            path: _filter_schema(spec) for path, spec in sorted(CUSTOMER_CATALOG.fields.items())
+        },
+        "additionalProperties": False,
+    }
+
+
+_CROSS_FIELD_RULES: Final[
+    Mapping[str, Callable[[Mapping[tuple[str, str], dict[str, Any]]], list[Any]]]
+] = {
+    "BulkOperationIn": _bulk_operation_rules,
+    "InteractionIn": _follow_up_rules,
+    "AppointmentIn": _appointment_time_rules,
+    "AppointmentPatchIn": _appointment_time_rules,
+    "NewCustomerIn": _coordinates_rules,
+    "CustomerIn": _coordinates_rules,
+}
+"""Rules between fields of one body, as JSON Schema ``if``/``then`` (``allOf``)."""
+
+
+def _in_requests(schema: Mapping[str, Any]) -> set[str]:
+    """Names of the components a request body can hold (directly or nested)."""
+    components = schema["components"]["schemas"]
+    pending = [ref for _, _, op in _operations(schema) for ref in _refs(op.get("requestBody", {}))]
+    seen: set[str] = set()
+    while pending:
+        name = pending.pop()
+        if name not in seen and name in components:
+            seen.add(name)
+            pending.extend(_refs(components[name]))
+    return seen
+
+
+def _split_shared_components(schema: dict[str, Any]) -> dict[str, str]:
+    """A component both requests and responses hold (an EJAR contract, a FAL licence) becomes
+    two: ``{name}`` as shown (stored values as they are: a licence that expired in 1999 is
+    still shown) and ``{name}Input`` as sent (every rule of a request). Returns input → name."""
     components: dict[str, Any] = schema["components"]["schemas"]
+    shared = _in_requests(schema) & _in_responses(schema)
+    if not shared:
+        return {}
+    refs = {f"{_REF_PREFIX}{name}": f"{_REF_PREFIX}{name}Input" for name in shared}
+    for name in shared:
+        components[f"{name}Input"] = copy.deepcopy(components[name])
+    for name in [*_in_requests(schema), *(f"{n}Input" for n in shared)]:
+        if name in components and name not in shared:
+            components[name] = _rewrite_refs(components[name], refs)
+    for _, _, operation in _operations(schema):
+        if "requestBody" in operation:
+            operation["requestBody"] = _rewrite_refs(operation["requestBody"], refs)
+    return {f"{name}Input": name for name in shared}
+
+
+JSON_VALUE: Final = "JsonValue"
+"""Component of any JSON value whose integers fit 64 bits (free-form ``metadata``)."""
+
+_JSON_VALUE_SCHEMA: Final[dict[str, Any]] = {
+    "description": "Any JSON value; integers within 64 bits",
+    "anyOf": [
+        {"type": ["string", "boolean", "null"]},
+        {"type": "number", "minimum": INT64_MIN, "maximum": INT64_MAX},
+        {"type": "array", "items": {"$ref": f"{_REF_PREFIX}{JSON_VALUE}"}},
+        {"type": "object", "additionalProperties": {"$ref": f"{_REF_PREFIX}{JSON_VALUE}"}},
+    ],
+}
+
+
+def _apply_field_rules(schema: dict[str, Any], today: date) -> None:
+    inputs = _split_shared_components(schema)
+    components: dict[str, Any] = schema["components"]["schemas"]
+    components[JSON_VALUE] = copy.deepcopy(_JSON_VALUE_SCHEMA)
     structs = http_structs()
     rules = field_rules(today)
-    shown = _in_responses(schema)
-    for name, component in components.items():
+    requested = _in_requests(schema)
+    for component_name, component in components.items():
+        name = inputs.get(component_name, component_name)  # rules are by the Struct's name
         cls = structs.get(name)
-        if cls is None or not cls.__struct_config__.forbid_unknown_fields or name in shown:
-            # Only request bodies (and the objects nested in them): a stored value from before
-            # a rule existed is still shown as it is.
-            continue
+        if cls is None or not cls.__struct_config__.forbid_unknown_fields:
+            continue  # only request bodies (and the objects nested in them)
+        if component_name not in requested:
+            continue  # shown by responses only
         properties: dict[str, Any] = component.get("properties", {})
         required = set(component.get("required", ())) | set(_REQUIRED_BODY_FIELDS.get(name, ()))
         for key, shape in list(properties.items()):
@@ -452,8 +833,16 @@ def _apply_field_rules(schema: dict[str, Any], today: date) -> None:
                 properties[key] = _without_null(properties[key])
         if required:
             component["required"] = sorted(required)
+        if name in _CROSS_FIELD_RULES:
+            component["allOf"] = copy.deepcopy(_CROSS_FIELD_RULES[name](rules))
 
 
+DATE_PATTERN: Final = r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$"
+DATETIME_PATTERN: Final = (
+    r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])"
+    r"T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?"
+    r"(Z|[+-](0[0-9]|1[0-2]):[0-5][0-9])$"
+)
 DATE_OR_DATETIME_PATTERN: Final = (
     r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])"
     r"(T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?"
@@ -463,6 +852,8 @@ DATE_OR_DATETIME_PATTERN: Final = (
 
 _QUERY_RULES: Final[Mapping[str, dict[str, Any]]] = {
     "groupBy": {"type": "string", "enum": ["stage", "source", "employee", "city"]},
+    "leadScoreMin": {"type": "integer", "minimum": 0, "maximum": 100},
+    "leadScoreMax": {"type": "integer", "minimum": 0, "maximum": 100},
     "budgetMin": {"type": "string", "pattern": r"^[0-9]{1,13}(\.[0-9]{1,2}0*)?$"},
     "budgetMax": {"type": "string", "pattern": r"^[0-9]{1,13}(\.[0-9]{1,2}0*)?$"},
     **{
@@ -481,10 +872,92 @@ _QUERY_RULES: Final[Mapping[str, dict[str, Any]]] = {
 """Query parameters whose rule is checked by the controller, not by Litestar's typing."""
 
 
-def _apply_query_rules(schema: dict[str, Any]) -> None:
+def _keys_pattern(keys: Iterable[str]) -> str:
+    """Comma-separated keys out of ``keys`` (blanks between commas ignored), as ``fields=``
+    and ``include=`` take them."""
+    one = "(" + "|".join(sorted(keys)) + ")"
+    return rf"^\s*({one}\s*)?(,\s*({one}\s*)?)*$"
+
+
+def _keys_parameter(keys: Iterable[str]) -> dict[str, Any]:
+    return {"type": "array", "items": {"type": "string", "pattern": _keys_pattern(keys)}}
+
+
+def _sort_rules(catalog: FieldCatalog) -> dict[str, dict[str, Any]]:
+    return {
+        "sortBy": {"type": "string", "enum": sorted({*catalog.sortable, *catalog.sort_aliases})},
+        "sortOrder": {"type": "string", "enum": ["asc", "desc"]},
+    }
+
+
+def _path_query_rules() -> dict[str, dict[str, dict[str, Any]]]:
+    """Query rules that depend on the path: the sort keys and ``fields=`` of each resource."""
+    customers = {**_sort_rules(CUSTOMER_CATALOG), "fields": _keys_parameter(CUSTOMER_FIELDS)}
+    actions = {**_sort_rules(ACTION_CATALOG), "fields": _keys_parameter(ACTION_KEYS)}
+    return {
+        f"{API_PREFIX}/customers": {**customers, "include": _keys_parameter(LIST_INCLUDES)},
+        f"{API_PREFIX}/customers/{{customer_id}}": {
+            "fields": _keys_parameter(CUSTOMER_FIELDS),
+            "include": _keys_parameter(CUSTOMER_INCLUDES),
+        },
+        f"{API_PREFIX}/customers/actions": actions,
+        f"{API_PREFIX}/customers/actions/{{action_id}}": {"fields": _keys_parameter(ACTION_KEYS)},
+    }
+
+
+def _multipart_rules(schema: dict[str, Any]) -> None:
+    """An upload always carries its ``file`` and its ``type``."""
     for _, _, operation in _operations(schema):
+        media = operation.get("requestBody", {}).get("content", {}).get("multipart/form-data")
+        if media is None:
+            continue
+        shape = media["schema"]
+        if "$ref" in shape:
+            shape = schema["components"]["schemas"][shape["$ref"].removeprefix(_REF_PREFIX)]
+        if "file" in shape.get("properties", {}):
+            shape["required"] = sorted({*shape.get("required", ()), "file", "type"})
+            shape["properties"]["file"] = {"type": "string", "format": "binary"}
+        # A form field is text or absent: never null.
+        if "type" in shape.get("properties", {}):
+            shape["properties"]["type"] = {
+                "type": "string",
+                "enum": [kind.value for kind in DocumentType],
+            }
+        if "name" in shape.get("properties", {}):
+            shape["properties"]["name"] = _line(validation.NAME_MAX_LENGTH)
+        if "description" in shape.get("properties", {}):
+            shape["properties"]["description"] = _text(validation.NOTES_MAX_LENGTH)
+        if "tags" in shape.get("properties", {}):
+            # Repeated parts (one tag each), or one text of comma-separated tags (a text that
+            # starts with "[" is read as a JSON array instead: not described here).
+            tag = _line(validation.TAG_MAX_LENGTH)
+            bad = _REFUSED_IN_LINE
+            n = validation.TAG_MAX_LENGTH
+            listed = rf"^\s*([^\[\s,{bad}][^,{bad}]{{0,{n - 1}}})?(,[^,{bad}]{{0,{n}}})*$"
+            shape["properties"]["tags"] = {
+                "anyOf": [
+                    {"type": "array", "items": tag, "maxItems": validation.TAGS_MAX_COUNT},
+                    {"type": "string", "pattern": listed},
+                ]
+            }
+
+
+def _download_types(schema: dict[str, Any]) -> None:
+    """A document's bytes are answered with its own type: one of the accepted ones."""
+    for _, method, operation in _operations(schema):
+        ok = operation.get("responses", {}).get("200", {}).get("content", {})
+        if method == "get" and list(ok) == ["application/octet-stream"]:
+            body = ok["application/octet-stream"]
+            for media_type in DOCUMENT_MIME_TYPES:
+                ok[media_type] = copy.deepcopy(body)
+
+
+def _apply_query_rules(schema: dict[str, Any]) -> None:
+    by_path = _path_query_rules()
+    for path, _, operation in _operations(schema):
         for parameter in operation.get("parameters", []):
-            rule = _QUERY_RULES.get(parameter.get("name", ""))
+            name = parameter.get("name", "")
+            rule = by_path.get(path, {}).get(name) or _QUERY_RULES.get(name)
             if parameter.get("in") == "query" and rule is not None:
                 shape = parameter["schema"]
                 described = {k: v for k, v in shape.items() if k == "description"}
@@ -493,7 +966,7 @@ def _apply_query_rules(schema: dict[str, Any]) -> None:
                     # Litestar reads ``null`` as "not given": keep saying so.
                     parameter["schema"] = {
                         **described,
-                        "oneOf": [copy.deepcopy(rule), {"type": "null"}],
+                        "anyOf": [copy.deepcopy(rule), {"type": "null"}],
                     }
                 else:
                     parameter["schema"] = {**described, **copy.deepcopy(rule)}
@@ -768,6 +1241,7 @@ OPERATION_EXAMPLES: Final[Mapping[str, Callable[[], Any]]] = {
     "updateEmployee": lambda: {"title": "Senior Sales Agent", "isActive": True},
     "updateOrganizationSettings": lambda: {"timeZone": "Asia/Riyadh", "requireFalLicence": True},
     "uploadDocument": lambda: {
+        "file": "%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n",
         "name": "صورة الهوية الوطنية",
         "type": "id_copy",
         "description": "نسخة من الهوية",
@@ -815,6 +1289,8 @@ def finalize_openapi(
     _struct_schemas(result)
     _apply_field_rules(result, datetime.now(UTC).date())
     _apply_query_rules(result)
+    _multipart_rules(result)
+    _download_types(result)
     _error_responses(result, public_paths)
     _if_match(result)
     _examples(result)
