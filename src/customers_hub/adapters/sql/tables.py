@@ -285,7 +285,7 @@ property_interests = Table(
     Column("rating", Integer),
     Column("notes", Text),
     UniqueConstraint("customer_id", "property_id"),
-    Index("ix_property_interests_org_customer", "organization_id", "customer_id", "added_at"),
+    Index("ix_property_interests_org_customer", "organization_id", "customer_id", "added_at", "id"),
     Index("ix_property_interests_org_property", "organization_id", "property_id"),
     Index("ix_property_interests_org_status", "organization_id", "status"),
 )
@@ -310,6 +310,9 @@ interactions = Table(
     Column("follow_up_required", Boolean, nullable=False, server_default=text("false")),
     Column("follow_up_date", UtcDateTime),
     Index("ix_interactions_customer_date", "customer_id", "date"),
+    # A customer's newest rows, read within the organization in index order (0005): without
+    # it SQLite searched by customer_id and sorted, or walked the organization by date.
+    Index("ix_interactions_org_customer_date", "organization_id", "customer_id", "date", "id"),
     Index("ix_interactions_org_agent", "organization_id", "agent_id"),
     Index("ix_interactions_org_type", "organization_id", "type"),
 )
@@ -342,6 +345,15 @@ appointments = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Index("ix_appointments_customer_datetime", "customer_id", "datetime"),
+    # A customer's newest rows, read within the organization in index order (0005): without
+    # it SQLite searched by customer_id and sorted, or walked the organization by date.
+    Index(
+        "ix_appointments_org_customer_datetime",
+        "organization_id",
+        "customer_id",
+        "datetime",
+        "id",
+    ),
     Index("ix_appointments_org_datetime", "organization_id", "datetime"),
     Index("ix_appointments_org_status", "organization_id", "status"),
     Index("ix_appointments_org_agent", "organization_id", "agent_id"),
@@ -367,6 +379,9 @@ reminders = Table(
     Column("created_by_id", String(50), nullable=False),
     Column("completed_at", UtcDateTime),
     Index("ix_reminders_customer_datetime", "customer_id", "datetime"),
+    # A customer's newest rows, read within the organization in index order (0005): without
+    # it SQLite searched by customer_id and sorted, or walked the organization by date.
+    Index("ix_reminders_org_customer_datetime", "organization_id", "customer_id", "datetime", "id"),
     Index("ix_reminders_org_status_datetime", "organization_id", "status", "datetime"),
     Index("ix_reminders_org_created_by", "organization_id", "created_by_id"),
 )
@@ -390,6 +405,15 @@ documents = Table(
     Column("description", Text),
     Column("tags", Json, nullable=False),
     Index("ix_documents_customer_uploaded", "customer_id", "uploaded_at"),
+    # A customer's newest rows, read within the organization in index order (0005): without
+    # it SQLite searched by customer_id and sorted, or walked the organization by date.
+    Index(
+        "ix_documents_org_customer_uploaded",
+        "organization_id",
+        "customer_id",
+        "uploaded_at",
+        "id",
+    ),
 )
 
 customer_actions = Table(
@@ -421,7 +445,8 @@ customer_actions = Table(
     Column("dismiss_reason", Text),
     Column("metadata", Json, nullable=False),
     Column("version", Integer, nullable=False, server_default=text("1")),
-    Index("ix_actions_org_customer", "organization_id", "customer_id"),
+    # A customer's actions, oldest first, in index order (0005 added created_at, id).
+    Index("ix_actions_org_customer", "organization_id", "customer_id", "created_at", "id"),
     # The foreign key's own index: deleting a customer finds its actions (ON DELETE CASCADE).
     Index("ix_actions_customer", "customer_id"),
     Index(
@@ -456,7 +481,7 @@ action_notes = Table(
     Column("created_by", String(255), nullable=False),
     Column("created_by_id", String(50), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
-    Index("ix_action_notes_action_created", "action_id", "created_at"),
+    Index("ix_action_notes_action_created", "action_id", "created_at", "id"),
 )
 
 properties = Table(
