@@ -57,6 +57,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import NullPool
 
 from customers_hub.adapters.sql import tables as t
+from customers_hub.adapters.sql.action_reads import SqlActionQueries
+from customers_hub.adapters.sql.customer_reads import SqlCustomerQueries
 from customers_hub.adapters.sql.engine import create_engine, is_sqlite
 from customers_hub.adapters.sql.mappers import (
     action_values,
@@ -66,11 +68,7 @@ from customers_hub.adapters.sql.mappers import (
     history_values,
 )
 from customers_hub.adapters.sql.migrate import sync_url, upgrade
-from customers_hub.adapters.sql.queries import (
-    SqlActionQueries,
-    SqlCustomerQueries,
-    encode_cursor,
-)
+from customers_hub.adapters.sql.pagination import encode_cursor
 from customers_hub.application.queries import (
     ActionListQuery,
     Condition,

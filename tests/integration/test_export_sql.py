@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from customers_hub.adapters.sql.customer_reads import SqlCustomerQueries
 from customers_hub.adapters.sql.exports import SqlCustomerExportSource
-from customers_hub.adapters.sql.queries import SqlCustomerQueries
 from customers_hub.adapters.sql.uow import SqlUnitOfWork
 from customers_hub.application.queries import (
     Condition,

@@ -27,8 +27,10 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from customers_hub.adapters.sql.action_reads import SqlActionQueries
+from customers_hub.adapters.sql.customer_reads import SqlCustomerQueries
 from customers_hub.adapters.sql.filters import ACTION_SORTS, CUSTOMER_SORTS, SortSpec
-from customers_hub.adapters.sql.queries import SqlActionQueries, SqlCustomerQueries, encode_cursor
+from customers_hub.adapters.sql.pagination import encode_cursor
 from customers_hub.adapters.sql.uow import SqlUnitOfWork
 from customers_hub.application.queries import ActionListQuery, CustomerListQuery, PageRequest, Sort
 from customers_hub.domain.access import Reach, ScopeFilter

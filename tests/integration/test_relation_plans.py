@@ -25,7 +25,7 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from customers_hub.adapters.sql.queries import SqlCustomerQueries
+from customers_hub.adapters.sql.customer_reads import SqlCustomerQueries
 from customers_hub.adapters.sql.uow import SqlUnitOfWork
 from customers_hub.application.queries import CustomerListQuery, PageRequest
 from customers_hub.domain.access import Reach, ScopeFilter

@@ -19,7 +19,10 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from customers_hub.adapters.sql import queries as sql_queries
+from customers_hub.adapters.sql import pagination
+from customers_hub.adapters.sql.action_reads import SqlActionQueries
+from customers_hub.adapters.sql.customer_reads import SqlCustomerQueries
+from customers_hub.adapters.sql.employee_reads import SqlEmployeeQueries
 from customers_hub.adapters.sql.filters import (
     ACTION_FIELDS,
     ACTION_SORTS,
@@ -28,12 +31,7 @@ from customers_hub.adapters.sql.filters import (
     check_conditions,
 )
 from customers_hub.adapters.sql.mappers import facet_value
-from customers_hub.adapters.sql.queries import (
-    SqlActionQueries,
-    SqlCustomerQueries,
-    SqlEmployeeQueries,
-    encode_cursor,
-)
+from customers_hub.adapters.sql.pagination import encode_cursor
 from customers_hub.adapters.sql.uow import SqlUnitOfWork
 from customers_hub.application.queries import (
     ActionListQuery,
@@ -760,7 +758,7 @@ async def test_counts_are_exact_up_to_the_cap_then_estimated_on_postgresql(
     cap: int,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(sql_queries, "EXACT_COUNT_CAP", cap)
+    monkeypatch.setattr(pagination, "EXACT_COUNT_CAP", cap)
     data = [make_customer(org_id, n) for n in range(1, 9)]
     await store(engine, customers=data)
     page = await SqlCustomerQueries(engine).list(

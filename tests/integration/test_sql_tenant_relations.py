@@ -22,7 +22,7 @@ from sqlalchemy import event, insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from customers_hub.adapters.sql import tables as t
-from customers_hub.adapters.sql.queries import SqlCustomerQueries
+from customers_hub.adapters.sql.customer_reads import SqlCustomerQueries
 from customers_hub.adapters.sql.uow import SqlUnitOfWork
 from customers_hub.application.queries import (
     CustomerListQuery,

@@ -33,15 +33,13 @@ from customers_hub.adapters.events import InProcessEventPublisher
 from customers_hub.adapters.ratelimit import InMemoryRateLimiter, RedisRateLimiter
 from customers_hub.adapters.redis_events import InProcessEventBus, RedisEventBus
 from customers_hub.adapters.redis_support import redis_client
+from customers_hub.adapters.sql.action_reads import SqlActionQueries
+from customers_hub.adapters.sql.customer_reads import SqlCustomerQueries
 from customers_hub.adapters.sql.duplicates import SqlDuplicateQueries
+from customers_hub.adapters.sql.employee_reads import SqlEmployeeQueries
 from customers_hub.adapters.sql.engine import create_engine, is_sqlite
 from customers_hub.adapters.sql.exports import SqlCustomerExportSource
 from customers_hub.adapters.sql.migrate import ensure_schema
-from customers_hub.adapters.sql.queries import (
-    SqlActionQueries,
-    SqlCustomerQueries,
-    SqlEmployeeQueries,
-)
 from customers_hub.adapters.sql.uow import SqlUnitOfWorkFactory
 from customers_hub.adapters.storage import LocalDocumentStorage
 from customers_hub.adapters.system import PrefixedIdGenerator, SystemClock

@@ -1,0 +1,61 @@
+"""SQL constructs compiled per dialect, for PostgreSQL and SQLite alike.
+
+:class:`Explain` is PostgreSQL's ``EXPLAIN (FORMAT JSON)`` of a statement (the planner's row
+estimate of a count above the cap); :class:`Epoch` the seconds since 1970 of a UTC timestamp
+(``EXTRACT(EPOCH …)`` on PostgreSQL, ``julianday`` on SQLite), which durations are computed
+from.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Float, Select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.sql.functions import FunctionElement
+
+__all__ = [
+    "Epoch",
+    "Explain",
+    "hours_between",
+]
+
+
+class Explain(Executable, ClauseElement):
+    """``EXPLAIN (FORMAT JSON) <statement>`` (PostgreSQL), with the statement's parameters bound."""
+
+    inherit_cache = False
+
+    def __init__(self, statement: Select[Any]) -> None:
+        self.statement = statement
+
+
+@compiles(Explain, "postgresql")
+def _compile_explain(element: Explain, compiler: SQLCompiler, **kw: Any) -> str:
+    return "EXPLAIN (FORMAT JSON) " + compiler.process(element.statement, **kw)
+
+
+class Epoch(FunctionElement[float]):
+    """Seconds since 1970 of a UTC timestamp column, on either database."""
+
+    type = Float()
+    name = "epoch"
+    inherit_cache = True
+
+
+@compiles(Epoch, "postgresql")
+def _epoch_pg(element: Epoch, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)})"
+
+
+@compiles(Epoch, "sqlite")
+def _epoch_sqlite(element: Epoch, compiler: SQLCompiler, **kw: Any) -> str:
+    # SQLAlchemy stores SQLite timestamps as ISO text in UTC; julianday() reads it.
+    return f"((julianday({compiler.process(element.clauses, **kw)}) - 2440587.5) * 86400.0)"
+
+
+def hours_between(start: Any, end: Any) -> ColumnElement[float]:
+    return (Epoch(end) - Epoch(start)) / 3600.0

@@ -1,0 +1,394 @@
+"""Pagination of the SQL lists: offset pages with their count, keyset pages behind cursors.
+
+A list gives :func:`fetch` its :class:`Source` (columns, FROM, WHERE), the sort and the page
+request, and turns the :class:`Fetched` rows into a :class:`Page`. A page reads ``limit+1`` rows
+(the extra one says whether there is a next page).
+
+**Counts** (``Page.total_items``): ``SELECT count(*) FROM (SELECT 1 … LIMIT cap+1)`` with
+``cap = EXACT_COUNT_CAP``, so a count never reads more than ``cap+1`` index entries. Up to the cap
+the total is exact. Above it, PostgreSQL answers with the planner's row estimate of the filtered
+query (``EXPLAIN (FORMAT JSON)``, never below ``cap+1``) and ``total_is_estimate=True``; SQLite
+(the embedded, small default) counts exactly. When the page itself shows where the set ends
+(it is the last page) no count runs at all.
+
+**Cursors** (keyset pagination, ``PageRequest.cursor is not None``): an opaque base64url JSON
+holding the sort field and direction, the position's sort value and id, which way to read
+(after/before) and whether the position itself is included. ``""`` asks for the first page.
+``next_cursor`` reads after the page's last row, ``prev_cursor`` before its first row (a
+previous page is read in reversed order and turned around). A cursor made for another sort is
+a :class:`ValidationFailed` on ``cursor``. :func:`_seek` builds the index seek of a cursor.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from attrs import frozen
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    FromClause,
+    Select,
+    Table,
+    column,
+    func,
+    literal_column,
+    select,
+    union_all,
+)
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from customers_hub.adapters.sql.dialect import Explain
+from customers_hub.adapters.sql.filters import SortSpec, ValueType, keyset_ranges, order_by
+from customers_hub.application.queries import EXACT_COUNT_CAP, MAX_LIMIT, Page, PageRequest, Sort
+from customers_hub.domain.errors import ValidationFailed
+
+__all__ = [
+    "Fetched",
+    "Source",
+    "check_limit",
+    "check_page",
+    "decode_cursor",
+    "encode_cursor",
+    "fetch",
+]
+
+T = TypeVar("T")
+
+
+def check_limit(limit: int) -> None:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValidationFailed.single("limit", f"must be between 1 and {MAX_LIMIT}")
+
+
+def check_page(page: PageRequest) -> None:
+    check_limit(page.limit)
+    if page.cursor is None and page.page < 1:
+        raise ValidationFailed.single("page", "must be 1 or more")
+
+
+# --- cursors -----------------------------------------------------------------------------------
+
+
+@frozen
+class _Position:
+    """Where a cursor points: a row's sort value and id, and which way to read from it."""
+
+    sort: str
+    descending: bool
+    value: object
+    row_id: str
+    after: bool
+    inclusive: bool = False
+
+
+def _cursor_value(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def encode_cursor(
+    sort: str,
+    descending: bool,
+    value: object,
+    row_id: str,
+    *,
+    after: bool,
+    inclusive: bool = False,
+) -> str:
+    """An opaque cursor for the row ``(value, row_id)`` of a list sorted by ``sort``."""
+    payload = {
+        "s": sort,
+        "o": "desc" if descending else "asc",
+        "v": _cursor_value(value),
+        "i": row_id,
+        "d": "next" if after else "prev",
+    }
+    if inclusive:
+        payload["x"] = True
+    raw = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _bad_cursor(message: str = "is not a valid cursor") -> ValidationFailed:
+    return ValidationFailed.single("cursor", message)
+
+
+def _typed(spec: SortSpec, value: object) -> object:
+    if value is None:
+        if not spec.nullable:
+            raise _bad_cursor()
+        return None
+    try:
+        if spec.value_type is ValueType.DATETIME:
+            parsed = datetime.fromisoformat(str(value))
+            if parsed.tzinfo is None:
+                raise _bad_cursor()
+            return parsed
+        if spec.value_type is ValueType.DECIMAL:
+            return Decimal(str(value))
+        if spec.value_type is ValueType.INT:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise _bad_cursor()
+            return value
+    except (ValueError, ArithmeticError):
+        raise _bad_cursor() from None
+    if not isinstance(value, str):
+        raise _bad_cursor()
+    return value
+
+
+def decode_cursor(cursor: str, spec: SortSpec, sort: Sort) -> _Position:
+    """The position of ``cursor``; :class:`ValidationFailed` on ``cursor`` when it is malformed
+    or was made for another sort."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        payload = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (ValueError, UnicodeError, binascii.Error):
+        raise _bad_cursor() from None
+    if not isinstance(payload, dict) or not {"s", "o", "v", "i", "d"} <= payload.keys():
+        raise _bad_cursor()
+    if payload["s"] != sort.field or payload["o"] != ("desc" if sort.descending else "asc"):
+        raise _bad_cursor("was made for another sort order")
+    if payload["d"] not in ("next", "prev") or not isinstance(payload["i"], str):
+        raise _bad_cursor()
+    return _Position(
+        sort=sort.field,
+        descending=sort.descending,
+        value=_typed(spec, payload["v"]),
+        row_id=payload["i"],
+        after=payload["d"] == "next",
+        inclusive=payload.get("x") is True,
+    )
+
+
+# --- pages ------- --------------------------------------------------------------------------------
+
+
+@frozen
+class Source:
+    """What a list reads: the columns, the FROM clause, and the WHERE conditions."""
+
+    table: Any
+    from_: FromClause
+    where: tuple[ColumnElement[bool], ...]
+
+    def select(self) -> Select[Any]:
+        return select(self.table).select_from(self.from_).where(*self.where)
+
+    def ones(self) -> Select[Any]:
+        return select(literal_column("1")).select_from(self.from_).where(*self.where)
+
+
+@frozen
+class Fetched:
+    """The rows of one page and what the :class:`Page` says about them."""
+
+    rows: list[RowMapping]
+    limit: int
+    page: int | None = None
+    total_items: int | None = None
+    total_is_estimate: bool = False
+    next_cursor: str | None = None
+    prev_cursor: str | None = None
+    has_next: bool = False
+    has_previous: bool = False
+
+    def to_page(self, items: Sequence[T]) -> Page[T]:
+        return Page(
+            items=items,
+            limit=self.limit,
+            page=self.page,
+            total_items=self.total_items,
+            total_is_estimate=self.total_is_estimate,
+            next_cursor=self.next_cursor,
+            prev_cursor=self.prev_cursor,
+            has_next=self.has_next,
+            has_previous=self.has_previous,
+        )
+
+
+async def _count(conn: AsyncConnection, source: Source) -> tuple[int, bool]:
+    """(total, is_estimate): exact up to the cap, then a planner estimate on PostgreSQL."""
+    capped = select(func.count()).select_from(source.ones().limit(EXACT_COUNT_CAP + 1).subquery())
+    total = int((await conn.execute(capped)).scalar_one())
+    if total <= EXACT_COUNT_CAP:
+        return total, False
+    if conn.dialect.name == "postgresql":
+        plan = (await conn.execute(Explain(source.ones()))).scalar_one()
+        if isinstance(plan, str):
+            plan = json.loads(plan)
+        estimate = int(plan[0]["Plan"]["Plan Rows"])
+        return max(estimate, EXACT_COUNT_CAP + 1), True
+    exact = select(func.count()).select_from(source.ones().subquery())
+    return int((await conn.execute(exact)).scalar_one()), False
+
+
+async def fetch(
+    conn: AsyncConnection, source: Source, spec: SortSpec, sort: Sort, page: PageRequest
+) -> Fetched:
+    check_page(page)
+    id_col = source.table.c.id
+    if page.cursor is None:
+        return await _fetch_offset(conn, source, spec, sort, page, id_col)
+    return await _fetch_keyset(conn, source, spec, sort, page, id_col)
+
+
+async def _fetch_offset(
+    conn: AsyncConnection,
+    source: Source,
+    spec: SortSpec,
+    sort: Sort,
+    page: PageRequest,
+    id_col: Any,
+) -> Fetched:
+    offset = (page.page - 1) * page.limit
+    stmt = (
+        source.select()
+        .order_by(*order_by(spec, id_col, descending=sort.descending))
+        .limit(page.limit + 1)
+        .offset(offset)
+    )
+    rows = list((await conn.execute(stmt)).mappings())
+    has_next = len(rows) > page.limit
+    rows = rows[: page.limit]
+    if rows and not has_next:
+        # The last page says where the set ends: no count needed.
+        total, estimate = offset + len(rows), False
+    elif not rows and page.page == 1:
+        total, estimate = 0, False
+    else:
+        total, estimate = await _count(conn, source)
+    return Fetched(
+        rows=rows,
+        limit=page.limit,
+        page=page.page,
+        total_items=total,
+        total_is_estimate=estimate,
+        has_next=has_next,
+        has_previous=page.page > 1,
+    )
+
+
+@functools.cache
+def _columns_by_name(table: Table) -> Select[Any]:
+    """``SELECT`` of ``table``'s columns by bare name and type, to read them from a subquery
+    (built once: ``select_from`` copies it without coercing the columns again)."""
+    return select(*(column(c.name, c.type) for c in table.c))
+
+
+def _seek(
+    source: Source,
+    spec: SortSpec,
+    sort: Sort,
+    position: _Position | None,
+    id_col: Any,
+    limit: int,
+) -> Select[Any] | CompoundSelect[Any]:
+    """The first ``limit`` rows beyond ``position`` (from the start without one), read in
+    the cursor's direction.
+
+    Each range of :func:`~customers_hub.adapters.sql.filters.keyset_ranges` is an index seek.
+    A nullable sort's cursor has two ranges (the non-NULL rows beyond it, then the NULLs): each
+    becomes an ordered, limited branch of a ``UNION ALL`` and the outer query keeps the first
+    ``limit`` of at most ``2 × limit`` rows. PostgreSQL merges the branches in order (Merge
+    Append: the second branch reads one row while the first fills the page); SQLite merges
+    the two co-routines. An OR of the ranges instead would scan from the start of the index.
+    """
+    after = position.after if position is not None else True
+    order = order_by(spec, id_col, descending=sort.descending, reverse=not after)
+    if position is None:
+        return source.select().order_by(*order).limit(limit)
+    ranges = keyset_ranges(
+        spec,
+        id_col,
+        descending=sort.descending,
+        value=position.value,
+        row_id=position.row_id,
+        after=position.after,
+        inclusive=position.inclusive,
+    )
+    if len(ranges) == 1:
+        return source.select().where(ranges[0]).order_by(*order).limit(limit)
+    # SQLite refuses ORDER BY/LIMIT on a UNION member itself: each branch reads a subquery.
+    # Plain name-only columns (typed like the table's) keep the statement cheap to build:
+    # proxying the table's columns through subqueries cost more than the query itself.
+    shell = _columns_by_name(source.table)
+    branches = [
+        shell.select_from(
+            source.select().where(r).order_by(*order).limit(limit).subquery(f"range{n}")
+        )
+        for n, r in enumerate(ranges)
+    ]
+    outer = order_by(
+        spec,
+        column(id_col.name),
+        descending=sort.descending,
+        reverse=not after,
+        column=column(spec.column.name),
+    )
+    return union_all(*branches).order_by(*outer).limit(limit)
+
+
+async def _fetch_keyset(
+    conn: AsyncConnection,
+    source: Source,
+    spec: SortSpec,
+    sort: Sort,
+    page: PageRequest,
+    id_col: Any,
+) -> Fetched:
+    assert page.cursor is not None
+    position = decode_cursor(page.cursor, spec, sort) if page.cursor else None
+    after = position.after if position is not None else True
+    stmt = _seek(source, spec, sort, position, id_col, page.limit + 1)
+    rows = list((await conn.execute(stmt)).mappings())
+    more = len(rows) > page.limit
+    rows = rows[: page.limit]
+    if not after:
+        rows.reverse()
+    if after:
+        has_next, has_previous = more, position is not None
+    else:
+        has_next, has_previous = not position.inclusive if position else False, more
+
+    def cursor(row: RowMapping, *, forward: bool) -> str:
+        return encode_cursor(
+            sort.field, sort.descending, row[spec.column.name], row["id"], after=forward
+        )
+
+    next_cursor = cursor(rows[-1], forward=True) if rows and has_next else None
+    prev_cursor = cursor(rows[0], forward=False) if rows and has_previous else None
+    if not rows and position is not None:
+        # Nothing beyond the position: the way back includes the position's own row.
+        turned = encode_cursor(
+            sort.field,
+            sort.descending,
+            position.value,
+            position.row_id,
+            after=not after,
+            inclusive=True,
+        )
+        if after:
+            prev_cursor, has_previous = turned, True
+        else:
+            next_cursor, has_next = turned, True
+    return Fetched(
+        rows=rows,
+        limit=page.limit,
+        next_cursor=next_cursor,
+        prev_cursor=prev_cursor,
+        has_next=has_next,
+        has_previous=has_previous,
+    )
