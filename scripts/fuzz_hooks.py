@@ -11,6 +11,7 @@ Loaded by ``schemathesis.toml`` (``hooks = "scripts.fuzz_hooks"``).
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import schemathesis
 
@@ -45,20 +46,30 @@ def _with_real_manager(case: schemathesis.Case) -> None:
 _RANGES = (("budgetMin", "budgetMax"), ("minArea", "maxArea"))
 
 
-def _with_ordered_ranges(case: schemathesis.Case) -> None:
-    body = case.body
-    preferences = body.get("preferences") if isinstance(body, dict) else None
-    if not case.operation.path.startswith("/api/v1/customers") or not isinstance(preferences, dict):
-        return
-    changed = dict(preferences)
-    for low_key, high_key in _RANGES:
+# The same for what a customer has paid, which never exceeds the deal's total value.
+_AMOUNTS = (("paidAmount", "totalDealValue"),)
+
+
+def _ordered(values: dict[str, Any], pairs: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    changed = dict(values)
+    for low_key, high_key in pairs:
         low, high = changed.get(low_key), changed.get(high_key)
         numbers = [v for v in (low, high) if isinstance(v, int | float) and not isinstance(v, bool)]
         if len(numbers) == 1:
             changed[low_key] = changed[high_key] = numbers[0]
         elif len(numbers) == 2:
             changed[low_key], changed[high_key] = min(numbers), max(numbers)
-    case.body = {**body, "preferences": changed}
+    return changed
+
+
+def _with_ordered_ranges(case: schemathesis.Case) -> None:
+    body = case.body
+    if not case.operation.path.startswith("/api/v1/customers") or not isinstance(body, dict):
+        return
+    changed = _ordered(body, _AMOUNTS)
+    if isinstance(body.get("preferences"), dict):
+        changed["preferences"] = _ordered(body["preferences"], _RANGES)
+    case.body = changed
 
 
 @schemathesis.hook

@@ -251,6 +251,7 @@ def field_rules(today: date) -> dict[tuple[str, str], dict[str, Any]]:
         },
         ("*", "relatedTo"): line_rule(v.ID_MAX_LENGTH),
         ("ActionPatchIn", "status"): {"type": "string", "enum": ["pending", "in_progress"]},
+        ("BulkUpdatesIn", "status"): {"type": "string", "enum": ["pending", "in_progress"]},
         ("AppointmentPatchIn", "datetime"): _datetime_in(year + 1, year + 9),
         # After the interaction (which is not in the future): a follow-up is ahead.
         ("InteractionIn", "followUpDate"): _datetime_in(year + 1, year + 9),
@@ -377,6 +378,7 @@ reported with every other failing one): the document says they are required."""
 
 NEVER_CLEARED: Final[Mapping[str, tuple[str, ...]]] = {
     "CustomerIn": ("name", "phone", "source", "priority", "assignedEmployeeId"),
+    "BulkUpdatesIn": ("assignedTo",),  # a bulk update reassigns; it never unassigns
     "EmployeePatchIn": ("name",),
 }
 """Fields a customer (an employee) always has: a patch may change them, never send null."""
@@ -610,15 +612,30 @@ def _filter_value(spec: FieldSpec) -> dict[str, Any]:
     """One operand of an advanced-query filter on ``spec``, as the catalog's parser takes it."""
     if spec.kind is ValueKind.ENUM and spec.enum is not None:
         return {"type": "string", "enum": [member.value for member in spec.enum]}
+    # Numbers as the catalog's parser reads them: JSON numbers, or the same written as text.
     if spec.kind is ValueKind.INTEGER:
-        return {"type": "integer", "minimum": INT64_MIN, "maximum": INT64_MAX}
+        return {
+            "anyOf": [
+                {"type": "integer", "minimum": INT64_MIN, "maximum": INT64_MAX},
+                {"type": "string", "pattern": r"^\s*[+-]?[0-9]{1,18}\s*$"},
+            ]
+        }
     if spec.kind is ValueKind.DECIMAL:
-        return {"type": "number", "minimum": -1e15, "maximum": 1e15}
+        return {
+            "anyOf": [
+                {"type": "number"},
+                {
+                    "type": "string",
+                    "pattern": r"^\s*[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\s*$",
+                },
+            ]
+        }
     if spec.kind is ValueKind.DATE:
         return {"type": "string", "pattern": DATE_PATTERN}
     if spec.kind is ValueKind.DATETIME:
         return {"type": "string", "pattern": DATE_OR_DATETIME_PATTERN}
-    return line_rule(MAX_FILTER_TEXT_LENGTH, required=True)
+    # Any text with something besides spaces (trimmed, at most MAX_FILTER_TEXT_LENGTH).
+    return {"type": "string", "maxLength": MAX_FILTER_TEXT_LENGTH, "pattern": r"\S"}
 
 
 def _filter_schema(spec: FieldSpec) -> dict[str, Any]:
@@ -633,12 +650,17 @@ def _filter_schema(spec: FieldSpec) -> dict[str, Any]:
         elif op in (Op.EQ, Op.NE):
             operands[op.value] = eq
         elif op in (Op.CONTAINS, Op.STARTS_WITH):
-            operands[op.value] = line_rule(MAX_FILTER_TEXT_LENGTH, required=True)
+            operands[op.value] = {
+                "type": "string",
+                "maxLength": MAX_FILTER_TEXT_LENGTH,
+                "pattern": r"\S",
+            }
         else:
             operands[op.value] = value
     if spec.kind is ValueKind.DATETIME:
         # ``ne`` with a date alone is refused (a day is not an instant): only datetimes there.
-        operands["ne"] = {"type": "string", "pattern": DATETIME_PATTERN}
+        instant = {"type": "string", "pattern": DATETIME_PATTERN}
+        operands["ne"] = {"anyOf": [instant, {"type": "null"}]} if spec.nullable else instant
     operators = {
         "type": "object",
         "properties": operands,
