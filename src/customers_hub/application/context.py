@@ -32,6 +32,11 @@ from customers_hub.domain.events import DomainEvent
 
 R = TypeVar("R")
 
+CommitHook = Callable[[UnitOfWork, Sequence[DomainEvent]], Awaitable[None]]
+"""Runs inside a write's transaction just before it commits, with the events it produced:
+what must be durable with the write (the outbox, the audit trail, an idempotency key's claim)
+is written here. Raising rolls the whole write back."""
+
 MAX_ATTEMPTS = 3
 
 
@@ -60,6 +65,8 @@ class Dependencies:
     # Sales-team operations (ports_operations); None where no adapter serves them.
     export_source: CustomerExportSource | None = None
     duplicate_queries: DuplicateQueries | None = None
+    # Written in every write's own transaction, in order (see ``CommitHook``).
+    commit_hooks: tuple[CommitHook, ...] = ()
 
     def local_today(self) -> date:
         """Today in the organization's time zone."""
@@ -80,6 +87,8 @@ async def transaction(deps: Dependencies, work: Work[R]) -> R:
         try:
             async with deps.uow() as uow:
                 result, events = await work(uow)
+                for hook in deps.commit_hooks:
+                    await hook(uow, events)
                 await uow.commit()
         except ConcurrentUpdate:
             if attempt == MAX_ATTEMPTS:

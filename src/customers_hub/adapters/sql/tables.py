@@ -514,3 +514,9 @@ organization_settings = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Column("updated_by", String(255), nullable=False),
 )
+
+# --- idempotency keys (migration 0006) ---
+
+# --- outbox and webhooks (migration 0007) ---
+
+# --- audit trail (migration 0008) ---
