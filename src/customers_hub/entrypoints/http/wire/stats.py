@@ -1,0 +1,116 @@
+"""Customer statistics and filter options on the wire."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from msgspec import UNSET, UnsetType
+
+from customers_hub.application.queries import (
+    CustomerStats,
+    EmployeeOption,
+    FilterOption,
+    FilterOptions,
+)
+from customers_hub.entrypoints.http.wire.base import (
+    Wire,
+    opt,
+)
+
+# ---------------------------------------------------------------------------------------------
+# Statistics and filter options
+
+
+class CustomerStatsOut(Wire, kw_only=True):
+    """``GET /customers/stats`` (money as numbers)."""
+
+    total: int
+    by_stage: dict[str, int]
+    by_source: dict[str, int]
+    by_priority: dict[str, int]
+    lead_scores: dict[str, float | None]
+    financial: dict[str, float | None]
+    conversion: dict[str, float | None]
+    engagement: dict[str, float | None]
+    grouped: dict[str, int] | UnsetType = UNSET
+
+
+def _numbers(values: Mapping[str, Any]) -> dict[str, float | None]:
+    result: dict[str, float | None] = {}
+    for key, value in values.items():
+        if isinstance(value, Decimal):
+            result[key] = float(value) if value != value.to_integral_value() else int(value)
+        else:
+            result[key] = value
+    return result
+
+
+def customer_stats_to_wire(stats: CustomerStats) -> CustomerStatsOut:
+    """The wire form of the customer statistics."""
+    return CustomerStatsOut(
+        total=stats.total,
+        by_stage=dict(stats.by_stage),
+        by_source=dict(stats.by_source),
+        by_priority=dict(stats.by_priority),
+        lead_scores=_numbers(stats.lead_scores),
+        financial=_numbers(stats.financial),
+        conversion=_numbers(stats.conversion),
+        engagement=_numbers(stats.engagement),
+        grouped=dict(stats.grouped) if stats.grouped is not None else UNSET,
+    )
+
+
+class FilterOptionOut(Wire, kw_only=True):
+    """One filter option with its count."""
+
+    value: str
+    label: str | UnsetType = UNSET
+    label_en: str | UnsetType = UNSET
+    count: int
+
+
+class EmployeeOptionOut(Wire, kw_only=True):
+    """An employee option with how many customers they hold."""
+
+    id: str
+    name: str
+    name_en: str | UnsetType = UNSET
+    count: int
+
+
+class FilterOptionsOut(Wire, kw_only=True):
+    """``GET /customers/filters``."""
+
+    stages: list[FilterOptionOut]
+    sources: list[FilterOptionOut]
+    cities: list[FilterOptionOut]
+    property_types: list[FilterOptionOut]
+    employees: list[EmployeeOptionOut]
+
+
+def _option(option: FilterOption) -> FilterOptionOut:
+    return FilterOptionOut(
+        value=option.value,
+        label=opt(option.label),
+        label_en=opt(option.label_en),
+        count=option.count,
+    )
+
+
+def _employee_option(option: EmployeeOption) -> EmployeeOptionOut:
+    return EmployeeOptionOut(
+        id=option.id, name=option.name, name_en=opt(option.name_en), count=option.count
+    )
+
+
+def filter_options_to_wire(options: FilterOptions) -> FilterOptionsOut:
+    """The wire form of the filter options."""
+    return FilterOptionsOut(
+        stages=[_option(o) for o in options.stages],
+        sources=[_option(o) for o in options.sources],
+        cities=[_option(o) for o in options.cities],
+        property_types=[_option(o) for o in options.property_types],
+        employees=[_employee_option(o) for o in options.employees],
+    )
