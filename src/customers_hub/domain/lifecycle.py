@@ -20,7 +20,9 @@ real blocker:
 6. ``forward_skip_requires_reason`` — a forward move of more than one step needs a reason (422).
 7. Stage guards of the target stage, earliest guarded stage first (422). Guards apply to every
    entry, backward and re-open moves included: a customer is never *in* a stage whose data
-   requirements fail at the moment of entering it.
+   requirements fail at the moment of entering it. Given :class:`ComplianceFacts`, the Saudi
+   compliance rules of §7 (:mod:`~customers_hub.domain.compliance_rules`) join them on forward
+   moves: the earliest stage's failing rule is reported, §1's before §7's within a stage.
 
 A reason counts only if it is non-empty after stripping whitespace. Reasons and notes are stored
 stripped; a blank one is stored as ``None``.
@@ -37,6 +39,14 @@ import attrs
 from attrs import frozen
 
 from customers_hub.domain import scoring
+from customers_hub.domain.compliance_rules import (
+    COMPLIANCE_RULES,
+    ChecklistItem,
+    CheckState,
+    ComplianceFacts,
+    compliance_failure,
+    fal_expires_soon,
+)
 from customers_hub.domain.enums import PropertyInterestStatus, Role, Stage
 from customers_hub.domain.errors import InvalidStageTransition, PermissionDenied
 from customers_hub.domain.events import CustomerStageChanged, DomainEvent
@@ -201,6 +211,7 @@ class StageGuard:
     rule: str
     predicate: Callable[[Customer], bool]
     message: str
+    message_ar: str
 
 
 STAGE_GUARDS: tuple[StageGuard, ...] = (
@@ -209,18 +220,21 @@ STAGE_GUARDS: tuple[StageGuard, ...] = (
         "active_property_interest_required",
         has_active_property_interest,
         "At least one property interest that is not rejected is required",
+        "يلزم اهتمام بعقار واحد على الأقل غير مرفوض",
     ),
     StageGuard(
         Stage.CONTRACT_PREP,
         "deal_value_required",
         has_deal_value,
         "A total deal value greater than zero is required",
+        "يلزم إدخال قيمة إجمالية للصفقة أكبر من صفر",
     ),
     StageGuard(
         Stage.CLOSING,
         "payment_required",
         has_payment,
         "A paid amount greater than zero is required",
+        "يلزم تسجيل مبلغ مدفوع أكبر من صفر",
     ),
 )
 """The guard table of rules §1, earliest guarded stage first."""
@@ -257,8 +271,14 @@ def _refusal(
     )
 
 
-def check_stage_change(customer: Customer, request: StageChangeRequest, actor: Actor) -> None:
-    """Raise if rules §1 refuse ``request`` for ``customer`` by ``actor``; return otherwise.
+def check_stage_change(
+    customer: Customer,
+    request: StageChangeRequest,
+    actor: Actor,
+    facts: ComplianceFacts | None = None,
+) -> None:
+    """Raise if rules §1 (and, given ``facts``, §7) refuse ``request`` for ``customer`` by
+    ``actor``; return otherwise.
 
     Raises :class:`InvalidStageTransition` (422, ``details`` = ``fromStage``, ``toStage``,
     ``rule``) or :class:`PermissionDenied` (403, ``required_permission`` =
@@ -278,9 +298,54 @@ def check_stage_change(customer: Customer, request: StageChangeRequest, actor: A
                 required_permission=REOPEN_PERMISSION,
                 current_role=actor.role.value,
             )
+    failed = first_failed_rule(customer, to_stage, facts)
+    if failed is not None:
+        raise _refusal(customer, request, *failed)
+
+
+def first_failed_rule(
+    customer: Customer, to_stage: Stage, facts: ComplianceFacts | None = None
+) -> tuple[str, str] | None:
+    """``(rule, message)`` of the guard that refuses ``customer`` entering ``to_stage``, or
+    ``None``. §1's guards apply to every entry; with ``facts``, §7's rules apply too on a
+    forward move. The earliest stage's failure is reported, §1 before §7 within a stage."""
     guard = failed_guard(customer, to_stage)
-    if guard is not None:
-        raise _refusal(customer, request, guard.rule, guard.message)
+    found = None if guard is None else (guard.stage.rank, 0, guard.rule, guard.message)
+    if facts is not None and to_stage.rank > customer.stage.rank:
+        rule = compliance_failure(customer, to_stage, facts)
+        if rule is not None and (found is None or rule.stage.rank < found[0]):
+            found = (rule.stage.rank, 1, rule.rule, rule.message)
+    return None if found is None else (found[2], found[3])
+
+
+def checklist(customer: Customer, facts: ComplianceFacts) -> tuple[ChecklistItem, ...]:
+    """For every stage after ``customer``'s, each rule of §1 and §7 that entering it requires,
+    with its state: ``block`` (would refuse the move), ``pass``, ``not_applicable`` (a §7 rule
+    whose condition does not hold) or ``warn`` (passes, but the broker's FAL licence expires
+    soon: :func:`~customers_hub.domain.compliance_rules.fal_expires_soon`)."""
+    items: list[ChecklistItem] = []
+    for stage in Stage:
+        if stage.rank <= customer.stage.rank:
+            continue
+        for guard in STAGE_GUARDS:
+            if guard.stage is stage:
+                state = CheckState.PASS if guard.predicate(customer) else CheckState.BLOCK
+                items.append(
+                    ChecklistItem(stage, guard.rule, state, guard.message, guard.message_ar)
+                )
+        for rule in COMPLIANCE_RULES:
+            if rule.stage is not stage:
+                continue
+            if not rule.applies(customer, facts):
+                state = CheckState.NOT_APPLICABLE
+            elif not rule.satisfied(customer, facts):
+                state = CheckState.BLOCK
+            elif rule.rule == "fal_licence" and fal_expires_soon(facts):
+                state = CheckState.WARN
+            else:
+                state = CheckState.PASS
+            items.append(ChecklistItem(stage, rule.rule, state, rule.message, rule.message_ar))
+    return tuple(items)
 
 
 def _clean(text: str | None) -> str | None:
@@ -297,13 +362,14 @@ def change_stage(
     actor: Actor,
     entry_id: str,
     now: datetime,
+    facts: ComplianceFacts | None = None,
 ) -> tuple[Customer, list[DomainEvent]]:
     """Apply ``request``: append one history entry, set the stage, recompute the lead score.
 
     Raises like :func:`check_stage_change` and then changes nothing. On success returns the new
     customer (``updated_at=now``, ``version+1``) and one :class:`CustomerStageChanged` event.
     """
-    check_stage_change(customer, request, actor)
+    check_stage_change(customer, request, actor, facts)
     entry = StageChange(
         id=entry_id,
         from_stage=customer.stage,
