@@ -127,6 +127,30 @@ def test_the_lifecycle_machine_catches_a_system_that_breaks_the_rules() -> None:
         case().runTest()
 
 
+class _NoComplianceLifecycle(LifecycleMachine):
+    """A system that applies §1 but forgets the Saudi compliance rules of §7."""
+
+    def perform_stage_change(
+        self,
+        customer: Customer,
+        request: lifecycle.StageChangeRequest,
+        *,
+        actor: Actor,
+        entry_id: str,
+        now: datetime,
+    ) -> tuple[Customer, Sequence[DomainEvent]]:
+        return lifecycle.change_stage(customer, request, actor=actor, entry_id=entry_id, now=now)
+
+
+def test_the_lifecycle_machine_catches_a_system_that_skips_compliance_rules() -> None:
+    case = _NoComplianceLifecycle.TestCase
+    case.settings = settings(
+        MACHINE_SETTINGS, max_examples=300, database=None, phases=[Phase.generate]
+    )
+    with pytest.raises(AssertionError, match="model expects"):
+        case().runTest()
+
+
 class _OffByOneInbox(ActionMachine):
     """A system that still reports ``snoozed`` at the exact end of the snooze."""
 

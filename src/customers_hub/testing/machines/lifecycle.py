@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from itertools import pairwise
 from typing import Final
@@ -21,7 +21,20 @@ from hypothesis.stateful import (
 from hypothesis.strategies import SearchStrategy
 
 from customers_hub.domain import lifecycle
-from customers_hub.domain.enums import PropertyInterestStatus, Role, Stage
+from customers_hub.domain.compliance import (
+    EjarContract,
+    Financing,
+    KsaCompliance,
+    WafiLicence,
+)
+from customers_hub.domain.compliance_rules import ComplianceFacts
+from customers_hub.domain.enums import (
+    PaymentFrequency,
+    PropertyInterestStatus,
+    Purpose,
+    Role,
+    Stage,
+)
 from customers_hub.domain.errors import (
     InvalidStageTransition,
     PermissionDenied,
@@ -35,9 +48,11 @@ from customers_hub.domain.model import (
     SYSTEM_ACTOR_ID,
     Actor,
     Customer,
+    FalLicence,
     StageChange,
 )
 from customers_hub.testing.machines.model import (
+    ComplianceModelFacts,
     GuardFacts,
     Outcome,
     _outcome_of,
@@ -59,6 +74,62 @@ _NOTES: Final = st.none() | st.sampled_from(("", "  ", "اتصال متابعة"
 _AMOUNTS: Final = sar_amounts(min_value=Decimal("1000"))
 # Mostly real amounts, so guards pass often enough for runs to go deep; sometimes none or zero.
 _MONEY: Final = st.one_of(_AMOUNTS, _AMOUNTS, st.none(), st.just(Decimal(0)))
+
+
+@attrs.frozen
+class OutsideFacts:
+    """What §7 reads outside the customer, as the machine sets it: the organization's setting,
+    the assigned broker's FAL licence (expiry as days from the machine's day) and whether the
+    deal's property is off-plan."""
+
+    require_fal_licence: bool = False
+    assigned: bool = True
+    licence_days: int | None = None
+    off_plan: bool = False
+
+    def licence(self, today: date) -> FalLicence | None:
+        """The broker's licence seen from ``today``."""
+        if self.licence_days is None:
+            return None
+        return FalLicence("1100012345", today + timedelta(days=self.licence_days))
+
+
+_OUTSIDE: Final = st.builds(
+    OutsideFacts,
+    require_fal_licence=st.booleans(),
+    assigned=st.booleans(),
+    licence_days=st.none() | st.integers(-30, 400),
+    off_plan=st.booleans(),
+)
+_TEXT: Final = st.sampled_from(("", " ", "EJ-1", "عبدالله"))
+
+
+@st.composite
+def _ejar_contracts(draw: st.DrawFn) -> EjarContract:
+    start = draw(st.dates(min_value=date(2024, 1, 1), max_value=date(2030, 1, 1)))
+    return EjarContract(
+        contract_number=draw(_TEXT),
+        landlord_name=draw(_TEXT),
+        tenant_name=draw(_TEXT),
+        start_date=start,
+        end_date=start + timedelta(days=draw(st.sampled_from((0, 1, 365, 10957, 10958)))),
+        annual_rent=draw(st.sampled_from((Decimal(0), Decimal("60000")))),
+        payment_frequency=draw(st.sampled_from(PaymentFrequency)),
+    )
+
+
+_RECORDS: Final = st.builds(
+    KsaCompliance,
+    ejar=st.none() | _ejar_contracts(),
+    wafi=st.none() | st.builds(WafiLicence, licence_number=_TEXT, project_name=st.just("مشروع")),
+    financing=st.none()
+    | st.builds(
+        Financing,
+        redf_supported=st.booleans(),
+        first_home=st.booleans(),
+        is_citizen=st.booleans(),
+    ),
+)
 
 
 class LifecycleMachine(RuleBasedStateMachine):
@@ -95,6 +166,8 @@ class LifecycleMachine(RuleBasedStateMachine):
         self._history_seen: tuple[StageChange, ...] = ()
         # (entry, facts of the customer when the entry was made) for every accepted change.
         self._entered: list[tuple[StageChange, GuardFacts]] = []
+        self.outside = OutsideFacts()
+        """§7's facts outside the customer (rule :meth:`set_outside_facts` changes them)."""
 
     # --- hooks -------------------------------------------------------------------------------
 
@@ -115,8 +188,28 @@ class LifecycleMachine(RuleBasedStateMachine):
         entry_id: str,
         now: datetime,
     ) -> tuple[Customer, Sequence[DomainEvent]]:
-        """Apply ``request``; raise the domain's refusal or return ``(customer, events)``."""
-        return lifecycle.change_stage(customer, request, actor=actor, entry_id=entry_id, now=now)
+        """Apply ``request``; raise the domain's refusal or return ``(customer, events)``.
+
+        The default applies §7 with :meth:`compliance_facts` (what :attr:`outside` says)."""
+        return lifecycle.change_stage(
+            customer,
+            request,
+            actor=actor,
+            entry_id=entry_id,
+            now=now,
+            facts=self.compliance_facts(now),
+        )
+
+    def compliance_facts(self, now: datetime) -> ComplianceFacts:
+        """The domain's view of :attr:`outside` at ``now`` (its UTC day is "today")."""
+        today = now.date()
+        return ComplianceFacts(
+            today=today,
+            require_fal_licence=self.outside.require_fal_licence,
+            assigned=self.outside.assigned,
+            broker_licence=self.outside.licence(today),
+            deal_property_off_plan=self.outside.off_plan,
+        )
 
     def perform_edit(self, before: Customer, after: Customer) -> Customer:
         """Store a change of the customer's data (interests, deal value, paid amount); return
@@ -191,10 +284,20 @@ class LifecycleMachine(RuleBasedStateMachine):
         minutes = data.draw(st.integers(1, 60 * 24 * 3), label="minutes later")
         request = StageChangeRequest(to_stage=to_stage, notes=notes, reason=reason)
         facts = GuardFacts.of(before)
-        expected = model_stage_change(before.stage, to_stage, reason=reason, role=role, facts=facts)
         self._entry_numbers += 1
         entry_id = f"stage_machine_{self._entry_numbers}"
         now = self._tick(minutes)
+        compliance = ComplianceModelFacts.of(
+            before,
+            today=now.date(),
+            require_fal_licence=self.outside.require_fal_licence,
+            licence=self.outside.licence(now.date()),
+            assigned=self.outside.assigned,
+            off_plan=self.outside.off_plan,
+        )
+        expected = model_stage_change(
+            before.stage, to_stage, reason=reason, role=role, facts=facts, compliance=compliance
+        )
         try:
             after, events = self.perform_stage_change(
                 before, request, actor=actor, entry_id=entry_id, now=now
@@ -202,15 +305,15 @@ class LifecycleMachine(RuleBasedStateMachine):
         except (InvalidStageTransition, PermissionDenied) as refusal:
             outcome = _outcome_of(refusal)
             assert outcome in expected, (
-                f"{before.stage} → {to_stage} (reason={reason!r}, role={role}, {facts}) "
-                f"refused with {outcome}, model expects {set(expected)}"
+                f"{before.stage} → {to_stage} (reason={reason!r}, role={role}, {facts}, "
+                f"{compliance}) refused with {outcome}, model expects {set(expected)}"
             )
             assert self.observe_customer() == before, "a refused change changed the customer"
             event(f"stage change refused: {outcome.value}")
             return
         assert Outcome.ACCEPTED in expected, (
-            f"{before.stage} → {to_stage} (reason={reason!r}, role={role}, {facts}) accepted, "
-            f"model expects {set(expected)}"
+            f"{before.stage} → {to_stage} (reason={reason!r}, role={role}, {facts}, "
+            f"{compliance}) accepted, model expects {set(expected)}"
         )
         self._check_accepted(before, after, events, request, actor, now)
         self.customer = after
@@ -284,6 +387,24 @@ class LifecycleMachine(RuleBasedStateMachine):
     def set_paid_amount(self, value: Decimal | None) -> None:
         """Set (or clear) ``paid_amount``."""
         self._edit(attrs.evolve(self.customer, paid_amount=value))
+
+    @rule(outside=_OUTSIDE)
+    def set_outside_facts(self, outside: OutsideFacts) -> None:
+        """Change what §7 reads outside the customer (setting, broker licence, off-plan)."""
+        self.outside = outside
+
+    @rule(purpose=st.sampled_from(Purpose))
+    def set_purpose(self, purpose: Purpose) -> None:
+        """Buy or rent (a rental needs its EJAR contract to close)."""
+        preferences = self.customer.preferences
+        self._edit(
+            attrs.evolve(self.customer, preferences=attrs.evolve(preferences, purpose=purpose))
+        )
+
+    @rule(records=_RECORDS)
+    def set_compliance_records(self, records: KsaCompliance) -> None:
+        """Replace the customer's KSA records (EJAR, Wafi, financing), complete or not."""
+        self._edit(attrs.evolve(self.customer, ksa_compliance=records))
 
     # --- invariants --------------------------------------------------------------------------
 

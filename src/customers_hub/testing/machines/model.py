@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
-from decimal import Decimal
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum
 from typing import Final
 
 from attrs import frozen
 
-from customers_hub.domain.enums import ActionStatus, PropertyInterestStatus, Role, Stage
+from customers_hub.domain.compliance import KsaCompliance
+from customers_hub.domain.enums import ActionStatus, PropertyInterestStatus, Purpose, Role, Stage
 from customers_hub.domain.errors import (
     InvalidActionTransition,
     InvalidStageTransition,
     PermissionDenied,
     ValidationFailed,
 )
-from customers_hub.domain.model import (
-    Customer,
-)
+from customers_hub.domain.model import Customer, FalLicence
 
 
 class Outcome(Enum):
@@ -113,8 +112,10 @@ def model_stage_change(
     reason: str | None,
     role: Role | str,
     facts: GuardFacts,
+    compliance: ComplianceModelFacts | None = None,
 ) -> frozenset[Outcome]:
-    """The outcomes rules §1 allow for a stage change request.
+    """The outcomes rules §1 (and, given ``compliance``, §7 on forward moves) allow for a stage
+    change request.
 
     ``{ACCEPTED}`` when every rule passes; otherwise the set of the errors of every rule that
     refuses (any of them is an acceptable answer).
@@ -135,7 +136,100 @@ def model_stage_change(
         failures.add(Outcome.INVALID_TRANSITION)
     if not model_guards_hold(to_stage, facts):
         failures.add(Outcome.INVALID_TRANSITION)
+    if there > here and not model_compliance_holds(to_stage, compliance):
+        failures.add(Outcome.INVALID_TRANSITION)
     return frozenset(failures) if failures else frozenset({Outcome.ACCEPTED})
+
+
+# --- plain model of rules §7 ---------------------------------------------------------------
+
+_HALALA: Final = Decimal("0.01")
+
+# Entering a stage at or after the value, on a forward move, needs the fact.
+_MODEL_COMPLIANCE_FROM: Final[Mapping[str, str]] = {
+    "fal_ok": "negotiation",
+    "wafi_ok": "down_payment",
+    "ejar_ok": "closing",
+    "down_payment_ok": "closing",
+}
+
+_MODEL_DOWN_PAYMENT: Final[Mapping[tuple[bool, bool], Decimal]] = {
+    # (a citizen's first home, REDF support) -> SAMA minimum share of the deal value
+    (True, True): Decimal("0.05"),
+    (True, False): Decimal("0.10"),
+    (False, True): Decimal("0.30"),
+    (False, False): Decimal("0.30"),
+}
+
+
+@frozen
+class ComplianceModelFacts:
+    """Whether each §7 rule is met (or does not apply), computed here independently."""
+
+    fal_ok: bool = True
+    wafi_ok: bool = True
+    ejar_ok: bool = True
+    down_payment_ok: bool = True
+
+    @classmethod
+    def of(
+        cls,
+        customer: Customer,
+        *,
+        today: date,
+        require_fal_licence: bool,
+        licence: FalLicence | None,
+        assigned: bool,
+        off_plan: bool,
+    ) -> ComplianceModelFacts:
+        """The §7 facts of ``customer`` given what lies outside it."""
+        records = customer.ksa_compliance or KsaCompliance()
+        licensed = (
+            assigned
+            and licence is not None
+            and licence.number.strip() != ""
+            and licence.expires_on >= today
+        )
+        ejar = records.ejar
+        ejar_ok = ejar is not None and (
+            all(t.strip() for t in (ejar.contract_number, ejar.landlord_name, ejar.tenant_name))
+            and ejar.start_date < ejar.end_date
+            and ejar.end_date <= _plus_years(ejar.start_date, 30)
+            and ejar.annual_rent > 0
+        )
+        financing = records.financing
+        down_payment_ok = True
+        if financing is not None:
+            share = _MODEL_DOWN_PAYMENT[
+                (financing.is_citizen and financing.first_home, financing.redf_supported)
+            ]
+            deal = customer.total_deal_value
+            required = None if deal is None else (deal * share).quantize(_HALALA, ROUND_HALF_UP)
+            down_payment_ok = required is not None and (customer.paid_amount or 0) >= required
+        return cls(
+            fal_ok=licensed or not require_fal_licence,
+            wafi_ok=not off_plan or bool(records.wafi and records.wafi.licence_number.strip()),
+            ejar_ok=ejar_ok or customer.preferences.purpose != Purpose.RENT,
+            down_payment_ok=down_payment_ok,
+        )
+
+
+def _plus_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def model_compliance_holds(stage: Stage | str, facts: ComplianceModelFacts | None) -> bool:
+    """Whether a forward move into ``stage`` passes §7 (always without facts)."""
+    if facts is None:
+        return True
+    position = MODEL_STAGE_ORDER.index(str(stage))
+    return all(
+        getattr(facts, fact) or position < MODEL_STAGE_ORDER.index(from_stage)
+        for fact, from_stage in _MODEL_COMPLIANCE_FROM.items()
+    )
 
 
 # --- plain model of rules §2 ---------------------------------------------------------------
