@@ -24,6 +24,7 @@ from customers_hub.application.use_cases.reads import (
     list_customers,
     list_employees,
 )
+from customers_hub.application.use_cases.settings import get_organization_settings
 from customers_hub.domain.enums import ActionStatus, Role, Stage
 from customers_hub.domain.model import Actor, Customer
 from customers_hub.domain.validation import validate_national_id
@@ -127,6 +128,15 @@ async def test_demo_data_holds_every_rule_and_loads_once(hub: Hub, org_id: str) 
     agents = [e for e in team if e.role is Role.SALES_AGENT]
     assert all(a.manager_id == MANAGER_ID and a.fal_licence is not None for a in agents)
     assert {e.id for e in team} >= {ADMIN_ID, MANAGER_ID, VIEWER_ID}
+    # Rules §9: the demo organization requires FAL licences, and every entry into negotiation
+    # or later is covered: each such customer's broker is licensed today.
+    settings = await get_organization_settings(hub.deps, admin(org_id))
+    assert settings.settings.require_fal_licence is True
+    today = hub.deps.local_today()
+    licensed = {e.id for e in team if e.fal_licence and e.fal_licence.is_valid_on(today)}
+    late = [c for c in customers if c.stage.rank >= Stage.NEGOTIATION.rank]
+    assert late
+    assert all(c.assigned_employee_id in licensed for c in late)
 
     # A second run changes nothing and says so.
     again = await load_demo_data(hub, org=org_id, customers=CUSTOMERS, seed=11)

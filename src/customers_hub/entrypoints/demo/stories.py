@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 import attrs
 
@@ -35,7 +35,13 @@ from customers_hub.application.use_cases.relations import (
     complete_reminder,
     update_appointment,
 )
-from customers_hub.domain.compliance import Financing, KsaCompliance, minimum_down_payment
+from customers_hub.application.use_cases.settings import update_organization_settings
+from customers_hub.domain.compliance import (
+    Financing,
+    KsaCompliance,
+    WafiLicence,
+    minimum_down_payment,
+)
 from customers_hub.domain.enums import (
     ActionStatus,
     ActionType,
@@ -51,6 +57,7 @@ from customers_hub.domain.enums import (
     Stage,
 )
 from customers_hub.domain.model import CustomerAction
+from customers_hub.domain.settings import SettingsPatch
 from customers_hub.domain.validation import CustomerPatch
 from customers_hub.entrypoints.bootstrap import Hub
 from customers_hub.entrypoints.demo.loader import _Loader
@@ -308,7 +315,15 @@ class _StoryLoader(_Loader):
                 first_home="first_home" in plan.draft.tags,
                 is_citizen=plan.is_citizen,
             )
-        compliance = KsaCompliance(financing=story.financing) if story.financing else None
+        # An off-plan project's Wafi licence is on record before the down payment (§7).
+        wafi = (
+            WafiLicence(f"WF-{rng.randrange(10**5):05d}", plan.target.title_en)
+            if plan.target.off_plan
+            else None
+        )
+        compliance = (
+            KsaCompliance(financing=story.financing, wafi=wafi) if story.financing or wafi else None
+        )
         await update_customer(
             self.deps,
             actor,
@@ -359,7 +374,10 @@ class _StoryLoader(_Loader):
             first_home="first_home" in plan.draft.tags,
             redf_supported=bool(story.financing and story.financing.redf_supported),
         )
-        paid = max(_money(minimum), _money(deal * Decimal(str(rng.uniform(0.1, 0.3)))))
+        # The minimum rounded *up* to the thousand: rounding it to the nearest one could fall
+        # below what SAMA's rule (§7, ``sama_down_payment``) requires.
+        at_least = (minimum / 1000).to_integral_value(rounding=ROUND_CEILING) * 1000
+        paid = max(at_least, _money(deal * Decimal(str(rng.uniform(0.1, 0.3)))))
         await update_customer(
             self.deps, actor, cid, UpdateCustomer(CustomerPatch(paid_amount=min(paid, deal)))
         )
@@ -570,6 +588,11 @@ async def load_demo_data(
     for plan in sorted(plans, key=lambda p: p.created_at):
         await loader.story(plan)
     await loader.settle_actions()
+    # Rules §9: the demo organization shows the Saudi compliance guards (every agent is
+    # licensed; one licence expires within 30 days, a checklist warning).
+    await update_organization_settings(
+        loader.deps, loader.admin, SettingsPatch(require_fal_licence=True)
+    )
     # The viewer last: its presence marks a complete load.
     await loader.create_team(p for p in _TEAM if p.id == VIEWER_ID)
     counts = loader.counts
