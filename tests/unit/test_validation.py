@@ -839,3 +839,25 @@ def test_patch_citizen_financing_against_the_current_resident_id() -> None:
     patch = CustomerPatch(ksa_compliance=KsaCompliance(financing=Financing(is_citizen=True)))
     failure = failure_of(validate_customer_patch, patch, current, TODAY)
     assert fields_of(failure) == ["ksaCompliance.financing.isCitizen"]
+
+
+@pytest.mark.parametrize(
+    ("text", "refused"),
+    [
+        ("a\ufdd0b", True),
+        ("a\ufffeb", True),
+        ("a\uffffb", True),
+        ("a\U000dffffb", False),  # a supplementary-plane noncharacter, as the schema allows
+        ("a\U0001f600b", False),
+    ],
+)
+def test_noncharacters_refused_as_the_openapi_text_pattern_states(text: str, refused: bool) -> None:
+    from customers_hub.domain.validation import clean_text
+    from customers_hub.entrypoints.http.openapi_fields import LINE_PATTERN  # the edge's rule
+
+    assert (re.fullmatch(LINE_PATTERN, text) is None) is refused
+    if refused:
+        with pytest.raises(ValidationFailed):
+            clean_text("address", text, max_length=100)
+    else:
+        assert clean_text("address", text, max_length=100) == text

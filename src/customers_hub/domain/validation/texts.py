@@ -127,7 +127,10 @@ def _refused_character(ch: str, *, multiline: bool) -> str | None:
     if category == "Cs" or ch in _DISGUISING:
         return f"must not contain invisible or invalid characters (U+{ord(ch):04X})"
     code = ord(ch)
-    if 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE:  # Unicode noncharacters
+    # The Basic Multilingual Plane's noncharacters (U+FDD0–U+FDEF, U+FFFE, U+FFFF): what the
+    # OpenAPI text patterns state. The supplementary planes' (U+1FFFE … U+10FFFF) are valid in
+    # interchange (Unicode Corrigendum #9) and no JSON Schema pattern can name them portably.
+    if 0xFDD0 <= code <= 0xFDEF or code in (0xFFFE, 0xFFFF):
         return f"must not contain invalid characters (U+{code:04X})"
     return None
 
