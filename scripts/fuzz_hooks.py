@@ -10,11 +10,16 @@ Loaded by ``schemathesis.toml`` (``hooks = "scripts.fuzz_hooks"``).
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import MutableMapping
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import schemathesis
 
+from customers_hub.application.idempotency import KEY_PATTERN
+from customers_hub.entrypoints.http.idempotency import KEY_HEADER
 from customers_hub.testing.strategies import national_ids
 
 schemathesis.openapi.format("saudi-national-id", national_ids())
@@ -52,15 +57,26 @@ _RANGES = (("budgetMin", "budgetMax"), ("minArea", "maxArea"))
 _AMOUNTS = (("paidAmount", "totalDealValue"),)
 
 
+def _number(value: Any) -> Decimal | None:
+    # Money is sent as a number or as its text ("58906.50"); both compare as amounts.
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
 def _ordered(values: dict[str, Any], pairs: tuple[tuple[str, str], ...]) -> dict[str, Any]:
     changed = dict(values)
     for low_key, high_key in pairs:
         low, high = changed.get(low_key), changed.get(high_key)
-        numbers = [v for v in (low, high) if isinstance(v, int | float) and not isinstance(v, bool)]
+        numbers = [v for v in (low, high) if _number(v) is not None]
         if len(numbers) == 1:
             changed[low_key] = changed[high_key] = numbers[0]
         elif len(numbers) == 2:
-            changed[low_key], changed[high_key] = min(numbers), max(numbers)
+            changed[low_key], changed[high_key] = sorted(numbers, key=_number)
     return changed
 
 
@@ -77,11 +93,29 @@ def _with_ordered_ranges(case: schemathesis.Case) -> None:
         case.body = changed
 
 
+# An Idempotency-Key the generator repeats (the coverage phase sends the same shortest and
+# longest keys to every operation) would make most writes a 422 IDEMPOTENCY_KEY_REUSED and leave
+# their bodies untested: a well-formed key becomes a fresh one (still well formed); a malformed
+# one stays, to be refused. tests/e2e/test_idempotency.py covers the key's own rules.
+_KEYS = itertools.count(1)
+_WELL_FORMED_KEY = re.compile(KEY_PATTERN)
+
+
+def _with_fresh_idempotency_key(case: schemathesis.Case) -> None:
+    headers = case.headers  # a case-insensitive mapping
+    key = headers.get(KEY_HEADER) if isinstance(headers, MutableMapping) else None
+    if isinstance(headers, MutableMapping) and isinstance(key, str) and _WELL_FORMED_KEY.match(key):
+        # In place: a new mapping would also pin the token's header the auth checks remove.
+        headers[KEY_HEADER] = f"fuzz-{next(_KEYS)}"
+
+
 @schemathesis.hook
 def map_case(ctx: schemathesis.HookContext, case: schemathesis.Case) -> schemathesis.Case:
-    """Generated cases reference real records and keep ranges ordered (see above)."""
+    """Generated cases reference real records, keep ranges ordered and use each idempotency key
+    once (see above)."""
     _with_real_manager(case)
     _with_ordered_ranges(case)
+    _with_fresh_idempotency_key(case)
     return case
 
 
@@ -91,3 +125,4 @@ def before_add_examples(ctx: schemathesis.HookContext, examples: list[schemathes
     for case in examples:
         _with_real_manager(case)
         _with_ordered_ranges(case)
+        _with_fresh_idempotency_key(case)

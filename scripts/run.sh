@@ -39,6 +39,8 @@ Try it:
     --data-urlencode 'city=الرياض' --data-urlencode 'stage=negotiation' -d limit=5
   curl -s -H "Authorization: Bearer \$TOKEN" '${BASE}/api/v1/customers/actions?status=pending'
   curl -s -H "Authorization: Bearer \$TOKEN" '${BASE}/api/v1/customers/stats'
+  curl -s -H "Authorization: Bearer \$TOKEN" \\
+    '${BASE}/api/v1/customers?calendar=hijri&createdFrom=1446-09-01&fields=name,createdAt&limit=3'
 More tokens: ${CLI} token --user-id demo-agent-1 --role sales_agent --org ${ORG}
 
 INFO

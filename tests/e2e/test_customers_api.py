@@ -822,6 +822,8 @@ _PDF = b"%PDF-1.7\n%%EOF"
 VALID_REQUESTS: dict[str, dict[str, Any]] = {
     "getCustomer": {},
     "getCustomerDuplicates": {},
+    "getCustomerTimeline": {},
+    "getCustomerCompliance": {},
     "updateCustomer": {"json": {"priority": "high"}},
     "changeCustomerStage": {"json": {"toStage": "qualified", "reason": "x"}},
     "deleteCustomer": {},

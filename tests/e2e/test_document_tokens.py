@@ -10,6 +10,7 @@ gains an operation the table does not cover.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -40,6 +41,8 @@ PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\n%%EOF"
 API = "/api/v1"
 CUSTOMERS = f"{API}/customers"
 ACTIONS = f"{CUSTOMERS}/actions"
+WEBHOOKS = f"{API}/webhooks"
+HOOK_URL = "https://hooks.example.com/customers-hub"  # does not resolve here: accepted
 
 # Whose records each role works on: its own (the manager's: an agent of its team).
 OWNER = {"admin": "admin", "sales_manager": "agent", "sales_agent": "agent", "viewer": "viewer"}
@@ -122,6 +125,24 @@ class Records:
             "reminder", f"{CUSTOMERS}/{self.customer_id}/reminders", json=body
         )
 
+    async def webhook(self) -> str:
+        body = {"url": HOOK_URL, "events": ["*"]}
+        return await self._create("webhook", WEBHOOKS, json=body)
+
+    async def delivery(self) -> tuple[str, str]:
+        """A webhook and one of its deliveries (the relay creates it for the next event)."""
+        webhook = await self.webhook()
+        await _create_customer(self.client, self.admin, self)
+        url = f"{WEBHOOKS}/{webhook}/deliveries"
+        for _ in range(100):
+            listed = await self.client.get(url, headers=self.admin)
+            assert listed.status_code == 200, listed.text
+            deliveries = listed.json()["data"]["deliveries"]
+            if deliveries:
+                return webhook, deliveries[0]["id"]
+            await asyncio.sleep(0.05)
+        raise AssertionError("the relay created no delivery")
+
     async def document(self) -> str:
         return await self._create(
             "document",
@@ -193,6 +214,14 @@ OPERATIONS: dict[str, tuple[set[str], Call]] = {
     "getCustomerDuplicates": (
         EVERYONE,
         lambda c, h, r: c.get(f"{CUSTOMERS}/{r.customer_id}/duplicates", headers=h),
+    ),
+    "getCustomerCompliance": (
+        EVERYONE,
+        lambda c, h, r: c.get(f"{CUSTOMERS}/{r.customer_id}/compliance", headers=h),
+    ),
+    "getCustomerTimeline": (
+        EVERYONE,
+        lambda c, h, r: c.get(f"{CUSTOMERS}/{r.customer_id}/timeline", headers=h),
     ),
     "changeCustomerStage": (
         WRITERS,
@@ -386,6 +415,35 @@ OPERATIONS: dict[str, tuple[set[str], Call]] = {
             f"{API}/organization/settings", headers=h, json={"requireFalLicence": True}
         ),
     ),
+    "createWebhook": (
+        {"admin"},
+        lambda c, h, r: c.post(
+            WEBHOOKS, headers=h, json={"url": HOOK_URL, "events": ["customer.created"]}
+        ),
+    ),
+    "listWebhooks": ({"admin"}, lambda c, h, r: c.get(WEBHOOKS, headers=h)),
+    "getWebhook": (
+        {"admin"},
+        lambda c, h, r: _with(r.webhook(), lambda w: c.get(f"{WEBHOOKS}/{w}", headers=h)),
+    ),
+    "updateWebhook": (
+        {"admin"},
+        lambda c, h, r: _with(
+            r.webhook(),
+            lambda w: c.patch(f"{WEBHOOKS}/{w}", headers=h, json={"description": "CRM"}),
+        ),
+    ),
+    "deleteWebhook": (
+        {"admin"},
+        lambda c, h, r: _with(r.webhook(), lambda w: c.delete(f"{WEBHOOKS}/{w}", headers=h)),
+    ),
+    "listWebhookDeliveries": (
+        {"admin"},
+        lambda c, h, r: _with(
+            r.webhook(), lambda w: c.get(f"{WEBHOOKS}/{w}/deliveries", headers=h)
+        ),
+    ),
+    "retryWebhookDelivery": ({"admin"}, lambda c, h, r: _retry_delivery(c, h, r)),
 }
 """Every operation of the OpenAPI document but liveness and readiness."""
 
@@ -396,6 +454,11 @@ async def _with(
     made: Awaitable[str], call: Callable[[str], Awaitable[httpx.Response]]
 ) -> httpx.Response:
     return await call(await made)
+
+
+async def _retry_delivery(c: Client, h: dict[str, str], r: Records) -> httpx.Response:
+    webhook, delivery = await r.delivery()
+    return await c.post(f"{WEBHOOKS}/{webhook}/deliveries/{delivery}/retry", headers=h)
 
 
 async def _restore(c: Client, h: dict[str, str], r: Records) -> httpx.Response:

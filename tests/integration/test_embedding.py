@@ -12,10 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
-def _example() -> Callable[[str], Awaitable[None]]:
+def readme_example(marker: str = "embedding-example") -> Callable[[str], Awaitable[None]]:
+    """The ``main(database_url)`` of the README's Python block after ``<!-- marker -->``."""
     text = README.read_text(encoding="utf-8")
-    match = re.search(r"<!-- embedding-example -->\n```python\n(.*?)```", text, re.DOTALL)
-    assert match, "the README lost its embedding example"
+    match = re.search(rf"<!-- {marker} -->\n```python\n(.*?)```", text, re.DOTALL)
+    assert match, f"the README lost its {marker}"
     namespace: dict[str, Any] = {}
     exec(compile(match.group(1), str(README), "exec"), namespace)
     main: Callable[[str], Awaitable[None]] = namespace["main"]
@@ -31,6 +32,6 @@ async def test_the_readme_example_runs(
         url = database_url
     else:
         url = f"sqlite:///{tmp_path / 'hub.db'}"  # a fresh file: the hub migrates it itself
-    await _example()(url)
+    await readme_example()(url)
     if engine.dialect.name == "sqlite":
         assert (tmp_path / "hub.db").exists()

@@ -10,16 +10,22 @@ Tests override providers of :class:`Container` to swap in fakes.
 
 Scaling out: with ``CUSTOMERS_HUB_REDIS_URL`` set, the cache, the rate limiter and the event bus
 are the Redis adapters on one shared fail-fast client (``hub.cache``, ``hub.rate_limiter``,
-``hub.event_bus``); without it, their in-process counterparts. The event publisher
-(:class:`HubEventPublisher`) feeds both after every commit, before the use case returns: the
-cache tags the events touch are invalidated, then each event's real-time message is published
-on the event bus of its organization for WebSocket fan-out.
+``hub.event_bus``); without it, their in-process counterparts. Every write's events go to the
+outbox in its own transaction (:class:`~customers_hub.adapters.sql.outbox.SqlOutboxWriter`);
+after the commit, before the use case returns, the event publisher
+(:class:`HubEventPublisher`) invalidates the cache tags the events touch and waits for the
+outbox relay, which publishes each event's real-time message on the event bus of its
+organization (WebSocket fan-out) and creates webhook deliveries. ``hub.background_workers()``
+runs the relay and the webhook sender (the HTTP service does in its lifespan);
+``hub.events(after=position)`` streams the committed events (``docs/webhooks.md``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Sequence
+import uuid
+from collections.abc import AsyncIterator, Sequence
 from types import TracebackType
 from typing import Any, Final, Self
 
@@ -33,23 +39,31 @@ from customers_hub.adapters.events import InProcessEventPublisher
 from customers_hub.adapters.ratelimit import InMemoryRateLimiter, RedisRateLimiter
 from customers_hub.adapters.redis_events import InProcessEventBus, RedisEventBus
 from customers_hub.adapters.redis_support import redis_client
+from customers_hub.adapters.relay import OutboxRelay, bus_cursor_name, wait_published
 from customers_hub.adapters.sql.action_reads import SqlActionQueries
+from customers_hub.adapters.sql.audit import AuditCommitHook, SqlAuditLog
 from customers_hub.adapters.sql.customer_reads import SqlCustomerQueries
 from customers_hub.adapters.sql.duplicates import SqlDuplicateQueries
 from customers_hub.adapters.sql.employee_reads import SqlEmployeeQueries
 from customers_hub.adapters.sql.engine import create_engine, is_sqlite
 from customers_hub.adapters.sql.exports import SqlCustomerExportSource
+from customers_hub.adapters.sql.idempotency import SqlIdempotencyStore
 from customers_hub.adapters.sql.migrate import ensure_schema
+from customers_hub.adapters.sql.outbox import LAST_WRITTEN, SqlOutboxWriter, read_after
 from customers_hub.adapters.sql.uow import SqlUnitOfWorkFactory
+from customers_hub.adapters.sql.webhooks import sql_webhook_repository
 from customers_hub.adapters.storage import LocalDocumentStorage
 from customers_hub.adapters.system import PrefixedIdGenerator, SystemClock
+from customers_hub.adapters.webhook_sender import SystemHostResolver, WebhookSender
 from customers_hub.application.context import Dependencies, HubSettings
+from customers_hub.application.outbox import OutboxRecord, WebhookServices
 from customers_hub.application.ports_scale import Cache, EventBus, Invalidation, RateLimiter
 from customers_hub.domain.events import DomainEvent
 from customers_hub.entrypoints.settings import HubConfig
 
 __all__ = [
     "REDIS_MAX_CONNECTIONS",
+    "BackgroundWorkers",
     "Container",
     "Gateways",
     "Hub",
@@ -91,19 +105,26 @@ class HubEventPublisher(InProcessEventPublisher):
     1. invalidates the cache tags the events touch
        (:func:`~customers_hub.adapters.event_wire.invalidation_for`) — merged per organization,
        one cache call each however many events (a bulk operation of 500 actions is one);
-    2. publishes each event's real-time message
-       (:func:`~customers_hub.adapters.event_wire.to_outbound`) on the event bus of its
-       organization, for WebSocket fan-out;
-    3. calls the subscribed handlers, as :class:`InProcessEventPublisher` does.
+    2. with an ``event_bus`` (a hub without the outbox relay), publishes each event's real-time
+       message (:func:`~customers_hub.adapters.event_wire.to_outbound`) on it; the composition
+       root gives none: the outbox relay publishes what was committed, once, in order;
+    3. wakes the outbox relays this process runs on the hub's database and waits until they
+       have published the write's events (each at most ``OutboxSettings.publish_wait``), so
+       the response of a write still leaves after its WebSocket messages;
+    4. calls the subscribed handlers, as :class:`InProcessEventPublisher` does.
 
     The Redis adapters never raise on an outage (they fall back); anything else raised here is
     logged and skipped, never failing a use case that already committed.
     """
 
-    def __init__(self, cache: Cache, event_bus: EventBus) -> None:
+    def __init__(
+        self, cache: Cache, event_bus: EventBus | None = None, *, database_url: str | None = None
+    ) -> None:
         super().__init__()
         self.cache = cache
         self.event_bus = event_bus
+        self.database_url = database_url
+        """The database whose outbox relays a write waits for (None: none)."""
 
     async def publish(self, events: Sequence[DomainEvent]) -> None:
         """Invalidate, forward, then deliver ``events`` to the subscribed handlers."""
@@ -116,15 +137,28 @@ class HubEventPublisher(InProcessEventPublisher):
                 await self.cache.invalidate(Invalidation(organization_id, frozenset(names)))
             except Exception:
                 logger.exception("cache invalidation failed for %s", organization_id)
+        if self.event_bus is not None:
+            await self._forward(self.event_bus, events)
+        position = LAST_WRITTEN.get()
+        LAST_WRITTEN.set(None)
+        broadcast = any(to_outbound(event) is not None for event in events)
+        if self.database_url is not None and position is not None and broadcast:
+            try:
+                await wait_published(self.database_url, position)
+            except Exception:
+                logger.exception("waiting for the outbox relay failed")
+        await super().publish(events)
+
+    @staticmethod
+    async def _forward(bus: EventBus, events: Sequence[DomainEvent]) -> None:
         for event in events:
             outbound = to_outbound(event)
             if outbound is None:
                 continue
             try:
-                await self.event_bus.publish(outbound.organization_id, outbound.to_message())
+                await bus.publish(outbound.organization_id, outbound.to_message())
             except Exception:
                 logger.exception("forwarding %s to the event bus failed", event.name)
-        await super().publish(events)
 
 
 class Gateways(containers.DeclarativeContainer):
@@ -132,7 +166,10 @@ class Gateways(containers.DeclarativeContainer):
 
     config = providers.Dependency(instance_of=HubConfig)
     engine = providers.Singleton(
-        lambda cfg: create_engine(cfg.database_url, pool_size=cfg.db_pool_size), config
+        lambda cfg: create_engine(
+            cfg.database_url, pool_size=cfg.db_pool_size, timeouts=cfg.db_timeouts
+        ),
+        config,
     )
     redis = providers.Singleton(_redis, config)
     """One fail-fast client shared by the cache, the rate limiter and the event bus (or None)."""
@@ -156,15 +193,62 @@ class Container(containers.DeclarativeContainer):
     cache = providers.Singleton(_cache, gateways.redis)
     rate_limiter = providers.Singleton(_rate_limiter, gateways.redis)
     event_bus = providers.Singleton(_event_bus, gateways.redis)
-    # Invalidates the cache and feeds the event bus after every commit (HubEventPublisher);
-    # overriding it replaces that too.
-    publisher = providers.Singleton(HubEventPublisher, cache, event_bus)
+    # Invalidates the cache after every commit and wakes the outbox relay (HubEventPublisher);
+    # the relay feeds the event bus. Overriding it replaces that too.
+    publisher = providers.Singleton(
+        lambda cache, cfg: HubEventPublisher(cache, database_url=cfg.database_url), cache, config
+    )
     customer_queries = providers.Singleton(SqlCustomerQueries, gateways.engine)
     action_queries = providers.Singleton(SqlActionQueries, gateways.engine)
     employee_queries = providers.Singleton(SqlEmployeeQueries, gateways.engine)
     export_source = providers.Singleton(SqlCustomerExportSource, gateways.engine)
     duplicate_queries = providers.Singleton(SqlDuplicateQueries, gateways.engine)
     storage = providers.Singleton(lambda cfg: LocalDocumentStorage(cfg.documents_dir), config)
+    # Idempotency keys (application/idempotency.py); its commit hook marks a keyed write's claim.
+    idempotency = providers.Singleton(SqlIdempotencyStore, uow, clock)
+    # The transactional outbox: every write's events, inserted by a commit hook in its own
+    # transaction; the relay (one per instance, one at a time per cursor) feeds the event bus,
+    # the cache and the webhooks from it (adapters/relay.py, adapters/webhook_sender.py).
+    outbox_writer = providers.Singleton(SqlOutboxWriter, ids)
+    # The audit trail (adapters/sql/audit.py): its commit hook appends each write's entries.
+    audit_hook = providers.Singleton(AuditCommitHook, clock, ids)
+    audit_log = providers.Singleton(SqlAuditLog, gateways.engine)
+    bus_cursor = providers.Singleton(
+        lambda cfg: bus_cursor_name(cfg.redis_url, uuid.uuid4().hex), config
+    )
+    webhook_services = providers.Singleton(
+        lambda cfg: WebhookServices(
+            repositories=sql_webhook_repository,
+            resolver=SystemHostResolver(),
+            allow_private=cfg.webhooks.allow_private,
+            policy=cfg.webhooks.policy,
+        ),
+        config,
+    )
+    webhook_sender = providers.Factory(
+        lambda cfg, clock: WebhookSender(
+            database_url=cfg.database_url, clock=clock, settings=cfg.webhooks
+        ),
+        config,
+        clock,
+    )
+    outbox_relay = providers.Factory(
+        lambda cfg, cursor, bus, cache, ids, clock: OutboxRelay(
+            database_url=cfg.database_url,
+            bus_cursor=cursor,
+            event_bus=bus,
+            cache=cache,
+            ids=ids,
+            clock=clock,
+            settings=cfg.outbox,
+        ),
+        config,
+        bus_cursor,
+        event_bus,
+        cache,
+        ids,
+        clock,
+    )
 
     # Not named `dependencies`: that name is taken by DeclarativeContainer itself.
     use_case_dependencies = providers.Singleton(
@@ -180,6 +264,10 @@ class Container(containers.DeclarativeContainer):
         settings=settings,
         export_source=export_source,
         duplicate_queries=duplicate_queries,
+        # Run in every write's transaction, in order (application.context.CommitHook).
+        commit_hooks=providers.Callable(
+            tuple, providers.List(idempotency.provided.mark_committed, outbox_writer, audit_hook)
+        ),
     )
 
 
@@ -215,6 +303,18 @@ class Hub:
         return cache
 
     @property
+    def audit_log(self) -> SqlAuditLog:
+        """The audit trail: customers' timelines, and masking a customer's entries."""
+        log: SqlAuditLog = self.container.audit_log()
+        return log
+
+    @property
+    def idempotency(self) -> SqlIdempotencyStore:
+        """Idempotency keys: ``run_once(hub.idempotency, ...)`` and the HTTP middleware."""
+        store: SqlIdempotencyStore = self.container.idempotency()
+        return store
+
+    @property
     def rate_limiter(self) -> RateLimiter:
         """The rate-limit buckets (Redis when configured, else in-process)."""
         limiter: RateLimiter = self.container.rate_limiter()
@@ -226,6 +326,48 @@ class Hub:
         every committed domain event with a real-time form is published here."""
         bus: EventBus = self.container.event_bus()
         return bus
+
+    @property
+    def webhooks(self) -> WebhookServices:
+        """What the webhook use cases take besides ``deps``
+        (:mod:`customers_hub.application.use_cases.webhooks`)."""
+        services: WebhookServices = self.container.webhook_services()
+        return services
+
+    def background_workers(self) -> BackgroundWorkers:
+        """A new outbox relay and webhook sender for this process (not started); the HTTP
+        service starts and stops them with its lifespan, an embedding service with
+        ``async with hub.background_workers():``."""
+        relay: OutboxRelay = self.container.outbox_relay()
+        sender: WebhookSender = self.container.webhook_sender()
+        return BackgroundWorkers(relay, sender)
+
+    async def events(
+        self,
+        after: int = 0,
+        *,
+        organization_id: str | None = None,
+        poll_interval: float = 0.25,
+        batch_size: int = 500,
+    ) -> AsyncIterator[OutboxRecord]:
+        """Every committed event after position ``after``, in order, then each new one as it
+        commits (polling every ``poll_interval`` seconds); endless — break out of it.
+
+        Each record carries its ``position``: store the last one handled and pass it back as
+        ``after`` to resume. Events are kept :attr:`OutboxSettings.retention` (7 days) once
+        relayed; a consumer further behind misses the pruned ones.
+        """
+        position = after
+        while True:
+            async with self.engine.connect() as connection:
+                records = await read_after(
+                    connection, position, limit=batch_size, organization_id=organization_id
+                )
+            for record in records:
+                position = record.position
+                yield record
+            if len(records) < batch_size:
+                await asyncio.sleep(poll_interval)
 
     async def start(self, *, migrate: bool | None = None) -> Self:
         """Prepare storage. The embedded SQLite default migrates itself; PostgreSQL is
@@ -256,6 +398,42 @@ class Hub:
         tb: TracebackType | None,
     ) -> None:
         await self.close()
+
+
+class BackgroundWorkers:
+    """The outbox relay and the webhook sender of one process, started and stopped together.
+
+    The relay is woken after every commit of this process (the publisher waits for it) and
+    tells the sender when it created deliveries; both poll otherwise.
+    """
+
+    def __init__(self, relay: OutboxRelay, sender: WebhookSender) -> None:
+        self.relay = relay
+        self.sender = sender
+        relay.on_deliveries = sender.wake
+
+    async def start(self) -> None:
+        """Start the sender, then the relay (in the running event loop)."""
+        await self.sender.start()
+        await self.relay.start()
+
+    async def stop(self) -> None:
+        """Stop the relay, then the sender (requests in flight are cancelled; their leases
+        expire and they are sent again)."""
+        await self.relay.stop()
+        await self.sender.stop()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
 
 
 def build_container(config: HubConfig, **overrides: Any) -> Container:

@@ -14,6 +14,8 @@ Subcommands are argparse subparsers; each registers a handler ``(args) -> exit c
 * ``demo-data [--org org_demo] [--customers 60] [--seed 2024] [--database-url URL]`` — the demo
   organization (:mod:`customers_hub.entrypoints.demo`); a second run changes nothing.
 * ``db upgrade [--database-url URL] [--revision head]`` — the database migrations.
+* ``db sweep-idempotency [--database-url URL]`` — delete expired idempotency keys
+  (``docs/idempotency.md``; the service also sweeps them by itself).
 * ``export --org O [--format csv|xlsx] [--output FILE] [filters…]`` — the customers export
   (:mod:`customers_hub.entrypoints.cli_export`).
 
@@ -29,6 +31,7 @@ import copy
 import logging
 import os
 import re
+import signal
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -77,6 +80,21 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _db_sweep_idempotency(args: argparse.Namespace) -> int:
+    from customers_hub.entrypoints.bootstrap import build_hub
+
+    async def sweep() -> int:
+        async with build_hub(args.database_url or default_database_url()) as hub:
+            total = batch = await hub.idempotency.sweep()
+            while batch:  # bounded batches until none is left
+                batch = await hub.idempotency.sweep()
+                total += batch
+        return total
+
+    print(f"{asyncio.run(sweep())} expired idempotency keys deleted", file=sys.stdout)
+    return 0
+
+
 def _add_db(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", metavar="COMMAND")
@@ -89,6 +107,9 @@ def _add_db(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     )
     up.add_argument("--revision", default="head", help="target revision (default: head)")
     up.set_defaults(handler=_db_upgrade)
+    sweep = db_commands.add_parser("sweep-idempotency", help="delete expired idempotency keys")
+    _database_url_option(sweep)
+    sweep.set_defaults(handler=_db_sweep_idempotency)
     db.set_defaults(handler=_usage(db, 2))
 
 
@@ -281,6 +302,15 @@ def _add_demo_data(commands: argparse._SubParsersAction[argparse.ArgumentParser]
 FACTORY = "customers_hub.entrypoints.http.asgi:served_app_factory"
 """The import string of the application factory (several workers, reload)."""
 
+GRACEFUL_SHUTDOWN_TIMEOUT = 30
+"""Longest wait for the requests in flight after SIGTERM before they are cancelled (seconds)."""
+
+
+def _stopped(_signal: int, _frame: object) -> None:
+    """SIGTERM after uvicorn's graceful shutdown: uvicorn hands the signal it handled back to
+    the handler found before it; this one lets ``serve`` return and exit 0 (a clean stop, as
+    process managers expect) instead of dying of the signal."""
+
 
 _TOKEN_IN_QUERY = re.compile(r"([?&]token=)[^&\s\"']+")
 
@@ -384,7 +414,9 @@ def _serve(args: argparse.Namespace) -> int:
         "access_log": False,
         "log_config": log_config(args.log_level),
         "proxy_headers": True,
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_TIMEOUT,
     }
+    signal.signal(signal.SIGTERM, _stopped)  # docs/operations.md: graceful shutdown
     if args.workers > 1 or args.reload:
         # The worker processes inherit the environment: they learn how many they are (which
         # decides their cache); this process's environment is restored afterwards.

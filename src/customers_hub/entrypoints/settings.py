@@ -8,16 +8,37 @@
 - ``CUSTOMERS_HUB_REDIS_URL`` (unset): Redis shared by several instances (cache, rate-limit
   buckets, real-time event fan-out); unset = the embedded in-process adapters (one instance).
 - ``CUSTOMERS_HUB_RATE_LIMITS`` (``on``): ``off`` disables the rate limits (load tests, local work).
+- ``CUSTOMERS_HUB_DB_CONNECT_TIMEOUT`` (5), ``CUSTOMERS_HUB_DB_POOL_TIMEOUT`` (5),
+  ``CUSTOMERS_HUB_DB_STATEMENT_TIMEOUT`` (30, 0 = none): PostgreSQL waits in seconds
+  (:class:`~customers_hub.adapters.sql.engine.DatabaseTimeouts`; ``docs/operations.md``).
+- ``CUSTOMERS_HUB_METRICS_TOKEN`` (unset): when set, ``GET /metrics`` wants
+  ``Authorization: Bearer <it>``; unset, ``/metrics`` is open like ``/health``.
+- ``CUSTOMERS_HUB_OUTBOX_RELAY`` (``on``): run the outbox relay and the webhook sender in the
+  HTTP service; ``CUSTOMERS_HUB_OUTBOX_POLL_SECONDS`` (0.25);
+  ``CUSTOMERS_HUB_OUTBOX_RETENTION_DAYS`` (7): relayed events and finished deliveries older than
+  this are pruned (``docs/webhooks.md``).
+- ``CUSTOMERS_HUB_WEBHOOKS_ALLOW_PRIVATE`` (``off``): accept private, loopback and link-local
+  webhook targets; ``CUSTOMERS_HUB_WEBHOOKS_TIMEOUT_SECONDS`` (10),
+  ``CUSTOMERS_HUB_WEBHOOKS_CONCURRENCY`` (1 per hook), ``CUSTOMERS_HUB_WEBHOOKS_BACKOFF_SECONDS``
+  (10, the first retry), ``CUSTOMERS_HUB_WEBHOOKS_BACKOFF_CAP_SECONDS`` (3600),
+  ``CUSTOMERS_HUB_WEBHOOKS_GIVE_UP_SECONDS`` (86400), ``CUSTOMERS_HUB_WEBHOOKS_DISABLE_SECONDS``
+  (259200), ``CUSTOMERS_HUB_WEBHOOKS_LEASE_SECONDS`` (60).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from attrs import frozen
+from attrs import field, frozen
+
+from customers_hub.adapters.relay import OutboxSettings
+from customers_hub.adapters.sql.engine import DatabaseTimeouts
+from customers_hub.adapters.webhook_sender import WebhookSettings
+from customers_hub.domain.webhooks import RetryPolicy
 
 __all__ = ["HubConfig", "parse_switch"]
 
@@ -53,6 +74,14 @@ class HubConfig:
     redis_url: str | None = None
     """Redis for the cache, rate limits and event fan-out; ``None`` = in-process adapters."""
     rate_limits_enabled: bool = True
+    db_timeouts: DatabaseTimeouts = field(factory=DatabaseTimeouts)
+    """Bounds of every wait on PostgreSQL."""
+    metrics_token: str | None = None
+    """Bearer token ``/metrics`` wants; ``None`` = open."""
+    outbox: OutboxSettings = field(factory=OutboxSettings)
+    """The outbox relay (``CUSTOMERS_HUB_OUTBOX_*``)."""
+    webhooks: WebhookSettings = field(factory=WebhookSettings)
+    """Webhook targets and delivery (``CUSTOMERS_HUB_WEBHOOKS_*``)."""
 
     @property
     def documents_dir(self) -> Path:
@@ -86,4 +115,46 @@ class HubConfig:
             rate_limits_enabled=parse_switch(
                 "CUSTOMERS_HUB_RATE_LIMITS", env.get("CUSTOMERS_HUB_RATE_LIMITS"), default=True
             ),
+            db_timeouts=DatabaseTimeouts(
+                connect=float(env.get("CUSTOMERS_HUB_DB_CONNECT_TIMEOUT", 5)),
+                pool=float(env.get("CUSTOMERS_HUB_DB_POOL_TIMEOUT", 5)),
+                statement=float(env.get("CUSTOMERS_HUB_DB_STATEMENT_TIMEOUT", 30)),
+            ),
+            metrics_token=(env.get("CUSTOMERS_HUB_METRICS_TOKEN") or "").strip() or None,
+            outbox=_outbox_settings(env),
+            webhooks=_webhook_settings(env),
         )
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    return float(env.get(f"CUSTOMERS_HUB_{name}") or default)
+
+
+def _outbox_settings(env: Mapping[str, str]) -> OutboxSettings:
+    return OutboxSettings(
+        enabled=parse_switch(
+            "CUSTOMERS_HUB_OUTBOX_RELAY", env.get("CUSTOMERS_HUB_OUTBOX_RELAY"), default=True
+        ),
+        poll_interval=_seconds(env, "OUTBOX_POLL_SECONDS", 0.25),
+        retention=timedelta(days=_seconds(env, "OUTBOX_RETENTION_DAYS", 7)),
+    )
+
+
+def _webhook_settings(env: Mapping[str, str]) -> WebhookSettings:
+    defaults = RetryPolicy()
+    return WebhookSettings(
+        allow_private=parse_switch(
+            "CUSTOMERS_HUB_WEBHOOKS_ALLOW_PRIVATE",
+            env.get("CUSTOMERS_HUB_WEBHOOKS_ALLOW_PRIVATE"),
+            default=False,
+        ),
+        timeout=_seconds(env, "WEBHOOKS_TIMEOUT_SECONDS", 10),
+        concurrency=int(env.get("CUSTOMERS_HUB_WEBHOOKS_CONCURRENCY") or 1),
+        lease=timedelta(seconds=_seconds(env, "WEBHOOKS_LEASE_SECONDS", 60)),
+        policy=RetryPolicy(
+            base=_seconds(env, "WEBHOOKS_BACKOFF_SECONDS", defaults.base),
+            cap=_seconds(env, "WEBHOOKS_BACKOFF_CAP_SECONDS", defaults.cap),
+            give_up_after=_seconds(env, "WEBHOOKS_GIVE_UP_SECONDS", defaults.give_up_after),
+            disable_after=_seconds(env, "WEBHOOKS_DISABLE_SECONDS", defaults.disable_after),
+        ),
+    )

@@ -14,6 +14,10 @@ what changed: the new stage-history entries (history is append-only), new or cha
 interests, the facets when tags or preferences changed, and new action notes. A ``save`` of an
 aggregate this repository did not load falls back to idempotent inserts (``ON CONFLICT (id) DO
 NOTHING`` / ``DO UPDATE``), so it is still correct, only less economical.
+
+Every write is also recorded in the unit of work's change log (a list of
+:class:`~customers_hub.domain.audit.Change`: the entity before — the loaded snapshot — and
+after), which the audit trail turns into entries at commit. Recording costs no statement.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from customers_hub.adapters.sql import mappers, tables
 from customers_hub.application.errors import ConcurrentUpdate
+from customers_hub.domain.audit import AuditSubject, Change, EntityType, Write
 from customers_hub.domain.enums import ActionStatus, PropertyInterestStatus, PropertyStatus
 from customers_hub.domain.errors import Duplicate, NotFound
 from customers_hub.domain.matching import BUDGET_TOLERANCE
@@ -58,11 +63,13 @@ from customers_hub.domain.model import (
     Employee,
     Interaction,
     Property,
+    PropertyInterest,
     Reminder,
 )
-from customers_hub.domain.settings import OrganizationSettingsRecord
+from customers_hub.domain.settings import OrganizationSettings, OrganizationSettingsRecord
 
 __all__ = [
+    "ChangeLog",
     "SqlActionRepository",
     "SqlCustomerRepository",
     "SqlEmployeeRepository",
@@ -149,6 +156,28 @@ def _customer_integrity(error: IntegrityError, customer_id: str) -> Exception:
     return error
 
 
+class ChangeLog:
+    """The writes of one unit of work, in order (what the audit trail reads at commit)."""
+
+    def __init__(self) -> None:
+        self.changes: list[Change] = []
+
+    def record(
+        self,
+        write: Write,
+        kind: EntityType,
+        organization_id: str,
+        entity_id: str,
+        customer_id: str | None,
+        before: AuditSubject | None,
+        after: AuditSubject | None,
+    ) -> None:
+        """Append one write."""
+        self.changes.append(
+            Change(write, kind, organization_id, entity_id, customer_id, before, after)
+        )
+
+
 # --- customers -------------------------------------------------------------------------------
 
 _C = tables.customers
@@ -166,9 +195,10 @@ class SqlCustomerRepository:
     cascades), ``phone_in_use`` 1.
     """
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, log: ChangeLog | None = None) -> None:
         self._conn = conn
         self._loaded: dict[str, Customer] = {}
+        self._log = log if log is not None else ChangeLog()
 
     async def _load(
         self, organization_id: str, ids: Sequence[str], *, lock: bool = False
@@ -247,6 +277,25 @@ class SqlCustomerRepository:
         except IntegrityError as error:
             raise _customer_integrity(error, cid) from error
         self._loaded[cid] = customer
+        self._log.record(Write.INSERT, EntityType.CUSTOMER, org, cid, cid, None, customer)
+        for interest in customer.property_interests:
+            self._log_interest(customer, None, interest)
+
+    def _log_interest(
+        self, customer: Customer, old: PropertyInterest | None, new: PropertyInterest | None
+    ) -> None:
+        write = Write.INSERT if old is None else Write.UPDATE if new is not None else Write.DELETE
+        interest = new if new is not None else old
+        assert interest is not None
+        self._log.record(
+            write,
+            EntityType.PROPERTY_INTEREST,
+            customer.organization_id,
+            interest.id,
+            customer.id,
+            old,
+            new,
+        )
 
     async def save(self, customer: Customer, *, expected_version: int) -> None:
         """Write a changed customer; ``ConcurrentUpdate`` when its version moved.
@@ -283,6 +332,7 @@ class SqlCustomerRepository:
         except IntegrityError as error:
             raise _customer_integrity(error, cid) from error
         self._loaded[cid] = customer
+        self._log.record(Write.UPDATE, EntityType.CUSTOMER, org, cid, cid, before, customer)
 
     async def _save_history(self, customer: Customer, before: Customer | None) -> None:
         org, cid = customer.organization_id, customer.id
@@ -306,6 +356,11 @@ class SqlCustomerRepository:
             self._conn, _I, [mappers.interest_values(org, cid, i) for i in changed], ["id"]
         )
         gone = set(old) - {i.id for i in customer.property_interests}
+        if before is not None:  # otherwise what was stored is unknown: nothing to compare
+            for interest in changed:
+                self._log_interest(customer, old.get(interest.id), interest)
+            for interest_id in sorted(gone):
+                self._log_interest(customer, old[interest_id], None)
         if gone:
             await self._conn.execute(
                 delete(_I).where(_I.c.organization_id == org, _I.c.id.in_(gone))
@@ -333,7 +388,16 @@ class SqlCustomerRepository:
         await self._conn.execute(
             delete(_C).where(_C.c.organization_id == organization_id, _C.c.id == customer_id)
         )
-        self._loaded.pop(customer_id, None)
+        before = self._loaded.pop(customer_id, None)
+        self._log.record(
+            Write.DELETE,
+            EntityType.CUSTOMER,
+            organization_id,
+            customer_id,
+            customer_id,
+            before,
+            None,
+        )
 
     async def phone_in_use(
         self, organization_id: str, phone: str, *, excluding_id: str | None = None
@@ -365,9 +429,29 @@ class SqlActionRepository:
     ``add_note`` 1, ``snoozed_due`` 2, ``open_for_customer`` 2, ``set_customer_name`` 1–2.
     """
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, log: ChangeLog | None = None) -> None:
         self._conn = conn
         self._loaded: dict[str, CustomerAction] = {}
+        self._log = log if log is not None else ChangeLog()
+
+    def _log_action(
+        self, write: Write, before: CustomerAction | None, after: CustomerAction
+    ) -> None:
+        """Record a written action and the notes it gained (notes of an action whose stored
+        state is unknown are not compared: they were inserted only when missing)."""
+        org = after.organization_id
+        self._log.record(write, EntityType.ACTION, org, after.id, after.customer_id, before, after)
+        if before is None and write is Write.UPDATE:
+            return
+        known = {n.id for n in before.notes} if before is not None else set()
+        for note in after.notes:
+            if note.id not in known:
+                self._log_note(after.customer_id, org, note)
+
+    def _log_note(self, customer_id: str | None, organization_id: str, note: ActionNote) -> None:
+        self._log.record(
+            Write.INSERT, EntityType.ACTION_NOTE, organization_id, note.id, customer_id, None, note
+        )
 
     async def _with_notes(
         self, rows: Sequence[Any], organization_id: str | None
@@ -417,6 +501,8 @@ class SqlActionRepository:
         notes = [mappers.note_values(n, a.organization_id) for a in actions for n in a.notes]
         if notes:
             await self._conn.execute(_N.insert(), notes)
+        for action in actions:
+            self._log_action(Write.INSERT, None, action)
         self._loaded.update({a.id: a for a in actions})
 
     def _new_note_rows(self, actions: Iterable[CustomerAction]) -> tuple[list[Any], list[Any]]:
@@ -459,7 +545,13 @@ class SqlActionRepository:
         if result.rowcount == 0:
             raise ConcurrentUpdate("action", action.id)
         await self._write_notes([action])
+        self._log_action(Write.UPDATE, self._snapshot(action.id, expected_version), action)
         self._loaded[action.id] = action
+
+    def _snapshot(self, action_id: str, version: int) -> CustomerAction | None:
+        """The loaded action as stored at ``version``, or None when that is not known."""
+        before = self._loaded.get(action_id)
+        return before if before is not None and before.version == version else None
 
     async def save_many(self, changes: Sequence[tuple[CustomerAction, int]]) -> set[str]:
         """Write changed actions set-based; returns the ids whose expected version had moved.
@@ -514,7 +606,9 @@ class SqlActionRepository:
             ):  # pragma: no cover - the rows are locked (PostgreSQL) or the database is (SQLite)
                 raise ConcurrentUpdate("action", ",".join(a.id for a, _ in writable))
             await self._write_notes(a for a, _ in writable)
-            self._loaded.update({a.id: a for a, _ in writable})
+            for action, expected in writable:
+                self._log_action(Write.UPDATE, self._snapshot(action.id, expected), action)
+                self._loaded[action.id] = action
         return moved
 
     async def add_note(self, note: ActionNote) -> None:
@@ -553,6 +647,7 @@ class SqlActionRepository:
         before = self._loaded.get(note.action_id)
         if before is not None:
             self._loaded[note.action_id] = _with_note(before, note)
+            self._log_note(before.customer_id, before.organization_id, note)
 
     async def snoozed_due(self, now: datetime, limit: int) -> list[CustomerAction]:
         """Snoozed actions of every organization whose ``snoozed_until`` has passed, oldest
@@ -650,51 +745,97 @@ class SqlRelationRepository:
     """Interactions, appointments, reminders and documents; 1 statement per call (and per kind
     of ``list_for_customer``)."""
 
-    def __init__(self, conn: AsyncConnection, tz: ZoneInfo = mappers.DEFAULT_TIME_ZONE) -> None:
+    def __init__(
+        self,
+        conn: AsyncConnection,
+        tz: ZoneInfo = mappers.DEFAULT_TIME_ZONE,
+        log: ChangeLog | None = None,
+    ) -> None:
         self._conn = conn
         self._tz = tz
+        self._log = log if log is not None else ChangeLog()
+        # What get_* read in this transaction (the ``before`` of a later save or delete).
+        self._loaded: dict[str, Appointment | Reminder | Document] = {}
+
+    def _record(
+        self,
+        write: Write,
+        kind: EntityType,
+        organization_id: str,
+        before: Appointment | Reminder | Document | None,
+        after: Interaction | Appointment | Reminder | Document | None,
+    ) -> None:
+        subject = after if after is not None else before
+        assert subject is not None
+        self._log.record(
+            write, kind, organization_id, subject.id, subject.customer_id, before, after
+        )
+
+    def _remember(
+        self, found: Appointment | Reminder | Document | None
+    ) -> Appointment | Reminder | Document | None:
+        if found is not None:
+            self._loaded[found.id] = found
+        return found
+
+    def _before(self, record_id: str, kind: type[Appointment | Reminder]) -> Any:
+        before = self._loaded.get(record_id)
+        return before if isinstance(before, kind) else None
 
     async def add_interaction(self, organization_id: str, interaction: Interaction) -> None:
         """Insert an interaction."""
         await self._conn.execute(
             _INT.insert().values(mappers.interaction_values(organization_id, interaction))
         )
+        self._record(Write.INSERT, EntityType.INTERACTION, organization_id, None, interaction)
 
     async def add_appointment(self, organization_id: str, appointment: Appointment) -> None:
         """Insert an appointment (local date and time in the organization's time zone)."""
         await self._conn.execute(
             _APP.insert().values(mappers.appointment_values(organization_id, appointment, self._tz))
         )
+        self._record(Write.INSERT, EntityType.APPOINTMENT, organization_id, None, appointment)
 
     async def get_appointment(
         self, organization_id: str, customer_id: str, appointment_id: str
     ) -> Appointment | None:
         """The customer's appointment, or None."""
         row = await self._one(_APP, organization_id, customer_id, appointment_id)
-        return mappers.appointment_from_row(row) if row is not None else None
+        found = mappers.appointment_from_row(row) if row is not None else None
+        self._remember(found)
+        return found
 
     async def save_appointment(self, organization_id: str, appointment: Appointment) -> None:
         """Update an appointment."""
         values = mappers.appointment_values(organization_id, appointment, self._tz)
         await self._update(_APP, organization_id, appointment.id, values)
+        before = self._before(appointment.id, Appointment)
+        self._record(Write.UPDATE, EntityType.APPOINTMENT, organization_id, before, appointment)
+        self._loaded[appointment.id] = appointment
 
     async def add_reminder(self, organization_id: str, reminder: Reminder) -> None:
         """Insert a reminder."""
         await self._conn.execute(
             _REM.insert().values(mappers.reminder_values(organization_id, reminder))
         )
+        self._record(Write.INSERT, EntityType.REMINDER, organization_id, None, reminder)
 
     async def get_reminder(
         self, organization_id: str, customer_id: str, reminder_id: str
     ) -> Reminder | None:
         """The customer's reminder, or None."""
         row = await self._one(_REM, organization_id, customer_id, reminder_id)
-        return mappers.reminder_from_row(row) if row is not None else None
+        found = mappers.reminder_from_row(row) if row is not None else None
+        self._remember(found)
+        return found
 
     async def save_reminder(self, organization_id: str, reminder: Reminder) -> None:
         """Update a reminder."""
         values = mappers.reminder_values(organization_id, reminder)
         await self._update(_REM, organization_id, reminder.id, values)
+        before = self._before(reminder.id, Reminder)
+        self._record(Write.UPDATE, EntityType.REMINDER, organization_id, before, reminder)
+        self._loaded[reminder.id] = reminder
 
     async def add_document(self, organization_id: str, document: Document) -> None:
         """Insert a document's record."""
@@ -706,19 +847,25 @@ class SqlRelationRepository:
             if "storage_key" in _integrity_text(error):
                 raise Duplicate("storage key already used", field="storageKey") from error
             raise
+        self._record(Write.INSERT, EntityType.DOCUMENT, organization_id, None, document)
 
     async def get_document(
         self, organization_id: str, customer_id: str, document_id: str
     ) -> Document | None:
         """The customer's document record, or None."""
         row = await self._one(_DOC, organization_id, customer_id, document_id)
-        return mappers.document_from_row(row) if row is not None else None
+        found = mappers.document_from_row(row) if row is not None else None
+        self._remember(found)
+        return found
 
     async def delete_document(self, organization_id: str, document_id: str) -> None:
         """Remove a document's record."""
         await self._conn.execute(
             delete(_DOC).where(_DOC.c.organization_id == organization_id, _DOC.c.id == document_id)
         )
+        before = self._loaded.pop(document_id, None)
+        if isinstance(before, Document):  # read first by every caller: it names the customer
+            self._record(Write.DELETE, EntityType.DOCUMENT, organization_id, before, None)
 
     async def list_for_customer(
         self, organization_id: str, customer_id: str, kinds: frozenset[str], limit: int
@@ -821,8 +968,10 @@ _E = tables.employees
 class SqlEmployeeRepository:
     """Employees of an organization; 1 statement per call."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, log: ChangeLog | None = None) -> None:
         self._conn = conn
+        self._log = log if log is not None else ChangeLog()
+        self._loaded: dict[str, Employee] = {}
 
     async def get(self, organization_id: str, employee_id: str) -> Employee | None:
         """The employee, or None when absent in this organization."""
@@ -835,7 +984,9 @@ class SqlEmployeeRepository:
         rows = await self._conn.execute(
             select(_E).where(_E.c.organization_id == organization_id, _E.c.id.in_(set(ids)))
         )
-        return {r["id"]: mappers.employee_from_row(r) for r in rows.mappings()}
+        found = {r["id"]: mappers.employee_from_row(r) for r in rows.mappings()}
+        self._loaded.update(found)
+        return found
 
     async def save(self, employee: Employee) -> None:
         """Insert or update an employee (``created_at`` is kept on update)."""
@@ -846,6 +997,19 @@ class SqlEmployeeRepository:
             ["organization_id", "id"],
             keep=["created_at"],
         )
+        # An employee not read first is a new one (the use cases read before they update).
+        before = self._loaded.get(employee.id)
+        write = Write.UPDATE if before is not None else Write.INSERT
+        self._log.record(
+            write,
+            EntityType.EMPLOYEE,
+            employee.organization_id,
+            employee.id,
+            None,
+            before,
+            employee,
+        )
+        self._loaded[employee.id] = employee
 
     async def team_member_ids(self, organization_id: str, manager_id: str) -> set[str]:
         """Ids of the employees whose ``manager_id`` is ``manager_id``."""
@@ -944,14 +1108,19 @@ _S = tables.organization_settings
 class SqlOrganizationSettingsRepository:
     """One row per organization that stored its settings; 1 statement per call."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, log: ChangeLog | None = None) -> None:
         self._conn = conn
+        self._log = log if log is not None else ChangeLog()
+        self._loaded: dict[str, OrganizationSettings] = {}
 
     async def get(self, organization_id: str) -> OrganizationSettingsRecord | None:
         """The stored settings (by primary key), or None."""
         rows = await self._conn.execute(select(_S).where(_S.c.organization_id == organization_id))
         row = rows.mappings().first()
-        return mappers.settings_from_row(row) if row is not None else None
+        found = mappers.settings_from_row(row) if row is not None else None
+        if found is not None:
+            self._loaded[organization_id] = found.settings
+        return found
 
     async def save(self, record: OrganizationSettingsRecord, *, expected_version: int) -> None:
         """Insert (``expected_version`` 0; ``ON CONFLICT DO NOTHING``) or update the row of
@@ -978,3 +1147,16 @@ class SqlOrganizationSettingsRepository:
             written = result.rowcount == 1
         if not written:
             raise ConcurrentUpdate("organization_settings", record.organization_id)
+        org = record.organization_id
+        # The first stored settings replace defaults no row holds: they are listed as set.
+        before = self._loaded.get(org) if expected_version else None
+        self._log.record(
+            Write.INSERT if expected_version == 0 else Write.UPDATE,
+            EntityType.ORGANIZATION_SETTINGS,
+            org,
+            org,
+            None,
+            before,
+            record.settings,
+        )
+        self._loaded[org] = record.settings

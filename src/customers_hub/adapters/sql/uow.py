@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from customers_hub.adapters.sql.mappers import DEFAULT_TIME_ZONE
 from customers_hub.adapters.sql.repositories import (
+    ChangeLog,
     SqlActionRepository,
     SqlCustomerRepository,
     SqlEmployeeRepository,
@@ -67,6 +68,8 @@ class SqlUnitOfWork:
         self._tz = tz
         self.read_only = read_only
         self._conn: AsyncConnection | None = None
+        # Every repository write of this unit of work (the audit trail's input at commit).
+        self.change_log = ChangeLog()
 
     @property
     def connection(self) -> AsyncConnection:
@@ -91,12 +94,13 @@ class SqlUnitOfWork:
             await conn.close()
             raise
         self._conn = conn
-        self.customers = SqlCustomerRepository(conn)
-        self.actions = SqlActionRepository(conn)
-        self.employees = SqlEmployeeRepository(conn)
-        self.relations = SqlRelationRepository(conn, self._tz)
+        log = self.change_log
+        self.customers = SqlCustomerRepository(conn, log)
+        self.actions = SqlActionRepository(conn, log)
+        self.employees = SqlEmployeeRepository(conn, log)
+        self.relations = SqlRelationRepository(conn, self._tz, log)
         self.properties = SqlPropertyCatalog(conn)
-        self.organization_settings = SqlOrganizationSettingsRepository(conn)
+        self.organization_settings = SqlOrganizationSettingsRepository(conn, log)
         return self
 
     async def commit(self) -> None:

@@ -41,6 +41,7 @@ from attrs import field, frozen
 from customers_hub.application.context import Dependencies, transaction
 from customers_hub.application.errors import PreconditionFailed
 from customers_hub.application.ports import UnitOfWork
+from customers_hub.application.write_context import transaction_as
 from customers_hub.domain import access, inbox
 from customers_hub.domain.access import Operation, RecordScope
 from customers_hub.domain.enums import ActionStatus, ActionType, CustomerSource, Priority
@@ -312,7 +313,7 @@ async def _change(
             await uow.actions.save(updated, expected_version=loaded.action.version)
         return _as_seen(updated, now), events
 
-    return await transaction(deps, work)
+    return await transaction_as(deps, actor, work)
 
 
 # --- use cases -----------------------------------------------------------------------------------
@@ -431,7 +432,7 @@ async def create_action(deps: Dependencies, actor: Actor, command: CreateAction)
         )
         return action, [event]
 
-    return await transaction(deps, work)
+    return await transaction_as(deps, actor, work)
 
 
 async def get_action(deps: Dependencies, actor: Actor, action_id: str) -> ActionDetails:
@@ -509,7 +510,7 @@ async def update_action(
             await uow.actions.save(updated, expected_version=action.version)
         return _as_seen(updated, now), events
 
-    return await transaction(deps, work)
+    return await transaction_as(deps, actor, work)
 
 
 def _note_id(deps: Dependencies, notes: str | None) -> str | None:

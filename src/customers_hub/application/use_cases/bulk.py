@@ -32,10 +32,11 @@ from typing import Final
 
 from attrs import frozen
 
-from customers_hub.application.context import Dependencies, transaction
+from customers_hub.application.context import Dependencies
 from customers_hub.application.errors import ConcurrentUpdate
 from customers_hub.application.ports import UnitOfWork
 from customers_hub.application.use_cases.catalog import dedupe
+from customers_hub.application.write_context import transaction_as
 from customers_hub.domain import access, inbox
 from customers_hub.domain.access import (
     Allowed,
@@ -352,7 +353,7 @@ async def _run(
         published = [e for i in ids if i in events and i not in moved for e in events[i]]
         return result, published
 
-    return await transaction(deps, work)
+    return await transaction_as(deps, actor, work)
 
 
 def _note_id(deps: Dependencies, notes: str | None) -> str | None:

@@ -44,9 +44,14 @@ from typing import cast
 
 from attrs import evolve, field, frozen
 
-from customers_hub.application.context import Dependencies, transaction
+from customers_hub.application.context import Dependencies
 from customers_hub.application.errors import ConcurrentUpdate, PreconditionFailed
 from customers_hub.application.ports import UnitOfWork
+from customers_hub.application.use_cases.compliance import (
+    compliance_facts,
+    require_licensed_assignee,
+)
+from customers_hub.application.write_context import transaction_as
 from customers_hub.domain import customers as aggregate
 from customers_hub.domain import inbox, lifecycle, validation
 from customers_hub.domain.access import (
@@ -411,7 +416,7 @@ async def create_customer(deps: Dependencies, actor: Actor, command: CreateCusto
         )
         return customer, events
 
-    return await transaction(deps, work)
+    return await transaction_as(deps, actor, work)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -557,7 +562,7 @@ async def update_customer(
         )
         return updated, events
 
-    return await transaction(deps, work)
+    return await transaction_as(deps, actor, work)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -601,6 +606,7 @@ async def change_stage(
             actor=actor,
             entry_id=deps.ids.new_id("stage"),
             now=now,
+            facts=await compliance_facts(uow, customer, loaded.assignee, now),
         )
         await uow.customers.save(moved, expected_version=customer.version)
         events += await create_system_actions(
@@ -608,7 +614,7 @@ async def change_stage(
         )
         return moved, [*events, *score_changed(customer, moved, now)]
 
-    return await transaction(deps, work)
+    return await transaction_as(deps, actor, work)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -645,7 +651,7 @@ async def delete_customer(
             await uow.customers.save(deleted, expected_version=loaded.customer.version)
             return CustomerDeletion(customer_id, now, permanent=False), events
 
-        return await transaction(deps, soft)
+        return await transaction_as(deps, actor, soft)
 
     async def hard(
         uow: UnitOfWork,
@@ -663,7 +669,7 @@ async def delete_customer(
         events = aggregate.permanent_delete(loaded.customer, now=now)
         return (CustomerDeletion(customer_id, now, permanent=True), keys), events
 
-    deletion, keys = await transaction(deps, hard)
+    deletion, keys = await transaction_as(deps, actor, hard)
     for key in keys:
         try:
             await deps.storage.delete(key)
@@ -694,7 +700,7 @@ async def restore_customer(deps: Dependencies, actor: Actor, customer_id: str) -
         await uow.customers.save(restored, expected_version=customer.version)
         return restored, events
 
-    return await transaction(deps, work)
+    return await transaction_as(deps, actor, work)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -740,6 +746,7 @@ async def assign_customer(
             assignee_field="employeeId",
         )
         assert target is not None  # decide_assign refuses an unknown target
+        await require_licensed_assignee(uow, customer, target, now, field="employeeId")
         updated, events = aggregate.assign_customer(customer, target.id, now=now)
         if updated is customer:
             return customer, []
@@ -749,7 +756,7 @@ async def assign_customer(
         )
         return updated, events
 
-    return await transaction(deps, work)
+    return await transaction_as(deps, actor, work)
 
 
 async def _move_system_actions(

@@ -24,8 +24,9 @@ from typing import Any
 
 from attrs import evolve, fields, frozen
 
-from customers_hub.application.context import Dependencies, transaction
+from customers_hub.application.context import Dependencies
 from customers_hub.application.ports import EmployeeRepository, UnitOfWork
+from customers_hub.application.write_context import transaction_as
 from customers_hub.domain.access import Operation, RecordScope, enforce
 from customers_hub.domain.enums import Role
 from customers_hub.domain.errors import Duplicate, NotFound
@@ -234,7 +235,7 @@ async def create_employee(deps: Dependencies, actor: Actor, command: CreateEmplo
         await uow.employees.save(employee)
         return employee, _saved(employee, deps)
 
-    return await transaction(deps, work)
+    return await transaction_as(deps, actor, work)
 
 
 async def update_employee(
@@ -276,7 +277,7 @@ async def update_employee(
         await uow.employees.save(changed)
         return changed, _saved(changed, deps)
 
-    return await transaction(deps, work)
+    return await transaction_as(deps, actor, work)
 
 
 async def deactivate_employee(deps: Dependencies, actor: Actor, employee_id: str) -> Employee:

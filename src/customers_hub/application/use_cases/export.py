@@ -42,13 +42,15 @@ import attrs
 from attrs import frozen
 
 from customers_hub.application.context import Dependencies
+from customers_hub.application.ports import UnitOfWork
 from customers_hub.application.ports_operations import CustomerExportSource
 from customers_hub.application.queries import CustomerListQuery
 from customers_hub.application.use_cases.reads import CustomerListParams, customer_list_query
+from customers_hub.application.write_context import transaction_as
 from customers_hub.domain import access
 from customers_hub.domain.access import Operation
 from customers_hub.domain.errors import FieldError, ValidationFailed
-from customers_hub.domain.events import CustomersExported
+from customers_hub.domain.events import CustomersExported, DomainEvent
 from customers_hub.domain.model import Actor, Customer, Employee
 
 __all__ = [
@@ -326,8 +328,13 @@ class CustomerExport:
             filters=dict(self.filters),
             completed=completed,
         )
+
+        async def work(_uow: UnitOfWork) -> tuple[None, list[DomainEvent]]:
+            return None, [event]
+
         try:
-            await self._deps.publisher.publish([event])
+            # Its own (empty) transaction, so the commit hooks record it (the audit trail).
+            await transaction_as(self._deps, actor, work)
         except Exception:  # the export already happened: a failed delivery must not hide it
             _audit.exception("publishing %s failed", CustomersExported.name)
 

@@ -55,7 +55,7 @@ from decimal import Decimal
 
 from attrs import evolve, frozen
 
-from customers_hub.application.context import Dependencies, transaction
+from customers_hub.application.context import Dependencies
 from customers_hub.application.errors import PayloadTooLarge, UnsupportedMediaType
 from customers_hub.application.ports import UnitOfWork
 from customers_hub.application.use_cases.customers import (
@@ -64,6 +64,7 @@ from customers_hub.application.use_cases.customers import (
     load_customer,
     score_changed,
 )
+from customers_hub.application.write_context import transaction_as
 from customers_hub.domain import customers as aggregate
 from customers_hub.domain.access import Operation, enforce
 from customers_hub.domain.enums import (
@@ -344,7 +345,7 @@ async def add_property_interest(
         await uow.customers.save(updated, expected_version=customer.version)
         return interest, [*events, *score_changed(customer, updated, now)]
 
-    return await transaction(deps, work)
+    return await transaction_as(deps, actor, work)
 
 
 @frozen
@@ -378,7 +379,7 @@ async def update_property_interest_status(
         await uow.customers.save(updated, expected_version=customer.version)
         return interest, [*events, *score_changed(customer, updated, now)]
 
-    return await transaction(deps, work)
+    return await transaction_as(deps, actor, work)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -452,7 +453,7 @@ async def log_interaction(
         )
         return interaction, [*events, *score_changed(customer, updated, now)]
 
-    return await transaction(deps, work)
+    return await transaction_as(deps, actor, work)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -546,7 +547,7 @@ async def schedule_appointment(
         )
         return appointment, [*events, *score_changed(customer, updated, now)]
 
-    return await transaction(deps, work)
+    return await transaction_as(deps, actor, work)
 
 
 @frozen(kw_only=True)
@@ -635,7 +636,7 @@ async def update_appointment(
             changes[f"{prefix}.notes"] = changed.notes
         return changed, _changed(loaded.customer, changes, now, employee=changed.agent_id)
 
-    return await transaction(deps, work)
+    return await transaction_as(deps, actor, work)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -695,7 +696,7 @@ async def add_reminder(
         await uow.relations.add_reminder(actor.organization_id, reminder)
         return reminder, aggregate.add_reminder(loaded.customer, reminder, now=now)
 
-    return await transaction(deps, work)
+    return await transaction_as(deps, actor, work)
 
 
 async def complete_reminder(
@@ -721,7 +722,7 @@ async def complete_reminder(
         changes: dict[str, object] = {f"reminders.{reminder_id}.status": done.status.value}
         return done, _changed(loaded.customer, changes, now, employee=reminder.created_by_id)
 
-    return await transaction(deps, work)
+    return await transaction_as(deps, actor, work)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -799,13 +800,13 @@ async def upload_document(
 
     if errors:
         # 404/403 still come before 400: the transaction reports them, writing nothing.
-        return await transaction(deps, work)
+        return await transaction_as(deps, actor, work)
     # The role alone may refuse (a viewer): then there is nothing to write.
     enforce(actor, Operation.UPDATE_CUSTOMER, resource_type="customer", resource_id=customer_id)
     # Bytes first, outside any transaction; a retried attempt reuses the same key.
     await deps.storage.put(storage_key, command.content)
     try:
-        return await transaction(deps, work)
+        return await transaction_as(deps, actor, work)
     except BaseException:
         await deps.storage.delete(storage_key)
         raise
@@ -841,5 +842,5 @@ async def delete_document(
         changes: dict[str, object] = {f"documents.{document_id}": None}
         return document, _changed(loaded.customer, changes, now, employee=None)
 
-    document = await transaction(deps, work)
+    document = await transaction_as(deps, actor, work)
     await deps.storage.delete(document.storage_key)

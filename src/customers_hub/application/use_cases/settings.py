@@ -21,8 +21,9 @@ from zoneinfo import ZoneInfo
 
 from attrs import evolve
 
-from customers_hub.application.context import Dependencies, transaction
+from customers_hub.application.context import Dependencies
 from customers_hub.application.ports import UnitOfWork
+from customers_hub.application.write_context import transaction_as
 from customers_hub.domain.access import Operation, enforce
 from customers_hub.domain.events import DomainEvent, OrganizationSettingsUpdated
 from customers_hub.domain.model import Actor
@@ -103,4 +104,4 @@ async def update_organization_settings(
         )
         return saved, [event]
 
-    return await transaction(deps, work)
+    return await transaction_as(deps, actor, work)

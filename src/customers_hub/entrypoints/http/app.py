@@ -5,8 +5,9 @@ Nothing is built at import time. Routes:
 * ``/api/v1/...`` — the controllers of :data:`CONTROLLER_MODULES`; each module exposes
   ``ROUTES`` (handlers or Controllers, mounted under ``/api/v1``); a module may also expose
   ``UPLOAD_ROUTES``, mounted with the document size limit instead of the JSON body limit.
-* ``GET /health`` (liveness, no auth), ``GET /ready`` (``SELECT 1``; 503 when the database is
-  unreachable).
+* ``GET /health`` (liveness, no auth, no database), ``GET /ready`` (``SELECT 1`` within
+  :data:`READY_TIMEOUT`; 503 with ``Retry-After`` when the database is unreachable or the
+  service is shutting down), ``GET /metrics`` (Prometheus, :mod:`.metrics`).
 * ``GET /api/v1/openapi.json`` (OpenAPI 3.1) and ``GET /api/v1/docs`` (Swagger UI, its assets
   served by the service itself under ``/api/v1/docs/assets``: :mod:`.docs`).
 
@@ -30,6 +31,7 @@ GET responses carry ``ETag``/``Cache-Control`` and read views go through the hub
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 from types import ModuleType
 from typing import Any, Final
@@ -46,23 +48,30 @@ from litestar.types import ControllerRouterHandler
 from sqlalchemy import text
 
 from customers_hub import __version__
+from customers_hub.adapters.metrics import watch_pool
 from customers_hub.application.context import Dependencies
 from customers_hub.entrypoints.bootstrap import Hub
 from customers_hub.entrypoints.http import ws
 from customers_hub.entrypoints.http.auth import AuthSettings, provide_actor
+from customers_hub.entrypoints.http.calendars import CalendarMiddleware, settings_zone
 from customers_hub.entrypoints.http.controllers import (
     actions,
     bulk,
+    compliance,
     customers,
     duplicates,
     employees,
     exports,
     relations,
     settings,
+    timeline,
+    webhooks,
 )
 from customers_hub.entrypoints.http.docs import docs_assets_router, swagger_assets
-from customers_hub.entrypoints.http.errors import exception_handlers
+from customers_hub.entrypoints.http.errors import RETRY_AFTER_SECONDS, exception_handlers
+from customers_hub.entrypoints.http.idempotency import IdempotencyMiddleware
 from customers_hub.entrypoints.http.jobs import snooze_interval_from_env, snooze_job
+from customers_hub.entrypoints.http.metrics import RequestMetrics, metrics
 from customers_hub.entrypoints.http.middleware import (
     AuthenticationMiddleware,
     HttpMethods,
@@ -72,12 +81,14 @@ from customers_hub.entrypoints.http.middleware import (
 )
 from customers_hub.entrypoints.http.openapi import finalize_openapi
 from customers_hub.entrypoints.http.ratelimits import RateLimitMiddleware, RateLimitPolicy
+from customers_hub.entrypoints.http.shutdown import GracefulShutdown
 from customers_hub.entrypoints.http.wire import API_PREFIX
 
 __all__ = [
     "CONTROLLER_MODULES",
     "JSON_BODY_LIMIT",
     "MULTIPART_OVERHEAD",
+    "READY_TIMEOUT",
     "api_routes",
     "create_app",
     "served_openapi",
@@ -91,7 +102,10 @@ CONTROLLER_MODULES: Final[tuple[ModuleType, ...]] = (
     employees,
     exports,
     duplicates,
+    compliance,
     settings,
+    webhooks,
+    timeline,
 )
 """Modules whose ``ROUTES`` (and ``UPLOAD_ROUTES``) are mounted under ``/api/v1``."""
 
@@ -100,6 +114,9 @@ JSON_BODY_LIMIT: Final = 1024 * 1024
 
 MULTIPART_OVERHEAD: Final = 256 * 1024
 """Room for the multipart framing and the text fields around an uploaded file (bytes)."""
+
+READY_TIMEOUT: Final = 3.0
+"""Longest ``/ready`` waits for the database before answering 503 (seconds)."""
 
 BEARER_SCHEME: Final = "BearerAuth"
 
@@ -113,6 +130,7 @@ _TAGS: Final = (
     Tag(name="Actions", description="The requests inbox"),
     Tag(name="Bulk", description="Bulk operations on actions"),
     Tag(name="Employees", description="The sales team"),
+    Tag(name="Webhooks", description="Signed HTTP callbacks of the organization's events"),
     Tag(name="Operations", description="Liveness and readiness"),
 )
 
@@ -173,13 +191,22 @@ def health() -> dict[str, str]:
 
 
 @get("/ready", tags=["Operations"], operation_id="ready", summary="Readiness")
-async def ready(hub: Hub) -> Response[dict[str, str]]:
-    """The database answers ``SELECT 1`` (200), or not (503)."""
+async def ready(hub: Hub, state: State) -> Response[dict[str, str]]:
+    """The database answers ``SELECT 1`` (200), or not (503); 503 too once the service shuts
+    down (load balancers stop sending it requests)."""
+    retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    shutdown: GracefulShutdown | None = state.get("shutdown")
+    if shutdown is not None and shutdown.draining:
+        return Response(
+            {"status": "shutting_down", "database": "ok"}, status_code=503, headers=retry
+        )
     try:
-        async with hub.engine.connect() as connection:
+        async with asyncio.timeout(READY_TIMEOUT), hub.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
     except Exception:  # any failure to reach the database means "not ready"
-        return Response({"status": "unavailable", "database": "unreachable"}, status_code=503)
+        return Response(
+            {"status": "unavailable", "database": "unreachable"}, status_code=503, headers=retry
+        )
     return Response({"status": "ready", "database": "ok"})
 
 
@@ -232,19 +259,44 @@ def create_app(
             )
         )
     middleware.append(DefineMiddleware(AuthenticationMiddleware, auth=auth))
+    # Idempotency-Key of the writes: after authentication, which names the key's owner.
+    middleware.append(
+        DefineMiddleware(IdempotencyMiddleware, store=hub.idempotency, max_body=upload_limit)
+    )
+    # calendar=hijri (Hijri twins and filters, .calendars): innermost, around the compression.
+    middleware.append(DefineMiddleware(CalendarMiddleware, zone=settings_zone(provide_deps)))
+
+    state = State({"auth": auth, "hub": hub})
+    shutdown = GracefulShutdown(state)
+    state["shutdown"] = shutdown
+    # Background tasks: objects with async ``start()``/``stop()``, started in this order after
+    # the hub, stopped in the reverse order before it (add yours here).
+    # The outbox relay and the webhook sender (bootstrap.BackgroundWorkers; none when
+    # CUSTOMERS_HUB_OUTBOX_RELAY=off).
+    workers = hub.background_workers() if hub.config.outbox.enabled else None
+    background: list[Any] = [job for job in (snoozes, workers) if job is not None]
 
     async def start() -> None:
         await hub.start()
-        if snoozes is not None:
-            await snoozes.start()
+        shutdown.install()  # SIGTERM: WebSockets closed with 1001 before the server stops
+        for task in background:
+            await task.start()
 
     async def stop() -> None:
-        if snoozes is not None:
-            await snoozes.stop()
-        await hub.close()
+        # Graceful shutdown, in this order (the server already finished the requests in flight):
+        # 1. not ready, WebSockets closed with 1001 (done already when a signal started it);
+        # 2. background tasks, last started first, while the hub can still serve them;
+        # 3. the hub: event bus, cache, rate limiter, then the database connections.
+        await shutdown.drain()
+        try:
+            for task in reversed(background):
+                await task.stop()
+        finally:  # a task failing to stop must not leave the connections open
+            await hub.close()
+            shutdown.uninstall()
 
     app = Litestar(
-        route_handlers=[api, health, ready, docs_assets_router()],
+        route_handlers=[api, health, ready, metrics, docs_assets_router()],
         dependencies={
             "deps": Provide(provide_deps, sync_to_thread=False),
             "hub": Provide(provide_hub, sync_to_thread=False),
@@ -276,7 +328,7 @@ def create_app(
             create_examples=False,
             use_handler_docstrings=True,
         ),
-        state=State({"auth": auth, "hub": hub}),
+        state=state,
         on_startup=[start],
         on_shutdown=[stop],
         logging_config=None,
@@ -284,4 +336,7 @@ def create_app(
     )
     # HEAD on every GET route and exact Allow headers: before routing, so around the handler.
     app.asgi_handler = HttpMethods(app.asgi_handler, route_methods(app.routes))
+    # Outside everything (before routing): every answer counted under its route template.
+    app.asgi_handler = RequestMetrics(app.asgi_handler)
+    watch_pool(hub.engine)
     return app

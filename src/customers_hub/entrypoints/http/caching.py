@@ -50,6 +50,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 from litestar.serialization import encode_json
 
+from customers_hub.adapters.metrics import record_cache_lookup
 from customers_hub.application.ports_scale import (
     Cache,
     CacheKey,
@@ -191,6 +192,7 @@ async def read_through(
         return body.to_bytes()
 
     raw = await load_through(cache, key, load_bytes)
+    record_cache_lookup(key.name, hit=not loaded)  # by key family (/metrics)
     if loaded:
         return loaded[0]
     try:
@@ -339,14 +341,15 @@ def version_etag(version: int) -> str:
 def parse_if_match(raw: str | None, *, resource: str) -> int | None:
     """The version named by ``If-Match`` (None when absent or ``*``); 400 on ``If-Match``.
 
-    Accepts ``"v3"``, ``W/"v3"``, ``v3`` and ``3``.
+    Accepts ``"v3"``, ``W/"v3"``, ``v3`` and ``3``, and the ETag of a ``calendar=hijri`` read
+    (``"v3-hijri-<hash>"``, :func:`~.calendars.hijri_etag`).
     """
     if raw is None or not raw.strip() or raw.strip() == "*":
         return None
     text = raw.strip()
     if text.startswith("W/"):
         text = text[2:]
-    text = text.strip('"')
+    text = text.strip('"').partition("-hijri-")[0]
     if text[:1] in ("v", "V"):
         text = text[1:]
     if not text.isascii() or not text.isdigit():

@@ -21,6 +21,13 @@ the request id, never to the client).
 * ``InvalidStageTransition`` / ``InvalidActionTransition`` → 422 with their code and details;
 * ``AssignmentRejected`` → 422 ``VALIDATION_ERROR``, ``[{field, message}]``;
 * another ``BusinessRuleViolation`` → 422 ``BUSINESS_RULE_VIOLATION`` with its details;
+* ``IdempotencyKeyReused`` → 422 ``IDEMPOTENCY_KEY_REUSED``, ``IdempotencyInProgress`` → 409
+  ``IDEMPOTENCY_IN_PROGRESS`` (``{idempotencyKey, committed}``; ``docs/idempotency.md``);
+* the database unreachable or unable to serve now (connection refused, reset or timed out, the
+  server shutting down or starting up, a pool checkout or statement timeout:
+  :func:`~customers_hub.adapters.sql.engine.is_database_unavailable`) → 503
+  ``SERVICE_UNAVAILABLE`` with ``Retry-After: 5`` (:data:`RETRY_AFTER_SECONDS`); a database
+  error that is not an outage (a constraint, a missing table) stays a 409/500;
 * anything else → 500 ``INTERNAL_ERROR``.
 """
 
@@ -39,12 +46,15 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.types import ExceptionHandlersMap
 
+from customers_hub.adapters.metrics import DATABASE_UNAVAILABLE
+from customers_hub.adapters.sql.engine import is_database_unavailable
 from customers_hub.application.errors import (
     ConcurrentUpdate,
     PayloadTooLarge,
     PreconditionFailed,
     UnsupportedMediaType,
 )
+from customers_hub.application.idempotency import IdempotencyInProgress, IdempotencyKeyReused
 from customers_hub.domain.errors import (
     AssignmentRejected,
     BusinessRuleViolation,
@@ -59,6 +69,7 @@ from customers_hub.entrypoints.http.envelope import REQUEST_ID_HEADER, Meta, cur
 
 __all__ = [
     "AUTHENTICATION_MESSAGE",
+    "RETRY_AFTER_SECONDS",
     "ApiError",
     "ErrorBody",
     "ErrorEnvelope",
@@ -73,6 +84,10 @@ LOGGER: Final = logging.getLogger("customers_hub.http")
 AUTHENTICATION_MESSAGE: Final = "Invalid or expired authentication token"
 _MISSING_FIELD: Final = re.compile(r"Object missing required field `([^`]+)`")
 _INTERNAL_MESSAGE: Final = "An unexpected error occurred; quote the request id when reporting it"
+_UNAVAILABLE_MESSAGE: Final = "The database is unreachable right now; retry after a few seconds"
+
+RETRY_AFTER_SECONDS: Final = 5
+"""``Retry-After`` of a 503: about the time a restarted PostgreSQL takes to accept connections."""
 
 _STATUS_CODES: Final[Mapping[int, tuple[str, str]]] = {
     400: ("VALIDATION_ERROR", "Validation failed for one or more fields"),
@@ -101,7 +116,7 @@ _DESCRIPTIONS: Final[Mapping[int, str]] = {
     415: "File type not accepted (`UNSUPPORTED_MEDIA_TYPE`)",
     422: "A business rule refuses the change",
     500: "Unexpected error (`INTERNAL_ERROR`)",
-    503: "Service unavailable",
+    503: "The database is unreachable (`SERVICE_UNAVAILABLE`, with `Retry-After`)",
 }
 
 
@@ -140,9 +155,9 @@ class ApiError(msgspec.Struct):
 def error_responses(*statuses: int) -> dict[int, ResponseSpec]:
     """OpenAPI ``responses`` of a handler: the error envelope for each of ``statuses``.
 
-    400, 401 and 500 are always listed (every endpoint can answer them).
+    400, 401, 500 and 503 are always listed (every endpoint can answer them).
     """
-    wanted = sorted({400, 401, 500, *statuses})
+    wanted = sorted({400, 401, 500, 503, *statuses})
     return {
         status: ResponseSpec(
             data_container=ErrorEnvelope,
@@ -206,6 +221,12 @@ def _domain_error(exc: DomainError) -> ApiError:
                 "expectedVersion": exc.expected_version,
                 "currentVersion": exc.current_version,
             },
+        )
+    if isinstance(exc, IdempotencyKeyReused):
+        return ApiError(422, exc.code, str(exc), _fields([("Idempotency-Key", str(exc))]))
+    if isinstance(exc, IdempotencyInProgress):
+        return ApiError(
+            409, exc.code, str(exc), {"idempotencyKey": exc.key, "committed": exc.committed}
         )
     if isinstance(exc, PayloadTooLarge):
         return ApiError(413, exc.code, str(exc), {"size": exc.size, "limit": exc.limit})
@@ -303,6 +324,8 @@ def to_api_error(exc: BaseException, request: Request[Any, Any, Any] | None = No
             "Validation failed",
             _fields([("body", "a form field is not valid UTF-8 text; send files with a filename")]),
         )
+    if is_database_unavailable(exc):
+        return ApiError(503, "SERVICE_UNAVAILABLE", _UNAVAILABLE_MESSAGE)
     return ApiError(500, "INTERNAL_ERROR", _INTERNAL_MESSAGE)
 
 
@@ -335,7 +358,11 @@ def _log_error(request: Request[Any, Any, Any], error: ApiError, exc: BaseExcept
     }
     if isinstance(exc, AuthenticationFailed):
         record["reason"] = exc.reason
-    if error.status >= 500:
+    if error.status == 503:
+        # An outage, not a bug: one line per request, no traceback.
+        record["exception"] = type(exc).__qualname__
+        LOGGER.warning(json.dumps(record, ensure_ascii=False))
+    elif error.status >= 500:
         # Frames only: an exception's message (a database error's parameters) may hold personal
         # data, the code locations do not.
         record["exception"] = type(exc).__qualname__
@@ -354,6 +381,9 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
         headers.update(exc.headers)
     if error.status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="customers-hub"'
+    if error.status == 503:
+        DATABASE_UNAVAILABLE.inc()
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return error_response(error, request, headers)
 
 

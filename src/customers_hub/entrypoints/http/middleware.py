@@ -22,6 +22,7 @@ from litestar import Request
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from customers_hub.application.write_context import bind_request_id, reset_request_id
 from customers_hub.domain.errors import PermissionDenied
 from customers_hub.entrypoints.http.auth import AuthenticationFailed, AuthSettings, authenticate
 from customers_hub.entrypoints.http.envelope import (
@@ -81,6 +82,8 @@ class RequestContextMiddleware:
             return
         context = RequestContext(request_id_for(_header(scope, _HEADER)))
         token = bind_context(context)
+        # The writes of this request record its id in the audit trail.
+        request_token = bind_request_id(context.request_id)
         status = 500
         started = time.perf_counter()
 
@@ -97,6 +100,7 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            reset_request_id(request_token)
             reset_context(token)
             record: dict[str, Any] = {
                 "event": "http.request",
@@ -115,6 +119,7 @@ PUBLIC_ROUTES: Final[frozenset[str]] = frozenset(
     {
         "/health",
         "/ready",
+        "/metrics",  # Prometheus carries no user token; its own optional token: http/metrics.py
         f"{API_PREFIX}/openapi.json",
         f"{API_PREFIX}/docs",
         f"{API_PREFIX}/docs/openapi.json",

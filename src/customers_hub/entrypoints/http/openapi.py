@@ -42,6 +42,8 @@ from customers_hub.application.use_cases.relations import (
 )
 from customers_hub.domain import validation
 from customers_hub.domain.enums import DocumentType
+from customers_hub.entrypoints.http.calendars import document_calendar
+from customers_hub.entrypoints.http.idempotency import document_idempotency
 from customers_hub.entrypoints.http.openapi_fields import (
     CROSS_FIELD_RULES,
     JSON_VALUE,
@@ -72,8 +74,9 @@ _REF_PREFIX: Final = REF_PREFIX
 _METHODS: Final = ("get", "put", "post", "delete", "patch", "head", "options")
 _WRITES: Final = frozenset({"post", "put", "patch", "delete"})
 
-IF_MATCH_PATTERN: Final = r'^[ \t]*(\*|(W/)?"*[vV]?[0-9]+"*)?[ \t]*$'
-"""What ``If-Match`` may hold: ``*``, or a version as ``"v3"``, ``W/"v3"``, ``v3`` or ``3``."""
+IF_MATCH_PATTERN: Final = r'^[ \t]*(\*|(W/)?"*[vV]?[0-9]+(-hijri-[0-9a-f]*)?"*)?[ \t]*$'
+"""What ``If-Match`` may hold: ``*``, or a version as ``"v3"``, ``W/"v3"``, ``v3`` or ``3``
+(``"v3-hijri-…"``: the ETag of a ``calendar=hijri`` read)."""
 
 # ---------------------------------------------------------------------------------------------
 # 1. Names
@@ -592,6 +595,12 @@ OPERATION_EXAMPLES: Final[Mapping[str, Callable[[], Any]]] = {
     },
     "updateEmployee": lambda: {"title": "Senior Sales Agent", "isActive": True},
     "updateOrganizationSettings": lambda: {"timeZone": "Asia/Riyadh", "requireFalLicence": True},
+    "createWebhook": lambda: {
+        "url": "https://hooks.example.com/customers-hub",
+        "events": ["customer.created", "customer.stage_changed", "action.created"],
+        "description": "مزامنة نظام التسويق",
+    },
+    "updateWebhook": lambda: {"events": ["*"], "isActive": True},
     "uploadDocument": lambda: {
         "file": "%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n",
         "name": "صورة الهوية الوطنية",
@@ -644,6 +653,8 @@ def finalize_openapi(
     _multipart_rules(result)
     _download_types(result)
     _error_responses(result, public_paths)
+    document_idempotency(result)  # the Idempotency-Key header of the writes (.idempotency)
+    document_calendar(result, _in_responses(result))  # calendar=hijri, twins (.calendars)
     _if_match(result)
     _examples(result)
     return result

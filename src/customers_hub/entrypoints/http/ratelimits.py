@@ -50,6 +50,7 @@ from attrs import field, frozen
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from customers_hub.adapters.metrics import RATE_LIMIT_REFUSALS
 from customers_hub.adapters.ratelimit import (
     CATEGORY_LIMITS,
     RATE_LIMITS,
@@ -208,6 +209,7 @@ class RateLimitMiddleware:
         headers = _encode_headers(rate_limit_headers(decision))
         # A limit of 0 means the role may not do this at all: the access policy answers (403).
         if not decision.allowed and rule.limit > 0:
+            RATE_LIMIT_REFUSALS.labels(category=category.value).inc()
             await self._refuse(scope, send, decision, headers, actor, category)
             return
 

@@ -55,8 +55,10 @@ are not pushed by themselves.)
 
 Delivery is at most once: nothing is replayed after a reconnect or a Redis outage (clients
 re-read what they show). A client that reads too slowly loses its oldest events (bounded
-queues), never slows the others. When the service shuts down the connection ends (uvicorn
-sends 1012; a hub closed under a live connection ends it with 1001).
+queues), never slows the others. When the service shuts down every connection is closed with
+**1001** (going away) before the server stops (:func:`close_connections`, called by the graceful
+shutdown of :mod:`.shutdown`); reconnect, to another instance if there is one. While the database
+is unreachable the connection stays open: ``stats.updated`` is skipped until it answers again.
 
 socket.io clients get the same protocol from the same code: :mod:`.socketio_server` serves each
 session with a :class:`Connection` and authenticates it with :func:`authenticate_connection`.
@@ -86,6 +88,8 @@ from customers_hub.adapters.event_wire import (
     stats_updated,
     wire_timestamp,
 )
+from customers_hub.adapters.metrics import WEBSOCKET_CONNECTIONS
+from customers_hub.adapters.sql.engine import is_database_unavailable
 from customers_hub.application.context import Dependencies
 from customers_hub.application.ports_scale import EventSubscription
 from customers_hub.application.use_cases.reads import action_stats
@@ -111,6 +115,7 @@ __all__ = [
     "Connection",
     "ScopeResolver",
     "authenticate_connection",
+    "close_connections",
     "connection_token",
     "open_connections",
     "realtime_socket",
@@ -335,6 +340,13 @@ class Connection:
         if outcome.code is not None:
             with contextlib.suppress(Exception):  # the client may be gone already
                 await self.socket.close(code=outcome.code, reason=outcome.reason)
+
+    async def going_away(self) -> None:
+        """Close with 1001 now (the service shuts down), then end the connection."""
+        async with self._send_lock:  # after a message being sent, never in the middle of it
+            with contextlib.suppress(Exception):  # the client may be gone already
+                await self.socket.close(code=GOING_AWAY, reason="server shutting down")
+        self._finish(_Finished(None))
 
     def _finish(self, outcome: _Finished) -> None:
         if self._finished is not None and not self._finished.done():
@@ -565,6 +577,12 @@ class Connection:
             except DomainError as error:  # e.g. the permission is gone
                 logger.info("realtime: no stats for %s: %s", self.actor.user_id, error)
                 return
+            except Exception as error:
+                if not is_database_unavailable(error):
+                    raise
+                # An outage must not close the connection: the next event tries again.
+                logger.warning("realtime: no stats while the database is unreachable")
+                return
             self._stats_sent_at = loop.time()
             numbers = {
                 "pending": int(stats.total.get("pending", 0)),
@@ -647,6 +665,14 @@ def _resolver(socket: WebSocket[Any, Any, Any], hub: Hub) -> ScopeResolver:
     return resolver
 
 
+async def close_connections(state: Mapping[str, Any]) -> int:
+    """Close every WebSocket client of the app with ``state`` with 1001 (graceful shutdown);
+    how many there were."""
+    connections = list(state.get(_STATE_CONNECTIONS) or ())
+    await asyncio.gather(*(connection.going_away() for connection in connections))
+    return len(connections)
+
+
 def open_connections(state: Mapping[str, Any]) -> int:
     """How many WebSocket clients the app with ``state`` (``app.state``) is serving."""
     connections: set[Connection] | None = state.get(_STATE_CONNECTIONS)
@@ -675,10 +701,12 @@ async def realtime_socket(socket: WebSocket[Any, Any, Any], hub: Hub) -> None:
     )
     connections = _registry(socket)
     connections.add(connection)
+    WEBSOCKET_CONNECTIONS.inc()
     try:
         await connection.serve()
     finally:
         connections.discard(connection)
+        WEBSOCKET_CONNECTIONS.dec()
 
 
 ROUTES: Final[list[Any]] = [realtime_socket]

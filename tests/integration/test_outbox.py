@@ -1,0 +1,441 @@
+"""The transactional outbox on SQLite and PostgreSQL: committed events only, in order, read as a
+stream that resumes; relays that share the work deliver each event once; bounded pruning;
+delivery claims that never hand one hook's deliveries to two senders at once."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from customers_hub.adapters.cache import InMemoryCache
+from customers_hub.adapters.event_wire import to_outbound
+from customers_hub.adapters.redis_events import InProcessEventBus
+from customers_hub.adapters.relay import WEBHOOKS_CURSOR, OutboxRelay, OutboxSettings
+from customers_hub.adapters.sql import outbox as sql_outbox
+from customers_hub.adapters.sql.outbox import RelayRow, SqlOutboxWriter, event_payload
+from customers_hub.adapters.sql.tables import outbox, outbox_cursors, webhook_deliveries
+from customers_hub.adapters.sql.uow import SqlUnitOfWork
+from customers_hub.adapters.sql.webhooks import claim_due, create_deliveries, sql_webhook_repository
+from customers_hub.adapters.system import PrefixedIdGenerator, SystemClock
+from customers_hub.application.outbox import OutboxRecord
+from customers_hub.application.use_cases.customers import (
+    CreateCustomer,
+    UpdateCustomer,
+    create_customer,
+    update_customer,
+)
+from customers_hub.application.use_cases.webhooks import CreateWebhook, create_webhook
+from customers_hub.domain.enums import CustomerSource, Permission, Role
+from customers_hub.domain.errors import Duplicate
+from customers_hub.domain.events import CustomerCreated, EmployeeSaved
+from customers_hub.domain.model import Actor
+from customers_hub.domain.validation import CustomerDraft, CustomerPatch
+from customers_hub.domain.webhooks import Webhook
+from customers_hub.entrypoints.bootstrap import Hub, build_hub
+from customers_hub.entrypoints.settings import HubConfig
+
+CREATED = "customer.created"
+_phones = itertools.count(int(uuid.uuid4().int % 10_000_000))
+
+
+def phone() -> str:
+    return f"05{next(_phones) % 10**8:08d}"
+
+
+@pytest.fixture
+async def hub(engine: AsyncEngine, database_url: str, tmp_path: Path) -> AsyncIterator[Hub]:
+    """A hub on the session's migrated database (no background workers: tests drive them)."""
+    built = build_hub(
+        config=HubConfig(data_dir=tmp_path, database_url=database_url, rate_limits_enabled=False)
+    )
+    built.config.documents_dir.mkdir(parents=True, exist_ok=True)
+    yield built
+    await built.close()
+
+
+def admin_of(org_id: str) -> Actor:
+    return Actor(
+        user_id="emp_admin",
+        organization_id=org_id,
+        role=Role.ADMIN,
+        permissions=frozenset(Permission),
+    )
+
+
+async def new_customer(hub: Hub, org_id: str, name: str = "محمد الفهد") -> str:
+    customer = await create_customer(
+        hub.deps,
+        admin_of(org_id),
+        CreateCustomer(CustomerDraft(name=name, phone=phone(), source=CustomerSource.INQUIRY)),
+    )
+    return customer.id
+
+
+async def newest(hub: Hub) -> int:
+    async with hub.engine.connect() as conn:
+        return int(await conn.scalar(select(func.coalesce(func.max(outbox.c.position), 0))) or 0)
+
+
+async def collect(
+    hub: Hub, after: int, count: int, *, only: str | None = None, **kwargs: Any
+) -> list[OutboxRecord]:
+    """The next ``count`` records after ``after`` (of the event ``only``, if given)."""
+    records: list[OutboxRecord] = []
+    async with asyncio.timeout(10):
+        async for record in hub.events(after, poll_interval=0.01, **kwargs):
+            if only is None or record.event == only:
+                records.append(record)
+            if len(records) == count:
+                break
+    return records
+
+
+async def test_a_write_commits_its_events_to_the_outbox_in_order(hub: Hub, org_id: str) -> None:
+    start = await newest(hub)
+    seen: list[Any] = []
+
+    async def handler(event: Any) -> None:
+        seen.append(event)
+
+    unsubscribe = hub.publisher.subscribe(handler)
+    try:
+        customer_id = await new_customer(hub, org_id)
+        await update_customer(
+            hub.deps, admin_of(org_id), customer_id, UpdateCustomer(CustomerPatch(city="جدة"))
+        )
+    finally:
+        unsubscribe()
+    records = await collect(hub, start, len(seen), organization_id=org_id)
+    assert [r.event for r in records] == [e.name for e in seen]  # in-process handlers still run
+    assert [r.position for r in records] == sorted(r.position for r in records)
+    created = next(e for e in seen if isinstance(e, CustomerCreated))
+    first = next(r for r in records if r.event == "customer.created")
+    # The webhook body is the WebSocket event's shape, with the event's id and organization.
+    outbound = to_outbound(created)
+    assert outbound is not None
+    assert first.payload == {
+        "id": first.event_id,
+        "event": "customer.created",
+        "organizationId": org_id,
+        "timestamp": outbound.timestamp,
+        "data": dict(outbound.data),
+    }
+    assert first.payload == event_payload(created, first.event_id)
+
+
+async def test_a_rolled_back_write_leaves_nothing_in_the_outbox(hub: Hub, org_id: str) -> None:
+    taken = phone()
+    draft = CustomerDraft(name="سالم", phone=taken, source=CustomerSource.INQUIRY)
+    await create_customer(hub.deps, admin_of(org_id), CreateCustomer(draft))
+    before = await newest(hub)
+    with pytest.raises(Duplicate):
+        await create_customer(hub.deps, admin_of(org_id), CreateCustomer(draft))
+    assert await newest(hub) == before
+
+
+def test_events_without_a_real_time_form_still_have_a_payload() -> None:
+    event = EmployeeSaved(
+        organization_id="org_1",
+        occurred_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        employee_id="emp_1",
+    )
+    assert event_payload(event, "evt_1") == {
+        "id": "evt_1",
+        "event": "employee.saved",
+        "organizationId": "org_1",
+        "timestamp": "2026-01-02T03:04:05Z",
+        "data": {"employeeId": "emp_1"},
+    }
+
+
+async def test_the_stream_resumes_after_a_position(hub: Hub, org_id: str) -> None:
+    start = await newest(hub)
+    ids = [await new_customer(hub, org_id, f"عميل {i}") for i in range(3)]
+    first_two = await collect(hub, start, 2, only=CREATED, organization_id=org_id)
+    rest = await collect(hub, first_two[-1].position, 1, only=CREATED, organization_id=org_id)
+    streamed = [r.payload["data"]["customer"]["id"] for r in [*first_two, *rest]]
+    assert streamed == ids
+    # A new event arrives on a stream already waiting at the end.
+    waiting = asyncio.create_task(
+        collect(hub, rest[-1].position, 1, only=CREATED, organization_id=org_id)
+    )
+    await asyncio.sleep(0.05)
+    later = await new_customer(hub, org_id)
+    [record] = await waiting
+    assert record.payload["data"]["customer"]["id"] == later
+
+
+async def test_a_later_commit_never_becomes_visible_before_an_earlier_position(
+    hub: Hub, org_id: str
+) -> None:
+    """Positions become visible in order: while a write that took position N is still open,
+    a write that would take N+1 waits (the advisory lock on PostgreSQL, the write lock on
+    SQLite), so a reader never moves past N and skips it."""
+    start = await newest(hub)
+    writer = SqlOutboxWriter(PrefixedIdGenerator())
+
+    def saved(employee_id: str) -> EmployeeSaved:
+        return EmployeeSaved(
+            organization_id=org_id, occurred_at=datetime.now(UTC), employee_id=employee_id
+        )
+
+    async def second() -> None:
+        async with hub.deps.uow() as uow:
+            await writer(uow, [saved("emp_second")])
+            await uow.commit()
+
+    async with hub.deps.uow() as first:
+        await writer(first, [saved("emp_first")])
+        later = asyncio.create_task(second())
+        await asyncio.sleep(0.3)  # the second write would have committed by now
+        async with hub.engine.connect() as conn:
+            visible = await sql_outbox.read_after(conn, start, organization_id=org_id)
+        assert visible == []  # not the second alone: the reader would skip the first
+        await first.commit()
+    await later
+    records = await collect(hub, start, 2, organization_id=org_id)
+    assert [r.payload["data"]["employeeId"] for r in records] == ["emp_first", "emp_second"]
+
+
+async def local_hook(hub: Hub, org_id: str) -> Webhook:
+    """A hook on a closed local port (private targets allowed, as in the tests' setting)."""
+    services = attrs.evolve(hub.webhooks, allow_private=True)
+    command = CreateWebhook(url="http://127.0.0.1:9/hook", events=("*",))
+    return await create_webhook(hub.deps, services, admin_of(org_id), command)
+
+
+def is_created(message: dict[str, Any]) -> bool:
+    return bool(message["payload"]["event"] == CREATED)
+
+
+def relay_for(
+    hub: Hub, bus: InProcessEventBus, cursor: str, engine: AsyncEngine | None = None
+) -> OutboxRelay:
+    return OutboxRelay(
+        engine=engine,
+        database_url=hub.config.database_url,
+        bus_cursor=cursor,
+        event_bus=bus,
+        cache=InMemoryCache(),
+        ids=PrefixedIdGenerator(),
+        clock=SystemClock(),
+        settings=OutboxSettings(),
+    )
+
+
+async def test_two_relays_deliver_each_event_once_and_in_order(hub: Hub, org_id: str) -> None:
+    bus = InProcessEventBus()
+    cursor = f"bus:test:{uuid.uuid4().hex}"
+    relays = [relay_for(hub, bus, cursor) for _ in range(2)]
+    for relay in relays:
+        await relay.open()  # each on an engine of its own, driven by hand below
+    hook = await local_hook(hub, org_id)
+    subscription = await bus.subscribe(org_id)
+    try:
+        for relay in relays:  # both cursors exist before the writes
+            await relay.run_once()
+        start = await newest(hub)
+        ids = [await new_customer(hub, org_id, f"ترتيب {i}") for i in range(12)]
+
+        async def drain(relay: OutboxRelay) -> None:
+            for _ in range(200):
+                handled, busy = await relay.run_once()
+                if not handled and not busy:
+                    return
+
+        await asyncio.gather(*(drain(r) for r in relays))
+        messages = []
+        while (message := await subscription.get(timeout=0.2)) is not None:
+            messages.append(message)
+        got = [m["payload"]["data"]["customer"]["id"] for m in messages if is_created(m)]
+        assert got == ids  # each once, in commit order
+        async with hub.engine.connect() as conn:
+            delivered_events = (
+                (
+                    await conn.execute(
+                        select(webhook_deliveries.c.event_id).where(
+                            webhook_deliveries.c.webhook_id == hook.id
+                        )
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            committed = (
+                (
+                    await conn.execute(
+                        select(outbox.c.event_id).where(
+                            outbox.c.organization_id == org_id, outbox.c.position > start
+                        )
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        # One delivery per committed event of the organization ("*"), none twice.
+        assert sorted(delivered_events) == sorted(committed)
+        assert len(committed) >= 12
+    finally:
+        await subscription.aclose()
+        for relay in relays:
+            await relay.stop()
+
+
+async def test_pruning_deletes_old_relayed_events_in_bounded_batches(hub: Hub, org_id: str) -> None:
+    old = datetime.now(UTC) - timedelta(days=30)
+    async with hub.engine.begin() as conn:
+        rows = [
+            {
+                "event_id": f"evt_old_{org_id}_{i}",
+                "organization_id": org_id,
+                "event": "customer.updated",
+                "payload": {},
+                "routing": {"message": None, "tags": []},
+                "occurred_at": old,
+            }
+            for i in range(5)
+        ]
+        await conn.execute(insert(outbox), rows)
+        top = await conn.scalar(select(func.max(outbox.c.position)))
+        # Everything is relayed for webhooks (the cursor sits past these rows).
+        existing = await conn.scalar(
+            select(outbox_cursors.c.position).where(outbox_cursors.c.name == WEBHOOKS_CURSOR)
+        )
+        if existing is None:
+            await conn.execute(
+                insert(outbox_cursors).values(
+                    name=WEBHOOKS_CURSOR, position=top, updated_at=datetime.now(UTC)
+                )
+            )
+        else:
+            await conn.execute(
+                update(outbox_cursors)
+                .where(outbox_cursors.c.name == WEBHOOKS_CURSOR)
+                .values(position=max(existing, top))
+            )
+    relay = relay_for(hub, InProcessEventBus(), f"bus:test:{uuid.uuid4().hex}", hub.engine)
+    async with SqlUnitOfWork(hub.engine) as uow:
+        deleted = await sql_outbox.prune(
+            uow.connection,
+            older_than=datetime.now(UTC) - timedelta(days=7),
+            up_to_position=top,
+            limit=2,
+        )
+        await uow.commit()
+    assert deleted == 2  # bounded
+    await relay.prune()
+    async with hub.engine.connect() as conn:
+        left = await conn.scalar(
+            select(func.count()).select_from(outbox).where(outbox.c.organization_id == org_id)
+        )
+    assert left == 0
+
+
+async def test_one_hooks_deliveries_are_never_claimed_twice_at_once(hub: Hub, org_id: str) -> None:
+    hook = await local_hook(hub, org_id)
+    now = datetime.now(UTC)
+    async with hub.engine.begin() as conn:
+        await conn.execute(
+            insert(webhook_deliveries),
+            [
+                {
+                    "id": f"whd_{uuid.uuid4().hex}",
+                    "webhook_id": hook.id,
+                    "organization_id": org_id,
+                    "position": i,
+                    "event_id": f"evt_{i}",
+                    "event": "customer.created",
+                    "payload": {},
+                    "status": "pending",
+                    "attempts": 0,
+                    "next_attempt_at": now - timedelta(seconds=1),
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for i in range(1, 6)
+            ],
+        )
+
+    async def claim() -> list[str]:
+        async with SqlUnitOfWork(hub.engine) as uow:
+            claimed = await claim_due(
+                uow.connection, datetime.now(UTC), concurrency=2, lease=timedelta(seconds=30)
+            )
+            await uow.commit()
+        return [c.id for c in claimed if c.webhook_id == hook.id]
+
+    first, second = await asyncio.gather(claim(), claim())
+    assert len(first) + len(second) == 2  # at most 2 in flight for the hook, across claimers
+    assert not set(first) & set(second)
+    assert await claim() == []  # both slots are leased
+
+
+async def test_a_webhook_and_its_deliveries_read_back_as_stored(hub: Hub, org_id: str) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    webhook = Webhook(
+        id=f"whk_{uuid.uuid4().hex[:20]}",
+        organization_id=org_id,
+        url="https://hooks.example.com/in",
+        events=("customer.created", "action.updated"),
+        secret="whsec_x",
+        description="وصف",
+        is_active=False,
+        disabled_reason="disabled",
+        failing_since=now - timedelta(days=1),
+        created_at=now - timedelta(seconds=5),
+        updated_at=now,
+        created_by="emp_admin",
+    )
+    record = OutboxRecord(
+        position=123,
+        event_id="evt_rt",
+        organization_id=org_id,
+        event="customer.created",
+        payload={"id": "evt_rt", "data": {"x": 1}},
+        occurred_at=now,
+    )
+    async with SqlUnitOfWork(hub.engine) as uow:
+        repo = sql_webhook_repository(uow)
+        await repo.add(webhook)
+        assert await repo.get(org_id, webhook.id) == webhook
+        assert await repo.get("org_other", webhook.id) is None
+        await repo.save(attrs.evolve(webhook, is_active=True))  # the relay takes active hooks
+        rows = [RelayRow(record, None, ())]
+        assert await create_deliveries(uow.connection, rows, PrefixedIdGenerator(), now) == 1
+        page = await repo.deliveries(org_id, webhook.id, page=1, limit=10)
+        [delivery] = page.items
+        assert (delivery.position, delivery.event_id, delivery.event) == (123, "evt_rt", CREATED)
+        assert (delivery.status.value, delivery.attempts, delivery.next_attempt_at) == (
+            "pending",
+            0,
+            now,
+        )
+        assert page.total_items == 1
+        await uow.rollback()
+
+
+async def test_the_background_workers_publish_a_write_before_it_returns(
+    hub: Hub, org_id: str
+) -> None:
+    """Embedding: ``async with hub.background_workers()`` relays; a write returns after its
+    real-time message is on the bus (the first write after the start included)."""
+    subscription = await hub.event_bus.subscribe(org_id)
+    try:
+        async with hub.background_workers():
+            customer_id = await new_customer(hub, org_id)
+            message = await subscription.get(timeout=0.01)  # already there
+            assert message is not None
+            assert message["payload"]["event"] == CREATED
+            assert message["payload"]["data"]["customer"]["id"] == customer_id
+    finally:
+        await subscription.aclose()
