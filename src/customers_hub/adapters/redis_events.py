@@ -158,6 +158,11 @@ class InProcessEventBus:
                 await sub.aclose()
 
 
+class EventBusUnavailable(Exception):
+    """Redis did not take a message for the other instances (see
+    :meth:`RedisEventBus.publish_or_raise`)."""
+
+
 class RedisEventBus:
     """Fan-out across instances through Redis pub/sub, one channel per organization.
 
@@ -206,6 +211,19 @@ class RedisEventBus:
 
     def _confirmation(self, channel: str) -> asyncio.Event:
         return self._confirmed.setdefault(channel, asyncio.Event())
+
+    async def publish_or_raise(self, organization_id: str, message: Mapping[str, Any]) -> None:
+        """Publish to every instance through Redis, or raise :class:`EventBusUnavailable`.
+
+        The outbox relay's form: it keeps an event it could not hand to every instance and
+        hands it over once Redis answers again, where :meth:`publish` would give it to this
+        instance's subscribers only."""
+        try:
+            await self._redis.publish(self.channel(organization_id), _encode(message))
+        except REDIS_ERRORS as error:
+            self._publishing.failed(error)
+            raise EventBusUnavailable(str(error)) from error
+        self._publishing.succeeded()
 
     async def publish(self, organization_id: str, message: Mapping[str, Any]) -> None:
         """Publish to every instance; while Redis is unreachable, to this instance only."""

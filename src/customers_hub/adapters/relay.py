@@ -44,6 +44,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from customers_hub.adapters import metrics
+from customers_hub.adapters.redis_events import EventBusUnavailable, RedisEventBus
 from customers_hub.adapters.sql import outbox as sql_outbox
 from customers_hub.adapters.sql.engine import create_engine
 from customers_hub.adapters.sql.uow import SqlUnitOfWork
@@ -212,6 +213,8 @@ class OutboxRelay(BackgroundLoop):
         self._engine = engine
         self._own_engine = engine is None
         self._next_prune = 0.0
+        self.bus_down = False
+        """The last hand-over to Redis failed: writes do not wait for their publication."""
         self.relayed = 0
         """Events this relay handled (per consumer), for tests and metrics."""
         # The newest position known published on the bus (by this relay or another one), and
@@ -275,9 +278,9 @@ class OutboxRelay(BackgroundLoop):
     async def wait_published(self, position: int, timeout: float | None = None) -> bool:
         """Wake the relay and wait (from any event loop) until the events up to ``position``
         are published on the bus, by this relay or another instance's; False after
-        ``timeout`` seconds (default :attr:`OutboxSettings.publish_wait`) or when not
-        running."""
-        if not self.running:
+        ``timeout`` seconds (default :attr:`OutboxSettings.publish_wait`), when not running,
+        or while Redis is down (:attr:`bus_down`: the events go out once it is back)."""
+        if not self.running or self.bus_down:
             return False
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
@@ -337,14 +340,14 @@ class OutboxRelay(BackgroundLoop):
                 rows = await sql_outbox.read_routed_after(
                     connection, position, limit=self.settings.batch_size
                 )
-                if rows:
-                    await consumers[name](uow, rows)
-                    position = rows[-1].record.position
+                done = await consumers[name](uow, rows) if rows else 0
+                if done:
+                    position = rows[done - 1].record.position
                     await sql_outbox.advance_cursor(connection, name, position, now)
-                    handled += len(rows)
+                    handled += done
                 if name == self.bus_cursor:
                     published = position
-                    metrics.OUTBOX_RELAYED.inc(len(rows))
+                    metrics.OUTBOX_RELAYED.inc(done)
             await uow.commit()
         if published is not None:
             self._known_published(published)
@@ -361,26 +364,40 @@ class OutboxRelay(BackgroundLoop):
         metrics.OUTBOX_LAG.set(max(0.0, lag))
         await connection.rollback()
 
-    async def _to_bus(self, uow: SqlUnitOfWork, rows: Sequence[sql_outbox.RelayRow]) -> None:
+    async def _to_bus(self, uow: SqlUnitOfWork, rows: Sequence[sql_outbox.RelayRow]) -> int:
         # Published while the cursor is locked: the next batch (maybe another instance's)
-        # cannot overtake this one.
+        # cannot overtake this one. On Redis, an event the other instances could not get
+        # (Redis down) stops the batch: the cursor stays before it, and the relay hands it
+        # over once Redis answers (the poll retries), in order.
+        bus = self.event_bus
         tags: dict[str, set[str]] = {}
+        done = 0
         for row in rows:
+            if row.message is not None:
+                try:
+                    if isinstance(bus, RedisEventBus):
+                        await bus.publish_or_raise(row.record.organization_id, row.message)
+                    else:
+                        await bus.publish(row.record.organization_id, row.message)
+                except EventBusUnavailable:
+                    self.bus_down = True
+                    break
+                except Exception:
+                    logger.exception("publishing %s on the event bus failed", row.record.event)
             tags.setdefault(row.record.organization_id, set()).update(row.tags)
-            if row.message is None:
-                continue
-            try:
-                await self.event_bus.publish(row.record.organization_id, row.message)
-            except Exception:
-                logger.exception("publishing %s on the event bus failed", row.record.event)
+            done += 1
+        else:
+            self.bus_down = False
         for organization_id, names in tags.items():
             if names:
                 await self.cache.invalidate(Invalidation(organization_id, frozenset(names)))
+        return done
 
-    async def _to_hooks(self, uow: SqlUnitOfWork, rows: Sequence[sql_outbox.RelayRow]) -> None:
+    async def _to_hooks(self, uow: SqlUnitOfWork, rows: Sequence[sql_outbox.RelayRow]) -> int:
         created = await create_deliveries(uow.connection, rows, self.ids, self.clock.now())
         if created and self.on_deliveries is not None:
             self.on_deliveries()
+        return len(rows)
 
     async def prune(self) -> int:
         """Delete relayed events and finished deliveries older than the retention, and the

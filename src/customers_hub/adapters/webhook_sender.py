@@ -140,7 +140,7 @@ class WebhookSender(BackgroundLoop):
         clock: Clock,
         settings: WebhookSettings,
         resolver: SystemHostResolver | None = None,
-        rand: Callable[[], float] = random.random,
+        rand: Callable[[], float] | None = None,
         engine: AsyncEngine | None = None,
     ) -> None:
         super().__init__("webhook-sender", settings.poll_interval)
@@ -148,7 +148,9 @@ class WebhookSender(BackgroundLoop):
         self.clock = clock
         self.settings = settings
         self.resolver = resolver or SystemHostResolver()
-        self.rand = rand
+        # Its own generator: jitter never touches the global ``random`` state (which Hypothesis
+        # watches in the tests of an embedding service running the sender).
+        self.rand = rand or random.Random().random
         self._engine = engine
         self._own_engine = engine is None
         self._http: httpx.AsyncClient | None = None

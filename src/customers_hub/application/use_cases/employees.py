@@ -39,6 +39,7 @@ from customers_hub.domain.validation import (
     Errors,
     FieldValidator,
     normalize_phone,
+    refused_character,
     validate_email,
     validate_fal_licence,
     validate_name,
@@ -105,8 +106,9 @@ def _check_id(errors: Errors, raw: str) -> str:
         errors.add("id", "must not be empty")
     elif len(text) > EMPLOYEE_ID_MAX_LENGTH:
         errors.add("id", f"must be at most {EMPLOYEE_ID_MAX_LENGTH} characters")
-    elif any(ch.isspace() or not ch.isprintable() for ch in text):
-        errors.add("id", "must not contain spaces or control characters")
+    elif any(ch.isspace() or refused_character(ch, multiline=False) for ch in text):
+        # What the OpenAPI pattern states: no whitespace, nothing a one-line text refuses.
+        errors.add("id", "must not contain spaces, control or invisible characters")
     return text
 
 

@@ -62,6 +62,7 @@ from customers_hub.domain.validation.texts import (
     Errors,
     FieldValidator,
     clean_text,
+    refused_character,
 )
 from customers_hub.domain.validation.values import (
     CONTRACT_MAX_YEARS_AHEAD,
@@ -120,6 +121,7 @@ __all__ = [
     "national_id_kind",
     "normalize_phone",
     "normalize_tags",
+    "refused_character",
     "validate_customer_draft",
     "validate_customer_patch",
     "validate_date_of_birth",

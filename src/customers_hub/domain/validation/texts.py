@@ -117,7 +117,7 @@ _LINE_BREAKS: Final = frozenset("\n\r\u2028\u2029")
 _DISGUISING: Final = frozenset("\u202a\u202b\u202c\u202d\u202e\ufeff\ufff9\ufffa\ufffb")
 
 
-def _refused_character(ch: str, *, multiline: bool) -> str | None:
+def refused_character(ch: str, *, multiline: bool) -> str | None:
     """Why ``ch`` may not appear in a text, or ``None`` when it may."""
     if ch in "\t\n\r\u2028\u2029":
         return None if multiline else "must be a single line (no line breaks or tabs)"
@@ -160,7 +160,7 @@ def clean_text(field: str, value: str, *, max_length: int, multiline: bool = Fal
     if multiline:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     for ch in text:
-        problem = _refused_character(ch, multiline=multiline)
+        problem = refused_character(ch, multiline=multiline)
         if problem is not None:
             raise ValidationFailed.single(field, f"{_label(field)} {problem}")
     if not multiline:

@@ -293,7 +293,13 @@ def field_rules(today: date) -> dict[tuple[str, str], dict[str, Any]]:
         ("AppointmentPatchIn", "date"): _date_in(year + 1, year + 9),
         ("EmployeeIn", "title"): line_rule(EMPLOYEE_TITLE_MAX_LENGTH),
         ("EmployeePatchIn", "title"): line_rule(EMPLOYEE_TITLE_MAX_LENGTH),
-        ("EmployeeIn", "id"): line_rule(v.ID_MAX_LENGTH, required=True),
+        # The identity provider's user id: no whitespace inside (trimmed around), nothing a
+        # text refuses (``employees._check_id``).
+        ("EmployeeIn", "id"): {
+            "type": "string",
+            "maxLength": v.ID_MAX_LENGTH,
+            "pattern": rf"^\s*[^\s{REFUSED_IN_LINE}]+\s*$",
+        },
         ("FalLicenceWire", "number"): line_rule(v.FAL_NUMBER_MAX_LENGTH, required=True),
         ("*", "contractNumber"): line_rule(v.COMPLIANCE_NUMBER_MAX_LENGTH, required=True),
         ("*", "licenceNumber"): line_rule(v.COMPLIANCE_NUMBER_MAX_LENGTH, required=True),
@@ -479,7 +485,14 @@ def _bulk_operation_rules(rules: Mapping[tuple[str, str], dict[str, Any]]) -> li
     return [
         _only_when(
             update,
-            {"required": ["updates"], "properties": dict.fromkeys(others, _NULL_OR_ABSENT)},
+            {
+                "required": ["updates"],
+                "properties": {
+                    **dict.fromkeys(others, _NULL_OR_ABSENT),
+                    # An update changes at least one field (``updates: null`` or ``{}`` is 400).
+                    "updates": {"type": "object", "minProperties": 1},
+                },
+            },
         ),
         _only_when({"not": update}, {"properties": {"updates": _NULL_OR_ABSENT}}),
         _only_when(

@@ -1,0 +1,255 @@
+"""The relation repository: interactions, appointments, reminders and documents."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    Table,
+    delete,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from customers_hub.adapters.sql import mappers, tables
+from customers_hub.adapters.sql.repositories.base import (
+    ChangeLog,
+    _integrity_text,
+)
+from customers_hub.domain.audit import EntityType, Write
+from customers_hub.domain.errors import Duplicate, NotFound
+from customers_hub.domain.model import (
+    Appointment,
+    Document,
+    Interaction,
+    Reminder,
+)
+
+# --- interactions, appointments, reminders, documents ----------------------------------------
+
+_INT = tables.interactions
+_APP = tables.appointments
+_REM = tables.reminders
+_DOC = tables.documents
+
+
+class SqlRelationRepository:
+    """Interactions, appointments, reminders and documents; 1 statement per call (and per kind
+    of ``list_for_customer``)."""
+
+    def __init__(
+        self,
+        conn: AsyncConnection,
+        tz: ZoneInfo = mappers.DEFAULT_TIME_ZONE,
+        log: ChangeLog | None = None,
+    ) -> None:
+        self._conn = conn
+        self._tz = tz
+        self._log = log if log is not None else ChangeLog()
+        # What get_* read in this transaction (the ``before`` of a later save or delete).
+        self._loaded: dict[str, Appointment | Reminder | Document] = {}
+
+    def _record(
+        self,
+        write: Write,
+        kind: EntityType,
+        organization_id: str,
+        before: Appointment | Reminder | Document | None,
+        after: Interaction | Appointment | Reminder | Document | None,
+    ) -> None:
+        subject = after if after is not None else before
+        assert subject is not None
+        self._log.record(
+            write, kind, organization_id, subject.id, subject.customer_id, before, after
+        )
+
+    def _remember(
+        self, found: Appointment | Reminder | Document | None
+    ) -> Appointment | Reminder | Document | None:
+        if found is not None:
+            self._loaded[found.id] = found
+        return found
+
+    def _before(self, record_id: str, kind: type[Appointment | Reminder]) -> Any:
+        before = self._loaded.get(record_id)
+        return before if isinstance(before, kind) else None
+
+    async def add_interaction(self, organization_id: str, interaction: Interaction) -> None:
+        """Insert an interaction."""
+        await self._conn.execute(
+            _INT.insert().values(mappers.interaction_values(organization_id, interaction))
+        )
+        self._record(Write.INSERT, EntityType.INTERACTION, organization_id, None, interaction)
+
+    async def add_appointment(self, organization_id: str, appointment: Appointment) -> None:
+        """Insert an appointment (local date and time in the organization's time zone)."""
+        await self._conn.execute(
+            _APP.insert().values(mappers.appointment_values(organization_id, appointment, self._tz))
+        )
+        self._record(Write.INSERT, EntityType.APPOINTMENT, organization_id, None, appointment)
+
+    async def get_appointment(
+        self, organization_id: str, customer_id: str, appointment_id: str
+    ) -> Appointment | None:
+        """The customer's appointment, or None."""
+        row = await self._one(_APP, organization_id, customer_id, appointment_id)
+        found = mappers.appointment_from_row(row) if row is not None else None
+        self._remember(found)
+        return found
+
+    async def save_appointment(self, organization_id: str, appointment: Appointment) -> None:
+        """Update an appointment."""
+        values = mappers.appointment_values(organization_id, appointment, self._tz)
+        await self._update(_APP, organization_id, appointment.id, values)
+        before = self._before(appointment.id, Appointment)
+        self._record(Write.UPDATE, EntityType.APPOINTMENT, organization_id, before, appointment)
+        self._loaded[appointment.id] = appointment
+
+    async def add_reminder(self, organization_id: str, reminder: Reminder) -> None:
+        """Insert a reminder."""
+        await self._conn.execute(
+            _REM.insert().values(mappers.reminder_values(organization_id, reminder))
+        )
+        self._record(Write.INSERT, EntityType.REMINDER, organization_id, None, reminder)
+
+    async def get_reminder(
+        self, organization_id: str, customer_id: str, reminder_id: str
+    ) -> Reminder | None:
+        """The customer's reminder, or None."""
+        row = await self._one(_REM, organization_id, customer_id, reminder_id)
+        found = mappers.reminder_from_row(row) if row is not None else None
+        self._remember(found)
+        return found
+
+    async def save_reminder(self, organization_id: str, reminder: Reminder) -> None:
+        """Update a reminder."""
+        values = mappers.reminder_values(organization_id, reminder)
+        await self._update(_REM, organization_id, reminder.id, values)
+        before = self._before(reminder.id, Reminder)
+        self._record(Write.UPDATE, EntityType.REMINDER, organization_id, before, reminder)
+        self._loaded[reminder.id] = reminder
+
+    async def add_document(self, organization_id: str, document: Document) -> None:
+        """Insert a document's record."""
+        try:
+            await self._conn.execute(
+                _DOC.insert().values(mappers.document_values(organization_id, document))
+            )
+        except IntegrityError as error:
+            if "storage_key" in _integrity_text(error):
+                raise Duplicate("storage key already used", field="storageKey") from error
+            raise
+        self._record(Write.INSERT, EntityType.DOCUMENT, organization_id, None, document)
+
+    async def get_document(
+        self, organization_id: str, customer_id: str, document_id: str
+    ) -> Document | None:
+        """The customer's document record, or None."""
+        row = await self._one(_DOC, organization_id, customer_id, document_id)
+        found = mappers.document_from_row(row) if row is not None else None
+        self._remember(found)
+        return found
+
+    async def delete_document(self, organization_id: str, document_id: str) -> None:
+        """Remove a document's record."""
+        await self._conn.execute(
+            delete(_DOC).where(_DOC.c.organization_id == organization_id, _DOC.c.id == document_id)
+        )
+        before = self._loaded.pop(document_id, None)
+        if isinstance(before, Document):  # read first by every caller: it names the customer
+            self._record(Write.DELETE, EntityType.DOCUMENT, organization_id, before, None)
+
+    async def list_for_customer(
+        self, organization_id: str, customer_id: str, kinds: frozenset[str], limit: int
+    ) -> dict[str, list[Interaction] | list[Appointment] | list[Reminder] | list[Document]]:
+        """The newest ``limit`` rows of each kind in ``kinds``, one query per kind."""
+        result: dict[
+            str, list[Interaction] | list[Appointment] | list[Reminder] | list[Document]
+        ] = {}
+        unknown = kinds - set(_KINDS)
+        if unknown:
+            raise ValueError(f"unknown relation kinds {sorted(unknown)}")
+        for kind in sorted(kinds):
+            table, newest = _KINDS[kind]
+            rows = (
+                (
+                    await self._conn.execute(
+                        select(table)
+                        .where(
+                            table.c.organization_id == organization_id,
+                            table.c.customer_id == customer_id,
+                        )
+                        .order_by(table.c[newest].desc(), table.c.id.desc())
+                        .limit(limit)
+                    )
+                )
+                .mappings()
+                .all()
+            )
+            if kind == "interactions":
+                result[kind] = [mappers.interaction_from_row(r) for r in rows]
+            elif kind == "appointments":
+                result[kind] = [mappers.appointment_from_row(r) for r in rows]
+            elif kind == "reminders":
+                result[kind] = [mappers.reminder_from_row(r) for r in rows]
+            else:
+                result[kind] = [mappers.document_from_row(r) for r in rows]
+        return result
+
+    async def recent_with_sentiment(
+        self, organization_id: str, customer_id: str, limit: int
+    ) -> list[Interaction]:
+        """The newest ``limit`` interactions carrying a sentiment, newest first (1 statement, on
+        the ``(customer_id, date)`` index)."""
+        rows = await self._conn.execute(
+            select(_INT)
+            .where(
+                _INT.c.organization_id == organization_id,
+                _INT.c.customer_id == customer_id,
+                _INT.c.sentiment.is_not(None),
+            )
+            .order_by(_INT.c.date.desc(), _INT.c.id.desc())
+            .limit(max(limit, 0))
+        )
+        return [mappers.interaction_from_row(r) for r in rows.mappings()]
+
+    async def _one(
+        self, table: Table, organization_id: str, customer_id: str, record_id: str
+    ) -> Any:
+        return (
+            (
+                await self._conn.execute(
+                    select(table).where(
+                        table.c.organization_id == organization_id,
+                        table.c.customer_id == customer_id,
+                        table.c.id == record_id,
+                    )
+                )
+            )
+            .mappings()
+            .first()
+        )
+
+    async def _update(
+        self, table: Table, organization_id: str, record_id: str, values: dict[str, object]
+    ) -> None:
+        for key in ("id", "organization_id", "customer_id"):
+            values.pop(key)
+        result = await self._conn.execute(
+            update(table)
+            .where(table.c.organization_id == organization_id, table.c.id == record_id)
+            .values(values)
+        )
+        if result.rowcount == 0:
+            raise NotFound(table.name.rstrip("s"), record_id)
+
+
+_KINDS: Final[dict[str, tuple[Table, str]]] = {
+    "interactions": (_INT, "date"),
+    "appointments": (_APP, "datetime"),
+    "reminders": (_REM, "datetime"),
+    "documents": (_DOC, "uploaded_at"),
+}
