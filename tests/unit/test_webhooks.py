@@ -210,3 +210,24 @@ def test_a_hook_is_disabled_after_days_of_failures(
 def test_invalid_policies_are_refused(values: dict[str, float]) -> None:
     with pytest.raises(ValueError, match="invalid retry policy"):
         RetryPolicy(**values)
+
+
+async def test_a_host_whose_lookup_hangs_counts_as_not_resolving_within_the_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A resolver that never answers (no network, a name nobody serves) must not hold a
+    request: after ``DNS_TIMEOUT`` the host counts as not resolving yet."""
+    import socket
+    import time as time_module
+
+    from customers_hub.adapters import webhook_sender
+
+    def hanging(*_args: object, **_kwargs: object) -> list[object]:
+        time_module.sleep(webhook_sender.DNS_TIMEOUT + 1.5)
+        return []
+
+    monkeypatch.setattr(socket, "getaddrinfo", hanging)
+    started = time_module.monotonic()
+    found = await webhook_sender.SystemHostResolver().resolve("hooks.example.com")
+    assert found == []
+    assert time_module.monotonic() - started < webhook_sender.DNS_TIMEOUT + 1.0

@@ -37,7 +37,9 @@ import random
 import socket
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from functools import partial
 from typing import Final
 from urllib.parse import urlsplit
 
@@ -104,20 +106,30 @@ class WebhookSettings:
             raise ValueError("the webhook lease must be longer than the request timeout")
 
 
+# The operating system's resolver blocks a thread per lookup and may take many seconds for a
+# name nobody answers for: lookups get threads of their own (never the default executor, which
+# document storage uses) and a bounded wait, after which the host counts as not resolving yet.
+_DNS_THREADS: Final = ThreadPoolExecutor(max_workers=4, thread_name_prefix="webhook-dns")
+DNS_TIMEOUT: Final = 2.0
+"""Longest wait for one host's addresses (seconds)."""
+
+
 class SystemHostResolver:
-    """Resolves host names with the operating system's resolver."""
+    """Resolves host names with the operating system's resolver, within :data:`DNS_TIMEOUT`."""
 
     async def resolve(self, host: str) -> Sequence[IpAddress]:
-        """The host's addresses (an IP literal is its own); empty when it does not resolve."""
+        """The host's addresses (an IP literal is its own); empty when it does not resolve
+        (within :data:`DNS_TIMEOUT`)."""
         try:
             return [ipaddress.ip_address(host.strip("[]"))]
         except ValueError:
             pass
+        lookup = partial(socket.getaddrinfo, host, None, type=socket.SOCK_STREAM)
         try:
-            infos = await asyncio.get_running_loop().getaddrinfo(
-                host, None, type=socket.SOCK_STREAM
+            infos = await asyncio.wait_for(
+                asyncio.get_running_loop().run_in_executor(_DNS_THREADS, lookup), DNS_TIMEOUT
             )
-        except (OSError, UnicodeError):
+        except (OSError, UnicodeError, TimeoutError):
             return []
         found: list[IpAddress] = []
         for *_, address in infos:

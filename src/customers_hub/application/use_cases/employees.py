@@ -104,7 +104,7 @@ def _check_id(errors: Errors, raw: str) -> str:
     text = raw.strip()
     if not text:
         errors.add("id", "must not be empty")
-    elif len(text) > EMPLOYEE_ID_MAX_LENGTH:
+    elif len(raw) > EMPLOYEE_ID_MAX_LENGTH:  # as sent, as the OpenAPI maxLength counts
         errors.add("id", f"must be at most {EMPLOYEE_ID_MAX_LENGTH} characters")
     elif any(ch.isspace() or refused_character(ch, multiline=False) for ch in text):
         # What the OpenAPI pattern states: no whitespace, nothing a one-line text refuses.
