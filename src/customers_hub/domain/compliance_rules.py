@@ -28,6 +28,7 @@ from attrs import frozen
 from customers_hub.domain.compliance import EjarContract, KsaCompliance, minimum_down_payment
 from customers_hub.domain.enums import Purpose, Stage
 from customers_hub.domain.model import Customer, FalLicence
+from customers_hub.domain.validation import years_after
 
 __all__ = [
     "COMPLIANCE_RULES",
@@ -82,6 +83,8 @@ class ComplianceRule:
     message_ar: str
     condition: str
     """When the rule applies, in English (for the checklist)."""
+    warns: Predicate | None = None
+    """When a passing rule is still a checklist warning (never a refusal)."""
 
 
 def licence_is_valid(licence: FalLicence | None, today: date) -> bool:
@@ -105,13 +108,6 @@ def _is_rental(customer: Customer, _facts: ComplianceFacts) -> bool:
     return customer.preferences.purpose is Purpose.RENT
 
 
-def _years_later(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February in a year that has none
-        return day.replace(year=day.year + years, day=28)
-
-
 def ejar_contract_complete(contract: EjarContract | None) -> bool:
     """An EJAR record the rule accepts: a contract number, lessor and lessee names, a term from
     one day to :data:`EJAR_MAX_TERM_YEARS` years, an annual rent above zero and a payment
@@ -122,7 +118,7 @@ def ejar_contract_complete(contract: EjarContract | None) -> bool:
         text.strip()
         for text in (contract.contract_number, contract.landlord_name, contract.tenant_name)
     )
-    term_ok = contract.start_date < contract.end_date and contract.end_date <= _years_later(
+    term_ok = contract.start_date < contract.end_date and contract.end_date <= years_after(
         contract.start_date, EJAR_MAX_TERM_YEARS
     )
     return named and term_ok and contract.annual_rent > Decimal(0)
@@ -165,6 +161,20 @@ def _down_payment_met(customer: Customer, _facts: ComplianceFacts) -> bool:
     return (customer.paid_amount or Decimal(0)) >= required
 
 
+def fal_expires_soon(facts: ComplianceFacts) -> bool:
+    """The broker's licence is valid today but expires within :data:`FAL_EXPIRY_WARNING`."""
+    licence = facts.broker_licence
+    return (
+        licence is not None
+        and licence_is_valid(licence, facts.today)
+        and licence.expires_on - facts.today <= FAL_EXPIRY_WARNING
+    )
+
+
+def _licence_expiring(_customer: Customer, facts: ComplianceFacts) -> bool:
+    return fal_expires_soon(facts)
+
+
 COMPLIANCE_RULES: Final[tuple[ComplianceRule, ...]] = (
     ComplianceRule(
         Stage.NEGOTIATION,
@@ -174,6 +184,7 @@ COMPLIANCE_RULES: Final[tuple[ComplianceRule, ...]] = (
         "The assigned broker needs a FAL licence valid today",
         "يلزم أن يكون لدى الوسيط المسند ترخيص فال ساري المفعول اليوم",
         "the organization requires FAL licences",
+        warns=_licence_expiring,
     ),
     ComplianceRule(
         Stage.DOWN_PAYMENT,
@@ -224,16 +235,6 @@ class ChecklistItem:
     state: CheckState
     message: str
     message_ar: str
-
-
-def fal_expires_soon(facts: ComplianceFacts) -> bool:
-    """The broker's licence is valid today but expires within :data:`FAL_EXPIRY_WARNING`."""
-    licence = facts.broker_licence
-    return (
-        licence is not None
-        and licence_is_valid(licence, facts.today)
-        and licence.expires_on - facts.today <= FAL_EXPIRY_WARNING
-    )
 
 
 def compliance_failure(

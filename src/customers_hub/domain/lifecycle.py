@@ -45,7 +45,6 @@ from customers_hub.domain.compliance_rules import (
     CheckState,
     ComplianceFacts,
     compliance_failure,
-    fal_expires_soon,
 )
 from customers_hub.domain.enums import PropertyInterestStatus, Role, Stage
 from customers_hub.domain.errors import InvalidStageTransition, PermissionDenied
@@ -322,7 +321,7 @@ def checklist(customer: Customer, facts: ComplianceFacts) -> tuple[ChecklistItem
     """For every stage after ``customer``'s, each rule of §1 and §7 that entering it requires,
     with its state: ``block`` (would refuse the move), ``pass``, ``not_applicable`` (a §7 rule
     whose condition does not hold) or ``warn`` (passes, but the broker's FAL licence expires
-    soon: :func:`~customers_hub.domain.compliance_rules.fal_expires_soon`)."""
+    soon: the rule's ``warns``)."""
     items: list[ChecklistItem] = []
     for stage in Stage:
         if stage.rank <= customer.stage.rank:
@@ -340,7 +339,7 @@ def checklist(customer: Customer, facts: ComplianceFacts) -> tuple[ChecklistItem
                 state = CheckState.NOT_APPLICABLE
             elif not rule.satisfied(customer, facts):
                 state = CheckState.BLOCK
-            elif rule.rule == "fal_licence" and fal_expires_soon(facts):
+            elif rule.warns is not None and rule.warns(customer, facts):
                 state = CheckState.WARN
             else:
                 state = CheckState.PASS
