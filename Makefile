@@ -48,3 +48,13 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.million $(BENCH_ARGS); rc=$$?; \
 	if [ "$$CUSTOMERS_HUB_TEST_STARTED_PG" = 1 ]; then scripts/test-servers.sh stop; fi; \
 	exit $$rc
+
+## The HTTP benchmark (benchmarks/http.py): the service against a bare floor app, side by side,
+## on a scratch copy of the same million-customer database (loaded first when missing).
+BENCH_HTTP_ARGS ?= --database-url postgresql://postgres@127.0.0.1:55432/hub_bench
+.PHONY: bench-http
+bench-http: $(STAMP)
+	@eval "$$(scripts/test-servers.sh start pg)"; \
+	$(PY) -m benchmarks.http $(BENCH_HTTP_ARGS); rc=$$?; \
+	if [ "$$CUSTOMERS_HUB_TEST_STARTED_PG" = 1 ]; then scripts/test-servers.sh stop; fi; \
+	exit $$rc

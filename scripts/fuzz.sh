@@ -7,6 +7,7 @@
 #   FUZZ_SEED       schemathesis seed                                  default 42
 #   FUZZ_ROLES      roles to run as, in order                          default "admin sales_agent"
 #   FUZZ_PHASES     phases                                default examples,coverage,fuzzing,stateful
+#   FUZZ_PHASES_<role>  the phases of one role instead (e.g. FUZZ_PHASES_sales_agent)
 #   FUZZ_CUSTOMERS  demo customers per organization                    default 30
 #   FUZZ_PORT       port of the server                                 default a free one
 #   FUZZ_EXTRA      more `st run` arguments (e.g. "--max-failures 5")
@@ -65,12 +66,14 @@ for role in $ROLES; do
     viewer) user=demo-viewer ;;
     *) echo "unknown role $role" >&2; exit 2 ;;
   esac
+  phases_of_role="FUZZ_PHASES_$role"
+  phases="${!phases_of_role:-$PHASES}"
   token="$("$CLI" token --user-id "$user" --role "$role" --org org_demo --ttl 7200)"
-  echo "== schemathesis as $role ($user), -n $EXAMPLES, seed $SEED, phases $PHASES"
+  echo "== schemathesis as $role ($user), -n $EXAMPLES, seed $SEED, phases $phases"
   # shellcheck disable=SC2086  # FUZZ_EXTRA is a list of arguments
   if ! "$ST" run "http://127.0.0.1:$PORT/api/v1/openapi.json" \
       --header "Authorization: Bearer $token" \
-      --checks all --mode all --phases "$PHASES" \
+      --checks all --mode all --phases "$phases" \
       --max-examples "$EXAMPLES" --seed "$SEED" --workers 1 \
       --generation-database none --no-color \
       --report junit --report-junit-path "$REPORT_DIR/junit-$role.xml" \

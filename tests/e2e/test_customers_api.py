@@ -844,6 +844,14 @@ VALID_REQUESTS: dict[str, dict[str, Any]] = {
     },
     "downloadDocument": {},
     "deleteDocument": {},
+    "getCustomerConsents": {},
+    "updateCustomerConsents": {
+        "json": {"consents": [{"channel": "sms", "granted": True, "source": "form"}]}
+    },
+    "exportCustomerPersonalData": {},
+    "eraseCustomer": {"json": {"reason": "x"}},
+    "mergeCustomers": {"json": {"sourceIds": ["cust_missing"]}},
+    "unmergeCustomers": {"json": {}},
 }
 """A request each customer-id route accepts in shape, by operationId."""
 

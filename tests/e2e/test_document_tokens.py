@@ -42,6 +42,9 @@ API = "/api/v1"
 CUSTOMERS = f"{API}/customers"
 ACTIONS = f"{CUSTOMERS}/actions"
 WEBHOOKS = f"{API}/webhooks"
+PRIVACY = f"{API}/privacy-requests"
+RULES = f"{API}/assignment-rules"
+IMPORTS = f"{CUSTOMERS}/imports"
 HOOK_URL = "https://hooks.example.com/customers-hub"  # does not resolve here: accepted
 
 # Whose records each role works on: its own (the manager's: an agent of its team).
@@ -82,6 +85,7 @@ class Records:
     customer_id: str
     staff: Staff
     owner: str
+    role: str = "admin"
     _cache: dict[str, str] = field(factory=dict)
 
     async def _create(self, key: str, url: str, **kwargs: Any) -> str:
@@ -155,6 +159,8 @@ class Records:
 Call = Callable[[Client, dict[str, str], Records], Awaitable[httpx.Response]]
 WRITERS = {"admin", "sales_manager", "sales_agent"}
 EVERYONE = {*WRITERS, "viewer"}
+MANAGERS = {"admin", "sales_manager"}
+IMPORTERS = MANAGERS
 
 
 async def _create_customer(c: Client, h: dict[str, str], r: Records) -> httpx.Response:
@@ -171,6 +177,58 @@ async def _bulk(
 ) -> httpx.Response:
     body = {"actionIds": [await r.action()], **extra}
     return await c.post(f"{ACTIONS}/bulk{path}", headers=h, json=body)
+
+
+async def _source(r: Records) -> str:
+    """A second customer of the owner's, to merge into the record's customer."""
+    body = {
+        "name": "عبدالله الشمري",
+        "phone": f"05{time.time_ns() % 10**8:08d}",
+        "source": "whatsapp",
+        "assignedEmployeeId": r.staff.id(r.owner),
+    }
+    response = await r.client.post(CUSTOMERS, headers=r.admin, json=body)
+    assert response.status_code == 201, response.text
+    customer_id: str = response.json()["data"]["customer"]["id"]
+    return customer_id
+
+
+async def _merge(c: Client, h: dict[str, str], r: Records) -> httpx.Response:
+    url = f"{CUSTOMERS}/{r.customer_id}/merge"
+    return await c.post(url, headers=h, json={"sourceIds": [await _source(r)]})
+
+
+async def _unmerge(c: Client, h: dict[str, str], r: Records) -> httpx.Response:
+    merged = await _merge(c, r.admin, r)
+    assert merged.status_code == 200, merged.text
+    return await c.post(f"{CUSTOMERS}/{r.customer_id}/unmerge", headers=h, json={})
+
+
+async def _privacy_request(r: Records) -> str:
+    body = {"customerId": r.customer_id, "type": "access"}
+    return await r._create("privacy_request", PRIVACY, json=body)
+
+
+def _import_file() -> dict[str, Any]:
+    row = f"عبدالله الشمري,05{time.time_ns() % 10**8:08d}"
+    content = ("\ufeffname,phone\r\n" + row + "\r\n").encode()
+    return {"files": {"file": ("leads.csv", content, "text/csv")}}
+
+
+async def _import_job(c: Client, h: dict[str, str], r: Records) -> str:
+    """A job the caller may see: its own where it may import (a manager sees only its own),
+    else the admin's."""
+    starter = h if r.role in IMPORTERS else r.admin
+    response = await c.post(IMPORTS, headers=starter, **_import_file())
+    assert response.status_code == 202, response.text
+    job_id: str = response.json()["data"]["job"]["id"]
+    return job_id
+
+
+async def _rule(r: Records) -> str:
+    """An assignment rule over the owner's team (a manager may manage it)."""
+    body = {"name": "توزيع", "strategy": "round_robin", "employeeIds": [r.staff.id("agent")]}
+    return await r._create("rule", RULES, json=body)
 
 
 # operationId → (the roles §4 allows, the request)
@@ -405,6 +463,10 @@ OPERATIONS: dict[str, tuple[set[str], Call]] = {
             f"{API}/employees/{r.staff.id('agent2')}", headers=h, json={"title": "وكيل أول"}
         ),
     ),
+    "getEmployeeCalendar": (
+        EVERYONE,  # the owner's calendar: itself, or (a manager) an agent of its team
+        lambda c, h, r: c.get(f"{API}/employees/{r.staff.id(r.owner)}/calendar", headers=h),
+    ),
     "getOrganizationSettings": (
         EVERYONE,
         lambda c, h, r: c.get(f"{API}/organization/settings", headers=h),
@@ -444,6 +506,92 @@ OPERATIONS: dict[str, tuple[set[str], Call]] = {
         ),
     ),
     "retryWebhookDelivery": ({"admin"}, lambda c, h, r: _retry_delivery(c, h, r)),
+    "mergeCustomers": (WRITERS, _merge),
+    "unmergeCustomers": (WRITERS, _unmerge),
+    "getCustomerConsents": (
+        {"admin"},
+        lambda c, h, r: c.get(f"{CUSTOMERS}/{r.customer_id}/consents", headers=h),
+    ),
+    "updateCustomerConsents": (
+        {"admin"},
+        lambda c, h, r: c.put(
+            f"{CUSTOMERS}/{r.customer_id}/consents",
+            headers=h,
+            json={"consents": [{"channel": "sms", "granted": True, "source": "form"}]},
+        ),
+    ),
+    "exportCustomerPersonalData": (
+        {"admin"},
+        lambda c, h, r: c.get(f"{CUSTOMERS}/{r.customer_id}/personal-data", headers=h),
+    ),
+    "eraseCustomer": (
+        {"admin"},
+        lambda c, h, r: c.post(f"{CUSTOMERS}/{r.customer_id}/erase", headers=h, json={}),
+    ),
+    "listPrivacyRequests": ({"admin"}, lambda c, h, r: c.get(PRIVACY, headers=h)),
+    "createPrivacyRequest": (
+        {"admin"},
+        lambda c, h, r: c.post(
+            PRIVACY, headers=h, json={"customerId": r.customer_id, "type": "erasure"}
+        ),
+    ),
+    "getPrivacyRequest": (
+        {"admin"},
+        lambda c, h, r: _with(_privacy_request(r), lambda p: c.get(f"{PRIVACY}/{p}", headers=h)),
+    ),
+    "updatePrivacyRequestStatus": (
+        {"admin"},
+        lambda c, h, r: _with(
+            _privacy_request(r),
+            lambda p: c.patch(f"{PRIVACY}/{p}", headers=h, json={"status": "in_progress"}),
+        ),
+    ),
+    "extendPrivacyRequest": (
+        {"admin"},
+        lambda c, h, r: _with(
+            _privacy_request(r),
+            lambda p: c.post(
+                f"{PRIVACY}/{p}/extend", headers=h, json={"reason": "مستندات إضافية", "days": 10}
+            ),
+        ),
+    ),
+    "listAssignmentRules": (MANAGERS, lambda c, h, r: c.get(RULES, headers=h)),
+    "createAssignmentRule": (
+        MANAGERS,
+        lambda c, h, r: c.post(
+            RULES,
+            headers=h,
+            json={"name": "توزيع", "strategy": "round_robin", "employeeIds": [r.staff.id("agent")]},
+        ),
+    ),
+    "getAssignmentRule": (
+        MANAGERS,
+        lambda c, h, r: _with(_rule(r), lambda w: c.get(f"{RULES}/{w}", headers=h)),
+    ),
+    "updateAssignmentRule": (
+        MANAGERS,
+        lambda c, h, r: _with(
+            _rule(r), lambda w: c.patch(f"{RULES}/{w}", headers=h, json={"priority": 3})
+        ),
+    ),
+    "deleteAssignmentRule": (
+        MANAGERS,
+        lambda c, h, r: _with(_rule(r), lambda w: c.delete(f"{RULES}/{w}", headers=h)),
+    ),
+    "startCustomerImport": (
+        IMPORTERS,
+        lambda c, h, r: c.post(IMPORTS, headers=h, **_import_file()),
+    ),
+    "getCustomerImport": (
+        IMPORTERS,
+        lambda c, h, r: _with(_import_job(c, h, r), lambda j: c.get(f"{IMPORTS}/{j}", headers=h)),
+    ),
+    "listCustomerImportErrors": (
+        IMPORTERS,
+        lambda c, h, r: _with(
+            _import_job(c, h, r), lambda j: c.get(f"{IMPORTS}/{j}/errors", headers=h)
+        ),
+    ),
 }
 """Every operation of the OpenAPI document but liveness and readiness."""
 
@@ -498,7 +646,7 @@ async def test_a_document_shaped_token_is_allowed_what_its_role_allows(
 ) -> None:
     allowed, call = OPERATIONS[operation_id]
     customer = await new_customer(assigned=OWNER[role])
-    records = Records(client, token_for("admin"), customer.id, staff, OWNER[role])
+    records = Records(client, token_for("admin"), customer.id, staff, OWNER[role], role)
     token = document_token(staff.id(STAFF_KEY[role]), role, staff.org)
     headers = {"Authorization": f"Bearer {token}", "X-Organization-ID": staff.org}
     response = await call(client, headers, records)

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from customers_hub.adapters.sql import pagination
+from customers_hub.adapters.sql import customer_reads, pagination
 from customers_hub.adapters.sql.action_reads import SqlActionQueries
 from customers_hub.adapters.sql.customer_reads import SqlCustomerQueries
 from customers_hub.adapters.sql.employee_reads import SqlEmployeeQueries
@@ -1286,6 +1286,40 @@ async def test_fuzzy_search_uses_trigrams_on_postgresql_only(
         assert 0 < fuzzy.hits[0].score <= 0.5
     else:
         assert fuzzy.total == 0
+
+
+async def test_a_search_with_more_matches_than_it_scores_keeps_exact_and_prefix_first(
+    engine: AsyncEngine, org_id: str, dialect: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bounded search (issue 9): past SEARCH_CANDIDATES matches the exact and prefix tiers are
+    still read in full through their index ranges, and the total says it is an estimate."""
+    monkeypatch.setattr(customer_reads, "SEARCH_CANDIDATES", 4)
+    crowd = [make_customer(org_id, n, name=f"سعيد محمد {n}") for n in range(10, 22)]
+    exact = make_customer(org_id, 1, name="محمد")
+    prefix = make_customer(org_id, 2, name="مُحَمَّد الفهد")
+    await store(engine, customers=[*crowd, exact, prefix])
+    queries = SqlCustomerQueries(engine)
+    with counting(engine) as seen:
+        result = await queries.search(
+            SearchQuery(scope=everyone(org_id), text="محمد", limit=5, fuzzy=False)
+        )
+    assert [h.item.id for h in result.hits[:2]] == [exact.id, prefix.id]
+    assert [h.score for h in result.hits] == [1.0, 0.9, 0.8, 0.8, 0.8]
+    assert {h.item.id for h in result.hits[2:]} <= {c.id for c in crowd}
+    if dialect == "postgresql":
+        assert result.total_is_estimate is True
+        assert result.total > 4
+    else:  # the embedded database counts exactly, as lists do
+        assert (result.total, result.total_is_estimate) == (14, False)
+    # The prefix tier is a range an index seeks to, not a LIKE scan of every name.
+    page_sql = next(sql for sql in seen if "_candidates" in sql)
+    assert "customers.name_search >= " in page_sql
+    assert "customers.name_search < " in page_sql
+    # Under the cap nothing is estimated and every match is ranked.
+    monkeypatch.setattr(customer_reads, "SEARCH_CANDIDATES", 500)
+    whole = await queries.search(SearchQuery(scope=everyone(org_id), text="محمد", fuzzy=False))
+    assert (whole.total, whole.total_is_estimate) == (14, False)
+    assert [h.score for h in whole.hits] == [1.0, 0.9] + [0.8] * 12
 
 
 async def test_bad_search_input_is_refused(engine: AsyncEngine, org_id: str) -> None:

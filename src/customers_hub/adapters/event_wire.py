@@ -21,7 +21,9 @@ newEmployee}``, ``customer.updated`` → ``{customerId, changes}``, ``stats.upda
 ``{"stats": {pending, overdue, today}}``. The event name is the domain event's ``name``; events the
 document does not show get ``customerId``/``actionId`` plus their own ids
 (``customer.created`` → ``{"customer": {id, source}, "createdBy"}`` like ``action.created``).
-``employee.saved`` is not broadcast.
+``employee.saved`` is not broadcast, nor are the privacy events (``customer.consent_changed``,
+``privacy_request.*``, ``customer.personal_data_exported``: admin-only data, while the
+``customers`` channel reaches agents); webhooks still receive them from the outbox.
 
 Channels: customer events go to ``customers``, action events to ``actions``; action events and
 ``customer.assigned`` also go to ``employee:{id}`` of every employee the event touches (the
@@ -41,6 +43,10 @@ customer.stage_changed         customer:{id}, lists, customer:stats, filters:opt
 customer.assigned              customer:{id}, lists, stats, filters:options, actions,
                                actions:stats (agents' action scope follows the customer)
 customer.deleted / .restored   as customer.assigned
+customer.merged / .unmerged    as customer.assigned, for the survivor and every source (their
+                               relations and actions moved)
+customer.erased                as customer.assigned (lists, search and action views embed the
+                               erased name)
 customer.score_changed and     customer:{id}, customer:list, customer:stats
 relations (interest, interaction, appointment, reminder, document)
 action.created / .updated      actions, actions:stats ("new action: clear actions:* and
@@ -48,6 +54,16 @@ action.created / .updated      actions, actions:stats ("new action: clear action
 action.note_added              actions
 employee.saved                 employees (every view that embeds an employee's name)
 customers.exported             none (an audit event of a read; not broadcast either)
+customers.imported             customer:list, customer:stats, filters:options, customer:{id} of
+                               each updated customer; actions, actions:stats when it created
+                               actions (once per committed batch; not broadcast)
+organization.settings_updated  every organization-wide tag and settings (a new time zone moves
+                               "today" and every local date a view shows)
+customer.consent_changed       customer:{id} (``include=consents``), customer:list (``consent=``)
+privacy_request.created,       customer:stats (its ``privacyRequests`` block)
+privacy_request.updated
+personal data export           none (``customer.personal_data_exported``, an audit event of a
+                               read)
 any other event                every organization-wide tag (fail safe)
 ============================== ==============================================================
 
@@ -73,18 +89,27 @@ from customers_hub.domain.events import (
     ActionNoteAdded,
     ActionUpdated,
     AppointmentScheduled,
+    ConsentChanged,
     CustomerAssigned,
     CustomerCreated,
     CustomerDeleted,
+    CustomerErased,
+    CustomerMerged,
     CustomerRestored,
     CustomersExported,
+    CustomersImported,
     CustomerStageChanged,
+    CustomerUnmerged,
     CustomerUpdated,
     DocumentUploaded,
     DomainEvent,
     EmployeeSaved,
     InteractionLogged,
     LeadScoreChanged,
+    OrganizationSettingsUpdated,
+    PersonalDataExported,
+    PrivacyRequestCreated,
+    PrivacyRequestUpdated,
     PropertyInterestAdded,
     ReminderCreated,
 )
@@ -348,6 +373,14 @@ def _other_customer_event(event: DomainEvent) -> OutboundEvent | None:
             data = {"customerId": event.customer_id, "permanent": event.permanent}
         case CustomerRestored():
             data = {"customerId": event.customer_id}
+        case CustomerMerged() | CustomerUnmerged():
+            data = {
+                "customerId": event.customer_id,
+                "sourceIds": list(event.source_ids),
+                "mergeId": event.merge_id,
+            }
+        case CustomerErased():
+            data = {"customerId": event.customer_id, "restricted": event.restricted}
         case LeadScoreChanged():
             data = {
                 "customerId": event.customer_id,
@@ -451,9 +484,16 @@ def _tags(event: DomainEvent) -> Iterable[str]:
                 *_CUSTOMER_FILTERS,
                 CacheTag.ACTION_STATS,
             )
-        case CustomerAssigned() | CustomerDeleted() | CustomerRestored():
+        case CustomerAssigned() | CustomerDeleted() | CustomerRestored() | CustomerErased():
             return (
                 CacheTag.customer(event.customer_id),
+                *_CUSTOMER_FILTERS,
+                CacheTag.ACTIONS,
+                CacheTag.ACTION_STATS,
+            )
+        case CustomerMerged() | CustomerUnmerged():
+            return (
+                *(CacheTag.customer(i) for i in (event.customer_id, *event.source_ids)),
                 *_CUSTOMER_FILTERS,
                 CacheTag.ACTIONS,
                 CacheTag.ACTION_STATS,
@@ -466,6 +506,23 @@ def _tags(event: DomainEvent) -> Iterable[str]:
             return (CacheTag.EMPLOYEES,)
         case CustomersExported():
             return ()  # an audit event of a read: every cached view stays right
+        case CustomersImported():
+            # Once per committed batch, whatever its size: lists, stats, updated customers.
+            return (
+                *_CUSTOMER_FILTERS,
+                *(CacheTag.customer(i) for i in event.updated_ids),
+                *((CacheTag.ACTIONS, CacheTag.ACTION_STATS) if event.actions_created else ()),
+            )
+        case OrganizationSettingsUpdated():
+            # A new time zone moves "today" and every local date a view shows.
+            return (*_ORGANIZATION_TAGS, CacheTag.SETTINGS)
+        case ConsentChanged():
+            # The details with include=consents, and lists filtered by consent=.
+            return (CacheTag.customer(event.customer_id), CacheTag.CUSTOMER_LIST)
+        case PrivacyRequestCreated() | PrivacyRequestUpdated():
+            return (CacheTag.CUSTOMER_STATS,)  # the statistics' privacyRequests block
+        case PersonalDataExported():
+            return ()  # an audit event of a read
     if isinstance(event, _RELATION_EVENTS):
         return (CacheTag.customer(event.customer_id), *_CUSTOMER_VIEWS)
     # An event this table does not know yet: drop every view of the organization.

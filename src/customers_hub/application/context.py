@@ -27,10 +27,15 @@ from customers_hub.application.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
+from customers_hub.application.ports_assignment import AssignmentRuleRepositoryFactory
+from customers_hub.application.ports_merging import MergeStoreFactory
 from customers_hub.application.ports_operations import CustomerExportSource, DuplicateQueries
 from customers_hub.domain.events import DomainEvent
 
 R = TypeVar("R")
+
+ZoneLookup = Callable[[str], Awaitable[tzinfo]]
+"""An organization's time zone by its id (rules §9); the composition root caches it."""
 
 CommitHook = Callable[[UnitOfWork, Sequence[DomainEvent]], Awaitable[None]]
 """Runs inside a write's transaction just before it commits, with the events it produced:
@@ -65,12 +70,38 @@ class Dependencies:
     # Sales-team operations (ports_operations); None where no adapter serves them.
     export_source: CustomerExportSource | None = None
     duplicate_queries: DuplicateQueries | None = None
+    # Assignment rules (rules §10); None: new customers are never assigned by rule.
+    assignment_rules: AssignmentRuleRepositoryFactory | None = None
+    # Customer merges (rules §10, ports_merging); None: merge and unmerge are unavailable.
+    merges: MergeStoreFactory | None = None
     # Written in every write's own transaction, in order (see ``CommitHook``).
     commit_hooks: tuple[CommitHook, ...] = ()
+    # How an organization's time zone is found; None reads its settings row each time.
+    zone_lookup: ZoneLookup | None = None
 
     def local_today(self) -> date:
-        """Today in the organization's time zone."""
+        """Today in the deployment's configured time zone (the default of organizations
+        without settings); use :meth:`today_of` where an organization is known."""
         return self.clock.now().astimezone(self.settings.time_zone).date()
+
+    async def zone_of(self, organization_id: str) -> tzinfo:
+        """The time zone of ``organization_id`` (rules §9: stored settings, else the
+        deployment's default): its "today", due-date buckets and statistics follow it."""
+        if self.zone_lookup is not None:
+            return await self.zone_lookup(organization_id)
+        return await read_zone(self.uow, organization_id, self.settings.time_zone)
+
+    async def today_of(self, organization_id: str) -> date:
+        """Today in the time zone of ``organization_id``."""
+        zone = await self.zone_of(organization_id)
+        return self.clock.now().astimezone(zone).date()
+
+
+async def read_zone(uow: UnitOfWorkFactory, organization_id: str, default: tzinfo) -> tzinfo:
+    """The stored time zone of ``organization_id``, or ``default`` (one primary-key read)."""
+    async with uow(read_only=True) as unit:
+        stored = await unit.organization_settings.get(organization_id)
+    return stored.settings.zone if stored is not None else default
 
 
 Work = Callable[[UnitOfWork], Awaitable[tuple[R, Sequence[DomainEvent]]]]

@@ -11,6 +11,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from customers_hub.application.ports_appointments import AppointmentBook
 from customers_hub.application.queries import (
     ActionListQuery,
     ActionStats,
@@ -282,6 +283,7 @@ class UnitOfWork(Protocol):
     relations: RelationRepository
     properties: PropertyCatalog
     organization_settings: OrganizationSettingsRepository
+    appointments: AppointmentBook  # an employee's booked time (ports_appointments)
 
     async def __aenter__(self) -> Self:
         """Begin the transaction."""

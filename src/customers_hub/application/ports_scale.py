@@ -79,6 +79,9 @@ class CacheTag:
     EMPLOYEES: Final = "employees"
     """Employee data, and every view that embeds an employee's name (lists, details)."""
 
+    SETTINGS: Final = "settings"
+    """The organization's settings (its time zone, read by every request that needs "today")."""
+
     @staticmethod
     def customer(customer_id: str) -> str:
         """One customer's own record and relations (its details view)."""
@@ -97,6 +100,8 @@ CACHE_TTLS: Final[Mapping[str, float]] = {
     # … and what it does not name: like the actions list, one minute.
     "customer:list": 60.0,
     "action": 60.0,
+    # Settings change rarely and invalidation is exact: the TTL only bounds memory.
+    "settings": 3600.0,
 }
 """Seconds each key pattern lives (invalidation is exact; the TTL bounds memory)."""
 
@@ -198,6 +203,11 @@ class CacheKeys:
             CACHE_TTLS["actions:stats"],
             (CacheTag.ACTION_STATS,),
         )
+
+    @staticmethod
+    def settings(organization_id: str) -> CacheKey:
+        """``settings`` — the organization's settings as the use cases read them."""
+        return CacheKey(organization_id, "settings", CACHE_TTLS["settings"], (CacheTag.SETTINGS,))
 
     @staticmethod
     def employee_list(organization_id: str, hash_: str) -> CacheKey:

@@ -147,6 +147,8 @@ class SearchResult(Generic[T]):
 
     hits: Sequence[SearchHit[T]]
     total: int
+    total_is_estimate: bool = False
+    """True when more matched than a search counts exactly: ``total`` is then an estimate."""
 
 
 @frozen

@@ -23,6 +23,7 @@ from typing import Final
 import attrs
 from attrs import frozen
 
+from customers_hub.domain.assignment import AssignmentRule
 from customers_hub.domain.enums import ActionStatus, ReminderStatus
 from customers_hub.domain.model import (
     ActionNote,
@@ -36,6 +37,7 @@ from customers_hub.domain.model import (
     Reminder,
 )
 from customers_hub.domain.naming import camel_case
+from customers_hub.domain.privacy import ConsentEntry, PrivacyRequest
 from customers_hub.domain.settings import OrganizationSettings
 
 __all__ = [
@@ -110,6 +112,10 @@ class EntityType(StrEnum):
     EMPLOYEE = "employee"
     ORGANIZATION_SETTINGS = "organizationSettings"
     EXPORT = "export"
+    IMPORT = "import"
+    ASSIGNMENT_RULE = "assignmentRule"
+    CONSENT = "consent"
+    PRIVACY_REQUEST = "privacyRequest"
 
 
 AuditSubject = (
@@ -123,6 +129,9 @@ AuditSubject = (
     | ActionNote
     | Employee
     | OrganizationSettings
+    | AssignmentRule
+    | ConsentEntry
+    | PrivacyRequest
 )
 """What a :class:`Change` records."""
 
@@ -160,7 +169,8 @@ class Change:
     ``before`` is None for an insert and for an update of a row the repository had not loaded
     (its stored state is unknown: the entry then lists the values written); ``after`` is None
     for a delete. ``customer_id`` is the customer whose timeline shows it (None for employees
-    and settings).
+    and settings). ``context`` holds fields the entry shows besides the entity's own (the
+    assignment rule that chose a new customer's assignee: ``assignmentRuleId``).
     """
 
     write: Write
@@ -170,6 +180,7 @@ class Change:
     customer_id: str | None
     before: AuditSubject | None
     after: AuditSubject | None
+    context: tuple[FieldChange, ...] = ()
 
 
 @frozen(kw_only=True)
@@ -296,6 +307,14 @@ _NOT_DIFFED: Final[Mapping[EntityType, frozenset[str]]] = {
     ),
     EntityType.APPOINTMENT: frozenset({"id", "updated_at", "created_at"}),
     EntityType.EMPLOYEE: frozenset({"id", "organization_id"}),
+    # The round-robin pointer moves with every assignment: bookkeeping, not a change of the rule.
+    EntityType.ASSIGNMENT_RULE: frozenset(
+        {"id", "organization_id", "version", "updated_at", "created_at", "last_employee_id"}
+    ),
+    EntityType.CONSENT: frozenset({"id", "organization_id", "customer_id"}),
+    EntityType.PRIVACY_REQUEST: frozenset(
+        {"id", "organization_id", "version", "updated_at", "created_at"}
+    ),
 }
 
 # Attributes the API names otherwise than in camelCase (the wire's ``msgspec.field(name=…)``).
@@ -337,6 +356,8 @@ def _customer_action(write: Write, before: Customer | None, after: Customer | No
         return "customer.permanently_deleted"  # a soft delete is an update (``deletedAt``)
     if before is None or after is None:
         return "customer.updated"
+    if before.erased_at is None and after.erased_at is not None:
+        return "customer.erased"
     if before.deleted_at is None and after.deleted_at is not None:
         return "customer.deleted"
     if before.deleted_at is not None and after.deleted_at is None:
@@ -354,6 +375,7 @@ _INSERT_VERBS: Final[Mapping[EntityType, str]] = {
     EntityType.APPOINTMENT: "scheduled",
     EntityType.DOCUMENT: "uploaded",
     EntityType.ACTION_NOTE: "added",
+    EntityType.CONSENT: "changed",  # one entry per channel change (the ledger is append-only)
 }
 
 
@@ -414,14 +436,20 @@ def _draft(change: Change) -> DraftEntry | None:
     kind = change.entity_type
     if change.before is None and change.after is None:
         return None  # made and removed by the same write
-    changes = diff(
-        change.before,
-        change.after,
-        skip=_NOT_DIFFED.get(kind, ()),
-        names=_API_NAMES.get(kind),
+    changes = (
+        diff(
+            change.before,
+            change.after,
+            skip=_NOT_DIFFED.get(kind, ()),
+            names=_API_NAMES.get(kind),
+        )
+        + change.context
     )
     if change.write is Write.UPDATE and not changes:
         return None  # written, but nothing an entry would show changed
+    if isinstance(change.after, Customer) and change.after.erased_at is not None:
+        # Rules §8: an entry about an erased customer (its erasure's own) holds no personal value.
+        changes = mask_changes(changes)
     return DraftEntry(
         organization_id=change.organization_id,
         action=_action_name(change),
@@ -449,7 +477,9 @@ def entries_for(changes: Sequence[Change]) -> list[DraftEntry]:
         else:
             # An insert stays an insert; whatever follows a delete is a delete.
             write = change.write if change.write is Write.DELETE else first.write
-            merged[key] = attrs.evolve(first, write=write, after=change.after)
+            merged[key] = attrs.evolve(
+                first, write=write, after=change.after, context=first.context + change.context
+            )
     drafts = [d for d in (_draft(c) for c in merged.values()) if d is not None]
     explained = {d.customer_id for d in drafts if d.entity_type != EntityType.CUSTOMER.value}
     return [

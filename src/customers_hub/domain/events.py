@@ -84,6 +84,38 @@ class CustomerRestored(DomainEvent):
 
 
 @frozen(kw_only=True)
+class CustomerMerged(DomainEvent):
+    """Sources were merged into a survivor (rules §10; the sources are soft-deleted)."""
+
+    name: ClassVar[str] = "customer.merged"
+    customer_id: str  # the survivor
+    source_ids: tuple[str, ...]
+    merge_id: str
+
+
+@frozen(kw_only=True)
+class CustomerUnmerged(DomainEvent):
+    """A merge was undone: its sources are back with what came from them."""
+
+    name: ClassVar[str] = "customer.unmerged"
+    customer_id: str  # the survivor
+    source_ids: tuple[str, ...]
+    merge_id: str
+
+
+@frozen(kw_only=True)
+class CustomerErased(DomainEvent):
+    """A customer's personal data was erased (rules §8); ``restricted``: it is kept, hidden,
+    for its contract until ``restricted_until``. ``reason`` never holds the erased values."""
+
+    name: ClassVar[str] = "customer.erased"
+    customer_id: str
+    restricted: bool
+    restricted_until: datetime | None = None
+    reason: str | None = None
+
+
+@frozen(kw_only=True)
 class LeadScoreChanged(DomainEvent):
     """A customer's lead score was recomputed to a different value."""
 
@@ -208,3 +240,69 @@ class OrganizationSettingsUpdated(DomainEvent):
     name: ClassVar[str] = "organization.settings_updated"
     updated_by: str
     changes: dict[str, object] = field(factory=dict)
+
+
+# --- privacy (rules §8) ---
+
+
+@frozen(kw_only=True)
+class ConsentChanged(DomainEvent):
+    """An admin recorded consent changes of a customer; ``channels`` maps each changed channel
+    to whether it is now granted."""
+
+    name: ClassVar[str] = "customer.consent_changed"
+    customer_id: str
+    channels: dict[str, bool] = field(factory=dict)
+
+
+@frozen(kw_only=True)
+class PrivacyRequestCreated(DomainEvent):
+    """A data subject's request was logged."""
+
+    name: ClassVar[str] = "privacy_request.created"
+    request_id: str
+    customer_id: str
+    request_type: str
+    due_at: datetime
+
+
+@frozen(kw_only=True)
+class PrivacyRequestUpdated(DomainEvent):
+    """A request changed status or was extended; ``changes`` maps camelCase fields to their new
+    values."""
+
+    name: ClassVar[str] = "privacy_request.updated"
+    request_id: str
+    customer_id: str
+    status: str
+    changes: dict[str, object] = field(factory=dict)
+
+
+@frozen(kw_only=True)
+class PersonalDataExported(DomainEvent):
+    """An admin exported everything held about a customer (an access request's answer): an
+    audit event of a read, like :class:`CustomersExported`."""
+
+    name: ClassVar[str] = "customer.personal_data_exported"
+    customer_id: str
+    user_id: str
+
+
+@frozen(kw_only=True)
+class CustomersImported(DomainEvent):
+    """A batch of an import job was committed (issue 12): its counts (``created``, ``updated``,
+    ``skipped``, ``failed``), the job's totals so far (``totals``), the customers it updated
+    (their cached views must go) and ``final`` on the job's last event (then ``status``)."""
+
+    name: ClassVar[str] = "customers.imported"
+    job_id: str
+    user_id: str
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    failed: int = 0
+    totals: dict[str, int] = field(factory=dict)
+    updated_ids: tuple[str, ...] = ()
+    final: bool = False
+    status: str = "running"
+    actions_created: bool = False

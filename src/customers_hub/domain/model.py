@@ -104,6 +104,8 @@ class StageChange:
     notes: str | None = None
     reason: str | None = None
     auto_generated: bool = False
+    # The customer this entry was moved from by a merge (rules §10); None for its own entries.
+    merged_from: str | None = None
 
 
 @frozen
@@ -177,11 +179,22 @@ class Customer:
     ksa_compliance: KsaCompliance | None = None
     deleted_at: datetime | None = None
     version: int = 1
+    # Rules §10: the customer this one was merged into (it is then soft-deleted too).
+    merged_into: str | None = None
+    # Rules §8 erasure (domain.erasure): when it happened, and until when a restricted
+    # customer keeps the name and national id its contract needs (None: not restricted).
+    erased_at: datetime | None = None
+    restricted_until: datetime | None = None
 
     @property
     def is_deleted(self) -> bool:
         """True once soft-deleted."""
         return self.deleted_at is not None
+
+    @property
+    def is_restricted(self) -> bool:
+        """True for an erased customer kept for its contract: admins alone see it."""
+        return self.restricted_until is not None
 
 
 @frozen

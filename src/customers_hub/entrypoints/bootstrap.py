@@ -36,20 +36,26 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from customers_hub.adapters.cache import InMemoryCache, RedisCache
 from customers_hub.adapters.event_wire import invalidation_for, to_outbound
 from customers_hub.adapters.events import InProcessEventPublisher
+from customers_hub.adapters.import_files import SpreadsheetReader
 from customers_hub.adapters.ratelimit import InMemoryRateLimiter, RedisRateLimiter
 from customers_hub.adapters.redis_events import InProcessEventBus, RedisEventBus
 from customers_hub.adapters.redis_support import redis_client
 from customers_hub.adapters.relay import OutboxRelay, bus_cursor_name, wait_published
 from customers_hub.adapters.sql.action_reads import SqlActionQueries
+from customers_hub.adapters.sql.assignment import sql_assignment_rules
 from customers_hub.adapters.sql.audit import AuditCommitHook, SqlAuditLog
 from customers_hub.adapters.sql.customer_reads import SqlCustomerQueries
 from customers_hub.adapters.sql.duplicates import SqlDuplicateQueries
 from customers_hub.adapters.sql.employee_reads import SqlEmployeeQueries
 from customers_hub.adapters.sql.engine import create_engine, is_sqlite
+from customers_hub.adapters.sql.erasure import SqlErasure
 from customers_hub.adapters.sql.exports import SqlCustomerExportSource
 from customers_hub.adapters.sql.idempotency import SqlIdempotencyStore
+from customers_hub.adapters.sql.imports import sql_import_repository
+from customers_hub.adapters.sql.merging import sql_merge_store
 from customers_hub.adapters.sql.migrate import ensure_schema
 from customers_hub.adapters.sql.outbox import LAST_WRITTEN, SqlOutboxWriter, read_after
+from customers_hub.adapters.sql.privacy import sql_privacy_repository
 from customers_hub.adapters.sql.uow import SqlUnitOfWorkFactory
 from customers_hub.adapters.sql.webhooks import sql_webhook_repository
 from customers_hub.adapters.storage import LocalDocumentStorage
@@ -57,7 +63,10 @@ from customers_hub.adapters.system import PrefixedIdGenerator, SystemClock
 from customers_hub.adapters.webhook_sender import SystemHostResolver, WebhookSender
 from customers_hub.application.context import Dependencies, HubSettings
 from customers_hub.application.outbox import OutboxRecord, WebhookServices
+from customers_hub.application.ports_imports import ImportServices
+from customers_hub.application.ports_privacy import PrivacyRepositoryFactory
 from customers_hub.application.ports_scale import Cache, EventBus, Invalidation, RateLimiter
+from customers_hub.application.use_cases.settings import cached_zone_lookup
 from customers_hub.domain.events import DomainEvent
 from customers_hub.entrypoints.settings import HubConfig
 
@@ -202,6 +211,10 @@ class Container(containers.DeclarativeContainer):
     action_queries = providers.Singleton(SqlActionQueries, gateways.engine)
     employee_queries = providers.Singleton(SqlEmployeeQueries, gateways.engine)
     export_source = providers.Singleton(SqlCustomerExportSource, gateways.engine)
+    # Customer imports (issue 12): jobs and batches on the unit of work, CSV/XLSX reading.
+    import_services = providers.Singleton(
+        lambda: ImportServices(repositories=sql_import_repository, reader=SpreadsheetReader())
+    )
     duplicate_queries = providers.Singleton(SqlDuplicateQueries, gateways.engine)
     storage = providers.Singleton(lambda cfg: LocalDocumentStorage(cfg.documents_dir), config)
     # Idempotency keys (application/idempotency.py); its commit hook marks a keyed write's claim.
@@ -213,6 +226,8 @@ class Container(containers.DeclarativeContainer):
     # The audit trail (adapters/sql/audit.py): its commit hook appends each write's entries.
     audit_hook = providers.Singleton(AuditCommitHook, clock, ids)
     audit_log = providers.Singleton(SqlAuditLog, gateways.engine)
+    # Rules §8 erasure: the relations' statements and the freed space (adapters/sql/erasure.py).
+    erasure = providers.Singleton(SqlErasure, gateways.engine)
     bus_cursor = providers.Singleton(
         lambda cfg: bus_cursor_name(cfg.redis_url, uuid.uuid4().hex), config
     )
@@ -250,6 +265,11 @@ class Container(containers.DeclarativeContainer):
         clock,
     )
 
+    # Each organization's time zone (rules §9) through the cache, invalidated by a settings change.
+    zone_lookup = providers.Singleton(
+        lambda cache, uow, cfg: cached_zone_lookup(cache, uow, cfg.tz), cache, uow, config
+    )
+
     # Not named `dependencies`: that name is taken by DeclarativeContainer itself.
     use_case_dependencies = providers.Singleton(
         Dependencies,
@@ -264,6 +284,9 @@ class Container(containers.DeclarativeContainer):
         settings=settings,
         export_source=export_source,
         duplicate_queries=duplicate_queries,
+        assignment_rules=providers.Object(sql_assignment_rules),
+        merges=providers.Object(sql_merge_store),
+        zone_lookup=zone_lookup,
         # Run in every write's transaction, in order (application.context.CommitHook).
         commit_hooks=providers.Callable(
             tuple, providers.List(idempotency.provided.mark_committed, outbox_writer, audit_hook)
@@ -303,6 +326,13 @@ class Hub:
         return cache
 
     @property
+    def erasure(self) -> SqlErasure:
+        """What :func:`~customers_hub.application.use_cases.erasure.erase_customer` takes
+        besides ``deps``."""
+        erasure: SqlErasure = self.container.erasure()
+        return erasure
+
+    @property
     def audit_log(self) -> SqlAuditLog:
         """The audit trail: customers' timelines, and masking a customer's entries."""
         log: SqlAuditLog = self.container.audit_log()
@@ -328,11 +358,24 @@ class Hub:
         return bus
 
     @property
+    def imports(self) -> ImportServices:
+        """What the import use cases take besides ``deps``
+        (:mod:`customers_hub.application.use_cases.imports`)."""
+        services: ImportServices = self.container.import_services()
+        return services
+
+    @property
     def webhooks(self) -> WebhookServices:
         """What the webhook use cases take besides ``deps``
         (:mod:`customers_hub.application.use_cases.webhooks`)."""
         services: WebhookServices = self.container.webhook_services()
         return services
+
+    @property
+    def privacy(self) -> PrivacyRepositoryFactory:
+        """The consents' and privacy requests' repository factory that the use cases of
+        :mod:`customers_hub.application.use_cases.privacy` take besides ``deps``."""
+        return sql_privacy_repository
 
     def background_workers(self) -> BackgroundWorkers:
         """A new outbox relay and webhook sender for this process (not started); the HTTP

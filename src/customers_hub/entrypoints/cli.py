@@ -18,6 +18,8 @@ Subcommands are argparse subparsers; each registers a handler ``(args) -> exit c
   (``docs/idempotency.md``; the service also sweeps them by itself).
 * ``export --org O [--format csv|xlsx] [--output FILE] [filters…]`` — the customers export
   (:mod:`customers_hub.entrypoints.cli_export`).
+* ``import FILE --org O [--mapping JSON] [--dry-run] [--on-duplicate skip|update|create]`` —
+  the customers import with a progress bar (:mod:`customers_hub.entrypoints.cli_import`).
 
 Heavy imports (Litestar, uvicorn, SQLAlchemy) happen inside the handlers, so ``--help`` and
 ``token`` stay fast.
@@ -40,6 +42,7 @@ from typing import Any
 from customers_hub import __version__
 from customers_hub.domain.enums import Permission, Role
 from customers_hub.entrypoints.cli_export import add_export
+from customers_hub.entrypoints.cli_import import add_import
 
 DATABASE_URL_ENV = "CUSTOMERS_HUB_DATABASE_URL"
 DATA_DIR_ENV = "CUSTOMERS_HUB_DATA_DIR"
@@ -494,6 +497,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_demo_data(commands)
     _add_db(commands)
     add_export(commands)
+    add_import(commands)
     parser.set_defaults(handler=_usage(parser, 0))
     return parser
 

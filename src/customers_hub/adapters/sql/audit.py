@@ -38,7 +38,12 @@ from customers_hub.domain.audit import (
     jsonable,
     mask_changes,
 )
-from customers_hub.domain.events import CustomersExported, DomainEvent
+from customers_hub.domain.events import (
+    CustomersExported,
+    CustomersImported,
+    DomainEvent,
+    PersonalDataExported,
+)
 
 __all__ = ["AuditCommitHook", "SqlAuditLog"]
 
@@ -67,6 +72,32 @@ def _export_entry(event: CustomersExported) -> DraftEntry:
     )
 
 
+def _personal_data_entry(event: PersonalDataExported) -> DraftEntry:
+    """An access export (rules §8) changes nothing; its entry, on the customer's timeline,
+    says that everything held about the customer left the system."""
+    return DraftEntry(
+        organization_id=event.organization_id,
+        action=event.name,
+        entity_type=EntityType.EXPORT.value,
+        entity_id=event.customer_id,
+        customer_id=event.customer_id,
+        changes=(FieldChange("format", None, "json"),),
+    )
+
+
+def _import_entry(event: CustomersImported) -> DraftEntry:
+    """One entry per import job, when it ends (its customers have entries of their own)."""
+    described: Mapping[str, object] = {"status": event.status, **event.totals}
+    return DraftEntry(
+        organization_id=event.organization_id,
+        action=event.name,
+        entity_type=EntityType.IMPORT.value,
+        entity_id=event.job_id,
+        customer_id=None,
+        changes=tuple(FieldChange(k, None, jsonable(v)) for k, v in described.items()),
+    )
+
+
 class AuditCommitHook:
     """Appends the audit entries of a write in its own transaction (one INSERT).
 
@@ -85,6 +116,8 @@ class AuditCommitHook:
         """The entries of the write, not yet stamped."""
         drafts = entries_for(uow.change_log.changes)
         drafts += [_export_entry(e) for e in events if isinstance(e, CustomersExported)]
+        drafts += [_personal_data_entry(e) for e in events if isinstance(e, PersonalDataExported)]
+        drafts += [_import_entry(e) for e in events if isinstance(e, CustomersImported) and e.final]
         return drafts
 
     async def __call__(self, uow: UnitOfWork, events: Sequence[DomainEvent]) -> None:

@@ -30,6 +30,7 @@ from attrs import frozen
 from sqlalchemy import (
     ColumnElement,
     Float,
+    Select,
     and_,
     case,
     func,
@@ -38,6 +39,7 @@ from sqlalchemy import (
     select,
     text,
     type_coerce,
+    union,
 )
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -53,7 +55,13 @@ from customers_hub.adapters.sql.filters import (
     sort_spec,
 )
 from customers_hub.adapters.sql.mappers import customer_from_row
-from customers_hub.adapters.sql.pagination import Source, check_limit, check_page, fetch
+from customers_hub.adapters.sql.pagination import (
+    Source,
+    check_limit,
+    check_page,
+    count_rows,
+    fetch,
+)
 from customers_hub.adapters.sql.read_scope import customer_where
 from customers_hub.application.queries import (
     CustomerListQuery,
@@ -191,6 +199,92 @@ def _search_exprs(raw: str, similarity: bool) -> _SearchExprs:
     return _SearchExprs(or_(*match_parts), type_coerce(score, Float()), hits)
 
 
+SEARCH_CANDIDATES: Final = 500
+"""Matches one search scores at most besides its exact and prefix tiers: a common fragment
+(a family name shared by a fifth of a million customers) costs what a rare one costs. Up to this
+many matches the ranking and the total are exact; beyond, see :func:`_candidates`."""
+
+_TOP: Final = "\U0010ffff"  # sorts after every character: the end of a prefix range
+
+
+def _prefix(col: Any, text: str) -> ColumnElement[bool]:
+    """``col`` starts with ``text``: a B-tree range an index seeks to, and the ``LIKE`` that
+    keeps it exact in a collation that does not sort by code point."""
+    return and_(col >= text, col < text + _TOP, _like(col, f"{like_escape(text)}%"))
+
+
+def _candidates(
+    query: SearchQuery, where: Sequence[ColumnElement[bool]], match: ColumnElement[bool]
+) -> tuple[Any, Any]:
+    """The customers a search scores, as (ids of the ranked tiers and the other matches, ids
+    of the other matches alone) — two CTEs of one statement.
+
+    Ranked tiers, each bounded: the first ``limit`` customers whose normalized name starts with
+    the text (exact names included) and whose phone digits start with its digits — B-tree
+    ranges on ``(organization_id, name_search, id)`` and ``(organization_id, phone_digits)`` —
+    then at most :data:`SEARCH_CANDIDATES` + 1 other matches as the indexes find them (the one
+    more says that matches were left out). When none were, the candidates are every match and
+    ranking and total are exact; otherwise the page holds every exact and prefix match of the
+    name and phone in order, then the best of the other matches found.
+    """
+    c = t.customers.c
+    q = normalize_search_text(query.text)
+    tops: list[Select[Any]] = [
+        select(c.id)
+        .where(*where, _prefix(c.name_search, q))
+        .order_by(c.name_search, c.id)
+        .limit(query.limit)
+    ]
+    if is_phone_like(query.text):
+        digits = phone_query_digits(query.text)
+        for start in dict.fromkeys((f"966{digits}", digits)):
+            tops.append(
+                select(c.id)
+                .where(*where, _prefix(c.phone_digits, start))
+                .order_by(c.phone_digits, c.id)
+                .limit(query.limit)
+            )
+    others = select(c.id).where(*where, match).limit(SEARCH_CANDIDATES + 1).cte("others")
+    # Each tier a subquery: SQLite allows no LIMIT on a bare member of a compound select.
+    members = [select(top.subquery().c.id) for top in tops]
+    candidates = union(*members, select(others.c.id)).cte("candidates")
+    return candidates, others
+
+
+async def _scored(
+    conn: AsyncConnection,
+    query: SearchQuery,
+    where: Sequence[ColumnElement[bool]],
+    exprs: _SearchExprs,
+) -> tuple[list[RowMapping], int, bool]:
+    """(the page's rows best first, the number of candidates, whether matches were left out)."""
+    c = t.customers.c
+    candidates, others = _candidates(query, where, exprs.match)
+    hit_columns = [
+        case((hit, 1), else_=0).label(f"_hit_{name}") for name, hit in exprs.hits.items()
+    ]
+    stmt = (
+        select(
+            t.customers,
+            exprs.score.label("_score"),
+            *hit_columns,
+            select(func.count()).select_from(candidates).scalar_subquery().label("_candidates"),
+            select(func.count()).select_from(others).scalar_subquery().label("_others"),
+        )
+        .where(
+            c.organization_id == query.scope.organization_id,
+            c.id.in_(select(candidates.c.id)),
+        )
+        .order_by(exprs.score.desc(), c.name_search.asc(), c.id.asc())
+        .limit(query.limit)
+    )
+    rows = list((await conn.execute(stmt)).mappings())
+    if not rows:
+        return [], 0, False
+    truncated = int(rows[0]["_others"]) > SEARCH_CANDIDATES
+    return rows, int(rows[0]["_candidates"]), truncated
+
+
 class SqlCustomerQueries:
     """:class:`~customers_hub.application.ports.CustomerQueries` over SQLAlchemy Core."""
 
@@ -226,29 +320,27 @@ class SqlCustomerQueries:
         return self._trigrams
 
     async def search(self, query: SearchQuery) -> SearchResult[Customer]:
-        """Customers matching free text, best first (see :func:`_search_exprs` for the score)."""
+        """Customers matching free text, best first (see :func:`_search_exprs` for the score),
+        with bounded work whatever the number of matches (see :func:`_candidates`): one
+        statement for the page and its total, plus the page's relations; a count beyond
+        :data:`SEARCH_CANDIDATES` matches, and fuzzy matching when the exact tiers leave the
+        page short, are one more each."""
         if not normalize_search_text(query.text):
             raise ValidationFailed.single("query", "must not be empty")
         check_limit(query.limit)
         conditions = customer_conditions(query.conditions)
-        c = t.customers.c
+        where = customer_where(query.scope, conditions)
         async with self._engine.connect() as conn:
-            exprs = _search_exprs(query.text, query.fuzzy and await self._has_trigrams(conn))
-            hit_columns = [
-                case((hit, 1), else_=0).label(f"_hit_{name}") for name, hit in exprs.hits.items()
-            ]
-            stmt = (
-                select(
-                    t.customers,
-                    exprs.score.label("_score"),
-                    *hit_columns,
-                    func.count().over().label("_total"),
-                )
-                .where(*customer_where(query.scope, conditions), exprs.match)
-                .order_by(exprs.score.desc(), c.name_search.asc(), c.id.asc())
-                .limit(query.limit)
-            )
-            rows = list((await conn.execute(stmt)).mappings())
+            exprs = _search_exprs(query.text, similarity=False)
+            rows, total, truncated = await _scored(conn, query, where, exprs)
+            if len(rows) < query.limit and query.fuzzy and await self._has_trigrams(conn):
+                # Fuzzy only when the exact tiers leave the page short (bounded work).
+                exprs = _search_exprs(query.text, similarity=True)
+                rows, total, truncated = await _scored(conn, query, where, exprs)
+            estimate = False
+            if truncated:
+                source = Source(t.customers, t.customers, (*where, exprs.match))
+                total, estimate = await count_rows(conn, source, cap=SEARCH_CANDIDATES)
             customers = await _customers_of(conn, query.scope.organization_id, rows)
         hits = [
             SearchHit(
@@ -258,7 +350,7 @@ class SqlCustomerQueries:
             )
             for customer, row in zip(customers, rows, strict=True)
         ]
-        return SearchResult(hits=hits, total=int(rows[0]["_total"]) if rows else 0)
+        return SearchResult(hits=hits, total=total, total_is_estimate=estimate)
 
     async def stats(
         self, scope: ScopeFilter, window: StatsWindow, group_by: str | None

@@ -65,6 +65,9 @@ def _in_scope(table: Any, scope: ScopeFilter) -> ColumnElement[bool]:
     parts: list[ColumnElement[bool]] = [
         c.organization_id == scope.organization_id,
         c.deleted_at.is_(None),
+        # An erased customer (rules §8) has no identity left to match, or a restricted one
+        # that must not be shown.
+        c.erased_at.is_(None),
     ]
     if scope.kind is not Reach.ALL:
         assert scope.employee_id is not None

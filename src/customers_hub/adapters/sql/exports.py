@@ -35,6 +35,7 @@ from customers_hub.adapters.sql.filters import (
     sort_spec,
 )
 from customers_hub.adapters.sql.mappers import customer_from_row
+from customers_hub.adapters.sql.read_scope import listed
 from customers_hub.application.queries import CustomerListQuery
 from customers_hub.domain.model import Customer
 
@@ -64,6 +65,7 @@ class SqlCustomerExportSource:
         where: list[ColumnElement[bool]] = [
             customer_scope(query.scope),
             c.deleted_at.is_not(None) if query.deleted else c.deleted_at.is_(None),
+            listed(),  # restricted customers (rules §8) never leave in a file
             *customer_conditions(query.conditions),
         ]
         if query.search is not None:

@@ -56,6 +56,7 @@ __all__ = [
     "Source",
     "check_limit",
     "check_page",
+    "count_rows",
     "decode_cursor",
     "encode_cursor",
     "fetch",
@@ -221,16 +222,27 @@ class Fetched:
 
 async def _count(conn: AsyncConnection, source: Source) -> tuple[int, bool]:
     """(total, is_estimate): exact up to the cap, then a planner estimate on PostgreSQL."""
-    capped = select(func.count()).select_from(source.ones().limit(EXACT_COUNT_CAP + 1).subquery())
+    return await count_rows(conn, source)
+
+
+async def count_rows(
+    conn: AsyncConnection, source: Source, *, cap: int | None = None
+) -> tuple[int, bool]:
+    """(rows of ``source``, is_estimate): exact up to ``cap`` (default
+    :data:`EXACT_COUNT_CAP`; reading at most ``cap+1`` rows), then PostgreSQL's planner
+    estimate (never below ``cap+1``); SQLite counts exactly."""
+    if cap is None:
+        cap = EXACT_COUNT_CAP  # read when called: tests lower the module's cap
+    capped = select(func.count()).select_from(source.ones().limit(cap + 1).subquery())
     total = int((await conn.execute(capped)).scalar_one())
-    if total <= EXACT_COUNT_CAP:
+    if total <= cap:
         return total, False
     if conn.dialect.name == "postgresql":
         plan = (await conn.execute(Explain(source.ones()))).scalar_one()
         if isinstance(plan, str):
             plan = json.loads(plan)
         estimate = int(plan[0]["Plan"]["Plan Rows"])
-        return max(estimate, EXACT_COUNT_CAP + 1), True
+        return max(estimate, cap + 1), True
     exact = select(func.count()).select_from(source.ones().subquery())
     return int((await conn.execute(exact)).scalar_one()), False
 

@@ -3,6 +3,10 @@
 **Soft-deleted customers** are left out of every list, search, stat and option, and so are
 the actions of such customers. ``CustomerListQuery.deleted=True`` lists only deleted customers
 (the trash an admin restores from).
+
+**Restricted customers** (erased, kept for their contract: rules §8) are left out of lists and
+search too (:func:`listed`); statistics count them (``restricted=True``), so an erasure leaves
+the numbers as they were.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from customers_hub.domain.access import ScopeFilter
 __all__ = [
     "actions_from",
     "customer_where",
+    "listed",
     "live",
 ]
 
@@ -27,10 +32,22 @@ def live(deleted: bool = False) -> ColumnElement[bool]:
     return col.is_not(None) if deleted else col.is_(None)
 
 
+def listed(table: FromClause = t.customers) -> ColumnElement[bool]:
+    """Not restricted by an erasure: what lists, search, duplicates and exports may show."""
+    return table.c.restricted_until.is_(None)
+
+
 def customer_where(
-    scope: ScopeFilter, conditions: Sequence[ColumnElement[bool]], *, deleted: bool = False
+    scope: ScopeFilter,
+    conditions: Sequence[ColumnElement[bool]],
+    *,
+    deleted: bool = False,
+    restricted: bool = False,
 ) -> tuple[ColumnElement[bool], ...]:
-    return (customer_scope(scope), live(deleted), *conditions)
+    """Customers in ``scope``, live (or deleted), matching ``conditions``; restricted ones only
+    when ``restricted`` (statistics)."""
+    shown = () if restricted else (listed(),)
+    return (customer_scope(scope), live(deleted), *shown, *conditions)
 
 
 def actions_from() -> FromClause:

@@ -166,7 +166,7 @@ async def customer_stats(
     if group_by not in (None, "stage", "source", "employee", "city"):
         raise ValidationFailed.single("groupBy", "must be one of stage, source, employee, city")
     c = t.customers.c
-    where = (*customer_where(scope, ()), *_window(c.created_at, window))
+    where = (*customer_where(scope, (), restricted=True), *_window(c.created_at, window))
     month = month_bounds(window.now, window.tz)
     year = _year_bounds(window.now, window.tz)
     h = t.stage_history.c

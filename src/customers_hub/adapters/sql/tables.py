@@ -178,14 +178,20 @@ customers = Table(
     Column("name_en_key", Text),
     Column("city_key", Text),
     Column("email_key", Text),
-    # One live customer per phone and organization; a soft-deleted one frees the phone.
+    # Erasure (rules §8, migration 0010): when; until when a restricted one is kept.
+    Column("erased_at", UtcDateTime),
+    Column("restricted_until", UtcDateTime),
+    # Merge (rules §10, migration 0011): the survivor a merged (soft-deleted) source went into.
+    Column("merged_into", String(50)),
+    # One live customer per phone and organization; a soft-deleted one frees the phone, and so
+    # does an erased one (its phone is empty: any number of erased customers have none).
     Index(
         "uq_customers_org_phone_live",
         "organization_id",
         "phone",
         unique=True,
-        sqlite_where=text("deleted_at IS NULL"),
-        postgresql_where=text("deleted_at IS NULL"),
+        sqlite_where=text("deleted_at IS NULL AND erased_at IS NULL"),
+        postgresql_where=text("deleted_at IS NULL AND erased_at IS NULL"),
     ),
     # Every documented filter and sort, led by the organization; each sort key is followed by
     # id, so a cursor is one row-value range ``(key, id) < (?, ?)`` of its index (keyset).
@@ -203,6 +209,8 @@ customers = Table(
     Index("ix_customers_org_name", "organization_id", "name", "id"),
     Index("ix_customers_org_budget", "organization_id", "budget_min", "budget_max"),
     Index("ix_customers_org_phone_digits", "organization_id", "phone_digits"),
+    # Search's exact and prefix tier: a range seek on the normalized name (migration 0015).
+    Index("ix_customers_org_name_search", "organization_id", "name_search", "id"),
     Index("ix_customers_org_deleted", "organization_id", "deleted_at"),
     # Duplicate candidates among live customers: one equality lookup per key (see 0003).
     *(
@@ -255,6 +263,8 @@ stage_history = Table(
     Column("reason", String(500)),
     Column("notes", Text),
     Column("auto_generated", Boolean, nullable=False, server_default=text("false")),
+    # Merge (migration 0011): the source customer an entry moved from; NULL for its own.
+    Column("merged_from", String(50)),
     # Two writers appending the same position cannot both succeed: no double history entry.
     UniqueConstraint("customer_id", "seq"),
     # A page's histories, read within the organization (without it SQLite's planner, which
@@ -357,7 +367,7 @@ appointments = Table(
     ),
     Index("ix_appointments_org_datetime", "organization_id", "datetime"),
     Index("ix_appointments_org_status", "organization_id", "status"),
-    Index("ix_appointments_org_agent", "organization_id", "agent_id"),
+    # (organization_id, agent_id): see ix_appointments_org_agent_datetime (0014) at the end.
 )
 
 reminders = Table(
@@ -640,4 +650,245 @@ audit_log = Table(
     Column("request_id", String(128)),
     # A customer's timeline, newest first: one backward range scan of this index.
     Index("ix_audit_log_org_customer_at", "organization_id", "customer_id", "at", "id"),
+)
+
+
+# --- privacy (migration 0009) ---
+
+customer_consents = Table(
+    "customer_consents",
+    metadata,
+    # The current consent per customer and channel (rules §8): the last entry of
+    # ``consent_events``, kept in the same transaction, so ``consent=`` is one index seek.
+    Column(
+        "customer_id",
+        String(50),
+        ForeignKey("customers.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("channel", String(20), primary_key=True),
+    _org(),
+    Column("entry_id", String(50), nullable=False),  # the consent_events row it copies
+    Column("granted", Boolean, nullable=False),
+    Column("source", String(100), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor_id", String(50), nullable=False),
+    Column("notes", Text),
+    # ``consent=<channel>``: an EXISTS semi-join per candidate customer, by this index.
+    Index(
+        "ix_customer_consents_org_channel_granted",
+        "organization_id",
+        "channel",
+        "granted",
+        "customer_id",
+    ),
+)
+
+consent_events = Table(
+    "consent_events",
+    metadata,
+    # Append-only history of consent changes; erasure clears ``notes`` only.
+    _id(primary_key=True),  # time-sortable: orders the entries of one instant
+    _org(),
+    Column(
+        "customer_id", String(50), ForeignKey("customers.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("channel", String(20), nullable=False),
+    Column("granted", Boolean, nullable=False),
+    Column("source", String(100), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor_id", String(50), nullable=False),
+    Column("notes", Text),
+    # A customer's history, newest first: one backward range scan (also the foreign key's).
+    Index("ix_consent_events_customer_at", "customer_id", "at", "id"),
+)
+
+privacy_requests = Table(
+    "privacy_requests",
+    metadata,
+    _id(primary_key=True),
+    _org(),
+    Column(
+        "customer_id", String(50), ForeignKey("customers.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("type", String(20), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("due_at", UtcDateTime, nullable=False),
+    Column("original_due_at", UtcDateTime, nullable=False),
+    Column("extended_at", UtcDateTime),
+    Column("extension_reason", Text),
+    Column("reason", Text),  # why it was rejected (or completed), given with the status
+    Column("notes", Text),
+    Column("closed_at", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("created_by", String(50), nullable=False),
+    Column("version", Integer, nullable=False, server_default=text("1")),
+    # The list, newest received first (keyset on (received_at, id)).
+    Index("ix_privacy_requests_org_received", "organization_id", "received_at", "id"),
+    # Open requests by due time: overdue, due soon and the stats are range scans.
+    Index("ix_privacy_requests_org_status_due", "organization_id", "status", "due_at"),
+    # A customer's requests (also the foreign key's index).
+    Index("ix_privacy_requests_customer_received", "customer_id", "received_at", "id"),
+)
+
+
+# --- imports (issue 12: customer import jobs and their per-row report) ------------------------
+
+import_jobs = Table(
+    "import_jobs",
+    metadata,
+    _id(primary_key=True),
+    _org(),
+    Column("created_by_id", String(50), nullable=False),
+    Column("created_by_name", String(255), nullable=False),
+    Column("created_by_role", String(20), nullable=False),
+    Column("status", String(20), nullable=False),  # queued | running | completed | failed
+    Column("file_name", String(255), nullable=False),
+    Column("file_format", String(10), nullable=False),
+    Column("file_key", String(100), nullable=False),  # the upload in the document storage
+    Column("headers", Json, nullable=False),
+    Column("mapping", Json, nullable=False),  # {"<column index>": "<field key>"}
+    Column("dry_run", Boolean, nullable=False),
+    Column("on_duplicate", String(10), nullable=False),
+    Column("create_actions", Boolean, nullable=False),
+    Column("total_rows", Integer, nullable=False),
+    Column("processed", Integer, nullable=False),
+    Column("created", Integer, nullable=False),
+    Column("updated", Integer, nullable=False),
+    Column("skipped", Integer, nullable=False),
+    Column("failed", Integer, nullable=False),
+    # First data row (0-based) not committed yet: where a resumed job starts.
+    Column("next_row", Integer, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("error", String(500)),
+    # The runner's heartbeat: a running job whose lease expired lost its runner.
+    Column("lease_owner", String(100)),
+    Column("lease_expires_at", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("started_at", UtcDateTime),
+    Column("finished_at", UtcDateTime),
+    # Jobs to run or take over: a range scan of the unfinished ones, oldest first.
+    Index("ix_import_jobs_status_created", "status", "created_at"),
+    Index("ix_import_jobs_org_created", "organization_id", "created_at", "id"),
+)
+
+import_errors = Table(
+    "import_errors",
+    metadata,
+    Column(
+        "job_id", String(50), ForeignKey("import_jobs.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("row_number", Integer, primary_key=True),
+    Column("seq", SmallInteger, primary_key=True),  # the row's errors in order
+    _org(),
+    Column("field", String(100), nullable=False),
+    Column("message", String(500), nullable=False),
+)
+
+
+# --- assignment rules (migration 0012) ---
+
+assignment_rules = Table(
+    "assignment_rules",
+    metadata,
+    _id(primary_key=True),
+    _org(),
+    Column("name", String(255), nullable=False),
+    Column("strategy", String(20), nullable=False),
+    # ``{sources, cities, propertyTypes}``: read with the rule, never queried inside.
+    Column("match", Json, nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("active", Boolean, nullable=False),
+    # The round-robin pointer: moved under the row's lock in the creating transaction.
+    Column("last_employee_id", String(50)),
+    Column("version", Integer, nullable=False, server_default=text("1")),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("created_by", String(50), nullable=False),
+    # Every new customer reads the active rules in checking order: one range of this index.
+    Index(
+        "ix_assignment_rules_org_active_order",
+        "organization_id",
+        "active",
+        "priority",
+        "created_at",
+        "id",
+    ),
+    # The list, in checking order.
+    Index("ix_assignment_rules_org_order", "organization_id", "priority", "created_at", "id"),
+)
+
+assignment_rule_employees = Table(
+    "assignment_rule_employees",
+    metadata,
+    # A rule's employees in round-robin order (its primary key serves the foreign key).
+    Column(
+        "rule_id",
+        String(50),
+        ForeignKey("assignment_rules.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("position", SmallInteger, primary_key=True),
+    _org(),
+    Column("employee_id", String(50), nullable=False),
+    Index("ix_assignment_rule_employees_org_employee", "organization_id", "employee_id"),
+)
+
+# Load balancing counts each employee's live customers in new_lead … negotiation: one grouped
+# range per employee of this index (index-only on PostgreSQL).
+Index(
+    "ix_customers_org_assigned_stage_live",
+    customers.c.organization_id,
+    customers.c.assigned_employee_id,
+    customers.c.stage,
+    sqlite_where=text("deleted_at IS NULL"),
+    postgresql_where=text("deleted_at IS NULL"),
+)
+
+
+# --- merges (migration 0011) ---
+
+customer_merges = Table(
+    "customer_merges",
+    metadata,
+    # One merge of ``source_ids`` into ``survivor_id`` (rules §10) and what it moved, so an
+    # unmerge within 30 days undoes exactly that (adapters/sql/merging.py).
+    _id(primary_key=True),
+    _org(),
+    Column("survivor_id", String(50), nullable=False),
+    Column("source_ids", Json, nullable=False),
+    # ``{table: {row id: fingerprint}}``: the rows moved and their content after the move.
+    Column("moved", Json, nullable=False),
+    # ``{stage entry id: [source id, position]}``: where each moved history entry came from.
+    Column("history", Json, nullable=False),
+    # ``{field: {"source": id, "value": JSON}}``: the survivor's empty fields the merge filled.
+    Column("fields", Json, nullable=False),
+    Column("property_views", Integer, nullable=False),
+    Column("merged_at", UtcDateTime, nullable=False),
+    Column("merged_by", String(50), nullable=False),
+    Column("unmerged_at", UtcDateTime),
+    Column("unmerged_by", String(50)),
+    # A survivor's merges, newest first (the default of unmerge): one backward range scan.
+    Index("ix_customer_merges_org_survivor_at", "organization_id", "survivor_id", "merged_at"),
+)
+
+
+# --- appointment conflicts (migration 0014) ---
+
+BLOCKING_APPOINTMENTS = "status IN ('confirmed', 'rescheduled', 'scheduled')"
+"""The appointments that hold their employee's time (``domain.appointments.BLOCKING_STATUSES``;
+a test keeps the two equal). A query must state it literally to use the index below."""
+
+# An employee's appointments that hold time, by time (rules §10): the overlap check and the
+# employee calendar are one range seek of it. Partial: closed appointments (most of them, over
+# the years) are never in it. It replaced ix_appointments_org_agent (unused by any query).
+Index(
+    "ix_appointments_org_agent_datetime",
+    appointments.c.organization_id,
+    appointments.c.agent_id,
+    appointments.c.datetime,
+    sqlite_where=text(BLOCKING_APPOINTMENTS),
+    postgresql_where=text(BLOCKING_APPOINTMENTS),
 )

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from customers_hub.adapters.sql.appointments import SqlAppointmentBook
 from customers_hub.adapters.sql.mappers import DEFAULT_TIME_ZONE
 from customers_hub.adapters.sql.repositories import (
     ChangeLog,
@@ -42,6 +43,7 @@ from customers_hub.application.ports import (
     PropertyCatalog,
     RelationRepository,
 )
+from customers_hub.application.ports_appointments import AppointmentBook
 
 __all__ = ["SqlUnitOfWork", "SqlUnitOfWorkFactory"]
 
@@ -60,6 +62,7 @@ class SqlUnitOfWork:
     relations: RelationRepository
     properties: PropertyCatalog
     organization_settings: OrganizationSettingsRepository
+    appointments: AppointmentBook
 
     def __init__(
         self, engine: AsyncEngine, tz: ZoneInfo = DEFAULT_TIME_ZONE, *, read_only: bool = False
@@ -101,6 +104,7 @@ class SqlUnitOfWork:
         self.relations = SqlRelationRepository(conn, self._tz, log)
         self.properties = SqlPropertyCatalog(conn)
         self.organization_settings = SqlOrganizationSettingsRepository(conn, log)
+        self.appointments = SqlAppointmentBook(conn)
         return self
 
     async def commit(self) -> None:

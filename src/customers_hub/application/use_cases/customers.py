@@ -40,13 +40,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from typing import cast
+from typing import Final, cast
 
 from attrs import evolve, field, frozen
 
 from customers_hub.application.context import Dependencies
 from customers_hub.application.errors import ConcurrentUpdate, PreconditionFailed
 from customers_hub.application.ports import UnitOfWork
+from customers_hub.application.use_cases.assignment import plan_assignments, record_assignments
 from customers_hub.application.use_cases.compliance import (
     compliance_facts,
     require_licensed_assignee,
@@ -68,6 +69,7 @@ from customers_hub.domain.compliance import KsaCompliance
 from customers_hub.domain.enums import ActionStatus, ActionType, Role
 from customers_hub.domain.errors import (
     AssignmentRejected,
+    BusinessRuleViolation,
     Duplicate,
     FieldError,
     NotFound,
@@ -140,7 +142,10 @@ DETAIL_RELATION_LIMIT = 100
 """``get_customer`` includes at most this many of each relation, newest first."""
 
 RELATION_INCLUDES = frozenset({"interactions", "appointments", "reminders", "documents"})
-CUSTOMER_INCLUDES = frozenset({*RELATION_INCLUDES, "properties", "stageHistory", "ksaCompliance"})
+# ``consents`` (admins; rules §8) is read by the privacy use cases, not here.
+CUSTOMER_INCLUDES = frozenset(
+    {*RELATION_INCLUDES, "properties", "stageHistory", "ksaCompliance", "consents"}
+)
 """What ``include=`` of get customer accepts."""
 
 NOTES_MAX_LENGTH = validation.NOTES_MAX_LENGTH
@@ -173,6 +178,10 @@ class LoadedCustomer:
         return self.assignee.name if self.assignee is not None else None
 
 
+_REFUSED_AFTER_ERASURE: Final = frozenset({Operation.UPDATE_CUSTOMER, Operation.ASSIGN_CUSTOMER})
+"""What an erased customer refuses: fields, stage, relations and assignment (deleting stays)."""
+
+
 async def load_customer(
     uow: UnitOfWork,
     actor: Actor,
@@ -196,6 +205,14 @@ async def load_customer(
     )
     if customer is None or (customer.is_deleted and not include_deleted):
         raise NotFound("customer", customer_id)
+    if customer.is_restricted and actor.role is not Role.ADMIN:
+        raise NotFound("customer", customer_id)  # rules §8: kept for its contract, admins only
+    if customer.erased_at is not None and operation in _REFUSED_AFTER_ERASURE:
+        # An edit could bring personal data back: an erased record is read-only (rules §8).
+        raise BusinessRuleViolation(
+            "the customer's personal data was erased: the record is read-only",
+            {"rule": "customer_erased", "erasedAt": customer.erased_at.isoformat()},
+        )
     assignee = None
     if customer.assigned_employee_id is not None:
         assignee = await uow.employees.get(actor.organization_id, customer.assigned_employee_id)
@@ -376,7 +393,7 @@ async def create_customer(deps: Dependencies, actor: Actor, command: CreateCusto
     organization in the actor's reach (422 on ``assignedEmployeeId``; 403 out of reach).
     """
     enforce_decision(decide_create_customer(actor, None), resource_type="customer", resource_id="")
-    draft = validate_customer_draft(command.draft, deps.local_today())
+    draft = validate_customer_draft(command.draft, await deps.today_of(actor.organization_id))
     assignee_id = creation_assignee_id(actor, draft.assigned_employee_id)
     draft = evolve(draft, assigned_employee_id=assignee_id)
 
@@ -403,10 +420,16 @@ async def create_customer(deps: Dependencies, actor: Actor, command: CreateCusto
             history_entry_id=deps.ids.new_id("stage"),
             now=now,
         )
+        # Nobody named and nobody implied (an admin's create): the assignment rules decide.
+        routing = await plan_assignments(
+            deps, uow, actor.organization_id, [customer] if assignee is None else []
+        )
+        customer, assignee = routing.routed(customer, assignee)
         matches = await _match_catalog(uow, deps, customer)
         if matches:
             customer = _with_matches(customer, matches, now)
         await uow.customers.add(customer)
+        events += await record_assignments(deps, uow, routing, now=now)
         name = assignee.name if assignee is not None else None
         events += await create_system_actions(
             uow, deps, customer, events, assignee_name=name, now=now
@@ -528,7 +551,7 @@ async def update_customer(
 
     A patch that changes nothing writes nothing and publishes nothing.
     """
-    today = deps.local_today()
+    today = await deps.today_of(actor.organization_id)
 
     async def work(uow: UnitOfWork) -> tuple[Customer, list[DomainEvent]]:
         now = deps.clock.now()

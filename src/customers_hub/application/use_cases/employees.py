@@ -229,7 +229,7 @@ async def create_employee(deps: Dependencies, actor: Actor, command: CreateEmplo
         )
         all_errors = Errors()
         all_errors.extend(errors.errors)
-        employee = _fields(all_errors, draft, deps.local_today())
+        employee = _fields(all_errors, draft, await deps.today_of(actor.organization_id))
         await _check_manager(all_errors, uow.employees, employee)
         all_errors.raise_if_any()
         if given_id is not None and await uow.employees.get(actor.organization_id, given_id):
@@ -263,7 +263,9 @@ async def update_employee(
             if getattr(command, a.name) is not UNSET
         }
         errors = Errors()
-        changed = _fields(errors, evolve(current, **sent), deps.local_today(), sent)
+        changed = _fields(
+            errors, evolve(current, **sent), await deps.today_of(actor.organization_id), sent
+        )
         if changed.manager_id != current.manager_id:
             await _check_manager(errors, uow.employees, changed)
         if changed.role not in MANAGER_ROLES and current.role in MANAGER_ROLES:

@@ -33,7 +33,7 @@ import logging
 import re
 import time
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from enum import Enum, StrEnum
 from typing import Final
@@ -239,8 +239,8 @@ def _filters_summary(params: CustomerListParams) -> dict[str, object]:
     return summary
 
 
-def _filename(actor: Actor, deps: Dependencies, file_format: ExportFormat) -> str:
-    local = deps.clock.now().astimezone(deps.settings.time_zone)
+def _filename(actor: Actor, deps: Dependencies, tz: tzinfo, file_format: ExportFormat) -> str:
+    local = deps.clock.now().astimezone(tz)
     organization = _UNSAFE_NAME.sub("-", actor.organization_id).strip("-") or "organization"
     return f"customers-{organization}-{local:%Y%m%d-%H%M}.{file_format.value}"
 
@@ -255,6 +255,7 @@ class CustomerExport:
         source: CustomerExportSource,
         query: CustomerListQuery,
         request: ExportRequest,
+        zone: tzinfo,
     ) -> None:
         self._deps = deps
         self._actor = actor
@@ -265,7 +266,7 @@ class CustomerExport:
         self.header: tuple[str, ...] = tuple(
             c.header(request.header_language) for c in self.columns
         )
-        self.filename = _filename(actor, deps, request.file_format)
+        self.filename = _filename(actor, deps, zone, request.file_format)
         self.filters = _filters_summary(request.filters)
         self.rows_written = 0
         self._employees: dict[str, Employee] = {}
@@ -348,8 +349,9 @@ async def start_export(deps: Dependencies, actor: Actor, request: ExportRequest)
     # exportable.
     params = attrs.evolve(request.filters, page=1, cursor="", deleted=False)
     errors: list[FieldError] = []
+    zone = await deps.zone_of(actor.organization_id)
     try:
-        query = customer_list_query(params, scope, deps.settings.time_zone)
+        query = customer_list_query(params, scope, zone)
     except ValidationFailed as bad:
         errors.extend(bad.errors)
     try:
@@ -361,4 +363,4 @@ async def start_export(deps: Dependencies, actor: Actor, request: ExportRequest)
     source = deps.export_source
     if source is None:
         raise RuntimeError("this hub has no export source (Dependencies.export_source)")
-    return CustomerExport(deps, actor, source, query, request)
+    return CustomerExport(deps, actor, source, query, request, zone)

@@ -76,6 +76,7 @@ from customers_hub.application.use_cases.catalog import (
     parse_filters,
     parse_sort,
 )
+from customers_hub.application.use_cases.privacy import require_admin
 from customers_hub.domain import access
 from customers_hub.domain.access import Operation, RecordScope, ScopeFilter
 from customers_hub.domain.enums import (
@@ -90,6 +91,7 @@ from customers_hub.domain.enums import (
 )
 from customers_hub.domain.errors import FieldError, ValidationFailed
 from customers_hub.domain.model import Actor, Customer, CustomerAction, Employee
+from customers_hub.domain.privacy import ConsentChannel
 
 __all__ = [
     "ACTION_LIST_DEFAULT_LIMIT",
@@ -164,6 +166,9 @@ class CustomerListParams:
     fields: Sequence[str] | None = None
     include: Sequence[str] = ()
     deleted: bool = False
+    consent: Sequence[str] = ()
+    """``consent=<channel>`` (granted) / ``consent=!<channel>`` (not granted), each must hold
+    (admins only, rules §8)."""
 
 
 @frozen(kw_only=True)
@@ -358,9 +363,11 @@ def _require(actor: Actor, operation: Operation) -> ScopeFilter:
 
 
 def _stats_window(
-    deps: Dependencies, date_from: datetime | date | None, date_to: datetime | date | None
+    deps: Dependencies,
+    tz: tzinfo,
+    date_from: datetime | date | None,
+    date_to: datetime | date | None,
 ) -> StatsWindow:
-    tz = deps.settings.time_zone
     start, end = _range_start(date_from, tz), _range_end(date_to, tz)
     if start is not None and end is not None and start > end:
         raise ValidationFailed.single("dateTo", "must not be before dateFrom")
@@ -409,6 +416,7 @@ def customer_list_query(
             tz,
         ),
     ]
+    conditions.extend(_consent_conditions(checks, params.consent))
     sort = parse_sort(
         CUSTOMER_CATALOG,
         params.sort_by,
@@ -429,6 +437,22 @@ def customer_list_query(
         page=page,
         deleted=params.deleted,
     )
+
+
+def _consent_conditions(checks: _Checks, values: Sequence[str]) -> list[Condition]:
+    """``consent=whatsapp`` → granted, ``consent=!whatsapp`` → not granted (rules §8)."""
+    conditions: list[Condition] = []
+    channels = {c.value for c in ConsentChannel}
+    for raw in dedupe([v.strip() for v in values if v.strip()]):
+        negated = raw.startswith("!")
+        channel = raw[1:] if negated else raw
+        if channel not in channels:
+            checks.fail(
+                "consent", f"must be a channel ({', '.join(sorted(channels))}), or ! and one"
+            )
+            continue
+        conditions.append(Condition("consent", Op.NE if negated else Op.EQ, channel))
+    return conditions
 
 
 def _json(raw: object) -> object:
@@ -462,7 +486,9 @@ async def list_customers(
     if params.deleted:
         # The trash is for those who can restore from it.
         access.enforce(actor, Operation.RESTORE_CUSTOMER, resource_type="", resource_id="")
-    query = customer_list_query(params, scope, deps.settings.time_zone)
+    if params.consent:
+        require_admin(actor)  # consents are privacy data (rules §8)
+    query = customer_list_query(params, scope, await deps.zone_of(actor.organization_id))
     page = await deps.customer_queries.list(query)
     return CustomerList(
         page=page,
@@ -527,7 +553,7 @@ def advanced_query(body: AdvancedQuery, scope: ScopeFilter, tz: tzinfo) -> Custo
 async def query_customers(deps: Dependencies, actor: Actor, body: AdvancedQuery) -> CustomerList:
     """``POST /customers/query``: the advanced filter, paged by cursor."""
     scope = _require(actor, Operation.READ_CUSTOMERS)
-    query = advanced_query(body, scope, deps.settings.time_zone)
+    query = advanced_query(body, scope, await deps.zone_of(actor.organization_id))
     page = await deps.customer_queries.list(query)
     return CustomerList(page=page, employees=await _with_employees(deps, actor, page))
 
@@ -547,7 +573,9 @@ async def search_customers(
         checks.fail("limit", f"must be between 1 and {MAX_LIMIT}")
     conditions: tuple[Condition, ...] = ()
     try:
-        conditions = parse_filters(CUSTOMER_CATALOG, params.filters, tz=deps.settings.time_zone)
+        conditions = parse_filters(
+            CUSTOMER_CATALOG, params.filters, tz=await deps.zone_of(actor.organization_id)
+        )
     except ValidationFailed as bad:
         checks.errors.extend(bad.errors)
     checks.raise_if_any()
@@ -574,7 +602,7 @@ async def customer_stats(
             FieldError("groupBy", f"must be one of {', '.join(sorted(CUSTOMER_STATS_GROUPS))}")
         )
     try:
-        window = _stats_window(deps, date_from, date_to)
+        window = _stats_window(deps, await deps.zone_of(actor.organization_id), date_from, date_to)
     except ValidationFailed as bad:
         errors.extend(bad.errors)
     if errors:
@@ -642,7 +670,9 @@ async def list_actions(
 ) -> Page[CustomerAction]:
     """``GET /customers/actions``: one page of the actions in the caller's scope."""
     scope = _require(actor, Operation.READ_ACTIONS)
-    query = action_list_query(params, scope, deps.clock.now(), deps.settings.time_zone)
+    query = action_list_query(
+        params, scope, deps.clock.now(), await deps.zone_of(actor.organization_id)
+    )
     return await deps.action_queries.list(query)
 
 
@@ -659,7 +689,7 @@ async def action_stats(
     Asking for an employee outside the caller's reach is 403 (an agent may ask only for self).
     """
     scope = _require(actor, Operation.READ_ACTION_STATS)
-    window = _stats_window(deps, date_from, date_to)
+    window = _stats_window(deps, await deps.zone_of(actor.organization_id), date_from, date_to)
     employee_id = assigned_to.strip() if assigned_to is not None else None
     if employee_id:
         async with deps.uow(read_only=True) as uow:
@@ -694,7 +724,7 @@ async def list_employees(
     )
     if not include_stats:
         return EmployeeList(employees=employees)
-    window = StatsWindow(now=deps.clock.now(), tz=deps.settings.time_zone)
+    window = StatsWindow(now=deps.clock.now(), tz=await deps.zone_of(actor.organization_id))
     workloads = await deps.employee_queries.workloads(
         actor.organization_id, [e.id for e in employees], window
     )

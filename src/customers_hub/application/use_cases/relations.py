@@ -15,13 +15,18 @@ Decisions where the contracts are silent (documented for ``docs/``):
   the system creates a ``follow_up`` action due then.
 * **Appointments**: ``datetime`` (an aware instant) wins; without it, ``date`` + ``time`` are
   read in the organization's time zone. A new appointment must be in the future; duration 1–1440
-  minutes. ``agentId`` defaults to the caller; another agent must be an active employee of the
-  organization (422 on ``agentId``). A ``site_visit`` creates a system ``site_visit`` action.
+  minutes (default 60). ``agentId`` defaults to the caller; another agent must be an active
+  employee of the organization (422 on ``agentId``). A ``site_visit`` creates a system
+  ``site_visit`` action. Overlapping another appointment of the same employee is 409
+  ``APPOINTMENT_CONFLICT`` unless ``allowConflict``
+  (:mod:`customers_hub.application.use_cases.appointments`).
 * **Appointment updates**: a new date/time is a reschedule (status ``rescheduled`` unless
   ``scheduled``/``confirmed`` is sent with it; it must be in the future and resets
   ``reminderSent``); status ``rescheduled`` without a new date/time is a 400. ``completed``,
   ``cancelled`` and ``no_show`` are final: the status and the time no longer change (422),
-  ``outcome`` and ``notes`` still can. The system ``site_visit`` action keeps its due date.
+  ``outcome`` and ``notes`` still can. A move that overlaps another appointment of the
+  employee is 409 ``APPOINTMENT_CONFLICT`` unless ``allowConflict``; moving a site visit moves
+  its open ``site_visit`` action's due date, cancelling it dismisses that action.
 * **Reminders** must be in the future. Completing a completed reminder changes nothing;
   completing a cancelled one is a 422.
 * **Documents**: the size limit is ``settings.max_document_bytes`` (413), the accepted types are
@@ -58,6 +63,11 @@ from attrs import evolve, frozen
 from customers_hub.application.context import Dependencies
 from customers_hub.application.errors import PayloadTooLarge, UnsupportedMediaType
 from customers_hub.application.ports import UnitOfWork
+from customers_hub.application.use_cases.appointments import (
+    ensure_free,
+    follow_site_visit,
+    takes_new_time,
+)
 from customers_hub.application.use_cases.customers import (
     NOTES_MAX_LENGTH,
     create_system_actions,
@@ -67,6 +77,7 @@ from customers_hub.application.use_cases.customers import (
 from customers_hub.application.write_context import transaction_as
 from customers_hub.domain import customers as aggregate
 from customers_hub.domain.access import Operation, enforce
+from customers_hub.domain.appointments import DEFAULT_DURATION_MINUTES, MAX_DURATION_MINUTES
 from customers_hub.domain.enums import (
     AppointmentStatus,
     AppointmentType,
@@ -138,9 +149,6 @@ __all__ = [
 CLOCK_SKEW = INTERACTION_CLOCK_SKEW
 """How far in the future an interaction's ``date`` may be (clocks of clients differ)."""
 
-MAX_DURATION_MINUTES = 24 * 60
-"""Longest interaction or appointment, in minutes."""
-
 TITLE_MAX_LENGTH = 255
 TEXT_MAX_LENGTH = SHORT_TEXT_MAX_LENGTH
 LOCATION_MAX_LENGTH = 255  # property_interests.property_location is String(255)
@@ -210,7 +218,7 @@ def _minutes(errors: Errors, field: str, value: int | None, *, minimum: int) -> 
 
 def _when(
     errors: Errors,
-    deps: Dependencies,
+    tz: dt.tzinfo,
     at: dt.datetime | None,
     day: dt.date | None,
     clock_time: dt.time | None,
@@ -227,7 +235,7 @@ def _when(
         errors.add("time", "is required with date")
         return None
     local = dt.datetime.combine(day, clock_time.replace(tzinfo=None))
-    return local.replace(tzinfo=deps.settings.time_zone).astimezone(dt.UTC)
+    return local.replace(tzinfo=tz).astimezone(dt.UTC)
 
 
 def _changed(
@@ -469,7 +477,7 @@ class ScheduleAppointment:
     at: dt.datetime | None = None
     date: dt.date | None = None
     time: dt.time | None = None
-    duration: int = 60
+    duration: int = DEFAULT_DURATION_MINUTES
     priority: Priority = Priority.MEDIUM
     title_en: str | None = None
     location: str | None = None
@@ -477,6 +485,7 @@ class ScheduleAppointment:
     property_title: str | None = None
     notes: str | None = None
     agent_id: str | None = None
+    allow_conflict: bool = False  # book even over another appointment of the employee
 
 
 async def schedule_appointment(
@@ -494,7 +503,9 @@ async def schedule_appointment(
     )
     notes = _text(errors, "notes", command.notes, max_length=NOTES_MAX_LENGTH, multiline=True)
     _minutes(errors, "duration", command.duration, minimum=1)
-    at = _when(errors, deps, command.at, command.date, command.time)
+    at = _when(
+        errors, await deps.zone_of(actor.organization_id), command.at, command.date, command.time
+    )
     if at is None:
         if not (errors.has("datetime") or errors.has("date") or errors.has("time")):
             errors.add("datetime", "is required (or date and time)")
@@ -539,6 +550,7 @@ async def schedule_appointment(
             agent_id=agent_id,
             agent_name=agent_name,
         )
+        await ensure_free(uow, actor, appointment, allow_conflict=command.allow_conflict)
         updated, events = aggregate.schedule_appointment(customer, appointment, now=now)
         await uow.customers.save(updated, expected_version=customer.version)
         await uow.relations.add_appointment(actor.organization_id, appointment)
@@ -561,6 +573,7 @@ class UpdateAppointment:
     at: dt.datetime | None = None
     date: dt.date | None = None
     time: dt.time | None = None
+    allow_conflict: bool = False  # move even over another appointment of the employee
 
 
 async def update_appointment(
@@ -573,7 +586,9 @@ async def update_appointment(
     """Update an appointment (rules in the module docs); nothing new, nothing written."""
     now = deps.clock.now()
     errors = Errors()
-    new_at = _when(errors, deps, command.at, command.date, command.time)
+    new_at = _when(
+        errors, await deps.zone_of(actor.organization_id), command.at, command.date, command.time
+    )
     if new_at is not None and new_at <= now:
         errors.add("datetime", "must be in the future")
     else:
@@ -622,8 +637,11 @@ async def update_appointment(
                 f"A {current.status.value} appointment can no longer be changed",
                 {"field": "status", "fromStatus": current.status.value},
             )
+        if takes_new_time(current, changed):
+            await ensure_free(uow, actor, changed, allow_conflict=command.allow_conflict)
         changed = evolve(changed, updated_at=now)
         await uow.relations.save_appointment(actor.organization_id, changed)
+        followed = await follow_site_visit(uow, actor, current, changed, now)
         prefix = f"appointments.{appointment_id}"
         changes: dict[str, object] = {}
         if changed.status is not current.status:
@@ -634,7 +652,8 @@ async def update_appointment(
             changes[f"{prefix}.outcome"] = changed.outcome
         if changed.notes != current.notes:
             changes[f"{prefix}.notes"] = changed.notes
-        return changed, _changed(loaded.customer, changes, now, employee=changed.agent_id)
+        events = _changed(loaded.customer, changes, now, employee=changed.agent_id)
+        return changed, [*events, *followed]
 
     return await transaction_as(deps, actor, work)
 

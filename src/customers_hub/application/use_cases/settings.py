@@ -21,8 +21,9 @@ from zoneinfo import ZoneInfo
 
 from attrs import evolve
 
-from customers_hub.application.context import Dependencies
-from customers_hub.application.ports import UnitOfWork
+from customers_hub.application.context import Dependencies, ZoneLookup, read_zone
+from customers_hub.application.ports import UnitOfWork, UnitOfWorkFactory
+from customers_hub.application.ports_scale import Cache, CacheKeys, load_through
 from customers_hub.application.write_context import transaction_as
 from customers_hub.domain.access import Operation, enforce
 from customers_hub.domain.events import DomainEvent, OrganizationSettingsUpdated
@@ -39,8 +40,11 @@ from customers_hub.domain.settings import (
 )
 
 __all__ = [
+    "cached_zone_lookup",
     "default_settings",
     "get_organization_settings",
+    "organization_zone",
+    "settings_in",
     "update_organization_settings",
 ]
 
@@ -60,6 +64,43 @@ def _defaults(deps: Dependencies, organization_id: str) -> OrganizationSettingsR
     return OrganizationSettingsRecord(
         organization_id=organization_id, settings=default_settings(deps.settings.time_zone)
     )
+
+
+async def settings_in(
+    deps: Dependencies, uow: UnitOfWork, organization_id: str
+) -> OrganizationSettings:
+    """The settings of ``organization_id`` read on ``uow`` (stored, or §9's defaults): for use
+    cases that need a setting inside their own transaction."""
+    stored = await uow.organization_settings.get(organization_id)
+    return stored.settings if stored is not None else default_settings(deps.settings.time_zone)
+
+
+async def organization_zone(deps: Dependencies, organization_id: str) -> tzinfo:
+    """The time zone of ``organization_id`` (rules §9): its "today", due dates and statistics
+    follow it (:meth:`Dependencies.zone_of`)."""
+    return await deps.zone_of(organization_id)
+
+
+def cached_zone_lookup(cache: Cache, uow: UnitOfWorkFactory, default: tzinfo) -> ZoneLookup:
+    """A :data:`~customers_hub.application.context.ZoneLookup` through the hub's cache: one
+    settings read per organization until its settings change (``organization.settings_updated``
+    invalidates the ``settings`` tag on every instance, so a new zone counts from the next
+    request on)."""
+
+    async def lookup(organization_id: str) -> tzinfo:
+        async def load() -> bytes:
+            zone = await read_zone(uow, organization_id, default)
+            return _zone_name(zone).encode()
+
+        name = (await load_through(cache, CacheKeys.settings(organization_id), load)).decode()
+        return ZoneInfo(name) if name else default
+
+    return lookup
+
+
+def _zone_name(zone: tzinfo) -> str:
+    # An unnamed zone (a fixed offset configured for the deployment) is the default: "".
+    return zone.key if isinstance(zone, ZoneInfo) else ""
 
 
 async def get_organization_settings(deps: Dependencies, actor: Actor) -> OrganizationSettingsRecord:

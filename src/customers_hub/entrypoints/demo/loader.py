@@ -42,6 +42,7 @@ from customers_hub.application.use_cases.relations import (
     update_appointment,
     update_property_interest_status,
 )
+from customers_hub.domain.appointments import AppointmentConflict
 from customers_hub.domain.enums import (
     ActionStatus,
     ActionType,
@@ -508,24 +509,30 @@ class _Loader:
         at: datetime,
         title: str,
         title_en: str,
-    ) -> str:
-        """Schedule an appointment (some upcoming ones are confirmed); returns its id."""
-        appointment = await schedule_appointment(
-            self.deps,
-            actor,
-            customer_id,
-            ScheduleAppointment(
-                title=title,
-                title_en=title_en,
-                type=kind,
-                at=at,
-                duration=self.rng.choice([30, 45, 60, 90]),
-                priority=Priority.HIGH if kind is AppointmentType.SITE_VISIT else Priority.MEDIUM,
-                location=plan.target.location,
-                property_id=plan.target.id,
-                property_title=plan.target.title,
-            ),
+    ) -> tuple[str, datetime]:
+        """Schedule an appointment (some upcoming ones are confirmed) at ``at``, or — when the
+        agent is booked then (rules §10) — right after what is in the way: the demo books
+        around conflicts, never over them. Returns its id and time."""
+        command = ScheduleAppointment(
+            title=title,
+            title_en=title_en,
+            type=kind,
+            at=at,
+            duration=self.rng.choice([30, 45, 60, 90]),
+            priority=Priority.HIGH if kind is AppointmentType.SITE_VISIT else Priority.MEDIUM,
+            location=plan.target.location,
+            property_id=plan.target.id,
+            property_title=plan.target.title,
         )
+        while True:
+            try:
+                appointment = await schedule_appointment(self.deps, actor, customer_id, command)
+                break
+            except AppointmentConflict as conflict:
+                # Each try starts after every appointment in its way: it always gets further.
+                free = max(c.at + timedelta(minutes=c.duration) for c in conflict.conflicts)
+                command = attrs.evolve(command, at=free)
+        at = appointment.at
         self.counts["appointments"] += 1
         if at > self.anchor and self.rng.random() < 0.5:
             await update_appointment(
@@ -535,7 +542,7 @@ class _Loader:
                 appointment.id,
                 UpdateAppointment(status=AppointmentStatus.CONFIRMED, notes="أكد العميل الموعد"),
             )
-        return appointment.id
+        return appointment.id, at
 
     async def appointment_done(
         self, actor: Actor, customer_id: str, appointment_id: str, outcome: str

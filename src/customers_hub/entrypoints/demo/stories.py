@@ -244,7 +244,7 @@ class _StoryLoader(_Loader):
         if rng.random() < 0.2:
             # A first appointment that did not happen.
             missed_at = line.now + line.gap(timedelta(days=1))
-            missed = await self.appointment(
+            missed, missed_at = await self.appointment(
                 actor, plan, cid, AppointmentType.SITE_VISIT, missed_at, title, title_en
             )
             line.at(missed_at + timedelta(hours=1))
@@ -263,7 +263,7 @@ class _StoryLoader(_Loader):
                 actor, cid, (ActionType.SITE_VISIT,), "لم تتم المعاينة؛ أعيدت جدولتها"
             )
         visit_at = line.now + line.gap(timedelta(days=2))
-        visit_id = await self.appointment(
+        visit_id, visit_at = await self.appointment(
             actor, plan, cid, AppointmentType.SITE_VISIT, visit_at, title, title_en
         )
         await self.stage(actor, cid, Stage.SITE_VISIT, "تم حجز موعد المعاينة")
@@ -402,7 +402,7 @@ class _StoryLoader(_Loader):
         plan, actor, cid, line = story.plan, story.actor, story.customer_id, story.line
         line.tick()
         handover = line.now + line.gap(timedelta(days=1))
-        handover_id = await self.appointment(
+        handover_id, handover = await self.appointment(
             actor, plan, cid, AppointmentType.HANDOVER, handover, "تسليم المفاتيح", "Key handover"
         )
         line.at(handover + timedelta(hours=1))

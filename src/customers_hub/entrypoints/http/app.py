@@ -56,12 +56,18 @@ from customers_hub.entrypoints.http.auth import AuthSettings, provide_actor
 from customers_hub.entrypoints.http.calendars import CalendarMiddleware, settings_zone
 from customers_hub.entrypoints.http.controllers import (
     actions,
+    assignment_rules,
     bulk,
+    calendar,
     compliance,
     customers,
     duplicates,
     employees,
+    erasure,
     exports,
+    imports,
+    merging,
+    privacy,
     relations,
     settings,
     timeline,
@@ -83,6 +89,7 @@ from customers_hub.entrypoints.http.openapi import finalize_openapi
 from customers_hub.entrypoints.http.ratelimits import RateLimitMiddleware, RateLimitPolicy
 from customers_hub.entrypoints.http.shutdown import GracefulShutdown
 from customers_hub.entrypoints.http.wire import API_PREFIX
+from customers_hub.entrypoints.import_worker import ImportWorker
 
 __all__ = [
     "CONTROLLER_MODULES",
@@ -101,11 +108,17 @@ CONTROLLER_MODULES: Final[tuple[ModuleType, ...]] = (
     bulk,
     employees,
     exports,
+    imports,
     duplicates,
+    merging,
     compliance,
     settings,
     webhooks,
     timeline,
+    calendar,
+    privacy,
+    erasure,
+    assignment_rules,
 )
 """Modules whose ``ROUTES`` (and ``UPLOAD_ROUTES``) are mounted under ``/api/v1``."""
 
@@ -274,7 +287,9 @@ def create_app(
     # The outbox relay and the webhook sender (bootstrap.BackgroundWorkers; none when
     # CUSTOMERS_HUB_OUTBOX_RELAY=off).
     workers = hub.background_workers() if hub.config.outbox.enabled else None
-    background: list[Any] = [job for job in (snoozes, workers) if job is not None]
+    # The customer import runner (entrypoints/import_worker.py; its own engine, like the relay).
+    importer = ImportWorker(hub) if hub.config.outbox.enabled else None
+    background: list[Any] = [job for job in (snoozes, workers, importer) if job is not None]
 
     async def start() -> None:
         await hub.start()

@@ -124,6 +124,8 @@ class CachedBody:
     data: bytes
     etag: str
     scope: RecordScope | None = None
+    restricted: bool = False
+    """A restricted customer (erased, kept for its contract: rules §8): admins' alone."""
 
     def to_bytes(self) -> bytes:
         """One JSON line of metadata, a newline, then ``data`` as is."""
@@ -134,6 +136,8 @@ class CachedBody:
                 "ids": sorted(self.scope.assignee_ids),
                 "managers": sorted(self.scope.assignee_manager_ids),
             }
+        if self.restricted:
+            head["restricted"] = True
         return json.dumps(head, separators=(",", ":")).encode() + b"\n" + self.data
 
     @classmethod
@@ -156,7 +160,9 @@ class CachedBody:
                 )
         except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as error:
             raise ValueError(f"not a cached body: {error}") from None
-        return cls(data=data, etag=head["etag"], scope=scope)
+        return cls(
+            data=data, etag=head["etag"], scope=scope, restricted=head.get("restricted") is True
+        )
 
 
 def encode_data(data: Any) -> bytes:

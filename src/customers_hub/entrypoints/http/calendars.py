@@ -48,6 +48,8 @@ from litestar.utils.scope.state import ScopeState
 from customers_hub.application.context import Dependencies
 from customers_hub.domain.errors import FieldError, ValidationFailed
 from customers_hub.domain.hijri import HIJRI_PATTERN, from_hijri, hijri_of_instant, to_hijri
+from customers_hub.domain.model import Actor
+from customers_hub.entrypoints.http.auth import ACTOR_STATE_KEY
 from customers_hub.entrypoints.http.caching import etag_matches
 from customers_hub.entrypoints.http.errors import handle_exception
 from customers_hub.entrypoints.http.middleware import PUBLIC_ROUTES
@@ -77,9 +79,10 @@ HIJRI_SUFFIX: Final = "Hijri"
 
 DATE_QUERY_PARAMETERS: Final = frozenset(
     {"createdFrom", "createdTo", "lastContactFrom", "lastContactTo", "dateFrom", "dateTo"}
+    | {"from", "to"}  # the employee calendar's range (controllers/calendar.py)
 )
 """The query parameters that take a date (a local day) or a datetime: customer list and export
-filters, customer and action statistics windows."""
+filters, customer and action statistics windows, the employee calendar's range."""
 
 ETAG_MARK: Final = "-hijri-"
 """What a Hijri variant's ETag holds between the Gregorian tag and the hash of its data."""
@@ -89,10 +92,14 @@ ZoneOf = Callable[[Scope], Awaitable[tzinfo]]
 
 
 def settings_zone(deps: Callable[[], Dependencies]) -> ZoneOf:
-    """The zone of the use cases' settings (``deps().settings.time_zone``) for every request:
-    the zone "today" is computed in. One place to read it from the organization later."""
+    """The caller's organization's time zone (rules §9, :meth:`Dependencies.zone_of`) for every
+    request: the zone "today" is computed in. Before authentication named a caller (public
+    routes), the deployment's default."""
 
-    async def zone(_: Scope) -> tzinfo:
+    async def zone(scope: Scope) -> tzinfo:
+        actor = scope.get("state", {}).get(ACTOR_STATE_KEY)
+        if isinstance(actor, Actor):
+            return await deps().zone_of(actor.organization_id)
         return deps().settings.time_zone
 
     return zone

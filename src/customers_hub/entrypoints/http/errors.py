@@ -14,6 +14,7 @@ the request id, never to the client).
 * wrong method → 405 ``METHOD_NOT_ALLOWED``, ``{allowedMethods}``;
 * ``Duplicate`` → 409 ``DUPLICATE_RESOURCE``, ``[{field, message}]`` when a field is known;
 * ``ConcurrentUpdate`` → 409 ``CONCURRENT_UPDATE``, ``{resourceType, resourceId}``;
+* ``AppointmentConflict`` → 409 ``APPOINTMENT_CONFLICT``, ``{field, agentId, conflicts}``;
 * ``PreconditionFailed`` → 412 ``PRECONDITION_FAILED``,
   ``{resourceType, resourceId, expectedVersion, currentVersion}``;
 * ``PayloadTooLarge``, a body over the limit → 413 ``PAYLOAD_TOO_LARGE``, ``{size, limit}``;
@@ -55,6 +56,7 @@ from customers_hub.application.errors import (
     UnsupportedMediaType,
 )
 from customers_hub.application.idempotency import IdempotencyInProgress, IdempotencyKeyReused
+from customers_hub.domain.appointments import AppointmentConflict
 from customers_hub.domain.errors import (
     AssignmentRejected,
     BusinessRuleViolation,
@@ -110,7 +112,10 @@ _DESCRIPTIONS: Final[Mapping[int, str]] = {
     401: "Missing, expired or invalid token (`AUTHENTICATION_FAILED`)",
     403: "Outside the caller's role, permissions or scope (`PERMISSION_DENIED`)",
     404: "Not found, or another organization's (`RESOURCE_NOT_FOUND`)",
-    409: "Duplicate (`DUPLICATE_RESOURCE`) or concurrent change (`CONCURRENT_UPDATE`)",
+    409: (
+        "Duplicate (`DUPLICATE_RESOURCE`), concurrent change (`CONCURRENT_UPDATE`) or an "
+        "employee already booked then (`APPOINTMENT_CONFLICT`)"
+    ),
     412: "`If-Match` names an old version (`PRECONDITION_FAILED`)",
     413: "File or body too large (`PAYLOAD_TOO_LARGE`)",
     415: "File type not accepted (`UNSUPPORTED_MEDIA_TYPE`)",
@@ -203,6 +208,8 @@ def _domain_error(exc: DomainError) -> ApiError:
     if isinstance(exc, Duplicate):
         details = _fields([(exc.field, exc.message)]) if exc.field else None
         return ApiError(409, exc.code, exc.message, details)
+    if isinstance(exc, AppointmentConflict):
+        return ApiError(409, exc.code, exc.message, exc.details)
     if isinstance(exc, ConcurrentUpdate):
         return ApiError(
             409,

@@ -601,6 +601,35 @@ OPERATION_EXAMPLES: Final[Mapping[str, Callable[[], Any]]] = {
         "description": "مزامنة نظام التسويق",
     },
     "updateWebhook": lambda: {"events": ["*"], "isActive": True},
+    "mergeCustomers": lambda: {"sourceIds": ["cust_002"], "fields": {"email": "cust_002"}},
+    "unmergeCustomers": lambda: {"mergeId": "merge_001"},
+    "updateCustomerConsents": lambda: {
+        "consents": [
+            {"channel": "whatsapp", "granted": True, "source": "web_form"},
+            {"channel": "marketing", "granted": False, "source": "call", "notes": "طلب العميل"},
+        ]
+    },
+    "createPrivacyRequest": lambda: {
+        "customerId": "cust_001",
+        "type": "access",
+        "notes": "طلب نسخة من البيانات عبر البريد",
+    },
+    "updatePrivacyRequestStatus": lambda: {"status": "in_progress"},
+    "extendPrivacyRequest": lambda: {"reason": "بانتظار مستندات الهوية", "days": 30},
+    "eraseCustomer": lambda: {"reason": "طلب حذف البيانات"},
+    "createAssignmentRule": lambda: {
+        "name": "عملاء الرياض",
+        "strategy": "round_robin",
+        "employeeIds": ["emp_001", "emp_004"],
+        "match": {"sources": ["website"], "cities": ["الرياض"]},
+        "priority": 1,
+    },
+    "updateAssignmentRule": lambda: {"active": False},
+    "startCustomerImport": lambda: {
+        "file": "name,phone,city\r\nعبدالله الشمري,0551234567,الرياض\r\n",
+        "dryRun": True,
+        "onDuplicate": "skip",
+    },
     "uploadDocument": lambda: {
         "file": "%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n",
         "name": "صورة الهوية الوطنية",

@@ -45,8 +45,10 @@ from customers_hub.application.use_cases.relations import (
 from customers_hub.application.use_cases.relations import (
     TITLE_MAX_LENGTH as RELATION_TITLE_MAX_LENGTH,
 )
-from customers_hub.domain import validation
+from customers_hub.domain import assignment, merging, validation
 from customers_hub.domain.inbox import TITLE_MAX_LENGTH as ACTION_TITLE_MAX_LENGTH
+from customers_hub.domain.privacy import PDPL_IN_FORCE
+from customers_hub.domain.privacy import SOURCE_MAX as PRIVACY_SOURCE_MAX
 from customers_hub.domain.settings import (
     CURRENCY_PATTERN,
     RETENTION_YEARS_MAX,
@@ -288,6 +290,11 @@ def field_rules(today: date) -> dict[tuple[str, str], dict[str, Any]]:
         ("SnoozeIn", "notes"): text_rule(v.FREE_TEXT_MAX_LENGTH),
         ("DismissIn", "reason"): line_rule(v.SHORT_TEXT_MAX_LENGTH, required=True),
         ("BulkDismissIn", "reason"): line_rule(v.SHORT_TEXT_MAX_LENGTH, required=True),
+        # Privacy (rules §8): a consent's source and an extension's reason are required texts;
+        # a request was received since the PDPL came into force, and not in the future.
+        ("ConsentChangeIn", "source"): line_rule(PRIVACY_SOURCE_MAX, required=True),
+        ("ExtendIn", "reason"): line_rule(v.SHORT_TEXT_MAX_LENGTH, required=True),
+        ("PrivacyRequestIn", "receivedAt"): _datetime_in(PDPL_IN_FORCE.year + 1, year - 1),
         ("InteractionIn", "date"): _datetime_in(v.EARLIEST_RECORD_DATE.year, year - 1),
         ("AppointmentIn", "date"): _date_in(year + 1, year + 9),  # in the future
         ("AppointmentPatchIn", "date"): _date_in(year + 1, year + 9),
@@ -359,6 +366,33 @@ def field_rules(today: date) -> dict[tuple[str, str], dict[str, Any]]:
     for component in ("AssignIn", "BulkAssignIn", "ActionIn", "ActionPatchIn", "BulkUpdatesIn"):
         key = "employeeId" if component == "AssignIn" else "assignedTo"
         rules[(component, key)] = ids
+    # Assignment rules (§10): their lists hold non-blank one-line ids and cities.
+    for component in ("AssignmentRuleIn", "AssignmentRulePatchIn"):
+        rules[(component, "employeeIds")] = {
+            "type": "array",
+            "minItems": assignment.EMPLOYEES_MIN,
+            "maxItems": assignment.EMPLOYEES_MAX,
+            "items": ids,
+        }
+    rules[("RuleMatchIn", "cities")] = {
+        "type": "array",
+        "maxItems": assignment.MATCH_VALUES_MAX,
+        "items": line_rule(v.CITY_MAX_LENGTH, required=True),
+    }
+    # Merge (§10): 1-10 distinct customer ids; ``fields`` names a customer per known field.
+    rules[("MergeIn", "sourceIds")] = {
+        "type": "array",
+        "items": ids,
+        "minItems": 1,
+        "maxItems": merging.MAX_SOURCES,
+        "uniqueItems": True,
+    }
+    rules[("MergeIn", "fields")] = {
+        "type": "object",
+        "properties": dict.fromkeys(merging.MERGE_FIELDS, ids),
+        "additionalProperties": False,
+    }
+    rules[("UnmergeIn", "mergeId")] = ids
     return rules
 
 
@@ -377,6 +411,7 @@ REQUIRED_BODY_FIELDS: Final[Mapping[str, tuple[str, ...]]] = {
     "PropertyInterestIn": ("propertyId",),
     "AppointmentIn": ("title", "datetime"),
     "ReminderIn": ("title", "datetime"),
+    "MergeIn": ("sourceIds",),
 }
 """Fields the use cases require although the Struct takes ``None`` (so that a missing field is
 reported with every other failing one): the document says they are required."""
@@ -424,6 +459,8 @@ QUERY_RULES: Final[Mapping[str, dict[str, Any]]] = {
             "createdTo",
             "lastContactFrom",
             "lastContactTo",
+            "from",  # the employee calendar's range
+            "to",
         )
     },
 }

@@ -51,6 +51,8 @@ from litestar import Controller, Request
 from litestar.utils.scope.state import ScopeState
 
 from customers_hub.domain.errors import FieldError, ValidationFailed
+from customers_hub.domain.model import Actor
+from customers_hub.entrypoints.http.auth import ACTOR_STATE_KEY
 
 __all__ = [
     "INT64_MAX",
@@ -98,7 +100,13 @@ async def decode_strictly(request: Request[Any, Any, Any]) -> None:
     struct, optional = target
     raw = await request.body()
     hub = getattr(request.app.state, "hub", None)
-    today = hub.deps.local_today() if hub is not None else date.today()
+    actor = request.scope.get("state", {}).get(ACTOR_STATE_KEY)
+    if hub is None:
+        today = date.today()
+    elif isinstance(actor, Actor):
+        today = await hub.deps.today_of(actor.organization_id)  # rules §9: the caller's org
+    else:
+        today = hub.deps.local_today()
     decoded = decode_body(struct, raw, optional=optional, today=today)
     # Litestar reads ``data`` from the parsed JSON: hand it the Struct already decoded.
     ScopeState.from_scope(request.scope).json = decoded

@@ -72,7 +72,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -90,15 +90,15 @@ from customers_hub.adapters.event_wire import (
 )
 from customers_hub.adapters.metrics import WEBSOCKET_CONNECTIONS
 from customers_hub.adapters.sql.engine import is_database_unavailable
-from customers_hub.application.context import Dependencies
 from customers_hub.application.ports_scale import EventSubscription
 from customers_hub.application.use_cases.reads import action_stats
 from customers_hub.domain import access
 from customers_hub.domain.access import Operation, RecordScope, ScopeFilter
 from customers_hub.domain.errors import DomainError
-from customers_hub.domain.model import Actor, Employee
+from customers_hub.domain.model import Actor
 from customers_hub.entrypoints.bootstrap import Hub
 from customers_hub.entrypoints.http.auth import AuthenticationFailed, AuthSettings, actor_from_token
+from customers_hub.entrypoints.http.realtime_scope import SCOPE_TTL, ScopeResolver
 
 __all__ = [
     "GOING_AWAY",
@@ -136,8 +136,6 @@ INTERNAL_ERROR: Final = 1011
 """Close code after an unexpected failure of the connection's handling."""
 STATS_INTERVAL: Final = 1.0
 """At most one ``stats.updated`` per connection per this many seconds."""
-SCOPE_TTL: Final = 2.0
-"""Seconds a looked-up event scope is reused (for the other connections of the instance)."""
 MAX_CHANNELS: Final = 50
 """Most channels one ``subscribe`` may name."""
 MAX_MESSAGE_CHARS: Final = 64 * 1024
@@ -168,103 +166,6 @@ _EMPLOYEE_PREFIX: Final = employee_channel("")
 
 def _now_text() -> str:
     return wire_timestamp(datetime.now(UTC))
-
-
-# ---------------------------------------------------------------------------------------------
-# Scope lookups shared by the connections of one instance
-
-
-_ScopeKey = tuple[str, str | None, str | None, tuple[str, ...], bool]
-
-
-class ScopeResolver:
-    """The full :class:`RecordScope` of events, looked up once per event for an instance.
-
-    Adds what the bus message lacks: for action events the customer's assignee (found through
-    the action when the message names no customer), and for everyone involved their manager.
-    Lookups of the same event by several connections are coalesced; results are kept
-    ``ttl`` seconds (and dropped for a customer whose assignment changes).
-    """
-
-    def __init__(
-        self,
-        deps: Dependencies,
-        *,
-        ttl: float = SCOPE_TTL,
-        clock: Callable[[], float] = time.monotonic,
-        max_entries: int = 4096,
-    ) -> None:
-        self._deps = deps
-        self._ttl = ttl
-        self._clock = clock
-        self._max_entries = max_entries
-        self._entries: dict[_ScopeKey, tuple[float, asyncio.Future[RecordScope]]] = {}
-        self.lookups = 0
-        """Database lookups made (for tests and metrics)."""
-
-    @staticmethod
-    def _key(event: OutboundEvent) -> _ScopeKey:
-        is_action = CHANNEL_ACTIONS in event.channels
-        action_id = event.action_id if is_action and event.customer_id is None else None
-        return (
-            event.organization_id,
-            event.customer_id,
-            action_id,
-            tuple(sorted(event.employee_ids)),
-            is_action,
-        )
-
-    def forget_customer(self, organization_id: str, customer_id: str) -> None:
-        """Drop kept scopes of ``customer_id`` (its assignee changed)."""
-        for key in [k for k in self._entries if k[0] == organization_id and k[1] == customer_id]:
-            del self._entries[key]
-
-    async def scope(self, event: OutboundEvent) -> RecordScope:
-        """The event's record scope with customer assignee and managers filled in."""
-        key = self._key(event)
-        now = self._clock()
-        kept = self._entries.get(key)
-        if kept is not None and kept[0] > now:
-            return await asyncio.shield(kept[1])
-        if len(self._entries) >= self._max_entries:
-            self._entries = {k: v for k, v in self._entries.items() if v[0] > now}
-            if len(self._entries) >= self._max_entries:
-                self._entries.clear()
-        future: asyncio.Future[RecordScope] = asyncio.get_running_loop().create_future()
-        self._entries[key] = (now + self._ttl, future)
-        try:
-            result = await self._load(event, is_action=key[4])
-        except BaseException as error:
-            self._entries.pop(key, None)
-            if isinstance(error, Exception):
-                future.set_exception(error)
-                future.exception()  # retrieved: nobody else may be waiting
-            else:
-                future.cancel()
-            raise
-        future.set_result(result)
-        return result
-
-    async def _load(self, event: OutboundEvent, *, is_action: bool) -> RecordScope:
-        organization_id = event.organization_id
-        self.lookups += 1
-        async with self._deps.uow(read_only=True) as uow:
-            customer_id = event.customer_id
-            ids: list[str | None] = list(event.employee_ids)
-            if is_action and customer_id is None and event.action_id is not None:
-                action = await uow.actions.get(organization_id, event.action_id)
-                if action is not None:
-                    customer_id = action.customer_id
-                    ids.append(action.assigned_to)
-            if is_action and customer_id is not None:
-                customer = await uow.customers.get(organization_id, customer_id)
-                if customer is not None:
-                    ids.append(customer.assigned_employee_id)
-            wanted = list(dict.fromkeys(i for i in ids if i))
-            employees: Mapping[str, Employee] = (
-                await uow.employees.get_many(organization_id, wanted) if wanted else {}
-            )
-        return RecordScope.of(organization_id, [employees.get(i, i) for i in wanted])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from customers_hub.application.ports import (
     PropertyCatalog,
     RelationRepository,
 )
+from customers_hub.application.ports_appointments import AppointmentBook
 from customers_hub.domain.enums import ActionStatus, PropertyStatus
 from customers_hub.domain.errors import Duplicate
 from customers_hub.domain.model import (
@@ -32,6 +33,7 @@ from customers_hub.domain.model import (
     Reminder,
 )
 from customers_hub.domain.settings import OrganizationSettingsRecord
+from customers_hub.testing.fakes.appointments import FakeAppointmentBook
 
 DEFAULT_NOW = datetime(2025, 1, 15, 9, 0, tzinfo=UTC)
 """The instant a :class:`FixedClock` shows unless told otherwise (a Wednesday, 12:00 Riyadh)."""
@@ -535,6 +537,7 @@ class FakeUnitOfWork:
     relations: RelationRepository
     properties: PropertyCatalog
     organization_settings: OrganizationSettingsRepository
+    appointments: AppointmentBook
 
     def __init__(self, store: InMemoryStore, *, read_only: bool = False) -> None:
         self._store = store
@@ -555,6 +558,7 @@ class FakeUnitOfWork:
         self.relations = FakeRelationRepository(self._work)
         self.properties = InMemoryPropertyCatalog(self._work)
         self.organization_settings = FakeOrganizationSettingsRepository(self._work)
+        self.appointments = FakeAppointmentBook(self._work)
         return self
 
     async def __aexit__(

@@ -265,6 +265,21 @@ def _facet_exists(
     )
 
 
+def consent_granted(channel: str) -> ColumnElement[bool]:
+    """Customers whose current consent on ``channel`` is granted (rules §8): an EXISTS that
+    seeks ``ix_customer_consents_org_channel_granted (organization_id, channel, granted,
+    customer_id)`` once per candidate customer; negated, "not granted" (never asked included)."""
+    c = t.customer_consents
+    return exists(
+        select(1).where(
+            c.c.organization_id == t.customers.c.organization_id,
+            c.c.channel == channel,
+            c.c.granted.is_(True),
+            c.c.customer_id == t.customers.c.id,
+        )
+    )
+
+
 def _compile_facet(spec: FieldSpec, op: Op, values: list[object]) -> ColumnElement[bool]:
     assert spec.facet is not None
     stored = sorted(
@@ -384,6 +399,11 @@ def _compile_one(
         values = _many(spec, value)
     if spec.how is How.FACET:
         return _compile_facet(spec, op, values)
+    if spec.how is How.CONSENT:
+        if values[0] is None:
+            raise _Bad("must name a channel")
+        granted = consent_granted(str(_enum_value(values[0])))
+        return granted if op is Op.EQ else not_(granted)
     if spec.how is How.EFFECTIVE_STATUS:
         assert now is not None
         if any(v is None for v in values):

@@ -30,6 +30,7 @@ from customers_hub.domain.enums import (
     Stage,
     Timeline,
 )
+from customers_hub.domain.privacy import ConsentChannel
 
 EQUALITY_OPS: Final = frozenset({Op.EQ, Op.NE, Op.IN, Op.NIN})
 ORDER_OPS: Final = frozenset({Op.GT, Op.GTE, Op.LT, Op.LTE})
@@ -70,6 +71,9 @@ class How(Enum):
     """The customer's budget range reaches the operand (range overlap, lower filter end)."""
     BUDGET_STARTS_BY = "budget_starts_by"
     """The customer's budget range starts at or below the operand (upper filter end)."""
+    CONSENT = "consent"
+    """The customer's current consent on a channel (``customer_consents``): eq granted, ne not
+    granted (never asked counts as not granted). The list's ``consent=`` parameter only."""
 
 
 class TextMode(Enum):
@@ -205,6 +209,7 @@ _CUSTOMER_SPECS: tuple[FieldSpec, ...] = (
     # Range overlap with the customer's budget (the list parameters budgetMin / budgetMax).
     FieldSpec("budgetMin", _D, frozenset({Op.GTE}), How.BUDGET_REACHES),
     FieldSpec("budgetMax", _D, frozenset({Op.LTE}), How.BUDGET_STARTS_BY),
+    FieldSpec("consent", _E, frozenset({Op.EQ, Op.NE}), How.CONSENT, enum=ConsentChannel),
 )
 
 _A = "customer_actions"

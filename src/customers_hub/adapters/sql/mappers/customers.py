@@ -102,6 +102,9 @@ def customer_values(customer: Customer) -> dict[str, object]:
         "avg_response_time": customer.avg_response_time,
         "deleted_at": customer.deleted_at,
         "version": customer.version,
+        "merged_into": customer.merged_into,
+        "erased_at": customer.erased_at,
+        "restricted_until": customer.restricted_until,
     }
 
 
@@ -167,6 +170,9 @@ def customer_from_row(
         ksa_compliance=from_json(ksa, KsaCompliance) if ksa is not None else None,
         deleted_at=row["deleted_at"],
         version=int(row["version"]),
+        merged_into=row["merged_into"],
+        erased_at=row["erased_at"],
+        restricted_until=row["restricted_until"],
     )
 
 
@@ -226,6 +232,7 @@ def history_values(
         "reason": entry.reason,
         "notes": entry.notes,
         "auto_generated": entry.auto_generated,
+        "merged_from": entry.merged_from,
     }
 
 
@@ -241,6 +248,7 @@ def history_from_row(row: RowMapping | Mapping[str, Any]) -> StageChange:
         notes=row["notes"],
         reason=row["reason"],
         auto_generated=bool(row["auto_generated"]),
+        merged_from=row["merged_from"],
     )
 
 

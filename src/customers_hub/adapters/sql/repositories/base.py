@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Final
 
+import attrs
 from sqlalchemy import (
     Insert,
     Table,
@@ -15,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from customers_hub.application.errors import ConcurrentUpdate
-from customers_hub.domain.audit import AuditSubject, Change, EntityType, Write
+from customers_hub.domain.audit import AuditSubject, Change, EntityType, FieldChange, Write
 from customers_hub.domain.errors import Duplicate
 
 # SQLite compares NUMERIC through doubles: widen the catalog's SQL pre-filter by a halala so a
@@ -116,3 +117,12 @@ class ChangeLog:
         self.changes.append(
             Change(write, kind, organization_id, entity_id, customer_id, before, after)
         )
+
+    def annotate(self, kind: EntityType, context: Mapping[str, tuple[FieldChange, ...]]) -> None:
+        """Add ``context[entity_id]`` to the entry of each such entity already written (once,
+        on its first write: one pass over the log)."""
+        pending = dict(context)
+        for i, change in enumerate(self.changes):
+            if change.entity_type is kind and change.entity_id in pending:
+                extra = pending.pop(change.entity_id)
+                self.changes[i] = attrs.evolve(change, context=change.context + extra)

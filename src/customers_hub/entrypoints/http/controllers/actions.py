@@ -390,7 +390,7 @@ class ActionsController(StrictController):
             "dateFrom": bounds["dateFrom"],
             "dateTo": bounds["dateTo"],
         }
-        key = caching.action_stats_key(actor, query, deps.local_today())
+        key = caching.action_stats_key(actor, query, await deps.today_of(actor.organization_id))
         body = await caching.read_through(hub.cache, key, load)
         return caching.cached_response(
             body, if_none_match=if_none_match, max_age=CACHE_TTLS["actions:stats"]

@@ -32,6 +32,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Final
 
+import attrs
 import msgspec
 from litestar import Response, delete, get, patch, post, put
 from litestar.params import Parameter
@@ -40,11 +41,11 @@ from customers_hub.application.context import Dependencies
 from customers_hub.application.ports_scale import CACHE_TTLS
 from customers_hub.application.queries import DEFAULT_LIMIT
 from customers_hub.application.use_cases import customers as use_cases
-from customers_hub.application.use_cases import reads
+from customers_hub.application.use_cases import privacy, reads
 from customers_hub.domain import access
 from customers_hub.domain.access import Operation, RecordScope
 from customers_hub.domain.enums import CustomerSource, Priority, PropertyType, Role, Stage
-from customers_hub.domain.errors import FieldError, ValidationFailed
+from customers_hub.domain.errors import FieldError, NotFound, ValidationFailed
 from customers_hub.domain.lifecycle import StageChangeRequest
 from customers_hub.domain.model import Actor, Customer, Employee
 from customers_hub.entrypoints.bootstrap import Hub
@@ -65,6 +66,7 @@ from customers_hub.entrypoints.http.wire import (
     LEAD_SCORE_MIN,
     LIMIT,
     PAGE,
+    UNSET,
     CustomerIn,
     CustomerOut,
     CustomerStatsOut,
@@ -72,6 +74,7 @@ from customers_hub.entrypoints.http.wire import (
     NewCustomerIn,
     Pagination,
     StageChangeOut,
+    UnsetType,
     Wire,
     WireIn,
     amount_errors,
@@ -83,6 +86,10 @@ from customers_hub.entrypoints.http.wire import (
     parse_time_bound,
     select_fields,
     split_values,
+)
+from customers_hub.entrypoints.http.wire.privacy import (
+    current_consents_to_wire,
+    request_stats_to_wire,
 )
 
 __all__ = ["ROUTES", "CustomersController"]
@@ -169,6 +176,8 @@ class SearchData(Wire, kw_only=True):
 
     results: list[SearchHitOut]
     total: int
+    # Only when more matched than a search counts exactly (docs/http.md, "Search").
+    total_is_estimate: bool | UnsetType = UNSET
 
 
 class StatsData(Wire, kw_only=True):
@@ -210,7 +219,9 @@ async def _customer_response(
     out: CustomerOut | None = None,
 ) -> Response[Envelope[CustomerData]]:
     wire = out or customer_to_wire(
-        customer, await _assignee(deps, actor, customer), tz=deps.settings.time_zone
+        customer,
+        await _assignee(deps, actor, customer),
+        tz=await deps.zone_of(actor.organization_id),
     )
     return ok(
         CustomerData(customer=wire),
@@ -326,6 +337,13 @@ class CustomersController(StrictController):
         fields: FIELDS = None,
         include: list[str] | None = None,
         deleted: Annotated[bool, Parameter(description="List deleted customers (admin)")] = False,
+        consent: Annotated[
+            list[str] | None,
+            Parameter(
+                description="Current consent granted on a channel (whatsapp, sms, email, call, "
+                "marketing); !channel: not granted (admins)"
+            ),
+        ] = None,
     ) -> Response[Envelope[CustomerListData]]:
         """Customers in the caller's scope, filtered, sorted and paged."""
         errors: list[ValidationFailed] = []
@@ -382,6 +400,7 @@ class CustomersController(StrictController):
             fields=selected,
             include=includes,
             deleted=deleted,
+            consent=consent or (),
         )
         caching.require(
             actor, Operation.READ_CUSTOMERS, *([Operation.RESTORE_CUSTOMER] if deleted else [])
@@ -389,7 +408,7 @@ class CustomersController(StrictController):
 
         async def load() -> CachedBody:
             result = await reads.list_customers(deps, actor, params)
-            tz = deps.settings.time_zone
+            tz = await deps.zone_of(actor.organization_id)
             customers = [
                 select_fields(
                     customer_to_wire(
@@ -455,7 +474,7 @@ class CustomersController(StrictController):
 
         async def load() -> CachedBody:
             result = await reads.query_customers(deps, actor, query)
-            tz = deps.settings.time_zone
+            tz = await deps.zone_of(actor.organization_id)
             customers = [
                 customer_to_wire(c, result.employees.get(c.assigned_employee_id or ""), tz=tz)
                 for c in result.page.items
@@ -485,7 +504,7 @@ class CustomersController(StrictController):
 
         async def load() -> CachedBody:
             result = await reads.search_customers(deps, actor, params)
-            tz = deps.settings.time_zone
+            tz = await deps.zone_of(actor.organization_id)
             hits = [
                 SearchHitOut(
                     customer=customer_to_wire(hit.item, tz=tz),
@@ -494,7 +513,13 @@ class CustomersController(StrictController):
                 )
                 for hit in result.hits
             ]
-            return caching.body_of(SearchData(results=hits, total=result.total))
+            return caching.body_of(
+                SearchData(
+                    results=hits,
+                    total=result.total,
+                    total_is_estimate=True if result.total_is_estimate else UNSET,
+                )
+            )
 
         key = caching.customer_list_key(actor, "search", params, "search")
         return caching.raw_ok(await caching.read_through(hub.cache, key, load))
@@ -563,10 +588,20 @@ class CustomersController(StrictController):
                 date_to=bounds["dateTo"],
                 group_by=group_by,
             )
-            return caching.body_of(StatsData(stats=customer_stats_to_wire(stats)))
+            out = customer_stats_to_wire(stats)
+            if actor.role is Role.ADMIN:  # privacy numbers are admins' (rules §8)
+                numbers = await privacy.privacy_request_stats(deps, hub.privacy, actor)
+                out = msgspec.structs.replace(out, privacy_requests=request_stats_to_wire(numbers))
+            return caching.body_of(StatsData(stats=out))
 
-        query = {"dateFrom": bounds["dateFrom"], "dateTo": bounds["dateTo"], "groupBy": group_by}
-        key = caching.customer_stats_key(actor, query, deps.local_today())
+        query = {
+            "dateFrom": bounds["dateFrom"],
+            "dateTo": bounds["dateTo"],
+            "groupBy": group_by,
+            # A manager may share an admin's scope; only the admin's body has privacyRequests.
+            "privacyRequests": actor.role is Role.ADMIN,
+        }
+        key = caching.customer_stats_key(actor, query, await deps.today_of(actor.organization_id))
         body = await caching.read_through(hub.cache, key, load)
         return caching.cached_response(
             body, if_none_match=if_none_match, max_age=CACHE_TTLS["customer:stats"]
@@ -588,7 +623,7 @@ class CustomersController(StrictController):
             list[str] | None,
             Parameter(
                 description="properties, interactions, appointments, reminders, documents, "
-                "stageHistory, ksaCompliance"
+                "stageHistory, ksaCompliance, consents (admins)"
             ),
         ] = None,
         include_deleted: Annotated[
@@ -605,6 +640,8 @@ class CustomersController(StrictController):
         access.enforce(
             actor, Operation.READ_CUSTOMERS, resource_type="customer", resource_id=customer_id
         )
+        if "consents" in includes:
+            privacy.require_admin(actor)  # consents are privacy data (rules §8)
 
         async def load() -> CachedBody:
             details = await use_cases.get_customer(
@@ -620,18 +657,26 @@ class CustomersController(StrictController):
                 appointments=details.appointments if "appointments" in included else None,
                 reminders=details.reminders if "reminders" in included else None,
                 documents=details.documents if "documents" in included else None,
-                tz=deps.settings.time_zone,
+                tz=await deps.zone_of(actor.organization_id),
             )
-            return caching.body_of(
+            if "consents" in included:
+                ledger = await privacy.get_consents(deps, hub.privacy, actor, customer_id)
+                out = msgspec.structs.replace(
+                    out, consents=current_consents_to_wire(ledger.current)
+                )
+            body = caching.body_of(
                 CustomerData(customer=out),
                 etag=version_etag(customer.version),
                 scope=RecordScope.for_customer(customer, assignee),
             )
+            return attrs.evolve(body, restricted=customer.is_restricted)
 
         key = caching.customer_details_key(
             actor.organization_id, customer_id, includes, show_deleted
         )
         body = await caching.read_through(hub.cache, key, load)
+        if body.restricted and actor.role is not Role.ADMIN:
+            raise NotFound("customer", customer_id)  # rules §8: an admin's alone, hit or miss
         # The record's scope is checked on every request, hit or miss.
         access.enforce(
             actor,
@@ -705,7 +750,9 @@ class CustomersController(StrictController):
             ),
         )
         wire = customer_to_wire(
-            customer, await _assignee(deps, actor, customer), tz=deps.settings.time_zone
+            customer,
+            await _assignee(deps, actor, customer),
+            tz=await deps.zone_of(actor.organization_id),
         )
         # As the API document shows it: the customer with the history entry just appended
         # (the whole history is on GET /customers/{id}).

@@ -105,7 +105,7 @@ class DuplicatesController(StrictController):
         """Pairs sharing a phone or WhatsApp number, a national id, an e-mail, or a name and a
         city, strongest first, with the reasons and the score."""
         result = await use_cases.duplicate_pairs(deps, actor, page=page, limit=limit)
-        tz = deps.settings.time_zone
+        tz = await deps.zone_of(actor.organization_id)
         pairs = [
             DuplicatePairOut(
                 customer=customer_to_wire(m.customer, tz=tz),
@@ -131,7 +131,7 @@ class DuplicatesController(StrictController):
     ) -> Response[Envelope[CustomerDuplicatesData]]:
         """The customers in the caller's scope that look like this one, strongest first."""
         result = await use_cases.customer_duplicates(deps, actor, customer_id)
-        tz = deps.settings.time_zone
+        tz = await deps.zone_of(actor.organization_id)
         return ok(
             CustomerDuplicatesData(
                 customer_id=result.customer.id,

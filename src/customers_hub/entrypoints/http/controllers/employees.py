@@ -171,7 +171,7 @@ class EmployeesController(StrictController):
             "isActive": is_active,
             "includeStats": include_stats,
             # Workloads count "this month": a new local day is a new entry.
-            "day": deps.local_today() if include_stats else None,
+            "day": await deps.today_of(actor.organization_id) if include_stats else None,
         }
         key = caching.employee_list_key(actor, query)
         body = await caching.read_through(hub.cache, key, load)

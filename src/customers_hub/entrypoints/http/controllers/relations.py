@@ -25,6 +25,8 @@ Decisions where the contracts are silent (for ``docs/``):
 * Appointment ``time`` is ``HH:MM`` (or ``HH:MM:SS``) in the organization's time zone, with
   ``date``; sent beside ``datetime`` (with a zone) they must name the same moment, read in the
   organization's zone or in the datetime's own offset, else 400 on ``date``/``time``.
+* Scheduling or moving an appointment over another one of the same employee is 409
+  ``APPOINTMENT_CONFLICT`` unless the body says ``allowConflict: true`` (``docs/appointments.md``).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from msgspec import UNSET, UnsetType
 
 from customers_hub.application.context import Dependencies
 from customers_hub.application.use_cases import relations as use_cases
+from customers_hub.domain.appointments import DEFAULT_DURATION_MINUTES
 from customers_hub.domain.enums import (
     AppointmentStatus,
     AppointmentType,
@@ -187,7 +190,7 @@ class AppointmentIn(WireIn, kw_only=True):
     at: dt.datetime | None = msgspec.field(default=None, name="datetime")
     day: dt.date | None = msgspec.field(default=None, name="date")
     clock: str | None = msgspec.field(default=None, name="time")
-    duration: int = 60
+    duration: int = DEFAULT_DURATION_MINUTES
     priority: Priority = Priority.MEDIUM
     title_en: str | None = None
     location: str | None = None
@@ -195,6 +198,7 @@ class AppointmentIn(WireIn, kw_only=True):
     property_title: str | None = None
     notes: str | None = None
     agent_id: str | None = None
+    allow_conflict: bool = False  # book over another appointment of the employee (no 409)
 
 
 class AppointmentPatchIn(WireIn, kw_only=True):
@@ -209,6 +213,7 @@ class AppointmentPatchIn(WireIn, kw_only=True):
     at: dt.datetime | None = msgspec.field(default=None, name="datetime")
     day: dt.date | None = msgspec.field(default=None, name="date")
     clock: str | None = msgspec.field(default=None, name="time")
+    allow_conflict: bool = False  # move over another appointment of the employee (no 409)
 
 
 class AppointmentData(Wire, kw_only=True):
@@ -461,13 +466,13 @@ class RelationsController(StrictController):
         "/appointments",
         operation_id="scheduleAppointment",
         summary="Schedule an appointment",
-        responses=error_responses(403, 404, 422),
+        responses=error_responses(403, 404, 409, 422),
     )
     async def schedule_appointment(
         self, deps: Dependencies, actor: Actor, customer_id: _CUSTOMER_ID, data: AppointmentIn
     ) -> Response[Envelope[AppointmentData]]:
         """Schedule an appointment in the future (a ``site_visit`` creates an action)."""
-        clock = _when(data.at, data.day, data.clock, deps.settings.time_zone)
+        clock = _when(data.at, data.day, data.clock, await deps.zone_of(actor.organization_id))
         appointment = await use_cases.schedule_appointment(
             deps,
             actor,
@@ -486,10 +491,15 @@ class RelationsController(StrictController):
                 property_title=data.property_title,
                 notes=data.notes,
                 agent_id=data.agent_id,
+                allow_conflict=data.allow_conflict,
             ),
         )
         return ok(
-            AppointmentData(appointment=appointment_to_wire(appointment, deps.settings.time_zone)),
+            AppointmentData(
+                appointment=appointment_to_wire(
+                    appointment, await deps.zone_of(actor.organization_id)
+                )
+            ),
             message="Appointment scheduled successfully",
         )
 
@@ -497,7 +507,7 @@ class RelationsController(StrictController):
         "/appointments/{appointment_id:str}",
         operation_id="updateAppointment",
         summary="Update or reschedule an appointment",
-        responses=error_responses(403, 404, 422),
+        responses=error_responses(403, 404, 409, 422),
     )
     async def update_appointment(
         self,
@@ -508,7 +518,7 @@ class RelationsController(StrictController):
         data: AppointmentPatchIn,
     ) -> Response[Envelope[AppointmentData]]:
         """Change the status, outcome or notes, or move the appointment."""
-        clock = _when(data.at, data.day, data.clock, deps.settings.time_zone)
+        clock = _when(data.at, data.day, data.clock, await deps.zone_of(actor.organization_id))
         appointment = await use_cases.update_appointment(
             deps,
             actor,
@@ -521,10 +531,15 @@ class RelationsController(StrictController):
                 at=data.at,
                 date=data.day,
                 time=clock,
+                allow_conflict=data.allow_conflict,
             ),
         )
         return ok(
-            AppointmentData(appointment=appointment_to_wire(appointment, deps.settings.time_zone))
+            AppointmentData(
+                appointment=appointment_to_wire(
+                    appointment, await deps.zone_of(actor.organization_id)
+                )
+            )
         )
 
     @post(

@@ -39,6 +39,7 @@ from customers_hub.entrypoints.http.wire.compliance import (
     KsaComplianceOut,
     ksa_compliance_to_wire,
 )
+from customers_hub.entrypoints.http.wire.consent_out import ConsentOut
 from customers_hub.entrypoints.http.wire.customer_parts import (
     AiInsightsOut,
     AssignedEmployeeOut,
@@ -103,6 +104,7 @@ class CustomerOut(Wire, kw_only=True):
     appointments: list[AppointmentOut] | UnsetType = UNSET
     reminders: list[ReminderOut] | UnsetType = UNSET
     documents: list[DocumentOut] | UnsetType = UNSET
+    consents: list[ConsentOut] | UnsetType = UNSET  # include=consents (admins; rules §8)
     total_deal_value: float | UnsetType = UNSET
     expected_revenue: float | UnsetType = UNSET
     paid_amount: float | UnsetType = UNSET
@@ -126,6 +128,9 @@ class CustomerOut(Wire, kw_only=True):
     ksa_compliance: KsaComplianceOut | UnsetType = UNSET
     deleted_at: datetime | UnsetType = UNSET
     version: int | UnsetType = UNSET
+    # Rules §10: the survivor a merged (deleted) customer went into; read by admins with
+    # ``includeDeleted=true`` (docs/merging.md).
+    merged_into: str | UnsetType = UNSET
 
 
 CUSTOMER_FIELDS: Final[Mapping[str, str]] = {
@@ -213,6 +218,7 @@ def customer_to_wire(
         ),
         deleted_at=opt_utc(customer.deleted_at),
         version=customer.version,
+        merged_into=opt(customer.merged_into),
     )
 
 

@@ -49,6 +49,8 @@ class StageChangeOut(Wire, kw_only=True):
     notes: str | UnsetType = UNSET
     reason: str | UnsetType = UNSET
     auto_generated: bool
+    # Rules §10: the merged customer this entry came from (absent for the customer's own).
+    merged_from: str | UnsetType = UNSET
 
 
 def stage_change_to_wire(entry: StageChange) -> StageChangeOut:
@@ -63,6 +65,7 @@ def stage_change_to_wire(entry: StageChange) -> StageChangeOut:
         notes=opt(entry.notes),
         reason=opt(entry.reason),
         auto_generated=entry.auto_generated,
+        merged_from=opt(entry.merged_from),
     )
 
 

@@ -23,8 +23,17 @@ from customers_hub.entrypoints.http.wire.base import (
 # Statistics and filter options
 
 
+class PrivacyRequestStatsOut(Wire, kw_only=True):
+    """``privacyRequests`` of the customer statistics (admins only; rules §8): open requests,
+    overdue ones, and those due by the end of the local day seven days ahead."""
+
+    open: int
+    overdue: int
+    due_soon: int
+
+
 class CustomerStatsOut(Wire, kw_only=True):
-    """``GET /customers/stats`` (money as numbers)."""
+    """``GET /customers/stats`` (money as numbers); ``privacyRequests`` for admins."""
 
     total: int
     by_stage: dict[str, int]
@@ -35,6 +44,7 @@ class CustomerStatsOut(Wire, kw_only=True):
     conversion: dict[str, float | None]
     engagement: dict[str, float | None]
     grouped: dict[str, int] | UnsetType = UNSET
+    privacy_requests: PrivacyRequestStatsOut | UnsetType = UNSET
 
 
 def _numbers(values: Mapping[str, Any]) -> dict[str, float | None]:

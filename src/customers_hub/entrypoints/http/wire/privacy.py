@@ -1,0 +1,269 @@
+"""Wire schemas of privacy (rules §8): consents, data-subject requests, the access export.
+
+Records become wire Structs through one generic converter (:func:`from_record`): a Struct
+field takes the record attribute of the same name, so no field is spelled twice.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, TypeVar
+
+import attrs
+import msgspec
+
+from customers_hub.application.use_cases.privacy import ConsentLedger, PersonalData
+from customers_hub.domain.privacy import (
+    EXTENSION_DAYS_MAX,
+    NOTES_MAX,
+    REASON_MAX,
+    SOURCE_MAX,
+    ConsentChannel,
+    ConsentEntry,
+    PrivacyRequest,
+    PrivacyRequestStats,
+    RequestStatus,
+    RequestType,
+    is_overdue,
+)
+from customers_hub.entrypoints.http.wire.base import Pagination, Wire, WireIn
+from customers_hub.entrypoints.http.wire.consent_out import ConsentOut
+from customers_hub.entrypoints.http.wire.customer_out import CustomerOut, customer_to_wire
+from customers_hub.entrypoints.http.wire.relations import (
+    AppointmentOut,
+    DocumentOut,
+    InteractionOut,
+    ReminderOut,
+    appointment_to_wire,
+    document_to_wire,
+    interaction_to_wire,
+    reminder_to_wire,
+)
+from customers_hub.entrypoints.http.wire.stats import PrivacyRequestStatsOut
+from customers_hub.entrypoints.http.wire_actions import ActionOut, action_to_wire
+
+__all__ = [
+    "ConsentChangeIn",
+    "ConsentOut",
+    "ConsentsData",
+    "ConsentsIn",
+    "ExtendIn",
+    "PersonalDataData",
+    "PersonalDataOut",
+    "PrivacyRequestData",
+    "PrivacyRequestIn",
+    "PrivacyRequestOut",
+    "PrivacyRequestPatchIn",
+    "PrivacyRequestStatsOut",
+    "PrivacyRequestsData",
+    "consents_to_wire",
+    "from_record",
+    "personal_data_to_wire",
+    "request_to_wire",
+]
+
+S = TypeVar("S", bound=msgspec.Struct)
+
+_SOURCE = Annotated[str, msgspec.Meta(min_length=1, max_length=SOURCE_MAX)]
+_NOTES = Annotated[str, msgspec.Meta(max_length=NOTES_MAX)]
+_REASON = Annotated[str, msgspec.Meta(max_length=REASON_MAX)]
+
+
+def from_record(record: Any, cls: type[S], **extra: Any) -> S:
+    """``cls`` built from the attrs ``record``'s attributes of the same names (a None value is
+    left out — the key is omitted —, datetimes in UTC), plus ``extra``."""
+    names = set(cls.__struct_fields__)
+    values: dict[str, Any] = {}
+    for name, value in attrs.asdict(record, recurse=False).items():
+        if name not in names or name in extra or value is None:
+            continue
+        values[name] = value.astimezone(UTC) if isinstance(value, datetime) else value
+    return cls(**values, **extra)
+
+
+# --- consents ----------------------------------------------------------------------------------
+
+
+class ConsentsData(Wire, kw_only=True):
+    """``data`` of ``GET|PUT /customers/{id}/consents``: ``consents`` is the current state
+    (channels ever recorded, in the channels' order), ``history`` the newest entries first
+    (at most 100)."""
+
+    customer_id: str
+    consents: list[ConsentOut]
+    history: list[ConsentOut]
+
+
+class ConsentChangeIn(WireIn, kw_only=True):
+    """One channel's change."""
+
+    channel: ConsentChannel
+    granted: bool
+    source: _SOURCE
+    notes: _NOTES | None = None
+
+
+class ConsentsIn(WireIn, kw_only=True):
+    """``PUT /customers/{id}/consents``: one or more channel changes (each channel once)."""
+
+    consents: Annotated[
+        list[ConsentChangeIn], msgspec.Meta(min_length=1, max_length=len(ConsentChannel))
+    ]
+
+
+def consents_to_wire(ledger: ConsentLedger) -> ConsentsData:
+    """The wire form of a customer's ledger."""
+    return ConsentsData(
+        customer_id=ledger.customer_id,
+        consents=[from_record(e, ConsentOut) for e in ledger.current.values()],
+        history=[from_record(e, ConsentOut) for e in ledger.history],
+    )
+
+
+def current_consents_to_wire(current: dict[ConsentChannel, ConsentEntry]) -> list[ConsentOut]:
+    """The current state per channel (``include=consents``)."""
+    return [from_record(e, ConsentOut) for e in current.values()]
+
+
+# --- requests ----------------------------------------------------------------------------------
+
+
+class PrivacyRequestOut(Wire, kw_only=True):
+    """A data subject's request and its clock; ``overdue`` is computed when it is read."""
+
+    id: str
+    customer_id: str
+    type: RequestType
+    status: RequestStatus
+    received_at: datetime
+    due_at: datetime
+    original_due_at: datetime
+    overdue: bool
+    extended: bool
+    extended_at: datetime | msgspec.UnsetType = msgspec.UNSET
+    extension_reason: str | msgspec.UnsetType = msgspec.UNSET
+    reason: str | msgspec.UnsetType = msgspec.UNSET
+    notes: str | msgspec.UnsetType = msgspec.UNSET
+    closed_at: datetime | msgspec.UnsetType = msgspec.UNSET
+    created_at: datetime
+    updated_at: datetime
+    created_by: str
+    version: int
+
+
+def request_to_wire(request: PrivacyRequest, now: datetime) -> PrivacyRequestOut:
+    """The wire form of ``request`` as of ``now``."""
+    return from_record(
+        request,
+        PrivacyRequestOut,
+        overdue=is_overdue(request, now),
+        extended=request.extended,
+    )
+
+
+class PrivacyRequestData(Wire, kw_only=True):
+    """``data`` of reading, creating or changing one request."""
+
+    request: PrivacyRequestOut
+
+
+class PrivacyRequestsData(Wire, kw_only=True):
+    """``data`` of ``GET /privacy-requests``."""
+
+    requests: list[PrivacyRequestOut]
+    pagination: Pagination
+
+
+class PrivacyRequestIn(WireIn, kw_only=True):
+    """``POST /privacy-requests``; ``receivedAt`` defaults to now."""
+
+    customer_id: Annotated[str, msgspec.Meta(min_length=1, max_length=50)]
+    type: RequestType
+    received_at: datetime | None = None
+    notes: _NOTES | None = None
+
+
+class PrivacyRequestPatchIn(WireIn, kw_only=True):
+    """``PATCH /privacy-requests/{id}``: the new ``status`` (a ``reason`` is required for
+    ``rejected``)."""
+
+    echoes = PrivacyRequestOut  # its read-only keys are checked and ignored
+
+    status: RequestStatus
+    reason: _REASON | None = None
+
+
+class ExtendIn(WireIn, kw_only=True):
+    """``POST /privacy-requests/{id}/extend``: the one extension, with its reason."""
+
+    reason: _REASON
+    days: Annotated[int, msgspec.Meta(ge=1, le=EXTENSION_DAYS_MAX)] = EXTENSION_DAYS_MAX
+
+
+def request_stats_to_wire(stats: PrivacyRequestStats) -> PrivacyRequestStatsOut:
+    """The wire form of the request numbers."""
+    return from_record(stats, PrivacyRequestStatsOut)
+
+
+# --- the access export -------------------------------------------------------------------------
+
+
+class AuditLineOut(Wire, kw_only=True):
+    """One audit entry about the customer (as the timeline shows it)."""
+
+    id: str
+    at: datetime
+    actor_id: str
+    actor_name: str
+    action: str
+    entity_type: str
+    entity_id: str
+    changes: list[dict[str, Any]]
+    request_id: str | msgspec.UnsetType = msgspec.UNSET
+
+
+class PersonalDataOut(Wire, kw_only=True):
+    """Everything held about a customer (rules §8). Documents are metadata with their
+    authorized download links (``fileUrl``); ``truncated`` names the relations that hold more
+    rows than the export shows (1000 each)."""
+
+    exported_at: datetime
+    customer: CustomerOut
+    interactions: list[InteractionOut]
+    appointments: list[AppointmentOut]
+    reminders: list[ReminderOut]
+    documents: list[DocumentOut]
+    actions: list[ActionOut]
+    consents: list[ConsentOut]
+    consent_history: list[ConsentOut]
+    privacy_requests: list[PrivacyRequestOut]
+    audit: list[AuditLineOut]
+    truncated: list[str]
+
+
+class PersonalDataData(Wire, kw_only=True):
+    """``data`` of ``GET /customers/{id}/personal-data``."""
+
+    personal_data: PersonalDataOut
+
+
+def personal_data_to_wire(data: PersonalData, tz: Any) -> PersonalDataOut:
+    """The wire form of an access export (``tz``: the organization's zone, for appointments'
+    local date and time)."""
+    return PersonalDataOut(
+        exported_at=data.exported_at.astimezone(UTC),
+        customer=customer_to_wire(data.customer, tz=tz),
+        interactions=[interaction_to_wire(i) for i in data.interactions],
+        appointments=[appointment_to_wire(a, tz) for a in data.appointments],
+        reminders=[reminder_to_wire(r) for r in data.reminders],
+        documents=[document_to_wire(d) for d in data.documents],
+        actions=[action_to_wire(a, with_notes=True) for a in data.actions],
+        consents=[from_record(e, ConsentOut) for e in data.consents.values()],
+        consent_history=[from_record(e, ConsentOut) for e in data.consent_history],
+        privacy_requests=[request_to_wire(r, data.exported_at) for r in data.privacy_requests],
+        audit=[
+            from_record(e, AuditLineOut, changes=[c.to_json() for c in e.changes])
+            for e in data.audit
+        ],
+        truncated=list(data.truncated),
+    )
