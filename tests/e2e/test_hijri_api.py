@@ -283,6 +283,22 @@ async def test_an_impossible_hijri_filter_is_refused_naming_it(
     assert failing_fields(response) == fields
 
 
+async def test_a_hijri_year_past_the_tables_is_a_422_naming_it(
+    client: Client, token_for: TokenFor
+) -> None:
+    """1501-01-01 has the shape the document's date pattern takes: only calendar=hijri makes
+    it wrong (Umm al-Qura ends in 1500), so it is unprocessable (422), not malformed (400)."""
+    response = await client.get(
+        CUSTOMERS, headers=token_for("admin"), params={**HIJRI, "createdFrom": "1501-01-01"}
+    )
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert (error["code"], [d["field"] for d in error["details"]]) == (
+        "VALIDATION_ERROR",
+        ["createdFrom"],
+    )
+
+
 async def test_an_impossible_hijri_stats_window_is_refused(
     client: Client, token_for: TokenFor
 ) -> None:

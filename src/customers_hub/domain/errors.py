@@ -36,6 +36,12 @@ class ValidationFailed(DomainError):
         return cls([FieldError(field, message)])
 
 
+class UnprocessableInput(ValidationFailed):
+    """Input of the right shape whose content cannot be used — a file that is no spreadsheet, a
+    text that is not the JSON object it must hold, a mapping naming columns the file lacks:
+    422 ``VALIDATION_ERROR`` naming each field (no schema can state these)."""
+
+
 class BusinessRuleViolation(DomainError):
     """Input of the right shape that a business rule refuses (422)."""
 

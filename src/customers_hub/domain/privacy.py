@@ -24,7 +24,12 @@ from typing import Final
 
 from attrs import evolve, frozen
 
-from customers_hub.domain.errors import BusinessRuleViolation, FieldError, ValidationFailed
+from customers_hub.domain.errors import (
+    BusinessRuleViolation,
+    FieldError,
+    UnprocessableInput,
+    ValidationFailed,
+)
 from customers_hub.domain.validation.texts import (
     NOTES_MAX_LENGTH,
     SHORT_TEXT_MAX_LENGTH,
@@ -173,6 +178,7 @@ def new_entries(
     twice is refused. A change that repeats the current entry exactly (same ``granted``,
     ``source`` and ``notes``: a retried request) appends nothing."""
     errors: list[FieldError] = []
+    repeated: list[FieldError] = []  # well-formed, but one change per channel: 422
     cleaned: list[ConsentChange] = []
     seen: set[ConsentChannel] = set()
     for index, change in enumerate(changes):
@@ -181,12 +187,14 @@ def new_entries(
         except ValidationFailed as bad:
             errors.extend(bad.errors)
         if change.channel in seen:
-            errors.append(FieldError(f"consents[{index}].channel", "is given twice"))
+            repeated.append(FieldError(f"consents[{index}].channel", "is given twice"))
         seen.add(change.channel)
     if not seen:
         errors.append(FieldError("consents", "must name at least one channel"))
     if errors:
-        raise ValidationFailed(errors)
+        raise ValidationFailed([*errors, *repeated])
+    if repeated:
+        raise UnprocessableInput(repeated)
     id_iter = iter(ids)
     entries: list[ConsentEntry] = []
     for change in cleaned:

@@ -75,7 +75,13 @@ from customers_hub.domain.access import (
 )
 from customers_hub.domain.duplicates import DuplicateReason
 from customers_hub.domain.enums import Permission, Role
-from customers_hub.domain.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
+from customers_hub.domain.errors import (
+    FieldError,
+    NotFound,
+    PermissionDenied,
+    UnprocessableInput,
+    ValidationFailed,
+)
 from customers_hub.domain.events import CustomerCreated, CustomersImported, DomainEvent
 from customers_hub.domain.imports import (
     IMPORT_FIELDS,
@@ -202,7 +208,7 @@ async def start_import(
     """Check, store and queue an import; the ``queued`` job (a runner takes it)."""
     _check_importer(actor)
     if len(upload.content) > IMPORT_MAX_BYTES:
-        raise ValidationFailed.single("file", f"is larger than {IMPORT_MAX_BYTES} bytes")
+        raise UnprocessableInput.single("file", f"is larger than {IMPORT_MAX_BYTES} bytes")
 
     def inspect() -> tuple[str, tuple[str, ...], dict[int, str], int]:
         table = services.reader.open(upload.content, upload.file_name)
@@ -214,7 +220,11 @@ async def start_import(
         finally:
             table.close()
 
-    file_format, headers, mapping, total = await asyncio.to_thread(inspect)
+    try:
+        file_format, headers, mapping, total = await asyncio.to_thread(inspect)
+    except ValidationFailed as bad:
+        # The upload's shape was right; its content is what cannot be read (422).
+        raise UnprocessableInput(bad.errors) from None
     now = deps.clock.now()
     job_id = deps.ids.new_id("imp")
     job = ImportJob(

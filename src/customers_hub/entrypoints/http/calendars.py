@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import re
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime, tzinfo
 from functools import cache
@@ -46,7 +47,7 @@ from litestar.types import ASGIApp, Empty, HTTPResponseStartEvent, Message, Rece
 from litestar.utils.scope.state import ScopeState
 
 from customers_hub.application.context import Dependencies
-from customers_hub.domain.errors import FieldError, ValidationFailed
+from customers_hub.domain.errors import FieldError, UnprocessableInput, ValidationFailed
 from customers_hub.domain.hijri import HIJRI_PATTERN, from_hijri, hijri_of_instant, to_hijri
 from customers_hub.domain.model import Actor
 from customers_hub.entrypoints.http.auth import ACTOR_STATE_KEY
@@ -256,6 +257,7 @@ def hijri_query(query: bytes) -> bytes:
     dates and replaced by their Gregorian days; other parts are kept byte for byte. Raises
     :class:`ValidationFailed` naming every parameter whose Hijri date does not exist."""
     errors: list[FieldError] = []
+    unusable: list[FieldError] = []  # a day the document's date pattern takes: 422
     parts: list[bytes] = []
     for part in query.split(b"&"):
         raw_name, equals, raw_value = part.partition(b"=")
@@ -265,13 +267,21 @@ def hijri_query(query: bytes) -> bytes:
             try:
                 day = from_hijri(value, name)
             except ValidationFailed as bad:
-                errors.extend(bad.errors)
+                (unusable if _DOCUMENTED_DAY.match(value) else errors).extend(bad.errors)
             else:
                 part = raw_name + equals + quote(day.isoformat()).encode()
         parts.append(part)
     if errors:
-        raise ValidationFailed(errors)
+        raise ValidationFailed([*errors, *unusable])
+    if unusable:
+        # The shape the document states, but no Umm al-Qura day (a year past 1500): only the
+        # calendar parameter makes it wrong, which no schema of the parameter can say.
+        raise UnprocessableInput(unusable)
     return b"&".join(parts)
+
+
+_DOCUMENTED_DAY: Final = re.compile(r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$")
+"""A day as the OpenAPI document's date-filter pattern takes it (days 1–28 of any month)."""
 
 
 # ---------------------------------------------------------------------------------------------

@@ -64,6 +64,7 @@ from customers_hub.domain.errors import (
     Duplicate,
     NotFound,
     PermissionDenied,
+    UnprocessableInput,
     ValidationFailed,
 )
 from customers_hub.entrypoints.http.auth import AuthenticationFailed
@@ -178,6 +179,13 @@ def _fields(errors: Sequence[tuple[str, str]]) -> list[FieldDetail]:
 
 
 def _domain_error(exc: DomainError) -> ApiError:
+    if isinstance(exc, UnprocessableInput):
+        return ApiError(
+            422,
+            exc.code,
+            "The content of one or more fields cannot be used",
+            _fields([(e.field, e.message) for e in exc.errors]),
+        )
     if isinstance(exc, ValidationFailed):
         return ApiError(
             400,

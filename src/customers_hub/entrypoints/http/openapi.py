@@ -42,7 +42,8 @@ from customers_hub.application.use_cases.relations import (
 )
 from customers_hub.domain import validation
 from customers_hub.domain.enums import DocumentType
-from customers_hub.entrypoints.http.calendars import document_calendar
+from customers_hub.domain.imports import OnDuplicate
+from customers_hub.entrypoints.http.calendars import DATE_QUERY_PARAMETERS, document_calendar
 from customers_hub.entrypoints.http.idempotency import document_idempotency
 from customers_hub.entrypoints.http.openapi_fields import (
     CROSS_FIELD_RULES,
@@ -260,6 +261,20 @@ def _apply_field_rules(schema: dict[str, Any], today: date) -> None:
             component["allOf"] = copy.deepcopy(CROSS_FIELD_RULES[name](rules))
 
 
+def _optional_bodies(schema: dict[str, Any]) -> None:
+    """A body the handler may go without (``data: X | None = None``: completing an action,
+    an erasure) is optional in the document too: a request without one is valid."""
+    for _, _, operation in _operations(schema):
+        body = operation.get("requestBody")
+        if not body:
+            continue
+        shapes = [media.get("schema", {}) for media in body.get("content", {}).values()]
+        if shapes and all(
+            any(alt.get("type") == "null" for alt in shape.get("oneOf", ())) for shape in shapes
+        ):
+            body["required"] = False
+
+
 def _multipart_rules(schema: dict[str, Any]) -> None:
     """An upload always carries its ``file`` and its ``type``."""
     for _, _, operation in _operations(schema):
@@ -269,9 +284,26 @@ def _multipart_rules(schema: dict[str, Any]) -> None:
         shape = media["schema"]
         if "$ref" in shape:
             shape = schema["components"]["schemas"][shape["$ref"].removeprefix(_REF_PREFIX)]
-        if "file" in shape.get("properties", {}):
-            shape["required"] = sorted({*shape.get("required", ()), "file", "type"})
+        properties = shape.get("properties", {})
+        if "file" in properties:
+            given = {"file", "type"} if "type" in properties else {"file"}
+            shape["required"] = sorted({*shape.get("required", ()), *given})
             shape["properties"]["file"] = {"type": "string", "format": "binary"}
+        # The import's form (docs/imports.md): flags and the duplicate mode are words; the
+        # mapping is JSON text (one that is not a JSON object is 422, as unreadable files are).
+        for flag in ("dryRun", "createActions"):
+            if flag in properties:
+                properties[flag] = {"type": "string", "enum": ["true", "false"]}
+        if "onDuplicate" in properties:
+            properties["onDuplicate"] = {
+                "type": "string",
+                "enum": [mode.value for mode in OnDuplicate],
+            }
+        if "mapping" in properties:
+            properties["mapping"] = {
+                "type": "string",
+                "description": "A JSON object {column header: field name or null}",
+            }
         # A form field is text or absent: never null.
         if "type" in shape.get("properties", {}):
             shape["properties"]["type"] = {
@@ -297,14 +329,26 @@ def _multipart_rules(schema: dict[str, Any]) -> None:
             }
 
 
+_ALSO_AS: Final[Mapping[str, Mapping[str, Any]]] = {
+    # ?format=csv or Accept: text/csv: the import's report as a spreadsheet (docs/imports.md).
+    "listCustomerImportErrors": {
+        "text/csv": {"schema": {"type": "string", "description": "row,field,message (UTF-8, BOM)"}}
+    },
+}
+"""Other representations a JSON read answers on request, by ``operationId``."""
+
+
 def _download_types(schema: dict[str, Any]) -> None:
-    """A document's bytes are answered with its own type: one of the accepted ones."""
+    """A document's bytes are answered with its own type: one of the accepted ones; a read
+    that also answers as CSV says so."""
     for _, method, operation in _operations(schema):
         ok = operation.get("responses", {}).get("200", {}).get("content", {})
         if method == "get" and list(ok) == ["application/octet-stream"]:
             body = ok["application/octet-stream"]
             for media_type in DOCUMENT_MIME_TYPES:
                 ok[media_type] = copy.deepcopy(body)
+        for media_type, body in _ALSO_AS.get(operation.get("operationId", ""), {}).items():
+            ok.setdefault(media_type, copy.deepcopy(body))
 
 
 def _apply_query_rules(schema: dict[str, Any]) -> None:
@@ -396,6 +440,9 @@ def _statuses_for(path: str, method: str, operation: Mapping[str, Any]) -> set[i
         statuses.add(404)  # the record of the path, or a record the body names
     if method in _WRITES:
         statuses |= {409, 422}
+    queries = {p.get("name", "") for p in operation.get("parameters", []) if p.get("in") == "query"}
+    if queries & DATE_QUERY_PARAMETERS:
+        statuses.add(422)  # a date filter read as Hijri that names no Umm al-Qura day
     if "if-match" in headers:
         statuses.add(412)
     if "requestBody" in operation:
@@ -627,7 +674,7 @@ OPERATION_EXAMPLES: Final[Mapping[str, Callable[[], Any]]] = {
     "updateAssignmentRule": lambda: {"active": False},
     "startCustomerImport": lambda: {
         "file": "name,phone,city\r\nعبدالله الشمري,0551234567,الرياض\r\n",
-        "dryRun": True,
+        "dryRun": "true",
         "onDuplicate": "skip",
     },
     "uploadDocument": lambda: {
@@ -680,6 +727,7 @@ def finalize_openapi(
     _apply_field_rules(result, datetime.now(UTC).date())
     _apply_query_rules(result)
     _multipart_rules(result)
+    _optional_bodies(result)
     _download_types(result)
     _error_responses(result, public_paths)
     document_idempotency(result)  # the Idempotency-Key header of the writes (.idempotency)

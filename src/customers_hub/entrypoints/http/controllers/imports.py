@@ -36,7 +36,7 @@ from litestar.response import Stream
 from customers_hub.adapters.spreadsheets import CSV_MEDIA_TYPE, csv_text
 from customers_hub.application.context import Dependencies
 from customers_hub.application.use_cases import imports as use_cases
-from customers_hub.domain.errors import FieldError, ValidationFailed
+from customers_hub.domain.errors import FieldError, UnprocessableInput, ValidationFailed
 from customers_hub.domain.imports import IMPORT_FIELD_KEYS, ImportJob, ImportStatus, OnDuplicate
 from customers_hub.domain.model import Actor
 from customers_hub.entrypoints.bootstrap import Hub
@@ -165,13 +165,14 @@ def job_to_wire(job: ImportJob) -> ImportJobOut:
     )
 
 
-_BOOLEANS: Final = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+_BOOLEANS: Final = {"true": True, "false": False}
+"""A flag's words, exactly as the OpenAPI document lists them (absent: false)."""
 
 
 def _flag(errors: list[FieldError], name: str, raw: str | None) -> bool:
-    if raw is None or not raw.strip():
+    if raw is None:
         return False
-    value = _BOOLEANS.get(raw.strip().lower())
+    value = _BOOLEANS.get(raw)
     if value is None:
         errors.append(FieldError(name, "must be true or false"))
         return False
@@ -203,7 +204,8 @@ def _upload(data: ImportUploadForm, content: bytes | None) -> use_cases.ImportUp
     errors: list[FieldError] = []
     if content is None:
         errors.append(FieldError("file", "is required"))
-    mapping = _mapping(errors, data.mapping)
+    unusable: list[FieldError] = []  # text that is not the JSON object it must hold: 422
+    mapping = _mapping(unusable, data.mapping)
     on_duplicate = OnDuplicate.SKIP
     if data.onDuplicate is not None and data.onDuplicate.strip():
         try:
@@ -214,7 +216,9 @@ def _upload(data: ImportUploadForm, content: bytes | None) -> use_cases.ImportUp
     dry_run = _flag(errors, "dryRun", data.dryRun)
     create_actions = _flag(errors, "createActions", data.createActions)
     if errors:
-        raise ValidationFailed(errors)
+        raise ValidationFailed([*errors, *unusable])
+    if unusable:
+        raise UnprocessableInput(unusable)
     assert content is not None
     name = data.file.filename if isinstance(data.file, UploadFile) else None
     return use_cases.ImportUpload(
