@@ -668,7 +668,7 @@ OPERATION_EXAMPLES: Final[Mapping[str, Callable[[], Any]]] = {
         "name": "عملاء الرياض",
         "strategy": "round_robin",
         "employeeIds": ["emp_001", "emp_004"],
-        "match": {"sources": ["website"], "cities": ["الرياض"]},
+        "match": {"sources": ["whatsapp"], "cities": ["الرياض"]},
         "priority": 1,
     },
     "updateAssignmentRule": lambda: {"active": False},
