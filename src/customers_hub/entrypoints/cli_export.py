@@ -23,14 +23,43 @@ import logging
 import sys
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from customers_hub.domain.enums import CustomerSource, Priority, PropertyType, Stage
 
-__all__ = ["add_export"]
+if TYPE_CHECKING:
+    from customers_hub.domain.model import Actor
+    from customers_hub.entrypoints.bootstrap import Hub
+
+__all__ = ["CLI_USER_ID", "add_export", "cli_actor"]
 
 CLI_USER_ID = "customers-hub-cli"
-"""The user id an export without ``--user-id`` is audited under."""
+"""The user id a CLI export or import without ``--user-id`` is audited under."""
+
+
+async def cli_actor(hub: Hub, organization_id: str, user_id: str | None) -> Actor:
+    """Who a CLI command acts as: the employee ``user_id`` of the organization, in their role
+    and scope; without one, an administrator recorded as :data:`CLI_USER_ID`."""
+    from customers_hub.domain.enums import Permission, Role
+    from customers_hub.domain.errors import ValidationFailed
+    from customers_hub.domain.model import Actor
+    from customers_hub.entrypoints.demo import default_permissions
+
+    if not user_id:
+        return Actor(CLI_USER_ID, organization_id, Role.ADMIN, frozenset(Permission), name="CLI")
+    async with hub.deps.uow(read_only=True) as uow:
+        employee = await uow.employees.get(organization_id, user_id)
+    if employee is None:
+        raise ValidationFailed.single(
+            "userId", f"no employee {user_id!r} in organization {organization_id!r}"
+        )
+    return Actor(
+        employee.id,
+        organization_id,
+        employee.role,
+        default_permissions(employee.role),
+        name=employee.name,
+    )
 
 
 def _decimal(text: str) -> Decimal:
@@ -67,11 +96,8 @@ async def _run(args: argparse.Namespace) -> tuple[int, str]:
         start_export,
     )
     from customers_hub.application.use_cases.reads import CustomerListParams
-    from customers_hub.domain.enums import Permission, Role
     from customers_hub.domain.errors import FieldError, ValidationFailed
-    from customers_hub.domain.model import Actor
     from customers_hub.entrypoints.bootstrap import build_hub
-    from customers_hub.entrypoints.demo import default_permissions
     from customers_hub.entrypoints.http.wire import parse_time_bound
 
     errors: list[FieldError] = []
@@ -119,22 +145,7 @@ async def _run(args: argparse.Namespace) -> tuple[int, str]:
         header_language=HeaderLanguage(args.header_language),
     )
     async with build_hub(args.database_url) as hub:
-        if args.user_id:
-            async with hub.deps.uow(read_only=True) as uow:
-                employee = await uow.employees.get(args.org, args.user_id)
-            if employee is None:
-                raise ValidationFailed.single(
-                    "userId", f"no employee {args.user_id!r} in organization {args.org!r}"
-                )
-            actor = Actor(
-                employee.id,
-                args.org,
-                employee.role,
-                default_permissions(employee.role),
-                name=employee.name,
-            )
-        else:
-            actor = Actor(CLI_USER_ID, args.org, Role.ADMIN, frozenset(Permission), name="CLI")
+        actor = await cli_actor(hub, args.org, args.user_id)
         try:
             export = await start_export(hub.deps, actor, request)
         except ValidationFailed as bad:

@@ -31,8 +31,6 @@ if TYPE_CHECKING:
 
 __all__ = ["add_import"]
 
-CLI_USER_ID = "customers-hub-cli"
-"""The user id an import without ``--user-id`` is recorded under."""
 REPORT_PREVIEW = 20
 """Report lines the summary shows."""
 
@@ -62,12 +60,10 @@ async def _run(args: argparse.Namespace) -> int:
         run_import,
         start_import,
     )
-    from customers_hub.domain.enums import Permission, Role
     from customers_hub.domain.errors import ValidationFailed
     from customers_hub.domain.imports import ImportStatus, OnDuplicate
-    from customers_hub.domain.model import Actor
     from customers_hub.entrypoints.bootstrap import build_hub
-    from customers_hub.entrypoints.demo import default_permissions
+    from customers_hub.entrypoints.cli_export import cli_actor
 
     console = Console(stderr=True)
     path = Path(args.file)
@@ -84,22 +80,7 @@ async def _run(args: argparse.Namespace) -> int:
         create_actions=args.create_actions,
     )
     async with build_hub(args.database_url) as hub:
-        if args.user_id:
-            async with hub.deps.uow(read_only=True) as uow:
-                employee = await uow.employees.get(args.org, args.user_id)
-            if employee is None:
-                raise ValidationFailed.single(
-                    "userId", f"no employee {args.user_id!r} in organization {args.org!r}"
-                )
-            actor = Actor(
-                employee.id,
-                args.org,
-                employee.role,
-                default_permissions(employee.role),
-                name=employee.name,
-            )
-        else:
-            actor = Actor(CLI_USER_ID, args.org, Role.ADMIN, frozenset(Permission), name="CLI")
+        actor = await cli_actor(hub, args.org, args.user_id)
         job = await start_import(hub.deps, hub.imports, actor, upload)
         with Progress(
             "[progress.description]{task.description}",
