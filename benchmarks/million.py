@@ -1201,7 +1201,8 @@ CURSOR_CASES: Final[tuple[CursorCase, ...]] = (
     ("customers", "lastContactAt", True),
     ("customers", "lastContactAt", False),
     ("customers", "name", False),
-    ("customers", "dealValue", True),
+    # The list's documented ``sortBy=dealValue`` is an alias: its cursors name the field.
+    ("customers", "totalDealValue", True),
     ("actions", "dueDate", False),
     ("actions", "priority", True),
 )
@@ -1213,7 +1214,7 @@ _SORT_VALUES: Final[Mapping[str, Callable[[Any], object]]] = {
     "leadScore": lambda item: item.lead_score,
     "lastContactAt": lambda item: item.last_contact_at,
     "name": lambda item: item.name,
-    "dealValue": lambda item: item.total_deal_value,
+    "totalDealValue": lambda item: item.total_deal_value,
     "dueDate": lambda item: item.due_date,
     "priority": lambda item: item.priority.rank,
 }

@@ -13,6 +13,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from customers_hub.application.use_cases.action_reads import list_actions
 from customers_hub.application.use_cases.actions import (
     ActionDetails,
     CreateAction,
@@ -20,7 +21,7 @@ from customers_hub.application.use_cases.actions import (
     get_action,
 )
 from customers_hub.application.use_cases.employees import UpdateEmployee, update_employee
-from customers_hub.application.use_cases.reads import ActionListParams, list_actions
+from customers_hub.application.use_cases.reads import ActionListParams
 from customers_hub.domain.enums import ActionType, Priority, PropertyType
 from customers_hub.domain.model import Customer, CustomerAction, Preferences
 from customers_hub.entrypoints.bootstrap import Hub

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -176,6 +177,11 @@ async def test_a_stage_change_decodes_the_token_once(
     decodes.clear()
     listed = await limited_client.get(f"{API}/customers", headers=admin)
     assert listed.status_code == 200
+    # The same token again: remembered as verified (auth.actor_from_token), not decoded again.
+    assert decodes == []
+    never_seen = token_for("manager", name=f"مدير {uuid.uuid4().hex}")  # a token not yet seen
+    fresh = await limited_client.get(f"{API}/customers", headers=never_seen)
+    assert fresh.status_code == 200
     assert len(decodes) == 1
 
 

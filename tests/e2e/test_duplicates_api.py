@@ -11,11 +11,8 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from customers_hub.application.use_cases.customers import (
-    CreateCustomer,
-    create_customer,
-    delete_customer,
-)
+from customers_hub.application.use_cases.customer_deletion import delete_customer
+from customers_hub.application.use_cases.customers import CreateCustomer, create_customer
 from customers_hub.domain.enums import CustomerSource
 from customers_hub.domain.validation import CustomerDraft, national_id_check_digit
 from customers_hub.entrypoints.bootstrap import Hub

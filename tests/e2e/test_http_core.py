@@ -9,6 +9,7 @@ import hmac
 import json
 import logging
 import re
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -286,6 +287,36 @@ def test_actor_from_token_reads_the_documented_claims(auth: AuthSettings) -> Non
     assert actor.email == "agent@taearif.com"
     with pytest.raises(AuthenticationFailed):
         actor_from_token(auth, token + "x")
+
+
+def test_a_verified_token_is_remembered_only_within_its_time_window() -> None:
+    # Tokens are remembered after one full check; a remembered token must still stop working
+    # at its expiry, and only under the configuration that verified it.
+    auth = AuthSettings(secret="s" * 40, leeway=timedelta(0))
+    now = datetime.now(UTC)
+    claims = {
+        "userId": "emp_001",
+        "role": "admin",
+        "organizationId": "org_123456",
+        "iat": int(now.timestamp()),
+        "exp": int(now.timestamp()) + 2,
+    }
+    token = jwt.encode(claims, auth.secret, algorithm="HS256")
+    first = actor_from_token(auth, token)
+    assert token in auth.verified
+    assert actor_from_token(auth, token) is first
+    with pytest.raises(AuthenticationFailed):
+        actor_from_token(AuthSettings(secret="t" * 40), token)
+    time.sleep(max(0.0, claims["exp"] - time.time()) + 0.05)
+    with pytest.raises(AuthenticationFailed, match="expired"):
+        actor_from_token(auth, token)
+    assert token not in auth.verified
+    later = jwt.encode(
+        {**claims, "iat": claims["iat"] + 3600, "exp": claims["exp"] + 7200}, auth.secret
+    )
+    with pytest.raises(AuthenticationFailed):
+        actor_from_token(auth, later)  # issued in the future
+    assert later not in auth.verified
 
 
 # --- envelopes, request ids, errors --------------------------------------------------------------

@@ -16,7 +16,7 @@ from litestar.testing import AsyncTestClient
 from customers_hub.application.use_cases.customers import get_customer
 from customers_hub.entrypoints.bootstrap import Hub
 from customers_hub.entrypoints.http.app import MULTIPART_OVERHEAD
-from customers_hub.entrypoints.http.controllers.relations import detect_media_type
+from customers_hub.entrypoints.http.controllers.documents import detect_media_type
 
 if TYPE_CHECKING:
     from conftest import NewCustomer, Staff, TokenFor

@@ -31,13 +31,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from customers_hub.adapters.sql import tables
 from customers_hub.adapters.sql.appointments import SqlAppointmentBook
 from customers_hub.application.ports_appointments import BookedAppointment
-from customers_hub.application.use_cases.customers import (
-    CreateCustomer,
-    create_customer,
-    delete_customer,
-)
+from customers_hub.application.use_cases.customer_deletion import delete_customer
+from customers_hub.application.use_cases.customers import CreateCustomer, create_customer
 from customers_hub.application.use_cases.employees import CreateEmployee, create_employee
-from customers_hub.application.use_cases.relations import (
+from customers_hub.application.use_cases.scheduling import (
     ScheduleAppointment,
     UpdateAppointment,
     schedule_appointment,

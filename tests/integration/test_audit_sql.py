@@ -20,11 +20,10 @@ from customers_hub.adapters.sql.audit import SqlAuditLog
 from customers_hub.application.queries import PageRequest
 from customers_hub.application.use_cases.actions import CreateAction, create_action
 from customers_hub.application.use_cases.bulk import BulkSnooze, bulk_snooze
+from customers_hub.application.use_cases.customer_stage import ChangeStage, change_stage
 from customers_hub.application.use_cases.customers import (
-    ChangeStage,
     CreateCustomer,
     UpdateCustomer,
-    change_stage,
     create_customer,
     update_customer,
 )

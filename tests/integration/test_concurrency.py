@@ -375,3 +375,38 @@ async def test_concurrent_bulk_snoozes_report_the_moved_actions(
     else:
         assert {frozenset(first), frozenset(second)} == {frozenset(), frozenset(ids)}
         assert all(a.version == 2 for a in stored.values())
+
+
+async def test_a_deadlock_victim_is_run_again_not_failed(
+    engine: AsyncEngine, org_id: str, dialect: str
+) -> None:
+    """Two transactions lock two customers in opposite orders: PostgreSQL aborts one (40P01);
+    the unit of work turns that into ``ConcurrentUpdate`` and ``transaction`` runs it again."""
+    if dialect != "postgresql":
+        pytest.skip("SQLite has one writer at a time: no deadlock to detect")
+    deps = deps_for(engine, [])
+    first = await qualified_customer(deps, org_id)
+    second = await qualified_customer(deps, org_id)
+    both_hold = asyncio.Barrier(2)
+    attempts = {"ab": 0, "ba": 0}
+
+    def locking(name: str, ids: tuple[str, str]) -> Callable[[UnitOfWork], Awaitable[Any]]:
+        async def work(uow: UnitOfWork) -> tuple[str, list[DomainEvent]]:
+            attempts[name] += 1
+            await uow.customers.get_for_update(org_id, ids[0])
+            if attempts[name] == 1:
+                await both_hold.wait()  # each holds its first row: the next lock closes a cycle
+            await uow.customers.get_for_update(org_id, ids[1])
+            return name, []
+
+        return work
+
+    done = await asyncio.wait_for(
+        asyncio.gather(
+            transaction(deps, locking("ab", (first.id, second.id))),
+            transaction(deps, locking("ba", (second.id, first.id))),
+        ),
+        timeout=30,
+    )
+    assert sorted(done) == ["ab", "ba"]
+    assert sorted(attempts.values()) == [1, 2]  # exactly one victim, run once more

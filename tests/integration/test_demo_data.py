@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from customers_hub.application.use_cases.action_reads import list_actions
 from customers_hub.application.use_cases.customers import get_customer
 from customers_hub.application.use_cases.employees import CreateEmployee, create_employee
 from customers_hub.application.use_cases.reads import (
     ActionListParams,
     CustomerListParams,
-    list_actions,
     list_customers,
     list_employees,
 )

@@ -14,11 +14,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from customers_hub.adapters.sql import tables
-from customers_hub.application.use_cases import imports as use_cases
+from customers_hub.application.use_cases import import_runs
 from customers_hub.application.use_cases.assignment import create_assignment_rule
 from customers_hub.application.use_cases.customers import CreateCustomer, create_customer
 from customers_hub.application.use_cases.employees import CreateEmployee, create_employee
-from customers_hub.application.use_cases.imports import ImportUpload, run_import, start_import
+from customers_hub.application.use_cases.import_runs import run_import, run_next_import
+from customers_hub.application.use_cases.imports import ImportUpload, start_import
 from customers_hub.domain.assignment import RuleDraft, Strategy
 from customers_hub.domain.enums import CustomerSource, Permission, Role
 from customers_hub.domain.imports import ImportStatus, OnDuplicate
@@ -141,7 +142,7 @@ async def test_a_dry_run_writes_only_the_job_and_its_report(hub: Hub, org_id: st
 async def test_a_dead_runner_is_taken_over_from_its_last_batch(
     hub: Hub, org_id: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(use_cases, "IMPORT_BATCH_SIZE", 2)
+    monkeypatch.setattr(import_runs, "IMPORT_BATCH_SIZE", 2)
     actor = admin(org_id)
     rows = [[f"عميل {i}", f"05512370{i:02d}", "", "", ""] for i in range(5)]
     job = await start_import(
@@ -169,7 +170,7 @@ async def test_a_dead_runner_is_taken_over_from_its_last_batch(
             .where(j.id == job.id)
             .values(lease_expires_at=row["lease_expires_at"] - timedelta(hours=1))
         )
-    resumed = await use_cases.run_next_import(hub.deps, hub.imports, "runner-b")
+    resumed = await run_next_import(hub.deps, hub.imports, "runner-b")
     assert resumed is not None
     assert resumed.id == job.id
     assert resumed.status is ImportStatus.COMPLETED
@@ -188,9 +189,9 @@ async def test_a_job_whose_runners_keep_dying_is_marked_failed(hub: Hub, org_id:
         await conn.execute(
             update(tables.import_jobs)
             .where(tables.import_jobs.c.id == job.id)
-            .values(status="running", attempts=use_cases.MAX_ATTEMPTS, lease_owner="gone")
+            .values(status="running", attempts=import_runs.MAX_ATTEMPTS, lease_owner="gone")
         )
-    failed = await use_cases.run_next_import(hub.deps, hub.imports, "runner-c")
+    failed = await run_next_import(hub.deps, hub.imports, "runner-c")
     assert failed is not None
     assert failed.status is ImportStatus.FAILED
     assert failed.error is not None

@@ -20,11 +20,10 @@ from customers_hub.adapters.sql import tables
 from customers_hub.adapters.sql.merging import SqlMergeStore, sql_merge_store
 from customers_hub.application.ports import UnitOfWork
 from customers_hub.application.use_cases.actions import CreateAction, create_action
+from customers_hub.application.use_cases.customer_stage import ChangeStage, change_stage
 from customers_hub.application.use_cases.customers import (
-    ChangeStage,
     CreateCustomer,
     UpdateCustomer,
-    change_stage,
     create_customer,
     get_customer,
     update_customer,
@@ -38,15 +37,16 @@ from customers_hub.application.use_cases.merging import (
 )
 from customers_hub.application.use_cases.relations import (
     AddPropertyInterest,
-    AddReminder,
     LogInteraction,
-    ScheduleAppointment,
     add_property_interest,
+    log_interaction,
+)
+from customers_hub.application.use_cases.reminders import (
+    AddReminder,
     add_reminder,
     complete_reminder,
-    log_interaction,
-    schedule_appointment,
 )
+from customers_hub.application.use_cases.scheduling import ScheduleAppointment, schedule_appointment
 from customers_hub.domain.enums import (
     ActionType,
     AppointmentType,

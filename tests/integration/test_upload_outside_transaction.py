@@ -28,7 +28,7 @@ from customers_hub.adapters.sql.uow import SqlUnitOfWork, SqlUnitOfWorkFactory
 from customers_hub.adapters.storage import LocalDocumentStorage
 from customers_hub.adapters.system import PrefixedIdGenerator, SystemClock
 from customers_hub.application.context import Dependencies
-from customers_hub.application.use_cases.relations import (
+from customers_hub.application.use_cases.documents import (
     UploadDocument,
     get_document_content,
     upload_document,

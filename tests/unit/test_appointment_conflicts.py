@@ -22,12 +22,9 @@ from customers_hub.application.use_cases.appointments import (
     employee_calendar,
     takes_new_time,
 )
-from customers_hub.application.use_cases.customers import (
-    CreateCustomer,
-    create_customer,
-    delete_customer,
-)
-from customers_hub.application.use_cases.relations import (
+from customers_hub.application.use_cases.customer_deletion import delete_customer
+from customers_hub.application.use_cases.customers import CreateCustomer, create_customer
+from customers_hub.application.use_cases.scheduling import (
     ScheduleAppointment,
     UpdateAppointment,
     schedule_appointment,

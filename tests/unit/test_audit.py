@@ -12,12 +12,8 @@ import attrs
 import pytest
 
 from customers_hub.application.ports import UnitOfWork
-from customers_hub.application.use_cases.customers import (
-    ChangeStage,
-    CreateCustomer,
-    change_stage,
-    create_customer,
-)
+from customers_hub.application.use_cases.customer_stage import ChangeStage, change_stage
+from customers_hub.application.use_cases.customers import CreateCustomer, create_customer
 from customers_hub.application.write_context import (
     WriteContext,
     acting_as,

@@ -125,8 +125,9 @@ def test_views_depend_on_the_tags_of_what_they_embed() -> None:
     assert CacheTag.CUSTOMER_LIST in CacheKeys.customer_list(ORG, "h", 1).tags
     assert CacheTag.ACTIONS in CacheKeys.action(ORG, "a1").tags
     assert CacheKeys.action_stats(ORG, "e", "d").tags == (CacheTag.ACTION_STATS,)
-    # The employee list's workload numbers follow customers and actions.
-    assert {CacheTag.CUSTOMER_LIST, CacheTag.ACTIONS} <= set(CacheKeys.employee_list(ORG, "h").tags)
+    # The employee list's workload numbers follow the customer records and the actions.
+    employees = set(CacheKeys.employee_list(ORG, "h").tags)
+    assert {CacheTag.CUSTOMER_RECORDS, CacheTag.ACTIONS} <= employees
 
 
 def test_bad_cache_keys_are_refused() -> None:
@@ -727,37 +728,72 @@ def test_each_event_invalidates_the_documented_tags() -> None:
     common: dict[str, Any] = {"organization_id": ORG, "occurred_at": AT, "customer_id": "c1"}
     customer = "customer:c1"
     lists, cstats, filters = "customer:list", "customer:stats", "filters:options"
-    actions, astats = "actions", "actions:stats"
+    actions, astats, records = "actions", "actions:stats", "customer:records"
     table: list[tuple[DomainEvent, set[str]]] = [
         (
             CustomerCreated(**common, source="manual", created_by_id="e"),
-            {customer, lists, cstats, filters},
+            {customer, lists, cstats, filters, records},
         ),
         (
             CustomerUpdated(**common, changes={"name": "n"}),
-            {customer, lists, cstats, filters, actions},
+            {customer, lists, cstats, filters, records, actions},
+        ),
+        # A relation's change (relation_changed): the customer, and lists for interests.
+        (CustomerUpdated(**common, changes={"reminders.r1.status": "completed"}), {customer}),
+        (CustomerUpdated(**common, changes={"documents.d1": None}), {customer}),
+        (CustomerUpdated(**common, changes={"appointments.a1.status": "done"}), {customer}),
+        (
+            CustomerUpdated(**common, changes={"properties.i1.status": "rejected"}),
+            {customer, lists},
+        ),
+        # … but a field of the customer's own among them is a customer update.
+        (
+            CustomerUpdated(**common, changes={"reminders.r1.status": "x", "city": "جدة"}),
+            {customer, lists, cstats, filters, records, actions},
+        ),
+        (
+            CustomerUpdated(**common, changes={"remindersCount": 1}),
+            {customer, lists, cstats, filters, records, actions},
         ),
         (
             CustomerStageChanged(
                 **common, from_stage=None, to_stage=Stage.QUALIFIED, changed_by="e"
             ),
-            {customer, lists, cstats, filters, astats},
+            {customer, lists, cstats, filters, records, astats},
         ),
         (
             CustomerAssigned(**common, previous_employee="e1", new_employee="e2"),
-            {customer, lists, cstats, filters, actions, astats},
+            {customer, lists, cstats, filters, records, actions, astats},
         ),
         (
             CustomerDeleted(**common, permanent=True),
-            {customer, lists, cstats, filters, actions, astats},
+            {customer, lists, cstats, filters, records, actions, astats},
         ),
-        (CustomerRestored(**common), {customer, lists, cstats, filters, actions, astats}),
+        (CustomerRestored(**common), {customer, lists, cstats, filters, records, actions, astats}),
+        # Relations: the customer and only the families the write moves (never filter options,
+        # actions, employees or another customer).
         (LeadScoreChanged(**common, previous_score=1, new_score=2), {customer, lists, cstats}),
-        (ReminderCreated(**common, reminder_id="r"), {customer, lists, cstats}),
-        (DocumentUploaded(**common, document_id="d"), {customer, lists, cstats}),
+        (
+            InteractionLogged(
+                **common,
+                interaction_id="n",
+                follow_up_required=False,
+                follow_up_date=None,
+                agent_id="e",
+            ),
+            {customer, lists, cstats},  # totalInteractions, lastContactAt: engagement numbers
+        ),
+        (
+            AppointmentScheduled(
+                **common, appointment_id="a", appointment_type="viewing", at=AT, title="t"
+            ),
+            {customer, lists},
+        ),
+        (ReminderCreated(**common, reminder_id="r"), {customer}),
+        (DocumentUploaded(**common, document_id="d"), {customer}),
         (
             PropertyInterestAdded(**common, interest_id="i", property_id="p"),
-            {customer, lists, cstats},
+            {customer, lists},
         ),
         (_action_created(), {actions, astats}),
         (
@@ -794,5 +830,6 @@ def test_an_unknown_event_invalidates_every_view_of_its_organization() -> None:
         "actions",
         "actions:stats",
         "employees",
+        "customer:records",
     }
     assert to_outbound(SomethingNew(organization_id=ORG, occurred_at=AT, customer_id="c9")) is None

@@ -16,18 +16,15 @@ from hypothesis import strategies as st
 
 from customers_hub.application.context import MAX_ATTEMPTS, Dependencies
 from customers_hub.application.errors import ConcurrentUpdate, PreconditionFailed
+from customers_hub.application.use_cases.customer_assignment import AssignCustomer, assign_customer
+from customers_hub.application.use_cases.customer_deletion import delete_customer, restore_customer
+from customers_hub.application.use_cases.customer_stage import ChangeStage, change_stage
 from customers_hub.application.use_cases.customers import (
     PROPERTY_MATCH_DUE_AFTER,
-    AssignCustomer,
-    ChangeStage,
     CreateCustomer,
     UpdateCustomer,
-    assign_customer,
-    change_stage,
     create_customer,
-    delete_customer,
     get_customer,
-    restore_customer,
     update_customer,
 )
 from customers_hub.domain.enums import (

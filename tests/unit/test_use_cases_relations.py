@@ -18,29 +18,32 @@ from customers_hub.application.errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
 )
-from customers_hub.application.use_cases.customers import (
-    CreateCustomer,
-    create_customer,
-    delete_customer,
+from customers_hub.application.use_cases.customer_deletion import delete_customer
+from customers_hub.application.use_cases.customers import CreateCustomer, create_customer
+from customers_hub.application.use_cases.documents import (
+    UploadDocument,
+    delete_document,
+    get_document_content,
+    upload_document,
 )
 from customers_hub.application.use_cases.relations import (
     AddPropertyInterest,
-    AddReminder,
     LogInteraction,
-    ScheduleAppointment,
-    UpdateAppointment,
     UpdatePropertyInterestStatus,
-    UploadDocument,
     add_property_interest,
+    log_interaction,
+    update_property_interest_status,
+)
+from customers_hub.application.use_cases.reminders import (
+    AddReminder,
     add_reminder,
     complete_reminder,
-    delete_document,
-    get_document_content,
-    log_interaction,
+)
+from customers_hub.application.use_cases.scheduling import (
+    ScheduleAppointment,
+    UpdateAppointment,
     schedule_appointment,
     update_appointment,
-    update_property_interest_status,
-    upload_document,
 )
 from customers_hub.domain.enums import (
     ActionType,

@@ -36,8 +36,12 @@ outlive a committed change:
 ============================== ==============================================================
 event                          tags
 ============================== ==============================================================
-customer.created               customer:{id}, customer:list, customer:stats, filters:options
-customer.updated               … + actions (action views embed the customer's name, city, …)
+customer.created               customer:{id}, customer:list, customer:stats, filters:options,
+                               customer:records (so do all the rows below that say "lists")
+customer.updated               … + actions (action views embed the customer's name, city, …);
+                               of a relation only (change keys ``appointments.…``,
+                               ``reminders.…``, ``documents.…``): customer:{id};
+                               ``properties.…``: customer:{id}, customer:list
 customer.stage_changed         customer:{id}, lists, customer:stats, filters:options,
                                actions:stats ("stage change: clear customer cache and stats")
 customer.assigned              customer:{id}, lists, stats, filters:options, actions,
@@ -47,12 +51,17 @@ customer.merged / .unmerged    as customer.assigned, for the survivor and every 
                                relations and actions moved)
 customer.erased                as customer.assigned (lists, search and action views embed the
                                erased name)
-customer.score_changed and     customer:{id}, customer:list, customer:stats
-relations (interest, interaction, appointment, reminder, document)
+customer.score_changed,        customer:{id}, customer:list, customer:stats (totalInteractions,
+customer.interaction_logged    lastContactAt and the score are counted by the statistics)
+customer.property_added,       customer:{id}, customer:list (list rows embed the interests and
+customer.appointment_scheduled the appointment count)
+customer.reminder_created,     customer:{id} (the row is unchanged; only details that include
+customer.document_uploaded     the relation show it)
 action.created / .updated      actions, actions:stats ("new action: clear actions:* and
                                actions:stats:*")
 action.note_added              actions
-employee.saved                 employees (every view that embeds an employee's name)
+employee.saved                 employees (every view that embeds an employee's name, and the
+                               employee list)
 customers.exported             none (an audit event of a read; not broadcast either)
 customers.imported             customer:list, customer:stats, filters:options, customer:{id} of
                                each updated customer; actions, actions:stats when it created
@@ -68,7 +77,10 @@ any other event                every organization-wide tag (fail safe)
 ============================== ==============================================================
 
 Lists are cleared for the whole organization, not only "for old and new employee": a manager's
-or admin's list spans employees, and one tag per organization keeps it O(1).
+or admin's list spans employees, and one tag per organization keeps it O(1). A write of one
+customer's relations (a note, a reminder …) never invalidates another customer's details, the
+filter options, the action views and statistics or the employee list (its workload numbers
+follow ``customer:records``, which only writes of the customers' own records touch).
 """
 
 from __future__ import annotations
@@ -458,18 +470,48 @@ _ORGANIZATION_TAGS: Final = frozenset(
         CacheTag.ACTIONS,
         CacheTag.ACTION_STATS,
         CacheTag.EMPLOYEES,
+        CacheTag.CUSTOMER_RECORDS,
     }
 )
 _CUSTOMER_VIEWS: Final = (CacheTag.CUSTOMER_LIST, CacheTag.CUSTOMER_STATS)
-_CUSTOMER_FILTERS: Final = (*_CUSTOMER_VIEWS, CacheTag.FILTER_OPTIONS)
-_RELATION_EVENTS: Final = (
-    LeadScoreChanged,
-    PropertyInterestAdded,
-    InteractionLogged,
-    AppointmentScheduled,
-    ReminderCreated,
-    DocumentUploaded,
-)
+_CUSTOMER_FILTERS: Final = (*_CUSTOMER_VIEWS, CacheTag.FILTER_OPTIONS, CacheTag.CUSTOMER_RECORDS)
+
+# A write of one customer's relations invalidates that customer and only the families whose
+# numbers or rows it moves — never another customer, the filter options, the actions or the
+# employee list. By what the write changes on the customer row:
+_ROW_UNCHANGED: Final = ()  # reminders, documents: only the details that include them
+_ROW_SHOWN: Final = (CacheTag.CUSTOMER_LIST,)  # list rows embed interests, updatedAt, counts
+# An interaction moves totalInteractions and lastContactAt, which the statistics' engagement
+# numbers count; a new score moves their lead-score block.
+_ROW_COUNTED: Final = (CacheTag.CUSTOMER_LIST, CacheTag.CUSTOMER_STATS)
+_RELATION_TAGS: Final[Mapping[type[DomainEvent], tuple[str, ...]]] = {
+    InteractionLogged: _ROW_COUNTED,
+    LeadScoreChanged: _ROW_COUNTED,
+    PropertyInterestAdded: _ROW_SHOWN,
+    AppointmentScheduled: _ROW_SHOWN,  # totalAppointments
+    ReminderCreated: _ROW_UNCHANGED,
+    DocumentUploaded: _ROW_UNCHANGED,
+}
+# ``customer.updated`` of a relation (``relation_changed``): its change keys name the relation.
+_RELATION_CHANGES: Final[Mapping[str, tuple[str, ...]]] = {
+    "properties": _ROW_SHOWN,  # an interest's status: the row's interests and score
+    "appointments": _ROW_UNCHANGED,
+    "reminders": _ROW_UNCHANGED,
+    "documents": _ROW_UNCHANGED,
+}
+
+
+def _relation_update_tags(event: CustomerUpdated) -> tuple[str, ...] | None:
+    """The families a ``customer.updated`` of relations only invalidates (besides the customer),
+    or None when it changed the customer's own fields."""
+    families: set[str] = set()
+    for key in event.changes:
+        relation, dot, _rest = key.partition(".")
+        tags = _RELATION_CHANGES.get(relation) if dot else None
+        if tags is None:
+            return None
+        families.update(tags)
+    return tuple(sorted(families)) if event.changes else None
 
 
 def _tags(event: DomainEvent) -> Iterable[str]:
@@ -477,6 +519,9 @@ def _tags(event: DomainEvent) -> Iterable[str]:
         case CustomerCreated():
             return (CacheTag.customer(event.customer_id), *_CUSTOMER_FILTERS)
         case CustomerUpdated():
+            relations = _relation_update_tags(event)
+            if relations is not None:
+                return (CacheTag.customer(event.customer_id), *relations)
             return (CacheTag.customer(event.customer_id), *_CUSTOMER_FILTERS, CacheTag.ACTIONS)
         case CustomerStageChanged():
             return (
@@ -498,6 +543,15 @@ def _tags(event: DomainEvent) -> Iterable[str]:
                 CacheTag.ACTIONS,
                 CacheTag.ACTION_STATS,
             )
+        case (
+            InteractionLogged()
+            | LeadScoreChanged()
+            | PropertyInterestAdded()
+            | AppointmentScheduled()
+            | ReminderCreated()
+            | DocumentUploaded()
+        ):
+            return (CacheTag.customer(event.customer_id), *_RELATION_TAGS[type(event)])
         case ActionCreated() | ActionUpdated():
             return (CacheTag.ACTIONS, CacheTag.ACTION_STATS)
         case ActionNoteAdded():
@@ -523,8 +577,6 @@ def _tags(event: DomainEvent) -> Iterable[str]:
             return (CacheTag.CUSTOMER_STATS,)  # the statistics' privacyRequests block
         case PersonalDataExported():
             return ()  # an audit event of a read
-    if isinstance(event, _RELATION_EVENTS):
-        return (CacheTag.customer(event.customer_id), *_CUSTOMER_VIEWS)
     # An event this table does not know yet: drop every view of the organization.
     customer_id = getattr(event, "customer_id", None)
     extra = (CacheTag.customer(customer_id),) if isinstance(customer_id, str) else ()

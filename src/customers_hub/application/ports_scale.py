@@ -15,7 +15,11 @@ A :class:`CacheKey` names one entry with the API document's key patterns (``cust
 generation; the physical key of an entry folds in the generations of its tags at the time of the
 lookup. Invalidating a tag replaces its generation — one write, O(1), however many entries carry
 the tag ("all customer lists of an organization" is one tag). Stale entries are never deleted;
-nobody can address them any more and they expire by TTL (or LRU eviction).
+nobody can address them any more and they expire by TTL (or LRU eviction). Tags are families of
+views plus one per customer, so a write invalidates what it can change and nothing more: a note
+on one customer keeps every other customer's details, the filter options, the action views and
+the employee list (``adapters/event_wire.py`` has the event → tags table, ``docs/caching.md``
+the why).
 
 Because :meth:`Cache.put` stores under the generations seen by the :meth:`Cache.get` that
 preceded the database read, a value read from the database *before* a concurrent commit can never
@@ -78,6 +82,10 @@ class CacheTag:
     """Action statistics."""
     EMPLOYEES: Final = "employees"
     """Employee data, and every view that embeds an employee's name (lists, details)."""
+    CUSTOMER_RECORDS: Final = "customer:records"
+    """The customers' own records across the organization — who exists, whose they are, their
+    stage: what an employee's workload counts. Every customer write invalidates it but one that
+    only touches the customer's relations (an interaction, a reminder, a document …)."""
 
     SETTINGS: Final = "settings"
     """The organization's settings (its time zone, read by every request that needs "today")."""
@@ -212,12 +220,13 @@ class CacheKeys:
     @staticmethod
     def employee_list(organization_id: str, hash_: str) -> CacheKey:
         """``employees:list:{hash}`` — the employee list; its workload numbers (assigned
-        customers, pending actions) follow the customer and action tags."""
+        customers, pending actions) follow the customer records and the actions, not the
+        customers' relations (a note leaves it cached)."""
         return CacheKey(
             organization_id,
             f"employees:list:{hash_}",
             CACHE_TTLS["employees:list"],
-            (CacheTag.EMPLOYEES, CacheTag.CUSTOMER_LIST, CacheTag.ACTIONS),
+            (CacheTag.EMPLOYEES, CacheTag.CUSTOMER_RECORDS, CacheTag.ACTIONS),
         )
 
 

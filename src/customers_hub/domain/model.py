@@ -42,6 +42,7 @@ from customers_hub.domain.enums import (
     Stage,
     Timeline,
 )
+from customers_hub.domain.fields import listed
 
 SYSTEM_ACTOR_ID = "system"
 SYSTEM_ACTOR_NAME = "System"
@@ -132,49 +133,53 @@ class PropertyInterest:
 class Customer:
     """The customer aggregate: identity, lifecycle, preferences, scoring and counters."""
 
-    id: str
+    id: str = field(metadata=listed(identifier=True))
     organization_id: str
-    name: str
-    phone: str
-    source: CustomerSource
-    stage: Stage
-    created_at: datetime
-    updated_at: datetime
+    name: str = field(metadata=listed(sortable=True))
+    phone: str = field(metadata=listed())
+    source: CustomerSource = field(metadata=listed())
+    stage: Stage = field(metadata=listed(ordered=True))  # ordered by the lifecycle
+    created_at: datetime = field(metadata=listed(sortable=True))
+    updated_at: datetime = field(metadata=listed())
     preferences: Preferences = field(factory=Preferences)
     stage_history: tuple[StageChange, ...] = ()
     property_interests: tuple[PropertyInterest, ...] = ()
-    name_en: str | None = None
-    whatsapp: str | None = None
-    email: str | None = None
-    national_id: str | None = None
-    nationality: str | None = None
-    gender: Gender | None = None
+    name_en: str | None = field(default=None, metadata=listed())
+    whatsapp: str | None = field(default=None, metadata=listed(identifier=True))
+    email: str | None = field(default=None, metadata=listed())
+    national_id: str | None = field(default=None, metadata=listed())
+    nationality: str | None = field(default=None, metadata=listed())
+    gender: Gender | None = field(default=None, metadata=listed())
     date_of_birth: date | None = None
     source_details: dict[str, str] = field(factory=dict)
-    lead_score: int = 0
+    lead_score: int = field(default=0, metadata=listed(sortable=True))
     ai_insights: AiInsights | None = None
-    priority: Priority = Priority.MEDIUM
-    customer_type: CustomerType | None = None
-    tags: tuple[str, ...] = ()
-    assigned_employee_id: str | None = None
-    total_deal_value: Decimal | None = None
-    expected_revenue: Decimal | None = None
-    paid_amount: Decimal | None = None
-    city: str | None = None
-    district: str | None = None
-    region: str | None = None  # state/region (e.g. منطقة الرياض); the actions list filters on it
+    # Ordered by rank (urgent > high > medium > low).
+    priority: Priority = field(
+        default=Priority.MEDIUM, metadata=listed(ordered=True, sortable=True)
+    )
+    customer_type: CustomerType | None = field(default=None, metadata=listed())
+    tags: tuple[str, ...] = field(default=(), metadata=listed())
+    assigned_employee_id: str | None = field(default=None, metadata=listed(identifier=True))
+    total_deal_value: Decimal | None = field(default=None, metadata=listed(sortable=True))
+    expected_revenue: Decimal | None = field(default=None, metadata=listed())
+    paid_amount: Decimal | None = field(default=None, metadata=listed())
+    city: str | None = field(default=None, metadata=listed())
+    district: str | None = field(default=None, metadata=listed())
+    # state/region (e.g. منطقة الرياض); the actions list filters on it
+    region: str | None = field(default=None, metadata=listed())
     address: str | None = None
     latitude: Decimal | None = None
     longitude: Decimal | None = None
     notes: str | None = None
-    last_contact_at: datetime | None = None
+    last_contact_at: datetime | None = field(default=None, metadata=listed(sortable=True))
     last_contact_type: InteractionType | None = None
-    next_follow_up_date: date | None = None
-    total_interactions: int = 0
+    next_follow_up_date: date | None = field(default=None, metadata=listed())
+    total_interactions: int = field(default=0, metadata=listed())
     positive_inbound_interactions: int = 0
-    total_appointments: int = 0
-    total_property_views: int = 0
-    response_rate: int | None = None
+    total_appointments: int = field(default=0, metadata=listed())
+    total_property_views: int = field(default=0, metadata=listed())
+    response_rate: int | None = field(default=None, metadata=listed(bounds=(0, 100)))  # percent
     avg_response_time: float | None = None
     ksa_compliance: KsaCompliance | None = None
     deleted_at: datetime | None = None

@@ -98,6 +98,22 @@ def _db_sweep_idempotency(args: argparse.Namespace) -> int:
     return 0
 
 
+def _db_recount(args: argparse.Namespace) -> int:
+    from customers_hub.adapters.sql.counters import recount_all
+    from customers_hub.adapters.sql.engine import create_engine
+
+    async def recount() -> list[str]:
+        engine = create_engine(args.database_url or default_database_url())
+        try:
+            return await recount_all(engine, args.org)
+        finally:
+            await engine.dispose()
+
+    done = asyncio.run(recount())
+    print(f"counters rebuilt for {len(done)} organization(s)", file=sys.stdout)
+    return 0
+
+
 def _add_db(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", metavar="COMMAND")
@@ -113,6 +129,12 @@ def _add_db(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     sweep = db_commands.add_parser("sweep-idempotency", help="delete expired idempotency keys")
     _database_url_option(sweep)
     sweep.set_defaults(handler=_db_sweep_idempotency)
+    recount = db_commands.add_parser(
+        "recount", help="rebuild the statistics counters from the rows (docs/statistics.md)"
+    )
+    _database_url_option(recount)
+    recount.add_argument("--org", metavar="ID", help="one organization (default: every one)")
+    recount.set_defaults(handler=_db_recount)
     db.set_defaults(handler=_usage(db, 2))
 
 

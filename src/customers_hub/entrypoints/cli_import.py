@@ -55,11 +55,8 @@ async def _run(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
     from rich.table import Table
 
-    from customers_hub.application.use_cases.imports import (
-        ImportUpload,
-        run_import,
-        start_import,
-    )
+    from customers_hub.application.use_cases.import_runs import run_import
+    from customers_hub.application.use_cases.imports import ImportUpload, start_import
     from customers_hub.domain.errors import ValidationFailed
     from customers_hub.domain.imports import ImportStatus, OnDuplicate
     from customers_hub.entrypoints.bootstrap import build_hub

@@ -2,7 +2,7 @@
 
 :class:`ImportWorker` (started and stopped with the HTTP service's lifespan) takes the oldest
 queued import — or one whose runner died (its lease expired) — and runs it batch by batch
-(:func:`~customers_hub.application.use_cases.imports.run_next_import`); then the next one. It
+(:func:`~customers_hub.application.use_cases.import_runs.run_next_import`); then the next one. It
 sleeps :data:`IDLE_SECONDS` between looks when there is nothing to do, and is woken at once by
 :func:`wake_import_workers` when a new job is queued (``POST /customers/imports``).
 
@@ -27,7 +27,7 @@ from customers_hub.adapters.relay import BackgroundLoop
 from customers_hub.adapters.sql.engine import create_engine
 from customers_hub.adapters.sql.uow import SqlUnitOfWorkFactory
 from customers_hub.application.context import Dependencies
-from customers_hub.application.use_cases.imports import LEASE, run_next_import
+from customers_hub.application.use_cases.import_runs import LEASE, run_next_import
 from customers_hub.entrypoints.bootstrap import Hub
 
 __all__ = ["IDLE_SECONDS", "ImportWorker", "wake_import_workers"]

@@ -9,7 +9,7 @@ actions list                  page · count (as for customers); notes are not lo
 **Effective status**: an action returned by the list whose snooze has passed comes back as
 ``pending`` with ``snoozed_until=None`` (what :func:`customers_hub.domain.inbox.wake_if_due`
 will write); its ``version`` and ``updated_at`` are the stored ones. Action statistics are
-:func:`~customers_hub.adapters.sql.statistics.action_stats`.
+:func:`~customers_hub.adapters.sql.action_statistics.action_stats`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from datetime import datetime
 import attrs
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from customers_hub.adapters.sql import statistics
+from customers_hub.adapters.sql import action_statistics
 from customers_hub.adapters.sql import tables as t
 from customers_hub.adapters.sql.filters import (
     ACTION_SORTS,
@@ -77,5 +77,5 @@ class SqlActionQueries:
     async def stats(
         self, scope: ScopeFilter, window: StatsWindow, assigned_to: str | None
     ) -> ActionStats:
-        """Action aggregates in scope (:func:`statistics.action_stats`)."""
-        return await statistics.action_stats(self._engine, scope, window, assigned_to)
+        """Action aggregates in scope (:func:`action_statistics.action_stats`)."""
+        return await action_statistics.action_stats(self._engine, scope, window, assigned_to)

@@ -5,7 +5,7 @@ request                       statements
 ============================  ===========================================================
 employees list                one
 employee workloads            one GROUP BY per measure (four,
-                              :func:`~customers_hub.adapters.sql.statistics.employee_workloads`)
+                              :func:`.action_statistics.employee_workloads`)
 ============================  ===========================================================
 """
 
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from customers_hub.adapters.sql import statistics
+from customers_hub.adapters.sql import action_statistics
 from customers_hub.adapters.sql import tables as t
 from customers_hub.adapters.sql.mappers import employee_from_row
 from customers_hub.application.queries import EmployeeWorkload, StatsWindow
@@ -54,5 +54,7 @@ class SqlEmployeeQueries:
     async def workloads(
         self, organization_id: str, ids: Sequence[str], window: StatsWindow
     ) -> dict[str, EmployeeWorkload]:
-        """Workloads of ``ids`` (:func:`statistics.employee_workloads`)."""
-        return await statistics.employee_workloads(self._engine, organization_id, ids, window)
+        """Workloads of ``ids`` (:func:`action_statistics.employee_workloads`)."""
+        return await action_statistics.employee_workloads(
+            self._engine, organization_id, ids, window
+        )

@@ -45,64 +45,56 @@ Statistics definitions (where the API document gives only names):
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any, Final
 
+from attrs import frozen
 from sqlalchemy import (
     ColumnElement,
-    Float,
-    FromClause,
     Numeric,
     and_,
     case,
     func,
     literal,
+    literal_column,
     or_,
     select,
+    text,
     type_coerce,
 )
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from customers_hub.adapters.sql import tables as t
-from customers_hub.adapters.sql.dialect import Epoch, hours_between
-from customers_hub.adapters.sql.filters import (
-    action_scope,
-    effective_status_expr,
-    effective_status_in,
-)
+from customers_hub.adapters.sql.counters import assignee_reach, customer_counters, first_closes
+from customers_hub.adapters.sql.dialect import Epoch
 from customers_hub.adapters.sql.mappers import FACET_PROPERTY_TYPE
-from customers_hub.adapters.sql.read_scope import actions_from, customer_where, live
+from customers_hub.adapters.sql.read_scope import customer_where
 from customers_hub.application.queries import (
-    ActionStats,
     CustomerStats,
     EmployeeOption,
-    EmployeeWorkload,
     FilterOption,
     FilterOptions,
     StatsWindow,
 )
 from customers_hub.domain.access import Reach, ScopeFilter
 from customers_hub.domain.enums import (
-    ActionStatus,
-    ActionType,
     CustomerSource,
-    DueDateBucket,
     LabelledEnum,
     Priority,
     PropertyType,
     Stage,
 )
 from customers_hub.domain.errors import ValidationFailed
-from customers_hub.domain.inbox import OPEN_STATUSES, bucket_bounds, local_midnight, month_bounds
+from customers_hub.domain.inbox import local_midnight, month_bounds
 
 __all__ = [
     "ACTIVE_CONTACT_DAYS",
-    "action_stats",
     "customer_stats",
-    "employee_workloads",
     "filter_options",
+    "recount_customer_stats",
+    "recount_filter_options",
 ]
 
 ACTIVE_CONTACT_DAYS: Final = 30
@@ -157,61 +149,174 @@ def _zeroes(enum: Iterable[LabelledEnum]) -> dict[str, int]:
 
 
 # --- customers ---------------------------------------------------------------------------------
+#
+# Without a date range, statistics and filter options sum the counter rows of the scope's
+# assignees (adapters/sql/counters.py, docs/statistics.md); the numbers that depend on "now"
+# (active in the last 30 days, new and closed this month/year) and the pipeline days come from
+# index range queries. With dateFrom/dateTo, statistics scan the customers created in the range
+# through ix_customers_org_created (:func:`recount_customer_stats`, also the reference the
+# counters are checked against).
+
+
+@frozen
+class _Tally:
+    """What customer statistics are assembled from, however it was counted."""
+
+    by_stage: dict[str, int]
+    by_source: dict[str, int]
+    by_priority: dict[str, int]
+    histogram: list[tuple[int, int]]
+    # dimension -> (rows with a value, sum of the values): deal, revenue, interactions, response
+    sums: dict[str, tuple[int, Decimal]]
+    grouped: dict[str, int] | None
+    # customers that ever closed, seconds from creation to close, closes this month and year
+    closes: tuple[int, Decimal, int, int]
+
+
+_SUMMED: Final = {
+    "deal": t.customers.c.total_deal_value,
+    "revenue": t.customers.c.expected_revenue,
+    "interactions": t.customers.c.total_interactions,
+    "response": t.customers.c.response_rate,
+}
+_COUNTED_DIMENSIONS: Final = ("stage", "source", "priority", "score", "city", "closed", *_SUMMED)
+
+
+def _check_group_by(group_by: str | None) -> None:
+    if group_by not in (None, "stage", "source", "employee", "city"):
+        raise ValidationFailed.single("groupBy", "must be one of stage, source, employee, city")
 
 
 async def customer_stats(
     engine: AsyncEngine, scope: ScopeFilter, window: StatsWindow, group_by: str | None
 ) -> CustomerStats:
-    """Customer aggregates in scope: three statements, four with groupBy employee/city."""
-    if group_by not in (None, "stage", "source", "employee", "city"):
-        raise ValidationFailed.single("groupBy", "must be one of stage, source, employee, city")
+    """Customer aggregates in scope: two statements (counters, then the time-dependent
+    numbers); with a date range, :func:`recount_customer_stats`."""
+    _check_group_by(group_by)
+    if window.date_from is not None or window.date_to is not None:
+        return await recount_customer_stats(engine, scope, window, group_by)
+    k = customer_counters.c
+    by_assignee = group_by == "employee"
+    # groupBy employee needs the stages per assignee only, not every dimension's rows; inline
+    # constants: PostgreSQL matches a CASE in GROUP BY with the SELECT list's only unbound.
+    whose = case(
+        (k.dimension == literal_column("'stage'"), k.assignee), else_=literal_column("''")
+    ).label("assignee")
+    keys = (k.dimension, k.value, *((whose,) if by_assignee else ()))
+    summed = (
+        select(*keys, func.sum(k.n).label("n"), func.sum(k.amount).label("amount"))
+        .where(
+            k.organization_id == scope.organization_id,
+            assignee_reach(scope, k.assignee),
+            k.dimension.in_(_COUNTED_DIMENSIONS),
+        )
+        .group_by(*keys)
+    )
+    where = customer_where(scope, (), restricted=True)
+    periods = {
+        "month": month_bounds(window.now, window.tz),
+        "year": _year_bounds(window.now, window.tz),
+    }
+    partial = {
+        f"{name}_{end}": bounds
+        for name, period in periods.items()
+        for end, bounds in enumerate(_partial_days(*period))
+    }
+    async with engine.connect() as conn:
+        rows = list((await conn.execute(summed)).mappings())
+        times = (await conn.execute(_times(scope, where, window, partial))).mappings().one()
+    counts: dict[str, dict[str, int]] = {}
+    sums: dict[str, tuple[int, Decimal]] = {}
+    grouped: dict[str, int] | None = {} if by_assignee or group_by == "city" else None
+    for row in rows:
+        dimension, value, n = row["dimension"], row["value"], int(row["n"])
+        if dimension in _SUMMED or dimension == "closed":
+            had, amount = sums.get(dimension, (0, Decimal(0)))
+            sums[dimension] = (had + n, amount + Decimal(str(row["amount"])))
+            if dimension == "closed":  # per UTC day of the close
+                days = counts.setdefault(dimension, {})
+                days[value] = days.get(value, 0) + n
+            continue
+        if n == 0:  # an organization's deltas that cancelled out, not folded yet
+            continue
+        within = counts.setdefault(dimension, {})
+        within[value] = within.get(value, 0) + n
+        if grouped is None:
+            continue
+        if by_assignee and dimension == "stage":
+            name = row["assignee"] or "unassigned"
+        elif group_by == "city" and dimension == "city":
+            name = value or "unknown"
+        else:
+            continue
+        grouped[name] = grouped.get(name, 0) + n
+    closed_days = counts.get("closed", {})
+    within = {
+        name: sum(n for day, n in closed_days.items() if _day_within(day, period))
+        + sum(int(times[key]) for key in partial if key.startswith(name))
+        for name, period in periods.items()
+    }
+    closed_n, seconds = sums.pop("closed", (0, Decimal(0)))
+    tally = _Tally(
+        by_stage=_with_zeroes(Stage, counts.get("stage", {})),
+        by_source=_with_zeroes(CustomerSource, counts.get("source", {})),
+        by_priority=_with_zeroes(Priority, counts.get("priority", {})),
+        histogram=[(int(v), n) for v, n in counts.get("score", {}).items()],
+        sums=sums,
+        grouped=grouped,
+        closes=(closed_n, seconds, within["month"], within["year"]),
+    )
+    return _assemble(tally, times, group_by)
+
+
+async def recount_customer_stats(
+    engine: AsyncEngine, scope: ScopeFilter, window: StatsWindow, group_by: str | None
+) -> CustomerStats:
+    """Customer statistics from a scan of the customers in scope (the reference the counters
+    must equal; the answer for a date range): three statements, four with groupBy
+    employee/city."""
+    _check_group_by(group_by)
     c = t.customers.c
     where = (*customer_where(scope, (), restricted=True), *_window(c.created_at, window))
-    month = month_bounds(window.now, window.tz)
-    year = _year_bounds(window.now, window.tz)
-    h = t.stage_history.c
-    closes = (
-        select(h.customer_id, func.min(h.changed_at).label("closed_at"))
-        .where(h.organization_id == scope.organization_id, h.to_stage.in_(_CLOSED_STAGES))
-        .group_by(h.customer_id)
-        .subquery("closes")
-    )
-    closed_at = closes.c.closed_at
-    main = (
-        select(
-            func.count().label("total"),
-            type_coerce(func.sum(c.total_deal_value), _MONEY).label("deal_sum"),
-            type_coerce(func.sum(c.expected_revenue), _MONEY).label("revenue_sum"),
-            type_coerce(func.avg(c.total_deal_value), _MONEY).label("deal_avg"),
-            _count_if(c.stage.in_(_CLOSED_STAGES)).label("converted"),
-            _count_if(c.last_contact_at >= window.now - timedelta(days=ACTIVE_CONTACT_DAYS)).label(
-                "active"
-            ),
-            _count_if(_in_range(c.created_at, month)).label("new_month"),
-            type_coerce(func.avg(c.total_interactions), Float()).label("avg_interactions"),
-            type_coerce(func.avg(c.response_rate), Float()).label("avg_response_rate"),
-            type_coerce(
-                func.avg((Epoch(closed_at) - Epoch(c.created_at)) / 86400.0), Float()
-            ).label("avg_days"),
-            _count_if(_in_range(closed_at, month)).label("closed_month"),
-            _count_if(_in_range(closed_at, year)).label("closed_year"),
+    sums_stmt = select(
+        *(
+            element
+            for name, col in _SUMMED.items()
+            for element in (
+                func.count(col).label(f"{name}_n"),
+                type_coerce(func.coalesce(func.sum(col), 0), _MONEY).label(f"{name}_sum"),
+            )
         )
-        .select_from(t.customers.outerjoin(closes, closes.c.customer_id == c.id))
-        .where(*where)
-    )
+    ).where(*where)
     grouped_stmt = (
         select(c.stage, c.source, c.priority, func.count().label("n"))
         .where(*where)
         .group_by(c.stage, c.source, c.priority)
     )
     scores_stmt = select(c.lead_score, func.count().label("n")).where(*where).group_by(c.lead_score)
+    closes = first_closes(scope.organization_id)
+    closed_at = closes.c.closed_at
+    closes_stmt = (
+        select(
+            func.count().label("n"),
+            type_coerce(
+                func.coalesce(func.sum(Epoch(closed_at) - Epoch(c.created_at)), 0), _MONEY
+            ).label("seconds"),
+            _count_if(_in_range(closed_at, month_bounds(window.now, window.tz))).label("month"),
+            _count_if(_in_range(closed_at, _year_bounds(window.now, window.tz))).label("year"),
+        )
+        .select_from(closes.join(t.customers, c.id == closes.c.customer_id))
+        .where(*where)
+    )
     async with engine.connect() as conn:
-        totals = (await conn.execute(main)).mappings().one()
+        totals = (await conn.execute(sums_stmt)).mappings().one()
         combos = list((await conn.execute(grouped_stmt)).mappings())
         histogram = [
             (int(r["lead_score"]), int(r["n"]))
             for r in (await conn.execute(scores_stmt)).mappings()
         ]
+        times = (await conn.execute(_times(scope, where, window, {}))).mappings().one()
+        closed = (await conn.execute(closes_stmt)).mappings().one()
         grouped: dict[str, int] | None = None
         if group_by in ("employee", "city"):
             col, missing = (
@@ -236,43 +341,185 @@ async def customer_stats(
         by_stage[row["stage"]] = by_stage.get(row["stage"], 0) + n
         by_source[row["source"]] = by_source.get(row["source"], 0) + n
         by_priority[row["priority"]] = by_priority.get(row["priority"], 0) + n
-    if group_by == "stage":
-        grouped = dict(by_stage)
-    elif group_by == "source":
-        grouped = dict(by_source)
-    total = int(totals["total"])
-    return CustomerStats(
-        total=total,
+    tally = _Tally(
         by_stage=by_stage,
         by_source=by_source,
-        by_priority={
-            p.value: by_priority[p.value] for p in sorted(Priority, key=lambda p: -p.rank)
+        by_priority=by_priority,
+        histogram=histogram,
+        sums={
+            name: (int(totals[f"{name}_n"]), Decimal(str(totals[f"{name}_sum"])))
+            for name in _SUMMED
         },
-        lead_scores=_lead_scores(histogram),
+        grouped=grouped,
+        closes=(
+            int(closed["n"]),
+            Decimal(str(closed["seconds"])),
+            int(closed["month"]),
+            int(closed["year"]),
+        ),
+    )
+    return _assemble(tally, times, group_by)
+
+
+def _with_zeroes(enum: Iterable[LabelledEnum], counts: Mapping[str, int]) -> dict[str, int]:
+    return {**_zeroes(enum), **counts}
+
+
+def _partial_days(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """The parts of ``[start, end)`` that do not cover a whole UTC day (the closes counted per
+    UTC day answer the whole days; a local month starts and ends within a UTC day)."""
+    first = _utc_midnight(start, up=True)
+    last = _utc_midnight(end, up=False)
+    if first >= last:
+        return [(start, end)]
+    return [(a, b) for a, b in ((start, first), (last, end)) if a < b]
+
+
+def _utc_midnight(moment: datetime, *, up: bool) -> datetime:
+    utc = moment.astimezone(UTC)
+    floor = datetime(utc.year, utc.month, utc.day, tzinfo=UTC)
+    return floor + timedelta(days=1) if up and floor < utc else floor
+
+
+def _day_within(day: str, period: tuple[datetime, datetime]) -> bool:
+    """True when the whole UTC day ``day`` (``YYYY-MM-DD``) lies within ``period``."""
+    start = datetime.fromisoformat(day).replace(tzinfo=UTC)
+    return period[0] <= start and start + timedelta(days=1) <= period[1]
+
+
+def _times(
+    scope: ScopeFilter,
+    where: Sequence[ColumnElement[bool]],
+    window: StatsWindow,
+    partial: Mapping[str, tuple[datetime, datetime]],
+) -> Any:
+    """One statement of index range counts over live customers: contacted in the last 30 days
+    (ix_customers_org_contact_live), created this month (ix_customers_org_created_live), and
+    the first closes within each ``partial`` window (ix_stage_history_org_to)."""
+    c, h = t.customers.c, t.stage_history.c
+    month = month_bounds(window.now, window.tz)
+    since = window.now - timedelta(days=ACTIVE_CONTACT_DAYS)
+    active = select(func.count()).where(*where, c.last_contact_at >= since).scalar_subquery()
+    new_month = (
+        select(func.count())
+        .where(*where, c.created_at >= month[0], c.created_at < month[1])
+        .scalar_subquery()
+    )
+    earlier = t.stage_history.alias("earlier")
+    e = earlier.c
+
+    def first_closes_within(start: datetime, end: datetime) -> Any:
+        return (
+            select(func.count(h.customer_id.distinct()))
+            .select_from(t.stage_history.join(t.customers, c.id == h.customer_id))
+            .where(
+                h.organization_id == scope.organization_id,
+                h.to_stage.in_(_CLOSED_STAGES),
+                h.changed_at >= start,
+                h.changed_at < end,
+                *where,
+                ~select(e.id)
+                .where(
+                    e.customer_id == h.customer_id,
+                    text("earlier." + t.CLOSED_STAGES_SQL),
+                    e.changed_at < h.changed_at,
+                )
+                .exists(),
+            )
+            .scalar_subquery()
+        )
+
+    return select(
+        active.label("active"),
+        new_month.label("new_month"),
+        *(first_closes_within(*bounds).label(key) for key, bounds in partial.items()),
+    )
+
+
+def _assemble(tally: _Tally, times: RowMapping, group_by: str | None) -> CustomerStats:
+    total = sum(tally.by_stage.values())
+    converted = sum(tally.by_stage.get(stage, 0) for stage in _CLOSED_STAGES)
+    grouped = tally.grouped
+    if group_by == "stage":
+        grouped = dict(tally.by_stage)
+    elif group_by == "source":
+        grouped = dict(tally.by_source)
+
+    def amount(name: str) -> Decimal:
+        return tally.sums.get(name, (0, Decimal(0)))[1]
+
+    def mean(name: str) -> Decimal | None:
+        n = tally.sums.get(name, (0, Decimal(0)))[0]
+        return amount(name) / n if n else None
+
+    response = mean("response")
+    closed_n, seconds, closed_month, closed_year = tally.closes
+    return CustomerStats(
+        total=total,
+        by_stage=tally.by_stage,
+        by_source=tally.by_source,
+        by_priority={
+            p.value: tally.by_priority.get(p.value, 0)
+            for p in sorted(Priority, key=lambda p: -p.rank)
+        },
+        lead_scores=_lead_scores(tally.histogram),
         financial={
-            "totalDealValue": _money(totals["deal_sum"]) or Decimal("0.00"),
-            "totalExpectedRevenue": _money(totals["revenue_sum"]) or Decimal("0.00"),
-            "avgDealSize": _money(totals["deal_avg"]),
+            "totalDealValue": _money(amount("deal")) or Decimal("0.00"),
+            "totalExpectedRevenue": _money(amount("revenue")) or Decimal("0.00"),
+            "avgDealSize": _money(mean("deal")),
         },
         conversion={
-            "conversionRate": _round(100.0 * int(totals["converted"]) / total) if total else None,
-            "avgDaysInPipeline": _round(totals["avg_days"]),
-            "closedThisMonth": int(totals["closed_month"]),
-            "closedThisYear": int(totals["closed_year"]),
+            "conversionRate": _round(100.0 * converted / total) if total else None,
+            "avgDaysInPipeline": _round(float(seconds / closed_n) / 86400.0) if closed_n else None,
+            "closedThisMonth": closed_month,
+            "closedThisYear": closed_year,
         },
         engagement={
-            "activeCustomers": int(totals["active"]),
-            "newThisMonth": int(totals["new_month"]),
-            "avgInteractions": _round(totals["avg_interactions"]),
-            "avgResponseRate": _round(totals["avg_response_rate"]),
+            "activeCustomers": int(times["active"]),
+            "newThisMonth": int(times["new_month"]),
+            "avgInteractions": _round(float(amount("interactions")) / total) if total else None,
+            "avgResponseRate": _round(float(response)) if response is not None else None,
         },
         grouped=grouped,
     )
 
 
+_OPTION_DIMENSIONS: Final = ("listed_stage", "listed_source", "listed_city", "property_type")
+
+
 async def filter_options(engine: AsyncEngine, scope: ScopeFilter) -> FilterOptions:
     """Stages, sources and property types (every member, 0 when none), cities and employees
-    with counts over the live customers in scope: four GROUP BY statements."""
+    with counts over the live customers in scope, from the counters: two statements."""
+    k, e = customer_counters.c, t.employees.c
+    summed = (
+        select(k.assignee, k.dimension, k.value, func.sum(k.n).label("n"))
+        .where(
+            k.organization_id == scope.organization_id,
+            assignee_reach(scope, k.assignee),
+            k.dimension.in_(_OPTION_DIMENSIONS),
+        )
+        .group_by(k.assignee, k.dimension, k.value)
+    )
+    employees = (
+        select(e.id, e.name, e.name_en, e.is_active)
+        .where(e.organization_id == scope.organization_id, _employee_reach(scope))
+        .order_by(e.name, e.id)
+    )
+    async with engine.connect() as conn:
+        rows = list((await conn.execute(summed)).tuples())
+        employee_rows = list((await conn.execute(employees)).mappings())
+    counts: dict[str, dict[str, int]] = {name: {} for name in _OPTION_DIMENSIONS}
+    held: dict[str, int] = {}
+    for assignee, dimension, value, n in rows:
+        counts[dimension][value] = counts[dimension].get(value, 0) + int(n)
+        if dimension == "listed_stage":
+            held[assignee] = held.get(assignee, 0) + int(n)
+    return _filter_options(counts, held, employee_rows)
+
+
+async def recount_filter_options(engine: AsyncEngine, scope: ScopeFilter) -> FilterOptions:
+    """Filter options from a scan of the live customers in scope (the reference the counters
+    must equal): four GROUP BY statements."""
     c, f, e = t.customers.c, t.customer_facets.c, t.employees.c
     where = customer_where(scope, ())
     stage_source = (
@@ -287,42 +534,59 @@ async def filter_options(engine: AsyncEngine, scope: ScopeFilter) -> FilterOptio
     cities = (
         select(c.city, func.count().label("n")).where(*where, c.city.is_not(None)).group_by(c.city)
     )
-    held = (
-        select(c.assigned_employee_id.label("employee_id"), func.count().label("n"))
+    assigned = (
+        select(c.assigned_employee_id, func.count().label("n"))
         .where(*where, c.assigned_employee_id.is_not(None))
         .group_by(c.assigned_employee_id)
-        .subquery("held")
     )
     employees = (
-        select(e.id, e.name, e.name_en, e.is_active, func.coalesce(held.c.n, 0).label("n"))
-        .select_from(t.employees.outerjoin(held, held.c.employee_id == e.id))
+        select(e.id, e.name, e.name_en, e.is_active)
         .where(e.organization_id == scope.organization_id, _employee_reach(scope))
-        .where(or_(e.is_active.is_(True), held.c.n > 0))
         .order_by(e.name, e.id)
     )
     async with engine.connect() as conn:
         combos = list((await conn.execute(stage_source)).tuples())
         type_counts = {v: int(n) for v, n in (await conn.execute(types)).tuples()}
-        city_rows = [(v, int(n)) for v, n in (await conn.execute(cities)).tuples()]
+        city_counts = {v: int(n) for v, n in (await conn.execute(cities)).tuples()}
+        held = {v: int(n) for v, n in (await conn.execute(assigned)).tuples()}
         employee_rows = list((await conn.execute(employees)).mappings())
-    stage_counts, source_counts = _zeroes(Stage), _zeroes(CustomerSource)
+    stage_counts: dict[str, int] = {}
+    source_counts: dict[str, int] = {}
     for stage, source, n in combos:
         stage_counts[stage] = stage_counts.get(stage, 0) + int(n)
         source_counts[source] = source_counts.get(source, 0) + int(n)
-    city_rows.sort(key=lambda vn: (-vn[1], vn[0]))
-    return FilterOptions(
-        stages=_options(Stage, stage_counts),
-        sources=_options(CustomerSource, source_counts),
-        cities=tuple(FilterOption(value=v, count=n, label=v) for v, n in city_rows),
-        property_types=_options(PropertyType, type_counts),
-        employees=_employee_options(employee_rows),
+    counts = {
+        "listed_stage": stage_counts,
+        "listed_source": source_counts,
+        "listed_city": city_counts,
+        "property_type": type_counts,
+    }
+    return _filter_options(counts, held, employee_rows)
+
+
+def _filter_options(
+    counts: Mapping[str, Mapping[str, int]],
+    held: Mapping[str, int],
+    employee_rows: Sequence[RowMapping],
+) -> FilterOptions:
+    """Options from counts per dimension and customers held per employee; employees listed
+    when active or holding a customer."""
+    city_rows = sorted(
+        ((v, n) for v, n in counts["listed_city"].items() if v and n > 0),
+        key=lambda vn: (-vn[1], vn[0]),
     )
-
-
-def _employee_options(rows: Sequence[RowMapping]) -> tuple[EmployeeOption, ...]:
-    return tuple(
-        EmployeeOption(id=r["id"], name=r["name"], count=int(r["n"]), name_en=r["name_en"])
-        for r in rows
+    return FilterOptions(
+        stages=_options(Stage, counts["listed_stage"]),
+        sources=_options(CustomerSource, counts["listed_source"]),
+        cities=tuple(FilterOption(value=v, count=n, label=v) for v, n in city_rows),
+        property_types=_options(PropertyType, counts["property_type"]),
+        employees=tuple(
+            EmployeeOption(
+                id=r["id"], name=r["name"], count=held.get(r["id"], 0), name_en=r["name_en"]
+            )
+            for r in employee_rows
+            if r["is_active"] or held.get(r["id"], 0) > 0
+        ),
     )
 
 
@@ -350,6 +614,7 @@ def _options(enum: Iterable[LabelledEnum], counts: Mapping[str, int]) -> tuple[F
 
 def _lead_scores(histogram: Sequence[tuple[int, int]]) -> dict[str, float | int | None]:
     """avg, median and buckets of a (score, count) histogram."""
+    histogram = [(score, count) for score, count in histogram if count]
     n = sum(count for _, count in histogram)
     buckets = {"above80": 0, "60to80": 0, "40to60": 0, "below40": 0}
     for score, count in histogram:
@@ -379,206 +644,3 @@ def _lead_scores(histogram: Sequence[tuple[int, int]]) -> dict[str, float | int 
     median: float | int = int(middle) if middle == int(middle) else middle
     avg = sum(score * count for score, count in histogram) / n
     return {"avg": round(avg, 1), "median": median, **buckets}
-
-
-# --- actions -----------------------------------------------------------------------------------
-
-
-def _responded_from(organization_id: str) -> tuple[FromClause, ColumnElement[Any]]:
-    """Actions joined to their first note, and the instant of the first response (the first
-    note or the completion, whichever came first)."""
-    a, n = t.customer_actions.c, t.action_notes.c
-    first = (
-        select(n.action_id, func.min(n.created_at).label("first_note"))
-        .where(n.organization_id == organization_id)
-        .group_by(n.action_id)
-        .subquery("first_notes")
-    )
-    note = first.c.first_note
-    responded = case(
-        (note.is_(None), a.completed_at),
-        (a.completed_at.is_(None), note),
-        (note < a.completed_at, note),
-        else_=a.completed_at,
-    )
-    return actions_from().outerjoin(first, first.c.action_id == a.id), responded
-
-
-_STATUS_KEYS: Final[Mapping[str, str]] = {
-    ActionStatus.PENDING.value: "pending",
-    ActionStatus.IN_PROGRESS.value: "inProgress",
-    ActionStatus.COMPLETED.value: "completed",
-    ActionStatus.DISMISSED.value: "dismissed",
-    ActionStatus.SNOOZED.value: "snoozed",
-}
-
-
-async def action_stats(
-    engine: AsyncEngine, scope: ScopeFilter, window: StatsWindow, assigned_to: str | None
-) -> ActionStats:
-    """Action aggregates in scope: two statements."""
-    a = t.customer_actions.c
-    now = window.now
-    where: list[ColumnElement[bool]] = [action_scope(scope), live()]
-    where += _window(a.created_at, window)
-    if assigned_to is not None:
-        where.append(a.assigned_to == assigned_to)
-    # Group on a subquery's column: PostgreSQL cannot match a parameterized CASE in the
-    # SELECT list with the same CASE in GROUP BY.
-    inner = (
-        select(
-            effective_status_expr(now).label("status"),
-            a.type.label("type"),
-            a.priority.label("priority"),
-            a.source.label("source"),
-        )
-        .select_from(actions_from())
-        .where(*where)
-        .subquery("effective")
-    )
-    grouped = select(
-        inner.c.status, inner.c.type, inner.c.priority, inner.c.source, func.count()
-    ).group_by(inner.c.status, inner.c.type, inner.c.priority, inner.c.source)
-    open_ = effective_status_in(OPEN_STATUSES, now)
-    source, responded = _responded_from(scope.organization_id)
-    completed = a.status == ActionStatus.COMPLETED.value
-    timeline = (
-        select(
-            _count_if(and_(open_, a.due_date < now)).label("overdue"),
-            _count_if(
-                and_(
-                    open_,
-                    _in_range(a.due_date, bucket_bounds(DueDateBucket.TODAY, now, window.tz)),
-                )
-            ).label("today"),
-            _count_if(
-                and_(
-                    open_,
-                    _in_range(a.due_date, bucket_bounds(DueDateBucket.WEEK, now, window.tz)),
-                )
-            ).label("week"),
-            _count_if(and_(open_, _in_range(a.due_date, month_bounds(now, window.tz)))).label(
-                "month"
-            ),
-            _count_if(and_(open_, a.due_date.is_(None))).label("no_date"),
-            type_coerce(
-                func.avg(
-                    case(
-                        (
-                            and_(completed, a.completed_at.is_not(None)),
-                            hours_between(a.created_at, a.completed_at),
-                        )
-                    )
-                ),
-                Float(),
-            ).label("completion_hours"),
-            type_coerce(func.avg(hours_between(a.created_at, responded)), Float()).label(
-                "response_hours"
-            ),
-        )
-        .select_from(source)
-        .where(*where)
-    )
-    async with engine.connect() as conn:
-        combos = list((await conn.execute(grouped)).tuples())
-        times = (await conn.execute(timeline)).mappings().one()
-    total = dict.fromkeys(_STATUS_KEYS.values(), 0)
-    by_type, by_priority, by_source = (
-        _zeroes(ActionType),
-        {p.value: 0 for p in sorted(Priority, key=lambda p: -p.rank)},
-        _zeroes(CustomerSource),
-    )
-    open_values = {s.value for s in OPEN_STATUSES}
-    for status, type_, priority, source_, n in combos:
-        total[_STATUS_KEYS[status]] += int(n)
-        if status in open_values:
-            by_type[type_] = by_type.get(type_, 0) + int(n)
-            by_priority[priority] = by_priority.get(priority, 0) + int(n)
-            by_source[source_] = by_source.get(source_, 0) + int(n)
-    open_count = total["pending"] + total["inProgress"]
-    denominator = total["completed"] + total["dismissed"] + open_count
-    return ActionStats(
-        total=total,
-        by_type=by_type,
-        by_priority=by_priority,
-        by_source=by_source,
-        due_dates={
-            "overdue": int(times["overdue"]),
-            "today": int(times["today"]),
-            "thisWeek": int(times["week"]),
-            "thisMonth": int(times["month"]),
-            "noDueDate": int(times["no_date"]),
-        },
-        avg_completion_time=_round(times["completion_hours"], 2),
-        avg_response_time=_round(times["response_hours"], 2),
-        completion_rate=(_round(100.0 * total["completed"] / denominator) if denominator else None),
-    )
-
-
-# --- employees ---------------------------------------------------------------------------------
-
-
-async def employee_workloads(
-    engine: AsyncEngine, organization_id: str, ids: Sequence[str], window: StatsWindow
-) -> dict[str, EmployeeWorkload]:
-    """Workloads of ``ids`` (every id gets one; zeros when nothing is theirs): one GROUP BY
-    statement per measure."""
-    wanted = list(dict.fromkeys(ids))
-    if not wanted:
-        return {}
-    a, c = t.customer_actions.c, t.customers.c
-    live_action = (a.organization_id == organization_id, live())
-    assigned = (
-        select(c.assigned_employee_id, func.count())
-        .where(
-            c.organization_id == organization_id,
-            live(),
-            c.assigned_employee_id.in_(wanted),
-        )
-        .group_by(c.assigned_employee_id)
-    )
-    pending = (
-        select(a.assigned_to, func.count())
-        .select_from(actions_from())
-        .where(
-            *live_action,
-            a.assigned_to.in_(wanted),
-            effective_status_in(OPEN_STATUSES, window.now),
-        )
-        .group_by(a.assigned_to)
-    )
-    completed = (
-        select(a.completed_by, func.count())
-        .select_from(actions_from())
-        .where(
-            *live_action,
-            a.completed_by.in_(wanted),
-            a.status == ActionStatus.COMPLETED.value,
-            _in_range(a.completed_at, month_bounds(window.now, window.tz)),
-        )
-        .group_by(a.completed_by)
-    )
-    source, responded = _responded_from(organization_id)
-    response = (
-        select(
-            a.assigned_to,
-            type_coerce(func.avg(hours_between(a.created_at, responded)), Float()),
-        )
-        .select_from(source)
-        .where(*live_action, a.assigned_to.in_(wanted), *_window(a.created_at, window))
-        .group_by(a.assigned_to)
-    )
-    async with engine.connect() as conn:
-        customers_held: dict[str, int] = dict((await conn.execute(assigned)).tuples().all())
-        open_actions: dict[str, int] = dict((await conn.execute(pending)).tuples().all())
-        done: dict[str, int] = dict((await conn.execute(completed)).tuples().all())
-        hours: dict[str, float | None] = dict((await conn.execute(response)).tuples().all())
-    return {
-        employee_id: EmployeeWorkload(
-            assigned_customers=int(customers_held.get(employee_id, 0)),
-            pending_actions=int(open_actions.get(employee_id, 0)),
-            completed_this_month=int(done.get(employee_id, 0)),
-            avg_response_time=_round(hours.get(employee_id), 2),
-        )
-        for employee_id in wanted
-    }

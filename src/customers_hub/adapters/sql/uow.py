@@ -19,9 +19,10 @@ on exit. On PostgreSQL both kinds are a plain ``BEGIN``.
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Self
+from typing import Final, Self
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from customers_hub.adapters.sql.appointments import SqlAppointmentBook
@@ -35,6 +36,7 @@ from customers_hub.adapters.sql.repositories import (
     SqlPropertyCatalog,
     SqlRelationRepository,
 )
+from customers_hub.application.errors import ConcurrentUpdate
 from customers_hub.application.ports import (
     ActionRepository,
     CustomerRepository,
@@ -46,6 +48,12 @@ from customers_hub.application.ports import (
 from customers_hub.application.ports_appointments import AppointmentBook
 
 __all__ = ["SqlUnitOfWork", "SqlUnitOfWorkFactory"]
+
+
+RETRYABLE_STATES: Final = frozenset({"40P01", "40001"})
+"""SQLSTATEs after which a whole transaction may simply run again: deadlock detected (the
+counter triggers lock a written action's customer, so a customer write and a write of its
+actions can meet in either order) and serialization failure."""
 
 
 class SqlUnitOfWork:
@@ -132,6 +140,11 @@ class SqlUnitOfWork:
                 await conn.rollback()
         finally:
             await conn.close()
+        state = getattr(getattr(exc, "orig", None), "sqlstate", None)
+        if isinstance(exc, DBAPIError) and state in RETRYABLE_STATES:
+            # PostgreSQL chose this transaction as a deadlock's (or a serialization
+            # conflict's) victim: nothing of it was written, so the runner may run it again.
+            raise ConcurrentUpdate("transaction", str(state)) from exc
 
 
 class SqlUnitOfWorkFactory:

@@ -1,7 +1,7 @@
 """Appointments that do not collide, and employee calendars (rules §10; issue 12, Deliver 5).
 
-Used by :func:`~customers_hub.application.use_cases.relations.schedule_appointment` and
-:func:`~customers_hub.application.use_cases.relations.update_appointment`, inside their
+Used by :func:`~customers_hub.application.use_cases.scheduling.schedule_appointment` and
+:func:`~customers_hub.application.use_cases.scheduling.update_appointment`, inside their
 transaction, and by ``GET /employees/{id}/calendar``.
 
 Decisions where the contracts are silent (``docs/appointments.md``):

@@ -49,12 +49,14 @@ from __future__ import annotations
 
 import math
 import re
+import types
+import typing
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 from attrs import field, frozen
 
@@ -63,16 +65,16 @@ from customers_hub.domain.enums import (
     ActionStatus,
     ActionType,
     CustomerSource,
-    CustomerType,
     Furnishing,
-    Gender,
     Priority,
     PropertyType,
     Purpose,
-    Stage,
     Timeline,
 )
 from customers_hub.domain.errors import FieldError, ValidationFailed
+from customers_hub.domain.fields import listed_fields
+from customers_hub.domain.model import Customer
+from customers_hub.domain.naming import camel_case
 
 __all__ = [
     "ACTION_CATALOG",
@@ -235,39 +237,51 @@ _BUDGET_FIELDS: Final = (
     FieldSpec("budgetMax", _D, only=frozenset({Op.LTE})),
 )
 
+
+def _kind_of(hint: Any) -> tuple[ValueKind, type[StrEnum] | None, bool, bool]:
+    """The value kind of a field's type: (kind, enum class, optional, list-valued)."""
+    optional = False
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        optional = len(args) < len(typing.get_args(hint))
+        (hint,) = args
+    if typing.get_origin(hint) is tuple:
+        kind, enum, _, _ = _kind_of(typing.get_args(hint)[0])
+        return kind, enum, optional, True
+    if isinstance(hint, type) and issubclass(hint, StrEnum):
+        return ValueKind.ENUM, hint, optional, False
+    # datetime before date: a datetime is a date too.
+    for cls, kind in ((str, _T), (int, _N), (Decimal, _D), (datetime, _DT), (date, _DAY)):
+        if isinstance(hint, type) and issubclass(hint, cls):
+            return kind, None, optional, False
+    raise TypeError(f"no value kind for {hint!r}")
+
+
+def listed_specs(entity: type[Any], prefix: str = "") -> tuple[FieldSpec, ...]:
+    """The catalog entries of the fields ``entity`` marks with
+    :func:`~customers_hub.domain.fields.listed`: the camelCase path, the kind and enum from the
+    type, ``nullable`` from an optional type, the rest from the mark."""
+    specs = []
+    for name, (attribute, mark) in listed_fields(entity).items():
+        kind, enum, optional, many = _kind_of(attribute.type)
+        specs.append(
+            FieldSpec(
+                prefix + camel_case(name),
+                _I if mark.identifier else kind,
+                enum,
+                many=many,
+                nullable=optional,
+                sortable=mark.sortable,
+                ordered=mark.ordered,
+            )
+        )
+    return tuple(specs)
+
+
 CUSTOMER_CATALOG: Final = FieldCatalog.of(
     "customer",
     (
-        FieldSpec("id", _I),
-        FieldSpec("name", _T, sortable=True),
-        FieldSpec("nameEn", _T, nullable=True),
-        FieldSpec("phone", _T),
-        FieldSpec("whatsapp", _I, nullable=True),
-        FieldSpec("email", _T, nullable=True),
-        FieldSpec("nationalId", _T, nullable=True),
-        FieldSpec("nationality", _T, nullable=True),
-        FieldSpec("gender", _E, Gender, nullable=True),
-        FieldSpec("customerType", _E, CustomerType, nullable=True),
-        FieldSpec("stage", _E, Stage, ordered=True),  # ordered by the lifecycle
-        FieldSpec("source", _E, CustomerSource),
-        FieldSpec("priority", _E, Priority, ordered=True, sortable=True),  # by rank
-        FieldSpec("leadScore", _N, sortable=True),
-        FieldSpec("assignedEmployeeId", _I, nullable=True),
-        FieldSpec("city", _T, nullable=True),
-        FieldSpec("district", _T, nullable=True),
-        FieldSpec("region", _T, nullable=True),
-        FieldSpec("totalDealValue", _D, nullable=True, sortable=True),
-        FieldSpec("expectedRevenue", _D, nullable=True),
-        FieldSpec("paidAmount", _D, nullable=True),
-        FieldSpec("totalInteractions", _N),
-        FieldSpec("totalAppointments", _N),
-        FieldSpec("totalPropertyViews", _N),
-        FieldSpec("responseRate", _N, nullable=True),
-        FieldSpec("createdAt", _DT, sortable=True),
-        FieldSpec("updatedAt", _DT),
-        FieldSpec("lastContactAt", _DT, nullable=True, sortable=True),
-        FieldSpec("nextFollowUpDate", _DAY, nullable=True),
-        FieldSpec("tags", _T, many=True),
+        *listed_specs(Customer),
         FieldSpec("preferences.budgetMin", _D, nullable=True),
         FieldSpec("preferences.budgetMax", _D, nullable=True),
         FieldSpec("preferences.propertyType", _E, PropertyType, many=True),

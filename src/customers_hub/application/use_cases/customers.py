@@ -1,5 +1,6 @@
-"""Customer use cases (write side, and reading one customer): create, get, update, change stage,
-delete, restore, assign.
+"""Customer use cases (write side, and reading one customer): create, get, update; the building
+blocks the other customer use cases share. Changing the stage is :mod:`.customer_stage`,
+deleting and restoring :mod:`.customer_deletion`, assigning :mod:`.customer_assignment`.
 
 Each is a plain async function ``(deps, actor, …) -> result``. Writes run in one unit of work
 through :func:`~customers_hub.application.context.transaction`: access, rules, save, system
@@ -42,25 +43,20 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Final, cast
 
-from attrs import evolve, field, frozen
+from attrs import evolve, frozen
 
 from customers_hub.application.context import Dependencies
-from customers_hub.application.errors import ConcurrentUpdate, PreconditionFailed
+from customers_hub.application.errors import PreconditionFailed
 from customers_hub.application.ports import UnitOfWork
 from customers_hub.application.use_cases.assignment import plan_assignments, record_assignments
-from customers_hub.application.use_cases.compliance import (
-    compliance_facts,
-    require_licensed_assignee,
-)
 from customers_hub.application.write_context import transaction_as
 from customers_hub.domain import customers as aggregate
-from customers_hub.domain import inbox, lifecycle, validation
+from customers_hub.domain import validation
 from customers_hub.domain.access import (
     UNKNOWN_ASSIGNEE_REASON,
     Operation,
     RecordScope,
     creation_assignee_id,
-    decide_assign,
     decide_create_customer,
     enforce,
     enforce_decision,
@@ -77,13 +73,11 @@ from customers_hub.domain.errors import (
 )
 from customers_hub.domain.events import (
     ActionCreated,
-    ActionNoteAdded,
     DomainEvent,
     LeadScoreChanged,
 )
 from customers_hub.domain.matching import PropertyMatch, match_properties
 from customers_hub.domain.model import (
-    ActionNote,
     Actor,
     Appointment,
     Customer,
@@ -98,10 +92,8 @@ from customers_hub.domain.model import (
 from customers_hub.domain.scoring import refresh_score
 from customers_hub.domain.system_actions import system_actions_for
 from customers_hub.domain.validation import (
-    ID_MAX_LENGTH,
     CustomerDraft,
     CustomerPatch,
-    Errors,
     validate_customer_draft,
     validate_customer_patch,
 )
@@ -112,22 +104,17 @@ __all__ = [
     "DETAIL_RELATION_LIMIT",
     "NOTES_MAX_LENGTH",
     "PROPERTY_MATCH_DUE_AFTER",
-    "AssignCustomer",
-    "ChangeStage",
+    "STAGE_REASON_MAX_LENGTH",
     "CreateCustomer",
-    "CustomerDeletion",
     "CustomerDetails",
     "LoadedCustomer",
     "UpdateCustomer",
-    "assign_customer",
-    "change_stage",
     "check_version",
     "create_customer",
     "create_system_actions",
-    "delete_customer",
+    "distinct_employee_ids",
     "get_customer",
     "load_customer",
-    "restore_customer",
     "score_changed",
     "update_customer",
 ]
@@ -153,12 +140,6 @@ NOTES_MAX_LENGTH = validation.NOTES_MAX_LENGTH
 
 STAGE_REASON_MAX_LENGTH = validation.SHORT_TEXT_MAX_LENGTH
 """Longest stage-change reason (the ``stage_history.reason`` column is ``String(500)``)."""
-
-# Every document of a customer is loaded for a permanent delete (a customer holds a handful).
-_ALL_DOCUMENTS = 100_000
-_OPEN_ACTION_STATUSES = frozenset(
-    {ActionStatus.PENDING, ActionStatus.IN_PROGRESS, ActionStatus.SNOOZED}
-)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -245,7 +226,9 @@ def score_changed(before: Customer, after: Customer, now: datetime) -> list[Doma
         LeadScoreChanged(
             organization_id=after.organization_id,
             occurred_at=now,
-            employee_ids=_employee_ids(before.assigned_employee_id, after.assigned_employee_id),
+            employee_ids=distinct_employee_ids(
+                before.assigned_employee_id, after.assigned_employee_id
+            ),
             customer_id=after.id,
             previous_score=before.lead_score,
             new_score=after.lead_score,
@@ -279,7 +262,8 @@ async def create_system_actions(
     return [event for _, event in created]
 
 
-def _employee_ids(*ids: str | None) -> tuple[str, ...]:
+def distinct_employee_ids(*ids: str | None) -> tuple[str, ...]:
+    """The given employee ids, blanks dropped, each once, in order (an event's recipients)."""
     return tuple(dict.fromkeys(i for i in ids if i))
 
 
@@ -341,7 +325,7 @@ def _property_match_action(
     event = ActionCreated(
         organization_id=action.organization_id,
         occurred_at=now,
-        employee_ids=_employee_ids(action.assigned_to),
+        employee_ids=distinct_employee_ids(action.assigned_to),
         action_id=action.id,
         customer_id=action.customer_id,
         action_type=action.type,
@@ -586,254 +570,3 @@ async def update_customer(
         return updated, events
 
     return await transaction_as(deps, actor, work)
-
-
-# ---------------------------------------------------------------------------------------------
-# Stage
-
-
-@frozen
-class ChangeStage:
-    """Move a customer to another stage (rules §1); ``expected_version`` is ``If-Match``."""
-
-    request: lifecycle.StageChangeRequest
-    expected_version: int | None = None
-
-
-async def change_stage(
-    deps: Dependencies, actor: Actor, customer_id: str, command: ChangeStage
-) -> Customer:
-    """Apply a stage change with its history entry, score and system actions (contract_prep:
-    ``document_required``; down_payment: ``payment_due``)."""
-
-    errors = Errors()
-    # The reason is a String(500) column; notes are free text. Blank stays blank (None): the
-    # lifecycle decides whether a reason was required.
-    request = evolve(
-        command.request,
-        reason=errors.text("reason", command.request.reason, max_length=STAGE_REASON_MAX_LENGTH),
-        notes=errors.text(
-            "notes", command.request.notes, max_length=NOTES_MAX_LENGTH, multiline=True
-        ),
-    )
-
-    async def work(uow: UnitOfWork) -> tuple[Customer, list[DomainEvent]]:
-        now = deps.clock.now()
-        loaded = await load_customer(uow, actor, customer_id, Operation.UPDATE_CUSTOMER)
-        customer = loaded.customer
-        check_version(customer, command.expected_version)
-        errors.raise_if_any()
-        moved, events = lifecycle.change_stage(
-            customer,
-            request,
-            actor=actor,
-            entry_id=deps.ids.new_id("stage"),
-            now=now,
-            facts=await compliance_facts(uow, customer, loaded.assignee, now),
-        )
-        await uow.customers.save(moved, expected_version=customer.version)
-        events += await create_system_actions(
-            uow, deps, moved, events, assignee_name=loaded.assignee_name, now=now
-        )
-        return moved, [*events, *score_changed(customer, moved, now)]
-
-    return await transaction_as(deps, actor, work)
-
-
-# ---------------------------------------------------------------------------------------------
-# Delete and restore
-
-
-@frozen
-class CustomerDeletion:
-    """What a delete did: ``deleted_at`` is the moment of the (soft or permanent) delete."""
-
-    customer_id: str
-    deleted_at: datetime
-    permanent: bool
-
-
-async def delete_customer(
-    deps: Dependencies,
-    actor: Actor,
-    customer_id: str,
-    permanent: bool = False,
-    *,
-    expected_version: int | None = None,
-) -> CustomerDeletion:
-    """Soft-delete (sales manager in team, admin) or, with ``permanent``, remove for good (admin;
-    a soft-deleted customer can be removed too). Document bytes go after the commit.
-    ``expected_version`` is the ``If-Match`` version (412 when the customer moved on)."""
-    if not permanent:
-
-        async def soft(uow: UnitOfWork) -> tuple[CustomerDeletion, list[DomainEvent]]:
-            now = deps.clock.now()
-            loaded = await load_customer(uow, actor, customer_id, Operation.SOFT_DELETE_CUSTOMER)
-            check_version(loaded.customer, expected_version)
-            deleted, events = aggregate.soft_delete(loaded.customer, now=now)
-            await uow.customers.save(deleted, expected_version=loaded.customer.version)
-            return CustomerDeletion(customer_id, now, permanent=False), events
-
-        return await transaction_as(deps, actor, soft)
-
-    async def hard(
-        uow: UnitOfWork,
-    ) -> tuple[tuple[CustomerDeletion, list[str]], list[DomainEvent]]:
-        now = deps.clock.now()
-        loaded = await load_customer(
-            uow, actor, customer_id, Operation.PERMANENT_DELETE_CUSTOMER, include_deleted=True
-        )
-        check_version(loaded.customer, expected_version)
-        listed = await uow.relations.list_for_customer(
-            actor.organization_id, customer_id, frozenset({"documents"}), _ALL_DOCUMENTS
-        )
-        keys = [d.storage_key for d in cast(list[Document], listed.get("documents", []))]
-        await uow.customers.delete(actor.organization_id, customer_id)
-        events = aggregate.permanent_delete(loaded.customer, now=now)
-        return (CustomerDeletion(customer_id, now, permanent=True), keys), events
-
-    deletion, keys = await transaction_as(deps, actor, hard)
-    for key in keys:
-        try:
-            await deps.storage.delete(key)
-        except OSError:
-            # The rows are gone and the key is never reused: leftover bytes are unreachable.
-            continue
-    return deletion
-
-
-async def restore_customer(deps: Dependencies, actor: Actor, customer_id: str) -> Customer:
-    """Undo a soft delete (admin). 409 when the customer is not deleted, or when another live
-    customer has its phone now."""
-
-    async def work(uow: UnitOfWork) -> tuple[Customer, list[DomainEvent]]:
-        now = deps.clock.now()
-        loaded = await load_customer(
-            uow, actor, customer_id, Operation.RESTORE_CUSTOMER, include_deleted=True
-        )
-        customer = loaded.customer
-        restored, events = aggregate.restore(customer, now=now)
-        if await uow.customers.phone_in_use(
-            actor.organization_id, customer.phone, excluding_id=customer.id
-        ):
-            raise Duplicate(
-                "Another customer has this phone number now; change it before restoring",
-                field="phone",
-            )
-        await uow.customers.save(restored, expected_version=customer.version)
-        return restored, events
-
-    return await transaction_as(deps, actor, work)
-
-
-# ---------------------------------------------------------------------------------------------
-# Assign
-
-
-@frozen
-class AssignCustomer:
-    """Assign a customer to an employee (``notes``: why, optional)."""
-
-    employee_id: str
-    notes: str | None = field(default=None)
-
-
-def _validate_assign(command: AssignCustomer) -> tuple[str, str | None]:
-    errors = Errors()
-    employee_id = errors.text(
-        "employeeId", command.employee_id, max_length=ID_MAX_LENGTH, required=True
-    )
-    notes = errors.text("notes", command.notes, max_length=NOTES_MAX_LENGTH, multiline=True)
-    errors.raise_if_any()
-    assert employee_id is not None  # required
-    return employee_id, notes
-
-
-async def assign_customer(
-    deps: Dependencies, actor: Actor, customer_id: str, command: AssignCustomer
-) -> Customer:
-    """Assign (admin: anyone active; manager: within the team) and move the open system actions
-    of the previous assignee to the new one (see the module docs)."""
-    enforce(actor, Operation.ASSIGN_CUSTOMER, resource_type="customer", resource_id=customer_id)
-    employee_id, notes = _validate_assign(command)
-
-    async def work(uow: UnitOfWork) -> tuple[Customer, list[DomainEvent]]:
-        now = deps.clock.now()
-        loaded = await load_customer(uow, actor, customer_id, Operation.ASSIGN_CUSTOMER)
-        customer = loaded.customer
-        target = await uow.employees.get(actor.organization_id, employee_id)
-        enforce_decision(
-            decide_assign(actor, RecordScope.for_customer(customer, loaded.assignee), target),
-            resource_type="customer",
-            resource_id=customer_id,
-            assignee_field="employeeId",
-        )
-        assert target is not None  # decide_assign refuses an unknown target
-        await require_licensed_assignee(uow, customer, target, now, field="employeeId")
-        updated, events = aggregate.assign_customer(customer, target.id, now=now)
-        if updated is customer:
-            return customer, []
-        await uow.customers.save(updated, expected_version=customer.version)
-        events += await _move_system_actions(
-            uow, deps, actor, customer, target, notes=notes, now=now
-        )
-        return updated, events
-
-    return await transaction_as(deps, actor, work)
-
-
-async def _move_system_actions(
-    uow: UnitOfWork,
-    deps: Dependencies,
-    actor: Actor,
-    customer: Customer,
-    target: Employee,
-    *,
-    notes: str | None,
-    now: datetime,
-) -> list[DomainEvent]:
-    """Reassign the customer's open system actions of the previous assignee to ``target``."""
-    previous = customer.assigned_employee_id
-    open_actions = await uow.actions.open_for_customer(customer.organization_id, customer.id)
-    changes: list[tuple[CustomerAction, int]] = []
-    notes_to_add: list[ActionNote] = []
-    events: list[DomainEvent] = []
-    for action in open_actions:
-        if (
-            action.metadata.get("autoGenerated") is not True
-            or action.assigned_to != previous
-            or action.status not in _OPEN_ACTION_STATUSES
-        ):
-            continue
-        moved, moved_events = inbox.update_action(
-            action, now=now, assigned_to=target.id, assigned_to_name=target.name
-        )
-        changes.append((moved, action.version))
-        events += moved_events
-        if notes is not None:
-            note = ActionNote(
-                id=deps.ids.new_id("note"),
-                action_id=action.id,
-                content=notes,
-                created_by=actor.display_name,
-                created_by_id=actor.user_id,
-                created_at=now,
-            )
-            notes_to_add.append(note)
-            events.append(
-                ActionNoteAdded(
-                    organization_id=action.organization_id,
-                    occurred_at=now,
-                    employee_ids=_employee_ids(target.id, previous),
-                    action_id=action.id,
-                    note_id=note.id,
-                )
-            )
-    if changes:
-        moved_ids = await uow.actions.save_many(changes)
-        if moved_ids:
-            # Someone changed one of them meanwhile: rerun the whole assignment on fresh data.
-            raise ConcurrentUpdate("action", sorted(moved_ids)[0])
-    for note in notes_to_add:
-        await uow.actions.add_note(note)
-    return events

@@ -1,4 +1,6 @@
-"""Read-side use cases: lists, the advanced query, search, statistics, filter options, employees.
+"""Read-side use cases: customer lists, the advanced query, search, employees; the parameters
+and checks every read shares (actions list: :mod:`.action_reads`; statistics and filter
+options: :mod:`.statistics_reads`).
 
 Each one checks the caller's role and token first (so a caller without the permission gets 403,
 not an empty list), validates and types its parameters against the field catalog
@@ -49,13 +51,9 @@ from customers_hub.application.context import Dependencies
 from customers_hub.application.queries import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
-    ActionListQuery,
-    ActionStats,
     Condition,
     CustomerListQuery,
-    CustomerStats,
     EmployeeWorkload,
-    FilterOptions,
     Op,
     Page,
     PageRequest,
@@ -65,7 +63,6 @@ from customers_hub.application.queries import (
     StatsWindow,
 )
 from customers_hub.application.use_cases.catalog import (
-    ACTION_CATALOG,
     CUSTOMER_CATALOG,
     MAX_IN_VALUES,
     MAX_TEXT_LENGTH,
@@ -78,7 +75,7 @@ from customers_hub.application.use_cases.catalog import (
 )
 from customers_hub.application.use_cases.privacy import require_admin
 from customers_hub.domain import access
-from customers_hub.domain.access import Operation, RecordScope, ScopeFilter
+from customers_hub.domain.access import Operation, ScopeFilter
 from customers_hub.domain.enums import (
     ActionStatus,
     ActionType,
@@ -90,26 +87,25 @@ from customers_hub.domain.enums import (
     Stage,
 )
 from customers_hub.domain.errors import FieldError, ValidationFailed
-from customers_hub.domain.model import Actor, Customer, CustomerAction, Employee
+from customers_hub.domain.model import Actor, Customer, Employee
 from customers_hub.domain.privacy import ConsentChannel
 
 __all__ = [
     "ACTION_LIST_DEFAULT_LIMIT",
-    "CUSTOMER_STATS_GROUPS",
     "MAX_SEARCH_LENGTH",
     "ActionListParams",
     "AdvancedQuery",
     "CustomerList",
     "CustomerListParams",
     "EmployeeList",
+    "ParameterChecks",
     "SearchParams",
-    "action_stats",
-    "customer_stats",
-    "filter_options",
-    "list_actions",
     "list_customers",
     "list_employees",
     "query_customers",
+    "range_end",
+    "range_start",
+    "require_read",
     "search_customers",
 ]
 
@@ -122,13 +118,10 @@ ACTION_LIST_DEFAULT_LIMIT: Final = 50
 MAX_SEARCH_LENGTH: Final = 200
 """Longest free-text search (``search`` parameters and ``POST /customers/search``)."""
 
-CUSTOMER_STATS_GROUPS: Final = frozenset({"stage", "source", "employee", "city"})
-"""Allowed ``groupBy`` values of the customer statistics."""
 
 LEAD_SCORE_RANGE: Final = (0, 100)
 
 _CUSTOMER_DEFAULT_SORT: Final = Sort("createdAt", descending=True)
-_ACTION_DEFAULT_SORT: Final = Sort("createdAt", descending=True)
 
 
 # --- parameters ----------------------------------------------------------------------------------
@@ -240,7 +233,7 @@ class EmployeeList:
 # --- shared checks -------------------------------------------------------------------------------
 
 
-class _Checks:
+class ParameterChecks:
     """Collects the errors of one request's parameters; :meth:`raise_if_any` reports them all."""
 
     def __init__(self) -> None:
@@ -323,7 +316,7 @@ class _Checks:
         tz: tzinfo,
     ) -> list[Condition]:
         """``path`` from the first bound to the second, both inclusive (bare dates: local days)."""
-        low, high = (_range_start(bounds[0], tz), _range_end(bounds[1], tz))
+        low, high = (range_start(bounds[0], tz), range_end(bounds[1], tz))
         if low is not None and high is not None and low > high:
             self.fail(names[1], f"must not be before {names[0]}")
             return []
@@ -338,7 +331,7 @@ class _Checks:
         return conditions
 
 
-def _range_start(bound: datetime | date | None, tz: tzinfo) -> datetime | None:
+def range_start(bound: datetime | date | None, tz: tzinfo) -> datetime | None:
     """The first instant a ``from`` bound admits."""
     if bound is None:
         return None
@@ -347,7 +340,7 @@ def _range_start(bound: datetime | date | None, tz: tzinfo) -> datetime | None:
     return local_day_start(bound, tz)
 
 
-def _range_end(bound: datetime | date | None, tz: tzinfo) -> datetime | None:
+def range_end(bound: datetime | date | None, tz: tzinfo) -> datetime | None:
     """The last instant a ``to`` bound admits (a bare date: the end of that local day)."""
     if bound is None:
         return None
@@ -356,22 +349,10 @@ def _range_end(bound: datetime | date | None, tz: tzinfo) -> datetime | None:
     return local_day_start(bound + timedelta(days=1), tz) - timedelta(microseconds=1)
 
 
-def _require(actor: Actor, operation: Operation) -> ScopeFilter:
+def require_read(actor: Actor, operation: Operation) -> ScopeFilter:
     """403 unless the role and token allow ``operation``; then the caller's scope for it."""
     access.enforce(actor, operation, resource_type="", resource_id="")
     return access.scope_filter(actor, operation)
-
-
-def _stats_window(
-    deps: Dependencies,
-    tz: tzinfo,
-    date_from: datetime | date | None,
-    date_to: datetime | date | None,
-) -> StatsWindow:
-    start, end = _range_start(date_from, tz), _range_end(date_to, tz)
-    if start is not None and end is not None and start > end:
-        raise ValidationFailed.single("dateTo", "must not be before dateFrom")
-    return StatsWindow(now=deps.clock.now(), tz=tz, date_from=start, date_to=end)
 
 
 # --- customers -----------------------------------------------------------------------------------
@@ -381,7 +362,7 @@ def customer_list_query(
     params: CustomerListParams, scope: ScopeFilter, tz: tzinfo
 ) -> CustomerListQuery:
     """The :class:`CustomerListQuery` of ``params`` (every bad parameter in one error)."""
-    checks = _Checks()
+    checks = ParameterChecks()
     page = checks.paging(params.page, params.limit, params.cursor)
     search = checks.search("search", params.search)
     conditions = [
@@ -439,7 +420,7 @@ def customer_list_query(
     )
 
 
-def _consent_conditions(checks: _Checks, values: Sequence[str]) -> list[Condition]:
+def _consent_conditions(checks: ParameterChecks, values: Sequence[str]) -> list[Condition]:
     """``consent=whatsapp`` → granted, ``consent=!whatsapp`` → not granted (rules §8)."""
     conditions: list[Condition] = []
     channels = {c.value for c in ConsentChannel}
@@ -482,7 +463,7 @@ async def list_customers(
     deps: Dependencies, actor: Actor, params: CustomerListParams
 ) -> CustomerList:
     """``GET /customers``: one page of the customers in the caller's scope."""
-    scope = _require(actor, Operation.READ_CUSTOMERS)
+    scope = require_read(actor, Operation.READ_CUSTOMERS)
     if params.deleted:
         # The trash is for those who can restore from it.
         access.enforce(actor, Operation.RESTORE_CUSTOMER, resource_type="", resource_id="")
@@ -500,7 +481,7 @@ async def list_customers(
 
 def advanced_query(body: AdvancedQuery, scope: ScopeFilter, tz: tzinfo) -> CustomerListQuery:
     """The :class:`CustomerListQuery` of a ``POST /customers/query`` body."""
-    checks = _Checks()
+    checks = ParameterChecks()
     conditions: tuple[Condition, ...] = ()
     try:
         conditions = parse_filters(CUSTOMER_CATALOG, body.filters, tz=tz)
@@ -552,7 +533,7 @@ def advanced_query(body: AdvancedQuery, scope: ScopeFilter, tz: tzinfo) -> Custo
 
 async def query_customers(deps: Dependencies, actor: Actor, body: AdvancedQuery) -> CustomerList:
     """``POST /customers/query``: the advanced filter, paged by cursor."""
-    scope = _require(actor, Operation.READ_CUSTOMERS)
+    scope = require_read(actor, Operation.READ_CUSTOMERS)
     query = advanced_query(body, scope, await deps.zone_of(actor.organization_id))
     page = await deps.customer_queries.list(query)
     return CustomerList(page=page, employees=await _with_employees(deps, actor, page))
@@ -562,8 +543,8 @@ async def search_customers(
     deps: Dependencies, actor: Actor, params: SearchParams
 ) -> SearchResult[Customer]:
     """``POST /customers/search``: free text over name, English name, phone and email."""
-    scope = _require(actor, Operation.READ_CUSTOMERS)
-    checks = _Checks()
+    scope = require_read(actor, Operation.READ_CUSTOMERS)
+    checks = ParameterChecks()
     text = params.query.strip()
     if not text:
         checks.fail("query", "must not be empty")
@@ -586,124 +567,7 @@ async def search_customers(
     )
 
 
-async def customer_stats(
-    deps: Dependencies,
-    actor: Actor,
-    *,
-    date_from: datetime | date | None = None,
-    date_to: datetime | date | None = None,
-    group_by: str | None = None,
-) -> CustomerStats:
-    """``GET /customers/stats`` over the customers in the caller's scope."""
-    scope = _require(actor, Operation.READ_CUSTOMER_STATS)
-    errors: list[FieldError] = []
-    if group_by is not None and group_by not in CUSTOMER_STATS_GROUPS:
-        errors.append(
-            FieldError("groupBy", f"must be one of {', '.join(sorted(CUSTOMER_STATS_GROUPS))}")
-        )
-    try:
-        window = _stats_window(deps, await deps.zone_of(actor.organization_id), date_from, date_to)
-    except ValidationFailed as bad:
-        errors.extend(bad.errors)
-    if errors:
-        raise ValidationFailed(errors)
-    return await deps.customer_queries.stats(scope, window, group_by)
-
-
-async def filter_options(deps: Dependencies, actor: Actor) -> FilterOptions:
-    """``GET /customers/filters``: the options with counts over the customers in scope."""
-    scope = _require(actor, Operation.READ_CUSTOMERS)
-    return await deps.customer_queries.filter_options(scope)
-
-
 # --- actions -------------------------------------------------------------------------------------
-
-
-def action_list_query(
-    params: ActionListParams, scope: ScopeFilter, now: datetime, tz: tzinfo
-) -> ActionListQuery:
-    """The :class:`ActionListQuery` of ``params`` (every bad parameter in one error)."""
-    checks = _Checks()
-    page = checks.paging(params.page, params.limit, params.cursor)
-    search = checks.search("search", params.search)
-    conditions: list[Condition] = []
-    if params.customer_id is not None and params.customer_id.strip():
-        conditions.append(Condition("customerId", Op.EQ, params.customer_id.strip()))
-    conditions += [
-        *checks.any_of("status", "status", params.status),
-        *checks.any_of("type", "type", params.type),
-        *checks.any_of("priority", "priority", params.priority),
-        *checks.any_of("source", "source", params.source),
-        *checks.any_text("assignedTo", "assignedTo", params.assigned_to),
-        *checks.any_text("city", "city", params.city),
-        *checks.any_text("state", "state", params.state),
-        *checks.number_range(
-            ("budgetMin", "budgetMax"),
-            (params.budget_min, params.budget_max),
-            ("budgetMin", "budgetMax"),
-            minimum=Decimal(0),
-        ),
-        *checks.any_of("propertyType", "propertyType", params.property_type),
-    ]
-    sort = parse_sort(
-        ACTION_CATALOG,
-        params.sort_by,
-        params.sort_order,
-        default=_ACTION_DEFAULT_SORT,
-        errors=checks.errors,
-    )
-    checks.raise_if_any()
-    return ActionListQuery(
-        scope=scope,
-        now=now,
-        tz=tz,
-        conditions=tuple(conditions),
-        due_bucket=params.due_date,
-        search=search,
-        sort=sort,
-        page=page,
-    )
-
-
-async def list_actions(
-    deps: Dependencies, actor: Actor, params: ActionListParams
-) -> Page[CustomerAction]:
-    """``GET /customers/actions``: one page of the actions in the caller's scope."""
-    scope = _require(actor, Operation.READ_ACTIONS)
-    query = action_list_query(
-        params, scope, deps.clock.now(), await deps.zone_of(actor.organization_id)
-    )
-    return await deps.action_queries.list(query)
-
-
-async def action_stats(
-    deps: Dependencies,
-    actor: Actor,
-    *,
-    assigned_to: str | None = None,
-    date_from: datetime | date | None = None,
-    date_to: datetime | date | None = None,
-) -> ActionStats:
-    """``GET /customers/actions/stats`` over the actions in scope, optionally one employee's.
-
-    Asking for an employee outside the caller's reach is 403 (an agent may ask only for self).
-    """
-    scope = _require(actor, Operation.READ_ACTION_STATS)
-    window = _stats_window(deps, await deps.zone_of(actor.organization_id), date_from, date_to)
-    employee_id = assigned_to.strip() if assigned_to is not None else None
-    if employee_id:
-        async with deps.uow(read_only=True) as uow:
-            employee = await uow.employees.get(actor.organization_id, employee_id)
-        record = RecordScope.of(actor.organization_id, [employee or employee_id])
-        access.enforce(
-            actor,
-            Operation.READ_ACTION_STATS,
-            record,
-            resource_type="employee",
-            resource_id=employee_id,
-        )
-    return await deps.action_queries.stats(scope, window, employee_id or None)
-
 
 # --- employees -----------------------------------------------------------------------------------
 
@@ -718,7 +582,7 @@ async def list_employees(
 ) -> EmployeeList:
     """``GET /employees``: the organization's employees (everyone may list them, for pickers),
     with workload statistics (one query per measure) when ``include_stats``."""
-    _require(actor, Operation.READ_EMPLOYEES)
+    require_read(actor, Operation.READ_EMPLOYEES)
     employees = await deps.employee_queries.list(
         actor.organization_id, role=role.value if role is not None else None, is_active=is_active
     )

@@ -12,35 +12,30 @@ import attrs
 
 from customers_hub.application.context import Dependencies, transaction
 from customers_hub.application.ports import UnitOfWork
+from customers_hub.application.use_cases.action_reads import list_actions
 from customers_hub.application.use_cases.actions import (
     CompleteAction,
     DismissAction,
     complete_action,
     dismiss_action,
 )
-from customers_hub.application.use_cases.customers import (
-    ChangeStage,
-    change_stage,
-)
+from customers_hub.application.use_cases.customer_stage import ChangeStage, change_stage
 from customers_hub.application.use_cases.employees import CreateEmployee, create_employee
-from customers_hub.application.use_cases.reads import (
-    ActionListParams,
-    list_actions,
-    list_employees,
-)
+from customers_hub.application.use_cases.reads import ActionListParams, list_employees
 from customers_hub.application.use_cases.relations import (
     AddPropertyInterest,
-    AddReminder,
     LogInteraction,
-    ScheduleAppointment,
-    UpdateAppointment,
     UpdatePropertyInterestStatus,
     add_property_interest,
-    add_reminder,
     log_interaction,
+    update_property_interest_status,
+)
+from customers_hub.application.use_cases.reminders import AddReminder, add_reminder
+from customers_hub.application.use_cases.scheduling import (
+    ScheduleAppointment,
+    UpdateAppointment,
     schedule_appointment,
     update_appointment,
-    update_property_interest_status,
 )
 from customers_hub.domain.appointments import AppointmentConflict
 from customers_hub.domain.enums import (

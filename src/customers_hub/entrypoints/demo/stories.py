@@ -7,6 +7,7 @@ from decimal import ROUND_CEILING, Decimal
 
 import attrs
 
+from customers_hub.application.use_cases.action_reads import list_actions
 from customers_hub.application.use_cases.actions import (
     CompleteAction,
     CreateAction,
@@ -27,14 +28,10 @@ from customers_hub.application.use_cases.customers import (
 from customers_hub.application.use_cases.reads import (
     ActionListParams,
     CustomerListParams,
-    list_actions,
     list_customers,
 )
-from customers_hub.application.use_cases.relations import (
-    UpdateAppointment,
-    complete_reminder,
-    update_appointment,
-)
+from customers_hub.application.use_cases.reminders import complete_reminder
+from customers_hub.application.use_cases.scheduling import UpdateAppointment, update_appointment
 from customers_hub.application.use_cases.settings import update_organization_settings
 from customers_hub.domain.compliance import (
     Financing,

@@ -48,7 +48,10 @@ from litestar.types import ControllerRouterHandler
 from sqlalchemy import text
 
 from customers_hub import __version__
+from customers_hub.adapters.counter_folder import CounterFolder
 from customers_hub.adapters.metrics import watch_pool
+from customers_hub.adapters.sql.counters import customer_counters
+from customers_hub.adapters.sql.tables import action_counters
 from customers_hub.application.context import Dependencies
 from customers_hub.entrypoints.bootstrap import Hub
 from customers_hub.entrypoints.http import ws
@@ -60,7 +63,10 @@ from customers_hub.entrypoints.http.controllers import (
     bulk,
     calendar,
     compliance,
+    customer_search,
+    customer_statistics,
     customers,
+    documents,
     duplicates,
     employees,
     erasure,
@@ -103,7 +109,10 @@ __all__ = [
 
 CONTROLLER_MODULES: Final[tuple[ModuleType, ...]] = (
     customers,
+    customer_search,
+    customer_statistics,
     relations,
+    documents,
     actions,
     bulk,
     employees,
@@ -289,7 +298,18 @@ def create_app(
     workers = hub.background_workers() if hub.config.outbox.enabled else None
     # The customer import runner (entrypoints/import_worker.py; its own engine, like the relay).
     importer = ImportWorker(hub) if hub.config.outbox.enabled else None
-    background: list[Any] = [job for job in (snoozes, workers, importer) if job is not None]
+    # Folds the statistics counters' delta rows (adapters/counter_folder.py; list each counter
+    # table here). Reads are right without it, only slower as rows pile up.
+    folder = (
+        CounterFolder(
+            (customer_counters, action_counters),
+            database_url=hub.config.database_url,  # its own engine, like the import runner
+            timeouts=hub.config.db_timeouts,
+        )
+        if hub.config.outbox.enabled
+        else None
+    )
+    background: list[Any] = [job for job in (snoozes, workers, importer, folder) if job is not None]
 
     async def start() -> None:
         await hub.start()

@@ -15,51 +15,56 @@ order:
    (:mod:`.openapi_fields`: lengths, patterns, date windows, required fields, rules between
    fields, the query parameters' rules), applied to request bodies only — a component that
    responses show too is split into ``{name}Input`` so stored values are shown as they are.
-3. **Error responses by rule** (:func:`_error_responses`): every operation lists the statuses it
-   can answer with the error envelope ``{success: false, error: {code, message, details},
-   meta}`` — 400, 401, 403, 429 and 500 everywhere; 404 where a path names a record or a body
-   names other records; 409 and 422 on writes; 412 where ``If-Match`` is taken; 413 and 415
-   where a body is read.
+3. **Error responses by rule** (:func:`_error_responses`, the rules in :mod:`.openapi_errors`):
+   every operation lists the statuses it can answer with the error envelope ``{success: false,
+   error: {code, message, details}, meta}`` — 400, 401, 403, 429 and 500 everywhere; 404 where
+   a path names a record or a body names other records; 409 and 422 on writes; 412 where
+   ``If-Match`` is taken; 413 and 415 where a body is read.
 4. **Headers**: ``If-Match`` states the formats :func:`~.caching.parse_if_match` reads.
-5. **Examples** (:data:`OPERATION_EXAMPLES`): a request example for every operation with a body,
-   drawn from the API document (Arabic names, Saudi mobiles, the document's ids and values);
-   dates are relative to the moment the document is served, so the example of an appointment
-   or a snooze is always in the future and the examples phase of a fuzzer sends valid data.
+5. **Examples** (:data:`OPERATION_EXAMPLES` in :mod:`.openapi_examples`): a request example
+   for every operation with a body, drawn from the API document (Arabic names, Saudi mobiles,
+   the document's ids and values); dates are relative to the moment the document is served,
+   so the example of an appointment or a snooze is always in the future and the examples phase
+   of a fuzzer sends valid data.
 """
 
 from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Iterator, Mapping
+from datetime import UTC, date, datetime
 from typing import Any, Final
 
 import msgspec
 
-from customers_hub.application.use_cases.relations import (
-    DOCUMENT_MIME_TYPES,
-)
+from customers_hub.application.use_cases.documents import DOCUMENT_MIME_TYPES
 from customers_hub.domain import validation
 from customers_hub.domain.enums import DocumentType
 from customers_hub.domain.imports import OnDuplicate
-from customers_hub.entrypoints.http.calendars import DATE_QUERY_PARAMETERS, document_calendar
+from customers_hub.entrypoints.http.calendars import document_calendar
 from customers_hub.entrypoints.http.idempotency import document_idempotency
+from customers_hub.entrypoints.http.openapi_cross_field import CROSS_FIELD_RULES
+from customers_hub.entrypoints.http.openapi_errors import (
+    ERROR_DESCRIPTIONS,
+    ERROR_ENVELOPE_SCHEMA,
+    ERROR_REF,
+    statuses_for,
+)
+from customers_hub.entrypoints.http.openapi_examples import OPERATION_EXAMPLES, PATH_EXAMPLES
 from customers_hub.entrypoints.http.openapi_fields import (
-    CROSS_FIELD_RULES,
     JSON_VALUE,
     JSON_VALUE_SCHEMA,
     NEVER_CLEARED,
-    QUERY_RULES,
     REF_PREFIX,
     REFUSED_IN_LINE,
     REQUIRED_BODY_FIELDS,
     field_rules,
     line_rule,
-    path_query_rules,
     text_rule,
     without_null,
 )
+from customers_hub.entrypoints.http.openapi_queries import QUERY_RULES, path_query_rules
 from customers_hub.entrypoints.http.strict import document_read_only
 
 __all__ = [
@@ -73,7 +78,6 @@ __all__ = [
 
 _REF_PREFIX: Final = REF_PREFIX
 _METHODS: Final = ("get", "put", "post", "delete", "patch", "head", "options")
-_WRITES: Final = frozenset({"post", "put", "patch", "delete"})
 
 IF_MATCH_PATTERN: Final = r'^[ \t]*(\*|(W/)?"*[vV]?[0-9]+(-hijri-[0-9a-f]*)?"*)?[ \t]*$'
 """What ``If-Match`` may hold: ``*``, or a version as ``"v3"``, ``W/"v3"``, ``v3`` or ``3``
@@ -374,81 +378,6 @@ def _apply_query_rules(schema: dict[str, Any]) -> None:
 # ---------------------------------------------------------------------------------------------
 # 3. Error responses
 
-ERROR_ENVELOPE_SCHEMA: Final[dict[str, Any]] = {
-    "type": "object",
-    "title": "ErrorEnvelope",
-    "description": "The error envelope of every failure.",
-    "required": ["success", "error", "meta"],
-    "properties": {
-        "success": {"type": "boolean", "const": False},
-        "error": {
-            "type": "object",
-            "required": ["code", "message"],
-            "properties": {
-                "code": {"type": "string", "examples": ["VALIDATION_ERROR"]},
-                "message": {"type": "string"},
-                "details": {
-                    "description": "``[{field, message}]`` for a 400; an object otherwise",
-                    "anyOf": [
-                        {
-                            "type": "array",
-                            "items": {
-                                "type": "object",
-                                "required": ["field", "message"],
-                                "properties": {
-                                    "field": {"type": "string"},
-                                    "message": {"type": "string"},
-                                },
-                            },
-                        },
-                        {"type": "object"},
-                        {"type": "null"},
-                    ],
-                },
-            },
-        },
-        "meta": {
-            "type": "object",
-            "required": ["timestamp", "requestId"],
-            "properties": {"timestamp": {"type": "string"}, "requestId": {"type": "string"}},
-        },
-    },
-}
-
-_ERROR_DESCRIPTIONS: Final[Mapping[int, str]] = {
-    400: "Validation error: `details` names each failing field (`VALIDATION_ERROR`)",
-    401: "Missing, expired or invalid token (`AUTHENTICATION_FAILED`)",
-    403: "Outside the caller's role, permissions or scope (`PERMISSION_DENIED`)",
-    404: "Not found, or another organization's (`RESOURCE_NOT_FOUND`)",
-    409: "Duplicate (`DUPLICATE_RESOURCE`) or concurrent change (`CONCURRENT_UPDATE`)",
-    412: "`If-Match` names an old version (`PRECONDITION_FAILED`)",
-    413: "Body or file too large (`PAYLOAD_TOO_LARGE`)",
-    415: "Content type or file type not accepted (`UNSUPPORTED_MEDIA_TYPE`)",
-    422: "A business rule refuses the change",
-    429: "Rate limit exceeded (`RATE_LIMIT_EXCEEDED`); see `Retry-After`",
-    500: "Unexpected error (`INTERNAL_ERROR`)",
-}
-_ERROR_REF: Final = {"$ref": f"{_REF_PREFIX}ErrorEnvelope"}
-
-
-def _statuses_for(path: str, method: str, operation: Mapping[str, Any]) -> set[int]:
-    if not operation.get("security", True) and operation.get("security") is not None:
-        return {500}
-    statuses = {400, 401, 403, 429, 500}
-    headers = {p.get("name", "").lower() for p in operation.get("parameters", [])}
-    if "{" in path or method in _WRITES:
-        statuses.add(404)  # the record of the path, or a record the body names
-    if method in _WRITES:
-        statuses |= {409, 422}
-    queries = {p.get("name", "") for p in operation.get("parameters", []) if p.get("in") == "query"}
-    if queries & DATE_QUERY_PARAMETERS:
-        statuses.add(422)  # a date filter read as Hijri that names no Umm al-Qura day
-    if "if-match" in headers:
-        statuses.add(412)
-    if "requestBody" in operation:
-        statuses |= {413, 415}
-    return statuses
-
 
 def _error_responses(schema: dict[str, Any], public_paths: frozenset[str]) -> None:
     schema["components"]["schemas"]["ErrorEnvelope"] = copy.deepcopy(ERROR_ENVELOPE_SCHEMA)
@@ -456,10 +385,10 @@ def _error_responses(schema: dict[str, Any], public_paths: frozenset[str]) -> No
         if path in public_paths:
             continue
         responses: dict[str, Any] = operation.setdefault("responses", {})
-        for status in sorted(_statuses_for(path, method, operation)):
+        for status in sorted(statuses_for(path, method, operation)):
             entry = responses.setdefault(str(status), {})
-            entry["description"] = entry.get("description") or _ERROR_DESCRIPTIONS[status]
-            entry["content"] = {"application/json": {"schema": dict(_ERROR_REF)}}
+            entry["description"] = entry.get("description") or ERROR_DESCRIPTIONS[status]
+            entry["content"] = {"application/json": {"schema": dict(ERROR_REF)}}
 
 
 def _operations(schema: Mapping[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
@@ -488,216 +417,6 @@ def _if_match(schema: dict[str, Any]) -> None:
 # 5. Examples
 
 
-def _at(days: int, hour: int = 10) -> str:
-    moment = (datetime.now(UTC) + timedelta(days=days)).replace(
-        hour=hour, minute=0, second=0, microsecond=0
-    )
-    return moment.isoformat().replace("+00:00", "Z")
-
-
-def _day(days: int) -> str:
-    return (datetime.now(UTC) + timedelta(days=days)).date().isoformat()
-
-
-_CUSTOMER: Final[Mapping[str, Any]] = {
-    "name": "عبدالله الشمري",
-    "nameEn": "Abdullah Al-Shammari",
-    "phone": "+966551234567",
-    "whatsapp": "+966551234567",
-    "email": "abdullah@email.com",
-    "nationality": "Saudi",
-    "gender": "male",
-    "source": "whatsapp",
-    "sourceDetails": {"campaign": "ramadan_2024", "utmSource": "instagram"},
-    "preferences": {
-        "propertyType": ["apartment"],
-        "budgetMin": 800000,
-        "budgetMax": 1200000,
-        "preferredAreas": ["جدة - حي الزهراء"],
-        "bedrooms": 3,
-        "purpose": "residence",
-        "timeline": "immediate",
-    },
-    "priority": "high",
-    "tags": ["first_time_buyer"],
-    "city": "جدة",
-}
-
-OPERATION_EXAMPLES: Final[Mapping[str, Callable[[], Any]]] = {
-    "createCustomer": lambda: dict(_CUSTOMER),
-    "updateCustomer": lambda: {
-        "email": "abdullah.new@email.com",
-        "priority": "urgent",
-        "preferences": {"budgetMax": 1500000},
-        "tags": ["first_time_buyer", "vip"],
-    },
-    "changeCustomerStage": lambda: {
-        "toStage": "qualified",
-        "notes": "تم التأكد من الميزانية",
-        "reason": "budget_confirmed",
-    },
-    "assignCustomer": lambda: {
-        "employeeId": "emp_001",
-        "notes": "نقل العميل لأحمد لخبرته في منطقة جدة",
-    },
-    "queryCustomers": lambda: {
-        "filters": {"stage": {"in": ["qualified", "negotiation"]}, "leadScore": {"gte": 70}},
-        "sort": {"field": "leadScore", "order": "desc"},
-        "limit": 20,
-        "cursor": None,
-    },
-    "searchCustomers": lambda: {"query": "احمد", "fuzzy": True, "limit": 5},
-    "createAction": lambda: {
-        "customerId": "cust_001",
-        "type": "follow_up",
-        "title": "متابعة بعد إرسال العروض",
-        "description": "الاتصال بالعميل للحصول على تعليقه على العروض المرسلة",
-        "priority": "high",
-        "dueDate": _at(2),
-        "assignedTo": "emp_001",
-    },
-    "updateAction": lambda: {
-        "priority": "urgent",
-        "dueDate": _at(1, 16),
-        "assignedTo": "emp_003",
-        "notes": "العميل طلب الاتصال قبل نهاية اليوم",
-    },
-    "completeAction": lambda: {
-        "outcome": "تم إرسال العروض بنجاح والعميل مهتم بعقارين",
-        "notes": "جدولة معاينة للعقارين يوم الخميس",
-    },
-    "dismissAction": lambda: {
-        "reason": "العميل لم يعد مهتماً",
-        "notes": "اشترى عقاراً من جهة أخرى",
-    },
-    "snoozeAction": lambda: {
-        "snoozedUntil": _at(3, 9),
-        "notes": "العميل في سفر، سيعود يوم الخميس",
-    },
-    "addActionNote": lambda: {"content": "العميل طلب معلومات إضافية عن خيارات التمويل"},
-    "bulkUpdateActions": lambda: {
-        "actionIds": ["action_001", "action_002", "action_003"],
-        "operation": "update",
-        "updates": {"priority": "high", "assignedTo": "emp_002"},
-    },
-    "bulkCompleteActions": lambda: {
-        "actionIds": ["action_001", "action_002"],
-        "outcome": "تم التواصل مع جميع العملاء",
-    },
-    "bulkDismissActions": lambda: {
-        "actionIds": ["action_004", "action_005"],
-        "reason": "طلبات مكررة",
-    },
-    "bulkSnoozeActions": lambda: {
-        "actionIds": ["action_006", "action_007"],
-        "snoozedUntil": _at(7, 9),
-    },
-    "bulkAssignActions": lambda: {
-        "actionIds": ["action_001", "action_002", "action_003"],
-        "assignedTo": "emp_002",
-    },
-    "addPropertyInterest": lambda: {
-        "propertyId": "prop_villa_012",
-        "status": "interested",
-        "notes": "أعجبته الفيلا ويرغب بمعاينتها",
-    },
-    "updatePropertyInterestStatus": lambda: {"status": "viewed"},
-    "logInteraction": lambda: {
-        "type": "call",
-        "direction": "outbound",
-        "duration": 15,
-        "notes": "العميل مهتم بالفلل في حي النرجس",
-        "outcome": "جدولة معاينة",
-        "sentiment": "positive",
-        "followUpRequired": True,
-        "followUpDate": _at(2),
-    },
-    "scheduleAppointment": lambda: {
-        "title": "معاينة فيلا النرجس",
-        "titleEn": "Narjis villa viewing",
-        "type": "site_visit",
-        "datetime": _at(4, 13),
-        "duration": 60,
-        "location": "الرياض - حي النرجس",
-        "priority": "high",
-        "notes": "إحضار المخططات",
-    },
-    "updateAppointment": lambda: {"status": "confirmed", "notes": "أكد العميل الموعد"},
-    "addReminder": lambda: {
-        "title": "الاتصال بالعميل بخصوص التمويل",
-        "datetime": _at(2, 9),
-        "type": "follow_up",
-        "priority": "medium",
-        "description": "التأكد من موافقة البنك المبدئية",
-    },
-    "createEmployee": lambda: {
-        "id": "emp_004",
-        "name": "سارة القحطاني",
-        "nameEn": "Sarah Al-Qahtani",
-        "email": "sarah@company.com",
-        "phone": "+966503334444",
-        "role": "sales_agent",
-        "title": "Sales Agent",
-        "managerId": "emp_002",
-    },
-    "updateEmployee": lambda: {"title": "Senior Sales Agent", "isActive": True},
-    "updateOrganizationSettings": lambda: {"timeZone": "Asia/Riyadh", "requireFalLicence": True},
-    "createWebhook": lambda: {
-        "url": "https://hooks.example.com/customers-hub",
-        "events": ["customer.created", "customer.stage_changed", "action.created"],
-        "description": "مزامنة نظام التسويق",
-    },
-    "updateWebhook": lambda: {"events": ["*"], "isActive": True},
-    "mergeCustomers": lambda: {"sourceIds": ["cust_002"], "fields": {"email": "cust_002"}},
-    "unmergeCustomers": lambda: {"mergeId": "merge_001"},
-    "updateCustomerConsents": lambda: {
-        "consents": [
-            {"channel": "whatsapp", "granted": True, "source": "web_form"},
-            {"channel": "marketing", "granted": False, "source": "call", "notes": "طلب العميل"},
-        ]
-    },
-    "createPrivacyRequest": lambda: {
-        "customerId": "cust_001",
-        "type": "access",
-        "notes": "طلب نسخة من البيانات عبر البريد",
-    },
-    "updatePrivacyRequestStatus": lambda: {"status": "in_progress"},
-    "extendPrivacyRequest": lambda: {"reason": "بانتظار مستندات الهوية", "days": 30},
-    "eraseCustomer": lambda: {"reason": "طلب حذف البيانات"},
-    "createAssignmentRule": lambda: {
-        "name": "عملاء الرياض",
-        "strategy": "round_robin",
-        "employeeIds": ["emp_001", "emp_004"],
-        "match": {"sources": ["whatsapp"], "cities": ["الرياض"]},
-        "priority": 1,
-    },
-    "updateAssignmentRule": lambda: {"active": False},
-    "startCustomerImport": lambda: {
-        "file": "name,phone,city\r\nعبدالله الشمري,0551234567,الرياض\r\n",
-        "dryRun": "true",
-        "onDuplicate": "skip",
-    },
-    "uploadDocument": lambda: {
-        "file": "%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n",
-        "name": "صورة الهوية الوطنية",
-        "type": "id_copy",
-        "description": "نسخة من الهوية",
-        "tags": ["kyc"],
-    },
-}
-"""Request body examples by ``operationId`` (built when the document is served)."""
-
-_PATH_EXAMPLES: Final[Mapping[str, str]] = {
-    "customer_id": "cust_001",
-    "action_id": "action_001",
-    "employee_id": "emp_001",
-    "appointment_id": "appt_001",
-    "reminder_id": "rem_001",
-    "interest_id": "pi_001",
-    "document_id": "doc_001",
-}
-
-
 def _examples(schema: dict[str, Any]) -> None:
     for _, _, operation in _operations(schema):
         build = OPERATION_EXAMPLES.get(operation.get("operationId", ""))
@@ -708,7 +427,7 @@ def _examples(schema: dict[str, Any]) -> None:
                     "document": {"summary": "From the API document", "value": build()}
                 }
         for parameter in operation.get("parameters", []):
-            example = _PATH_EXAMPLES.get(parameter.get("name", ""))
+            example = PATH_EXAMPLES.get(parameter.get("name", ""))
             if parameter.get("in") == "path" and example is not None:
                 parameter["example"] = example
 

@@ -34,6 +34,7 @@ from customers_hub.domain.model import (
     PropertyInterest,
     StageChange,
 )
+from customers_hub.testing.strategies.fields import bounded_fields
 from customers_hub.testing.strategies.options import (
     UNSET,
     OrStrategy,
@@ -395,12 +396,14 @@ def _customers(
         positive_inbound_interactions=draw(st.integers(0, interactions)),
         total_appointments=draw(st.integers(0, 6)),
         total_property_views=draw(st.integers(0, 3 * len(interests))),
-        response_rate=draw(st.none() | st.integers(0, 100)) if interactions else None,
         ksa_compliance=KsaCompliance(financing=financing) if financing else None,
         deleted_at=updated if deleted else None,
         # One version per accepted change since creation.
         version=len(history),
     )
+    if interactions:
+        # Rates and other bounded numbers exist once there were interactions to measure.
+        customer = attrs.evolve(customer, **draw(bounded_fields(Customer)))
     # The lead score is a function of the data: never hand out a stale one (rules §3).
     return scoring.refresh_score(customer, updated)
 

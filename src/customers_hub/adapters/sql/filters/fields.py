@@ -1,12 +1,21 @@
-"""The field catalogs: where each API field path lives, its type and its operators."""
+"""The field catalogs: where each API field path lives, its type and its operators.
+
+Derived from the application's catalogs (``application.use_cases.catalog``, which reads the
+domain's :func:`~customers_hub.domain.fields.listed` marks): a path is the column named as its
+snake_case form, or a key of the ``preferences`` JSON column, with the catalog's type,
+operators and nullability. Only the exceptions are written here (facets, ranks, text modes,
+the budget overlap, the joined customer's fields of an action).
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from enum import Enum, StrEnum
 from types import MappingProxyType
 from typing import Any, Final
 
+import attrs
 from attrs import frozen
 
 from customers_hub.adapters.sql import tables as t
@@ -17,18 +26,11 @@ from customers_hub.adapters.sql.mappers import (
     FACET_TAG,
 )
 from customers_hub.application.queries import Op
-from customers_hub.domain.enums import (
-    ActionStatus,
-    ActionType,
-    CustomerSource,
-    CustomerType,
-    Furnishing,
-    Gender,
-    Priority,
-    PropertyType,
-    Purpose,
-    Stage,
-    Timeline,
+from customers_hub.application.use_cases.catalog import (
+    ACTION_CATALOG,
+    CUSTOMER_CATALOG,
+    FieldCatalog,
+    ValueKind,
 )
 from customers_hub.domain.privacy import ConsentChannel
 
@@ -106,46 +108,6 @@ class FieldSpec:
     nullable: bool = True
 
 
-def _col(
-    path: str,
-    column: str,
-    value_type: ValueType,
-    ops: frozenset[Op],
-    *,
-    table: str = "customers",
-    enum: type[StrEnum] | None = None,
-    text_mode: TextMode = TextMode.RAW,
-    nullable: bool = True,
-) -> FieldSpec:
-    return FieldSpec(
-        path,
-        value_type,
-        ops,
-        How.COLUMN,
-        table=table,
-        column=column,
-        enum=enum,
-        text_mode=text_mode,
-        nullable=nullable,
-    )
-
-
-def _facet(
-    path: str, kind: str, value_type: ValueType, enum: type[StrEnum] | None = None
-) -> FieldSpec:
-    return FieldSpec(path, value_type, EQUALITY_OPS, How.FACET, facet=kind, enum=enum)
-
-
-def _json(
-    path: str,
-    key: str,
-    value_type: ValueType,
-    ops: frozenset[Op],
-    enum: type[StrEnum] | None = None,
-) -> FieldSpec:
-    return FieldSpec(path, value_type, ops, How.JSON, json_key=key, enum=enum)
-
-
 _T, _E, _I, _D, _DT, _DA = (
     ValueType.TEXT,
     ValueType.ENUM,
@@ -155,103 +117,114 @@ _T, _E, _I, _D, _DT, _DA = (
     ValueType.DATE,
 )
 
-_CUSTOMER_SPECS: tuple[FieldSpec, ...] = (
-    _col("id", "id", _T, EQUALITY_OPS, nullable=False),
-    _col("name", "name", _T, _TEXT_ALL, text_mode=TextMode.NAME, nullable=False),
-    _col("nameEn", "name_en", _T, _TEXT_ALL, text_mode=TextMode.LOWER),
-    _col("phone", "phone", _T, _TEXT_ALL, text_mode=TextMode.PHONE, nullable=False),
-    _col("whatsapp", "whatsapp", _T, EQUALITY_OPS),
-    _col("email", "email", _T, _TEXT_ALL, text_mode=TextMode.LOWER),
-    _col("nationalId", "national_id", _T, _TEXT_ALL),
-    _col("nationality", "nationality", _T, _TEXT_ALL),
-    _col("gender", "gender", _E, EQUALITY_OPS, enum=Gender),
-    _col("customerType", "customer_type", _E, EQUALITY_OPS, enum=CustomerType),
-    FieldSpec("stage", _E, _ALL_COMPARE, How.STAGE, column="stage", enum=Stage, nullable=False),
-    _col("source", "source", _E, EQUALITY_OPS, enum=CustomerSource, nullable=False),
-    FieldSpec(
-        "priority",
-        _E,
-        _ALL_COMPARE,
-        How.RANK,
-        column="priority_rank",
-        enum=Priority,
-        nullable=False,
-    ),
-    _col("leadScore", "lead_score", _I, _ALL_COMPARE, nullable=False),
-    _col("assignedEmployeeId", "assigned_employee_id", _T, EQUALITY_OPS),
-    _col("city", "city", _T, _TEXT_ALL),
-    _col("district", "district", _T, _TEXT_ALL),
-    _col("region", "region", _T, _TEXT_ALL),
-    _col("totalDealValue", "total_deal_value", _D, _ALL_COMPARE),
-    _col("expectedRevenue", "expected_revenue", _D, _ALL_COMPARE),
-    _col("paidAmount", "paid_amount", _D, _ALL_COMPARE),
-    _col("totalInteractions", "total_interactions", _I, _ALL_COMPARE, nullable=False),
-    _col("totalAppointments", "total_appointments", _I, _ALL_COMPARE, nullable=False),
-    _col("totalPropertyViews", "total_property_views", _I, _ALL_COMPARE, nullable=False),
-    _col("responseRate", "response_rate", _I, _ALL_COMPARE),
-    _col("createdAt", "created_at", _DT, _ALL_COMPARE, nullable=False),
-    _col("updatedAt", "updated_at", _DT, _ALL_COMPARE, nullable=False),
-    _col("lastContactAt", "last_contact_at", _DT, _ALL_COMPARE),
-    _col("nextFollowUpDate", "next_follow_up_date", _DA, _ALL_COMPARE),
-    _facet("tags", FACET_TAG, _T),
-    _col("preferences.budgetMin", "budget_min", _D, _ALL_COMPARE),
-    _col("preferences.budgetMax", "budget_max", _D, _ALL_COMPARE),
-    _facet("preferences.propertyType", FACET_PROPERTY_TYPE, _E, PropertyType),
-    _facet("preferences.preferredAreas", FACET_AREA, _T),
-    _facet("preferences.preferredCities", FACET_CITY, _T),
-    _json("preferences.bedrooms", "bedrooms", _I, _ALL_COMPARE),
-    _json("preferences.bathrooms", "bathrooms", _I, _ALL_COMPARE),
-    _json("preferences.minArea", "minArea", _D, _ALL_COMPARE),
-    _json("preferences.maxArea", "maxArea", _D, _ALL_COMPARE),
-    _json("preferences.purpose", "purpose", _E, EQUALITY_OPS, Purpose),
-    _json("preferences.timeline", "timeline", _E, EQUALITY_OPS, Timeline),
-    _json("preferences.furnishing", "furnishing", _E, EQUALITY_OPS, Furnishing),
-    # Range overlap with the customer's budget (the list parameters budgetMin / budgetMax).
-    FieldSpec("budgetMin", _D, frozenset({Op.GTE}), How.BUDGET_REACHES),
-    FieldSpec("budgetMax", _D, frozenset({Op.LTE}), How.BUDGET_STARTS_BY),
-    FieldSpec("consent", _E, frozenset({Op.EQ, Op.NE}), How.CONSENT, enum=ConsentChannel),
+_VALUE_TYPES: Final[Mapping[ValueKind, ValueType]] = MappingProxyType(
+    {
+        ValueKind.ID: ValueType.TEXT,
+        ValueKind.TEXT: ValueType.TEXT,
+        ValueKind.ENUM: ValueType.ENUM,
+        ValueKind.INTEGER: ValueType.INT,
+        ValueKind.DECIMAL: ValueType.DECIMAL,
+        ValueKind.DATE: ValueType.DATE,
+        ValueKind.DATETIME: ValueType.DATETIME,
+    }
 )
 
-_A = "customer_actions"
 
-_ACTION_SPECS: tuple[FieldSpec, ...] = (
-    _col("id", "id", _T, EQUALITY_OPS, table=_A, nullable=False),
-    _col("customerId", "customer_id", _T, EQUALITY_OPS, table=_A, nullable=False),
-    _col("customerName", "customer_name", _T, _TEXT_ALL, table=_A, nullable=False),
-    _col("title", "title", _T, _TEXT_ALL, table=_A, nullable=False),
-    _col("type", "type", _E, EQUALITY_OPS, table=_A, enum=ActionType, nullable=False),
-    FieldSpec(
-        "status",
-        _E,
-        EQUALITY_OPS,
-        How.EFFECTIVE_STATUS,
-        table=_A,
-        enum=ActionStatus,
-        nullable=False,
+def _snake_case(path: str) -> str:
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", path).lower()
+
+
+def _derived(
+    catalog: FieldCatalog, table: str, placed: Mapping[str, Mapping[str, Any]]
+) -> tuple[FieldSpec, ...]:
+    """The SQL entries of the application's ``catalog``: each path is by default the column of
+    ``table`` named as its snake_case form (``lastContactAt`` → ``last_contact_at``) or, under
+    ``preferences.``, that key of the ``preferences`` JSON column; type, operators and
+    nullability are the catalog's. ``placed`` gives the exceptions (attributes to replace)."""
+    specs = []
+    for path, entry in catalog.fields.items():
+        head, _, key = path.partition(".")
+        spec = FieldSpec(
+            path,
+            _VALUE_TYPES[entry.kind],
+            entry.operators,
+            How.JSON if key else How.COLUMN,
+            table=table,
+            column=None if key else _snake_case(head),
+            enum=entry.enum,
+            json_key=key or None,
+            nullable=entry.nullable or bool(key),
+        )
+        specs.append(attrs.evolve(spec, **placed.get(path, {})))
+    return tuple(specs)
+
+
+def _facet(kind: str) -> Mapping[str, Any]:
+    return {
+        "how": How.FACET,
+        "table": "customers",
+        "facet": kind,
+        "column": None,
+        "json_key": None,
+        "nullable": True,
+    }
+
+
+# Range overlap with the customer's budget (the list parameters budgetMin / budgetMax).
+_BUDGET: Final[Mapping[str, Mapping[str, Any]]] = {
+    "budgetMin": {
+        "how": How.BUDGET_REACHES,
+        "table": "customers",
+        "column": None,
+        "nullable": True,
+    },
+    "budgetMax": {
+        "how": How.BUDGET_STARTS_BY,
+        "table": "customers",
+        "column": None,
+        "nullable": True,
+    },
+}
+
+_CUSTOMER_SPECS: tuple[FieldSpec, ...] = (
+    *_derived(
+        CUSTOMER_CATALOG,
+        "customers",
+        {
+            "name": {"text_mode": TextMode.NAME},
+            "nameEn": {"text_mode": TextMode.LOWER},
+            "phone": {"text_mode": TextMode.PHONE},
+            "email": {"text_mode": TextMode.LOWER},
+            "stage": {"how": How.STAGE},
+            "priority": {"how": How.RANK, "column": "priority_rank"},
+            "tags": _facet(FACET_TAG),
+            # The budget's ends are columns too (indexed): the range filters read them.
+            "preferences.budgetMin": {"how": How.COLUMN, "column": "budget_min", "json_key": None},
+            "preferences.budgetMax": {"how": How.COLUMN, "column": "budget_max", "json_key": None},
+            "preferences.propertyType": _facet(FACET_PROPERTY_TYPE),
+            "preferences.preferredAreas": _facet(FACET_AREA),
+            "preferences.preferredCities": _facet(FACET_CITY),
+            **_BUDGET,
+        },
     ),
+    # The list's ``consent=`` parameter only (no catalog path).
     FieldSpec(
-        "priority",
-        _E,
-        _ALL_COMPARE,
-        How.RANK,
-        table=_A,
-        column="priority_rank",
-        enum=Priority,
-        nullable=False,
+        "consent", ValueType.ENUM, frozenset({Op.EQ, Op.NE}), How.CONSENT, enum=ConsentChannel
     ),
-    _col("source", "source", _E, EQUALITY_OPS, table=_A, enum=CustomerSource, nullable=False),
-    _col("assignedTo", "assigned_to", _T, EQUALITY_OPS, table=_A),
-    _col("dueDate", "due_date", _DT, _ALL_COMPARE, table=_A),
-    _col("createdAt", "created_at", _DT, _ALL_COMPARE, table=_A, nullable=False),
-    _col("updatedAt", "updated_at", _DT, _ALL_COMPARE, table=_A, nullable=False),
-    _col("completedAt", "completed_at", _DT, _ALL_COMPARE, table=_A),
-    _col("completedBy", "completed_by", _T, EQUALITY_OPS, table=_A),
-    # The customer's side (joined): city, state (= region), budget overlap, property types.
-    _col("city", "city", _T, _TEXT_ALL),
-    _col("state", "region", _T, _TEXT_ALL),
-    FieldSpec("budgetMin", _D, frozenset({Op.GTE}), How.BUDGET_REACHES),
-    FieldSpec("budgetMax", _D, frozenset({Op.LTE}), How.BUDGET_STARTS_BY),
-    _facet("propertyType", FACET_PROPERTY_TYPE, _E, PropertyType),
+)
+
+_ACTION_SPECS: tuple[FieldSpec, ...] = _derived(
+    ACTION_CATALOG,
+    "customer_actions",
+    {
+        "status": {"how": How.EFFECTIVE_STATUS, "column": None},
+        "priority": {"how": How.RANK, "column": "priority_rank"},
+        # The customer's side (joined): city, state (= region), budget overlap, property types.
+        "city": {"table": "customers"},
+        "state": {"table": "customers", "column": "region"},
+        **_BUDGET,
+        "propertyType": _facet(FACET_PROPERTY_TYPE),
+    },
 )
 
 CUSTOMER_FIELDS: Mapping[str, FieldSpec] = MappingProxyType({s.path: s for s in _CUSTOMER_SPECS})

@@ -1,7 +1,9 @@
-"""Explicit row ↔ entity conversion for the SQL adapter.
+"""Row ↔ entity conversion for the SQL adapter.
 
-Every column is written and read by name here, so a field lost in a mapper shows up in the
-round-trip tests rather than in production. Scalar columns map one to one; the JSON columns
+A column and the entity's field of the same name map one to one by one generic step
+(:mod:`.rows`: ``row_values`` and ``from_row``, typed by the field), so a mapper spells only its
+exceptions and a new field needs no line here; a field lost on the way shows up in the
+round-trip tests rather than in production. The JSON columns
 (``preferences``, ``ai_insights``, ``ksa_compliance``, ``source_details``, ``metadata``, ``tags``)
 go through one cattrs converter, :data:`json_converter`:
 
@@ -22,6 +24,7 @@ position column and come back ordered by ``(added_at, id)`` — the order the do
 from __future__ import annotations
 
 from customers_hub.adapters.sql.mappers.actions import (
+    ACTION_COLUMNS_KEPT_BY_THE_DATABASE,
     action_from_row,
     action_search_text,
     action_values,
@@ -69,6 +72,7 @@ from customers_hub.adapters.sql.mappers.relations import (
 )
 
 __all__ = [
+    "ACTION_COLUMNS_KEPT_BY_THE_DATABASE",
     "DEFAULT_TIME_ZONE",
     "FACET_AREA",
     "FACET_CITY",

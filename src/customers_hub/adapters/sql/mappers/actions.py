@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import RowMapping
 
@@ -28,6 +28,10 @@ from customers_hub.domain.search_text import normalize_search_text
 def action_search_text(customer_name: str, title: str, description: str | None) -> str:
     """The normalized text an action is searched by: customer name, title and description."""
     return normalize_search_text(f"{customer_name} {title} {description or ''}")
+
+
+ACTION_COLUMNS_KEPT_BY_THE_DATABASE: Final = frozenset({"first_note_at"})
+"""Columns of ``customer_actions`` a trigger keeps (:func:`action_values` never writes them)."""
 
 
 def action_values(action: CustomerAction) -> dict[str, object]:

@@ -51,8 +51,8 @@ from msgspec import UNSET, UnsetType
 
 from customers_hub.application.context import Dependencies
 from customers_hub.application.ports_scale import CACHE_TTLS
+from customers_hub.application.use_cases import action_reads, reads, statistics_reads
 from customers_hub.application.use_cases import actions as use_cases
-from customers_hub.application.use_cases import reads
 from customers_hub.domain.access import Operation
 from customers_hub.domain.enums import (
     ActionStatus,
@@ -306,7 +306,7 @@ class ActionsController(StrictController):
             errors.extend(bad.errors)
         if errors:
             raise ValidationFailed(errors)
-        page_of_actions = await reads.list_actions(
+        page_of_actions = await action_reads.list_actions(
             deps,
             actor,
             reads.ActionListParams(
@@ -376,7 +376,7 @@ class ActionsController(StrictController):
         caching.require(actor, Operation.READ_ACTION_STATS)
 
         async def load() -> CachedBody:
-            stats = await reads.action_stats(
+            stats = await statistics_reads.action_stats(
                 deps,
                 actor,
                 assigned_to=assigned_to,

@@ -40,12 +40,18 @@ from litestar.params import Parameter
 from customers_hub.application.context import Dependencies
 from customers_hub.application.ports_scale import CACHE_TTLS
 from customers_hub.application.queries import DEFAULT_LIMIT
+from customers_hub.application.use_cases import (
+    customer_assignment,
+    customer_deletion,
+    customer_stage,
+    privacy,
+    reads,
+)
 from customers_hub.application.use_cases import customers as use_cases
-from customers_hub.application.use_cases import privacy, reads
 from customers_hub.domain import access
 from customers_hub.domain.access import Operation, RecordScope
 from customers_hub.domain.enums import CustomerSource, Priority, PropertyType, Role, Stage
-from customers_hub.domain.errors import FieldError, NotFound, ValidationFailed
+from customers_hub.domain.errors import NotFound, ValidationFailed
 from customers_hub.domain.lifecycle import StageChangeRequest
 from customers_hub.domain.model import Actor, Customer, Employee
 from customers_hub.entrypoints.bootstrap import Hub
@@ -66,21 +72,15 @@ from customers_hub.entrypoints.http.wire import (
     LEAD_SCORE_MIN,
     LIMIT,
     PAGE,
-    UNSET,
     CustomerIn,
     CustomerOut,
-    CustomerStatsOut,
-    FilterOptionsOut,
     NewCustomerIn,
     Pagination,
     StageChangeOut,
-    UnsetType,
     Wire,
     WireIn,
     amount_errors,
-    customer_stats_to_wire,
     customer_to_wire,
-    filter_options_to_wire,
     page_to_wire,
     parse_fields,
     parse_time_bound,
@@ -89,7 +89,6 @@ from customers_hub.entrypoints.http.wire import (
 )
 from customers_hub.entrypoints.http.wire.privacy import (
     current_consents_to_wire,
-    request_stats_to_wire,
 )
 
 __all__ = ["ROUTES", "CustomersController"]
@@ -135,61 +134,6 @@ class AssignIn(WireIn, kw_only=True):
 
     employee_id: str = ""
     notes: str | None = None
-
-
-class SortIn(WireIn, kw_only=True):
-    """``sort`` of the advanced query."""
-
-    field: str | None = None
-    order: str | None = None
-
-
-class AdvancedQueryIn(WireIn, kw_only=True):
-    """``POST /customers/query``: nested ``filters`` with operators, ``sort``, ``limit``,
-    ``cursor`` (null = the first page)."""
-
-    filters: dict[str, Any] | None = None
-    sort: SortIn | None = None
-    limit: int = DEFAULT_LIMIT
-    cursor: str | None = None
-
-
-class SearchIn(WireIn, kw_only=True):
-    """``POST /customers/search``."""
-
-    query: str = ""
-    filters: dict[str, Any] | None = None
-    fuzzy: bool = True
-    limit: int = DEFAULT_LIMIT
-
-
-class SearchHitOut(Wire, kw_only=True):
-    """One search result."""
-
-    customer: CustomerOut
-    score: float
-    matched_fields: list[str]
-
-
-class SearchData(Wire, kw_only=True):
-    """``data`` of a search."""
-
-    results: list[SearchHitOut]
-    total: int
-    # Only when more matched than a search counts exactly (docs/http.md, "Search").
-    total_is_estimate: bool | UnsetType = UNSET
-
-
-class StatsData(Wire, kw_only=True):
-    """``data`` of the customer statistics."""
-
-    stats: CustomerStatsOut
-
-
-class FiltersData(Wire, kw_only=True):
-    """``data`` of the filter options."""
-
-    filters: FilterOptionsOut
 
 
 # ---------------------------------------------------------------------------------------------
@@ -448,165 +392,6 @@ class CustomersController(StrictController):
             deps, actor, customer, message="Customer created successfully"
         )
 
-    @post(
-        "/query",
-        operation_id="queryCustomers",
-        summary="Advanced customer query",
-        status_code=200,
-        responses=error_responses(403),
-    )
-    async def query_customers(
-        self, deps: Dependencies, actor: Actor, hub: Hub, data: AdvancedQueryIn
-    ) -> Response[Envelope[CustomerListData]]:
-        """Nested filters with operators (eq, ne, in, nin, gt, gte, lt, lte, contains,
-        startsWith), paged by cursor."""
-        sort: dict[str, Any] | None = None
-        if data.sort is not None:
-            sort = {
-                k: v
-                for k, v in (("field", data.sort.field), ("order", data.sort.order))
-                if v is not None
-            }
-        query = reads.AdvancedQuery(
-            filters=data.filters, sort=sort, limit=data.limit, cursor=data.cursor
-        )
-        caching.require(actor, Operation.READ_CUSTOMERS)
-
-        async def load() -> CachedBody:
-            result = await reads.query_customers(deps, actor, query)
-            tz = await deps.zone_of(actor.organization_id)
-            customers = [
-                customer_to_wire(c, result.employees.get(c.assigned_employee_id or ""), tz=tz)
-                for c in result.page.items
-            ]
-            return caching.body_of(
-                CustomerListData(customers=customers, pagination=page_to_wire(result.page))
-            )
-
-        key = caching.customer_list_key(actor, "query", query, "query")
-        return caching.raw_ok(await caching.read_through(hub.cache, key, load))
-
-    @post(
-        "/search",
-        operation_id="searchCustomers",
-        summary="Search customers",
-        status_code=200,
-        responses=error_responses(403),
-    )
-    async def search_customers(
-        self, deps: Dependencies, actor: Actor, hub: Hub, data: SearchIn
-    ) -> Response[Envelope[SearchData]]:
-        """Free text over name, English name, phone and email (Arabic-normalized, fuzzy)."""
-        params = reads.SearchParams(
-            query=data.query, filters=data.filters, fuzzy=data.fuzzy, limit=data.limit
-        )
-        caching.require(actor, Operation.READ_CUSTOMERS)
-
-        async def load() -> CachedBody:
-            result = await reads.search_customers(deps, actor, params)
-            tz = await deps.zone_of(actor.organization_id)
-            hits = [
-                SearchHitOut(
-                    customer=customer_to_wire(hit.item, tz=tz),
-                    score=round(hit.score, 4),
-                    matched_fields=list(hit.matched_fields),
-                )
-                for hit in result.hits
-            ]
-            return caching.body_of(
-                SearchData(
-                    results=hits,
-                    total=result.total,
-                    total_is_estimate=True if result.total_is_estimate else UNSET,
-                )
-            )
-
-        key = caching.customer_list_key(actor, "search", params, "search")
-        return caching.raw_ok(await caching.read_through(hub.cache, key, load))
-
-    @get(
-        "/filters",
-        operation_id="getCustomerFilterOptions",
-        summary="Filter options with counts",
-        responses={**error_responses(403), **NOT_MODIFIED},
-    )
-    async def filter_options(
-        self, deps: Dependencies, actor: Actor, hub: Hub, if_none_match: IF_NONE_MATCH = None
-    ) -> Response[Envelope[FiltersData]]:
-        """Stages, sources, cities, property types and employees, counted over the caller's
-        customers."""
-        caching.require(actor, Operation.READ_CUSTOMERS)
-
-        async def load() -> CachedBody:
-            options = await reads.filter_options(deps, actor)
-            return caching.body_of(FiltersData(filters=filter_options_to_wire(options)))
-
-        body = await caching.read_through(hub.cache, caching.filter_options_key(actor), load)
-        return caching.cached_response(
-            body, if_none_match=if_none_match, max_age=CACHE_TTLS["filters:options"]
-        )
-
-    @get(
-        "/stats",
-        operation_id="getCustomerStats",
-        summary="Customer statistics",
-        responses={**error_responses(403), **NOT_MODIFIED},
-    )
-    async def stats(
-        self,
-        deps: Dependencies,
-        actor: Actor,
-        hub: Hub,
-        if_none_match: IF_NONE_MATCH = None,
-        date_from: Annotated[
-            str | None, Parameter(query="dateFrom", description="Date or datetime")
-        ] = None,
-        date_to: Annotated[
-            str | None, Parameter(query="dateTo", description="Date or datetime (inclusive)")
-        ] = None,
-        group_by: Annotated[
-            str | None, Parameter(query="groupBy", description="stage, source, employee, city")
-        ] = None,
-    ) -> Response[Envelope[StatsData]]:
-        """Counts, lead scores, money, conversion and engagement over the caller's customers."""
-        errors: list[FieldError] = []
-        bounds: dict[str, Any] = {}
-        for name, raw in (("dateFrom", date_from), ("dateTo", date_to)):
-            try:
-                bounds[name] = parse_time_bound(name, raw)
-            except ValidationFailed as bad:
-                errors.extend(bad.errors)
-        if errors:
-            raise ValidationFailed(errors)
-        caching.require(actor, Operation.READ_CUSTOMER_STATS)
-
-        async def load() -> CachedBody:
-            stats = await reads.customer_stats(
-                deps,
-                actor,
-                date_from=bounds["dateFrom"],
-                date_to=bounds["dateTo"],
-                group_by=group_by,
-            )
-            out = customer_stats_to_wire(stats)
-            if actor.role is Role.ADMIN:  # privacy numbers are admins' (rules §8)
-                numbers = await privacy.privacy_request_stats(deps, hub.privacy, actor)
-                out = msgspec.structs.replace(out, privacy_requests=request_stats_to_wire(numbers))
-            return caching.body_of(StatsData(stats=out))
-
-        query = {
-            "dateFrom": bounds["dateFrom"],
-            "dateTo": bounds["dateTo"],
-            "groupBy": group_by,
-            # A manager may share an admin's scope; only the admin's body has privacyRequests.
-            "privacyRequests": actor.role is Role.ADMIN,
-        }
-        key = caching.customer_stats_key(actor, query, await deps.today_of(actor.organization_id))
-        body = await caching.read_through(hub.cache, key, load)
-        return caching.cached_response(
-            body, if_none_match=if_none_match, max_age=CACHE_TTLS["customer:stats"]
-        )
-
     @get(
         "/{customer_id:str}",
         operation_id="getCustomer",
@@ -740,11 +525,11 @@ class CustomersController(StrictController):
         if_match: _IF_MATCH = None,
     ) -> Response[Envelope[CustomerData]]:
         """Apply a lifecycle move (422 ``INVALID_STAGE_TRANSITION`` when refused)."""
-        customer = await use_cases.change_stage(
+        customer = await customer_stage.change_stage(
             deps,
             actor,
             customer_id,
-            use_cases.ChangeStage(
+            customer_stage.ChangeStage(
                 StageChangeRequest(to_stage=data.to_stage, notes=data.notes, reason=data.reason),
                 expected_version=parse_if_match(if_match, resource="customer"),
             ),
@@ -779,7 +564,7 @@ class CustomersController(StrictController):
         if_match: _IF_MATCH = None,
     ) -> Response[Envelope[DeletionData]]:
         """Soft delete (restorable), or with ``permanent=true`` remove the customer for good."""
-        deletion = await use_cases.delete_customer(
+        deletion = await customer_deletion.delete_customer(
             deps,
             actor,
             customer_id,
@@ -802,7 +587,7 @@ class CustomersController(StrictController):
         self, deps: Dependencies, actor: Actor, customer_id: _ID
     ) -> Response[Envelope[CustomerData]]:
         """Undo a soft delete (admin)."""
-        customer = await use_cases.restore_customer(deps, actor, customer_id)
+        customer = await customer_deletion.restore_customer(deps, actor, customer_id)
         return await _customer_response(
             deps, actor, customer, message="Customer restored successfully"
         )
@@ -819,11 +604,11 @@ class CustomersController(StrictController):
     ) -> Response[Envelope[CustomerData]]:
         """Assign (admin: anyone active; manager: within the team); the open system actions
         follow the customer."""
-        customer = await use_cases.assign_customer(
+        customer = await customer_assignment.assign_customer(
             deps,
             actor,
             customer_id,
-            use_cases.AssignCustomer(employee_id=data.employee_id, notes=data.notes),
+            customer_assignment.AssignCustomer(employee_id=data.employee_id, notes=data.notes),
         )
         return await _customer_response(
             deps, actor, customer, message="Customer assigned successfully"

@@ -6,7 +6,7 @@
 * ``POST …/appointments`` (201), ``PATCH …/appointments/{appointmentId}``;
 * ``POST …/reminders`` (201), ``POST …/reminders/{reminderId}/complete``;
 * ``POST …/documents`` (multipart, 201), ``GET …/documents/{documentId}`` (the bytes),
-  ``DELETE …/documents/{documentId}``.
+  ``DELETE …/documents/{documentId}``: :mod:`.documents`.
 
 Decisions where the contracts are silent (for ``docs/``):
 
@@ -32,28 +32,21 @@ Decisions where the contracts are silent (for ``docs/``):
 from __future__ import annotations
 
 import datetime as dt
-import io
-import json
-import zipfile
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Any, Final, Literal
-from urllib.parse import quote
+from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Response, delete, get, patch, post
-from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, Parameter
+from litestar import Response, patch, post
+from litestar.params import Parameter
 from msgspec import UNSET, UnsetType
 
 from customers_hub.application.context import Dependencies
 from customers_hub.application.use_cases import relations as use_cases
+from customers_hub.application.use_cases import reminders, scheduling
 from customers_hub.domain.appointments import DEFAULT_DURATION_MINUTES
 from customers_hub.domain.enums import (
     AppointmentStatus,
     AppointmentType,
-    DocumentType,
     InteractionDirection,
     InteractionType,
     Priority,
@@ -69,14 +62,12 @@ from customers_hub.entrypoints.http.errors import error_responses
 from customers_hub.entrypoints.http.strict import StrictController
 from customers_hub.entrypoints.http.wire import (
     AppointmentOut,
-    DocumentOut,
     InteractionOut,
     PropertyInterestOut,
     ReminderOut,
     Wire,
     WireIn,
     appointment_to_wire,
-    document_to_wire,
     domain_unset,
     interaction_to_wire,
     property_interest_to_wire,
@@ -84,43 +75,10 @@ from customers_hub.entrypoints.http.wire import (
 )
 
 __all__ = [
-    "OCTET_STREAM",
+    "CUSTOMER_ID",
     "ROUTES",
-    "UPLOAD_ROUTES",
-    "DocumentsController",
     "RelationsController",
-    "detect_media_type",
 ]
-
-OCTET_STREAM: Final = "application/octet-stream"
-DOCX: Final = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-_HEIC_BRANDS: Final = frozenset(
-    {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
-)
-
-
-def detect_media_type(content: bytes) -> str | None:
-    """The media type of ``content`` judged by its bytes, or None when not an accepted type."""
-    if content.startswith(b"%PDF-"):
-        return "application/pdf"
-    if content.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if content.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if content[:4] == b"RIFF" and content[8:12] == b"WEBP":
-        return "image/webp"
-    if content[4:8] == b"ftyp" and content[8:12] in _HEIC_BRANDS:
-        return "image/heic"
-    if content.startswith(b"PK\x03\x04"):
-        try:
-            # Only the central directory is read: nothing is decompressed.
-            with zipfile.ZipFile(io.BytesIO(content)) as archive:
-                if "word/document.xml" in archive.namelist():
-                    return DOCX
-        except (zipfile.BadZipFile, OSError, ValueError):
-            return None
-    return None
-
 
 # ---------------------------------------------------------------------------------------------
 # Wire: bodies and data
@@ -242,33 +200,6 @@ class ReminderData(Wire, kw_only=True):
     reminder: ReminderOut
 
 
-class DocumentData(Wire, kw_only=True):
-    """``data`` of a document response."""
-
-    document: DocumentOut
-
-
-class DocumentDeletion(Wire, kw_only=True):
-    """``data`` of a document delete."""
-
-    id: str
-    deleted: bool
-
-
-@dataclass
-class DocumentUploadForm:
-    """``POST /customers/{id}/documents`` (``multipart/form-data``).
-
-    Every part is optional here so that a missing one is reported by name (400).
-    """
-
-    file: UploadFile | None = None
-    name: str | None = None
-    type: str | None = None
-    description: str | None = None
-    tags: list[str] | str | None = None
-
-
 # ---------------------------------------------------------------------------------------------
 # Parsing helpers
 
@@ -325,43 +256,8 @@ def _when(
     return clock
 
 
-def _tags(raw: list[str] | str | None) -> tuple[str, ...]:
-    """``tags`` of the upload form: repeated parts, one JSON array, or comma-separated text."""
-    if raw is None:
-        return ()
-    if isinstance(raw, list):
-        return tuple(raw)
-    text = raw.strip()
-    if text.startswith("["):
-        try:
-            decoded = json.loads(text)
-        except ValueError:
-            decoded = None
-        if not isinstance(decoded, list) or not all(isinstance(t, str) for t in decoded):
-            raise ValidationFailed.single("tags", "must be a JSON array of strings")
-        return tuple(decoded)
-    return tuple(t for t in text.split(","))
-
-
-def _document_type(raw: str | None) -> DocumentType | None:
-    try:
-        return DocumentType(raw.strip()) if raw is not None else None
-    except ValueError:
-        return None
-
-
-def _base_name(filename: str | None) -> str | None:
-    # A display name only: the last path component of whatever the client sent.
-    if not filename:
-        return None
-    return filename.replace("\\", "/").rsplit("/", 1)[-1].strip() or None
-
-
-def _content_disposition(name: str, fallback: str) -> str:
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
-
-
-_CUSTOMER_ID = Annotated[str, Parameter(description="Customer id", max_length=50)]
+CUSTOMER_ID = Annotated[str, Parameter(description="Customer id", max_length=50)]
+"""The ``customerId`` path parameter of a customer's relations and documents."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -381,7 +277,7 @@ class RelationsController(StrictController):
         responses=error_responses(403, 404, 409),
     )
     async def add_property_interest(
-        self, deps: Dependencies, actor: Actor, customer_id: _CUSTOMER_ID, data: PropertyInterestIn
+        self, deps: Dependencies, actor: Actor, customer_id: CUSTOMER_ID, data: PropertyInterestIn
     ) -> Response[Envelope[PropertyInterestData]]:
         """Add a property to the customer's interests (409 on the same property twice)."""
         interest = await use_cases.add_property_interest(
@@ -417,7 +313,7 @@ class RelationsController(StrictController):
         self,
         deps: Dependencies,
         actor: Actor,
-        customer_id: _CUSTOMER_ID,
+        customer_id: CUSTOMER_ID,
         interest_id: str,
         data: PropertyInterestStatusIn,
     ) -> Response[Envelope[PropertyInterestData]]:
@@ -438,7 +334,7 @@ class RelationsController(StrictController):
         responses=error_responses(403, 404),
     )
     async def log_interaction(
-        self, deps: Dependencies, actor: Actor, customer_id: _CUSTOMER_ID, data: InteractionIn
+        self, deps: Dependencies, actor: Actor, customer_id: CUSTOMER_ID, data: InteractionIn
     ) -> Response[Envelope[InteractionData]]:
         """Log a contact; a required follow-up creates a ``follow_up`` action."""
         interaction = await use_cases.log_interaction(
@@ -469,15 +365,15 @@ class RelationsController(StrictController):
         responses=error_responses(403, 404, 409, 422),
     )
     async def schedule_appointment(
-        self, deps: Dependencies, actor: Actor, customer_id: _CUSTOMER_ID, data: AppointmentIn
+        self, deps: Dependencies, actor: Actor, customer_id: CUSTOMER_ID, data: AppointmentIn
     ) -> Response[Envelope[AppointmentData]]:
         """Schedule an appointment in the future (a ``site_visit`` creates an action)."""
         clock = _when(data.at, data.day, data.clock, await deps.zone_of(actor.organization_id))
-        appointment = await use_cases.schedule_appointment(
+        appointment = await scheduling.schedule_appointment(
             deps,
             actor,
             customer_id,
-            use_cases.ScheduleAppointment(
+            scheduling.ScheduleAppointment(
                 title=data.title,
                 type=data.type,
                 at=data.at,
@@ -513,18 +409,18 @@ class RelationsController(StrictController):
         self,
         deps: Dependencies,
         actor: Actor,
-        customer_id: _CUSTOMER_ID,
+        customer_id: CUSTOMER_ID,
         appointment_id: str,
         data: AppointmentPatchIn,
     ) -> Response[Envelope[AppointmentData]]:
         """Change the status, outcome or notes, or move the appointment."""
         clock = _when(data.at, data.day, data.clock, await deps.zone_of(actor.organization_id))
-        appointment = await use_cases.update_appointment(
+        appointment = await scheduling.update_appointment(
             deps,
             actor,
             customer_id,
             appointment_id,
-            use_cases.UpdateAppointment(
+            scheduling.UpdateAppointment(
                 status=domain_unset(data.status),
                 outcome=domain_unset(data.outcome),
                 notes=domain_unset(data.notes),
@@ -549,7 +445,7 @@ class RelationsController(StrictController):
         responses=error_responses(403, 404),
     )
     async def add_reminder(
-        self, deps: Dependencies, actor: Actor, customer_id: _CUSTOMER_ID, data: ReminderIn
+        self, deps: Dependencies, actor: Actor, customer_id: CUSTOMER_ID, data: ReminderIn
     ) -> Response[Envelope[ReminderData]]:
         """Create a reminder due in the future."""
         errors: list[FieldError] = []
@@ -560,11 +456,11 @@ class RelationsController(StrictController):
         if errors:
             raise ValidationFailed(errors)
         assert data.at is not None  # checked above
-        reminder = await use_cases.add_reminder(
+        reminder = await reminders.add_reminder(
             deps,
             actor,
             customer_id,
-            use_cases.AddReminder(
+            reminders.AddReminder(
                 title=data.title,
                 at=data.at,
                 type=data.type,
@@ -587,121 +483,12 @@ class RelationsController(StrictController):
         responses=error_responses(403, 404, 422),
     )
     async def complete_reminder(
-        self, deps: Dependencies, actor: Actor, customer_id: _CUSTOMER_ID, reminder_id: str
+        self, deps: Dependencies, actor: Actor, customer_id: CUSTOMER_ID, reminder_id: str
     ) -> Response[Envelope[ReminderData]]:
         """Mark a reminder completed (again: no change; a cancelled one: 422)."""
-        reminder = await use_cases.complete_reminder(deps, actor, customer_id, reminder_id)
+        reminder = await reminders.complete_reminder(deps, actor, customer_id, reminder_id)
         return ok(ReminderData(reminder=reminder_to_wire(reminder)))
-
-    @get(
-        "/documents/{document_id:str}",
-        operation_id="downloadDocument",
-        summary="Download a document",
-        media_type=OCTET_STREAM,
-        responses=error_responses(403, 404),
-    )
-    async def download_document(
-        self, deps: Dependencies, actor: Actor, customer_id: _CUSTOMER_ID, document_id: str
-    ) -> Response[bytes]:
-        """The document's bytes, with the type detected at upload."""
-        stored = await use_cases.get_document_content(deps, actor, customer_id, document_id)
-        document = stored.document
-        extension = use_cases.DOCUMENT_MIME_TYPES.get(document.mime_type, "")
-        name = document.name
-        if not name.lower().endswith(extension):
-            name += extension
-        return Response(
-            stored.content,
-            media_type=document.mime_type,
-            headers={
-                "Content-Disposition": _content_disposition(name, f"{document.id}{extension}"),
-                "X-Content-Type-Options": "nosniff",
-                "Cache-Control": "private, no-store",
-            },
-        )
-
-    @delete(
-        "/documents/{document_id:str}",
-        operation_id="deleteDocument",
-        summary="Delete a document",
-        status_code=200,
-        responses=error_responses(403, 404),
-    )
-    async def delete_document(
-        self, deps: Dependencies, actor: Actor, customer_id: _CUSTOMER_ID, document_id: str
-    ) -> Response[Envelope[DocumentDeletion]]:
-        """Remove the document's record, then its bytes."""
-        await use_cases.delete_document(deps, actor, customer_id, document_id)
-        return ok(
-            DocumentDeletion(id=document_id, deleted=True),
-            message="Document deleted successfully",
-        )
-
-
-class DocumentsController(StrictController):
-    """``POST /api/v1/customers/{customerId}/documents`` — mounted with the document size
-    limit as its body limit (see ``app.py``)."""
-
-    path = "/customers/{customer_id:str}/documents"
-    tags = ("Relations",)
-
-    @post(
-        "/",
-        operation_id="uploadDocument",
-        summary="Upload a document",
-        responses=error_responses(403, 404, 413, 415),
-    )
-    async def upload_document(
-        self,
-        deps: Dependencies,
-        actor: Actor,
-        customer_id: _CUSTOMER_ID,
-        data: Annotated[DocumentUploadForm, Body(media_type=RequestEncodingType.MULTI_PART)],
-    ) -> Response[Envelope[DocumentData]]:
-        """Store a PDF, JPEG, PNG, WebP, HEIC or DOCX file (type judged by its content)."""
-        errors: list[FieldError] = []
-        upload = data.file if isinstance(data.file, UploadFile) else None
-        if upload is None:
-            errors.append(FieldError("file", "is required"))
-        document_type = _document_type(data.type)
-        if data.type is None or not data.type.strip():
-            errors.append(FieldError("type", "is required"))
-        elif document_type is None:
-            allowed = ", ".join(t.value for t in DocumentType)
-            errors.append(FieldError("type", f"Must be one of: {allowed}"))
-        try:
-            tags = _tags(data.tags)
-        except ValidationFailed as bad:
-            errors.extend(bad.errors)
-            tags = ()
-        if errors:
-            raise ValidationFailed(errors)
-        assert upload is not None  # checked above
-        assert document_type is not None
-        content = await upload.read()
-        await upload.close()
-        name = data.name if data.name and data.name.strip() else _base_name(upload.filename)
-        document = await use_cases.upload_document(
-            deps,
-            actor,
-            customer_id,
-            use_cases.UploadDocument(
-                name=name or "",
-                type=document_type,
-                content=content,
-                mime_type=detect_media_type(content) or OCTET_STREAM,
-                description=data.description,
-                tags=tags,
-            ),
-        )
-        return ok(
-            DocumentData(document=document_to_wire(document)),
-            message="Document uploaded successfully",
-        )
 
 
 ROUTES: list[Any] = [RelationsController]
 """Mounted under ``/api/v1`` with the JSON body limit."""
-
-UPLOAD_ROUTES: list[Any] = [DocumentsController]
-"""Mounted under ``/api/v1`` with the document size limit."""

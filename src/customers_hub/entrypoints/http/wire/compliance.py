@@ -7,22 +7,12 @@ from decimal import Decimal
 
 from msgspec import UNSET, UnsetType
 
-from customers_hub.domain.compliance import (
-    EjarContract,
-    Financing,
-    KsaCompliance,
-    SakaniEligibility,
-    WafiLicence,
-)
+from customers_hub.domain.compliance import KsaCompliance
 from customers_hub.domain.enums import (
     PaymentFrequency,
 )
-from customers_hub.entrypoints.http.wire.base import (
-    Wire,
-    WireIn,
-    money,
-    opt,
-)
+from customers_hub.entrypoints.http.wire.base import Wire, WireIn
+from customers_hub.entrypoints.http.wire.convert import from_wire, to_wire
 
 # --- KSA compliance (the same shape in and out) ----------------------------------------------
 
@@ -75,48 +65,8 @@ class KsaComplianceIn(WireIn, kw_only=True):
     financing: FinancingWire | None = None
 
     def to_domain(self) -> KsaCompliance:
-        """The domain record."""
-        ejar = self.ejar
-        wafi = self.wafi
-        sakani = self.sakani
-        financing = self.financing
-        return KsaCompliance(
-            ejar=EjarContract(
-                contract_number=ejar.contract_number,
-                landlord_name=ejar.landlord_name,
-                tenant_name=ejar.tenant_name,
-                start_date=ejar.start_date,
-                end_date=ejar.end_date,
-                annual_rent=ejar.annual_rent,
-                payment_frequency=ejar.payment_frequency,
-            )
-            if ejar is not None
-            else None,
-            wafi=WafiLicence(
-                licence_number=wafi.licence_number,
-                project_name=wafi.project_name,
-                expires_on=wafi.expires_on,
-            )
-            if wafi is not None
-            else None,
-            sakani=SakaniEligibility(
-                eligible=sakani.eligible,
-                beneficiary_number=sakani.beneficiary_number,
-                checked_on=sakani.checked_on,
-            )
-            if sakani is not None
-            else None,
-            financing=Financing(
-                bank=financing.bank,
-                redf_supported=financing.redf_supported,
-                pre_approved=financing.pre_approved,
-                pre_approval_amount=financing.pre_approval_amount,
-                first_home=financing.first_home,
-                is_citizen=financing.is_citizen,
-            )
-            if financing is not None
-            else None,
-        )
+        """The domain record (the parts by the same field names)."""
+        return from_wire(self, KsaCompliance)
 
 
 class EjarContractOut(Wire, kw_only=True):
@@ -153,46 +103,4 @@ class KsaComplianceOut(Wire, kw_only=True):
 
 def ksa_compliance_to_wire(compliance: KsaCompliance) -> KsaComplianceOut:
     """The wire form of the KSA compliance records."""
-    ejar, wafi, sakani, financing = (
-        compliance.ejar,
-        compliance.wafi,
-        compliance.sakani,
-        compliance.financing,
-    )
-    return KsaComplianceOut(
-        ejar=EjarContractOut(
-            contract_number=ejar.contract_number,
-            landlord_name=ejar.landlord_name,
-            tenant_name=ejar.tenant_name,
-            start_date=ejar.start_date,
-            end_date=ejar.end_date,
-            annual_rent=float(money(ejar.annual_rent) or 0),
-            payment_frequency=ejar.payment_frequency,
-        )
-        if ejar is not None
-        else UNSET,
-        wafi=WafiLicenceWire(
-            licence_number=wafi.licence_number,
-            project_name=wafi.project_name,
-            expires_on=wafi.expires_on,
-        )
-        if wafi is not None
-        else UNSET,
-        sakani=SakaniWire(
-            eligible=sakani.eligible,
-            beneficiary_number=sakani.beneficiary_number,
-            checked_on=sakani.checked_on,
-        )
-        if sakani is not None
-        else UNSET,
-        financing=FinancingOut(
-            bank=opt(financing.bank),
-            redf_supported=financing.redf_supported,
-            pre_approved=financing.pre_approved,
-            pre_approval_amount=money(financing.pre_approval_amount),
-            first_home=financing.first_home,
-            is_citizen=financing.is_citizen,
-        )
-        if financing is not None
-        else UNSET,
-    )
+    return to_wire(compliance, KsaComplianceOut)

@@ -29,28 +29,20 @@ from customers_hub.domain.model import (
 from customers_hub.domain.naming import camel_case
 from customers_hub.entrypoints.http.wire.base import (
     Wire,
-    money,
-    number,
-    opt,
-    opt_utc,
-    utc,
 )
 from customers_hub.entrypoints.http.wire.compliance import (
     KsaComplianceOut,
-    ksa_compliance_to_wire,
 )
 from customers_hub.entrypoints.http.wire.consent_out import ConsentOut
+from customers_hub.entrypoints.http.wire.convert import to_wire
 from customers_hub.entrypoints.http.wire.customer_parts import (
     AiInsightsOut,
     AssignedEmployeeOut,
     PreferencesOut,
     PropertyInterestOut,
     StageChangeOut,
-    ai_insights_to_wire,
     assigned_employee_to_wire,
-    preferences_to_wire,
     property_interest_to_wire,
-    stage_change_to_wire,
 )
 from customers_hub.entrypoints.http.wire.relations import (
     AppointmentOut,
@@ -154,34 +146,14 @@ def customer_to_wire(
     ``employee`` is the assigned employee when loaded; ``tz`` the organization's time zone (for
     appointments' local ``date``/``time``).
     """
-    return CustomerOut(
-        id=customer.id,
-        organization_id=customer.organization_id,
-        name=customer.name,
-        name_en=opt(customer.name_en),
-        phone=customer.phone,
-        whatsapp=opt(customer.whatsapp),
-        email=opt(customer.email),
-        national_id=opt(customer.national_id),
-        nationality=opt(customer.nationality),
-        gender=opt(customer.gender),
-        date_of_birth=opt(customer.date_of_birth),
-        source=customer.source,
-        source_details=dict(customer.source_details),
-        stage=customer.stage,
-        stage_history=[stage_change_to_wire(e) for e in customer.stage_history],
-        preferences=preferences_to_wire(customer.preferences),
-        lead_score=customer.lead_score,
-        ai_insights=ai_insights_to_wire(customer.ai_insights) if customer.ai_insights else UNSET,
-        priority=customer.priority,
-        customer_type=opt(customer.customer_type),
-        tags=list(customer.tags),
+    return to_wire(
+        customer,
+        CustomerOut,
         assigned_employee=(
             assigned_employee_to_wire(employee)
             if employee is not None and employee.id == customer.assigned_employee_id
             else UNSET
         ),
-        assigned_employee_id=opt(customer.assigned_employee_id),
         properties=[property_interest_to_wire(i) for i in customer.property_interests],
         interactions=(
             [interaction_to_wire(i) for i in interactions] if interactions is not None else UNSET
@@ -193,32 +165,6 @@ def customer_to_wire(
         ),
         reminders=[reminder_to_wire(r) for r in reminders] if reminders is not None else UNSET,
         documents=[document_to_wire(d) for d in documents] if documents is not None else UNSET,
-        total_deal_value=money(customer.total_deal_value),
-        expected_revenue=money(customer.expected_revenue),
-        paid_amount=money(customer.paid_amount),
-        created_at=utc(customer.created_at),
-        updated_at=utc(customer.updated_at),
-        last_contact_at=opt_utc(customer.last_contact_at),
-        last_contact_type=opt(customer.last_contact_type),
-        next_follow_up_date=opt(customer.next_follow_up_date),
-        city=opt(customer.city),
-        district=opt(customer.district),
-        region=opt(customer.region),
-        address=opt(customer.address),
-        latitude=number(customer.latitude),
-        longitude=number(customer.longitude),
-        notes=opt(customer.notes),
-        total_interactions=customer.total_interactions,
-        total_appointments=customer.total_appointments,
-        total_property_views=customer.total_property_views,
-        response_rate=opt(customer.response_rate),
-        avg_response_time=opt(customer.avg_response_time),
-        ksa_compliance=(
-            ksa_compliance_to_wire(customer.ksa_compliance) if customer.ksa_compliance else UNSET
-        ),
-        deleted_at=opt_utc(customer.deleted_at),
-        version=customer.version,
-        merged_into=opt(customer.merged_into),
     )
 
 

@@ -21,17 +21,10 @@ from customers_hub.domain.model import (
     Employee,
     Preferences,
     PropertyInterest,
-    ScoreFactor,
     StageChange,
 )
-from customers_hub.entrypoints.http.wire.base import (
-    Wire,
-    money,
-    number,
-    opt,
-    opt_utc,
-    utc,
-)
+from customers_hub.entrypoints.http.wire.base import Wire
+from customers_hub.entrypoints.http.wire.convert import to_wire
 
 # ---------------------------------------------------------------------------------------------
 # Customer parts (responses)
@@ -55,18 +48,7 @@ class StageChangeOut(Wire, kw_only=True):
 
 def stage_change_to_wire(entry: StageChange) -> StageChangeOut:
     """The wire form of a stage history entry."""
-    return StageChangeOut(
-        id=entry.id,
-        from_stage=entry.from_stage,
-        to_stage=entry.to_stage,
-        changed_by=entry.changed_by,
-        changed_by_id=entry.changed_by_id,
-        changed_at=utc(entry.changed_at),
-        notes=opt(entry.notes),
-        reason=opt(entry.reason),
-        auto_generated=entry.auto_generated,
-        merged_from=opt(entry.merged_from),
-    )
+    return to_wire(entry, StageChangeOut)
 
 
 class PropertyInterestOut(Wire, kw_only=True):
@@ -90,22 +72,7 @@ class PropertyInterestOut(Wire, kw_only=True):
 
 def property_interest_to_wire(interest: PropertyInterest) -> PropertyInterestOut:
     """The wire form of a property interest."""
-    return PropertyInterestOut(
-        id=interest.id,
-        property_id=interest.property_id,
-        property_title=opt(interest.property_title),
-        property_title_en=opt(interest.property_title_en),
-        property_image=opt(interest.property_image),
-        property_price=money(interest.property_price),
-        property_type=opt(interest.property_type),
-        property_location=opt(interest.property_location),
-        status=interest.status,
-        added_at=utc(interest.added_at),
-        viewed_at=opt_utc(interest.viewed_at),
-        feedback=opt(interest.feedback),
-        rating=opt(interest.rating),
-        notes=opt(interest.notes),
-    )
+    return to_wire(interest, PropertyInterestOut)
 
 
 class PreferencesOut(Wire, kw_only=True):
@@ -128,21 +95,7 @@ class PreferencesOut(Wire, kw_only=True):
 
 def preferences_to_wire(preferences: Preferences) -> PreferencesOut:
     """The wire form of the preferences."""
-    return PreferencesOut(
-        property_type=list(preferences.property_type),
-        budget_min=money(preferences.budget_min),
-        budget_max=money(preferences.budget_max),
-        preferred_areas=list(preferences.preferred_areas),
-        preferred_cities=list(preferences.preferred_cities),
-        bedrooms=opt(preferences.bedrooms),
-        bathrooms=opt(preferences.bathrooms),
-        min_area=number(preferences.min_area),
-        max_area=number(preferences.max_area),
-        purpose=opt(preferences.purpose),
-        timeline=opt(preferences.timeline),
-        amenities=list(preferences.amenities),
-        furnishing=opt(preferences.furnishing),
-    )
+    return to_wire(preferences, PreferencesOut)
 
 
 class ScoreFactorOut(Wire, kw_only=True):
@@ -168,24 +121,9 @@ class AiInsightsOut(Wire, kw_only=True):
     score_factors: list[ScoreFactorOut]
 
 
-def _score_factor(factor: ScoreFactor) -> ScoreFactorOut:
-    return ScoreFactorOut(factor=factor.factor, points=factor.points, reason=factor.reason)
-
-
 def ai_insights_to_wire(insights: AiInsights) -> AiInsightsOut:
     """The wire form of the insights."""
-    return AiInsightsOut(
-        next_best_action=insights.next_best_action,
-        next_best_action_en=insights.next_best_action_en,
-        churn_risk=insights.churn_risk,
-        property_matches=list(insights.property_matches),
-        predicted_close_date=opt(insights.predicted_close_date),
-        recommended_follow_up_date=opt(insights.recommended_follow_up_date),
-        engagement_level=insights.engagement_level,
-        conversion_probability=insights.conversion_probability,
-        sentiment_score=opt(insights.sentiment_score),
-        score_factors=[_score_factor(f) for f in insights.score_factors],
-    )
+    return to_wire(insights, AiInsightsOut)
 
 
 class AssignedEmployeeOut(Wire, kw_only=True):
@@ -205,13 +143,5 @@ class AssignedEmployeeOut(Wire, kw_only=True):
 
 
 def assigned_employee_to_wire(employee: Employee) -> AssignedEmployeeOut:
-    """The embedded form of an employee."""
-    return AssignedEmployeeOut(
-        id=employee.id,
-        name=employee.name,
-        name_en=opt(employee.name_en),
-        email=opt(employee.email),
-        phone=opt(employee.phone),
-        role=employee.title or employee.role.label_en,
-        avatar=opt(employee.avatar),
-    )
+    """The embedded form of an employee (``role``: the job title, else the role's label)."""
+    return to_wire(employee, AssignedEmployeeOut, role=employee.title or employee.role.label_en)

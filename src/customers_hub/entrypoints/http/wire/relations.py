@@ -28,10 +28,8 @@ from customers_hub.domain.model import (
 from customers_hub.entrypoints.http.wire.base import (
     API_PREFIX,
     Wire,
-    opt,
-    opt_utc,
-    utc,
 )
+from customers_hub.entrypoints.http.wire.convert import to_wire
 
 # ---------------------------------------------------------------------------------------------
 # Relations (responses)
@@ -57,21 +55,7 @@ class InteractionOut(Wire, kw_only=True):
 
 def interaction_to_wire(interaction: Interaction) -> InteractionOut:
     """The wire form of an interaction."""
-    return InteractionOut(
-        id=interaction.id,
-        customer_id=interaction.customer_id,
-        type=interaction.type,
-        direction=opt(interaction.direction),
-        date=utc(interaction.date),
-        duration=opt(interaction.duration),
-        notes=interaction.notes,
-        outcome=opt(interaction.outcome),
-        agent_name=interaction.agent_name,
-        agent_id=interaction.agent_id,
-        sentiment=opt(interaction.sentiment),
-        follow_up_required=interaction.follow_up_required,
-        follow_up_date=opt_utc(interaction.follow_up_date),
-    )
+    return to_wire(interaction, InteractionOut)
 
 
 class AppointmentOut(Wire, kw_only=True):
@@ -102,30 +86,14 @@ class AppointmentOut(Wire, kw_only=True):
 
 
 def appointment_to_wire(appointment: Appointment, tz: Any = UTC) -> AppointmentOut:
-    """The wire form of an appointment; ``tz`` is the organization's time zone."""
+    """The wire form of an appointment; ``tz`` is the organization's time zone (its local
+    ``date`` and ``time``)."""
     local = appointment.at.astimezone(tz)
-    return AppointmentOut(
-        id=appointment.id,
-        customer_id=appointment.customer_id,
-        title=appointment.title,
-        title_en=opt(appointment.title_en),
-        type=appointment.type,
+    return to_wire(
+        appointment,
+        AppointmentOut,
         day=local.date().isoformat(),
         clock=local.strftime("%H:%M"),
-        at=utc(appointment.at),
-        duration=appointment.duration,
-        location=opt(appointment.location),
-        property_id=opt(appointment.property_id),
-        property_title=opt(appointment.property_title),
-        status=appointment.status,
-        priority=appointment.priority,
-        notes=opt(appointment.notes),
-        agent_name=opt(appointment.agent_name),
-        agent_id=opt(appointment.agent_id),
-        reminder_sent=appointment.reminder_sent,
-        outcome=opt(appointment.outcome),
-        created_at=utc(appointment.created_at),
-        updated_at=utc(appointment.updated_at),
     )
 
 
@@ -149,21 +117,7 @@ class ReminderOut(Wire, kw_only=True):
 
 def reminder_to_wire(reminder: Reminder) -> ReminderOut:
     """The wire form of a reminder."""
-    return ReminderOut(
-        id=reminder.id,
-        customer_id=reminder.customer_id,
-        title=reminder.title,
-        title_en=opt(reminder.title_en),
-        description=opt(reminder.description),
-        at=utc(reminder.at),
-        priority=reminder.priority,
-        status=reminder.status,
-        type=reminder.type,
-        related_to=opt(reminder.related_to),
-        created_by=reminder.created_by,
-        created_by_id=reminder.created_by_id,
-        completed_at=opt_utc(reminder.completed_at),
-    )
+    return to_wire(reminder, ReminderOut)
 
 
 def document_url(document: Document) -> str:
@@ -189,18 +143,5 @@ class DocumentOut(Wire, kw_only=True):
 
 
 def document_to_wire(document: Document) -> DocumentOut:
-    """The wire form of a document (never its storage key)."""
-    return DocumentOut(
-        id=document.id,
-        customer_id=document.customer_id,
-        name=document.name,
-        type=document.type,
-        file_url=document_url(document),
-        file_size=document.file_size,
-        mime_type=document.mime_type,
-        uploaded_by=document.uploaded_by,
-        uploaded_by_id=document.uploaded_by_id,
-        uploaded_at=utc(document.uploaded_at),
-        description=opt(document.description),
-        tags=list(document.tags),
-    )
+    """The wire form of a document (never its storage key: the Struct has none)."""
+    return to_wire(document, DocumentOut, file_url=document_url(document))

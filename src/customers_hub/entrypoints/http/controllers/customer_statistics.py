@@ -1,0 +1,153 @@
+"""Customer statistics and filter options (``GET /api/v1/customers/stats``,
+``GET /api/v1/customers/filters``), counted over the caller's customers.
+
+Both are cached per scope with their own lifetimes and answer ``If-None-Match``; the privacy
+request numbers are an admin's only (rules §8).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Response, get
+from litestar.params import Parameter
+
+from customers_hub.application.context import Dependencies
+from customers_hub.application.ports_scale import CACHE_TTLS
+from customers_hub.application.use_cases import (
+    privacy,
+    statistics_reads,
+)
+from customers_hub.domain.access import Operation
+from customers_hub.domain.enums import Role
+from customers_hub.domain.errors import FieldError, ValidationFailed
+from customers_hub.domain.model import Actor
+from customers_hub.entrypoints.bootstrap import Hub
+from customers_hub.entrypoints.http import caching
+from customers_hub.entrypoints.http.caching import (
+    IF_NONE_MATCH,
+    NOT_MODIFIED,
+    CachedBody,
+)
+from customers_hub.entrypoints.http.envelope import Envelope
+from customers_hub.entrypoints.http.errors import error_responses
+from customers_hub.entrypoints.http.strict import StrictController
+from customers_hub.entrypoints.http.wire import (
+    CustomerStatsOut,
+    FilterOptionsOut,
+    Wire,
+    customer_stats_to_wire,
+    filter_options_to_wire,
+    parse_time_bound,
+)
+from customers_hub.entrypoints.http.wire.privacy import (
+    request_stats_to_wire,
+)
+
+__all__ = ["ROUTES", "CustomerStatisticsController"]
+
+
+class StatsData(Wire, kw_only=True):
+    """``data`` of the customer statistics."""
+
+    stats: CustomerStatsOut
+
+
+class FiltersData(Wire, kw_only=True):
+    """``data`` of the filter options."""
+
+    filters: FilterOptionsOut
+
+
+class CustomerStatisticsController(StrictController):
+    """``/api/v1/customers/filters`` and ``/api/v1/customers/stats``."""
+
+    path = "/customers"
+    tags = ("Customers",)
+
+    @get(
+        "/filters",
+        operation_id="getCustomerFilterOptions",
+        summary="Filter options with counts",
+        responses={**error_responses(403), **NOT_MODIFIED},
+    )
+    async def filter_options(
+        self, deps: Dependencies, actor: Actor, hub: Hub, if_none_match: IF_NONE_MATCH = None
+    ) -> Response[Envelope[FiltersData]]:
+        """Stages, sources, cities, property types and employees, counted over the caller's
+        customers."""
+        caching.require(actor, Operation.READ_CUSTOMERS)
+
+        async def load() -> CachedBody:
+            options = await statistics_reads.filter_options(deps, actor)
+            return caching.body_of(FiltersData(filters=filter_options_to_wire(options)))
+
+        body = await caching.read_through(hub.cache, caching.filter_options_key(actor), load)
+        return caching.cached_response(
+            body, if_none_match=if_none_match, max_age=CACHE_TTLS["filters:options"]
+        )
+
+    @get(
+        "/stats",
+        operation_id="getCustomerStats",
+        summary="Customer statistics",
+        responses={**error_responses(403), **NOT_MODIFIED},
+    )
+    async def stats(
+        self,
+        deps: Dependencies,
+        actor: Actor,
+        hub: Hub,
+        if_none_match: IF_NONE_MATCH = None,
+        date_from: Annotated[
+            str | None, Parameter(query="dateFrom", description="Date or datetime")
+        ] = None,
+        date_to: Annotated[
+            str | None, Parameter(query="dateTo", description="Date or datetime (inclusive)")
+        ] = None,
+        group_by: Annotated[
+            str | None, Parameter(query="groupBy", description="stage, source, employee, city")
+        ] = None,
+    ) -> Response[Envelope[StatsData]]:
+        """Counts, lead scores, money, conversion and engagement over the caller's customers."""
+        errors: list[FieldError] = []
+        bounds: dict[str, Any] = {}
+        for name, raw in (("dateFrom", date_from), ("dateTo", date_to)):
+            try:
+                bounds[name] = parse_time_bound(name, raw)
+            except ValidationFailed as bad:
+                errors.extend(bad.errors)
+        if errors:
+            raise ValidationFailed(errors)
+        caching.require(actor, Operation.READ_CUSTOMER_STATS)
+
+        async def load() -> CachedBody:
+            stats = await statistics_reads.customer_stats(
+                deps,
+                actor,
+                date_from=bounds["dateFrom"],
+                date_to=bounds["dateTo"],
+                group_by=group_by,
+            )
+            out = customer_stats_to_wire(stats)
+            if actor.role is Role.ADMIN:  # privacy numbers are admins' (rules §8)
+                numbers = await privacy.privacy_request_stats(deps, hub.privacy, actor)
+                out = msgspec.structs.replace(out, privacy_requests=request_stats_to_wire(numbers))
+            return caching.body_of(StatsData(stats=out))
+
+        query = {
+            "dateFrom": bounds["dateFrom"],
+            "dateTo": bounds["dateTo"],
+            "groupBy": group_by,
+            # A manager may share an admin's scope; only the admin's body has privacyRequests.
+            "privacyRequests": actor.role is Role.ADMIN,
+        }
+        key = caching.customer_stats_key(actor, query, await deps.today_of(actor.organization_id))
+        body = await caching.read_through(hub.cache, key, load)
+        return caching.cached_response(
+            body, if_none_match=if_none_match, max_age=CACHE_TTLS["customer:stats"]
+        )
+
+
+ROUTES: list[Any] = [CustomerStatisticsController]
