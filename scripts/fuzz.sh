@@ -70,10 +70,14 @@ for role in $ROLES; do
   phases="${!phases_of_role:-$PHASES}"
   token="$("$CLI" token --user-id "$user" --role "$role" --org org_demo --ttl 7200)"
   echo "== schemathesis as $role ($user), -n $EXAMPLES, seed $SEED, phases $phases"
+  # use_after_free is off: a soft-deleted customer's personal-data export, consents and (for
+  # an administrator) timeline stay readable by design (PDPL, docs/compliance.md), and this
+  # schemathesis lets the command line's `--checks all` win over a per-operation `enabled =
+  # false` in schemathesis.toml. Reads after a delete are covered by tests/e2e instead.
   # shellcheck disable=SC2086  # FUZZ_EXTRA is a list of arguments
   if ! "$ST" run "http://127.0.0.1:$PORT/api/v1/openapi.json" \
       --header "Authorization: Bearer $token" \
-      --checks all --mode all --phases "$phases" \
+      --checks all --exclude-checks use_after_free --mode all --phases "$phases" \
       --max-examples "$EXAMPLES" --seed "$SEED" --workers 1 \
       --generation-database none --no-color \
       --report junit --report-junit-path "$REPORT_DIR/junit-$role.xml" \
