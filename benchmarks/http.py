@@ -18,7 +18,8 @@ Run from the repository root (``make bench-http``)::
      against the floor's list (same page, history, interests and capped count);
    - a cursor page 50,000 rows deep against the service's own first cursor page, per sort;
    - customer statistics, action statistics and filter options just after a write, against one
-     ``count(*)`` of the organization;
+     ``count(*)`` of the organization (action statistics after an action write, which
+     invalidates them, for the admin and for the busiest agent's scope);
    - search p95 (a common fragment, a full name, 7 phone digits) against the list p50;
    - the agent's inbox (``dueDate=today``, sorted by priority) and a bulk completion of 100
      actions (no floor: shown for the record);
@@ -239,6 +240,36 @@ class Bench:
     def get(self, path: str, **params: Any) -> Callable[[], Awaitable[httpx.Response]]:
         return lambda: self.http.get(f"{self.service}{API}{path}", params=params)
 
+    def get_as(self, token: str, path: str) -> Callable[[], Awaitable[httpx.Response]]:
+        """A GET with another caller's token (same connection pool)."""
+        headers = {"Authorization": f"Bearer {token}"}
+        return lambda: self.http.get(f"{self.service}{API}{path}", headers=headers)
+
+    def action_writer(self) -> Callable[[], Awaitable[httpx.Response]]:
+        """A write that invalidates action statistics: the priority of one open action (the
+        last by id, which the bulk completion never takes) toggled between two values."""
+        url = million._libpq_url(self.database_url)
+        with psycopg.connect(url) as conn:
+            row = conn.execute(
+                "SELECT a.id FROM customer_actions a JOIN customers c ON c.id = a.customer_id"
+                " WHERE a.organization_id = %s AND a.status = 'pending'"
+                " AND c.deleted_at IS NULL AND c.restricted_until IS NULL"
+                " ORDER BY a.id DESC LIMIT 1",
+                (million.BIG_ORG,),
+            ).fetchone()
+        if row is None:
+            raise SystemExit("action write: no pending action in the data set")
+        target = f"{self.service}{API}/customers/actions/{row[0]}"
+        priorities = iter(("high", "medium") * 10_000)
+
+        async def write() -> httpx.Response:
+            response = await self.http.patch(target, json={"priority": next(priorities)})
+            if response.status_code != 200:
+                raise SystemExit(f"action write: {response.status_code} {response.text[:300]}")
+            return response
+
+        return write
+
     def floor_get(self, path: str) -> Callable[[], Awaitable[httpx.Response]]:
         return lambda: self.http.get(f"{self.floor}{path}")
 
@@ -280,7 +311,12 @@ def ratio_rows(
 
 
 async def run(
-    args: argparse.Namespace, database_url: str, service: str, floor: str, token: str
+    args: argparse.Namespace,
+    database_url: str,
+    service: str,
+    floor: str,
+    token: str,
+    agent_token: str,
 ) -> dict[str, Any]:
     """Every timing of the issue's table, in one run."""
     bench = Bench(service, floor, token, database_url)
@@ -302,7 +338,6 @@ async def run(
         )
         for name, path in (
             ("customer stats", "/customers/stats"),
-            ("action stats", "/customers/actions/stats"),
             ("filter options", "/customers/filters"),
         ):
             r[name] = await timed(
@@ -312,6 +347,23 @@ async def run(
                 warmups=warmups,
                 before=bench.write,
             )
+        # Uncached: each timed read follows an action write (which invalidates action
+        # statistics; a customer created does not), for the admin and for an agent's scope.
+        action_write = bench.action_writer()
+        r["action stats"] = await timed(
+            "GET /customers/actions/stats after an action write",
+            bench.get("/customers/actions/stats"),
+            runs=runs,
+            warmups=warmups,
+            before=action_write,
+        )
+        r["action stats agent"] = await timed(
+            "GET /customers/actions/stats (agent) after an action write",
+            bench.get_as(agent_token, "/customers/actions/stats"),
+            runs=runs,
+            warmups=warmups,
+            before=action_write,
+        )
         for label, query in (
             ("search fragment", COMMON_FRAGMENT),
             ("search full name", FULL_NAME),
@@ -359,6 +411,7 @@ async def run(
             ("list after write", "floor list", "p50", 1.5),
             ("customer stats", "floor count", "p50", 1.3),
             ("action stats", "floor count", "p50", 1.3),
+            ("action stats agent", "floor count", "p50", 1.3),
             ("filter options", "floor count", "p50", 1.3),
             ("search fragment", "list after write", "p95", 5.0),
             ("search full name", "list after write", "p95", 5.0),
@@ -490,6 +543,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         ttl=7200,
         name=admin.name,
     )
+    agent = plan.big_team.agents[0]  # the busiest agent (the most customers)
+    agent_token = issue_token(
+        AuthSettings(secret=secret),
+        agent.id,
+        Role.SALES_AGENT,
+        million.BIG_ORG,
+        default_permissions(Role.SALES_AGENT),
+        ttl=7200,
+        name=agent.name,
+    )
     service_port, floor_port = _free_port(), _free_port()
     service, floor = f"http://127.0.0.1:{service_port}", f"http://127.0.0.1:{floor_port}"
     try:
@@ -524,7 +587,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{floor}/count",
             ),
         ):
-            report = asyncio.run(run(args, scratch, service, floor, token))
+            report = asyncio.run(run(args, scratch, service, floor, token, agent_token))
     finally:
         drop_database(args.database_url, args.scratch)
     print()

@@ -291,6 +291,8 @@ def new_customer(hub: Hub, staff: Staff) -> NewCustomer:
         if assigned is not None:
             values["assigned_employee_id"] = staff.id(assigned)
         values.update(fields)
-        return await create_customer(hub.deps, actor, CreateCustomer(CustomerDraft(**values)))
+        return (
+            await create_customer(hub.deps, actor, CreateCustomer(CustomerDraft(**values)))
+        ).customer
 
     return make

@@ -11,7 +11,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from customers_hub.application.use_cases.customer_deletion import delete_customer
+from customers_hub.application.use_cases.customer_deletion import DeleteCustomer, delete_customer
 from customers_hub.application.use_cases.customers import CreateCustomer, create_customer
 from customers_hub.domain.enums import CustomerSource
 from customers_hub.domain.validation import CustomerDraft, national_id_check_digit
@@ -159,7 +159,7 @@ async def test_deleted_customers_are_not_candidates(
     email = "twice@example.com"
     kept = await new_customer(email=email)
     gone = await new_customer(email=email)
-    await delete_customer(hub.deps, staff.admin, gone.id, permanent=False)
+    await delete_customer(hub.deps, staff.admin, DeleteCustomer(gone.id, permanent=False))
     headers = token_for("admin")
     assert candidates(await client.get(f"{CUSTOMERS}/{kept.id}/duplicates", headers=headers)) == {}
     assert pairs(await client.get(PAIRS, headers=headers)) == []
@@ -197,20 +197,22 @@ async def test_another_organization_never_sees_nor_matches(
     phone, nid = mobile(), national_id()
     ours = await new_customer(phone=phone, national_id=nid, email="org@example.com")
     await new_customer(email="org@example.com")  # a pair in our organization
-    theirs = await create_customer(
-        hub.deps,
-        staff.actor("other_admin"),
-        CreateCustomer(
-            CustomerDraft(
-                name="محمد الفهد",
-                phone=phone,  # the same phone, national id, e-mail, name and city
-                national_id=nid,
-                email="org@example.com",
-                city="الرياض",
-                source=CustomerSource.MANUAL,
-            )
-        ),
-    )
+    theirs = (
+        await create_customer(
+            hub.deps,
+            staff.actor("other_admin"),
+            CreateCustomer(
+                CustomerDraft(
+                    name="محمد الفهد",
+                    phone=phone,  # the same phone, national id, e-mail, name and city
+                    national_id=nid,
+                    email="org@example.com",
+                    city="الرياض",
+                    source=CustomerSource.MANUAL,
+                )
+            ),
+        )
+    ).customer
     other = token_for("other_admin")
     hidden = await client.get(f"{CUSTOMERS}/{ours.id}/duplicates", headers=other)
     assert hidden.status_code == 404

@@ -81,7 +81,9 @@ async def customer_at(hub: Hub, staff: Staff, moment: datetime, **fields: Any) -
         "assigned_employee_id": staff.id("agent"),
         **fields,
     }
-    created = await create_customer(deps, staff.admin, CreateCustomer(CustomerDraft(**values)))
+    created = (
+        await create_customer(deps, staff.admin, CreateCustomer(CustomerDraft(**values)))
+    ).customer
     return created.id
 
 

@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from customers_hub.adapters.sql import tables
 from customers_hub.adapters.sql.appointments import SqlAppointmentBook
 from customers_hub.application.ports_appointments import BookedAppointment
-from customers_hub.application.use_cases.customer_deletion import delete_customer
+from customers_hub.application.use_cases.customer_deletion import DeleteCustomer, delete_customer
 from customers_hub.application.use_cases.customers import CreateCustomer, create_customer
 from customers_hub.application.use_cases.employees import CreateEmployee, create_employee
 from customers_hub.application.use_cases.scheduling import (
@@ -113,7 +113,7 @@ class Team:
             city="الرياض",
             assigned_employee_id=assignee,
         )
-        return await create_customer(hub.deps, self.admin, CreateCustomer(draft))
+        return (await create_customer(hub.deps, self.admin, CreateCustomer(draft))).customer
 
 
 def base_time() -> datetime:
@@ -187,7 +187,7 @@ async def test_the_book_reads_blocking_appointments_of_the_window(hub: Hub, org_
     await book(hub, team, mine, t0, agent="emp_outsider")  # another employee
     await book(hub, team, mine, t0 + timedelta(hours=2))  # at the end: out
     await book(hub, team, gone, t0)
-    await delete_customer(hub.deps, team.admin, gone.id)
+    await delete_customer(hub.deps, team.admin, DeleteCustomer(gone.id))
     # The same employee id in another organization.
     other = await Team(f"org_{uuid.uuid4().hex[:12]}").create(hub)
     await book(hub, other, await other.customer(hub), t0)

@@ -97,7 +97,7 @@ def draft(**fields: Any) -> CustomerDraft:
 
 
 async def lead(hub: Hub, admin: Actor, **fields: Any) -> str | None:
-    created = await create_customer(hub.deps, admin, CreateCustomer(draft(**fields)))
+    created = (await create_customer(hub.deps, admin, CreateCustomer(draft(**fields)))).customer
     return created.assigned_employee_id
 
 
@@ -165,7 +165,7 @@ async def test_nobody_active_leaves_the_customer_to_the_admins_inbox(hub: Hub, o
     admin = await team(hub, org_id)
     await a_rule(hub, admin, employee_ids=("x",))
     await update_employee(hub.deps, admin, "x", UpdateEmployee(is_active=False))
-    created = await create_customer(hub.deps, admin, CreateCustomer(draft()))
+    created = (await create_customer(hub.deps, admin, CreateCustomer(draft()))).customer
     assert created.assigned_employee_id is None
     async with hub.deps.uow(read_only=True) as uow:
         actions = await uow.actions.open_for_customer(org_id, created.id)
@@ -179,7 +179,7 @@ async def test_the_decision_is_audited_and_announced(
 ) -> None:
     admin = await team(hub, org_id)
     rule_id = await a_rule(hub, admin)
-    created = await create_customer(hub.deps, admin, CreateCustomer(draft()))
+    created = (await create_customer(hub.deps, admin, CreateCustomer(draft()))).customer
     log, outbox = tables.audit_log, tables.outbox
     async with engine.connect() as conn:
         entry = (

@@ -88,7 +88,7 @@ async def a_customer(hub: Hub, actor: Actor, **fields: Any) -> str:
         assigned_employee_id="emp_agent",
         **fields,
     )
-    return (await create_customer(hub.deps, actor, CreateCustomer(draft))).id
+    return ((await create_customer(hub.deps, actor, CreateCustomer(draft))).customer).id
 
 
 async def test_direct_use_case_calls_are_recorded_with_their_actor_and_request(
@@ -101,7 +101,7 @@ async def test_direct_use_case_calls_are_recorded_with_their_actor_and_request(
     finally:
         reset_request_id(token)
     await change_stage(
-        hub.deps, admin, customer_id, ChangeStage(StageChangeRequest(to_stage=Stage.QUALIFIED))
+        hub.deps, admin, ChangeStage(customer_id, StageChangeRequest(to_stage=Stage.QUALIFIED))
     )
     rows = [r for r in await rows_of(hub.engine, org_id) if r["customer_id"] == customer_id]
     created = next(r for r in rows if r["action"] == "customer.created")
@@ -126,8 +126,7 @@ async def test_a_rolled_back_write_appends_nothing(hub: Hub, org_id: str) -> Non
         await change_stage(
             hub.deps,
             admin,
-            customer_id,
-            ChangeStage(StageChangeRequest(to_stage=Stage.NEGOTIATION)),
+            ChangeStage(customer_id, StageChangeRequest(to_stage=Stage.NEGOTIATION)),
         )
     assert await rows_of(hub.engine, org_id) == before
 
@@ -164,7 +163,7 @@ async def test_mask_customer_masks_that_customers_personal_values_only(
     erased = await a_customer(hub, admin, email="erase@example.com")
     kept = await a_customer(hub, admin, email="keep@example.com")
     await update_customer(
-        hub.deps, admin, erased, UpdateCustomer(CustomerPatch(city="جدة", notes="ملاحظة خاصة"))
+        hub.deps, admin, UpdateCustomer(erased, CustomerPatch(city="جدة", notes="ملاحظة خاصة"))
     )
     log = SqlAuditLog(hub.engine)
     assert await log.mask_customer(org_id, erased) >= 2

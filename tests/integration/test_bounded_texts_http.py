@@ -84,7 +84,7 @@ async def agents_customer(hub: Hub, org: str) -> Customer:
         city="الرياض",
         assigned_employee_id=AGENT_ID,
     )
-    return await create_customer(hub.deps, admin(org), CreateCustomer(draft))
+    return (await create_customer(hub.deps, admin(org), CreateCustomer(draft))).customer
 
 
 def bearer(

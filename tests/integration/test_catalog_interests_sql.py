@@ -86,9 +86,11 @@ def villa(org: str, **changes: Any) -> Property:
 
 async def new_customer(deps: Dependencies, org: str) -> Customer:
     phone = f"+9665{uuid.uuid4().int % 10**8:08d}"
-    return await create_customer(
-        deps, admin(org), CreateCustomer(CustomerDraft(name="محمد الفهد", phone=phone))
-    )
+    return (
+        await create_customer(
+            deps, admin(org), CreateCustomer(CustomerDraft(name="محمد الفهد", phone=phone))
+        )
+    ).customer
 
 
 async def test_catalog_get_is_scoped_to_the_organization(engine: AsyncEngine, org_id: str) -> None:

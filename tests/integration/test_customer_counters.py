@@ -34,7 +34,12 @@ from customers_hub.adapters.sql.statistics import (
 )
 from customers_hub.application.queries import StatsWindow
 from customers_hub.application.use_cases.customer_assignment import AssignCustomer, assign_customer
-from customers_hub.application.use_cases.customer_deletion import delete_customer, restore_customer
+from customers_hub.application.use_cases.customer_deletion import (
+    DeleteCustomer,
+    RestoreCustomer,
+    delete_customer,
+    restore_customer,
+)
 from customers_hub.application.use_cases.customer_stage import ChangeStage, change_stage
 from customers_hub.application.use_cases.customers import (
     CreateCustomer,
@@ -183,7 +188,9 @@ async def run(hub: Hub, org: str, program: list[tuple[Any, ...]]) -> None:
                     preferences=Preferences(property_type=tuple(types)),
                     assigned_employee_id=assignee,
                 )
-                ids.append((await create_customer(hub.deps, admin, CreateCustomer(draft))).id)
+                ids.append(
+                    ((await create_customer(hub.deps, admin, CreateCustomer(draft))).customer).id
+                )
             elif kind == "update" and target:
                 _, _, priority, city, deal, types = step
                 patch = CustomerPatch(
@@ -192,18 +199,18 @@ async def run(hub: Hub, org: str, program: list[tuple[Any, ...]]) -> None:
                     total_deal_value=deal,
                     preferences=PreferencesPatch(property_type=tuple(types)),
                 )
-                await update_customer(hub.deps, admin, target, UpdateCustomer(patch))
+                await update_customer(hub.deps, admin, UpdateCustomer(target, patch))
             elif kind == "stage" and target:
                 request = StageChangeRequest(to_stage=step[2], reason="سبب")
-                await change_stage(hub.deps, admin, target, ChangeStage(request))
+                await change_stage(hub.deps, admin, ChangeStage(target, request))
             elif kind == "assign" and target:
-                await assign_customer(hub.deps, admin, target, AssignCustomer(step[2]))
+                await assign_customer(hub.deps, admin, AssignCustomer(target, step[2]))
             elif kind == "soft_delete" and target:
-                await delete_customer(hub.deps, admin, target)
+                await delete_customer(hub.deps, admin, DeleteCustomer(target))
             elif kind == "restore" and target:
-                await restore_customer(hub.deps, admin, target)
+                await restore_customer(hub.deps, admin, RestoreCustomer(target))
             elif kind == "hard_delete" and target:
-                await delete_customer(hub.deps, admin, target, permanent=True)
+                await delete_customer(hub.deps, admin, DeleteCustomer(target, permanent=True))
                 ids.remove(target)
             elif kind == "bulk":
                 await bulk(engine, org, *step[1:])
@@ -273,7 +280,7 @@ async def test_a_fixed_story_counts_what_it_should(hub: Hub, org_id: str) -> Non
             preferences=Preferences(property_type=types),
             assigned_employee_id=assignee,
         )
-        made.append((await create_customer(hub.deps, admin, CreateCustomer(draft))).id)
+        made.append(((await create_customer(hub.deps, admin, CreateCustomer(draft))).customer).id)
     window = StatsWindow(now=datetime.now(UTC), tz=RIYADH)
     everyone = ScopeFilter(org_id, Reach.ALL)
     stats = await customer_stats(hub.engine, everyone, window, "employee")
@@ -303,7 +310,7 @@ async def test_a_fixed_story_counts_what_it_should(hub: Hub, org_id: str) -> Non
             .values(restricted_until=None)
         )
     # Hard-deleting the customer removes its property type too (the BEFORE DELETE trigger).
-    await delete_customer(hub.deps, admin, made[0], permanent=True)
+    await delete_customer(hub.deps, admin, DeleteCustomer(made[0], permanent=True))
     options = await filter_options(hub.engine, everyone)
     assert [o.count for o in options.property_types if o.value == PropertyType.VILLA.value] == [0]
     assert (await customer_stats(hub.engine, everyone, window, None)).total == 2
@@ -313,7 +320,7 @@ async def test_an_update_of_no_counted_column_writes_no_counter_row(hub: Hub, or
     await staff(hub, org_id)
     admin = admin_of(org_id)
     draft = CustomerDraft(name="خالد", phone=f"+9665{uuid.uuid4().int % 10**8:08d}")
-    customer_id = (await create_customer(hub.deps, admin, CreateCustomer(draft))).id
+    customer_id = ((await create_customer(hub.deps, admin, CreateCustomer(draft))).customer).id
 
     async def rows() -> int:
         k = customer_counters.c
@@ -323,11 +330,11 @@ async def test_an_update_of_no_counted_column_writes_no_counter_row(hub: Hub, or
 
     before = await rows()
     await update_customer(
-        hub.deps, admin, customer_id, UpdateCustomer(CustomerPatch(notes="ملاحظة"))
+        hub.deps, admin, UpdateCustomer(customer_id, CustomerPatch(notes="ملاحظة"))
     )
     assert await rows() == before
     await update_customer(
-        hub.deps, admin, customer_id, UpdateCustomer(CustomerPatch(priority=Priority.URGENT))
+        hub.deps, admin, UpdateCustomer(customer_id, CustomerPatch(priority=Priority.URGENT))
     )
     assert await rows() == before + 2  # priority: -1 medium, +1 urgent
 
@@ -440,7 +447,7 @@ async def test_closes_follow_history_writes_moves_and_deletions(hub: Hub, org_id
             phone=f"+9665{uuid.uuid4().int % 10**8:08d}",
             assigned_employee_id=assignee,
         )
-        ids.append((await create_customer(hub.deps, admin, CreateCustomer(draft))).id)
+        ids.append(((await create_customer(hub.deps, admin, CreateCustomer(draft))).customer).id)
     now = datetime.now(UTC)
     month_start = datetime(now.year, now.month, 1, tzinfo=RIYADH).astimezone(UTC)
     h = tables.stage_history
@@ -484,11 +491,11 @@ async def test_closes_follow_history_writes_moves_and_deletions(hub: Hub, org_id
     async with write_transaction(hub.engine) as conn:
         await conn.execute(h.delete().where(h.c.id == inside))
     await assert_counters_equal_a_recount(hub, org_id)
-    await assign_customer(hub.deps, admin, ids[0], AssignCustomer("emp_b"))
-    await delete_customer(hub.deps, admin, ids[2])
+    await assign_customer(hub.deps, admin, AssignCustomer(ids[0], "emp_b"))
+    await delete_customer(hub.deps, admin, DeleteCustomer(ids[2]))
     await assert_counters_equal_a_recount(hub, org_id)
-    await restore_customer(hub.deps, admin, ids[2])
-    await delete_customer(hub.deps, admin, ids[0], permanent=True)
+    await restore_customer(hub.deps, admin, RestoreCustomer(ids[2]))
+    await delete_customer(hub.deps, admin, DeleteCustomer(ids[0], permanent=True))
     await assert_counters_equal_a_recount(hub, org_id)
     stats = await customer_stats(hub.engine, everyone, window, None)
     assert stats.conversion["avgDaysInPipeline"] is not None

@@ -52,11 +52,15 @@ def creator(hub: Hub, actor: Actor, calls: list[str]) -> Callable[[], Awaitable[
 
     async def work() -> dict[str, str]:
         calls.append(phone)
-        customer = await create_customer(
-            hub.deps,
-            actor,
-            CreateCustomer(CustomerDraft(name="محمد", phone=phone, source=CustomerSource.MANUAL)),
-        )
+        customer = (
+            await create_customer(
+                hub.deps,
+                actor,
+                CreateCustomer(
+                    CustomerDraft(name="محمد", phone=phone, source=CustomerSource.MANUAL)
+                ),
+            )
+        ).customer
         return {"customerId": customer.id}
 
     return work

@@ -105,11 +105,13 @@ async def test_rows_become_customers_with_history_facets_and_audit(hub: Hub, org
 
 async def test_duplicates_against_the_organization_per_mode(hub: Hub, org_id: str) -> None:
     actor = admin(org_id)
-    existing = await create_customer(
-        hub.deps,
-        actor,
-        CreateCustomer(CustomerDraft(name="قديم", phone="0551239000", city="الرياض")),
-    )
+    existing = (
+        await create_customer(
+            hub.deps,
+            actor,
+            CreateCustomer(CustomerDraft(name="قديم", phone="0551239000", city="الرياض")),
+        )
+    ).customer
     content = csv_of([["جديد", "966551239000", "", "", "جدة"]])
     skipped = await run(hub, actor, content)
     assert (skipped.counts.skipped, skipped.counts.created) == (1, 0)

@@ -109,7 +109,7 @@ async def a_customer(hub: Hub, actor: Actor, **fields: Any) -> str:
         source=CustomerSource.MANUAL,
         **fields,
     )
-    return (await create_customer(hub.deps, actor, CreateCustomer(draft))).id
+    return ((await create_customer(hub.deps, actor, CreateCustomer(draft))).customer).id
 
 
 async def with_relations(hub: Hub, actor: Actor, customer_id: str, *, interactions: int) -> None:
@@ -154,7 +154,7 @@ async def with_relations(hub: Hub, actor: Actor, customer_id: str, *, interactio
         CreateAction(customer_id=customer_id, type=ActionType.CALLBACK_REQUEST, title="عاود"),
     )
     await change_stage(
-        hub.deps, actor, customer_id, ChangeStage(StageChangeRequest(to_stage=Stage.QUALIFIED))
+        hub.deps, actor, ChangeStage(customer_id, StageChangeRequest(to_stage=Stage.QUALIFIED))
     )
 
 
@@ -305,7 +305,7 @@ async def test_unmerge_refuses_when_something_moved_since_and_changes_nothing(
     )
     await complete_reminder(hub.deps, agent, survivor, reminder["id"])
     await update_customer(
-        hub.deps, agent, survivor, UpdateCustomer(CustomerPatch(email="new@example.com"))
+        hub.deps, agent, UpdateCustomer(survivor, CustomerPatch(email="new@example.com"))
     )
     before = await rows_of(hub.engine, org_id)
 

@@ -74,11 +74,13 @@ def admin_of(org_id: str) -> Actor:
 
 
 async def new_customer(hub: Hub, org_id: str, name: str = "محمد الفهد") -> str:
-    customer = await create_customer(
-        hub.deps,
-        admin_of(org_id),
-        CreateCustomer(CustomerDraft(name=name, phone=phone(), source=CustomerSource.INQUIRY)),
-    )
+    customer = (
+        await create_customer(
+            hub.deps,
+            admin_of(org_id),
+            CreateCustomer(CustomerDraft(name=name, phone=phone(), source=CustomerSource.INQUIRY)),
+        )
+    ).customer
     return customer.id
 
 
@@ -112,7 +114,7 @@ async def test_a_write_commits_its_events_to_the_outbox_in_order(hub: Hub, org_i
     try:
         customer_id = await new_customer(hub, org_id)
         await update_customer(
-            hub.deps, admin_of(org_id), customer_id, UpdateCustomer(CustomerPatch(city="جدة"))
+            hub.deps, admin_of(org_id), UpdateCustomer(customer_id, CustomerPatch(city="جدة"))
         )
     finally:
         unsubscribe()
@@ -489,3 +491,43 @@ async def test_events_written_while_redis_is_down_reach_the_other_instances_when
         await relay_bus.aclose()
         await other_bus.aclose()
         await redis.kill()
+
+
+async def test_a_relay_step_that_read_everything_waits_for_the_next_wake_up(
+    hub: Hub, org_id: str
+) -> None:
+    """No second pass after a batch that was not full (a read transaction per write, beside the
+    request after it); a full batch is followed at once by the next; every event goes out."""
+    bus = InProcessEventBus()
+    relay = OutboxRelay(
+        database_url=hub.config.database_url,
+        bus_cursor=f"bus:test:{uuid.uuid4().hex}",
+        event_bus=bus,
+        cache=InMemoryCache(),
+        ids=PrefixedIdGenerator(),
+        clock=SystemClock(),
+        settings=OutboxSettings(batch_size=3),
+    )
+    await relay.open()
+    subscription = await bus.subscribe(org_id)
+    try:
+        for _ in range(10_000):  # to the outbox's end (the shared database holds other tests')
+            if await relay._step() != 0.0:
+                break
+        assert await relay._step() is None  # nothing new: idle until woken or polled
+        await new_customer(hub, org_id, "واحد")
+        assert await relay._step() is None  # fewer events than a batch: no immediate pass
+        assert (await subscription.get(timeout=1)) is not None
+        ids = [await new_customer(hub, org_id, f"دفعة {i}") for i in range(4)]
+        assert await relay._step() == 0.0  # a full batch: the rest at once
+        for _ in range(10):
+            if await relay._step() is None:
+                break
+        got = []
+        while (message := await subscription.get(timeout=0.2)) is not None:
+            if is_created(message):
+                got.append(message["payload"]["data"]["customer"]["id"])
+        assert got == ids
+    finally:
+        await subscription.aclose()
+        await relay.stop()

@@ -22,7 +22,7 @@ from customers_hub.application.use_cases.appointments import (
     employee_calendar,
     takes_new_time,
 )
-from customers_hub.application.use_cases.customer_deletion import delete_customer
+from customers_hub.application.use_cases.customer_deletion import DeleteCustomer, delete_customer
 from customers_hub.application.use_cases.customers import CreateCustomer, create_customer
 from customers_hub.application.use_cases.scheduling import (
     ScheduleAppointment,
@@ -277,15 +277,17 @@ _phones = iter(range(10_000_000, 99_999_999))
 async def seed(env: Env, assignee: Employee | None = None) -> Customer:
     staff = env.other if assignee is not None and assignee.organization_id != ORG else env.staff
     who = assignee or staff.agent
-    customer = await create_customer(
-        env.deps,
-        env.actor(staff.admin),
-        CreateCustomer(
-            CustomerDraft(
-                name="محمد", phone=f"+9665{next(_phones):08d}", assigned_employee_id=who.id
-            )
-        ),
-    )
+    customer = (
+        await create_customer(
+            env.deps,
+            env.actor(staff.admin),
+            CreateCustomer(
+                CustomerDraft(
+                    name="محمد", phone=f"+9665{next(_phones):08d}", assigned_employee_id=who.id
+                )
+            ),
+        )
+    ).customer
     env.publisher.clear()
     return customer
 
@@ -395,7 +397,7 @@ async def test_closed_appointments_free_their_time(env: Env, status: Appointment
 async def test_a_soft_deleted_customer_holds_no_time(env: Env) -> None:
     gone, customer = await seed(env), await seed(env)
     await book(env, gone, at(0))
-    await delete_customer(env.deps, env.actor(env.staff.admin), gone.id)
+    await delete_customer(env.deps, env.actor(env.staff.admin), DeleteCustomer(gone.id))
     await book(env, customer, at(0))
 
 

@@ -308,20 +308,22 @@ async def test_use_cases_bind_their_actor_for_the_commit_hooks() -> None:
 
     deps = attrs.evolve(deps, commit_hooks=(hook,))
     admin, agent = actor_for(staff.admin), actor_for(staff.agent)
-    created = await create_customer(
-        deps,
-        admin,
-        CreateCustomer(
-            CustomerDraft(
-                name="ليلى",
-                phone="+966551112223",
-                source=CustomerSource.MANUAL,
-                assigned_employee_id=staff.agent.id,
-            )
-        ),
-    )
+    created = (
+        await create_customer(
+            deps,
+            admin,
+            CreateCustomer(
+                CustomerDraft(
+                    name="ليلى",
+                    phone="+966551112223",
+                    source=CustomerSource.MANUAL,
+                    assigned_employee_id=staff.agent.id,
+                )
+            ),
+        )
+    ).customer
     await change_stage(
-        deps, agent, created.id, ChangeStage(StageChangeRequest(to_stage=Stage.QUALIFIED))
+        deps, agent, ChangeStage(created.id, StageChangeRequest(to_stage=Stage.QUALIFIED))
     )
     assert [(c.actor_id, c.actor_name) for c, _ in seen] == [
         (admin.user_id, admin.display_name),

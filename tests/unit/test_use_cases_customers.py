@@ -17,7 +17,12 @@ from hypothesis import strategies as st
 from customers_hub.application.context import MAX_ATTEMPTS, Dependencies
 from customers_hub.application.errors import ConcurrentUpdate, PreconditionFailed
 from customers_hub.application.use_cases.customer_assignment import AssignCustomer, assign_customer
-from customers_hub.application.use_cases.customer_deletion import delete_customer, restore_customer
+from customers_hub.application.use_cases.customer_deletion import (
+    DeleteCustomer,
+    RestoreCustomer,
+    delete_customer,
+    restore_customer,
+)
 from customers_hub.application.use_cases.customer_stage import ChangeStage, change_stage
 from customers_hub.application.use_cases.customers import (
     PROPERTY_MATCH_DUE_AFTER,
@@ -112,13 +117,17 @@ async def seed(
     staff = env.staff if assignee is None or assignee.organization_id == ORG else env.other
     who = assignee if assignee is not None else staff.agent
     draft.setdefault("phone", new_phone())
-    customer = await create_customer(
-        env.deps,
-        env.actor(staff.admin),
-        CreateCustomer(
-            CustomerDraft(name="محمد الفهد", source=source, assigned_employee_id=who.id, **draft)
-        ),
-    )
+    customer = (
+        await create_customer(
+            env.deps,
+            env.actor(staff.admin),
+            CreateCustomer(
+                CustomerDraft(
+                    name="محمد الفهد", source=source, assigned_employee_id=who.id, **draft
+                )
+            ),
+        )
+    ).customer
     env.publisher.clear()
     return customer
 
@@ -167,7 +176,7 @@ JEDDAH_APARTMENT = Preferences(
 async def test_an_agent_creates_a_customer_assigned_to_themselves(env: Env) -> None:
     agent = env.staff.agent
     draft = CustomerDraft(name="  عبدالله الشمري ", phone="0551234567")
-    customer = await create_customer(env.deps, env.actor(agent), CreateCustomer(draft))
+    customer = (await create_customer(env.deps, env.actor(agent), CreateCustomer(draft))).customer
 
     assert env.store.customers[customer.id] == customer
     assert customer.organization_id == ORG
@@ -195,15 +204,17 @@ async def test_an_inquiry_or_whatsapp_lead_gets_its_system_action(
 ) -> None:
     seen_at_publish: list[int] = []
     env.publisher.on_publish = lambda batch: seen_at_publish.append(len(env.store.actions))
-    customer = await create_customer(
-        env.deps,
-        env.actor(env.staff.manager),
-        CreateCustomer(
-            CustomerDraft(
-                name="ليلى", phone=new_phone(), source=source, assigned_employee_id="emp_agent"
-            )
-        ),
-    )
+    customer = (
+        await create_customer(
+            env.deps,
+            env.actor(env.staff.manager),
+            CreateCustomer(
+                CustomerDraft(
+                    name="ليلى", phone=new_phone(), source=source, assigned_employee_id="emp_agent"
+                )
+            ),
+        )
+    ).customer
     (action,) = env.store.actions_of(customer.id)
     assert action.type is action_type
     assert action.assigned_to == env.staff.agent.id
@@ -220,11 +231,15 @@ async def test_creation_matches_the_catalog_and_creates_a_property_match_action(
     add_property(env, "prop_a", price=900_000)
     add_property(env, "prop_far", price=5_000_000)  # over budget
     add_property(env, "prop_other_org", org=OTHER_ORG)
-    customer = await create_customer(
-        env.deps,
-        env.actor(env.staff.agent),
-        CreateCustomer(CustomerDraft(name="سعد", phone=new_phone(), preferences=JEDDAH_APARTMENT)),
-    )
+    customer = (
+        await create_customer(
+            env.deps,
+            env.actor(env.staff.agent),
+            CreateCustomer(
+                CustomerDraft(name="سعد", phone=new_phone(), preferences=JEDDAH_APARTMENT)
+            ),
+        )
+    ).customer
     assert customer.ai_insights is not None
     assert set(customer.ai_insights.property_matches) == {"prop_a", "prop_b"}
     (action,) = env.store.actions_of(customer.id)
@@ -245,16 +260,20 @@ async def test_no_match_no_property_match_action(env: Env) -> None:
 
 async def test_an_admins_customer_stays_unassigned_unless_named(env: Env) -> None:
     admin = env.actor(env.staff.admin)
-    loose = await create_customer(
-        env.deps, admin, CreateCustomer(CustomerDraft(name="أ", phone=new_phone()))
-    )
-    named = await create_customer(
-        env.deps,
-        admin,
-        CreateCustomer(
-            CustomerDraft(name="ب", phone=new_phone(), assigned_employee_id="emp_outsider")
-        ),
-    )
+    loose = (
+        await create_customer(
+            env.deps, admin, CreateCustomer(CustomerDraft(name="أ", phone=new_phone()))
+        )
+    ).customer
+    named = (
+        await create_customer(
+            env.deps,
+            admin,
+            CreateCustomer(
+                CustomerDraft(name="ب", phone=new_phone(), assigned_employee_id="emp_outsider")
+            ),
+        )
+    ).customer
     assert loose.assigned_employee_id is None
     assert named.assigned_employee_id == "emp_outsider"
 
@@ -313,11 +332,13 @@ async def test_a_live_phone_is_unique_in_the_organization(env: Env) -> None:
     )
     assert error.field == "phone"
     # The same phone in another organization is another customer.
-    other = await create_customer(
-        env.deps,
-        env.actor(env.other.agent),
-        CreateCustomer(CustomerDraft(name="أ", phone=existing.phone)),
-    )
+    other = (
+        await create_customer(
+            env.deps,
+            env.actor(env.other.agent),
+            CreateCustomer(CustomerDraft(name="أ", phone=existing.phone)),
+        )
+    ).customer
     assert other.phone == existing.phone
 
 
@@ -338,11 +359,15 @@ async def test_bad_input_names_every_failing_field(env: Env) -> None:
 
 async def test_create_survives_a_concurrent_update_and_writes_once(env: Env) -> None:
     env.store.fail_next_commits(1)
-    customer = await create_customer(
-        env.deps,
-        env.actor(env.staff.agent),
-        CreateCustomer(CustomerDraft(name="أ", phone=new_phone(), source=CustomerSource.INQUIRY)),
-    )
+    customer = (
+        await create_customer(
+            env.deps,
+            env.actor(env.staff.agent),
+            CreateCustomer(
+                CustomerDraft(name="أ", phone=new_phone(), source=CustomerSource.INQUIRY)
+            ),
+        )
+    ).customer
     assert list(env.store.customers) == [customer.id]
     assert len(env.store.actions_of(customer.id)) == 1
     assert len(env.publisher.batches) == 1
@@ -437,7 +462,7 @@ async def test_get_refuses_an_unknown_include(env: Env) -> None:
 
 async def test_a_deleted_customer_is_found_only_by_an_admin_asking_for_it(env: Env) -> None:
     customer = await seed(env)
-    await delete_customer(env.deps, env.actor(env.staff.admin), customer.id)
+    await delete_customer(env.deps, env.actor(env.staff.admin), DeleteCustomer(customer.id))
     await refused(env, NotFound, get_customer(env.deps, env.actor(env.staff.admin), customer.id))
     await refused(
         env,
@@ -457,12 +482,15 @@ async def test_a_deleted_customer_is_found_only_by_an_admin_asking_for_it(env: E
 async def test_update_changes_fields_and_keeps_action_names_in_step(env: Env) -> None:
     customer = await seed(env, source=CustomerSource.INQUIRY)
     env.clock.advance(timedelta(hours=1))
-    updated = await update_customer(
-        env.deps,
-        env.actor(env.staff.agent),
-        customer.id,
-        UpdateCustomer(CustomerPatch(name="محمد الفهد الجديد", notes="جاهز للشراء")),
-    )
+    updated = (
+        await update_customer(
+            env.deps,
+            env.actor(env.staff.agent),
+            UpdateCustomer(
+                customer.id, CustomerPatch(name="محمد الفهد الجديد", notes="جاهز للشراء")
+            ),
+        )
+    ).customer
     assert updated.version == customer.version + 1
     assert updated.updated_at == env.clock.now()
     assert env.store.customers[customer.id] == updated
@@ -474,18 +502,20 @@ async def test_update_changes_fields_and_keeps_action_names_in_step(env: Env) ->
 
 async def test_an_update_that_moves_the_score_publishes_score_changed(env: Env) -> None:
     customer = await seed(env)
-    updated = await update_customer(
-        env.deps,
-        env.actor(env.staff.agent),
-        customer.id,
-        UpdateCustomer(
-            CustomerPatch(
-                preferences=PreferencesPatch(
-                    budget_min=Decimal(1_000_000), budget_max=Decimal(2_000_000)
-                )
-            )
-        ),
-    )
+    updated = (
+        await update_customer(
+            env.deps,
+            env.actor(env.staff.agent),
+            UpdateCustomer(
+                customer.id,
+                CustomerPatch(
+                    preferences=PreferencesPatch(
+                        budget_min=Decimal(1_000_000), budget_max=Decimal(2_000_000)
+                    )
+                ),
+            ),
+        )
+    ).customer
     assert updated.lead_score != customer.lead_score
     assert env.publisher.names() == ["customer.updated", "customer.score_changed"]
 
@@ -495,12 +525,16 @@ async def test_changed_preferences_rematch_and_only_new_matches_make_an_action(e
     customer = await seed(env, preferences=JEDDAH_APARTMENT)
     assert [a.type for a in env.store.actions_of(customer.id)] == [ActionType.PROPERTY_MATCH]
     add_property(env, "prop_b", price=1_500_000)
-    updated = await update_customer(
-        env.deps,
-        env.actor(env.staff.agent),
-        customer.id,
-        UpdateCustomer(CustomerPatch(preferences=PreferencesPatch(budget_max=Decimal(1_600_000)))),
-    )
+    updated = (
+        await update_customer(
+            env.deps,
+            env.actor(env.staff.agent),
+            UpdateCustomer(
+                customer.id,
+                CustomerPatch(preferences=PreferencesPatch(budget_max=Decimal(1_600_000))),
+            ),
+        )
+    ).customer
     assert updated.ai_insights is not None
     assert set(updated.ai_insights.property_matches) == {"prop_a", "prop_b"}
     actions = env.store.actions_of(customer.id)
@@ -512,12 +546,13 @@ async def test_changed_preferences_rematch_and_only_new_matches_make_an_action(e
 async def test_an_update_changing_nothing_writes_nothing(env: Env) -> None:
     customer = await seed(env)
     before = env.store.copy()
-    same = await update_customer(
-        env.deps,
-        env.actor(env.staff.agent),
-        customer.id,
-        UpdateCustomer(CustomerPatch(name=customer.name)),
-    )
+    same = (
+        await update_customer(
+            env.deps,
+            env.actor(env.staff.agent),
+            UpdateCustomer(customer.id, CustomerPatch(name=customer.name)),
+        )
+    ).customer
     assert same == customer
     assert env.store == before
     assert env.publisher.events == []
@@ -531,17 +566,21 @@ async def test_if_match_with_an_old_version_is_a_failed_precondition(env: Env) -
         update_customer(
             env.deps,
             env.actor(env.staff.agent),
-            customer.id,
-            UpdateCustomer(CustomerPatch(notes="x"), expected_version=customer.version + 5),
+            UpdateCustomer(
+                customer.id, CustomerPatch(notes="x"), expected_version=customer.version + 5
+            ),
         ),
     )
     assert error.current_version == customer.version
-    updated = await update_customer(
-        env.deps,
-        env.actor(env.staff.agent),
-        customer.id,
-        UpdateCustomer(CustomerPatch(notes="x"), expected_version=customer.version),
-    )
+    updated = (
+        await update_customer(
+            env.deps,
+            env.actor(env.staff.agent),
+            UpdateCustomer(
+                customer.id, CustomerPatch(notes="x"), expected_version=customer.version
+            ),
+        )
+    ).customer
     assert updated.notes == "x"
 
 
@@ -554,8 +593,7 @@ async def test_update_to_a_phone_in_use_is_a_duplicate(env: Env) -> None:
         update_customer(
             env.deps,
             env.actor(env.staff.agent),
-            second.id,
-            UpdateCustomer(CustomerPatch(phone=first.phone)),
+            UpdateCustomer(second.id, CustomerPatch(phone=first.phone)),
         ),
     )
     assert error.field == "phone"
@@ -569,14 +607,14 @@ async def test_update_bad_input_names_every_failing_field(env: Env) -> None:
         update_customer(
             env.deps,
             env.actor(env.staff.agent),
-            customer.id,
             UpdateCustomer(
+                customer.id,
                 CustomerPatch(
                     email="bad",
                     name=None,
                     assigned_employee_id="emp_outsider",
                     preferences=PreferencesPatch(budget_min=Decimal(0)),
-                )
+                ),
             ),
         ),
     )
@@ -586,25 +624,29 @@ async def test_update_bad_input_names_every_failing_field(env: Env) -> None:
 async def test_update_access_failures(env: Env) -> None:
     customer = await seed(env)
     foreign = await seed(env, assignee=env.other.agent)
-    patch = UpdateCustomer(CustomerPatch(notes="x"))
+    patch = CustomerPatch(notes="x")
     await refused(
-        env, NotFound, update_customer(env.deps, env.actor(env.staff.admin), foreign.id, patch)
+        env,
+        NotFound,
+        update_customer(env.deps, env.actor(env.staff.admin), UpdateCustomer(foreign.id, patch)),
     )
     await refused(
         env,
         PermissionDenied,
-        update_customer(env.deps, env.actor(env.staff.outsider), customer.id, patch),
+        update_customer(
+            env.deps, env.actor(env.staff.outsider), UpdateCustomer(customer.id, patch)
+        ),
     )
     await refused(
         env,
         PermissionDenied,
-        update_customer(env.deps, env.actor(env.staff.viewer), customer.id, patch),
+        update_customer(env.deps, env.actor(env.staff.viewer), UpdateCustomer(customer.id, patch)),
     )
 
 
 async def test_update_of_a_deleted_customer_is_not_found(env: Env) -> None:
     customer = await seed(env)
-    await delete_customer(env.deps, env.actor(env.staff.admin), customer.id)
+    await delete_customer(env.deps, env.actor(env.staff.admin), DeleteCustomer(customer.id))
     env.publisher.clear()
     await refused(
         env,
@@ -612,8 +654,7 @@ async def test_update_of_a_deleted_customer_is_not_found(env: Env) -> None:
         update_customer(
             env.deps,
             env.actor(env.staff.admin),
-            customer.id,
-            UpdateCustomer(CustomerPatch(notes="x")),
+            UpdateCustomer(customer.id, CustomerPatch(notes="x")),
         ),
     )
 
@@ -621,12 +662,13 @@ async def test_update_of_a_deleted_customer_is_not_found(env: Env) -> None:
 async def test_update_retries_after_a_concurrent_update(env: Env) -> None:
     customer = await seed(env)
     env.store.fail_next_commits(1)
-    updated = await update_customer(
-        env.deps,
-        env.actor(env.staff.agent),
-        customer.id,
-        UpdateCustomer(CustomerPatch(notes="x")),
-    )
+    updated = (
+        await update_customer(
+            env.deps,
+            env.actor(env.staff.agent),
+            UpdateCustomer(customer.id, CustomerPatch(notes="x")),
+        )
+    ).customer
     assert updated.version == customer.version + 1
     assert env.store.customers[customer.id].notes == "x"
     assert len(env.publisher.batches) == 1
@@ -656,12 +698,13 @@ def put_negotiating(env: Env, customer: Customer) -> Customer:
 
 async def test_a_stage_change_appends_history_and_publishes(env: Env) -> None:
     customer = await seed(env)
-    moved = await change_stage(
-        env.deps,
-        env.actor(env.staff.agent),
-        customer.id,
-        ChangeStage(StageChangeRequest(Stage.QUALIFIED, notes="مؤهل")),
-    )
+    moved = (
+        await change_stage(
+            env.deps,
+            env.actor(env.staff.agent),
+            ChangeStage(customer.id, StageChangeRequest(Stage.QUALIFIED, notes="مؤهل")),
+        )
+    ).customer
     assert moved.stage is Stage.QUALIFIED
     assert len(moved.stage_history) == 2
     entry = moved.stage_history[-1]
@@ -676,12 +719,17 @@ async def test_entering_contract_prep_creates_the_document_action_in_the_same_co
     env: Env,
 ) -> None:
     customer = put_negotiating(env, await seed(env))
-    moved = await change_stage(
-        env.deps,
-        env.actor(env.staff.manager),
-        customer.id,
-        ChangeStage(StageChangeRequest(Stage.CONTRACT_PREP), expected_version=customer.version),
-    )
+    moved = (
+        await change_stage(
+            env.deps,
+            env.actor(env.staff.manager),
+            ChangeStage(
+                customer.id,
+                StageChangeRequest(Stage.CONTRACT_PREP),
+                expected_version=customer.version,
+            ),
+        )
+    ).customer
     (action,) = env.store.actions_of(customer.id)
     assert action.type is ActionType.DOCUMENT_REQUIRED
     assert action.assigned_to == env.staff.agent.id
@@ -699,8 +747,7 @@ async def test_a_stage_change_that_keeps_conflicting_leaves_no_action(env: Env) 
         change_stage(
             env.deps,
             env.actor(env.staff.agent),
-            customer.id,
-            ChangeStage(StageChangeRequest(Stage.CONTRACT_PREP)),
+            ChangeStage(customer.id, StageChangeRequest(Stage.CONTRACT_PREP)),
         ),
     )
     assert env.store.actions_of(customer.id) == []
@@ -720,26 +767,28 @@ async def test_refused_stage_changes_change_nothing(env: Env, request_: StageCha
     await refused(
         env,
         InvalidStageTransition,
-        change_stage(env.deps, env.actor(env.staff.agent), customer.id, ChangeStage(request_)),
+        change_stage(env.deps, env.actor(env.staff.agent), ChangeStage(customer.id, request_)),
     )
 
 
 async def test_stage_change_access_and_precondition_failures(env: Env) -> None:
     customer = await seed(env)
     foreign = await seed(env, assignee=env.other.agent)
-    command = ChangeStage(StageChangeRequest(Stage.QUALIFIED))
+    command = ChangeStage(customer.id, StageChangeRequest(Stage.QUALIFIED))
     await refused(
-        env, NotFound, change_stage(env.deps, env.actor(env.staff.admin), foreign.id, command)
+        env,
+        NotFound,
+        change_stage(env.deps, env.actor(env.staff.admin), evolve(command, customer_id=foreign.id)),
     )
     await refused(
         env,
         PermissionDenied,
-        change_stage(env.deps, env.actor(env.staff.outsider), customer.id, command),
+        change_stage(env.deps, env.actor(env.staff.outsider), command),
     )
     await refused(
         env,
         PermissionDenied,
-        change_stage(env.deps, env.actor(env.staff.viewer), customer.id, command),
+        change_stage(env.deps, env.actor(env.staff.viewer), command),
     )
     await refused(
         env,
@@ -747,7 +796,6 @@ async def test_stage_change_access_and_precondition_failures(env: Env) -> None:
         change_stage(
             env.deps,
             env.actor(env.staff.agent),
-            customer.id,
             evolve(command, expected_version=customer.version - 1),
         ),
     )
@@ -756,13 +804,13 @@ async def test_stage_change_access_and_precondition_failures(env: Env) -> None:
 async def test_reopening_post_sale_needs_an_admin(env: Env) -> None:
     negotiating = put_negotiating(env, await seed(env))
     customer = env.store.put_customer(evolve(negotiating, stage=Stage.POST_SALE))
-    command = ChangeStage(StageChangeRequest(Stage.NEGOTIATION, reason="عاد العميل"))
+    command = ChangeStage(customer.id, StageChangeRequest(Stage.NEGOTIATION, reason="عاد العميل"))
     await refused(
         env,
         PermissionDenied,
-        change_stage(env.deps, env.actor(env.staff.manager), customer.id, command),
+        change_stage(env.deps, env.actor(env.staff.manager), command),
     )
-    reopened = await change_stage(env.deps, env.actor(env.staff.admin), customer.id, command)
+    reopened = (await change_stage(env.deps, env.actor(env.staff.admin), command)).customer
     assert reopened.stage is Stage.NEGOTIATION
 
 
@@ -773,28 +821,44 @@ async def test_reopening_post_sale_needs_an_admin(env: Env) -> None:
 async def test_a_manager_soft_deletes_a_team_customer(env: Env) -> None:
     customer = await seed(env)
     env.clock.advance(timedelta(minutes=5))
-    deletion = await delete_customer(env.deps, env.actor(env.staff.manager), customer.id)
+    deletion = await delete_customer(
+        env.deps, env.actor(env.staff.manager), DeleteCustomer(customer.id)
+    )
     stored = env.store.customers[customer.id]
     assert stored.deleted_at == env.clock.now() == deletion.deleted_at
     assert not deletion.permanent
     assert env.publisher.names() == ["customer.deleted"]
     await refused(
-        env, NotFound, delete_customer(env.deps, env.actor(env.staff.manager), customer.id)
+        env,
+        NotFound,
+        delete_customer(env.deps, env.actor(env.staff.manager), DeleteCustomer(customer.id)),
     )
 
 
 async def test_soft_delete_access_failures(env: Env) -> None:
     customer = await seed(env)
     foreign = await seed(env, assignee=env.other.agent)
-    await refused(env, NotFound, delete_customer(env.deps, env.actor(env.staff.admin), foreign.id))
+    await refused(
+        env,
+        NotFound,
+        delete_customer(env.deps, env.actor(env.staff.admin), DeleteCustomer(foreign.id)),
+    )
     for who in (env.staff.agent, env.staff.viewer):
-        await refused(env, PermissionDenied, delete_customer(env.deps, env.actor(who), customer.id))
+        await refused(
+            env,
+            PermissionDenied,
+            delete_customer(env.deps, env.actor(who), DeleteCustomer(customer.id)),
+        )
     outside = await seed(env, assignee=env.staff.outsider)
     await refused(
-        env, PermissionDenied, delete_customer(env.deps, env.actor(env.staff.manager), outside.id)
+        env,
+        PermissionDenied,
+        delete_customer(env.deps, env.actor(env.staff.manager), DeleteCustomer(outside.id)),
     )
     await refused(
-        env, NotFound, delete_customer(env.deps, env.actor(env.staff.admin), "cust_missing")
+        env,
+        NotFound,
+        delete_customer(env.deps, env.actor(env.staff.admin), DeleteCustomer("cust_missing")),
     )
 
 
@@ -814,9 +878,11 @@ async def test_a_permanent_delete_removes_rows_and_document_bytes(env: Env) -> N
     )
     env.store.blobs["doc_1.pdf"] = b"pdf"
     env.store.blobs["unrelated.pdf"] = b"keep"
-    await delete_customer(env.deps, env.actor(env.staff.admin), customer.id)  # soft first
+    await delete_customer(
+        env.deps, env.actor(env.staff.admin), DeleteCustomer(customer.id)
+    )  # soft first
     deletion = await delete_customer(
-        env.deps, env.actor(env.staff.admin), customer.id, permanent=True
+        env.deps, env.actor(env.staff.admin), DeleteCustomer(customer.id, permanent=True)
     )
     assert deletion.permanent
     assert customer.id not in env.store.customers
@@ -832,20 +898,26 @@ async def test_only_an_admin_deletes_permanently(env: Env) -> None:
     await refused(
         env,
         PermissionDenied,
-        delete_customer(env.deps, env.actor(env.staff.manager), customer.id, permanent=True),
+        delete_customer(
+            env.deps, env.actor(env.staff.manager), DeleteCustomer(customer.id, permanent=True)
+        ),
     )
     await refused(
         env,
         NotFound,
-        delete_customer(env.deps, env.actor(env.staff.admin), foreign.id, permanent=True),
+        delete_customer(
+            env.deps, env.actor(env.staff.admin), DeleteCustomer(foreign.id, permanent=True)
+        ),
     )
 
 
 async def test_an_admin_restores_a_deleted_customer(env: Env) -> None:
     customer = await seed(env)
-    await delete_customer(env.deps, env.actor(env.staff.manager), customer.id)
+    await delete_customer(env.deps, env.actor(env.staff.manager), DeleteCustomer(customer.id))
     env.publisher.clear()
-    restored = await restore_customer(env.deps, env.actor(env.staff.admin), customer.id)
+    restored = (
+        await restore_customer(env.deps, env.actor(env.staff.admin), RestoreCustomer(customer.id))
+    ).customer
     assert not restored.is_deleted
     assert env.store.customers[customer.id] == restored
     assert env.publisher.names() == ["customer.restored"]
@@ -853,19 +925,31 @@ async def test_an_admin_restores_a_deleted_customer(env: Env) -> None:
 
 async def test_restore_failures(env: Env) -> None:
     live = await seed(env)
-    await refused(env, Duplicate, restore_customer(env.deps, env.actor(env.staff.admin), live.id))
+    await refused(
+        env,
+        Duplicate,
+        restore_customer(env.deps, env.actor(env.staff.admin), RestoreCustomer(live.id)),
+    )
     gone = await seed(env)
-    await delete_customer(env.deps, env.actor(env.staff.admin), gone.id)
+    await delete_customer(env.deps, env.actor(env.staff.admin), DeleteCustomer(gone.id))
     env.publisher.clear()
     await refused(
-        env, PermissionDenied, restore_customer(env.deps, env.actor(env.staff.manager), gone.id)
+        env,
+        PermissionDenied,
+        restore_customer(env.deps, env.actor(env.staff.manager), RestoreCustomer(gone.id)),
     )
     foreign = await seed(env, assignee=env.other.agent)
-    await refused(env, NotFound, restore_customer(env.deps, env.actor(env.staff.admin), foreign.id))
+    await refused(
+        env,
+        NotFound,
+        restore_customer(env.deps, env.actor(env.staff.admin), RestoreCustomer(foreign.id)),
+    )
     # Another live customer took the phone meanwhile.
     await seed(env, phone=gone.phone)
     error = await refused(
-        env, Duplicate, restore_customer(env.deps, env.actor(env.staff.admin), gone.id)
+        env,
+        Duplicate,
+        restore_customer(env.deps, env.actor(env.staff.admin), RestoreCustomer(gone.id)),
     )
     assert error.field == "phone"
 
@@ -899,12 +983,13 @@ async def test_assigning_moves_the_open_system_actions_of_the_previous_assignee(
     (system,) = env.store.actions_of(customer.id)
     manual = env.store.put_action(person_action(customer, assigned_to="emp_agent"))
     done = env.store.put_action(evolve(system, id="action_done", status=ActionStatus.COMPLETED))
-    assigned = await assign_customer(
-        env.deps,
-        env.actor(env.staff.admin),
-        customer.id,
-        AssignCustomer("emp_outsider", notes="تخصص في جدة"),
-    )
+    assigned = (
+        await assign_customer(
+            env.deps,
+            env.actor(env.staff.admin),
+            AssignCustomer(customer.id, "emp_outsider", notes="تخصص في جدة"),
+        )
+    ).customer
     assert assigned.assigned_employee_id == "emp_outsider"
     moved = env.store.actions[system.id]
     assert moved.assigned_to == "emp_outsider"
@@ -922,23 +1007,27 @@ async def test_a_manager_assigns_within_the_team_only(env: Env) -> None:
     await refused(
         env,
         PermissionDenied,
-        assign_customer(env.deps, manager, customer.id, AssignCustomer("emp_outsider")),
+        assign_customer(env.deps, manager, AssignCustomer(customer.id, "emp_outsider")),
     )
-    assigned = await assign_customer(env.deps, manager, customer.id, AssignCustomer("emp_manager"))
+    assigned = (
+        await assign_customer(env.deps, manager, AssignCustomer(customer.id, "emp_manager"))
+    ).customer
     assert assigned.assigned_employee_id == "emp_manager"
 
 
 async def test_assign_access_failures(env: Env) -> None:
     customer = await seed(env)
     foreign = await seed(env, assignee=env.other.agent)
-    command = AssignCustomer("emp_agent")
+    command = AssignCustomer(customer.id, "emp_agent")
     await refused(
-        env, NotFound, assign_customer(env.deps, env.actor(env.staff.admin), foreign.id, command)
+        env,
+        NotFound,
+        assign_customer(
+            env.deps, env.actor(env.staff.admin), evolve(command, customer_id=foreign.id)
+        ),
     )
     for who in (env.staff.agent, env.staff.viewer):
-        await refused(
-            env, PermissionDenied, assign_customer(env.deps, env.actor(who), customer.id, command)
-        )
+        await refused(env, PermissionDenied, assign_customer(env.deps, env.actor(who), command))
 
 
 @pytest.mark.parametrize("target", ["emp_nobody", "b_agent", "emp_inactive"])
@@ -947,7 +1036,7 @@ async def test_assigning_to_an_invalid_employee_is_rejected(env: Env, target: st
     error = await refused(
         env,
         AssignmentRejected,
-        assign_customer(env.deps, env.actor(env.staff.admin), customer.id, AssignCustomer(target)),
+        assign_customer(env.deps, env.actor(env.staff.admin), AssignCustomer(customer.id, target)),
     )
     assert error.details == {"field": "employeeId"}
 
@@ -960,8 +1049,7 @@ async def test_assign_bad_input(env: Env) -> None:
         assign_customer(
             env.deps,
             env.actor(env.staff.admin),
-            customer.id,
-            AssignCustomer(" ", notes="x" * 5000),
+            AssignCustomer(customer.id, " ", notes="x" * 5000),
         ),
     )
     assert field_names(error) == {"employeeId", "notes"}
@@ -970,9 +1058,11 @@ async def test_assign_bad_input(env: Env) -> None:
 async def test_assigning_to_the_current_assignee_changes_nothing(env: Env) -> None:
     customer = await seed(env)
     before = env.store.copy()
-    same = await assign_customer(
-        env.deps, env.actor(env.staff.admin), customer.id, AssignCustomer("emp_agent")
-    )
+    same = (
+        await assign_customer(
+            env.deps, env.actor(env.staff.admin), AssignCustomer(customer.id, "emp_agent")
+        )
+    ).customer
     assert same == customer
     assert env.store == before
     assert env.publisher.events == []
@@ -998,27 +1088,31 @@ def test_another_organizations_customer_looks_exactly_like_a_missing_one(strange
         deps, store, publisher, _ = build_fake_dependencies()
         staff = seed_staff(store, ORG)
         seed_staff(store, OTHER_ORG, prefix="b")
-        customer = await create_customer(
-            deps,
-            actor_for(staff.admin),
-            CreateCustomer(
-                CustomerDraft(name="أ", phone="0551234567", assigned_employee_id="emp_agent")
-            ),
-        )
+        customer = (
+            await create_customer(
+                deps,
+                actor_for(staff.admin),
+                CreateCustomer(
+                    CustomerDraft(name="أ", phone="0551234567", assigned_employee_id="emp_agent")
+                ),
+            )
+        ).customer
         publisher.clear()
         before = store.copy()
         calls: dict[str, Callable[[str], Awaitable[object]]] = {
             "get": lambda cid: get_customer(deps, stranger, cid),
             "update": lambda cid: update_customer(
-                deps, stranger, cid, UpdateCustomer(CustomerPatch(notes="x"))
+                deps, stranger, UpdateCustomer(cid, CustomerPatch(notes="x"))
             ),
             "stage": lambda cid: change_stage(
-                deps, stranger, cid, ChangeStage(StageChangeRequest(Stage.QUALIFIED))
+                deps, stranger, ChangeStage(cid, StageChangeRequest(Stage.QUALIFIED))
             ),
-            "delete": lambda cid: delete_customer(deps, stranger, cid),
-            "purge": lambda cid: delete_customer(deps, stranger, cid, permanent=True),
-            "restore": lambda cid: restore_customer(deps, stranger, cid),
-            "assign": lambda cid: assign_customer(deps, stranger, cid, AssignCustomer("b_agent")),
+            "delete": lambda cid: delete_customer(deps, stranger, DeleteCustomer(cid)),
+            "purge": lambda cid: delete_customer(
+                deps, stranger, DeleteCustomer(cid, permanent=True)
+            ),
+            "restore": lambda cid: restore_customer(deps, stranger, RestoreCustomer(cid)),
+            "assign": lambda cid: assign_customer(deps, stranger, AssignCustomer(cid, "b_agent")),
         }
         for name, call in calls.items():
             outcomes = []

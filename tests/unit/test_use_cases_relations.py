@@ -18,7 +18,7 @@ from customers_hub.application.errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
 )
-from customers_hub.application.use_cases.customer_deletion import delete_customer
+from customers_hub.application.use_cases.customer_deletion import DeleteCustomer, delete_customer
 from customers_hub.application.use_cases.customers import CreateCustomer, create_customer
 from customers_hub.application.use_cases.documents import (
     UploadDocument,
@@ -123,15 +123,20 @@ async def seed(env: Env, *, assignee: Employee | None = None, **draft: Any) -> C
     """A customer created through the use case, assigned to ``assignee`` (default: the agent)."""
     staff = env.staff if assignee is None or assignee.organization_id == ORG else env.other
     who = assignee if assignee is not None else staff.agent
-    customer = await create_customer(
-        env.deps,
-        env.actor(staff.admin),
-        CreateCustomer(
-            CustomerDraft(
-                name="محمد", phone=f"+9665{next(_phones):08d}", assigned_employee_id=who.id, **draft
-            )
-        ),
-    )
+    customer = (
+        await create_customer(
+            env.deps,
+            env.actor(staff.admin),
+            CreateCustomer(
+                CustomerDraft(
+                    name="محمد",
+                    phone=f"+9665{next(_phones):08d}",
+                    assigned_employee_id=who.id,
+                    **draft,
+                )
+            ),
+        )
+    ).customer
     env.publisher.clear()
     return customer
 
@@ -169,7 +174,7 @@ async def check_access(env: Env, call: Any, *args: Any) -> None:
         env, PermissionDenied, call(env.deps, env.actor(env.staff.viewer), mine.id, *args)
     )
     gone = await seed(env)
-    await delete_customer(env.deps, admin, gone.id)
+    await delete_customer(env.deps, admin, DeleteCustomer(gone.id))
     env.publisher.clear()
     await refused(env, NotFound, call(env.deps, admin, gone.id, *args))
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import weakref
 from collections.abc import Iterable, Iterator
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -70,46 +70,54 @@ CONTENT_TYPE: Final = CONTENT_TYPE_LATEST
 UNMATCHED_ROUTE: Final = "<unmatched>"
 """``route`` label of a request no route matched (a 404 of an unknown path)."""
 
+
+def _counter(name: str, documentation: str, labels: tuple[str, ...] = ()) -> Counter:
+    return Counter(f"{_PREFIX}_{name}", documentation, labels, registry=REGISTRY)
+
+
+def _gauge(name: str, documentation: str, *, mode: Literal["livesum", "max"]) -> Gauge:
+    # ``mode``: how the multiprocess exposition combines the workers' values.
+    return Gauge(f"{_PREFIX}_{name}", documentation, registry=REGISTRY, multiprocess_mode=mode)
+
+
+def _histogram(
+    name: str, documentation: str, labels: tuple[str, ...], buckets: tuple[float, ...]
+) -> Histogram:
+    return Histogram(f"{_PREFIX}_{name}", documentation, labels, buckets=buckets, registry=REGISTRY)
+
+
 # --- HTTP -------------------------------------------------------------------------------------
 
-HTTP_REQUESTS: Final = Counter(
-    f"{_PREFIX}_http_requests",
+HTTP_REQUESTS: Final = _counter(
+    "http_requests",
     "HTTP requests answered, by method, route template and status code",
     ("method", "route", "status"),
-    registry=REGISTRY,
 )
-HTTP_REQUEST_DURATION: Final = Histogram(
-    f"{_PREFIX}_http_request_duration_seconds",
+HTTP_REQUEST_DURATION: Final = _histogram(
+    "http_request_duration_seconds",
     "Time from the request to the end of its response, by method and route template",
     ("method", "route"),
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
-    registry=REGISTRY,
+    (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
 )
-HTTP_REQUESTS_IN_PROGRESS: Final = Gauge(
-    f"{_PREFIX}_http_requests_in_progress",
-    "HTTP requests being answered now",
-    registry=REGISTRY,
-    multiprocess_mode="livesum",
+HTTP_REQUESTS_IN_PROGRESS: Final = _gauge(
+    "http_requests_in_progress", "HTTP requests being answered now", mode="livesum"
 )
-DATABASE_UNAVAILABLE: Final = Counter(
-    f"{_PREFIX}_database_unavailable",
+DATABASE_UNAVAILABLE: Final = _counter(
+    "database_unavailable",
     "Requests answered 503 because the database could not be reached or could not serve",
-    registry=REGISTRY,
 )
-RATE_LIMIT_REFUSALS: Final = Counter(
-    f"{_PREFIX}_rate_limit_refusals",
+RATE_LIMIT_REFUSALS: Final = _counter(
+    "rate_limit_refusals",
     "Requests refused with 429 by the rate limits, by category (read, write, bulk, ...)",
     ("category",),
-    registry=REGISTRY,
 )
 
 # --- real time --------------------------------------------------------------------------------
 
-WEBSOCKET_CONNECTIONS: Final = Gauge(
-    f"{_PREFIX}_websocket_connections",
+WEBSOCKET_CONNECTIONS: Final = _gauge(
+    "websocket_connections",
     "Authenticated WebSocket clients connected now (/api/v1/ws)",
-    registry=REGISTRY,
-    multiprocess_mode="livesum",
+    mode="livesum",
 )
 
 # --- cache ------------------------------------------------------------------------------------
@@ -126,50 +134,41 @@ CACHE_FAMILIES: Final = (
 )
 """Key families (the key patterns of ``application.ports_scale.CacheKeys``), longest first."""
 
-CACHE_HITS: Final = Counter(
-    f"{_PREFIX}_cache_hits",
-    "Application cache lookups answered from the cache, by key family",
-    ("family",),
-    registry=REGISTRY,
+CACHE_HITS: Final = _counter(
+    "cache_hits", "Application cache lookups answered from the cache, by key family", ("family",)
 )
-CACHE_MISSES: Final = Counter(
-    f"{_PREFIX}_cache_misses",
+CACHE_MISSES: Final = _counter(
+    "cache_misses",
     "Application cache lookups that went to the database, by key family",
     ("family",),
-    registry=REGISTRY,
 )
 
 # --- outbox and webhooks (recorded by the outbox relay and the webhook sender) ----------------
 
-OUTBOX_PENDING: Final = Gauge(
-    f"{_PREFIX}_outbox_pending",
+OUTBOX_PENDING: Final = _gauge(
+    "outbox_pending",
     "Outbox entries not relayed yet (set by the relay after each pass)",
-    registry=REGISTRY,
-    multiprocess_mode="max",
+    mode="max",
 )
-OUTBOX_LAG: Final = Gauge(
-    f"{_PREFIX}_outbox_lag_seconds",
+OUTBOX_LAG: Final = _gauge(
+    "outbox_lag_seconds",
     "Age of the oldest outbox entry not relayed yet, 0 when none (set by the relay)",
-    registry=REGISTRY,
-    multiprocess_mode="max",
+    mode="max",
 )
-OUTBOX_RELAYED: Final = Counter(
-    f"{_PREFIX}_outbox_relayed",
-    "Outbox entries relayed (published after their commit)",
-    registry=REGISTRY,
+OUTBOX_RELAYED: Final = _counter(
+    "outbox_relayed", "Outbox entries relayed (published after their commit)"
 )
-WEBHOOK_DELIVERIES: Final = Counter(
-    f"{_PREFIX}_webhook_deliveries",
+WEBHOOK_DELIVERIES: Final = _counter(
+    "webhook_deliveries",
     "Webhook delivery attempts by outcome: delivered (2xx), retry (failed, will be retried), "
     "failed (given up)",
     ("outcome",),
-    registry=REGISTRY,
 )
-WEBHOOK_DELIVERY_DURATION: Final = Histogram(
-    f"{_PREFIX}_webhook_delivery_duration_seconds",
+WEBHOOK_DELIVERY_DURATION: Final = _histogram(
+    "webhook_delivery_duration_seconds",
     "Time of one webhook delivery attempt (request to response or error)",
-    buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
-    registry=REGISTRY,
+    (),
+    (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
 )
 
 
@@ -189,6 +188,23 @@ def record_cache_lookup(name: str, *, hit: bool) -> None:
 # --- database pool ----------------------------------------------------------------------------
 
 
+_POOL_GAUGES: Final = (
+    # (gauge name after ``db_pool_``, the pool's method, documentation)
+    ("checked_out", "checkedout", "Database connections in use by requests now"),
+    (
+        "size",
+        "size",
+        "Configured size of the database connection pool (CUSTOMERS_HUB_DB_POOL_SIZE)",
+    ),
+    (
+        "overflow",
+        "overflow",
+        "Connections open beyond the pool size (negative: pool slots not opened yet)",
+    ),
+    ("checked_in", "checkedin", "Idle database connections kept in the pool"),
+)
+
+
 class _PoolCollector(Collector):
     """Reads the watched engines' pools at scrape time (summed when a process has several)."""
 
@@ -196,39 +212,12 @@ class _PoolCollector(Collector):
         self.engines: weakref.WeakSet[AsyncEngine] = weakref.WeakSet()
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        totals = {"checked_out": 0, "size": 0, "overflow": 0, "checked_in": 0}
-        for engine in list(self.engines):
-            pool: Any = engine.sync_engine.pool
+        pools: list[Any] = [engine.sync_engine.pool for engine in list(self.engines)]
+        for name, method, documentation in _POOL_GAUGES:
             # NullPool/StaticPool (SQLite variants) have no counters: reported as zero.
-            for key, method in (
-                ("checked_out", "checkedout"),
-                ("size", "size"),
-                ("overflow", "overflow"),
-                ("checked_in", "checkedin"),
-            ):
-                reader = getattr(pool, method, None)
-                if callable(reader):
-                    totals[key] += int(reader())
-        yield GaugeMetricFamily(
-            f"{_PREFIX}_db_pool_checked_out",
-            "Database connections in use by requests now",
-            value=totals["checked_out"],
-        )
-        yield GaugeMetricFamily(
-            f"{_PREFIX}_db_pool_size",
-            "Configured size of the database connection pool (CUSTOMERS_HUB_DB_POOL_SIZE)",
-            value=totals["size"],
-        )
-        yield GaugeMetricFamily(
-            f"{_PREFIX}_db_pool_overflow",
-            "Connections open beyond the pool size (negative: pool slots not opened yet)",
-            value=totals["overflow"],
-        )
-        yield GaugeMetricFamily(
-            f"{_PREFIX}_db_pool_checked_in",
-            "Idle database connections kept in the pool",
-            value=totals["checked_in"],
-        )
+            readers = (getattr(pool, method, None) for pool in pools)
+            total = sum(int(reader()) for reader in readers if callable(reader))
+            yield GaugeMetricFamily(f"{_PREFIX}_db_pool_{name}", documentation, value=total)
 
 
 _POOLS: Final = _PoolCollector()

@@ -213,6 +213,7 @@ class OutboxRelay(BackgroundLoop):
         self._engine = engine
         self._own_engine = engine is None
         self._next_prune = 0.0
+        self._batch_was_full = False  # the last run_once read a whole batch for a consumer
         self.bus_down = False
         """The last hand-over to Redis failed: writes do not wait for their publication."""
         self.relayed = 0
@@ -302,12 +303,16 @@ class OutboxRelay(BackgroundLoop):
         return True
 
     async def _step(self) -> float | None:
-        handled, busy = await self.run_once()
+        _, busy = await self.run_once()
         if time.monotonic() >= self._next_prune:
             self._next_prune = time.monotonic() + self.settings.prune_interval
             await self.prune()
-        if handled:
-            return 0.0
+        if self._batch_was_full:
+            return 0.0  # more may wait
+        # Every consumer read all there was: no second pass (a read transaction per write,
+        # next to the request that follows the write). Events committed in this process since
+        # then woke the loop already (wake() during the step keeps the event set); other
+        # instances' are polled for.
         return _BUSY_RETRY if busy else None
 
     async def run_once(self) -> tuple[int, bool]:
@@ -321,6 +326,7 @@ class OutboxRelay(BackgroundLoop):
         if self.bus_cursor in known:
             self._known_published(known[self.bus_cursor])
         behind = [name for name in names if name not in known or known[name] < newest]
+        self._batch_was_full = False
         if not behind:
             return 0, False
         consumers = {self.bus_cursor: self._to_bus, WEBHOOKS_CURSOR: self._to_hooks}
@@ -340,6 +346,7 @@ class OutboxRelay(BackgroundLoop):
                 rows = await sql_outbox.read_routed_after(
                     connection, position, limit=self.settings.batch_size
                 )
+                self._batch_was_full |= len(rows) >= self.settings.batch_size
                 done = await consumers[name](uow, rows) if rows else 0
                 if done:
                     position = rows[done - 1].record.position

@@ -15,8 +15,8 @@ Two forms share the store and its rules:
 * :func:`run_once` is the embedding form for services that call the use cases directly::
 
       async def create() -> dict[str, str]:
-          customer = await create_customer(hub.deps, actor, CreateCustomer(draft))
-          return {"customerId": customer.id}
+          created = await create_customer(hub.deps, actor, CreateCustomer(draft))
+          return {"customerId": created.customer.id}
 
       result = await run_once(hub.idempotency, actor, "crm-42", {"phone": phone}, create)
 

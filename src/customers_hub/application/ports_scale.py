@@ -134,67 +134,73 @@ class CacheKey:
             raise ValueError("cache keys belong to an organization")
 
 
+def _key(organization_id: str, family: str, *parts: object, tags: tuple[str, ...]) -> CacheKey:
+    # ``family:part:part``, living as long as ``CACHE_TTLS`` says for the family.
+    name = ":".join((family, *map(str, parts)))
+    return CacheKey(organization_id, name, CACHE_TTLS[family], tags)
+
+
 class CacheKeys:
     """The key of every cached view, with the tags each depends on."""
 
     @staticmethod
     def customer(organization_id: str, customer_id: str) -> CacheKey:
         """``customer:{customerId}`` — a customer's details (they embed the assignee's name)."""
-        return CacheKey(
+        return _key(
             organization_id,
-            f"customer:{customer_id}",
-            CACHE_TTLS["customer"],
-            (CacheTag.customer(customer_id), CacheTag.EMPLOYEES),
+            "customer",
+            customer_id,
+            tags=(CacheTag.customer(customer_id), CacheTag.EMPLOYEES),
         )
 
     @staticmethod
     def customer_list(organization_id: str, hash_: str, page: int | str) -> CacheKey:
         """``customer:list:{filters_hash}:{page}`` — one page of a list or a search."""
-        return CacheKey(
+        return _key(
             organization_id,
-            f"customer:list:{hash_}:{page}",
-            CACHE_TTLS["customer:list"],
-            (CacheTag.CUSTOMER_LIST, CacheTag.EMPLOYEES),
+            "customer:list",
+            hash_,
+            page,
+            tags=(CacheTag.CUSTOMER_LIST, CacheTag.EMPLOYEES),
         )
 
     @staticmethod
     def customer_stats(organization_id: str, hash_: str, day: date | str) -> CacheKey:
         """``customer:stats:{hash}:{date}`` — customer statistics (grouping by employee names)."""
-        return CacheKey(
+        return _key(
             organization_id,
-            f"customer:stats:{hash_}:{day}",
-            CACHE_TTLS["customer:stats"],
-            (CacheTag.CUSTOMER_STATS, CacheTag.EMPLOYEES),
+            "customer:stats",
+            hash_,
+            day,
+            tags=(CacheTag.CUSTOMER_STATS, CacheTag.EMPLOYEES),
         )
 
     @staticmethod
     def filter_options(organization_id: str, type_: str) -> CacheKey:
         """``filters:options:{type}`` — filter options with counts (and employee names)."""
-        return CacheKey(
+        return _key(
             organization_id,
-            f"filters:options:{type_}",
-            CACHE_TTLS["filters:options"],
-            (CacheTag.FILTER_OPTIONS, CacheTag.EMPLOYEES),
+            "filters:options",
+            type_,
+            tags=(CacheTag.FILTER_OPTIONS, CacheTag.EMPLOYEES),
         )
 
     @staticmethod
     def action(organization_id: str, action_id: str) -> CacheKey:
         """``action:{actionId}`` — an action's details (they embed its customer)."""
-        return CacheKey(
-            organization_id,
-            f"action:{action_id}",
-            CACHE_TTLS["action"],
-            (CacheTag.ACTIONS, CacheTag.EMPLOYEES),
+        return _key(
+            organization_id, "action", action_id, tags=(CacheTag.ACTIONS, CacheTag.EMPLOYEES)
         )
 
     @staticmethod
     def action_list(organization_id: str, hash_: str, page: int | str) -> CacheKey:
         """``actions:list:{filters_hash}:{page}`` — one page of the actions inbox."""
-        return CacheKey(
+        return _key(
             organization_id,
-            f"actions:list:{hash_}:{page}",
-            CACHE_TTLS["actions:list"],
-            (CacheTag.ACTIONS, CacheTag.EMPLOYEES),
+            "actions:list",
+            hash_,
+            page,
+            tags=(CacheTag.ACTIONS, CacheTag.EMPLOYEES),
         )
 
     @staticmethod
@@ -205,28 +211,25 @@ class CacheKeys:
         query when it has parameters); ``day`` is "today" in the organization's time zone, so
         the due-date buckets roll over at midnight.
         """
-        return CacheKey(
-            organization_id,
-            f"actions:stats:{employee_id}:{day}",
-            CACHE_TTLS["actions:stats"],
-            (CacheTag.ACTION_STATS,),
+        return _key(
+            organization_id, "actions:stats", employee_id, day, tags=(CacheTag.ACTION_STATS,)
         )
 
     @staticmethod
     def settings(organization_id: str) -> CacheKey:
         """``settings`` — the organization's settings as the use cases read them."""
-        return CacheKey(organization_id, "settings", CACHE_TTLS["settings"], (CacheTag.SETTINGS,))
+        return _key(organization_id, "settings", tags=(CacheTag.SETTINGS,))
 
     @staticmethod
     def employee_list(organization_id: str, hash_: str) -> CacheKey:
         """``employees:list:{hash}`` — the employee list; its workload numbers (assigned
         customers, pending actions) follow the customer records and the actions, not the
         customers' relations (a note leaves it cached)."""
-        return CacheKey(
+        return _key(
             organization_id,
-            f"employees:list:{hash_}",
-            CACHE_TTLS["employees:list"],
-            (CacheTag.EMPLOYEES, CacheTag.CUSTOMER_RECORDS, CacheTag.ACTIONS),
+            "employees:list",
+            hash_,
+            tags=(CacheTag.EMPLOYEES, CacheTag.CUSTOMER_RECORDS, CacheTag.ACTIONS),
         )
 
 

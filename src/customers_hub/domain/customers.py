@@ -10,6 +10,7 @@ validated by :mod:`customers_hub.domain.validation` first; the rules that need t
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypedDict
 
 import attrs
 from attrs import evolve, fields
@@ -57,6 +58,24 @@ def _employees(customer: Customer, *others: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(i for i in ids if i))
 
 
+class _About(TypedDict):
+    organization_id: str
+    occurred_at: datetime
+    employee_ids: tuple[str, ...]
+    customer_id: str
+
+
+def _about(customer: Customer, now: datetime, *others: str | None) -> _About:
+    """The fields every event about ``customer`` shares; ``others``: more employees whose scope
+    the change touches (besides the assignee)."""
+    return {
+        "organization_id": customer.organization_id,
+        "occurred_at": now,
+        "employee_ids": _employees(customer, *others),
+        "customer_id": customer.id,
+    }
+
+
 def new_customer(
     draft: CustomerDraft,
     *,
@@ -79,10 +98,7 @@ def new_customer(
     )
     customer = refresh_score(customer, now)
     event = CustomerCreated(
-        organization_id=organization_id,
-        occurred_at=now,
-        employee_ids=_employees(customer),
-        customer_id=customer_id,
+        **_about(customer, now),
         source=customer.source.value,
         created_by_id=actor.user_id,
     )
@@ -110,10 +126,7 @@ def update_customer(customer: Customer, patch: CustomerPatch, *, now: datetime) 
     updated = refresh_score(evolve(patched, updated_at=now, version=customer.version + 1), now)
     events: list[DomainEvent] = [
         CustomerUpdated(
-            organization_id=customer.organization_id,
-            occurred_at=now,
-            employee_ids=_employees(updated),
-            customer_id=customer.id,
+            **_about(updated, now),
             changes=changes,
         )
     ]
@@ -139,10 +152,7 @@ def add_property_interest(
     )
     updated = refresh_score(updated, now)
     event = PropertyInterestAdded(
-        organization_id=customer.organization_id,
-        occurred_at=now,
-        employee_ids=_employees(customer),
-        customer_id=customer.id,
+        **_about(customer, now),
         interest_id=interest.id,
         property_id=interest.property_id,
     )
@@ -173,10 +183,7 @@ def update_property_interest_status(
     )
     updated = refresh_score(updated, now)
     event = CustomerUpdated(
-        organization_id=customer.organization_id,
-        occurred_at=now,
-        employee_ids=_employees(customer),
-        customer_id=customer.id,
+        **_about(customer, now),
         changes={f"properties.{interest_id}.status": status.value},
     )
     return updated, [event]
@@ -214,10 +221,7 @@ def log_interaction(customer: Customer, interaction: Interaction, *, now: dateti
     )
     updated = refresh_score(updated, now)
     event = InteractionLogged(
-        organization_id=customer.organization_id,
-        occurred_at=now,
-        employee_ids=_employees(customer, interaction.agent_id),
-        customer_id=customer.id,
+        **_about(customer, now, interaction.agent_id),
         interaction_id=interaction.id,
         follow_up_required=interaction.follow_up_required,
         follow_up_date=interaction.follow_up_date,
@@ -236,10 +240,7 @@ def schedule_appointment(customer: Customer, appointment: Appointment, *, now: d
     )
     updated = refresh_score(updated, now)
     event = AppointmentScheduled(
-        organization_id=customer.organization_id,
-        occurred_at=now,
-        employee_ids=_employees(customer, appointment.agent_id),
-        customer_id=customer.id,
+        **_about(customer, now, appointment.agent_id),
         appointment_id=appointment.id,
         appointment_type=AppointmentType(appointment.type).value,
         at=appointment.at,
@@ -252,10 +253,7 @@ def add_reminder(customer: Customer, reminder: Reminder, *, now: datetime) -> li
     """A reminder changes nothing on the customer itself; it only emits its event."""
     return [
         ReminderCreated(
-            organization_id=customer.organization_id,
-            occurred_at=now,
-            employee_ids=_employees(customer, reminder.created_by_id),
-            customer_id=customer.id,
+            **_about(customer, now, reminder.created_by_id),
             reminder_id=reminder.id,
         )
     ]
@@ -265,10 +263,7 @@ def add_document(customer: Customer, document: Document, *, now: datetime) -> li
     """A stored document emits its event; the customer row is unchanged."""
     return [
         DocumentUploaded(
-            organization_id=customer.organization_id,
-            occurred_at=now,
-            employee_ids=_employees(customer, document.uploaded_by_id),
-            customer_id=customer.id,
+            **_about(customer, now, document.uploaded_by_id),
             document_id=document.id,
         )
     ]
@@ -282,10 +277,7 @@ def assign_customer(customer: Customer, employee_id: str | None, *, now: datetim
         customer, assigned_employee_id=employee_id, updated_at=now, version=customer.version + 1
     )
     event = CustomerAssigned(
-        organization_id=customer.organization_id,
-        occurred_at=now,
-        employee_ids=_employees(customer, employee_id),
-        customer_id=customer.id,
+        **_about(customer, now, employee_id),
         previous_employee=customer.assigned_employee_id,
         new_employee=employee_id,
     )
@@ -298,10 +290,7 @@ def soft_delete(customer: Customer, *, now: datetime) -> Outcome:
         raise NotFound("customer", customer.id)
     updated = evolve(customer, deleted_at=now, updated_at=now, version=customer.version + 1)
     event = CustomerDeleted(
-        organization_id=customer.organization_id,
-        occurred_at=now,
-        employee_ids=_employees(customer),
-        customer_id=customer.id,
+        **_about(customer, now),
         permanent=False,
     )
     return updated, [event]
@@ -311,10 +300,7 @@ def permanent_delete(customer: Customer, *, now: datetime) -> list[DomainEvent]:
     """The event of a permanent delete; the repository removes the rows."""
     return [
         CustomerDeleted(
-            organization_id=customer.organization_id,
-            occurred_at=now,
-            employee_ids=_employees(customer),
-            customer_id=customer.id,
+            **_about(customer, now),
             permanent=True,
         )
     ]
@@ -326,9 +312,6 @@ def restore(customer: Customer, *, now: datetime) -> Outcome:
         raise Duplicate("Customer is not deleted", field="id")
     updated = evolve(customer, deleted_at=None, updated_at=now, version=customer.version + 1)
     event = CustomerRestored(
-        organization_id=customer.organization_id,
-        occurred_at=now,
-        employee_ids=_employees(customer),
-        customer_id=customer.id,
+        **_about(customer, now),
     )
     return updated, [event]

@@ -46,7 +46,7 @@ from attrs import frozen
 from customers_hub.domain.duplicates import REASON_ORDER, DuplicateReason, email_key
 from customers_hub.domain.enums import CustomerSource, LabelledEnum
 from customers_hub.domain.model import Preferences
-from customers_hub.domain.naming import camel_case
+from customers_hub.domain.naming import camel_case, snake_case
 from customers_hub.domain.search_text import normalize_search_text
 from customers_hub.domain.unset import UNSET
 from customers_hub.domain.validation import CustomerDraft, CustomerPatch, PreferencesPatch
@@ -314,16 +314,13 @@ ARABIC_ALIASES: Final[Mapping[str, tuple[str, ...]]] = {
 """Arabic headers, by field key (the export's own Arabic headers are added by the caller)."""
 
 
-def _snake(key: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", key.rsplit(".", 1)[-1]).lower()
-
-
 def header_aliases(extra: Iterable[tuple[str, str]] = ()) -> dict[str, str]:
     """Normalized header → field key: each key, its last segment and snake_case, the English
     and Arabic aliases, then ``extra`` ``(header, key)`` pairs (later ones win)."""
     aliases: dict[str, str] = {}
     for field in IMPORT_FIELDS:
-        for text in (field.key, field.key.rsplit(".", 1)[-1], _snake(field.key)):
+        last = field.key.rsplit(".", 1)[-1]
+        for text in (field.key, last, snake_case(last)):
             aliases.setdefault(header_key(text), field.key)
     for table in (ENGLISH_ALIASES, ARABIC_ALIASES):
         for key, words in table.items():

@@ -4,7 +4,8 @@
 URL and calls the use cases with ``hub.deps``, without HTTP::
 
     async with build_hub("postgresql://hub@db:5432/hub") as hub:
-        customer = await create_customer(hub.deps, actor, CreateCustomer(draft))
+        created = await create_customer(hub.deps, actor, CreateCustomer(draft))
+        customer, assignee = created.customer, created.assignee
 
 Tests override providers of :class:`Container` to swap in fakes.
 
@@ -24,10 +25,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import operator
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Final, Generic, Self, TypeVar, overload
 
 from dependency_injector import containers, providers
 from redis.asyncio import Redis
@@ -294,6 +295,28 @@ class Container(containers.DeclarativeContainer):
     )
 
 
+T = TypeVar("T")
+
+
+class _FromContainer(Generic[T]):
+    """A read-only :class:`Hub` attribute: what the container's provider at ``path`` gives."""
+
+    def __init__(self, path: str) -> None:
+        self._provider = operator.attrgetter(path)
+
+    @overload
+    def __get__(self, hub: None, owner: type[Hub]) -> Self: ...
+
+    @overload
+    def __get__(self, hub: Hub, owner: type[Hub]) -> T: ...
+
+    def __get__(self, hub: Hub | None, owner: type[Hub]) -> T | Self:
+        if hub is None:
+            return self
+        value: T = self._provider(hub.container)()
+        return value
+
+
 class Hub:
     """A built Customers Hub: its dependencies for the use cases, and its lifecycle."""
 
@@ -301,75 +324,32 @@ class Hub:
         self.container = container
         self.config = config
 
-    @property
-    def deps(self) -> Dependencies:
-        """What every use case takes as its first argument."""
-        deps: Dependencies = self.container.use_case_dependencies()
-        return deps
-
-    @property
-    def engine(self) -> AsyncEngine:
-        """The database engine (for health checks and tests)."""
-        engine: AsyncEngine = self.container.gateways.engine()
-        return engine
-
-    @property
-    def publisher(self) -> InProcessEventPublisher:
-        """The in-process event bus: subscribe handlers to receive events after commit."""
-        publisher: InProcessEventPublisher = self.container.publisher()
-        return publisher
-
-    @property
-    def cache(self) -> Cache:
-        """The application cache (Redis when configured, else in-process)."""
-        cache: Cache = self.container.cache()
-        return cache
-
-    @property
-    def erasure(self) -> SqlErasure:
-        """What :func:`~customers_hub.application.use_cases.erasure.erase_customer` takes
-        besides ``deps``."""
-        erasure: SqlErasure = self.container.erasure()
-        return erasure
-
-    @property
-    def audit_log(self) -> SqlAuditLog:
-        """The audit trail: customers' timelines, and masking a customer's entries."""
-        log: SqlAuditLog = self.container.audit_log()
-        return log
-
-    @property
-    def idempotency(self) -> SqlIdempotencyStore:
-        """Idempotency keys: ``run_once(hub.idempotency, ...)`` and the HTTP middleware."""
-        store: SqlIdempotencyStore = self.container.idempotency()
-        return store
-
-    @property
-    def rate_limiter(self) -> RateLimiter:
-        """The rate-limit buckets (Redis when configured, else in-process)."""
-        limiter: RateLimiter = self.container.rate_limiter()
-        return limiter
-
-    @property
-    def event_bus(self) -> EventBus:
-        """Real-time messages per organization (Redis pub/sub when configured, else in-process);
-        every committed domain event with a real-time form is published here."""
-        bus: EventBus = self.container.event_bus()
-        return bus
-
-    @property
-    def imports(self) -> ImportServices:
-        """What the import use cases take besides ``deps``
-        (:mod:`customers_hub.application.use_cases.imports`)."""
-        services: ImportServices = self.container.import_services()
-        return services
-
-    @property
-    def webhooks(self) -> WebhookServices:
-        """What the webhook use cases take besides ``deps``
-        (:mod:`customers_hub.application.use_cases.webhooks`)."""
-        services: WebhookServices = self.container.webhook_services()
-        return services
+    deps = _FromContainer[Dependencies]("use_case_dependencies")
+    """What every use case takes as its first argument."""
+    engine = _FromContainer[AsyncEngine]("gateways.engine")
+    """The database engine (for health checks and tests)."""
+    publisher = _FromContainer[InProcessEventPublisher]("publisher")
+    """The in-process event bus: subscribe handlers to receive events after commit."""
+    cache = _FromContainer[Cache]("cache")
+    """The application cache (Redis when configured, else in-process)."""
+    erasure = _FromContainer[SqlErasure]("erasure")
+    """What :func:`~customers_hub.application.use_cases.erasure.erase_customer` takes besides
+    ``deps``."""
+    audit_log = _FromContainer[SqlAuditLog]("audit_log")
+    """The audit trail: customers' timelines, and masking a customer's entries."""
+    idempotency = _FromContainer[SqlIdempotencyStore]("idempotency")
+    """Idempotency keys: ``run_once(hub.idempotency, ...)`` and the HTTP middleware."""
+    rate_limiter = _FromContainer[RateLimiter]("rate_limiter")
+    """The rate-limit buckets (Redis when configured, else in-process)."""
+    event_bus = _FromContainer[EventBus]("event_bus")
+    """Real-time messages per organization (Redis pub/sub when configured, else in-process);
+    every committed domain event with a real-time form is published here."""
+    imports = _FromContainer[ImportServices]("import_services")
+    """What the import use cases take besides ``deps``
+    (:mod:`customers_hub.application.use_cases.imports`)."""
+    webhooks = _FromContainer[WebhookServices]("webhook_services")
+    """What the webhook use cases take besides ``deps``
+    (:mod:`customers_hub.application.use_cases.webhooks`)."""
 
     @property
     def privacy(self) -> PrivacyRepositoryFactory:
@@ -434,12 +414,7 @@ class Hub:
     async def __aenter__(self) -> Self:
         return await self.start()
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
 
@@ -470,12 +445,7 @@ class BackgroundWorkers:
         await self.start()
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.stop()
 
 

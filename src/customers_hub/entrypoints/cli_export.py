@@ -23,7 +23,7 @@ import logging
 import sys
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from customers_hub.domain.enums import CustomerSource, Priority, PropertyType, Stage
 
@@ -98,21 +98,16 @@ async def _run(args: argparse.Namespace) -> tuple[int, str]:
     from customers_hub.application.use_cases.reads import CustomerListParams
     from customers_hub.domain.errors import FieldError, ValidationFailed
     from customers_hub.entrypoints.bootstrap import build_hub
-    from customers_hub.entrypoints.http.wire import parse_time_bound
+    from customers_hub.entrypoints.http.wire.params import parse_window
 
     errors: list[FieldError] = []
-    bounds: dict[str, Any] = {}
-    for name, raw in (
+    bounds = parse_window(
         ("createdFrom", args.created_from),
         ("createdTo", args.created_to),
         ("lastContactFrom", args.last_contact_from),
         ("lastContactTo", args.last_contact_to),
-    ):
-        try:
-            bounds[name] = parse_time_bound(name, raw)
-        except ValidationFailed as bad:
-            errors.extend(bad.errors)
-            bounds[name] = None
+        errors=errors,
+    )
     file_format = ExportFormat(args.format)
     if args.output == "-" and file_format is ExportFormat.XLSX:
         errors.append(FieldError("output", "an XLSX cannot be written to stdout; name a file"))

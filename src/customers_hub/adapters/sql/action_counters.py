@@ -106,7 +106,8 @@ def _insert(selects: Sequence[str]) -> str:
 
 async def rebuild_action_counters(connection: AsyncConnection, organization_id: str) -> None:
     """Recount the organization's action counters from its actions (and ``first_note_at`` from
-    its notes), in the caller's transaction: three set-based statements.
+    its notes, and the copy of each action's customer's assignee and liveness of migration
+    0019), in the caller's transaction: four set-based statements.
 
     On PostgreSQL the counter table is locked against writers' triggers (``SHARE ROW
     EXCLUSIVE``) first: a writer whose delta is not in yet waits, and its delta then applies to
@@ -123,6 +124,17 @@ async def rebuild_action_counters(connection: AsyncConnection, organization_id: 
         text(
             f"UPDATE customer_actions SET first_note_at = {first_note}"
             f" WHERE organization_id = :org AND first_note_at {distinct} {first_note}"
+        ),
+        org,
+    )
+    customer = "FROM customers c WHERE c.id = customer_actions.customer_id"
+    await connection.execute(
+        text(
+            "UPDATE customer_actions SET (customer_assignee_id, customer_live) ="
+            f" (SELECT c.assigned_employee_id, c.deleted_at IS NULL {customer})"
+            f" WHERE organization_id = :org AND EXISTS (SELECT 1 {customer} AND"
+            f" (c.assigned_employee_id {distinct} customer_actions.customer_assignee_id"
+            " OR (c.deleted_at IS NULL) <> customer_actions.customer_live))"
         ),
         org,
     )

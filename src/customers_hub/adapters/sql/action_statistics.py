@@ -1,23 +1,26 @@
 """Action statistics and employee workloads over SQL (definitions: :mod:`.statistics`).
 
 ``GET /customers/actions/stats`` reads the action counters (:mod:`.action_counters`) and two
-index range counts (one statement), two statements whatever the organization's size:
+index range counts (one statement), two statements whatever the organization's size (a TEAM
+scope reads its members' ids first):
 
 * **counters** — stored statuses, and type/priority/source/no-due-date of open (stored
   ``pending``/``in_progress``) actions, and the sums behind ``avgCompletionTime`` and
   ``avgResponseTime``, summed over the rows of the scope (TEAM/OWN: rows whose action *or*
   customer assignee is within reach, as :func:`~.filters.action_scope`);
 * **woken snoozes** — snoozed actions whose snooze has ended count as pending (their effective
-  status): a range count of them (index-only on ``ix_actions_org_snoozed``), grouped by
-  type/priority/source, moves them from ``snoozed`` to ``pending``;
+  status): a range count of them, grouped by type/priority/source, moves them from ``snoozed``
+  to ``pending`` (the wake-up job keeps them few: it stores them as pending within a minute);
 * **upcoming** — the due-date buckets that depend on "now": open actions due from the start of
-  the local month or day (whichever is earlier) on, index-only on ``ix_actions_org_open_due``;
-  ``overdue`` is then the open actions with a due date minus those due from now on.
+  the local month or day (whichever is earlier) on; ``overdue`` is then the open actions with a
+  due date minus those due from now on.
 
-For the whole organization both range counts read the actions alone and subtract those of its
-soft-deleted customers (:func:`_signed`); TEAM/OWN join each action to its customer (whose
-assignee the scope needs), so their cost grows with the woken snoozes and the open actions due
-this month.
+Both range counts read partial indexes alone (index-only, no join): each action carries its
+customer's assignee and liveness (``customer_assignee_id``, ``customer_live``, kept by the
+triggers of migration 0019), and the indexes hold only live customers' open or snoozed
+actions. TEAM/OWN add up two disjoint ranges: the actions assigned within reach, and those of
+customers assigned within reach but assigned themselves to someone else or no one
+(:func:`_in_reach`; a partial index of the few actions assigned elsewhere than their customer).
 
 With ``dateFrom``/``dateTo`` the counters (which hold every action) cannot answer: the request
 falls back to :func:`scan_action_stats`, the scanning query of the actions created in the window
@@ -35,7 +38,6 @@ from sqlalchemy import (
     ColumnElement,
     Float,
     FromClause,
-    Select,
     TextClause,
     and_,
     case,
@@ -45,21 +47,20 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    true,
     type_coerce,
     union_all,
 )
 from sqlalchemy.engine import RowMapping
-from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.sql.util import ClauseAdapter
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from customers_hub.adapters.sql import tables as t
-from customers_hub.adapters.sql.counters import UNASSIGNED, assignee_reach
+from customers_hub.adapters.sql.counters import UNASSIGNED
 from customers_hub.adapters.sql.dialect import hours_between
 from customers_hub.adapters.sql.filters import (
     action_scope,
     effective_status_expr,
     effective_status_in,
+    team_member_ids,
 )
 from customers_hub.adapters.sql.read_scope import actions_from, live
 from customers_hub.adapters.sql.statistics import (
@@ -153,16 +154,21 @@ def _finish(
     )
 
 
-# --- from the counters -------------------------------------------------------------------------
+# --- from the counters ---------------------------------------------------------------------------
 
 
-def _counter_scope(scope: ScopeFilter) -> ColumnElement[bool]:
-    """The counter rows of the actions ``scope`` admits: the action's assignee or its
-    customer's is within reach (TEAM/OWN), as :func:`~.filters.action_scope`."""
-    c = t.action_counters.c
-    if scope.kind in (Reach.ALL, Reach.NONE):
-        return assignee_reach(scope, c.action_assignee)
-    return or_(assignee_reach(scope, c.action_assignee), assignee_reach(scope, c.customer_assignee))
+async def _reach(conn: AsyncConnection, scope: ScopeFilter) -> list[str] | None:
+    """The assignees a TEAM/OWN scope reaches (the manager and direct reports, or oneself);
+    ``None`` for the whole organization. Ids, not a subquery: each becomes a range of the
+    partial indexes (an ``OR`` with a subquery would not be index-only)."""
+    if scope.kind is Reach.ALL:
+        return None
+    if scope.kind is Reach.NONE or scope.employee_id is None:
+        return []
+    if scope.kind is Reach.OWN:
+        return [scope.employee_id]
+    team = await conn.execute(team_member_ids(scope.organization_id, scope.employee_id))
+    return [scope.employee_id, *sorted(team.scalars())]
 
 
 def _bounds(window: StatsWindow) -> dict[str, datetime]:
@@ -189,155 +195,100 @@ def _due_from(bounds: Mapping[str, datetime]) -> list[ColumnElement[int]]:
 async def action_stats(
     engine: AsyncEngine, scope: ScopeFilter, window: StatsWindow, assigned_to: str | None
 ) -> ActionStats:
-    """Action aggregates in scope: two statements, the counters and the index range counts;
-    with ``dateFrom``/``dateTo``, :func:`scan_action_stats` of the window."""
+    """Action aggregates in scope: the counters and the index range counts (two statements;
+    a TEAM scope reads its members first); with ``dateFrom``/``dateTo``,
+    :func:`scan_action_stats` of the window."""
     if window.date_from is not None or window.date_to is not None or assigned_to == UNASSIGNED:
         # "" is the counters' key of no assignee, not an employee the scan would match.
         return await scan_action_stats(engine, scope, window, assigned_to)
     a, c = t.customer_actions.c, t.action_counters.c
-    org = scope.organization_id
-    counted: list[ColumnElement[bool]] = [c.organization_id == org, _counter_scope(scope)]
-    in_scope: list[ColumnElement[bool]] = [action_scope(scope), live()]
-    if assigned_to is not None:
-        counted.append(c.action_assignee == assigned_to)
-        in_scope.append(a.assigned_to == assigned_to)
-    sums = (
-        select(
-            c.dimension,
-            c.value,
-            func.sum(c.n).label("n"),
-            type_coerce(func.sum(c.millis), Float()).label("millis"),
-        )
-        .where(*counted)
-        .group_by(c.dimension, c.value)
-    )
-    bounds = _bounds(window)
-    snoozed = text(f"customer_actions.{t.SNOOZED_ACTIONS}")  # literal: the partial index
-    postgres = engine.dialect.name == "postgresql"
-    # The snoozes that woke up, by type/priority/source, and the open actions due from the
-    # start of the month or day on: one statement, rows told apart by "part".
-    woken = _signed(
-        postgres,
-        scope,
-        assigned_to,
-        [
-            literal("woken").label("part"),
-            a.type,
-            a.priority,
-            a.source,
-            func.count().label("n"),
-            _count_if(a.due_date.is_(None)).label("no_due"),
-            *_due_from(bounds),
-        ],
-        # Two ranges of ix_actions_org_snoozed (an OR of them would not be index-only).
-        [[snoozed, a.snoozed_until <= window.now], [snoozed, a.snoozed_until.is_(None)]],
-        group_by=(a.type, a.priority, a.source),
-    )
-    upcoming = _signed(
-        postgres,
-        scope,
-        assigned_to,
-        [
-            literal("upcoming").label("part"),
-            *(null().label(name) for name in ("type", "priority", "source")),
-            literal(0).label("n"),
-            literal(0).label("no_due"),
-            *_due_from(bounds),
-        ],
-        [
-            [
-                text(f"customer_actions.{t.OPEN_ACTIONS}"),  # literal: the partial index
-                a.due_date >= min(bounds["today"], bounds["month"]),
-            ]
-        ],
-    )
     async with engine.connect() as conn:
+        reach = await _reach(conn, scope)
+        counted: list[ColumnElement[bool]] = [c.organization_id == scope.organization_id]
+        if reach is not None:
+            counted.append(or_(c.action_assignee.in_(reach), c.customer_assignee.in_(reach)))
+        if assigned_to is not None:
+            counted.append(c.action_assignee == assigned_to)
+        sums = (
+            select(
+                c.dimension,
+                c.value,
+                func.sum(c.n).label("n"),
+                type_coerce(func.sum(c.millis), Float()).label("millis"),
+            )
+            .where(*counted)
+            .group_by(c.dimension, c.value)
+        )
+        bounds = _bounds(window)
+        parts = _in_reach(scope.organization_id, reach, assigned_to, engine.dialect.name)
+        # Literal predicates: SQLite uses a partial index only when the query states it as is.
+        snoozed, open_ = (text(f"customer_actions.{p}") for p in _LIVE)
+        # The snoozes that woke up, by type/priority/source, and the open actions due from the
+        # start of the month or day on: one statement, rows told apart by "part".
+        woken = [
+            select(
+                literal("woken").label("part"),
+                a.type,
+                a.priority,
+                a.source,
+                func.count().label("n"),
+                _count_if(a.due_date.is_(None)).label("no_due"),
+                *_due_from(bounds),
+            )
+            .where(snoozed, *part, ended)
+            .group_by(a.type, a.priority, a.source)
+            for part in parts
+            # Two ranges of the snooze ends (an OR of them would not be index-only).
+            for ended in (a.snoozed_until <= window.now, a.snoozed_until.is_(None))
+        ]
+        upcoming = [
+            select(
+                literal("upcoming").label("part"),
+                *(null().label(name) for name in ("type", "priority", "source")),
+                literal(0).label("n"),
+                literal(0).label("no_due"),
+                *_due_from(bounds),
+            ).where(open_, *part, a.due_date >= min(bounds["today"], bounds["month"]))
+            for part in parts
+        ]
         rows = list((await conn.execute(sums)).mappings())
-        timed = list((await conn.execute(union_all(*woken, *upcoming))).mappings())
+        timed = list((await conn.execute(union_all(*woken, *upcoming))).mappings()) if parts else []
     woken_rows = [row for row in timed if row["part"] == "woken"]
     ahead = [row for row in timed if row["part"] == "upcoming"]
     return _from_counters(rows, woken_rows, ahead)
 
 
-def _signed(
-    postgres: bool,
-    scope: ScopeFilter,
-    assigned_to: str | None,
-    columns: Sequence[ColumnElement[Any]],
-    branches: Sequence[Sequence[ColumnElement[bool] | TextClause]],
-    group_by: Sequence[ColumnElement[Any]] = (),
-) -> list[Select[Any]]:
-    """``columns`` over the actions in scope (of live customers) matching any of ``branches``
-    (disjoint sets of conditions), as selects (to UNION ALL) of rows with a ``sign`` to sum
-    them by.
+_LIVE: Final = (t.LIVE_SNOOZED_ACTIONS, t.LIVE_OPEN_ACTIONS)
 
-    The whole organization (ALL): the actions alone (an index range, no join) with sign 1,
-    and with sign -1 those of its soft-deleted customers (found through
-    ``ix_customers_org_deleted``, few): joining every action to its customer to test that it
-    is live would cost one customer lookup per action. TEAM/OWN need the customer's assignee:
-    joined queries."""
+
+def _in_reach(
+    organization_id: str, reach: list[str] | None, assigned_to: str | None, dialect: str
+) -> list[list[ColumnElement[bool] | TextClause]]:
+    """Disjoint sets of conditions whose union is the actions in scope (of live customers:
+    the partial indexes' ``customer_live``), each a range of one partial index.
+
+    The whole organization: one set. TEAM/OWN (an action is in scope when its assignee *or*
+    its customer's is within reach): the actions whose assignee is within reach, and those
+    whose customer's assignee is but whose own assignee is not (none, or out of reach). The
+    latter are assigned elsewhere than their customer: a literal predicate of the partial
+    index that holds only such (few) actions."""
     a = t.customer_actions.c
-    mine = [a.assigned_to == assigned_to] if assigned_to is not None else []
-    org = scope.organization_id
-    parts: list[Select[Any]] = []
-    for conditions in branches:
-        if scope.kind is not Reach.ALL:
-            parts.append(
-                select(literal(1).label("sign"), *columns)
-                .select_from(actions_from())
-                .where(action_scope(scope), live(), *mine, *conditions)
-                .group_by(*group_by)
-            )
-            continue
-        parts.append(
-            select(literal(1).label("sign"), *columns)
-            .where(a.organization_id == org, *mine, *conditions)
-            .group_by(*group_by)
-        )
-    if scope.kind is Reach.ALL:
-        # One pass over the deleted customers' actions serves every branch.
-        either = or_(*(and_(*conditions) for conditions in branches))
-        parts.append(_of_deleted_customers(org, postgres, columns, [*mine, either], group_by))
-    return parts
-
-
-def _of_deleted_customers(
-    organization_id: str,
-    postgres: bool,
-    columns: Sequence[ColumnElement[Any]],
-    conditions: Sequence[ColumnElement[bool] | TextClause],
-    group_by: Sequence[ColumnElement[Any]],
-) -> Select[Any]:
-    """``columns`` with sign -1 over the actions of the organization's soft-deleted customers
-    matching ``conditions``. PostgreSQL: each customer's actions in a LATERAL subquery, so the
-    plan is driven by the (few) customers through ``ix_actions_customer`` whatever the
-    planner estimates of the action ranges."""
-    a, c = t.customer_actions.c, t.customers.c
-    gone = (c.organization_id == organization_id, live(deleted=True))
-    if not postgres:
-        return (
-            select(literal(-1).label("sign"), *columns)
-            .select_from(actions_from())
-            .where(*gone, a.organization_id == organization_id, *conditions)
-            .group_by(*group_by)
-        )
-    customers = select(c.id).where(*gone).subquery("gone")
-    theirs = (
-        select(t.customer_actions)
-        .where(
-            a.customer_id == customers.c.id,
-            a.organization_id == organization_id,
-            *conditions,
-        )
-        .offset(0)  # a fence: PostgreSQL would pull a plain subquery up into a hash join
-        .lateral("theirs")
-    )
-    adapt = ClauseAdapter(theirs).traverse
-    return (
-        select(literal(-1).label("sign"), *(adapt(col) for col in columns))
-        .select_from(customers.join(theirs, true()))
-        .group_by(*(adapt(col) for col in group_by))
-    )
+    org: list[ColumnElement[bool] | TextClause] = [a.organization_id == organization_id]
+    if assigned_to is not None:
+        org.append(a.assigned_to == assigned_to)
+    if reach is None:
+        return [org]
+    if not reach:
+        return []
+    return [
+        [*org, a.assigned_to.in_(reach)],
+        [
+            *org,
+            text(f"customer_actions.{t.ASSIGNED_ELSEWHERE[dialect]}"),
+            a.customer_assignee_id.in_(reach),
+            or_(a.assigned_to.is_(None), a.assigned_to.not_in(reach)),
+        ],
+    ]
 
 
 def _from_counters(
@@ -363,17 +314,16 @@ def _from_counters(
     due_from = dict.fromkeys(("now", "today", "tomorrow", "week_end", "month", "month_end"), 0)
     for row in ahead:
         for name in due_from:
-            due_from[name] += int(row["sign"]) * int(row[name] or 0)
+            due_from[name] += int(row[name] or 0)
     for row in woken_rows:
-        sign = int(row["sign"])
-        n = sign * int(row["n"])
+        n = int(row["n"])
         total["snoozed"] -= n
         total["pending"] += n
         for dimension, counts in per_dimension.items():
             counts[row[dimension]] = counts.get(row[dimension], 0) + n
-        no_due += sign * int(row["no_due"])
+        no_due += int(row["no_due"])
         for name in due_from:
-            due_from[name] += sign * int(row[name])
+            due_from[name] += int(row[name] or 0)
     with_due = total["pending"] + total["inProgress"] - no_due
 
     def hours(dimension: str) -> float | None:

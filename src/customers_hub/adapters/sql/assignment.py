@@ -22,12 +22,12 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-import attrs
 from sqlalchemy import Row, bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from customers_hub.adapters.sql.mappers import from_json, to_json
+from customers_hub.adapters.sql.mappers.rows import from_row, row_values
 from customers_hub.adapters.sql.repositories import ChangeLog
+from customers_hub.adapters.sql.repositories.base import _update_versioned
 from customers_hub.adapters.sql.tables import (
     assignment_rule_employees,
     assignment_rules,
@@ -35,15 +35,12 @@ from customers_hub.adapters.sql.tables import (
     employees,
 )
 from customers_hub.adapters.sql.uow import SqlUnitOfWork
-from customers_hub.application.errors import ConcurrentUpdate
 from customers_hub.application.ports import UnitOfWork
 from customers_hub.application.queries import Page
 from customers_hub.domain.assignment import (
     LOAD_STAGES,
     AssignmentRule,
     RuleHead,
-    RuleMatch,
-    Strategy,
 )
 from customers_hub.domain.audit import EntityType, FieldChange, Write
 
@@ -55,24 +52,16 @@ _C = customers
 _EMP = employees
 _CONTEXT_FIELD: Final = "assignmentRuleId"
 
-# Columns are the rule's attributes by name, but for the two stored apart (employees, match).
-_COLUMNS: Final = tuple(
-    f.name for f in attrs.fields(AssignmentRule) if f.name not in ("employee_ids", "match")
-)
+# Columns are the rule's attributes by name (mappers.rows; ``match`` in JSON), but for its
+# employees, stored apart in ``assignment_rule_employees``.
 
 
 def _values(rule: AssignmentRule) -> dict[str, Any]:
-    values = {name: getattr(rule, name) for name in _COLUMNS}
-    return {**values, "strategy": rule.strategy.value, "match": to_json(rule.match)}
+    return row_values(rule, _R)
 
 
 def _rule(row: Row[Any], employee_ids: Sequence[str]) -> AssignmentRule:
-    values = {name: row._mapping[name] for name in _COLUMNS}
-    return AssignmentRule(
-        **{**values, "strategy": Strategy(values["strategy"])},
-        match=from_json(row._mapping["match"], RuleMatch),
-        employee_ids=tuple(employee_ids),
-    )
+    return from_row(AssignmentRule, _R, row._mapping, employee_ids=tuple(employee_ids))
 
 
 class SqlAssignmentRules:
@@ -91,16 +80,7 @@ class SqlAssignmentRules:
             .where(_R.c.organization_id == organization_id, _R.c.active.is_(True))
             .order_by(_R.c.priority, _R.c.created_at, _R.c.id)
         )
-        return [
-            RuleHead(
-                id=r.id,
-                priority=r.priority,
-                created_at=r.created_at,
-                version=r.version,
-                match=from_json(r.match, RuleMatch),
-            )
-            for r in rows
-        ]
+        return [from_row(RuleHead, _R, r._mapping) for r in rows]
 
     async def lock(self, organization_id: str, rule_ids: Sequence[str]) -> list[AssignmentRule]:
         """The rules locked ``FOR UPDATE`` in id order, with their employees."""
@@ -187,20 +167,16 @@ class SqlAssignmentRules:
     async def save(self, rule: AssignmentRule, *, expected_version: int) -> None:
         """Replace the rule if its version is still ``expected_version`` (audited)."""
         before = await self.get(rule.organization_id, rule.id)
-        values = _values(rule)
-        for fixed in ("id", "organization_id", "created_at", "created_by", "last_employee_id"):
-            del values[fixed]
-        result = await self._conn.execute(
-            update(_R)
-            .where(
-                _R.c.organization_id == rule.organization_id,
-                _R.c.id == rule.id,
-                _R.c.version == expected_version,
-            )
-            .values(values)
+        await _update_versioned(
+            self._conn,
+            _R,
+            _values(rule),
+            kind="assignment_rule",
+            organization_id=rule.organization_id,
+            record_id=rule.id,
+            expected_version=expected_version,
+            written_once=("id", "organization_id", "created_at", "created_by", "last_employee_id"),
         )
-        if result.rowcount == 0:
-            raise ConcurrentUpdate("assignment_rule", rule.id)
         if before is None or before.employee_ids != rule.employee_ids:
             await self._conn.execute(delete(_E).where(_E.c.rule_id == rule.id))
             await self._insert_employees(rule)

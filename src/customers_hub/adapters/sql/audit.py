@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from customers_hub.adapters.sql import tables
 from customers_hub.adapters.sql.filters import SortSpec, ValueType
+from customers_hub.adapters.sql.mappers.rows import from_row
 from customers_hub.adapters.sql.pagination import Source, fetch
 from customers_hub.adapters.sql.uow import SqlUnitOfWork
 from customers_hub.application.ports import Clock, IdGenerator, UnitOfWork
@@ -155,19 +156,9 @@ class AuditCommitHook:
 
 
 def _entry(row: RowMapping) -> AuditEntry:
-    return AuditEntry(
-        id=row["id"],
-        organization_id=row["organization_id"],
-        at=row["at"],
-        actor_id=row["actor_id"],
-        actor_name=row["actor_name"],
-        action=row["action"],
-        entity_type=row["entity_type"],
-        entity_id=row["entity_id"],
-        customer_id=row["customer_id"],
-        changes=tuple(FieldChange.from_json(c) for c in row["changes"]),
-        request_id=row["request_id"],
-    )
+    # Columns and fields of the same name by one step; the changes are stored in JSON form.
+    changes = tuple(FieldChange.from_json(c) for c in row["changes"])
+    return from_row(AuditEntry, _L, row, changes=changes)
 
 
 class SqlAuditLog:

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
 
+import attrs
 from sqlalchemy import (
     ColumnElement,
     Table,
@@ -37,6 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from customers_hub.adapters.sql import mappers, tables
+from customers_hub.adapters.sql.mappers.rows import from_row, row_values
 from customers_hub.adapters.sql.repositories import ChangeLog, SqlCustomerRepository
 from customers_hub.adapters.sql.repositories.base import _customer_integrity, _is_postgres
 from customers_hub.application.ports import UnitOfWork
@@ -48,7 +50,6 @@ from customers_hub.domain.imports import (
     ImportCounts,
     ImportJob,
     ImportStatus,
-    OnDuplicate,
     RowError,
 )
 from customers_hub.domain.model import Customer
@@ -77,73 +78,23 @@ async def _insert_many(
         await conn.execute(table.insert().returning(first_key), list(rows))
 
 
+# Columns and fields of the same name by one step (mappers.rows); the exceptions are the
+# mapping (a JSON object: its integer keys are text) and the counts (a column each).
+
+
 def _job_values(job: ImportJob) -> dict[str, object]:
-    counts = job.counts
-    return {
-        "id": job.id,
-        "organization_id": job.organization_id,
-        "created_by_id": job.created_by_id,
-        "created_by_name": job.created_by_name,
-        "created_by_role": job.created_by_role,
-        "status": job.status.value,
-        "file_name": job.file_name,
-        "file_format": job.file_format,
-        "file_key": job.file_key,
-        "headers": list(job.headers),
-        "mapping": {str(i): key for i, key in sorted(job.mapping.items())},
-        "dry_run": job.dry_run,
-        "on_duplicate": job.on_duplicate.value,
-        "create_actions": job.create_actions,
-        "total_rows": job.total_rows,
-        "processed": counts.processed,
-        "created": counts.created,
-        "updated": counts.updated,
-        "skipped": counts.skipped,
-        "failed": counts.failed,
-        "next_row": job.next_row,
-        "attempts": job.attempts,
-        "error": job.error,
-        "lease_owner": job.lease_owner,
-        "lease_expires_at": job.lease_expires_at,
-        "created_at": job.created_at,
-        "started_at": job.started_at,
-        "finished_at": job.finished_at,
-    }
+    return row_values(
+        job,
+        _J,
+        mapping={str(i): key for i, key in sorted(job.mapping.items())},
+        **attrs.asdict(job.counts),
+    )
 
 
 def _job(row: RowMapping) -> ImportJob:
-    return ImportJob(
-        id=row["id"],
-        organization_id=row["organization_id"],
-        created_by_id=row["created_by_id"],
-        created_by_name=row["created_by_name"],
-        created_by_role=row["created_by_role"],
-        status=ImportStatus(row["status"]),
-        file_name=row["file_name"],
-        file_format=row["file_format"],
-        file_key=row["file_key"],
-        headers=tuple(row["headers"]),
-        mapping={int(i): key for i, key in row["mapping"].items()},
-        dry_run=row["dry_run"],
-        on_duplicate=OnDuplicate(row["on_duplicate"]),
-        create_actions=row["create_actions"],
-        total_rows=row["total_rows"],
-        counts=ImportCounts(
-            processed=row["processed"],
-            created=row["created"],
-            updated=row["updated"],
-            skipped=row["skipped"],
-            failed=row["failed"],
-        ),
-        next_row=row["next_row"],
-        attempts=row["attempts"],
-        error=row["error"],
-        lease_owner=row["lease_owner"],
-        lease_expires_at=row["lease_expires_at"],
-        created_at=row["created_at"],
-        started_at=row["started_at"],
-        finished_at=row["finished_at"],
-    )
+    counts = ImportCounts(**{f.name: row[f.name] for f in attrs.fields(ImportCounts)})
+    mapping = {int(i): key for i, key in row["mapping"].items()}
+    return from_row(ImportJob, _J, row, mapping=mapping, counts=counts)
 
 
 class _ErrorBatches:

@@ -38,6 +38,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from customers_hub.adapters.sql import tables as t
+from customers_hub.adapters.sql.mappers.rows import from_row, row_values
 from customers_hub.adapters.sql.uow import SqlUnitOfWork
 from customers_hub.application.ports import UnitOfWork
 from customers_hub.domain.enums import InteractionDirection, InteractionType, Sentiment
@@ -401,38 +402,34 @@ class SqlMergeStore:
         )
 
 
+# Columns and fields of the same name by one step (mappers.rows); the exceptions are the JSON
+# columns whose values are small records of their own (kept as lists and objects).
+
+
 def _record_values(record: MergeRecord) -> dict[str, object]:
-    return {
-        "id": record.id,
-        "organization_id": record.organization_id,
-        "survivor_id": record.survivor_id,
-        "source_ids": list(record.source_ids),
-        "moved": {
+    return row_values(
+        record,
+        _MERGES,
+        moved={
             name: {row_id: list(pair) for row_id, pair in rows.items()}
             for name, rows in record.moved.items()
         },
-        "history": {
+        history={
             entry_id: [o.source_id, o.position, o.merged_from]
             for entry_id, o in record.history.items()
         },
-        "fields": {
+        fields={
             name: {"source": fill.source_id, "value": fill.value}
             for name, fill in record.fields.items()
         },
-        "property_views": record.property_views,
-        "merged_at": record.merged_at,
-        "merged_by": record.merged_by,
-        "unmerged_at": record.unmerged_at,
-        "unmerged_by": record.unmerged_by,
-    }
+    )
 
 
 def _record(row: RowMapping) -> MergeRecord:
-    return MergeRecord(
-        id=row["id"],
-        organization_id=row["organization_id"],
-        survivor_id=row["survivor_id"],
-        source_ids=tuple(row["source_ids"]),
+    return from_row(
+        MergeRecord,
+        _MERGES,
+        row,
         moved={
             name: {row_id: (str(pair[0]), str(pair[1])) for row_id, pair in rows.items()}
             for name, rows in row["moved"].items()
@@ -445,11 +442,6 @@ def _record(row: RowMapping) -> MergeRecord:
             name: FieldFill(str(fill["source"]), fill["value"])
             for name, fill in row["fields"].items()
         },
-        property_views=int(row["property_views"]),
-        merged_at=row["merged_at"],
-        merged_by=row["merged_by"],
-        unmerged_at=row["unmerged_at"],
-        unmerged_by=row["unmerged_by"],
     )
 
 

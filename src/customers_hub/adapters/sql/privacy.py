@@ -20,11 +20,12 @@ from datetime import datetime
 from typing import Any, Final
 
 import attrs
-from sqlalchemy import ColumnElement, and_, func, not_, select, update
+from sqlalchemy import ColumnElement, and_, func, not_, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from customers_hub.adapters.sql.repositories.base import ChangeLog, _insert
+from customers_hub.adapters.sql.mappers.rows import from_row, row_values
+from customers_hub.adapters.sql.repositories.base import ChangeLog, _insert, _update_versioned
 from customers_hub.adapters.sql.tables import (
     consent_events,
     customer_actions,
@@ -32,7 +33,6 @@ from customers_hub.adapters.sql.tables import (
     customers,
     privacy_requests,
 )
-from customers_hub.application.errors import ConcurrentUpdate
 from customers_hub.application.ports import UnitOfWork
 from customers_hub.application.ports_privacy import RequestFilter
 from customers_hub.application.queries import Page
@@ -43,8 +43,6 @@ from customers_hub.domain.privacy import (
     ConsentEntry,
     PrivacyRequest,
     PrivacyRequestStats,
-    RequestStatus,
-    RequestType,
 )
 
 __all__ = ["SqlPrivacyRepository", "sql_privacy_repository"]
@@ -52,30 +50,23 @@ __all__ = ["SqlPrivacyRepository", "sql_privacy_repository"]
 _C = customer_consents
 _E = consent_events
 _R = privacy_requests
-_CONSENT_FIELDS: Final = tuple(f.name for f in attrs.fields(ConsentEntry))
-_REQUEST_FIELDS: Final = tuple(f.name for f in attrs.fields(PrivacyRequest))
 _OPEN: Final = sorted(s.value for s in OPEN_STATUSES)
 
 
+# Columns and fields of the same name by one step (mappers.rows). A current consent row is
+# read as its ``consent_events`` entry (its ``entry_id`` selected as ``id``).
+
+
 def _consent(row: RowMapping) -> ConsentEntry:
-    values = {name: row[name] for name in _CONSENT_FIELDS}
-    return ConsentEntry(**{**values, "channel": ConsentChannel(values["channel"])})
+    return from_row(ConsentEntry, _E, row)
 
 
 def _request(row: RowMapping) -> PrivacyRequest:
-    values = {name: row[name] for name in _REQUEST_FIELDS}
-    return PrivacyRequest(
-        **{
-            **values,
-            "type": RequestType(values["type"]),
-            "status": RequestStatus(values["status"]),
-        }
-    )
+    return from_row(PrivacyRequest, _R, row)
 
 
 def _request_values(request: PrivacyRequest) -> dict[str, Any]:
-    values = attrs.asdict(request, recurse=False)
-    return {**values, "type": request.type.value, "status": request.status.value}
+    return row_values(request, _R)
 
 
 class SqlPrivacyRepository:
@@ -132,7 +123,7 @@ class SqlPrivacyRepository:
         """One INSERT of the entries and one upsert of the current rows."""
         if not entries:
             return
-        rows = [{**attrs.asdict(e, recurse=False), "channel": e.channel.value} for e in entries]
+        rows = [row_values(entry, _E) for entry in entries]
         await self._conn.execute(_E.insert(), rows)
         keys = ("customer_id", "channel")
         current = [{("entry_id" if k == "id" else k): v for k, v in row.items()} for row in rows]
@@ -182,20 +173,17 @@ class SqlPrivacyRepository:
         """A versioned UPDATE; :class:`ConcurrentUpdate` when the version moved on."""
         before = await self.get_request(request.organization_id, request.id)
         values = _request_values(request)
-        for fixed in ("id", "organization_id", "customer_id", "created_at", "created_by"):
-            del values[fixed]
         values["version"] = expected_version + 1
-        result = await self._conn.execute(
-            update(_R)
-            .where(
-                _R.c.id == request.id,
-                _R.c.organization_id == request.organization_id,
-                _R.c.version == expected_version,
-            )
-            .values(values)
+        await _update_versioned(
+            self._conn,
+            _R,
+            values,
+            kind="privacy_request",
+            organization_id=request.organization_id,
+            record_id=request.id,
+            expected_version=expected_version,
+            written_once=("id", "organization_id", "customer_id", "created_at", "created_by"),
         )
-        if result.rowcount != 1:
-            raise ConcurrentUpdate("privacy_request", request.id)
         self._log.record(
             Write.UPDATE,
             EntityType.PRIVACY_REQUEST,

@@ -16,11 +16,11 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-import attrs
 from attrs import frozen
 from sqlalchemy import Row, and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from customers_hub.adapters.sql.mappers.rows import from_row, row_values
 from customers_hub.adapters.sql.outbox import RelayRow
 from customers_hub.adapters.sql.tables import webhook_deliveries, webhooks
 from customers_hub.application.ports import IdGenerator, UnitOfWork
@@ -51,24 +51,21 @@ _D = webhook_deliveries
 _ERROR_MAX: Final = 500
 
 
-# Rows and records share their names: the conversions are by name (a new field needs a column
-# of the same name, and a lost one fails the round trips of tests/integration/test_outbox.py).
-_WEBHOOK_FIELDS: Final = tuple(f.name for f in attrs.fields(Webhook))
-_DELIVERY_FIELDS: Final = tuple(f.name for f in attrs.fields(WebhookDelivery))
+# Rows and records share their names: the conversions are by name (mappers.rows; a new field
+# needs a column of the same name, and a lost one fails the round trips of
+# tests/integration/test_outbox.py).
 
 
 def _webhook(row: Row[Any]) -> Webhook:
-    values = {name: row._mapping[name] for name in _WEBHOOK_FIELDS}
-    return Webhook(**{**values, "events": tuple(values["events"])})
+    return from_row(Webhook, _W, row._mapping)
 
 
 def _values(webhook: Webhook) -> dict[str, Any]:
-    return {**attrs.asdict(webhook, recurse=False), "events": list(webhook.events)}
+    return row_values(webhook, _W)
 
 
 def _delivery(row: Row[Any]) -> WebhookDelivery:
-    values = {name: row._mapping[name] for name in _DELIVERY_FIELDS}
-    return WebhookDelivery(**{**values, "status": DeliveryStatus(values["status"])})
+    return from_row(WebhookDelivery, _D, row._mapping)
 
 
 def _offset(page: int, limit: int) -> int:

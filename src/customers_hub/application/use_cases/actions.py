@@ -31,7 +31,7 @@ Decisions where the API document and the rules are silent:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Final
 
@@ -41,6 +41,12 @@ from attrs import field, frozen
 from customers_hub.application.context import Dependencies, transaction
 from customers_hub.application.errors import PreconditionFailed
 from customers_hub.application.ports import UnitOfWork
+from customers_hub.application.use_cases.action_moves import (
+    ActionChange,
+    completing,
+    dismissing,
+    snoozing,
+)
 from customers_hub.application.write_context import transaction_as
 from customers_hub.domain import access, inbox
 from customers_hub.domain.access import Operation, RecordScope
@@ -266,10 +272,6 @@ def _note(
     )
 
 
-def _has_text(text: str | None) -> bool:
-    return text is not None and bool(text.strip())
-
-
 def _note_text(errors: Errors, field_name: str, text: str | None) -> str | None:
     """A note, outcome or description: cleaned free text (several lines allowed)."""
     return errors.text(field_name, text, max_length=NOTE_MAX_LENGTH, multiline=True)
@@ -289,25 +291,26 @@ def _due_date(errors: Errors, value: datetime | None, now: datetime) -> datetime
     )
 
 
-Change = Callable[[CustomerAction, datetime], tuple[CustomerAction, list[DomainEvent]]]
-
-
 async def _change(
     deps: Dependencies,
     actor: Actor,
     action_id: str,
-    change: Change,
+    change: ActionChange,
     *,
+    errors: Errors | None = None,
     expected_version: int | None = None,
     operation: Operation = Operation.WRITE_ACTION,
 ) -> CustomerAction:
-    """Load, check access and version, apply ``change``, save when something changed."""
+    """Load, check access and version, then the input ``errors`` (400), apply ``change``, save
+    when something changed."""
 
     async def work(uow: UnitOfWork) -> tuple[CustomerAction, list[DomainEvent]]:
         now = deps.clock.now()
         loaded = await _load(uow, actor, action_id)
         access.enforce(actor, operation, loaded.scope, resource_type=_ACTION, resource_id=action_id)
         _check_version(loaded.action, expected_version)
+        if errors is not None:
+            errors.raise_if_any()
         updated, events = change(loaded.action, now)
         if updated != loaded.action:
             await uow.actions.save(updated, expected_version=loaded.action.version)
@@ -513,11 +516,6 @@ async def update_action(
     return await transaction_as(deps, actor, work)
 
 
-def _note_id(deps: Dependencies, notes: str | None) -> str | None:
-    # Only a note that will be written takes an id.
-    return deps.ids.new_id("note") if _has_text(notes) else None
-
-
 async def complete_action(
     deps: Dependencies, actor: Actor, action_id: str, command: CompleteAction
 ) -> CustomerAction:
@@ -525,20 +523,13 @@ async def complete_action(
     errors = Errors()
     outcome = _note_text(errors, "outcome", command.outcome)
     notes = _note_text(errors, "notes", command.notes)
-
-    def change(action: CustomerAction, now: datetime) -> tuple[CustomerAction, list[DomainEvent]]:
-        errors.raise_if_any()
-        return inbox.complete(
-            action,
-            actor=actor,
-            now=now,
-            # A sent blank outcome is passed on as sent: the machine keeps the stored one.
-            outcome=outcome if outcome is not None else command.outcome,
-            notes=notes,
-            note_id=_note_id(deps, notes),
-        )
-
-    return await _change(deps, actor, action_id, change, expected_version=command.expected_version)
+    # A sent blank outcome is passed on as sent: the machine keeps the stored one.
+    change = completing(
+        deps, actor, outcome=outcome if outcome is not None else command.outcome, notes=notes
+    )
+    return await _change(
+        deps, actor, action_id, change, errors=errors, expected_version=command.expected_version
+    )
 
 
 async def dismiss_action(
@@ -548,19 +539,10 @@ async def dismiss_action(
     errors = Errors()
     reason = _reason_text(errors, command.reason)
     notes = _note_text(errors, "notes", command.notes)
-
-    def change(action: CustomerAction, now: datetime) -> tuple[CustomerAction, list[DomainEvent]]:
-        errors.raise_if_any()
-        return inbox.dismiss(
-            action,
-            actor=actor,
-            now=now,
-            reason=reason,
-            notes=notes,
-            note_id=_note_id(deps, notes),
-        )
-
-    return await _change(deps, actor, action_id, change, expected_version=command.expected_version)
+    change = dismissing(deps, actor, reason=reason, notes=notes)
+    return await _change(
+        deps, actor, action_id, change, errors=errors, expected_version=command.expected_version
+    )
 
 
 async def snooze_action(
@@ -569,19 +551,10 @@ async def snooze_action(
     """Snooze the action until ``snoozed_until`` (400 unless within the next 365 days)."""
     errors = Errors()
     notes = _note_text(errors, "notes", command.notes)
-
-    def change(action: CustomerAction, now: datetime) -> tuple[CustomerAction, list[DomainEvent]]:
-        errors.raise_if_any()
-        return inbox.snooze(
-            action,
-            actor=actor,
-            now=now,
-            until=command.snoozed_until,
-            notes=notes,
-            note_id=_note_id(deps, notes),
-        )
-
-    return await _change(deps, actor, action_id, change, expected_version=command.expected_version)
+    change = snoozing(deps, actor, until=command.snoozed_until, notes=notes)
+    return await _change(
+        deps, actor, action_id, change, errors=errors, expected_version=command.expected_version
+    )
 
 
 async def start_action(

@@ -35,6 +35,12 @@ from attrs import frozen
 from customers_hub.application.context import Dependencies
 from customers_hub.application.errors import ConcurrentUpdate
 from customers_hub.application.ports import UnitOfWork
+from customers_hub.application.use_cases.action_moves import (
+    ActionChange,
+    completing,
+    dismissing,
+    snoozing,
+)
 from customers_hub.application.use_cases.catalog import dedupe
 from customers_hub.application.write_context import transaction_as
 from customers_hub.domain import access, inbox
@@ -205,8 +211,6 @@ class BulkResult:
 
 # --- the shared procedure ------------------------------------------------------------------------
 
-ItemChange = Callable[[CustomerAction, datetime], tuple[CustomerAction, list[DomainEvent]]]
-
 
 def _check_ids(raw: Sequence[object]) -> tuple[str, ...]:
     """The distinct ids of ``actionIds`` in request order (400 on ``actionIds`` otherwise)."""
@@ -275,7 +279,7 @@ async def _run(
     deps: Dependencies,
     actor: Actor,
     raw_ids: Sequence[object],
-    make_change: Callable[[Employee | None], ItemChange],
+    make_change: Callable[[Employee | None], ActionChange],
     *,
     check_input: Callable[[datetime], None] | None = None,
     target_id: str | None = None,
@@ -356,10 +360,6 @@ async def _run(
     return await transaction_as(deps, actor, work)
 
 
-def _note_id(deps: Dependencies, notes: str | None) -> str | None:
-    return deps.ids.new_id("note") if notes is not None and notes.strip() else None
-
-
 # --- use cases -----------------------------------------------------------------------------------
 
 
@@ -402,7 +402,7 @@ async def bulk_update(deps: Dependencies, actor: Actor, command: BulkUpdate) -> 
         if errors:
             raise ValidationFailed(errors)
 
-    def make_change(target: Employee | None) -> ItemChange:
+    def make_change(target: Employee | None) -> ActionChange:
         def change(
             action: CustomerAction, now: datetime
         ) -> tuple[CustomerAction, list[DomainEvent]]:
@@ -434,22 +434,10 @@ async def bulk_complete(deps: Dependencies, actor: Actor, command: BulkComplete)
     notes = _clean("notes", command.notes)
     outcome = _clean("outcome", command.outcome)
 
-    def make_change(target: Employee | None) -> ItemChange:
-        def change(
-            action: CustomerAction, now: datetime
-        ) -> tuple[CustomerAction, list[DomainEvent]]:
-            return inbox.complete(
-                action,
-                actor=actor,
-                now=now,
-                outcome=outcome if outcome is not None else command.outcome,
-                notes=notes,
-                note_id=_note_id(deps, notes),
-            )
-
-        return change
-
-    return await _run(deps, actor, command.action_ids, make_change)
+    change = completing(
+        deps, actor, outcome=outcome if outcome is not None else command.outcome, notes=notes
+    )
+    return await _run(deps, actor, command.action_ids, lambda _target: change)
 
 
 async def bulk_dismiss(deps: Dependencies, actor: Actor, command: BulkDismiss) -> BulkResult:
@@ -462,22 +450,10 @@ async def bulk_dismiss(deps: Dependencies, actor: Actor, command: BulkDismiss) -
         if reason is None:
             raise ValidationFailed.single("reason", "A reason is required to dismiss actions")
 
-    def make_change(target: Employee | None) -> ItemChange:
-        def change(
-            action: CustomerAction, now: datetime
-        ) -> tuple[CustomerAction, list[DomainEvent]]:
-            return inbox.dismiss(
-                action,
-                actor=actor,
-                now=now,
-                reason=reason,
-                notes=notes,
-                note_id=_note_id(deps, notes),
-            )
-
-        return change
-
-    return await _run(deps, actor, command.action_ids, make_change, check_input=check_input)
+    change = dismissing(deps, actor, reason=reason, notes=notes)
+    return await _run(
+        deps, actor, command.action_ids, lambda _target: change, check_input=check_input
+    )
 
 
 async def bulk_snooze(deps: Dependencies, actor: Actor, command: BulkSnooze) -> BulkResult:
@@ -487,22 +463,10 @@ async def bulk_snooze(deps: Dependencies, actor: Actor, command: BulkSnooze) -> 
     def check_input(now: datetime) -> None:
         inbox.check_snooze_until(command.snoozed_until, now)
 
-    def make_change(target: Employee | None) -> ItemChange:
-        def change(
-            action: CustomerAction, now: datetime
-        ) -> tuple[CustomerAction, list[DomainEvent]]:
-            return inbox.snooze(
-                action,
-                actor=actor,
-                now=now,
-                until=command.snoozed_until,
-                notes=notes,
-                note_id=_note_id(deps, notes),
-            )
-
-        return change
-
-    return await _run(deps, actor, command.action_ids, make_change, check_input=check_input)
+    change = snoozing(deps, actor, until=command.snoozed_until, notes=notes)
+    return await _run(
+        deps, actor, command.action_ids, lambda _target: change, check_input=check_input
+    )
 
 
 async def bulk_assign(deps: Dependencies, actor: Actor, command: BulkAssign) -> BulkResult:
@@ -516,7 +480,7 @@ async def bulk_assign(deps: Dependencies, actor: Actor, command: BulkAssign) -> 
         _allow_bulk(actor, 0, reassigns=True)
         errors.raise_if_any()
 
-    def make_change(target: Employee | None) -> ItemChange:
+    def make_change(target: Employee | None) -> ActionChange:
         assert target is not None  # _run loads and checks the target before this
 
         def change(

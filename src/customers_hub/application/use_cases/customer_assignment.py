@@ -17,6 +17,7 @@ from customers_hub.application.use_cases.compliance import (
 )
 from customers_hub.application.use_cases.customers import (
     NOTES_MAX_LENGTH,
+    CustomerWithAssignee,
     distinct_employee_ids,
     load_customer,
 )
@@ -61,8 +62,9 @@ _OPEN_ACTION_STATUSES = frozenset(
 
 @frozen
 class AssignCustomer:
-    """Assign a customer to an employee (``notes``: why, optional)."""
+    """Assign customer ``customer_id`` to an employee (``notes``: why, optional)."""
 
+    customer_id: str
     employee_id: str
     notes: str | None = field(default=None)
 
@@ -79,14 +81,16 @@ def _validate_assign(command: AssignCustomer) -> tuple[str, str | None]:
 
 
 async def assign_customer(
-    deps: Dependencies, actor: Actor, customer_id: str, command: AssignCustomer
-) -> Customer:
+    deps: Dependencies, actor: Actor, command: AssignCustomer
+) -> CustomerWithAssignee:
     """Assign (admin: anyone active; manager: within the team) and move the open system actions
-    of the previous assignee to the new one (see the module docs)."""
+    of the previous assignee to the new one (see the module docs); the customer with its new
+    assignee."""
+    customer_id = command.customer_id
     enforce(actor, Operation.ASSIGN_CUSTOMER, resource_type="customer", resource_id=customer_id)
     employee_id, notes = _validate_assign(command)
 
-    async def work(uow: UnitOfWork) -> tuple[Customer, list[DomainEvent]]:
+    async def work(uow: UnitOfWork) -> tuple[CustomerWithAssignee, list[DomainEvent]]:
         now = deps.clock.now()
         loaded = await load_customer(uow, actor, customer_id, Operation.ASSIGN_CUSTOMER)
         customer = loaded.customer
@@ -101,12 +105,12 @@ async def assign_customer(
         await require_licensed_assignee(uow, customer, target, now, field="employeeId")
         updated, events = aggregate.assign_customer(customer, target.id, now=now)
         if updated is customer:
-            return customer, []
+            return CustomerWithAssignee(customer, target), []
         await uow.customers.save(updated, expected_version=customer.version)
         events += await _move_system_actions(
             uow, deps, actor, customer, target, notes=notes, now=now
         )
-        return updated, events
+        return CustomerWithAssignee(updated, target), events
 
     return await transaction_as(deps, actor, work)
 

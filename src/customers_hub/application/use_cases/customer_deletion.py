@@ -12,7 +12,11 @@ from attrs import frozen
 
 from customers_hub.application.context import Dependencies
 from customers_hub.application.ports import UnitOfWork
-from customers_hub.application.use_cases.customers import check_version, load_customer
+from customers_hub.application.use_cases.customers import (
+    CustomerWithAssignee,
+    check_version,
+    load_customer,
+)
 from customers_hub.application.write_context import transaction_as
 from customers_hub.domain import customers as aggregate
 from customers_hub.domain.access import (
@@ -26,11 +30,16 @@ from customers_hub.domain.events import (
 )
 from customers_hub.domain.model import (
     Actor,
-    Customer,
     Document,
 )
 
-__all__ = ["CustomerDeletion", "delete_customer", "restore_customer"]
+__all__ = [
+    "CustomerDeletion",
+    "DeleteCustomer",
+    "RestoreCustomer",
+    "delete_customer",
+    "restore_customer",
+]
 
 
 # Every document of a customer is loaded for a permanent delete (a customer holds a handful).
@@ -39,6 +48,23 @@ _ALL_DOCUMENTS = 100_000
 
 # ---------------------------------------------------------------------------------------------
 # Delete and restore
+
+
+@frozen
+class DeleteCustomer:
+    """Delete customer ``customer_id``: soft (restorable) or, with ``permanent``, for good;
+    ``expected_version`` is the ``If-Match`` version, if any."""
+
+    customer_id: str
+    permanent: bool = False
+    expected_version: int | None = None
+
+
+@frozen
+class RestoreCustomer:
+    """Undo the soft delete of customer ``customer_id``."""
+
+    customer_id: str
 
 
 @frozen
@@ -51,17 +77,13 @@ class CustomerDeletion:
 
 
 async def delete_customer(
-    deps: Dependencies,
-    actor: Actor,
-    customer_id: str,
-    permanent: bool = False,
-    *,
-    expected_version: int | None = None,
+    deps: Dependencies, actor: Actor, command: DeleteCustomer
 ) -> CustomerDeletion:
     """Soft-delete (sales manager in team, admin) or, with ``permanent``, remove for good (admin;
     a soft-deleted customer can be removed too). Document bytes go after the commit.
     ``expected_version`` is the ``If-Match`` version (412 when the customer moved on)."""
-    if not permanent:
+    customer_id, expected_version = command.customer_id, command.expected_version
+    if not command.permanent:
 
         async def soft(uow: UnitOfWork) -> tuple[CustomerDeletion, list[DomainEvent]]:
             now = deps.clock.now()
@@ -99,14 +121,16 @@ async def delete_customer(
     return deletion
 
 
-async def restore_customer(deps: Dependencies, actor: Actor, customer_id: str) -> Customer:
+async def restore_customer(
+    deps: Dependencies, actor: Actor, command: RestoreCustomer
+) -> CustomerWithAssignee:
     """Undo a soft delete (admin). 409 when the customer is not deleted, or when another live
-    customer has its phone now."""
+    customer has its phone now. The restored customer with its assignee."""
 
-    async def work(uow: UnitOfWork) -> tuple[Customer, list[DomainEvent]]:
+    async def work(uow: UnitOfWork) -> tuple[CustomerWithAssignee, list[DomainEvent]]:
         now = deps.clock.now()
         loaded = await load_customer(
-            uow, actor, customer_id, Operation.RESTORE_CUSTOMER, include_deleted=True
+            uow, actor, command.customer_id, Operation.RESTORE_CUSTOMER, include_deleted=True
         )
         customer = loaded.customer
         restored, events = aggregate.restore(customer, now=now)
@@ -118,6 +142,6 @@ async def restore_customer(deps: Dependencies, actor: Actor, customer_id: str) -
                 field="phone",
             )
         await uow.customers.save(restored, expected_version=customer.version)
-        return restored, events
+        return CustomerWithAssignee(restored, loaded.assignee), events
 
     return await transaction_as(deps, actor, work)

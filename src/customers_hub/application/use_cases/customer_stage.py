@@ -15,6 +15,7 @@ from customers_hub.application.use_cases.compliance import (
 from customers_hub.application.use_cases.customers import (
     NOTES_MAX_LENGTH,
     STAGE_REASON_MAX_LENGTH,
+    CustomerWithAssignee,
     check_version,
     create_system_actions,
     load_customer,
@@ -28,10 +29,7 @@ from customers_hub.domain.access import (
 from customers_hub.domain.events import (
     DomainEvent,
 )
-from customers_hub.domain.model import (
-    Actor,
-    Customer,
-)
+from customers_hub.domain.model import Actor
 from customers_hub.domain.validation import (
     Errors,
 )
@@ -45,17 +43,20 @@ __all__ = ["ChangeStage", "change_stage"]
 
 @frozen
 class ChangeStage:
-    """Move a customer to another stage (rules §1); ``expected_version`` is ``If-Match``."""
+    """Move customer ``customer_id`` to another stage (rules §1); ``expected_version`` is
+    ``If-Match``."""
 
+    customer_id: str
     request: lifecycle.StageChangeRequest
     expected_version: int | None = None
 
 
 async def change_stage(
-    deps: Dependencies, actor: Actor, customer_id: str, command: ChangeStage
-) -> Customer:
+    deps: Dependencies, actor: Actor, command: ChangeStage
+) -> CustomerWithAssignee:
     """Apply a stage change with its history entry, score and system actions (contract_prep:
-    ``document_required``; down_payment: ``payment_due``)."""
+    ``document_required``; down_payment: ``payment_due``); the moved customer with its
+    (unchanged) assignee."""
 
     errors = Errors()
     # The reason is a String(500) column; notes are free text. Blank stays blank (None): the
@@ -68,9 +69,9 @@ async def change_stage(
         ),
     )
 
-    async def work(uow: UnitOfWork) -> tuple[Customer, list[DomainEvent]]:
+    async def work(uow: UnitOfWork) -> tuple[CustomerWithAssignee, list[DomainEvent]]:
         now = deps.clock.now()
-        loaded = await load_customer(uow, actor, customer_id, Operation.UPDATE_CUSTOMER)
+        loaded = await load_customer(uow, actor, command.customer_id, Operation.UPDATE_CUSTOMER)
         customer = loaded.customer
         check_version(customer, command.expected_version)
         errors.raise_if_any()
@@ -86,6 +87,7 @@ async def change_stage(
         events += await create_system_actions(
             uow, deps, moved, events, assignee_name=loaded.assignee_name, now=now
         )
-        return moved, [*events, *score_changed(customer, moved, now)]
+        result = CustomerWithAssignee(moved, loaded.assignee)
+        return result, [*events, *score_changed(customer, moved, now)]
 
     return await transaction_as(deps, actor, work)

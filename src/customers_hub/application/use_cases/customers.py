@@ -2,7 +2,9 @@
 blocks the other customer use cases share. Changing the stage is :mod:`.customer_stage`,
 deleting and restoring :mod:`.customer_deletion`, assigning :mod:`.customer_assignment`.
 
-Each is a plain async function ``(deps, actor, …) -> result``. Writes run in one unit of work
+Each write is a plain async function ``(deps, actor, command) -> result``, the customer's id in
+the command; it answers what the response needs (:class:`CustomerWithAssignee`: the customer
+and its assigned employee, read in the write's own unit of work). Writes run in one unit of work
 through :func:`~customers_hub.application.context.transaction`: access, rules, save, system
 actions — all or nothing — and the events are published only after the commit.
 
@@ -107,7 +109,7 @@ __all__ = [
     "STAGE_REASON_MAX_LENGTH",
     "CreateCustomer",
     "CustomerDetails",
-    "LoadedCustomer",
+    "CustomerWithAssignee",
     "UpdateCustomer",
     "check_version",
     "create_customer",
@@ -147,8 +149,10 @@ STAGE_REASON_MAX_LENGTH = validation.SHORT_TEXT_MAX_LENGTH
 
 
 @frozen
-class LoadedCustomer:
-    """A customer the actor may touch, with its assigned employee when that one is known."""
+class CustomerWithAssignee:
+    """A customer with its assigned employee when that one is known: what a write loads (the
+    actor may touch it) and what it answers (the written customer, read in the write's own unit
+    of work, so that a response embedding ``assignedEmployee`` needs no second transaction)."""
 
     customer: Customer
     assignee: Employee | None
@@ -171,7 +175,7 @@ async def load_customer(
     *,
     for_update: bool = True,
     include_deleted: bool = False,
-) -> LoadedCustomer:
+) -> CustomerWithAssignee:
     """Load a customer for ``operation``, or raise what the caller must answer.
 
     Role and token first (403 whatever the id), then 404 for an absent, other-organization or
@@ -204,7 +208,7 @@ async def load_customer(
         resource_type="customer",
         resource_id=customer_id,
     )
-    return LoadedCustomer(customer, assignee)
+    return CustomerWithAssignee(customer, assignee)
 
 
 def check_version(customer: Customer, expected_version: int | None) -> None:
@@ -369,7 +373,9 @@ class CreateCustomer:
     draft: CustomerDraft
 
 
-async def create_customer(deps: Dependencies, actor: Actor, command: CreateCustomer) -> Customer:
+async def create_customer(
+    deps: Dependencies, actor: Actor, command: CreateCustomer
+) -> CustomerWithAssignee:
     """Create a customer at ``new_lead``, matched against the catalog, with its system actions.
 
     The assignee is :func:`~customers_hub.domain.access.creation_assignee_id`: the requested one,
@@ -381,7 +387,7 @@ async def create_customer(deps: Dependencies, actor: Actor, command: CreateCusto
     assignee_id = creation_assignee_id(actor, draft.assigned_employee_id)
     draft = evolve(draft, assigned_employee_id=assignee_id)
 
-    async def work(uow: UnitOfWork) -> tuple[Customer, list[DomainEvent]]:
+    async def work(uow: UnitOfWork) -> tuple[CustomerWithAssignee, list[DomainEvent]]:
         now = deps.clock.now()
         assignee = None
         if assignee_id is not None:
@@ -421,7 +427,7 @@ async def create_customer(deps: Dependencies, actor: Actor, command: CreateCusto
         events += await _add_property_match_action(
             uow, deps, customer, matches, assignee_name=name, now=now
         )
-        return customer, events
+        return CustomerWithAssignee(customer, assignee), events
 
     return await transaction_as(deps, actor, work)
 
@@ -439,6 +445,7 @@ class CustomerDetails:
 
     customer: Customer
     included: frozenset[str] = frozenset()
+    assignee: Employee | None = None
     properties: tuple[PropertyInterest, ...] = ()
     interactions: tuple[Interaction, ...] = ()
     appointments: tuple[Appointment, ...] = ()
@@ -489,6 +496,7 @@ async def get_customer(
     return CustomerDetails(
         customer=customer,
         included=include,
+        assignee=loaded.assignee,
         properties=customer.property_interests if "properties" in include else (),
         interactions=tuple(cast(list[Interaction], relations.get("interactions", []))),
         appointments=tuple(cast(list[Appointment], relations.get("appointments", []))),
@@ -505,8 +513,10 @@ async def get_customer(
 
 @frozen
 class UpdateCustomer:
-    """Change the sent fields; ``expected_version`` is the ``If-Match`` version, if any."""
+    """Change the sent fields of customer ``customer_id``; ``expected_version`` is the
+    ``If-Match`` version, if any."""
 
+    customer_id: str
     patch: CustomerPatch
     expected_version: int | None = None
 
@@ -529,17 +539,18 @@ def _validate_patch(patch: CustomerPatch, current: Customer, today: date) -> Cus
 
 
 async def update_customer(
-    deps: Dependencies, actor: Actor, customer_id: str, command: UpdateCustomer
-) -> Customer:
+    deps: Dependencies, actor: Actor, command: UpdateCustomer
+) -> CustomerWithAssignee:
     """Update a customer: validated patch, unique phone, rematching when preferences change.
 
-    A patch that changes nothing writes nothing and publishes nothing.
+    A patch that changes nothing writes nothing and publishes nothing. The assignee does not
+    change here (that is the assign operation).
     """
     today = await deps.today_of(actor.organization_id)
 
-    async def work(uow: UnitOfWork) -> tuple[Customer, list[DomainEvent]]:
+    async def work(uow: UnitOfWork) -> tuple[CustomerWithAssignee, list[DomainEvent]]:
         now = deps.clock.now()
-        loaded = await load_customer(uow, actor, customer_id, Operation.UPDATE_CUSTOMER)
+        loaded = await load_customer(uow, actor, command.customer_id, Operation.UPDATE_CUSTOMER)
         customer = loaded.customer
         check_version(customer, command.expected_version)
         patch = _validate_patch(command.patch, customer, today)
@@ -553,7 +564,7 @@ async def update_customer(
             raise Duplicate("A customer with this phone number already exists", field="phone")
         updated, events = aggregate.update_customer(customer, patch, now=now)
         if updated is customer:
-            return customer, []
+            return loaded, []
         new_matches: tuple[PropertyMatch, ...] = ()
         if updated.preferences != customer.preferences:
             matches = await _match_catalog(uow, deps, updated)
@@ -567,6 +578,6 @@ async def update_customer(
         events += await _add_property_match_action(
             uow, deps, updated, new_matches, assignee_name=loaded.assignee_name, now=now
         )
-        return updated, events
+        return CustomerWithAssignee(updated, loaded.assignee), events
 
     return await transaction_as(deps, actor, work)

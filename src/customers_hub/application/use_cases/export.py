@@ -36,6 +36,7 @@ from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from enum import Enum, StrEnum
+from operator import attrgetter
 from typing import Final
 
 import attrs
@@ -52,6 +53,7 @@ from customers_hub.domain.access import Operation
 from customers_hub.domain.errors import FieldError, ValidationFailed
 from customers_hub.domain.events import CustomersExported, DomainEvent
 from customers_hub.domain.model import Actor, Customer, Employee
+from customers_hub.domain.naming import snake_case
 
 __all__ = [
     "AUDIT_LOGGER",
@@ -96,13 +98,16 @@ class HeaderLanguage(StrEnum):
     AR = "ar"
 
 
-def _value(item: Enum | None) -> str | None:
-    return None if item is None else str(item.value)
-
-
-def _joined(values: Sequence[object]) -> str | None:
-    texts = [str(v.value) if isinstance(v, Enum) else str(v) for v in values]
-    return LIST_SEPARATOR.join(texts) if texts else None
+def _cell(value: object) -> Cell:
+    """An attribute as a typed cell: enums by value, lists joined, the rest as they are."""
+    if isinstance(value, Enum):
+        return str(value.value)
+    if value is None or isinstance(value, str | int | Decimal | date):
+        return value
+    if isinstance(value, Sequence | frozenset):
+        texts = [str(v.value) if isinstance(v, Enum) else str(v) for v in value]
+        return LIST_SEPARATOR.join(texts) if texts else None
+    raise TypeError(f"no cell for {type(value).__name__}")
 
 
 @frozen
@@ -118,60 +123,63 @@ class ExportColumn:
         return self.label_ar if language is HeaderLanguage.AR else self.key
 
 
-_C = ExportColumn
+def _attribute(key: str, label_ar: str) -> ExportColumn:
+    """The column of the customer's attribute named like ``key`` in snake_case
+    (``preferences.budgetMin`` reads ``customer.preferences.budget_min``)."""
+    read = attrgetter(snake_case(key))  # a dotted path reads nested attributes
+
+    def value(customer: Customer, employee: Employee | None) -> Cell:
+        del employee
+        return _cell(read(customer))
+
+    return ExportColumn(key, label_ar, value)
+
+
+def _assignee_name(customer: Customer, employee: Employee | None) -> Cell:
+    del customer
+    return employee.name if employee else None
+
 
 EXPORT_COLUMNS: Final[tuple[ExportColumn, ...]] = (
-    _C("id", "المعرف", lambda c, e: c.id),
-    _C("name", "الاسم", lambda c, e: c.name),
-    _C("nameEn", "الاسم بالإنجليزية", lambda c, e: c.name_en),
-    _C("phone", "رقم الجوال", lambda c, e: c.phone),
-    _C("whatsapp", "رقم واتساب", lambda c, e: c.whatsapp),
-    _C("email", "البريد الإلكتروني", lambda c, e: c.email),
-    _C("nationalId", "رقم الهوية", lambda c, e: c.national_id),
-    _C("nationality", "الجنسية", lambda c, e: c.nationality),
-    _C("gender", "الجنس", lambda c, e: _value(c.gender)),
-    _C("dateOfBirth", "تاريخ الميلاد", lambda c, e: c.date_of_birth),
-    _C("source", "المصدر", lambda c, e: c.source.value),
-    _C("stage", "المرحلة", lambda c, e: c.stage.value),
-    _C("priority", "الأولوية", lambda c, e: c.priority.value),
-    _C("leadScore", "تقييم العميل", lambda c, e: c.lead_score),
-    _C("customerType", "نوع العميل", lambda c, e: _value(c.customer_type)),
-    _C("assignedEmployeeId", "رقم الموظف المسؤول", lambda c, e: c.assigned_employee_id),
-    _C("assignedEmployee.name", "الموظف المسؤول", lambda c, e: e.name if e else None),
-    _C("city", "المدينة", lambda c, e: c.city),
-    _C("district", "الحي", lambda c, e: c.district),
-    _C("region", "المنطقة", lambda c, e: c.region),
-    _C("address", "العنوان", lambda c, e: c.address),
-    _C("tags", "الوسوم", lambda c, e: _joined(c.tags)),
-    _C(
-        "preferences.propertyType",
-        "نوع العقار",
-        lambda c, e: _joined(c.preferences.property_type),
-    ),
-    _C("preferences.budgetMin", "الميزانية من", lambda c, e: c.preferences.budget_min),
-    _C("preferences.budgetMax", "الميزانية إلى", lambda c, e: c.preferences.budget_max),
-    _C(
-        "preferences.preferredAreas",
-        "الأحياء المفضلة",
-        lambda c, e: _joined(c.preferences.preferred_areas),
-    ),
-    _C(
-        "preferences.preferredCities",
-        "المدن المفضلة",
-        lambda c, e: _joined(c.preferences.preferred_cities),
-    ),
-    _C("preferences.bedrooms", "عدد الغرف", lambda c, e: c.preferences.bedrooms),
-    _C("preferences.purpose", "الغرض", lambda c, e: _value(c.preferences.purpose)),
-    _C("preferences.timeline", "الإطار الزمني", lambda c, e: _value(c.preferences.timeline)),
-    _C("totalDealValue", "قيمة الصفقة", lambda c, e: c.total_deal_value),
-    _C("expectedRevenue", "الإيراد المتوقع", lambda c, e: c.expected_revenue),
-    _C("paidAmount", "المبلغ المدفوع", lambda c, e: c.paid_amount),
-    _C("notes", "ملاحظات", lambda c, e: c.notes),
-    _C("lastContactAt", "آخر تواصل", lambda c, e: c.last_contact_at),
-    _C("nextFollowUpDate", "موعد المتابعة القادم", lambda c, e: c.next_follow_up_date),
-    _C("totalInteractions", "عدد التفاعلات", lambda c, e: c.total_interactions),
-    _C("createdAt", "تاريخ الإنشاء", lambda c, e: c.created_at),
-    _C("updatedAt", "آخر تحديث", lambda c, e: c.updated_at),
+    _attribute("id", "المعرف"),
+    _attribute("name", "الاسم"),
+    _attribute("nameEn", "الاسم بالإنجليزية"),
+    _attribute("phone", "رقم الجوال"),
+    _attribute("whatsapp", "رقم واتساب"),
+    _attribute("email", "البريد الإلكتروني"),
+    _attribute("nationalId", "رقم الهوية"),
+    _attribute("nationality", "الجنسية"),
+    _attribute("gender", "الجنس"),
+    _attribute("dateOfBirth", "تاريخ الميلاد"),
+    _attribute("source", "المصدر"),
+    _attribute("stage", "المرحلة"),
+    _attribute("priority", "الأولوية"),
+    _attribute("leadScore", "تقييم العميل"),
+    _attribute("customerType", "نوع العميل"),
+    _attribute("assignedEmployeeId", "رقم الموظف المسؤول"),
+    ExportColumn("assignedEmployee.name", "الموظف المسؤول", _assignee_name),
+    _attribute("city", "المدينة"),
+    _attribute("district", "الحي"),
+    _attribute("region", "المنطقة"),
+    _attribute("address", "العنوان"),
+    _attribute("tags", "الوسوم"),
+    _attribute("preferences.propertyType", "نوع العقار"),
+    _attribute("preferences.budgetMin", "الميزانية من"),
+    _attribute("preferences.budgetMax", "الميزانية إلى"),
+    _attribute("preferences.preferredAreas", "الأحياء المفضلة"),
+    _attribute("preferences.preferredCities", "المدن المفضلة"),
+    _attribute("preferences.bedrooms", "عدد الغرف"),
+    _attribute("preferences.purpose", "الغرض"),
+    _attribute("preferences.timeline", "الإطار الزمني"),
+    _attribute("totalDealValue", "قيمة الصفقة"),
+    _attribute("expectedRevenue", "الإيراد المتوقع"),
+    _attribute("paidAmount", "المبلغ المدفوع"),
+    _attribute("notes", "ملاحظات"),
+    _attribute("lastContactAt", "آخر تواصل"),
+    _attribute("nextFollowUpDate", "موعد المتابعة القادم"),
+    _attribute("totalInteractions", "عدد التفاعلات"),
+    _attribute("createdAt", "تاريخ الإنشاء"),
+    _attribute("updatedAt", "آخر تحديث"),
 )
 """Every exportable column, in file order."""
 

@@ -23,7 +23,7 @@ from customers_hub.domain.enums import (
     Timeline,
 )
 from customers_hub.domain.model import Customer, Preferences
-from customers_hub.domain.naming import camel_case
+from customers_hub.domain.naming import camel_case, snake_case
 from customers_hub.domain.unset import UNSET, Unset
 from customers_hub.domain.validation.identity import (
     _optional_text,
@@ -428,15 +428,50 @@ class _Merged:
     sent: frozenset[str]
 
 
+_ORDERED_PAIRS: Final[tuple[tuple[str, str, Mapping[str, str]], ...]] = (
+    # (the lower field, the higher field, the message of each in the order they are blamed)
+    (
+        "preferences.budgetMin",
+        "preferences.budgetMax",
+        {
+            "preferences.budgetMax": "Budget maximum must be greater than or equal to budget "
+            "minimum",
+            "preferences.budgetMin": "Budget minimum must not exceed budget maximum",
+        },
+    ),
+    (
+        "preferences.minArea",
+        "preferences.maxArea",
+        {
+            "preferences.maxArea": "Maximum area must be greater than or equal to minimum area",
+            "preferences.minArea": "Minimum area must not exceed maximum area",
+        },
+    ),
+    # The paid amount is part of the deal: it can reach the deal value, never exceed it.
+    (
+        "paidAmount",
+        "totalDealValue",
+        {
+            "paidAmount": "Paid amount must not exceed total deal value",
+            "totalDealValue": "Total deal value must not be less than the paid amount",
+        },
+    ),
+)
+"""The pairs whose lower value must not exceed the higher one (rules on ``_Merged``)."""
+
+
+def _merged_value(merged: _Merged, field_path: str) -> Decimal | None:
+    # ``preferences.budgetMin`` → ``merged.budget_min``
+    value: Decimal | None = getattr(merged, snake_case(field_path.rsplit(".", 1)[-1]))
+    return value
+
+
 def _ordered_pair(
-    errors: Errors,
-    merged: _Merged,
-    low: tuple[str, Decimal | None],
-    high: tuple[str, Decimal | None],
-    messages: Mapping[str, str],
+    errors: Errors, merged: _Merged, low_field: str, high_field: str, messages: Mapping[str, str]
 ) -> None:
     """Check ``low <= high``; blame the first field of ``messages`` that the input sent."""
-    (low_field, low_value), (high_field, high_value) = low, high
+    low_value = _merged_value(merged, low_field)
+    high_value = _merged_value(merged, high_field)
     if low_value is None or high_value is None or high_value >= low_value:
         return
     if errors.has(low_field) or errors.has(high_field):
@@ -450,38 +485,8 @@ def _cross_field_checks(errors: Errors, merged: _Merged) -> None:
     # Each rule runs only if one of its fields was sent: an update of the notes must not fail on
     # an inconsistency stored before these rules existed. When both fields were sent the error
     # goes to the one a person corrects: the budget maximum, the maximum area, the paid amount.
-    _ordered_pair(
-        errors,
-        merged,
-        ("preferences.budgetMin", merged.budget_min),
-        ("preferences.budgetMax", merged.budget_max),
-        {
-            "preferences.budgetMax": "Budget maximum must be greater than or equal to budget "
-            "minimum",
-            "preferences.budgetMin": "Budget minimum must not exceed budget maximum",
-        },
-    )
-    _ordered_pair(
-        errors,
-        merged,
-        ("preferences.minArea", merged.min_area),
-        ("preferences.maxArea", merged.max_area),
-        {
-            "preferences.maxArea": "Maximum area must be greater than or equal to minimum area",
-            "preferences.minArea": "Minimum area must not exceed maximum area",
-        },
-    )
-    # The paid amount is part of the deal: it can reach the deal value, never exceed it.
-    _ordered_pair(
-        errors,
-        merged,
-        ("paidAmount", merged.paid_amount),
-        ("totalDealValue", merged.total_deal_value),
-        {
-            "paidAmount": "Paid amount must not exceed total deal value",
-            "totalDealValue": "Total deal value must not be less than the paid amount",
-        },
-    )
+    for low_field, high_field, messages in _ORDERED_PAIRS:
+        _ordered_pair(errors, merged, low_field, high_field, messages)
     # A location is a point: one coordinate without the other is no location.
     if merged.sent & {"latitude", "longitude"} and not (
         errors.has("latitude") or errors.has("longitude")

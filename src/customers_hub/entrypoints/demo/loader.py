@@ -433,12 +433,15 @@ class _Loader:
         notes: str | None,
         reason: str | None = None,
     ) -> Customer:
-        return await change_stage(
-            self.deps,
-            actor,
-            customer_id,
-            ChangeStage(StageChangeRequest(to_stage=to, notes=notes, reason=reason)),
-        )
+        return (
+            await change_stage(
+                self.deps,
+                actor,
+                ChangeStage(
+                    customer_id, StageChangeRequest(to_stage=to, notes=notes, reason=reason)
+                ),
+            )
+        ).customer
 
     async def interact(
         self,

@@ -88,11 +88,13 @@ class _StoryLoader(_Loader):
         by_agent = plan.draft.source in (CustomerSource.MANUAL, CustomerSource.REFERRAL)
         creator = assigned if plan.assignee and by_agent else self.admin
         line = _Timeline(self.clock, plan.created_at, plan.end, plan.stage.rank + 4, self.rng)
-        customer = await create_customer(
-            self.deps,
-            creator,
-            CreateCustomer(attrs.evolve(plan.draft, assigned_employee_id=plan.assignee)),
-        )
+        customer = (
+            await create_customer(
+                self.deps,
+                creator,
+                CreateCustomer(attrs.evolve(plan.draft, assigned_employee_id=plan.assignee)),
+            )
+        ).customer
         self.counts["customers"] += 1
         self.stages[plan.stage.value] += 1
         self.cities[plan.city.ar] += 1
@@ -324,13 +326,13 @@ class _StoryLoader(_Loader):
         await update_customer(
             self.deps,
             actor,
-            cid,
             UpdateCustomer(
+                cid,
                 CustomerPatch(
                     total_deal_value=deal,
                     expected_revenue=_money(deal * Decimal("0.025"), 100),
                     ksa_compliance=compliance,
-                )
+                ),
             ),
         )
         await self.stage(actor, cid, Stage.CONTRACT_PREP, f"تم الاتفاق على السعر {deal:,.0f} ريال")
@@ -376,7 +378,7 @@ class _StoryLoader(_Loader):
         at_least = (minimum / 1000).to_integral_value(rounding=ROUND_CEILING) * 1000
         paid = max(at_least, _money(deal * Decimal(str(rng.uniform(0.1, 0.3)))))
         await update_customer(
-            self.deps, actor, cid, UpdateCustomer(CustomerPatch(paid_amount=min(paid, deal)))
+            self.deps, actor, UpdateCustomer(cid, CustomerPatch(paid_amount=min(paid, deal)))
         )
         await self.finish(actor, cid, (ActionType.PAYMENT_DUE,), "تم استلام الدفعة الأولى")
         await self.stage(actor, cid, Stage.CLOSING, "تم سداد الدفعة الأولى")
@@ -405,7 +407,7 @@ class _StoryLoader(_Loader):
         line.at(handover + timedelta(hours=1))
         await self.appointment_done(actor, cid, handover_id, "تم التسليم دون ملاحظات")
         await update_customer(
-            self.deps, actor, cid, UpdateCustomer(CustomerPatch(paid_amount=story.deal))
+            self.deps, actor, UpdateCustomer(cid, CustomerPatch(paid_amount=story.deal))
         )
         await self.set_interest(actor, cid, story.interest_ids[0], PropertyInterestStatus.PURCHASED)
         await self.stage(actor, cid, Stage.POST_SALE, "تم الإفراغ وتسليم المفاتيح")

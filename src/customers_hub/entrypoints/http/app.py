@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any, Final
 
@@ -82,6 +83,7 @@ from customers_hub.entrypoints.http.controllers import (
 from customers_hub.entrypoints.http.docs import docs_assets_router, swagger_assets
 from customers_hub.entrypoints.http.errors import RETRY_AFTER_SECONDS, exception_handlers
 from customers_hub.entrypoints.http.idempotency import IdempotencyMiddleware
+from customers_hub.entrypoints.http.injection import Provider, inject_directly
 from customers_hub.entrypoints.http.jobs import snooze_interval_from_env, snooze_job
 from customers_hub.entrypoints.http.metrics import RequestMetrics, metrics
 from customers_hub.entrypoints.http.middleware import (
@@ -232,6 +234,13 @@ async def ready(hub: Hub, state: State) -> Response[dict[str, str]]:
     return Response({"status": "ready", "database": "ok"})
 
 
+def _constant(provide: Callable[[], Any]) -> Provider:
+    async def given(_: Request[Any, Any, Any]) -> Any:
+        return provide()
+
+    return given
+
+
 def _compression() -> CompressionConfig:
     if importlib.util.find_spec("brotli") is not None:  # pragma: no cover - optional package
         return CompressionConfig(backend="brotli", gzip_fallback=True)
@@ -368,6 +377,12 @@ def create_app(
         on_shutdown=[stop],
         logging_config=None,
         debug=debug,
+    )
+    # deps, hub and actor handed to the handlers in one call, not through Litestar's
+    # per-request Provide resolution (.injection).
+    inject_directly(
+        app,
+        {"deps": _constant(provide_deps), "hub": _constant(provide_hub), "actor": provide_actor},
     )
     # HEAD on every GET route and exact Allow headers: before routing, so around the handler.
     app.asgi_handler = HttpMethods(app.asgi_handler, route_methods(app.routes))

@@ -74,6 +74,7 @@ ACTOR_STATE_KEY: Final = "customers_hub.actor"
 """Scope state key of the caller verified from the request's token (:func:`verified_actor`)."""
 _FAILURE_STATE_KEY: Final = "customers_hub.authentication_failure"
 _CALLER_STATE_KEY: Final = "customers_hub.caller"
+_CHECKED_STATE_KEY: Final = "customers_hub.checked_actor"
 IGNORED_PERMISSIONS: Final = frozenset({"employees.read", "employees.write"})
 """Permissions that tokens issued by earlier versions carry; accepted and ignored, since
 employees are now decided by the role alone (rules §4)."""
@@ -373,6 +374,7 @@ def authenticate(connection: ASGIConnection[Any, Any, Any, Any], settings: AuthS
     context.user_id = actor.user_id
     context.organization_id = actor.organization_id
     check_organization_header(actor, connection.headers.get(ORGANIZATION_HEADER))
+    connection.scope["state"][_CHECKED_STATE_KEY] = actor  # provide_actor: not checked again
     return actor
 
 
@@ -387,8 +389,10 @@ async def provide_actor(request: Request[Any, Any, Any]) -> Actor:
     caller = state.get(_CALLER_STATE_KEY)
     if isinstance(caller, Actor):
         return caller
-    settings: AuthSettings = request.app.state.auth
-    actor = authenticate(request, settings)
+    actor = state.get(_CHECKED_STATE_KEY)
+    if not isinstance(actor, Actor):  # a route the authentication middleware did not see
+        settings: AuthSettings = request.app.state.auth
+        actor = authenticate(request, settings)
     if actor.name is None and request.method not in _READ_METHODS:
         # Writes record a person's name; reads never do, so they skip the lookup.
         actor = await with_display_name(request.app.state.hub.deps, actor)

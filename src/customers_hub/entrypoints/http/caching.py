@@ -36,10 +36,10 @@ JSON. ``If-None-Match`` naming the current ETag (weak comparison,
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import date
+from functools import lru_cache
 from typing import Annotated, Any, Final
 
 import attrs
@@ -56,14 +56,13 @@ from customers_hub.application.ports_scale import (
     CacheKey,
     CacheKeys,
     CacheTag,
-    filters_hash,
     load_through,
 )
 from customers_hub.domain import access
 from customers_hub.domain.access import Operation, RecordScope
 from customers_hub.domain.errors import ValidationFailed
 from customers_hub.domain.model import Actor
-from customers_hub.entrypoints.http.envelope import ok
+from customers_hub.entrypoints.http.envelope import ok_raw
 
 __all__ = [
     "IF_NONE_MATCH",
@@ -117,6 +116,9 @@ NOT_MODIFIED: Final[dict[int, ResponseSpec]] = {
 # Entries
 
 
+_HEAD_ENCODER: Final = msgspec.json.Encoder()
+
+
 @frozen
 class CachedBody:
     """A response's ``data`` JSON, its ETag and, for a single record, the record's scope."""
@@ -138,7 +140,7 @@ class CachedBody:
             }
         if self.restricted:
             head["restricted"] = True
-        return json.dumps(head, separators=(",", ":")).encode() + b"\n" + self.data
+        return _HEAD_ENCODER.encode(head) + b"\n" + self.data
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> CachedBody:
@@ -147,7 +149,7 @@ class CachedBody:
         if not newline or not data:
             raise ValueError("not a cached body")
         try:
-            head = json.loads(head_text)
+            head = msgspec.json.decode(head_text)
             if head.get("f") != _FORMAT or not isinstance(head.get("etag"), str):
                 raise ValueError("cached body of another format")
             scope = None
@@ -158,7 +160,7 @@ class CachedBody:
                     frozenset(str(i) for i in raw_scope["ids"]),
                     frozenset(str(i) for i in raw_scope["managers"]),
                 )
-        except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as error:
+        except (KeyError, TypeError, AttributeError, msgspec.DecodeError) as error:
             raise ValueError(f"not a cached body: {error}") from None
         return cls(
             data=data, etag=head["etag"], scope=scope, restricted=head.get("restricted") is True
@@ -222,24 +224,29 @@ def require(actor: Actor, *operations: Operation) -> None:
 def scope_parts(actor: Actor, operation: Operation) -> dict[str, str]:
     """What the caller may see for ``operation``: role, reach and the employee it is
     relative to. Folded into every list and statistics key."""
+    return dict(_scope_parts(actor, operation))
+
+
+@lru_cache(maxsize=4096)
+def _scope_parts(actor: Actor, operation: Operation) -> tuple[tuple[str, str], ...]:
+    # A pure function of the (immutable) actor: decided once per caller, not per request.
     scope = access.scope_filter(actor, operation)
-    return {
-        "role": actor.role.value,
-        "reach": scope.kind.value,
-        "employee": scope.employee_id or "",
-    }
+    return (
+        ("role", actor.role.value),
+        ("reach", scope.kind.value),
+        ("employee", scope.employee_id or ""),
+    )
 
 
-def _plain(value: Any) -> Any:
-    if attrs.has(type(value)):
-        return attrs.asdict(value, recurse=True)
-    if isinstance(value, msgspec.Struct):
-        return msgspec.to_builtins(value, str_keys=True)
-    return value
+# Keys and fields sorted, sets as sorted lists, attrs objects and Structs by their fields,
+# unknown types through ``str``: the same request gives the same key on every instance.
+_KEY_ENCODER: Final = msgspec.json.Encoder(enc_hook=str, order="sorted")
 
 
 def _hash(*parts: Any) -> str:
-    return filters_hash(*(_plain(p) for p in parts))
+    # One msgspec pass over the parameters (attrs.asdict + json.dumps took ten times as long:
+    # 4 % of a cached list request).
+    return hashlib.sha256(_KEY_ENCODER.encode(parts)).hexdigest()[:24]
 
 
 def customer_details_key(
@@ -317,7 +324,7 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
 
 def raw_ok(body: CachedBody) -> Response[Any]:
     """The envelope around ``body.data`` (a POST read: no validators)."""
-    return ok(msgspec.Raw(body.data))
+    return ok_raw(body.data)
 
 
 def cached_response(
@@ -328,7 +335,7 @@ def cached_response(
     headers = {"ETag": body.etag, "Cache-Control": cache_control(max_age)}
     if etag_matches(if_none_match, body.etag):
         return Response(content=b"", status_code=304, headers=headers)
-    return ok(msgspec.Raw(body.data), headers=headers)
+    return ok_raw(body.data, headers=headers)
 
 
 def fresh_response(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Annotated, Any, Final
+from typing import Annotated, Final
 
 from litestar.di import Provide
 from litestar.params import Parameter
@@ -28,8 +28,8 @@ from customers_hub.entrypoints.http.wire import (
     LEAD_SCORE_MAX,
     LEAD_SCORE_MIN,
     amount_errors,
-    parse_time_bound,
 )
+from customers_hub.entrypoints.http.wire.params import parse_window
 
 __all__ = ["LIST_FILTERS", "ListFilters", "customer_list_filters"]
 
@@ -98,18 +98,13 @@ async def customer_list_filters(
     errors: list[FieldError] = list(
         amount_errors(("budgetMin", budget_min), ("budgetMax", budget_max))
     )
-    bounds: dict[str, Any] = {}
-    for name, raw in (
+    bounds = parse_window(
         ("createdFrom", created_from),
         ("createdTo", created_to),
         ("lastContactFrom", last_contact_from),
         ("lastContactTo", last_contact_to),
-    ):
-        try:
-            bounds[name] = parse_time_bound(name, raw)
-        except ValidationFailed as bad:
-            errors.extend(bad.errors)
-            bounds[name] = None
+        errors=errors,
+    )
     failed = {e.field for e in errors}
     params = CustomerListParams(
         search=search,

@@ -36,7 +36,9 @@ from customers_hub.domain.enums import (
     Stage,
 )
 from customers_hub.domain.model import ActionNote, Customer, CustomerAction, Employee, FalLicence
-from customers_hub.entrypoints.http.wire import Wire, WireIn, money, opt, opt_utc, utc, wire_keys
+from customers_hub.entrypoints.http.wire import Wire, WireIn, wire_keys
+from customers_hub.entrypoints.http.wire.convert import from_wire, to_wire
+from customers_hub.entrypoints.http.wire.customer_parts import role_label
 
 __all__ = [
     "ACTION_KEYS",
@@ -76,14 +78,7 @@ class ActionNoteOut(Wire, kw_only=True):
 
 def note_to_wire(note: ActionNote) -> ActionNoteOut:
     """The wire form of an action note."""
-    return ActionNoteOut(
-        id=note.id,
-        action_id=note.action_id,
-        content=note.content,
-        created_by=note.created_by,
-        created_by_id=note.created_by_id,
-        created_at=utc(note.created_at),
-    )
+    return to_wire(note, ActionNoteOut)
 
 
 class ActionCustomerPreferencesOut(Wire, kw_only=True):
@@ -111,23 +106,7 @@ class ActionCustomerOut(Wire, kw_only=True):
 
 def action_customer_to_wire(customer: Customer) -> ActionCustomerOut:
     """The short form of an action's customer."""
-    preferences = customer.preferences
-    return ActionCustomerOut(
-        id=customer.id,
-        name=customer.name,
-        name_en=opt(customer.name_en),
-        phone=customer.phone,
-        email=opt(customer.email),
-        city=opt(customer.city),
-        stage=customer.stage,
-        priority=customer.priority,
-        assigned_employee_id=opt(customer.assigned_employee_id),
-        preferences=ActionCustomerPreferencesOut(
-            property_type=list(preferences.property_type),
-            budget_min=money(preferences.budget_min),
-            budget_max=money(preferences.budget_max),
-        ),
-    )
+    return to_wire(customer, ActionCustomerOut)
 
 
 class ActionOut(Wire, kw_only=True):
@@ -170,30 +149,11 @@ def action_to_wire(
     action: CustomerAction, *, customer: Customer | None = None, with_notes: bool = False
 ) -> ActionOut:
     """The wire form of an action; ``customer`` adds the summary, ``with_notes`` the notes."""
-    return ActionOut(
-        id=action.id,
-        customer_id=action.customer_id,
-        customer_name=action.customer_name,
+    return to_wire(
+        action,
+        ActionOut,
         customer=action_customer_to_wire(customer) if customer is not None else UNSET,
-        type=action.type,
-        title=action.title,
-        description=opt(action.description),
-        priority=action.priority,
-        status=action.status,
-        source=action.source,
-        due_date=opt_utc(action.due_date),
-        snoozed_until=opt_utc(action.snoozed_until),
-        assigned_to=opt(action.assigned_to),
-        assigned_to_name=opt(action.assigned_to_name),
-        created_at=utc(action.created_at),
-        updated_at=utc(action.updated_at),
-        completed_at=opt_utc(action.completed_at),
-        completed_by=opt(action.completed_by),
-        outcome=opt(action.outcome),
-        dismiss_reason=opt(action.dismiss_reason),
-        metadata=dict(action.metadata),
         notes=[note_to_wire(n) for n in action.notes] if with_notes else UNSET,
-        version=action.version,
     )
 
 
@@ -289,7 +249,7 @@ class FalLicenceWire(WireIn, kw_only=True):
 
     def to_domain(self) -> FalLicence:
         """The domain value."""
-        return FalLicence(number=self.number, expires_on=self.expires_on)
+        return from_wire(self, FalLicence)
 
 
 class EmployeeStatsOut(Wire, kw_only=True):
@@ -321,32 +281,10 @@ class EmployeeOut(Wire, kw_only=True):
 
 def employee_to_wire(employee: Employee, workload: EmployeeWorkload | None = None) -> EmployeeOut:
     """The wire form of an employee, with ``stats`` when ``workload`` is given."""
-    licence = employee.fal_licence
-    return EmployeeOut(
-        id=employee.id,
-        name=employee.name,
-        name_en=opt(employee.name_en),
-        email=opt(employee.email),
-        phone=opt(employee.phone),
-        role=employee.title or employee.role.label_en,
+    return to_wire(
+        employee,
+        EmployeeOut,
+        role=role_label(employee),
         access_role=employee.role,
-        title=opt(employee.title),
-        avatar=opt(employee.avatar),
-        manager_id=opt(employee.manager_id),
-        is_active=employee.is_active,
-        fal_licence=(
-            FalLicenceWire(number=licence.number, expires_on=licence.expires_on)
-            if licence is not None
-            else UNSET
-        ),
-        stats=(
-            EmployeeStatsOut(
-                assigned_customers=workload.assigned_customers,
-                pending_actions=workload.pending_actions,
-                completed_this_month=workload.completed_this_month,
-                avg_response_time=workload.avg_response_time,
-            )
-            if workload is not None
-            else UNSET
-        ),
+        stats=to_wire(workload, EmployeeStatsOut) if workload is not None else UNSET,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -55,6 +56,21 @@ SNOOZE_HORIZON: Final = timedelta(days=365)
 """How far ahead an action may be snoozed (rules §2: at most one year)."""
 
 
+def _pick(
+    draw: st.DrawFn,
+    given: SearchStrategy[T] | None,
+    owner: Customer | None,
+    of_owner: Callable[[Customer], T],
+    otherwise: SearchStrategy[T],
+) -> T:
+    """The option as given, else the customer's value, else a fresh draw of ``otherwise``."""
+    if given is not None:
+        return draw(given)
+    if owner is not None:
+        return of_owner(owner)
+    return draw(otherwise)
+
+
 @st.composite
 def _actions(
     draw: st.DrawFn,
@@ -75,29 +91,11 @@ def _actions(
     owner = draw(customer) if customer is not None else None
     aid = draw(action_id)
     suffix = aid.rsplit("_", 1)[-1]
-    org = (
-        draw(organization_id)
-        if organization_id is not None
-        else owner.organization_id
-        if owner
-        else draw(organizations())
-    )
-    cust_id = (
-        draw(customer_id) if customer_id is not None else owner.id if owner else draw(ids("cust"))
-    )
-    name = (
-        draw(customer_name)
-        if customer_name is not None
-        else owner.name
-        if owner
-        else draw(arabic_names())
-    )
-    assignee = (
-        draw(assigned_to)
-        if assigned_to is not None
-        else owner.assigned_employee_id
-        if owner
-        else draw(st.none() | ids("emp"))
+    org = _pick(draw, organization_id, owner, lambda c: c.organization_id, organizations())
+    cust_id = _pick(draw, customer_id, owner, lambda c: c.id, ids("cust"))
+    name = _pick(draw, customer_name, owner, lambda c: c.name, arabic_names())
+    assignee = _pick(
+        draw, assigned_to, owner, lambda c: c.assigned_employee_id, st.none() | ids("emp")
     )
     chosen_priority = (
         draw(priority) if priority is not None else owner.priority if owner else None

@@ -9,7 +9,6 @@ the budget overlap, the joined customer's fields of an action).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from enum import Enum, StrEnum
 from types import MappingProxyType
@@ -32,6 +31,7 @@ from customers_hub.application.use_cases.catalog import (
     FieldCatalog,
     ValueKind,
 )
+from customers_hub.domain.naming import snake_case
 from customers_hub.domain.privacy import ConsentChannel
 
 EQUALITY_OPS: Final = frozenset({Op.EQ, Op.NE, Op.IN, Op.NIN})
@@ -130,10 +130,6 @@ _VALUE_TYPES: Final[Mapping[ValueKind, ValueType]] = MappingProxyType(
 )
 
 
-def _snake_case(path: str) -> str:
-    return re.sub(r"(?<!^)([A-Z])", r"_\1", path).lower()
-
-
 def _derived(
     catalog: FieldCatalog, table: str, placed: Mapping[str, Mapping[str, Any]]
 ) -> tuple[FieldSpec, ...]:
@@ -150,7 +146,7 @@ def _derived(
             entry.operators,
             How.JSON if key else How.COLUMN,
             table=table,
-            column=None if key else _snake_case(head),
+            column=None if key else snake_case(head),
             enum=entry.enum,
             json_key=key or None,
             nullable=entry.nullable or bool(key),

@@ -30,7 +30,9 @@ def action_search_text(customer_name: str, title: str, description: str | None) 
     return normalize_search_text(f"{customer_name} {title} {description or ''}")
 
 
-ACTION_COLUMNS_KEPT_BY_THE_DATABASE: Final = frozenset({"first_note_at"})
+ACTION_COLUMNS_KEPT_BY_THE_DATABASE: Final = frozenset(
+    {"first_note_at", "customer_assignee_id", "customer_live"}
+)
 """Columns of ``customer_actions`` a trigger keeps (:func:`action_values` never writes them)."""
 
 

@@ -21,6 +21,7 @@ from customers_hub.adapters.sql.repositories.base import (
     ChangeLog,
     _insert_missing,
     _is_postgres,
+    _update_versioned,
 )
 from customers_hub.application.errors import ConcurrentUpdate
 from customers_hub.domain.audit import EntityType, Write
@@ -148,20 +149,15 @@ class SqlActionRepository:
 
     async def save(self, action: CustomerAction, *, expected_version: int) -> None:
         """Write a changed action and its new notes; ``ConcurrentUpdate`` if the version moved."""
-        values = mappers.action_values(action)
-        for key in ("id", "organization_id", "created_at"):
-            values.pop(key)
-        result = await self._conn.execute(
-            update(_A)
-            .where(
-                _A.c.id == action.id,
-                _A.c.organization_id == action.organization_id,
-                _A.c.version == expected_version,
-            )
-            .values(values)
+        await _update_versioned(
+            self._conn,
+            _A,
+            mappers.action_values(action),
+            kind="action",
+            organization_id=action.organization_id,
+            record_id=action.id,
+            expected_version=expected_version,
         )
-        if result.rowcount == 0:
-            raise ConcurrentUpdate("action", action.id)
         await self._write_notes([action])
         self._log_action(Write.UPDATE, self._snapshot(action.id, expected_version), action)
         self._loaded[action.id] = action

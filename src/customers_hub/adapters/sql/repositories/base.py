@@ -10,6 +10,7 @@ import attrs
 from sqlalchemy import (
     Insert,
     Table,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
@@ -80,6 +81,34 @@ def _integrity_text(error: IntegrityError) -> str:
     diag = getattr(error.orig, "diag", None)
     name = getattr(diag, "constraint_name", None)
     return str(name if name else error.orig).lower()
+
+
+async def _update_versioned(
+    conn: AsyncConnection,
+    table: Table,
+    values: Mapping[str, object],
+    *,
+    kind: str,
+    organization_id: str,
+    record_id: str,
+    expected_version: int,
+    written_once: Iterable[str] = ("id", "organization_id", "created_at"),
+) -> None:
+    """UPDATE the organization's row ``record_id`` from ``values`` (but the ``written_once``
+    columns) if its version is still ``expected_version``; :class:`ConcurrentUpdate` of ``kind``
+    when it moved on (or the row is gone)."""
+    fixed = set(written_once)
+    result = await conn.execute(
+        update(table)
+        .where(
+            table.c.organization_id == organization_id,
+            table.c.id == record_id,
+            table.c.version == expected_version,
+        )
+        .values({name: value for name, value in values.items() if name not in fixed})
+    )
+    if result.rowcount != 1:
+        raise ConcurrentUpdate(kind, record_id)
 
 
 def _customer_integrity(error: IntegrityError, customer_id: str) -> Exception:

@@ -38,6 +38,37 @@ _I = tables.property_interests
 _F = tables.customer_facets
 
 
+_KEY_COLUMNS = ("id", "organization_id", "created_at")
+"""Never rewritten by ``save``: the row's identity and birth."""
+
+_ALWAYS_WRITTEN = ("version", "updated_at")
+"""Written by every ``save`` even when equal: the version moves on every write."""
+
+
+def _changed_values(before: Customer | None, after: Customer) -> dict[str, object]:
+    """The ``SET`` of ``save``: the columns whose value differs from ``before``'s row (and
+    :data:`_ALWAYS_WRITTEN`), or every column but the key when the stored row is unknown."""
+    values = mappers.customer_values(after)
+    for key in _KEY_COLUMNS:
+        values.pop(key)
+    if before is None:
+        return values
+    # ``before`` is the snapshot of the stored version (checked by ``save``): its mapped values
+    # are the row as stored, derived columns included.
+    stored = mappers.customer_values(before)
+    return {
+        column: value
+        for column, value in values.items()
+        if column in _ALWAYS_WRITTEN or column not in stored or not _same(stored[column], value)
+    }
+
+
+def _same(stored: object, value: object) -> bool:
+    # ``==`` alone calls 1 and True, or Decimal("1.0") and Decimal("1.00"), equal; a JSON or
+    # numeric value that changed only so is still written.
+    return type(stored) is type(value) and stored == value and repr(stored) == repr(value)
+
+
 class SqlCustomerRepository:
     """Customers with their stage history, property interests and facets.
 
@@ -45,6 +76,10 @@ class SqlCustomerRepository:
     ``add`` 1–4 (customer, history, interests, facets), ``save`` 1–5 (the versioned UPDATE, then
     only what changed: new history, interests, facets delete + insert), ``delete`` 1 (the rest
     cascades), ``phone_in_use`` 1.
+
+    The repository remembers each customer it loaded or wrote in this unit of work (by id, with
+    its version): ``save`` of that version sets only the columns whose value changed, plus
+    ``version`` and ``updated_at``; without a snapshot of the expected version it sets them all.
     """
 
     def __init__(self, conn: AsyncConnection, log: ChangeLog | None = None) -> None:
@@ -163,9 +198,7 @@ class SqlCustomerRepository:
             known = before.stage_history
             if customer.stage_history[: len(known)] != known:
                 raise ValueError("stage history is append-only: stored entries cannot change")
-        values = mappers.customer_values(customer)
-        for key in ("id", "organization_id", "created_at"):
-            values.pop(key)
+        values = _changed_values(before, customer)
         try:
             result = await self._conn.execute(
                 update(_C)

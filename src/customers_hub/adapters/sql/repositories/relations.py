@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Final
+from collections.abc import Callable
+from typing import Any, Final, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -35,6 +36,8 @@ _APP = tables.appointments
 _REM = tables.reminders
 _DOC = tables.documents
 
+_Loaded = TypeVar("_Loaded", Appointment, Reminder, Document)
+
 
 class SqlRelationRepository:
     """Interactions, appointments, reminders and documents; 1 statement per call (and per kind
@@ -66,16 +69,36 @@ class SqlRelationRepository:
             write, kind, organization_id, subject.id, subject.customer_id, before, after
         )
 
-    def _remember(
-        self, found: Appointment | Reminder | Document | None
-    ) -> Appointment | Reminder | Document | None:
-        if found is not None:
-            self._loaded[found.id] = found
+    async def _get(
+        self,
+        table: Table,
+        from_row: Callable[[Any], _Loaded],
+        organization_id: str,
+        customer_id: str,
+        record_id: str,
+    ) -> _Loaded | None:
+        """The customer's row of ``table``, remembered as the ``before`` of a later write."""
+        row = await self._one(table, organization_id, customer_id, record_id)
+        if row is None:
+            return None
+        found = from_row(row)
+        self._loaded[found.id] = found
         return found
 
-    def _before(self, record_id: str, kind: type[Appointment | Reminder]) -> Any:
-        before = self._loaded.get(record_id)
-        return before if isinstance(before, kind) else None
+    async def _save(
+        self,
+        table: Table,
+        kind: EntityType,
+        organization_id: str,
+        values: dict[str, object],
+        record: Appointment | Reminder,
+    ) -> None:
+        """Update ``record``'s row from ``values`` and log the change against what was read."""
+        await self._update(table, organization_id, record.id, values)
+        before = self._loaded.get(record.id)
+        same_kind = before if isinstance(before, type(record)) else None
+        self._record(Write.UPDATE, kind, organization_id, same_kind, record)
+        self._loaded[record.id] = record
 
     async def add_interaction(self, organization_id: str, interaction: Interaction) -> None:
         """Insert an interaction."""
@@ -95,18 +118,14 @@ class SqlRelationRepository:
         self, organization_id: str, customer_id: str, appointment_id: str
     ) -> Appointment | None:
         """The customer's appointment, or None."""
-        row = await self._one(_APP, organization_id, customer_id, appointment_id)
-        found = mappers.appointment_from_row(row) if row is not None else None
-        self._remember(found)
-        return found
+        return await self._get(
+            _APP, mappers.appointment_from_row, organization_id, customer_id, appointment_id
+        )
 
     async def save_appointment(self, organization_id: str, appointment: Appointment) -> None:
         """Update an appointment."""
         values = mappers.appointment_values(organization_id, appointment, self._tz)
-        await self._update(_APP, organization_id, appointment.id, values)
-        before = self._before(appointment.id, Appointment)
-        self._record(Write.UPDATE, EntityType.APPOINTMENT, organization_id, before, appointment)
-        self._loaded[appointment.id] = appointment
+        await self._save(_APP, EntityType.APPOINTMENT, organization_id, values, appointment)
 
     async def add_reminder(self, organization_id: str, reminder: Reminder) -> None:
         """Insert a reminder."""
@@ -119,18 +138,14 @@ class SqlRelationRepository:
         self, organization_id: str, customer_id: str, reminder_id: str
     ) -> Reminder | None:
         """The customer's reminder, or None."""
-        row = await self._one(_REM, organization_id, customer_id, reminder_id)
-        found = mappers.reminder_from_row(row) if row is not None else None
-        self._remember(found)
-        return found
+        return await self._get(
+            _REM, mappers.reminder_from_row, organization_id, customer_id, reminder_id
+        )
 
     async def save_reminder(self, organization_id: str, reminder: Reminder) -> None:
         """Update a reminder."""
         values = mappers.reminder_values(organization_id, reminder)
-        await self._update(_REM, organization_id, reminder.id, values)
-        before = self._before(reminder.id, Reminder)
-        self._record(Write.UPDATE, EntityType.REMINDER, organization_id, before, reminder)
-        self._loaded[reminder.id] = reminder
+        await self._save(_REM, EntityType.REMINDER, organization_id, values, reminder)
 
     async def add_document(self, organization_id: str, document: Document) -> None:
         """Insert a document's record."""
@@ -148,10 +163,9 @@ class SqlRelationRepository:
         self, organization_id: str, customer_id: str, document_id: str
     ) -> Document | None:
         """The customer's document record, or None."""
-        row = await self._one(_DOC, organization_id, customer_id, document_id)
-        found = mappers.document_from_row(row) if row is not None else None
-        self._remember(found)
-        return found
+        return await self._get(
+            _DOC, mappers.document_from_row, organization_id, customer_id, document_id
+        )
 
     async def delete_document(self, organization_id: str, document_id: str) -> None:
         """Remove a document's record."""
@@ -173,7 +187,7 @@ class SqlRelationRepository:
         if unknown:
             raise ValueError(f"unknown relation kinds {sorted(unknown)}")
         for kind in sorted(kinds):
-            table, newest = _KINDS[kind]
+            table, newest, from_row = _KINDS[kind]
             rows = (
                 (
                     await self._conn.execute(
@@ -189,14 +203,7 @@ class SqlRelationRepository:
                 .mappings()
                 .all()
             )
-            if kind == "interactions":
-                result[kind] = [mappers.interaction_from_row(r) for r in rows]
-            elif kind == "appointments":
-                result[kind] = [mappers.appointment_from_row(r) for r in rows]
-            elif kind == "reminders":
-                result[kind] = [mappers.reminder_from_row(r) for r in rows]
-            else:
-                result[kind] = [mappers.document_from_row(r) for r in rows]
+            result[kind] = [from_row(r) for r in rows]
         return result
 
     async def recent_with_sentiment(
@@ -247,9 +254,10 @@ class SqlRelationRepository:
             raise NotFound(table.name.rstrip("s"), record_id)
 
 
-_KINDS: Final[dict[str, tuple[Table, str]]] = {
-    "interactions": (_INT, "date"),
-    "appointments": (_APP, "datetime"),
-    "reminders": (_REM, "datetime"),
-    "documents": (_DOC, "uploaded_at"),
+_KINDS: Final[dict[str, tuple[Table, str, Callable[[Any], Any]]]] = {
+    # kind: (table, the column "newest" orders by, the row mapper)
+    "interactions": (_INT, "date", mappers.interaction_from_row),
+    "appointments": (_APP, "datetime", mappers.appointment_from_row),
+    "reminders": (_REM, "datetime", mappers.reminder_from_row),
+    "documents": (_DOC, "uploaded_at", mappers.document_from_row),
 }

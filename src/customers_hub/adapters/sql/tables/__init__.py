@@ -44,8 +44,11 @@ from customers_hub.adapters.sql.tables.base import (
     org_column,
 )
 from customers_hub.adapters.sql.tables.counters import (
+    ASSIGNED_ELSEWHERE,
     CLOSED_STAGES_SQL,
     LISTED_CUSTOMERS,
+    LIVE_OPEN_ACTIONS,
+    LIVE_SNOOZED_ACTIONS,
     OPEN_ACTIONS,
     SNOOZED_ACTIONS,
     action_counters,
@@ -92,9 +95,12 @@ from customers_hub.adapters.sql.tables.relations import (
 )
 
 __all__ = [
+    "ASSIGNED_ELSEWHERE",
     "BLOCKING_APPOINTMENTS",
     "CLOSED_STAGES_SQL",
     "LISTED_CUSTOMERS",
+    "LIVE_OPEN_ACTIONS",
+    "LIVE_SNOOZED_ACTIONS",
     "OPEN_ACTIONS",
     "SNOOZED_ACTIONS",
     "Json",

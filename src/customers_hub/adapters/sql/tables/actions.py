@@ -3,33 +3,30 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    Boolean,
     Column,
-    ForeignKey,
     Index,
-    Integer,
     SmallInteger,
     String,
     Table,
     Text,
-    text,
+    true,
 )
 
 from customers_hub.adapters.sql.tables.base import (
     Json,
     UtcDateTime,
+    customer_table,
     id_column,
     metadata,
     org_column,
+    parent_column,
+    timestamp_columns,
+    version_column,
 )
 
-customer_actions = Table(
+customer_actions = customer_table(
     "customer_actions",
-    metadata,
-    id_column(primary_key=True),
-    org_column(),
-    Column(
-        "customer_id", String(50), ForeignKey("customers.id", ondelete="CASCADE"), nullable=False
-    ),
     Column("customer_name", String(255), nullable=False),
     Column("type", String(50), nullable=False),
     Column("title", String(500), nullable=False),
@@ -43,18 +40,21 @@ customer_actions = Table(
     Column("snoozed_until", UtcDateTime),
     Column("assigned_to", String(50)),
     Column("assigned_to_name", String(255)),
-    Column("created_at", UtcDateTime, nullable=False),
-    Column("updated_at", UtcDateTime, nullable=False),
+    *timestamp_columns(),
     Column("completed_at", UtcDateTime),
     # The first note's time, kept by a trigger on ``action_notes`` (migration 0017), never by
     # the mappers: the first response (first note or completion) is then a function of the
     # action row alone, which the action counters' triggers need.
     Column("first_note_at", UtcDateTime),
+    # The customer's assignee and liveness, kept by triggers (migration 0019), never by the
+    # mappers: the action statistics' range counts read them from partial indexes alone.
+    Column("customer_assignee_id", String(50)),
+    Column("customer_live", Boolean, nullable=False, server_default=true()),
     Column("completed_by", String(50)),
     Column("outcome", Text),
     Column("dismiss_reason", Text),
     Column("metadata", Json, nullable=False),
-    Column("version", Integer, nullable=False, server_default=text("1")),
+    version_column(),
     # A customer's actions, oldest first, in index order (0005 added created_at, id).
     Index("ix_actions_org_customer", "organization_id", "customer_id", "created_at", "id"),
     # The foreign key's own index: deleting a customer finds its actions (ON DELETE CASCADE).
@@ -81,12 +81,7 @@ action_notes = Table(
     metadata,
     id_column(primary_key=True),
     org_column(),
-    Column(
-        "action_id",
-        String(50),
-        ForeignKey("customer_actions.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    parent_column("action_id", "customer_actions"),
     Column("content", Text, nullable=False),
     Column("created_by", String(255), nullable=False),
     Column("created_by_id", String(50), nullable=False),

@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
-    ForeignKey,
     Index,
     Integer,
     SmallInteger,
@@ -16,10 +15,12 @@ from sqlalchemy import (
 
 from customers_hub.adapters.sql.tables.base import (
     Json,
-    UtcDateTime,
     id_column,
     metadata,
     org_column,
+    parent_column,
+    timestamp_columns,
+    version_column,
 )
 from customers_hub.adapters.sql.tables.customers import customers
 
@@ -38,9 +39,8 @@ assignment_rules = Table(
     Column("active", Boolean, nullable=False),
     # The round-robin pointer: moved under the row's lock in the creating transaction.
     Column("last_employee_id", String(50)),
-    Column("version", Integer, nullable=False, server_default=text("1")),
-    Column("created_at", UtcDateTime, nullable=False),
-    Column("updated_at", UtcDateTime, nullable=False),
+    version_column(),
+    *timestamp_columns(),
     Column("created_by", String(50), nullable=False),
     # Every new customer reads the active rules in checking order: one range of this index.
     Index(
@@ -59,12 +59,7 @@ assignment_rule_employees = Table(
     "assignment_rule_employees",
     metadata,
     # A rule's employees in round-robin order (its primary key serves the foreign key).
-    Column(
-        "rule_id",
-        String(50),
-        ForeignKey("assignment_rules.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    parent_column("rule_id", "assignment_rules", primary_key=True),
     Column("position", SmallInteger, primary_key=True),
     org_column(),
     Column("employee_id", String(50), nullable=False),

@@ -11,11 +11,16 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    ForeignKey,
+    Integer,
     MetaData,
     Numeric,
     String,
+    Table,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.schema import SchemaItem
 from sqlalchemy.types import TypeDecorator
 
 metadata = MetaData(
@@ -62,4 +67,44 @@ def id_column(name: str = "id", **kwargs: Any) -> Column[str]:
 
 
 def org_column() -> Column[str]:
+    """The owning organization's id (required): every query of a tenant's rows names it."""
     return Column("organization_id", String(50), nullable=False)
+
+
+def parent_column(name: str, parent: str, *, primary_key: bool = False) -> Column[str]:
+    """A required reference to ``parent``'s id; the row goes with its parent (``ON DELETE
+    CASCADE``). ``customer_id`` of a customer's relations is ``parent_column("customer_id",
+    "customers")``."""
+    return Column(
+        name,
+        String(50),
+        ForeignKey(f"{parent}.id", ondelete="CASCADE"),
+        primary_key=primary_key,
+        nullable=False,
+    )
+
+
+def version_column() -> Column[int]:
+    """The row's version for optimistic concurrency (``UPDATE … WHERE version = :seen``)."""
+    return Column("version", Integer, nullable=False, server_default=text("1"))
+
+
+def timestamp_columns() -> tuple[Column[datetime], Column[datetime]]:
+    """``created_at`` and ``updated_at``, both required (aware UTC)."""
+    return (
+        Column("created_at", UtcDateTime, nullable=False),
+        Column("updated_at", UtcDateTime, nullable=False),
+    )
+
+
+def customer_table(name: str, *items: SchemaItem) -> Table:
+    """A table of rows that belong to one customer: its own ``id``, ``organization_id`` and
+    ``customer_id`` (the rows go with the customer) come first, then ``items``."""
+    return Table(
+        name,
+        metadata,
+        id_column(primary_key=True),
+        org_column(),
+        parent_column("customer_id", "customers"),
+        *items,
+    )

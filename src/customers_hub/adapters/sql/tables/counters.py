@@ -1,5 +1,5 @@
 """The statistics counters and the indexes the lists' counts and the statistics read
-(migrations 0016–0018)."""
+(migrations 0016–0019)."""
 
 from __future__ import annotations
 
@@ -14,47 +14,91 @@ from sqlalchemy import (
 )
 
 from customers_hub.adapters.sql.tables.actions import customer_actions
-from customers_hub.adapters.sql.tables.base import metadata
+from customers_hub.adapters.sql.tables.base import (
+    metadata,
+    org_column,
+)
 from customers_hub.adapters.sql.tables.customers import customers, stage_history
 
 # --- action counters (migration 0017) ---
 
 OPEN_ACTIONS = "status IN ('in_progress', 'pending')"
 """Stored statuses of open actions (``domain.inbox.OPEN_STATUSES`` without the snoozes that
-woke up). A query must state it literally to use the partial index below."""
-
-# Open actions by due date: the due-date buckets of the action statistics (due from the start
-# of this month on) are one range seek of it.
-Index(
-    "ix_actions_org_open_due",
-    customer_actions.c.organization_id,
-    customer_actions.c.due_date,
-    sqlite_where=text(OPEN_ACTIONS),
-    postgresql_where=text(OPEN_ACTIONS),
-)
+woke up), as the counters' triggers state it."""
 
 SNOOZED_ACTIONS = "status = 'snoozed'"
-"""Stored status of snoozed actions, literal for the partial index below."""
+"""Stored status of snoozed actions."""
 
-# Snoozed actions by snooze end, with what the statistics read of the ones that woke up
-# (effective status pending): counted from the index alone.
-Index(
-    "ix_actions_org_snoozed",
-    customer_actions.c.organization_id,
-    customer_actions.c.snoozed_until,
-    customer_actions.c.type,
-    customer_actions.c.priority,
-    customer_actions.c.source,
-    customer_actions.c.due_date,
-    sqlite_where=text(SNOOZED_ACTIONS),
-    postgresql_where=text(SNOOZED_ACTIONS),
-)
+# --- the action statistics' range counts (migration 0019) ---
+
+LIVE_OPEN_ACTIONS = f"{OPEN_ACTIONS} AND customer_live"
+"""Open actions of live customers, literally: the predicate of the partial indexes below (a
+query must state it as is to use them)."""
+
+LIVE_SNOOZED_ACTIONS = f"{SNOOZED_ACTIONS} AND customer_live"
+"""Snoozed actions of live customers, literally (the partial indexes below)."""
+
+ASSIGNED_ELSEWHERE: dict[str, str] = {
+    "postgresql": "assigned_to IS DISTINCT FROM customer_assignee_id",
+    "sqlite": "assigned_to IS NOT customer_assignee_id",
+}
+"""Actions whose assignee is not their customer's (few), literally per dialect: the extra
+predicate of the customer-assignee indexes below."""
+
+
+def _where(predicate: str, elsewhere: bool = False) -> dict[str, str]:
+    """``predicate`` per dialect, with :data:`ASSIGNED_ELSEWHERE` when ``elsewhere``."""
+    return {
+        dialect: f"{predicate} AND {extra}" if elsewhere else predicate
+        for dialect, extra in ASSIGNED_ELSEWHERE.items()
+    }
+
+
+_a = customer_actions.c
+_SNOOZE_COLUMNS = (_a.snoozed_until, _a.type, _a.priority, _a.source, _a.due_date)
+# Each range count of the action statistics reads one of these alone (index-only): the whole
+# organization's, an assignee's (the action's), and a customer assignee's over the actions
+# assigned to someone else than their customer (the others are in the assignee's range
+# already), with the action's assignee to leave out those the assignee's range counted. Open
+# actions by due date (the due-date buckets), snoozed ones by snooze end with what the
+# statistics read of those that woke up.
+for _name, _columns, _predicate in (
+    ("ix_actions_org_live_open_due", (_a.due_date,), _where(LIVE_OPEN_ACTIONS)),
+    (
+        "ix_actions_org_assigned_open_due",
+        (_a.assigned_to, _a.due_date),
+        _where(LIVE_OPEN_ACTIONS),
+    ),
+    (
+        "ix_actions_org_customer_assignee_open_due",
+        (_a.customer_assignee_id, _a.due_date, _a.assigned_to),
+        _where(LIVE_OPEN_ACTIONS, elsewhere=True),
+    ),
+    ("ix_actions_org_live_snoozed", _SNOOZE_COLUMNS, _where(LIVE_SNOOZED_ACTIONS)),
+    (
+        "ix_actions_org_assigned_snoozed",
+        (_a.assigned_to, *_SNOOZE_COLUMNS),
+        _where(LIVE_SNOOZED_ACTIONS),
+    ),
+    (
+        "ix_actions_org_customer_assignee_snoozed",
+        (_a.customer_assignee_id, _a.snoozed_until, _a.assigned_to, *_SNOOZE_COLUMNS[1:]),
+        _where(LIVE_SNOOZED_ACTIONS, elsewhere=True),
+    ),
+):
+    Index(
+        _name,
+        _a.organization_id,
+        *_columns,
+        sqlite_where=text(_predicate["sqlite"]),
+        postgresql_where=text(_predicate["postgresql"]),
+    )
 
 action_counters = Table(
     "action_counters",
     metadata,
     # Append-only delta rows (adapters/sql/action_counters.py); key columns are never NULL.
-    Column("organization_id", String(50), nullable=False),
+    org_column(),
     Column("action_assignee", String(50), nullable=False),  # "" when unassigned
     Column("customer_assignee", String(50), nullable=False),  # the customer's; "" when none
     # status (stored), type/priority/source/no_due (open stored statuses), completion and
@@ -100,7 +144,7 @@ customer_counters = Table(
     "customer_counters",
     metadata,
     # Append-only delta rows (adapters/sql/counters.py, docs/statistics.md); keys never NULL.
-    Column("organization_id", String(50), nullable=False),
+    org_column(),
     Column("assignee", String(50), nullable=False),  # "" when unassigned
     Column("dimension", String(20), nullable=False),
     Column("value", String(100), nullable=False),  # "" when the customer has none

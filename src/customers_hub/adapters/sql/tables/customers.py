@@ -7,7 +7,6 @@ from sqlalchemy import (
     Column,
     Date,
     Float,
-    ForeignKey,
     Index,
     Integer,
     Numeric,
@@ -23,9 +22,13 @@ from customers_hub.adapters.sql.tables.base import (
     Json,
     Money,
     UtcDateTime,
+    customer_table,
     id_column,
     metadata,
     org_column,
+    parent_column,
+    timestamp_columns,
+    version_column,
 )
 
 employees = Table(
@@ -44,8 +47,7 @@ employees = Table(
     Column("is_active", Boolean, nullable=False, server_default=text("true")),
     Column("fal_number", String(50)),
     Column("fal_expires_on", Date),
-    Column("created_at", UtcDateTime, nullable=False),
-    Column("updated_at", UtcDateTime, nullable=False),
+    *timestamp_columns(),
     # Employee ids come from the identity provider: unique within an organization only.
     Index("ix_employees_org_id", "organization_id", "id", unique=True),
     Index("ix_employees_org_manager", "organization_id", "manager_id"),
@@ -92,8 +94,7 @@ customers = Table(
     Column("longitude", Numeric(11, 8)),
     Column("notes", Text),
     Column("ksa_compliance", Json),
-    Column("created_at", UtcDateTime, nullable=False),
-    Column("updated_at", UtcDateTime, nullable=False),
+    *timestamp_columns(),
     Column("last_contact_at", UtcDateTime),
     Column("last_contact_type", String(50)),
     Column("next_follow_up_date", Date),
@@ -104,7 +105,7 @@ customers = Table(
     Column("response_rate", Integer),
     Column("avg_response_time", Float),
     Column("deleted_at", UtcDateTime),
-    Column("version", Integer, nullable=False, server_default=text("1")),
+    version_column(),
     # Duplicate detection keys (rules §10, domain.duplicates): compared by indexed equality.
     Column("name_key", Text),
     Column("name_en_key", Text),
@@ -166,26 +167,15 @@ customers = Table(
 customer_facets = Table(
     "customer_facets",
     metadata,
-    Column(
-        "customer_id",
-        String(50),
-        ForeignKey("customers.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    parent_column("customer_id", "customers", primary_key=True),
     Column("kind", String(20), primary_key=True),  # tag | property_type | area | city
     Column("value", String(255), primary_key=True),  # normalized (search_text) for text kinds
     org_column(),
     Index("ix_customer_facets_lookup", "organization_id", "kind", "value", "customer_id"),
 )
 
-stage_history = Table(
+stage_history = customer_table(
     "stage_history",
-    metadata,
-    id_column(primary_key=True),
-    org_column(),
-    Column(
-        "customer_id", String(50), ForeignKey("customers.id", ondelete="CASCADE"), nullable=False
-    ),
     Column("seq", Integer, nullable=False),  # position in the customer's history
     Column("from_stage", String(50)),
     Column("to_stage", String(50), nullable=False),

@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
-    ForeignKey,
     Index,
     Integer,
     SmallInteger,
@@ -19,6 +18,7 @@ from customers_hub.adapters.sql.tables.base import (
     id_column,
     metadata,
     org_column,
+    parent_column,
 )
 
 # --- imports (issue 12: customer import jobs and their per-row report) ------------------------
@@ -64,9 +64,7 @@ import_jobs = Table(
 import_errors = Table(
     "import_errors",
     metadata,
-    Column(
-        "job_id", String(50), ForeignKey("import_jobs.id", ondelete="CASCADE"), primary_key=True
-    ),
+    parent_column("job_id", "import_jobs", primary_key=True),
     Column("row_number", Integer, primary_key=True),
     Column("seq", SmallInteger, primary_key=True),  # the row's errors in order
     org_column(),

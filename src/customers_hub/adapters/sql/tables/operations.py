@@ -6,7 +6,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
-    ForeignKey,
     Index,
     Integer,
     String,
@@ -20,6 +19,8 @@ from customers_hub.adapters.sql.tables.base import (
     id_column,
     metadata,
     org_column,
+    parent_column,
+    timestamp_columns,
 )
 
 # --- idempotency keys (migration 0006) ---
@@ -57,7 +58,7 @@ outbox = Table(
     # by the relay and by ``Hub.events`` (adapters/sql/outbox.py).
     Column("position", Position, primary_key=True, autoincrement=True),
     Column("event_id", String(50), nullable=False),
-    Column("organization_id", String(50), nullable=False),
+    org_column(),
     Column("event", String(100), nullable=False),
     # ``{id, event, organizationId, timestamp, data}``: what a webhook receives.
     Column("payload", Json, nullable=False),
@@ -81,7 +82,7 @@ webhooks = Table(
     "webhooks",
     metadata,
     Column("id", String(50), primary_key=True),
-    Column("organization_id", String(50), nullable=False),
+    org_column(),
     Column("url", String(2048), nullable=False),
     Column("events", Json, nullable=False),
     Column("description", String(2000)),
@@ -89,8 +90,7 @@ webhooks = Table(
     Column("is_active", Boolean, nullable=False),
     Column("disabled_reason", String(500)),
     Column("failing_since", UtcDateTime),
-    Column("created_at", UtcDateTime, nullable=False),
-    Column("updated_at", UtcDateTime, nullable=False),
+    *timestamp_columns(),
     Column("created_by", String(255), nullable=False),
     Index("ix_webhooks_org_created", "organization_id", "created_at", "id"),
 )
@@ -99,13 +99,8 @@ webhook_deliveries = Table(
     "webhook_deliveries",
     metadata,
     Column("id", String(50), primary_key=True),
-    Column(
-        "webhook_id",
-        String(50),
-        ForeignKey("webhooks.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
-    Column("organization_id", String(50), nullable=False),
+    parent_column("webhook_id", "webhooks"),
+    org_column(),
     Column("position", Position, nullable=False),
     Column("event_id", String(50), nullable=False),
     Column("event", String(100), nullable=False),
@@ -118,8 +113,7 @@ webhook_deliveries = Table(
     # Due time of the next attempt; while an instance sends it, the end of its lease.
     Column("next_attempt_at", UtcDateTime),
     Column("leased_until", UtcDateTime),
-    Column("created_at", UtcDateTime, nullable=False),
-    Column("updated_at", UtcDateTime, nullable=False),
+    *timestamp_columns(),
     Column("delivered_at", UtcDateTime),
     Index("ix_webhook_deliveries_hook_position", "webhook_id", "position"),
     Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),

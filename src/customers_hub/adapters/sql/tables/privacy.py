@@ -5,16 +5,21 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
-    ForeignKey,
     Index,
-    Integer,
     String,
     Table,
     Text,
-    text,
 )
 
-from customers_hub.adapters.sql.tables.base import UtcDateTime, id_column, metadata, org_column
+from customers_hub.adapters.sql.tables.base import (
+    UtcDateTime,
+    customer_table,
+    metadata,
+    org_column,
+    parent_column,
+    timestamp_columns,
+    version_column,
+)
 
 # --- privacy (migration 0009) ---
 
@@ -23,12 +28,7 @@ customer_consents = Table(
     metadata,
     # The current consent per customer and channel (rules §8): the last entry of
     # ``consent_events``, kept in the same transaction, so ``consent=`` is one index seek.
-    Column(
-        "customer_id",
-        String(50),
-        ForeignKey("customers.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    parent_column("customer_id", "customers", primary_key=True),
     Column("channel", String(20), primary_key=True),
     org_column(),
     Column("entry_id", String(50), nullable=False),  # the consent_events row it copies
@@ -47,15 +47,10 @@ customer_consents = Table(
     ),
 )
 
-consent_events = Table(
+consent_events = customer_table(
     "consent_events",
-    metadata,
-    # Append-only history of consent changes; erasure clears ``notes`` only.
-    id_column(primary_key=True),  # time-sortable: orders the entries of one instant
-    org_column(),
-    Column(
-        "customer_id", String(50), ForeignKey("customers.id", ondelete="CASCADE"), nullable=False
-    ),
+    # Append-only history of consent changes; erasure clears ``notes`` only. Its time-sortable
+    # ``id`` orders the entries of one instant.
     Column("channel", String(20), nullable=False),
     Column("granted", Boolean, nullable=False),
     Column("source", String(100), nullable=False),
@@ -66,14 +61,8 @@ consent_events = Table(
     Index("ix_consent_events_customer_at", "customer_id", "at", "id"),
 )
 
-privacy_requests = Table(
+privacy_requests = customer_table(
     "privacy_requests",
-    metadata,
-    id_column(primary_key=True),
-    org_column(),
-    Column(
-        "customer_id", String(50), ForeignKey("customers.id", ondelete="CASCADE"), nullable=False
-    ),
     Column("type", String(20), nullable=False),
     Column("status", String(20), nullable=False),
     Column("received_at", UtcDateTime, nullable=False),
@@ -84,10 +73,9 @@ privacy_requests = Table(
     Column("reason", Text),  # why it was rejected (or completed), given with the status
     Column("notes", Text),
     Column("closed_at", UtcDateTime),
-    Column("created_at", UtcDateTime, nullable=False),
-    Column("updated_at", UtcDateTime, nullable=False),
+    *timestamp_columns(),
     Column("created_by", String(50), nullable=False),
-    Column("version", Integer, nullable=False, server_default=text("1")),
+    version_column(),
     # The list, newest received first (keyset on (received_at, id)).
     Index("ix_privacy_requests_org_received", "organization_id", "received_at", "id"),
     # Open requests by due time: overdue, due soon and the stats are range scans.

@@ -7,11 +7,9 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
-    ForeignKey,
     Index,
     Integer,
     String,
-    Table,
     Text,
     Time,
     UniqueConstraint,
@@ -22,19 +20,12 @@ from customers_hub.adapters.sql.tables.base import (
     Json,
     Money,
     UtcDateTime,
-    id_column,
-    metadata,
-    org_column,
+    customer_table,
+    timestamp_columns,
 )
 
-property_interests = Table(
+property_interests = customer_table(
     "property_interests",
-    metadata,
-    id_column(primary_key=True),
-    org_column(),
-    Column(
-        "customer_id", String(50), ForeignKey("customers.id", ondelete="CASCADE"), nullable=False
-    ),
     Column("property_id", String(50), nullable=False),
     Column("property_title", String(500)),
     Column("property_title_en", String(500)),
@@ -54,14 +45,8 @@ property_interests = Table(
     Index("ix_property_interests_org_status", "organization_id", "status"),
 )
 
-interactions = Table(
+interactions = customer_table(
     "interactions",
-    metadata,
-    id_column(primary_key=True),
-    org_column(),
-    Column(
-        "customer_id", String(50), ForeignKey("customers.id", ondelete="CASCADE"), nullable=False
-    ),
     Column("type", String(50), nullable=False),
     Column("direction", String(20)),
     Column("date", UtcDateTime, nullable=False),
@@ -81,14 +66,8 @@ interactions = Table(
     Index("ix_interactions_org_type", "organization_id", "type"),
 )
 
-appointments = Table(
+appointments = customer_table(
     "appointments",
-    metadata,
-    id_column(primary_key=True),
-    org_column(),
-    Column(
-        "customer_id", String(50), ForeignKey("customers.id", ondelete="CASCADE"), nullable=False
-    ),
     Column("title", String(500), nullable=False),
     Column("title_en", String(500)),
     Column("type", String(50), nullable=False),
@@ -106,8 +85,7 @@ appointments = Table(
     Column("agent_id", String(50)),
     Column("reminder_sent", Boolean, nullable=False, server_default=text("false")),
     Column("outcome", Text),
-    Column("created_at", UtcDateTime, nullable=False),
-    Column("updated_at", UtcDateTime, nullable=False),
+    *timestamp_columns(),
     Index("ix_appointments_customer_datetime", "customer_id", "datetime"),
     # A customer's newest rows, read within the organization in index order (0005): without
     # it SQLite searched by customer_id and sorted, or walked the organization by date.
@@ -123,14 +101,8 @@ appointments = Table(
     # (organization_id, agent_id): see ix_appointments_org_agent_datetime (0014) at the end.
 )
 
-reminders = Table(
+reminders = customer_table(
     "reminders",
-    metadata,
-    id_column(primary_key=True),
-    org_column(),
-    Column(
-        "customer_id", String(50), ForeignKey("customers.id", ondelete="CASCADE"), nullable=False
-    ),
     Column("title", String(500), nullable=False),
     Column("title_en", String(500)),
     Column("description", Text),
@@ -150,14 +122,8 @@ reminders = Table(
     Index("ix_reminders_org_created_by", "organization_id", "created_by_id"),
 )
 
-documents = Table(
+documents = customer_table(
     "documents",
-    metadata,
-    id_column(primary_key=True),
-    org_column(),
-    Column(
-        "customer_id", String(50), ForeignKey("customers.id", ondelete="CASCADE"), nullable=False
-    ),
     Column("name", String(255), nullable=False),
     Column("type", String(50), nullable=False),
     Column("storage_key", String(255), nullable=False, unique=True),

@@ -62,7 +62,7 @@ from customers_hub.domain.enums import (
     Priority,
     PropertyType,
 )
-from customers_hub.domain.errors import FieldError, ValidationFailed
+from customers_hub.domain.errors import ValidationFailed
 from customers_hub.domain.model import Actor, CustomerAction
 from customers_hub.entrypoints.bootstrap import Hub
 from customers_hub.entrypoints.http import caching
@@ -84,12 +84,12 @@ from customers_hub.entrypoints.http.wire import (
     Wire,
     WireIn,
     amount_errors,
-    domain_unset,
     page_to_wire,
     parse_fields,
-    parse_time_bound,
     select_fields,
 )
+from customers_hub.entrypoints.http.wire.commands import to_command
+from customers_hub.entrypoints.http.wire.params import parse_window
 from customers_hub.entrypoints.http.wire_actions import (
     ACTION_KEYS,
     ActionNoteOut,
@@ -219,6 +219,11 @@ def _action_response(
     return ok(
         ActionData(action=wire), message=message, headers={"ETag": version_etag(action.version)}
     )
+
+
+def _version(if_match: str | None) -> int | None:
+    """The action version ``If-Match`` names (None: any)."""
+    return parse_if_match(if_match, resource="action")
 
 
 _ID = Annotated[str, Parameter(description="Action id", max_length=50)]
@@ -364,15 +369,7 @@ class ActionsController(StrictController):
     ) -> Response[Envelope[ActionStatsData]]:
         """Counts by status, type, priority, source and due date, and the timeline, over the
         actions in the caller's scope."""
-        errors: list[FieldError] = []
-        bounds: dict[str, Any] = {}
-        for name, raw in (("dateFrom", date_from), ("dateTo", date_to)):
-            try:
-                bounds[name] = parse_time_bound(name, raw)
-            except ValidationFailed as bad:
-                errors.extend(bad.errors)
-        if errors:
-            raise ValidationFailed(errors)
+        bounds = parse_window(("dateFrom", date_from), ("dateTo", date_to))
         caching.require(actor, Operation.READ_ACTION_STATS)
 
         async def load() -> CachedBody:
@@ -406,21 +403,8 @@ class ActionsController(StrictController):
         self, deps: Dependencies, actor: Actor, data: ActionIn
     ) -> Response[Envelope[ActionData]]:
         """Create a pending action on a customer in the caller's scope; 201 with the action."""
-        action = await use_cases.create_action(
-            deps,
-            actor,
-            use_cases.CreateAction(
-                customer_id=data.customer_id,
-                type=data.type,
-                title=data.title,
-                description=data.description,
-                priority=data.priority,
-                due_date=data.due_date,
-                assigned_to=data.assigned_to,
-                metadata=data.metadata or {},
-                source=data.source,
-            ),
-        )
+        command = to_command(data, use_cases.CreateAction, metadata=data.metadata or {})
+        action = await use_cases.create_action(deps, actor, command)
         return _action_response(action, message="Action created successfully")
 
     @get(
@@ -465,21 +449,8 @@ class ActionsController(StrictController):
     ) -> Response[Envelope[ActionData]]:
         """Change the sent fields, maybe the status (pending / in_progress) and the assignee;
         ``notes`` appends a note. A completed or dismissed action refuses changes (422)."""
-        action = await use_cases.update_action(
-            deps,
-            actor,
-            action_id,
-            use_cases.UpdateAction(
-                title=domain_unset(data.title),
-                description=domain_unset(data.description),
-                priority=domain_unset(data.priority),
-                due_date=domain_unset(data.due_date),
-                assigned_to=domain_unset(data.assigned_to),
-                status=domain_unset(data.status),
-                notes=data.notes,
-                expected_version=parse_if_match(if_match, resource="action"),
-            ),
-        )
+        command = to_command(data, use_cases.UpdateAction, expected_version=_version(if_match))
+        action = await use_cases.update_action(deps, actor, action_id, command)
         return _action_response(action, message="Action updated successfully")
 
     @post(
@@ -498,17 +469,10 @@ class ActionsController(StrictController):
         if_match: _IF_MATCH = None,
     ) -> Response[Envelope[ActionData]]:
         """Mark the action completed (``completedAt`` now, ``completedBy`` the caller)."""
-        body = data or CompleteIn()
-        action = await use_cases.complete_action(
-            deps,
-            actor,
-            action_id,
-            use_cases.CompleteAction(
-                outcome=body.outcome,
-                notes=body.notes,
-                expected_version=parse_if_match(if_match, resource="action"),
-            ),
+        command = to_command(
+            data or CompleteIn(), use_cases.CompleteAction, expected_version=_version(if_match)
         )
+        action = await use_cases.complete_action(deps, actor, action_id, command)
         return _action_response(action, message="Action completed successfully")
 
     @post(
@@ -527,16 +491,8 @@ class ActionsController(StrictController):
         if_match: _IF_MATCH = None,
     ) -> Response[Envelope[ActionData]]:
         """Dismiss the action with a reason (400 on ``reason`` when blank)."""
-        action = await use_cases.dismiss_action(
-            deps,
-            actor,
-            action_id,
-            use_cases.DismissAction(
-                reason=data.reason,
-                notes=data.notes,
-                expected_version=parse_if_match(if_match, resource="action"),
-            ),
-        )
+        command = to_command(data, use_cases.DismissAction, expected_version=_version(if_match))
+        action = await use_cases.dismiss_action(deps, actor, action_id, command)
         return _action_response(action, message="Action dismissed successfully")
 
     @post(
@@ -556,16 +512,8 @@ class ActionsController(StrictController):
     ) -> Response[Envelope[ActionData]]:
         """Snooze the action until a moment within the next 365 days; it shows as pending
         again once that moment has passed."""
-        action = await use_cases.snooze_action(
-            deps,
-            actor,
-            action_id,
-            use_cases.SnoozeAction(
-                snoozed_until=data.snoozed_until,
-                notes=data.notes,
-                expected_version=parse_if_match(if_match, resource="action"),
-            ),
-        )
+        command = to_command(data, use_cases.SnoozeAction, expected_version=_version(if_match))
+        action = await use_cases.snooze_action(deps, actor, action_id, command)
         return _action_response(action, message="Action snoozed successfully")
 
     @post(
@@ -580,7 +528,7 @@ class ActionsController(StrictController):
     ) -> Response[Envelope[ActionData]]:
         """Move a pending or snoozed action to ``in_progress`` (no body)."""
         action = await use_cases.start_action(
-            deps, actor, action_id, expected_version=parse_if_match(if_match, resource="action")
+            deps, actor, action_id, expected_version=_version(if_match)
         )
         return _action_response(action, message="Action started")
 
@@ -597,7 +545,7 @@ class ActionsController(StrictController):
         """Move an ``in_progress`` action back to ``pending``, or end a snooze early (no
         body)."""
         action = await use_cases.reopen_action(
-            deps, actor, action_id, expected_version=parse_if_match(if_match, resource="action")
+            deps, actor, action_id, expected_version=_version(if_match)
         )
         return _action_response(action, message="Action reopened")
 

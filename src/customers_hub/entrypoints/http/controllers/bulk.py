@@ -31,6 +31,7 @@ Decisions where the API document is silent (for ``docs/``):
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final
@@ -47,7 +48,9 @@ from customers_hub.domain.model import Actor
 from customers_hub.entrypoints.http.envelope import Envelope, ok
 from customers_hub.entrypoints.http.errors import error_responses
 from customers_hub.entrypoints.http.strict import StrictController
-from customers_hub.entrypoints.http.wire import Wire, WireIn, domain_unset
+from customers_hub.entrypoints.http.wire import Wire, WireIn
+from customers_hub.entrypoints.http.wire.commands import to_command
+from customers_hub.entrypoints.http.wire.convert import to_wire
 
 __all__ = [
     "ROUTES",
@@ -200,7 +203,7 @@ def bulk_result_to_wire(operation: BulkOperation, result: use_cases.BulkResult) 
         counts["assigned_to"] = BulkAssigneeOut(id=result.assignee.id, name=result.assignee.name)
     return BulkResultData(
         **counts,
-        failed=[BulkFailureOut(id=f.id, reason=f.reason, code=f.code) for f in result.failed],
+        failed=[to_wire(f, BulkFailureOut) for f in result.failed],
         actions=[BulkItemOut(id=i, status=s) for i, s in result.statuses()],
     )
 
@@ -214,14 +217,29 @@ _MESSAGES: Final = {
 }
 
 
-def _answer(
-    operation: BulkOperation, result: use_cases.BulkResult
+_USE_CASES: Final[
+    dict[BulkOperation, tuple[Callable[[Dependencies, Actor, Any], Awaitable[Any]], type[Any]]]
+] = {
+    BulkOperation.UPDATE: (use_cases.bulk_update, use_cases.BulkUpdate),
+    BulkOperation.COMPLETE: (use_cases.bulk_complete, use_cases.BulkComplete),
+    BulkOperation.DISMISS: (use_cases.bulk_dismiss, use_cases.BulkDismiss),
+    BulkOperation.SNOOZE: (use_cases.bulk_snooze, use_cases.BulkSnooze),
+    BulkOperation.ASSIGN: (use_cases.bulk_assign, use_cases.BulkAssign),
+}
+"""Each operation's use case and its command (filled from the body by the same names)."""
+
+
+async def _run(
+    deps: Dependencies,
+    actor: Actor,
+    operation: BulkOperation,
+    body: msgspec.Struct,
+    **given: Any,
 ) -> Response[Envelope[BulkResultData]]:
+    """One bulk operation through its use case, answered with the operation's result."""
+    run, command = _USE_CASES[operation]
+    result: use_cases.BulkResult = await run(deps, actor, to_command(body, command, **given))
     return ok(bulk_result_to_wire(operation, result), message=_MESSAGES[operation])
-
-
-# ---------------------------------------------------------------------------------------------
-# Running an operation
 
 
 def _require_snooze_date(value: datetime | None) -> datetime:
@@ -230,51 +248,16 @@ def _require_snooze_date(value: datetime | None) -> datetime:
     return value
 
 
-async def _run(
-    deps: Dependencies, actor: Actor, operation: BulkOperation, body: BulkOperationIn
-) -> use_cases.BulkResult:
-    """One bulk operation through its use case."""
-    ids = body.action_ids
-    if operation is BulkOperation.UPDATE:
+def _given(body: BulkOperationIn) -> dict[str, Any]:
+    """The command values of a generic body that are not its same-named fields."""
+    if body.operation is BulkOperation.UPDATE:
         updates = body.updates or BulkUpdatesIn()
-        return await use_cases.bulk_update(
-            deps,
-            actor,
-            use_cases.BulkUpdate(
-                action_ids=ids,
-                updates=use_cases.ActionUpdates(
-                    priority=domain_unset(updates.priority),
-                    due_date=domain_unset(updates.due_date),
-                    status=domain_unset(updates.status),
-                    assigned_to=domain_unset(updates.assigned_to),
-                ),
-            ),
-        )
-    if operation is BulkOperation.COMPLETE:
-        return await use_cases.bulk_complete(
-            deps,
-            actor,
-            use_cases.BulkComplete(action_ids=ids, notes=body.notes, outcome=body.outcome),
-        )
-    if operation is BulkOperation.DISMISS:
-        return await use_cases.bulk_dismiss(
-            deps,
-            actor,
-            use_cases.BulkDismiss(action_ids=ids, reason=body.reason, notes=body.notes),
-        )
-    if operation is BulkOperation.SNOOZE:
-        return await use_cases.bulk_snooze(
-            deps,
-            actor,
-            use_cases.BulkSnooze(
-                action_ids=ids,
-                snoozed_until=_require_snooze_date(body.snoozed_until),
-                notes=body.notes,
-            ),
-        )
-    return await use_cases.bulk_assign(
-        deps, actor, use_cases.BulkAssign(action_ids=ids, assigned_to=body.assigned_to or "")
-    )
+        return {"updates": to_command(updates, use_cases.ActionUpdates)}
+    if body.operation is BulkOperation.SNOOZE:
+        return {"snoozed_until": _require_snooze_date(body.snoozed_until)}
+    if body.operation is BulkOperation.ASSIGN:
+        return {"assigned_to": body.assigned_to or ""}
+    return {}
 
 
 def _check_generic(body: BulkOperationIn) -> None:
@@ -320,8 +303,7 @@ class BulkController(StrictController):
         """Set ``priority``, ``dueDate``, ``status`` and/or ``assignedTo`` on many actions
         (``operation: "update"``), or run ``complete``, ``dismiss``, ``snooze`` or ``assign``."""
         _check_generic(data)
-        result = await _run(deps, actor, data.operation, data)
-        return _answer(data.operation, result)
+        return await _run(deps, actor, data.operation, data, **_given(data))
 
     @post(
         "/complete",
@@ -334,10 +316,7 @@ class BulkController(StrictController):
         self, deps: Dependencies, actor: Actor, data: BulkCompleteIn
     ) -> Response[Envelope[BulkResultData]]:
         """Complete many actions; each gets ``notes`` as its own note."""
-        body = BulkOperationIn(action_ids=data.action_ids, notes=data.notes, outcome=data.outcome)
-        return _answer(
-            BulkOperation.COMPLETE, await _run(deps, actor, BulkOperation.COMPLETE, body)
-        )
+        return await _run(deps, actor, BulkOperation.COMPLETE, data)
 
     @post(
         "/dismiss",
@@ -350,8 +329,7 @@ class BulkController(StrictController):
         self, deps: Dependencies, actor: Actor, data: BulkDismissIn
     ) -> Response[Envelope[BulkResultData]]:
         """Dismiss many actions with one reason (400 on ``reason`` when blank)."""
-        body = BulkOperationIn(action_ids=data.action_ids, reason=data.reason, notes=data.notes)
-        return _answer(BulkOperation.DISMISS, await _run(deps, actor, BulkOperation.DISMISS, body))
+        return await _run(deps, actor, BulkOperation.DISMISS, data)
 
     @post(
         "/snooze",
@@ -364,10 +342,7 @@ class BulkController(StrictController):
         self, deps: Dependencies, actor: Actor, data: BulkSnoozeIn
     ) -> Response[Envelope[BulkResultData]]:
         """Snooze many actions until a moment within the next 365 days."""
-        body = BulkOperationIn(
-            action_ids=data.action_ids, snoozed_until=data.snoozed_until, notes=data.notes
-        )
-        return _answer(BulkOperation.SNOOZE, await _run(deps, actor, BulkOperation.SNOOZE, body))
+        return await _run(deps, actor, BulkOperation.SNOOZE, data)
 
     @post(
         "/assign",
@@ -380,8 +355,7 @@ class BulkController(StrictController):
         self, deps: Dependencies, actor: Actor, data: BulkAssignIn
     ) -> Response[Envelope[BulkResultData]]:
         """Assign many actions to one active employee (managers: within the team)."""
-        body = BulkOperationIn(action_ids=data.action_ids, assigned_to=data.assigned_to)
-        return _answer(BulkOperation.ASSIGN, await _run(deps, actor, BulkOperation.ASSIGN, body))
+        return await _run(deps, actor, BulkOperation.ASSIGN, data)
 
 
 ROUTES: list[Any] = [BulkController]

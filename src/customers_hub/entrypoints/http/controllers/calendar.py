@@ -35,7 +35,6 @@ from customers_hub.application.use_cases.appointments import (
     employee_calendar,
 )
 from customers_hub.domain.enums import AppointmentStatus
-from customers_hub.domain.errors import FieldError, ValidationFailed
 from customers_hub.domain.model import Actor
 from customers_hub.entrypoints.http.envelope import Envelope, ok
 from customers_hub.entrypoints.http.errors import error_responses
@@ -46,9 +45,10 @@ from customers_hub.entrypoints.http.wire import (
     UnsetType,
     Wire,
     appointment_to_wire,
-    parse_time_bound,
     utc,
 )
+from customers_hub.entrypoints.http.wire.convert import to_wire
+from customers_hub.entrypoints.http.wire.params import parse_window
 
 __all__ = [
     "ROUTES",
@@ -95,12 +95,12 @@ def _slot_to_wire(slot: CalendarSlot, tz: Any) -> CalendarSlotOut:
 def calendar_to_wire(calendar: EmployeeCalendar, tz: Any) -> EmployeeCalendarData:
     """The wire form of ``calendar``; ``tz`` is the organization's time zone (the appointments'
     local ``date`` and ``time``)."""
-    return EmployeeCalendarData(
-        employee_id=calendar.employee_id,
+    return to_wire(
+        calendar,
+        EmployeeCalendarData,
         range_start=utc(calendar.start),
         range_end=utc(calendar.end),
         slots=[_slot_to_wire(slot, tz) for slot in calendar.slots],
-        truncated=calendar.truncated,
     )
 
 
@@ -136,15 +136,7 @@ class CalendarController(StrictController):
         ] = None,
     ) -> Response[Envelope[EmployeeCalendarData]]:
         """The employee's scheduled appointments overlapping ``[from, to)`` (at most 62 days)."""
-        errors: list[FieldError] = []
-        bounds: dict[str, Any] = {}
-        for name, raw in (("from", range_from), ("to", range_to)):
-            try:
-                bounds[name] = parse_time_bound(name, raw)
-            except ValidationFailed as bad:
-                errors.extend(bad.errors)
-        if errors:
-            raise ValidationFailed(errors)
+        bounds = parse_window(("from", range_from), ("to", range_to))
         calendar = await employee_calendar(
             deps, actor, employee_id, start=bounds["from"], end=bounds["to"]
         )

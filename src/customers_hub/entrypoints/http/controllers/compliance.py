@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import msgspec
 from litestar import Response, get
 from litestar.params import Parameter
 
@@ -24,6 +23,7 @@ from customers_hub.entrypoints.http.envelope import Envelope, ok
 from customers_hub.entrypoints.http.errors import error_responses
 from customers_hub.entrypoints.http.strict import StrictController
 from customers_hub.entrypoints.http.wire import Wire
+from customers_hub.entrypoints.http.wire.convert import to_wire
 
 __all__ = ["ROUTES", "ComplianceCheckOut", "ComplianceController", "ComplianceData"]
 
@@ -70,14 +70,10 @@ class ComplianceController(StrictController):
         English."""
         report = await use_cases.get_compliance(deps, actor, customer_id)
         return ok(
-            ComplianceData(
-                customer_id=report.customer_id,
-                stage=report.stage,
-                next_stage=report.next_stage,
-                require_fal_licence=report.require_fal_licence,
-                checks=msgspec.convert(
-                    report.items, list[ComplianceCheckOut], from_attributes=True
-                ),
+            to_wire(
+                report,
+                ComplianceData,
+                checks=[to_wire(i, ComplianceCheckOut) for i in report.items],
             ),
             headers={"Cache-Control": "private, no-store"},
         )

@@ -36,6 +36,7 @@ from customers_hub.entrypoints.http.wire import (
     customer_to_wire,
     page_to_wire,
 )
+from customers_hub.entrypoints.http.wire.commands import to_command
 
 __all__ = ["ROUTES", "CustomerSearchController"]
 
@@ -108,9 +109,7 @@ class CustomerSearchController(StrictController):
                 for k, v in (("field", data.sort.field), ("order", data.sort.order))
                 if v is not None
             }
-        query = reads.AdvancedQuery(
-            filters=data.filters, sort=sort, limit=data.limit, cursor=data.cursor
-        )
+        query = to_command(data, reads.AdvancedQuery, sort=sort)
         caching.require(actor, Operation.READ_CUSTOMERS)
 
         async def load() -> CachedBody:
@@ -138,9 +137,7 @@ class CustomerSearchController(StrictController):
         self, deps: Dependencies, actor: Actor, hub: Hub, data: SearchIn
     ) -> Response[Envelope[SearchData]]:
         """Free text over name, English name, phone and email (Arabic-normalized, fuzzy)."""
-        params = reads.SearchParams(
-            query=data.query, filters=data.filters, fuzzy=data.fuzzy, limit=data.limit
-        )
+        params = to_command(data, reads.SearchParams)
         caching.require(actor, Operation.READ_CUSTOMERS)
 
         async def load() -> CachedBody:

@@ -21,7 +21,6 @@ from customers_hub.application.use_cases import (
 )
 from customers_hub.domain.access import Operation
 from customers_hub.domain.enums import Role
-from customers_hub.domain.errors import FieldError, ValidationFailed
 from customers_hub.domain.model import Actor
 from customers_hub.entrypoints.bootstrap import Hub
 from customers_hub.entrypoints.http import caching
@@ -39,8 +38,8 @@ from customers_hub.entrypoints.http.wire import (
     Wire,
     customer_stats_to_wire,
     filter_options_to_wire,
-    parse_time_bound,
 )
+from customers_hub.entrypoints.http.wire.params import parse_window
 from customers_hub.entrypoints.http.wire.privacy import (
     request_stats_to_wire,
 )
@@ -111,15 +110,7 @@ class CustomerStatisticsController(StrictController):
         ] = None,
     ) -> Response[Envelope[StatsData]]:
         """Counts, lead scores, money, conversion and engagement over the caller's customers."""
-        errors: list[FieldError] = []
-        bounds: dict[str, Any] = {}
-        for name, raw in (("dateFrom", date_from), ("dateTo", date_to)):
-            try:
-                bounds[name] = parse_time_bound(name, raw)
-            except ValidationFailed as bad:
-                errors.extend(bad.errors)
-        if errors:
-            raise ValidationFailed(errors)
+        bounds = parse_window(("dateFrom", date_from), ("dateTo", date_to))
         caching.require(actor, Operation.READ_CUSTOMER_STATS)
 
         async def load() -> CachedBody:

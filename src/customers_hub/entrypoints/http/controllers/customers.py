@@ -48,12 +48,13 @@ from customers_hub.application.use_cases import (
     reads,
 )
 from customers_hub.application.use_cases import customers as use_cases
+from customers_hub.application.use_cases.customers import CustomerWithAssignee
 from customers_hub.domain import access
 from customers_hub.domain.access import Operation, RecordScope
 from customers_hub.domain.enums import CustomerSource, Priority, PropertyType, Role, Stage
 from customers_hub.domain.errors import NotFound, ValidationFailed
 from customers_hub.domain.lifecycle import StageChangeRequest
-from customers_hub.domain.model import Actor, Customer, Employee
+from customers_hub.domain.model import Actor
 from customers_hub.entrypoints.bootstrap import Hub
 from customers_hub.entrypoints.http import caching
 from customers_hub.entrypoints.http.caching import (
@@ -140,14 +141,6 @@ class AssignIn(WireIn, kw_only=True):
 # Helpers
 
 
-async def _assignee(deps: Dependencies, actor: Actor, customer: Customer) -> Employee | None:
-    """The customer's assigned employee (one primary-key read), for ``assignedEmployee``."""
-    if customer.assigned_employee_id is None:
-        return None
-    async with deps.uow() as uow:
-        return await uow.employees.get(actor.organization_id, customer.assigned_employee_id)
-
-
 def customer_history_tail(wire: CustomerOut) -> list[StageChangeOut]:
     """The last entry of ``wire``'s stage history (the one a stage change appended)."""
     history = wire.stage_history
@@ -157,20 +150,22 @@ def customer_history_tail(wire: CustomerOut) -> list[StageChangeOut]:
 async def _customer_response(
     deps: Dependencies,
     actor: Actor,
-    customer: Customer,
+    written: CustomerWithAssignee,
     *,
-    message: str | None = None,
-    out: CustomerOut | None = None,
+    message: str,
+    history_tail: bool = False,
 ) -> Response[Envelope[CustomerData]]:
-    wire = out or customer_to_wire(
-        customer,
-        await _assignee(deps, actor, customer),
-        tz=await deps.zone_of(actor.organization_id),
+    """A write's answer: the customer with the assignee its use case read (no second unit of
+    work); ``history_tail``: only the stage history entry the write appended."""
+    wire = customer_to_wire(
+        written.customer, written.assignee, tz=await deps.zone_of(actor.organization_id)
     )
+    if history_tail:
+        wire = msgspec.structs.replace(wire, stage_history=customer_history_tail(wire))
     return ok(
         CustomerData(customer=wire),
         message=message,
-        headers={"ETag": version_etag(customer.version)},
+        headers={"ETag": version_etag(written.customer.version)},
     )
 
 
@@ -385,11 +380,11 @@ class CustomersController(StrictController):
         self, deps: Dependencies, actor: Actor, data: NewCustomerIn
     ) -> Response[Envelope[CustomerData]]:
         """Create a customer at ``new_lead``; 201 with the customer."""
-        customer = await use_cases.create_customer(
+        created = await use_cases.create_customer(
             deps, actor, use_cases.CreateCustomer(data.to_draft())
         )
         return await _customer_response(
-            deps, actor, customer, message="Customer created successfully"
+            deps, actor, created, message="Customer created successfully"
         )
 
     @get(
@@ -434,7 +429,7 @@ class CustomersController(StrictController):
             )
             included = details.included
             customer = details.customer
-            assignee = await _assignee(deps, actor, customer)
+            assignee = details.assignee
             out = customer_to_wire(
                 customer,
                 assignee,
@@ -498,16 +493,17 @@ class CustomersController(StrictController):
     ) -> Response[Envelope[CustomerData]]:
         """Change the sent fields (absent keep, ``null`` clears); read-only fields are
         ignored."""
-        customer = await use_cases.update_customer(
+        updated = await use_cases.update_customer(
             deps,
             actor,
-            customer_id,
             use_cases.UpdateCustomer(
-                data.to_patch(), expected_version=parse_if_match(if_match, resource="customer")
+                customer_id,
+                data.to_patch(),
+                expected_version=parse_if_match(if_match, resource="customer"),
             ),
         )
         return await _customer_response(
-            deps, actor, customer, message="Customer updated successfully"
+            deps, actor, updated, message="Customer updated successfully"
         )
 
     @patch(
@@ -525,25 +521,19 @@ class CustomersController(StrictController):
         if_match: _IF_MATCH = None,
     ) -> Response[Envelope[CustomerData]]:
         """Apply a lifecycle move (422 ``INVALID_STAGE_TRANSITION`` when refused)."""
-        customer = await customer_stage.change_stage(
+        moved = await customer_stage.change_stage(
             deps,
             actor,
-            customer_id,
             customer_stage.ChangeStage(
+                customer_id,
                 StageChangeRequest(to_stage=data.to_stage, notes=data.notes, reason=data.reason),
                 expected_version=parse_if_match(if_match, resource="customer"),
             ),
         )
-        wire = customer_to_wire(
-            customer,
-            await _assignee(deps, actor, customer),
-            tz=await deps.zone_of(actor.organization_id),
-        )
         # As the API document shows it: the customer with the history entry just appended
         # (the whole history is on GET /customers/{id}).
-        wire = msgspec.structs.replace(wire, stage_history=customer_history_tail(wire))
         return await _customer_response(
-            deps, actor, customer, message="Customer stage updated successfully", out=wire
+            deps, actor, moved, message="Customer stage updated successfully", history_tail=True
         )
 
     @delete(
@@ -567,9 +557,11 @@ class CustomersController(StrictController):
         deletion = await customer_deletion.delete_customer(
             deps,
             actor,
-            customer_id,
-            permanent=permanent,
-            expected_version=parse_if_match(if_match, resource="customer"),
+            customer_deletion.DeleteCustomer(
+                customer_id,
+                permanent=permanent,
+                expected_version=parse_if_match(if_match, resource="customer"),
+            ),
         )
         return ok(
             DeletionData(deleted_at=deletion.deleted_at, permanent=deletion.permanent),
@@ -587,9 +579,11 @@ class CustomersController(StrictController):
         self, deps: Dependencies, actor: Actor, customer_id: _ID
     ) -> Response[Envelope[CustomerData]]:
         """Undo a soft delete (admin)."""
-        customer = await customer_deletion.restore_customer(deps, actor, customer_id)
+        restored = await customer_deletion.restore_customer(
+            deps, actor, customer_deletion.RestoreCustomer(customer_id)
+        )
         return await _customer_response(
-            deps, actor, customer, message="Customer restored successfully"
+            deps, actor, restored, message="Customer restored successfully"
         )
 
     @post(
@@ -604,14 +598,15 @@ class CustomersController(StrictController):
     ) -> Response[Envelope[CustomerData]]:
         """Assign (admin: anyone active; manager: within the team); the open system actions
         follow the customer."""
-        customer = await customer_assignment.assign_customer(
+        assigned = await customer_assignment.assign_customer(
             deps,
             actor,
-            customer_id,
-            customer_assignment.AssignCustomer(employee_id=data.employee_id, notes=data.notes),
+            customer_assignment.AssignCustomer(
+                customer_id, employee_id=data.employee_id, notes=data.notes
+            ),
         )
         return await _customer_response(
-            deps, actor, customer, message="Customer assigned successfully"
+            deps, actor, assigned, message="Customer assigned successfully"
         )
 
 

@@ -43,7 +43,8 @@ from customers_hub.entrypoints.http.caching import IF_NONE_MATCH, NOT_MODIFIED, 
 from customers_hub.entrypoints.http.envelope import Envelope, ok
 from customers_hub.entrypoints.http.errors import error_responses
 from customers_hub.entrypoints.http.strict import StrictController
-from customers_hub.entrypoints.http.wire import Wire, WireIn, domain_unset
+from customers_hub.entrypoints.http.wire import Wire, WireIn
+from customers_hub.entrypoints.http.wire.commands import to_command
 from customers_hub.entrypoints.http.wire_actions import (
     EmployeeOut,
     FalLicenceWire,
@@ -189,23 +190,9 @@ class EmployeesController(StrictController):
         self, deps: Dependencies, actor: Actor, data: EmployeeIn
     ) -> Response[Envelope[EmployeeData]]:
         """Add an employee to the organization (admin); 201 with the employee."""
-        employee = await use_cases.create_employee(
-            deps,
-            actor,
-            use_cases.CreateEmployee(
-                id=data.id,
-                name=data.name,
-                role=data.role,
-                name_en=data.name_en,
-                email=data.email,
-                phone=data.phone,
-                title=data.title,
-                avatar=data.avatar,
-                manager_id=data.manager_id,
-                is_active=data.is_active,
-                fal_licence=data.fal_licence.to_domain() if data.fal_licence else None,
-            ),
-        )
+        licence = data.fal_licence.to_domain() if data.fal_licence else None
+        command = to_command(data, use_cases.CreateEmployee, fal_licence=licence)
+        employee = await use_cases.create_employee(deps, actor, command)
         return ok(
             EmployeeData(employee=employee_to_wire(employee)),
             message="Employee created successfully",
@@ -221,28 +208,10 @@ class EmployeesController(StrictController):
         self, deps: Dependencies, actor: Actor, employee_id: _ID, data: EmployeePatchIn
     ) -> Response[Envelope[EmployeeData]]:
         """Change the sent fields of an employee (admin); ``isActive: false`` deactivates."""
-        licence = data.fal_licence
-        employee = await use_cases.update_employee(
-            deps,
-            actor,
-            employee_id,
-            use_cases.UpdateEmployee(
-                name=domain_unset(data.name),
-                role=domain_unset(data.role),
-                name_en=domain_unset(data.name_en),
-                email=domain_unset(data.email),
-                phone=domain_unset(data.phone),
-                title=domain_unset(data.title),
-                avatar=domain_unset(data.avatar),
-                manager_id=domain_unset(data.manager_id),
-                is_active=domain_unset(data.is_active),
-                fal_licence=(
-                    licence.to_domain()
-                    if isinstance(licence, FalLicenceWire)
-                    else domain_unset(licence)
-                ),
-            ),
-        )
+        licence = data.fal_licence  # UNSET keeps, None clears, a licence replaces
+        given = {"fal_licence": licence.to_domain()} if isinstance(licence, FalLicenceWire) else {}
+        command = to_command(data, use_cases.UpdateEmployee, **given)
+        employee = await use_cases.update_employee(deps, actor, employee_id, command)
         return ok(
             EmployeeData(employee=employee_to_wire(employee)),
             message="Employee updated successfully",

@@ -26,7 +26,8 @@ from customers_hub.entrypoints.bootstrap import Hub
 from customers_hub.entrypoints.http.envelope import Envelope, ok
 from customers_hub.entrypoints.http.errors import error_responses
 from customers_hub.entrypoints.http.strict import StrictController
-from customers_hub.entrypoints.http.wire import UNSET, UnsetType, Wire, WireIn, opt_utc, utc
+from customers_hub.entrypoints.http.wire import UNSET, UnsetType, Wire, WireIn
+from customers_hub.entrypoints.http.wire.convert import to_wire
 
 __all__ = ["ROUTES", "EraseIn", "ErasureController", "ErasureData", "ErasureOut"]
 
@@ -56,12 +57,7 @@ class ErasureData(Wire, kw_only=True):
 
 def erasure_to_wire(state: use_cases.Erasure) -> ErasureOut:
     """The wire form of ``state``."""
-    return ErasureOut(
-        customer_id=state.customer_id,
-        erased_at=utc(state.erased_at),
-        restricted=state.restricted,
-        restricted_until=opt_utc(state.restricted_until),
-    )
+    return to_wire(state, ErasureOut)
 
 
 class ErasureController(StrictController):

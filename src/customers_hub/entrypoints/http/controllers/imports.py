@@ -27,6 +27,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Final
 
+import attrs
 from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
@@ -50,10 +51,9 @@ from customers_hub.entrypoints.http.wire import (
     Pagination,
     UnsetType,
     Wire,
-    opt,
     page_to_wire,
-    utc,
 )
+from customers_hub.entrypoints.http.wire.convert import to_wire
 from customers_hub.entrypoints.import_worker import wake_import_workers
 
 __all__ = [
@@ -139,29 +139,13 @@ class ImportUploadForm:
 
 
 def job_to_wire(job: ImportJob) -> ImportJobOut:
-    """The wire form of ``job``."""
-    counts = job.counts
-    return ImportJobOut(
-        id=job.id,
-        status=job.status,
-        file_name=job.file_name,
-        file_format=job.file_format,
-        dry_run=job.dry_run,
-        on_duplicate=job.on_duplicate,
-        create_actions=job.create_actions,
-        total_rows=job.total_rows,
-        processed=counts.processed,
-        created=counts.created,
-        updated=counts.updated,
-        skipped=counts.skipped,
-        failed=counts.failed,
+    """The wire form of ``job``: its counters flat, ``mapping`` by column header."""
+    return to_wire(
+        job,
+        ImportJobOut,
         mapping={job.headers[i]: key for i, key in sorted(job.mapping.items())},
-        ignored_columns=list(job.ignored_columns),
-        error=opt(job.error),
         created_by=job.created_by_id,
-        created_at=utc(job.created_at),
-        started_at=utc(job.started_at) if job.started_at else None,
-        finished_at=utc(job.finished_at) if job.finished_at else None,
+        **attrs.asdict(job.counts),
     )
 
 
@@ -340,9 +324,7 @@ class ImportsController(StrictController):
         )
         data = ImportErrorsData(
             job_id=job.id,
-            errors=[
-                ImportErrorOut(row=e.row, field=e.field, message=e.message) for e in result.items
-            ],
+            errors=[to_wire(e, ImportErrorOut) for e in result.items],
             pagination=page_to_wire(result),
         )
         return ok(data, headers=_NO_STORE)

@@ -35,6 +35,7 @@ from customers_hub.entrypoints.http.envelope import Envelope, ok
 from customers_hub.entrypoints.http.errors import error_responses
 from customers_hub.entrypoints.http.strict import StrictController
 from customers_hub.entrypoints.http.wire import CustomerOut, Wire, WireIn, customer_to_wire
+from customers_hub.entrypoints.http.wire.convert import to_wire
 
 __all__ = [
     "ROUTES",
@@ -106,17 +107,12 @@ _KINDS = {
 
 def _merge_to_wire(record: MergeRecord) -> MergeOut:
     moved = Counter({_KINDS.get(name, name): len(rows) for name, rows in record.moved.items()})
-    return MergeOut(
-        id=record.id,
-        survivor_id=record.survivor_id,
-        source_ids=list(record.source_ids),
-        merged_at=record.merged_at,
-        merged_by=record.merged_by,
+    return to_wire(
+        record,
+        MergeOut,
         unmerge_deadline=record.deadline,
         filled_fields={name: fill.source_id for name, fill in record.fields.items()},
         moved=dict(moved),
-        unmerged_at=record.unmerged_at if record.unmerged_at is not None else UNSET,
-        unmerged_by=record.unmerged_by if record.unmerged_by is not None else UNSET,
     )
 
 

@@ -30,6 +30,7 @@ from customers_hub.entrypoints.http.envelope import Envelope, ok
 from customers_hub.entrypoints.http.errors import error_responses
 from customers_hub.entrypoints.http.strict import StrictController
 from customers_hub.entrypoints.http.wire import LIMIT, PAGE, page_to_wire
+from customers_hub.entrypoints.http.wire.commands import to_command
 from customers_hub.entrypoints.http.wire.privacy import (
     ConsentsData,
     ConsentsIn,
@@ -135,12 +136,7 @@ class PrivacyRequestsController(StrictController):
         self, deps: Dependencies, actor: Actor, hub: Hub, data: PrivacyRequestIn
     ) -> Response[Envelope[PrivacyRequestData]]:
         """A new request in ``received`` with ``dueAt`` 30 local days after receipt."""
-        command = use_cases.CreatePrivacyRequest(
-            customer_id=data.customer_id,
-            type=data.type,
-            received_at=data.received_at,
-            notes=data.notes,
-        )
+        command = to_command(data, use_cases.CreatePrivacyRequest)
         request = await use_cases.create_privacy_request(deps, hub.privacy, actor, command)
         return ok(
             PrivacyRequestData(request=request_to_wire(request, deps.clock.now())),

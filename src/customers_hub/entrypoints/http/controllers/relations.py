@@ -68,11 +68,11 @@ from customers_hub.entrypoints.http.wire import (
     Wire,
     WireIn,
     appointment_to_wire,
-    domain_unset,
     interaction_to_wire,
     property_interest_to_wire,
     reminder_to_wire,
 )
+from customers_hub.entrypoints.http.wire.commands import to_command
 
 __all__ = [
     "CUSTOMER_ID",
@@ -240,17 +240,15 @@ def _moment_errors(
     return errors
 
 
-def _when(
-    at: dt.datetime | None, day: dt.date | None, raw_clock: str | None, tz: dt.tzinfo
-) -> dt.time | None:
+def _when(data: AppointmentIn | AppointmentPatchIn, tz: dt.tzinfo) -> dt.time | None:
     """The appointment's local clock time, checked against ``datetime`` (400 on both)."""
     errors: list[FieldError] = []
     clock: dt.time | None = None
     try:
-        clock = _clock("time", raw_clock)
+        clock = _clock("time", data.clock)
     except ValidationFailed as bad:
         errors.extend(bad.errors)
-    errors.extend(_moment_errors(at, day, clock, tz))
+    errors.extend(_moment_errors(data.at, data.day, clock, tz))
     if errors:
         raise ValidationFailed(errors)
     return clock
@@ -280,24 +278,8 @@ class RelationsController(StrictController):
         self, deps: Dependencies, actor: Actor, customer_id: CUSTOMER_ID, data: PropertyInterestIn
     ) -> Response[Envelope[PropertyInterestData]]:
         """Add a property to the customer's interests (409 on the same property twice)."""
-        interest = await use_cases.add_property_interest(
-            deps,
-            actor,
-            customer_id,
-            use_cases.AddPropertyInterest(
-                property_id=data.property_id,
-                status=data.status,
-                property_title=data.property_title,
-                property_title_en=data.property_title_en,
-                property_image=data.property_image,
-                property_price=data.property_price,
-                property_type=data.property_type,
-                property_location=data.property_location,
-                feedback=data.feedback,
-                rating=data.rating,
-                notes=data.notes,
-            ),
-        )
+        command = to_command(data, use_cases.AddPropertyInterest)
+        interest = await use_cases.add_property_interest(deps, actor, customer_id, command)
         return ok(
             PropertyInterestData(property=property_interest_to_wire(interest)),
             message="Property interest added successfully",
@@ -318,12 +300,9 @@ class RelationsController(StrictController):
         data: PropertyInterestStatusIn,
     ) -> Response[Envelope[PropertyInterestData]]:
         """Move an interest to another status (``viewed`` counts a property view)."""
+        command = to_command(data, use_cases.UpdatePropertyInterestStatus)
         interest = await use_cases.update_property_interest_status(
-            deps,
-            actor,
-            customer_id,
-            interest_id,
-            use_cases.UpdatePropertyInterestStatus(status=data.status),
+            deps, actor, customer_id, interest_id, command
         )
         return ok(PropertyInterestData(property=property_interest_to_wire(interest)))
 
@@ -337,22 +316,8 @@ class RelationsController(StrictController):
         self, deps: Dependencies, actor: Actor, customer_id: CUSTOMER_ID, data: InteractionIn
     ) -> Response[Envelope[InteractionData]]:
         """Log a contact; a required follow-up creates a ``follow_up`` action."""
-        interaction = await use_cases.log_interaction(
-            deps,
-            actor,
-            customer_id,
-            use_cases.LogInteraction(
-                type=data.type,
-                notes=data.notes,
-                date=data.date,
-                direction=data.direction,
-                duration=data.duration,
-                outcome=data.outcome,
-                sentiment=data.sentiment,
-                follow_up_required=data.follow_up_required,
-                follow_up_date=data.follow_up_date,
-            ),
-        )
+        command = to_command(data, use_cases.LogInteraction)
+        interaction = await use_cases.log_interaction(deps, actor, customer_id, command)
         return ok(
             InteractionData(interaction=interaction_to_wire(interaction)),
             message="Interaction logged successfully",
@@ -368,34 +333,13 @@ class RelationsController(StrictController):
         self, deps: Dependencies, actor: Actor, customer_id: CUSTOMER_ID, data: AppointmentIn
     ) -> Response[Envelope[AppointmentData]]:
         """Schedule an appointment in the future (a ``site_visit`` creates an action)."""
-        clock = _when(data.at, data.day, data.clock, await deps.zone_of(actor.organization_id))
-        appointment = await scheduling.schedule_appointment(
-            deps,
-            actor,
-            customer_id,
-            scheduling.ScheduleAppointment(
-                title=data.title,
-                type=data.type,
-                at=data.at,
-                date=data.day,
-                time=clock,
-                duration=data.duration,
-                priority=data.priority,
-                title_en=data.title_en,
-                location=data.location,
-                property_id=data.property_id,
-                property_title=data.property_title,
-                notes=data.notes,
-                agent_id=data.agent_id,
-                allow_conflict=data.allow_conflict,
-            ),
+        tz = await deps.zone_of(actor.organization_id)
+        command = to_command(
+            data, scheduling.ScheduleAppointment, date=data.day, time=_when(data, tz)
         )
+        appointment = await scheduling.schedule_appointment(deps, actor, customer_id, command)
         return ok(
-            AppointmentData(
-                appointment=appointment_to_wire(
-                    appointment, await deps.zone_of(actor.organization_id)
-                )
-            ),
+            AppointmentData(appointment=appointment_to_wire(appointment, tz)),
             message="Appointment scheduled successfully",
         )
 
@@ -414,29 +358,14 @@ class RelationsController(StrictController):
         data: AppointmentPatchIn,
     ) -> Response[Envelope[AppointmentData]]:
         """Change the status, outcome or notes, or move the appointment."""
-        clock = _when(data.at, data.day, data.clock, await deps.zone_of(actor.organization_id))
+        tz = await deps.zone_of(actor.organization_id)
+        command = to_command(
+            data, scheduling.UpdateAppointment, date=data.day, time=_when(data, tz)
+        )
         appointment = await scheduling.update_appointment(
-            deps,
-            actor,
-            customer_id,
-            appointment_id,
-            scheduling.UpdateAppointment(
-                status=domain_unset(data.status),
-                outcome=domain_unset(data.outcome),
-                notes=domain_unset(data.notes),
-                at=data.at,
-                date=data.day,
-                time=clock,
-                allow_conflict=data.allow_conflict,
-            ),
+            deps, actor, customer_id, appointment_id, command
         )
-        return ok(
-            AppointmentData(
-                appointment=appointment_to_wire(
-                    appointment, await deps.zone_of(actor.organization_id)
-                )
-            )
-        )
+        return ok(AppointmentData(appointment=appointment_to_wire(appointment, tz)))
 
     @post(
         "/reminders",
@@ -456,20 +385,8 @@ class RelationsController(StrictController):
         if errors:
             raise ValidationFailed(errors)
         assert data.at is not None  # checked above
-        reminder = await reminders.add_reminder(
-            deps,
-            actor,
-            customer_id,
-            reminders.AddReminder(
-                title=data.title,
-                at=data.at,
-                type=data.type,
-                priority=data.priority,
-                title_en=data.title_en,
-                description=data.description,
-                related_to=data.related_to,
-            ),
-        )
+        command = to_command(data, reminders.AddReminder)
+        reminder = await reminders.add_reminder(deps, actor, customer_id, command)
         return ok(
             ReminderData(reminder=reminder_to_wire(reminder)),
             message="Reminder created successfully",

@@ -41,10 +41,9 @@ from customers_hub.entrypoints.http.wire import (
     UnsetType,
     Wire,
     WireIn,
-    domain_unset,
-    opt,
-    opt_utc,
 )
+from customers_hub.entrypoints.http.wire.commands import to_command
+from customers_hub.entrypoints.http.wire.convert import to_wire
 
 __all__ = [
     "ROUTES",
@@ -93,18 +92,7 @@ class OrganizationSettingsPatchIn(WireIn, kw_only=True):
 
 def settings_to_wire(record: OrganizationSettingsRecord) -> OrganizationSettingsOut:
     """The wire form of ``record`` (the settings' attributes are the wire's, by name)."""
-    return OrganizationSettingsOut(
-        organization_id=record.organization_id,
-        updated_at=opt_utc(record.updated_at),
-        updated_by=opt(record.updated_by),
-        **attrs.asdict(record.settings, recurse=False),
-    )
-
-
-def _patch(data: OrganizationSettingsPatchIn) -> SettingsPatch:
-    # The body's attributes are the patch's, by name; msgspec's UNSET becomes the domain's.
-    sent = msgspec.structs.asdict(data)
-    return SettingsPatch(**{name: domain_unset(value) for name, value in sent.items()})
+    return to_wire(record, OrganizationSettingsOut, **attrs.asdict(record.settings, recurse=False))
 
 
 class OrganizationSettingsController(StrictController):
@@ -136,7 +124,9 @@ class OrganizationSettingsController(StrictController):
         self, deps: Dependencies, actor: Actor, data: OrganizationSettingsPatchIn
     ) -> Response[Envelope[OrganizationSettingsData]]:
         """Change the sent settings (admin); the settings after the change."""
-        record = await use_cases.update_organization_settings(deps, actor, _patch(data))
+        record = await use_cases.update_organization_settings(
+            deps, actor, to_command(data, SettingsPatch)
+        )
         return ok(
             OrganizationSettingsData(settings=settings_to_wire(record)),
             message="Organization settings updated successfully",

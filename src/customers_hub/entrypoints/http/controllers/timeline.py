@@ -14,7 +14,6 @@ of its write.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -29,7 +28,9 @@ from customers_hub.entrypoints.bootstrap import Hub
 from customers_hub.entrypoints.http.envelope import Envelope, ok
 from customers_hub.entrypoints.http.errors import error_responses
 from customers_hub.entrypoints.http.strict import StrictController
-from customers_hub.entrypoints.http.wire import LIMIT, Pagination, Wire, page_to_wire, utc
+from customers_hub.entrypoints.http.wire import LIMIT, Pagination, Wire, page_to_wire
+from customers_hub.entrypoints.http.wire.audit import AuditEntryFields
+from customers_hub.entrypoints.http.wire.convert import to_wire
 
 __all__ = [
     "ROUTES",
@@ -51,16 +52,9 @@ class AuditChangeOut(Wire, kw_only=True):
     to: Any
 
 
-class AuditEntryOut(Wire, kw_only=True):
+class AuditEntryOut(AuditEntryFields, kw_only=True):
     """One audit entry: who changed what, when, in which request."""
 
-    id: str
-    at: datetime
-    actor_id: str
-    actor_name: str
-    action: str
-    entity_type: str
-    entity_id: str
     changes: list[AuditChangeOut]
     request_id: str | None
 
@@ -75,17 +69,7 @@ class TimelineData(Wire, kw_only=True):
 
 def entry_to_wire(entry: AuditEntry) -> AuditEntryOut:
     """The wire form of ``entry``."""
-    return AuditEntryOut(
-        id=entry.id,
-        at=utc(entry.at),
-        actor_id=entry.actor_id,
-        actor_name=entry.actor_name,
-        action=entry.action,
-        entity_type=entry.entity_type,
-        entity_id=entry.entity_id,
-        changes=[AuditChangeOut(field=c.field, from_=c.from_, to=c.to) for c in entry.changes],
-        request_id=entry.request_id,
-    )
+    return to_wire(entry, AuditEntryOut)
 
 
 _ID = Annotated[str, Parameter(description="Customer id", max_length=50)]

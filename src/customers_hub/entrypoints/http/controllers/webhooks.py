@@ -47,11 +47,10 @@ from customers_hub.entrypoints.http.wire import (
     UnsetType,
     Wire,
     WireIn,
-    domain_unset,
-    opt,
     page_to_wire,
-    utc,
 )
+from customers_hub.entrypoints.http.wire.commands import to_command
+from customers_hub.entrypoints.http.wire.convert import to_wire
 
 __all__ = [
     "ROUTES",
@@ -176,35 +175,12 @@ class WebhookPatchIn(WireIn, kw_only=True):
 
 def webhook_to_wire(webhook: Webhook) -> WebhookOut:
     """The wire form of ``webhook`` (never its secret)."""
-    return WebhookOut(
-        id=webhook.id,
-        url=webhook.url,
-        events=list(webhook.events),
-        description=opt(webhook.description),
-        is_active=webhook.is_active,
-        disabled_reason=opt(webhook.disabled_reason),
-        created_at=utc(webhook.created_at),
-        updated_at=utc(webhook.updated_at),
-        created_by=webhook.created_by,
-    )
+    return to_wire(webhook, WebhookOut)
 
 
 def delivery_to_wire(delivery: WebhookDelivery) -> WebhookDeliveryOut:
     """The wire form of ``delivery``."""
-    return WebhookDeliveryOut(
-        id=delivery.id,
-        webhook_id=delivery.webhook_id,
-        event=delivery.event,
-        event_id=delivery.event_id,
-        position=delivery.position,
-        status=delivery.status,
-        attempts=delivery.attempts,
-        last_response_code=delivery.last_response_code,
-        last_error=opt(delivery.last_error),
-        next_attempt_at=utc(delivery.next_attempt_at) if delivery.next_attempt_at else None,
-        created_at=utc(delivery.created_at),
-        delivered_at=utc(delivery.delivered_at) if delivery.delivered_at else UNSET,
-    )
+    return to_wire(delivery, WebhookDeliveryOut)
 
 
 _ID = Annotated[str, Parameter(description="Webhook id", max_length=50)]
@@ -228,15 +204,10 @@ class WebhooksController(StrictController):
         self, deps: Dependencies, actor: Actor, hub: Hub, data: WebhookIn
     ) -> Response[Envelope[WebhookCreatedData]]:
         """Subscribe ``url`` to ``events``; the answer holds the secret, shown only now."""
-        command = use_cases.CreateWebhook(
-            url=data.url, events=tuple(data.events), description=data.description
-        )
+        command = to_command(data, use_cases.CreateWebhook, events=tuple(data.events))
         webhook = await use_cases.create_webhook(deps, hub.webhooks, actor, command)
-        out = WebhookCreatedOut(
-            **msgspec.structs.asdict(webhook_to_wire(webhook)), secret=webhook.secret
-        )
         return ok(
-            WebhookCreatedData(webhook=out),
+            WebhookCreatedData(webhook=to_wire(webhook, WebhookCreatedOut)),
             message="Webhook created; store its secret now, it is not shown again",
             headers=_NO_STORE,
         )
@@ -288,12 +259,8 @@ class WebhooksController(StrictController):
         self, deps: Dependencies, actor: Actor, hub: Hub, webhook_id: _ID, data: WebhookPatchIn
     ) -> Response[Envelope[WebhookData]]:
         """Change the sent fields; ``isActive: true`` re-enables a disabled webhook."""
-        change = use_cases.WebhookPatch(
-            url=domain_unset(data.url),
-            events=tuple(data.events) if not isinstance(data.events, UnsetType) else DOMAIN_UNSET,
-            description=domain_unset(data.description),
-            is_active=domain_unset(data.is_active),
-        )
+        events = tuple(data.events) if not isinstance(data.events, UnsetType) else DOMAIN_UNSET
+        change = to_command(data, use_cases.WebhookPatch, events=events)
         webhook = await use_cases.update_webhook(deps, hub.webhooks, actor, webhook_id, change)
         return ok(WebhookData(webhook=webhook_to_wire(webhook)), message="Webhook updated")
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-import attrs
 import msgspec
 
 from customers_hub.application.use_cases.assignment import RulePatch
@@ -29,7 +28,8 @@ from customers_hub.domain.assignment import (
 from customers_hub.domain.enums import CustomerSource, PropertyType
 from customers_hub.domain.unset import UNSET as DOMAIN_UNSET
 from customers_hub.domain.validation import CITY_MAX_LENGTH, ID_MAX_LENGTH, NAME_MAX_LENGTH
-from customers_hub.entrypoints.http.wire.base import Pagination, Wire, WireIn, opt, utc
+from customers_hub.entrypoints.http.wire.base import Pagination, Wire, WireIn
+from customers_hub.entrypoints.http.wire.convert import to_wire
 
 __all__ = [
     "AssignmentRuleData",
@@ -162,17 +162,4 @@ def patch_of(data: AssignmentRulePatchIn) -> RulePatch:
 
 def rule_to_wire(rule: AssignmentRule) -> AssignmentRuleOut:
     """The wire form of ``rule`` (by name)."""
-    values = attrs.asdict(rule, recurse=False)
-    del values["organization_id"]
-    return AssignmentRuleOut(
-        **{
-            **values,
-            "employee_ids": list(rule.employee_ids),
-            "match": RuleMatchOut(
-                **{k: list(v) for k, v in attrs.asdict(rule.match, recurse=False).items()}
-            ),
-            "last_employee_id": opt(rule.last_employee_id),
-            "created_at": utc(rule.created_at),
-            "updated_at": utc(rule.updated_at),
-        }
-    )
+    return to_wire(rule, AssignmentRuleOut)

@@ -72,16 +72,43 @@ def _plan(struct: type[msgspec.Struct]) -> tuple[_Slot, ...]:
     )
 
 
+# What a value of each type needs on the wire, decided once per type (a page of customers
+# holds thousands of values; isinstance against ABCs and attrs.has per value were most of the
+# conversion's time).
+_AS_IS, _DATETIME, _SEQUENCE, _ENTITY, _MAPPING, _DECIMAL = range(6)
+_KINDS: dict[type, int] = {}
+
+
+def _kind(kind_of: type) -> int:
+    kind = _KINDS.get(kind_of)
+    if kind is None:
+        if issubclass(kind_of, datetime):
+            kind = _DATETIME
+        elif issubclass(kind_of, tuple | list):
+            kind = _SEQUENCE
+        elif attrs.has(kind_of):
+            kind = _ENTITY
+        elif issubclass(kind_of, Mapping):
+            kind = _MAPPING
+        elif issubclass(kind_of, Decimal):
+            kind = _DECIMAL
+        else:
+            kind = _AS_IS
+        _KINDS[kind_of] = kind
+    return kind
+
+
 def _wire_value(value: Any, nested: type[msgspec.Struct] | None) -> Any:
-    if isinstance(value, datetime):
+    kind = _kind(type(value))
+    if kind in (_AS_IS, _DECIMAL):
+        return value
+    if kind == _DATETIME:
         return value.astimezone(UTC)
-    if isinstance(value, tuple | list):
+    if kind == _SEQUENCE:
         return [_wire_value(item, nested) for item in value]
-    if nested is not None and attrs.has(type(value)):
-        return to_wire(value, nested)
-    if isinstance(value, Mapping):
-        return dict(value)
-    return value
+    if kind == _ENTITY:
+        return to_wire(value, nested) if nested is not None else value
+    return dict(value)  # a mapping
 
 
 def to_wire(source: object, struct: type[S], /, **special: Any) -> S:
@@ -99,14 +126,20 @@ def to_wire(source: object, struct: type[S], /, **special: Any) -> S:
             if special[slot.name] is not UNSET:  # UNSET: the key is omitted
                 data[slot.key] = special[slot.name]
             continue
-        value = getattr(source, slot.name, _MISSING)
+        value: Any = getattr(source, slot.name, _MISSING)
         if value is _MISSING or (value is None and slot.omit_none):
             continue
-        if isinstance(value, Decimal):
+        kind = _KINDS.get(type(value))
+        if kind is None:
+            kind = _kind(type(value))
+        if kind == _AS_IS:
+            data[slot.key] = value
+        elif kind == _DECIMAL:
             # Checked as a float, written as money() (an integral amount stays an integer).
             numbers[slot.name] = money(value)
-            value = float(value)
-        data[slot.key] = _wire_value(value, slot.nested)
+            data[slot.key] = float(value)
+        else:
+            data[slot.key] = _wire_value(value, slot.nested)
     out = msgspec.convert(data, struct)
     return msgspec.structs.replace(out, **numbers) if numbers else out
 

@@ -142,6 +142,11 @@ class AssignedEmployeeOut(Wire, kw_only=True):
     avatar: str | UnsetType = UNSET
 
 
+def role_label(employee: Employee) -> str:
+    """What a person reads as the employee's ``role``: the job title, else the role's label."""
+    return employee.title or employee.role.label_en
+
+
 def assigned_employee_to_wire(employee: Employee) -> AssignedEmployeeOut:
-    """The embedded form of an employee (``role``: the job title, else the role's label)."""
-    return to_wire(employee, AssignedEmployeeOut, role=employee.title or employee.role.label_en)
+    """The embedded form of an employee (``role``: :func:`role_label`)."""
+    return to_wire(employee, AssignedEmployeeOut, role=role_label(employee))

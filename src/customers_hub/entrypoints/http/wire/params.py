@@ -70,6 +70,29 @@ def parse_time_bound(field: str, raw: str | None) -> datetime | date | None:
         ) from None
 
 
+def parse_window(
+    *bounds: tuple[str, str | None], errors: list[FieldError] | None = None
+) -> dict[str, datetime | date | None]:
+    """Each named ``(field, raw)`` bound by :func:`parse_time_bound`, keyed by its field.
+
+    Every bad bound is reported at once: a 400 naming them, or, with ``errors``, appended there
+    (the bound then None) for a caller that collects more errors first.
+    """
+    found: list[FieldError] = []
+    parsed: dict[str, datetime | date | None] = {}
+    for name, raw in bounds:
+        try:
+            parsed[name] = parse_time_bound(name, raw)
+        except ValidationFailed as bad:
+            found.extend(bad.errors)
+            parsed[name] = None
+    if errors is not None:
+        errors.extend(found)
+    elif found:
+        raise ValidationFailed(found)
+    return parsed
+
+
 def split_values(values: Sequence[str] | None) -> list[str]:
     """A list query parameter sent repeated (``?tag=a&tag=b``) and/or comma-separated."""
     if not values:

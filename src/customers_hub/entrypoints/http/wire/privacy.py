@@ -1,15 +1,14 @@
 """Wire schemas of privacy (rules §8): consents, data-subject requests, the access export.
 
-Records become wire Structs through one generic converter (:func:`from_record`): a Struct
-field takes the record attribute of the same name, so no field is spelled twice.
+Records become wire Structs through the one generic converter (:func:`~.convert.to_wire`): a
+Struct field takes the record attribute of the same name, so no field is spelled twice.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
-import attrs
 import msgspec
 
 from customers_hub.application.use_cases.privacy import ConsentLedger, PersonalData
@@ -26,8 +25,10 @@ from customers_hub.domain.privacy import (
     RequestType,
     is_overdue,
 )
+from customers_hub.entrypoints.http.wire.audit import AuditEntryFields
 from customers_hub.entrypoints.http.wire.base import Pagination, Wire, WireIn
 from customers_hub.entrypoints.http.wire.consent_out import ConsentOut
+from customers_hub.entrypoints.http.wire.convert import to_wire
 from customers_hub.entrypoints.http.wire.customer_out import CustomerOut, customer_to_wire
 from customers_hub.entrypoints.http.wire.relations import (
     AppointmentOut,
@@ -57,28 +58,13 @@ __all__ = [
     "PrivacyRequestStatsOut",
     "PrivacyRequestsData",
     "consents_to_wire",
-    "from_record",
     "personal_data_to_wire",
     "request_to_wire",
 ]
 
-S = TypeVar("S", bound=msgspec.Struct)
-
 _SOURCE = Annotated[str, msgspec.Meta(min_length=1, max_length=SOURCE_MAX)]
 _NOTES = Annotated[str, msgspec.Meta(max_length=NOTES_MAX)]
 _REASON = Annotated[str, msgspec.Meta(max_length=REASON_MAX)]
-
-
-def from_record(record: Any, cls: type[S], **extra: Any) -> S:
-    """``cls`` built from the attrs ``record``'s attributes of the same names (a None value is
-    left out — the key is omitted —, datetimes in UTC), plus ``extra``."""
-    names = set(cls.__struct_fields__)
-    values: dict[str, Any] = {}
-    for name, value in attrs.asdict(record, recurse=False).items():
-        if name not in names or name in extra or value is None:
-            continue
-        values[name] = value.astimezone(UTC) if isinstance(value, datetime) else value
-    return cls(**values, **extra)
 
 
 # --- consents ----------------------------------------------------------------------------------
@@ -115,14 +101,14 @@ def consents_to_wire(ledger: ConsentLedger) -> ConsentsData:
     """The wire form of a customer's ledger."""
     return ConsentsData(
         customer_id=ledger.customer_id,
-        consents=[from_record(e, ConsentOut) for e in ledger.current.values()],
-        history=[from_record(e, ConsentOut) for e in ledger.history],
+        consents=[to_wire(e, ConsentOut) for e in ledger.current.values()],
+        history=[to_wire(e, ConsentOut) for e in ledger.history],
     )
 
 
 def current_consents_to_wire(current: dict[ConsentChannel, ConsentEntry]) -> list[ConsentOut]:
     """The current state per channel (``include=consents``)."""
-    return [from_record(e, ConsentOut) for e in current.values()]
+    return [to_wire(e, ConsentOut) for e in current.values()]
 
 
 # --- requests ----------------------------------------------------------------------------------
@@ -153,11 +139,10 @@ class PrivacyRequestOut(Wire, kw_only=True):
 
 def request_to_wire(request: PrivacyRequest, now: datetime) -> PrivacyRequestOut:
     """The wire form of ``request`` as of ``now``."""
-    return from_record(
+    return to_wire(
         request,
         PrivacyRequestOut,
         overdue=is_overdue(request, now),
-        extended=request.extended,
     )
 
 
@@ -202,22 +187,15 @@ class ExtendIn(WireIn, kw_only=True):
 
 def request_stats_to_wire(stats: PrivacyRequestStats) -> PrivacyRequestStatsOut:
     """The wire form of the request numbers."""
-    return from_record(stats, PrivacyRequestStatsOut)
+    return to_wire(stats, PrivacyRequestStatsOut)
 
 
 # --- the access export -------------------------------------------------------------------------
 
 
-class AuditLineOut(Wire, kw_only=True):
+class AuditLineOut(AuditEntryFields, kw_only=True):
     """One audit entry about the customer (as the timeline shows it)."""
 
-    id: str
-    at: datetime
-    actor_id: str
-    actor_name: str
-    action: str
-    entity_type: str
-    entity_id: str
     changes: list[dict[str, Any]]
     request_id: str | msgspec.UnsetType = msgspec.UNSET
 
@@ -258,12 +236,11 @@ def personal_data_to_wire(data: PersonalData, tz: Any) -> PersonalDataOut:
         reminders=[reminder_to_wire(r) for r in data.reminders],
         documents=[document_to_wire(d) for d in data.documents],
         actions=[action_to_wire(a, with_notes=True) for a in data.actions],
-        consents=[from_record(e, ConsentOut) for e in data.consents.values()],
-        consent_history=[from_record(e, ConsentOut) for e in data.consent_history],
+        consents=[to_wire(e, ConsentOut) for e in data.consents.values()],
+        consent_history=[to_wire(e, ConsentOut) for e in data.consent_history],
         privacy_requests=[request_to_wire(r, data.exported_at) for r in data.privacy_requests],
         audit=[
-            from_record(e, AuditLineOut, changes=[c.to_json() for c in e.changes])
-            for e in data.audit
+            to_wire(e, AuditLineOut, changes=[c.to_json() for c in e.changes]) for e in data.audit
         ],
         truncated=list(data.truncated),
     )

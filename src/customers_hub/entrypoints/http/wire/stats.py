@@ -10,14 +10,12 @@ from msgspec import UNSET, UnsetType
 
 from customers_hub.application.queries import (
     CustomerStats,
-    EmployeeOption,
-    FilterOption,
     FilterOptions,
 )
 from customers_hub.entrypoints.http.wire.base import (
     Wire,
-    opt,
 )
+from customers_hub.entrypoints.http.wire.convert import to_wire
 
 # ---------------------------------------------------------------------------------------------
 # Statistics and filter options
@@ -100,27 +98,6 @@ class FilterOptionsOut(Wire, kw_only=True):
     employees: list[EmployeeOptionOut]
 
 
-def _option(option: FilterOption) -> FilterOptionOut:
-    return FilterOptionOut(
-        value=option.value,
-        label=opt(option.label),
-        label_en=opt(option.label_en),
-        count=option.count,
-    )
-
-
-def _employee_option(option: EmployeeOption) -> EmployeeOptionOut:
-    return EmployeeOptionOut(
-        id=option.id, name=option.name, name_en=opt(option.name_en), count=option.count
-    )
-
-
 def filter_options_to_wire(options: FilterOptions) -> FilterOptionsOut:
     """The wire form of the filter options."""
-    return FilterOptionsOut(
-        stages=[_option(o) for o in options.stages],
-        sources=[_option(o) for o in options.sources],
-        cities=[_option(o) for o in options.cities],
-        property_types=[_option(o) for o in options.property_types],
-        employees=[_employee_option(o) for o in options.employees],
-    )
+    return to_wire(options, FilterOptionsOut)

@@ -1,0 +1,81 @@
+"""The inbox moves that carry the caller's text — complete, dismiss, snooze — as changes of one
+action, shared by the single-action use cases (:mod:`.actions`) and the bulk ones (:mod:`.bulk`).
+
+Each function takes input already cleaned by its caller and returns an :data:`ActionChange`: the
+state machine's move applied to one loaded action at ``now``. A note gets an id only when it will
+be written (non-blank), so a move without notes draws no id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from customers_hub.application.context import Dependencies
+from customers_hub.domain import inbox
+from customers_hub.domain.events import DomainEvent
+from customers_hub.domain.model import Actor, CustomerAction
+
+__all__ = ["ActionChange", "completing", "dismissing", "note_id", "snoozing"]
+
+ActionChange = Callable[[CustomerAction, datetime], tuple[CustomerAction, list[DomainEvent]]]
+"""One action's change at ``now``: the changed action and its events."""
+
+
+def note_id(deps: Dependencies, notes: str | None) -> str | None:
+    """A new note id when ``notes`` will be written (not blank), else ``None``."""
+    return deps.ids.new_id("note") if notes is not None and notes.strip() else None
+
+
+def completing(
+    deps: Dependencies, actor: Actor, *, outcome: str | None, notes: str | None
+) -> ActionChange:
+    """Complete the action with ``outcome`` (``None`` keeps the stored one) and ``notes``."""
+
+    def change(action: CustomerAction, now: datetime) -> tuple[CustomerAction, list[DomainEvent]]:
+        return inbox.complete(
+            action,
+            actor=actor,
+            now=now,
+            outcome=outcome,
+            notes=notes,
+            note_id=note_id(deps, notes),
+        )
+
+    return change
+
+
+def dismissing(
+    deps: Dependencies, actor: Actor, *, reason: str | None, notes: str | None
+) -> ActionChange:
+    """Dismiss the action for ``reason`` (the machine refuses a blank one) with ``notes``."""
+
+    def change(action: CustomerAction, now: datetime) -> tuple[CustomerAction, list[DomainEvent]]:
+        return inbox.dismiss(
+            action,
+            actor=actor,
+            now=now,
+            reason=reason,
+            notes=notes,
+            note_id=note_id(deps, notes),
+        )
+
+    return change
+
+
+def snoozing(
+    deps: Dependencies, actor: Actor, *, until: datetime, notes: str | None
+) -> ActionChange:
+    """Snooze the action until ``until`` with ``notes``."""
+
+    def change(action: CustomerAction, now: datetime) -> tuple[CustomerAction, list[DomainEvent]]:
+        return inbox.snooze(
+            action,
+            actor=actor,
+            now=now,
+            until=until,
+            notes=notes,
+            note_id=note_id(deps, notes),
+        )
+
+    return change
