@@ -129,7 +129,7 @@ async def test_a_note_keeps_other_views_cached_and_refreshes_what_it_moves(
         for name, (_url, _params, service, method) in SURVIVORS.items()
     }
     stats = Spy(monkeypatch, deps.customer_queries, "stats")
-    lists = Spy(monkeypatch, deps.customer_queries, "list")
+    lists = Spy(monkeypatch, deps.customer_queries, "list_with_assignees")
     other_url, noted_url = f"{CUSTOMERS}/{other.id}", f"{CUSTOMERS}/{noted.id}"
     for _ in range(2):  # the second read of each comes from the cache
         for _name, (url, params, _service, _method) in SURVIVORS.items():
@@ -173,7 +173,7 @@ async def test_a_reminder_leaves_the_lists_and_statistics_cached(
     customer = await new_customer(assigned="agent")
     admin = token_for("admin")
     stats = Spy(monkeypatch, api.hub.deps.customer_queries, "stats")
-    lists = Spy(monkeypatch, api.hub.deps.customer_queries, "list")
+    lists = Spy(monkeypatch, api.hub.deps.customer_queries, "list_with_assignees")
     url = f"{CUSTOMERS}/{customer.id}"
     for _ in range(2):
         data(await api.client.get(f"{CUSTOMERS}/stats", headers=admin))

@@ -204,7 +204,7 @@ async def test_a_list_is_cached_per_scope_and_dropped_by_a_new_customer(
 ) -> None:
     mine = await new_customer(assigned="agent", name="عميل الوكيل")
     await new_customer(assigned="agent2")
-    loads = Spy(monkeypatch, api.hub.deps.customer_queries, "list")
+    loads = Spy(monkeypatch, api.hub.deps.customer_queries, "list_with_assignees")
     admin = token_for("admin")
 
     first = await api.client.get(CUSTOMERS, headers=admin)
@@ -247,7 +247,7 @@ async def test_search_and_query_are_cached_and_dropped_by_a_write(
 ) -> None:
     customer = await new_customer(name="ريم الزهراني")
     searches = Spy(monkeypatch, api.hub.deps.customer_queries, "search")
-    lists = Spy(monkeypatch, api.hub.deps.customer_queries, "list")
+    lists = Spy(monkeypatch, api.hub.deps.customer_queries, "list_with_assignees")
     admin = token_for("admin")
     body = {"query": "ريم"}
     query = {"filters": {"stage": {"eq": "new_lead"}}, "limit": 10}

@@ -1668,9 +1668,10 @@ async def test_statements_do_not_grow_with_the_page(
         assert len(page.items) == limit
         return len(seen)
 
-    assert await customers_page(5) == await customers_page(50) == 4  # page, count, 2 relations
+    # The capped count rides in the page's statement (a scalar subquery).
+    assert await customers_page(5) == await customers_page(50) == 3  # page + count, 2 relations
     assert await customers_page(5, "") == await customers_page(50, "") == 3
-    assert await actions_page(5) == await actions_page(50) == 2  # page, count
+    assert await actions_page(5) == await actions_page(50) == 1  # page + count
 
     await customers.search(SearchQuery(scope=everyone(org_id), text="محمد", limit=1))  # warm-up
     with counting(engine) as seen:

@@ -112,13 +112,25 @@ ROLE_SCOPES = [
 class RecordingCustomerQueries:
     """Keeps every call; answers with nothing (or with ``items`` for lists)."""
 
-    def __init__(self) -> None:
+    def __init__(self, staff: Sequence[Employee] = ()) -> None:
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
         self.items: list[Customer] = []
+        self.staff = {e.id: e for e in staff}
 
     async def list(self, query: CustomerListQuery) -> Page[Customer]:
         self.calls.append(("list", (query,)))
         return Page(items=tuple(self.items), limit=query.page.limit)
+
+    async def list_with_assignees(
+        self, query: CustomerListQuery
+    ) -> tuple[Page[Customer], dict[str, Employee]]:
+        """The page and its assignees among the staff of the query's organization (an id that
+        names nobody there is left out, as the SQL adapter's read by ids leaves it)."""
+        page = await self.list(query)
+        org = query.scope.organization_id
+        ids = {c.assigned_employee_id for c in page.items if c.assigned_employee_id}
+        found = {i: self.staff[i] for i in ids if i in self.staff}
+        return page, {i: e for i, e in found.items() if e.organization_id == org}
 
     async def search(self, query: SearchQuery) -> SearchResult[Customer]:
         self.calls.append(("search", (query,)))
@@ -195,7 +207,8 @@ def reads() -> Reads:
     for employee in (ADMIN, MANAGER, AGENT, TEAMMATE, OUTSIDER, VIEWER):
         store.put_employee(employee)
     deps, _, _, _ = build_fake_dependencies(store=store)
-    customers, actions = RecordingCustomerQueries(), RecordingActionQueries()
+    staff = (ADMIN, MANAGER, AGENT, TEAMMATE, OUTSIDER, VIEWER)
+    customers, actions = RecordingCustomerQueries(staff), RecordingActionQueries()
     employees = RecordingEmployeeQueries([ADMIN, AGENT])
     deps = attrs.evolve(
         deps, customer_queries=customers, action_queries=actions, employee_queries=employees

@@ -327,6 +327,13 @@ class CustomerQueries(Protocol):
         """One page of customers (with stage history and interests, loaded set-based)."""
         ...
 
+    async def list_with_assignees(
+        self, query: CustomerListQuery
+    ) -> tuple[Page[Customer], dict[str, Employee]]:
+        """:meth:`list` and the page's assignees that exist in the organization, by id, read
+        on the page's connection (no second connection or transaction per request)."""
+        ...
+
     async def search(self, query: SearchQuery) -> SearchResult[Customer]:
         """Customers matching free text, best first."""
         ...

@@ -1,19 +1,25 @@
 """Customer reads: the customers list, free-text search, and the relations of a page.
 
-Each service opens its own read connection per call (no unit of work: nothing is written).
-Every request runs a fixed number of statements whatever the page size:
+Each service opens its own read connection per call (no unit of work: nothing is written; on
+PostgreSQL in autocommit, so no BEGIN/ROLLBACK round trips). Every request runs a fixed number
+of statements whatever the page size, on that one connection:
 
 ============================  ===========================================================
 request                       statements
 ============================  ===========================================================
-customers list, offset        page (limit+1 rows) · count (only when the page is not the
-                              last one, or is empty past page 1) · stage history · interests
-                              (the two relation queries are skipped on an empty page)
-customers list, cursor        page (limit+1 rows) · stage history · interests
+customers list, offset        page (limit+1 rows) carrying the capped count · [the planner's
+                              estimate (PostgreSQL) or an exact count (SQLite) when the
+                              count reaches the cap] · stage history · interests · [the
+                              page's assignees, :meth:`~SqlCustomerQueries.list_with_assignees`]
+                              (relations and assignees are skipped on an empty page; past
+                              the end the count runs on its own)
+customers list, cursor        page (limit+1 rows) · stage history · interests · [assignees]
 customers search              [pg_trgm check, once per service on PostgreSQL with fuzzy] ·
                               hits with ``count(*) OVER ()`` · stage history · interests
 ============================  ===========================================================
 
+What the benchmark's floor sends for a list (``benchmarks/floor.py``) is the same page, history,
+interests and capped count; ``tests/integration/test_list_statements.py`` pins the statements.
 Pages and counts are :mod:`~customers_hub.adapters.sql.pagination`'s; the statistics and filter
 options of :class:`SqlCustomerQueries` are computed by
 :mod:`~customers_hub.adapters.sql.statistics`. Soft-deleted customers are left out
@@ -28,10 +34,14 @@ from typing import Any, Final
 
 from attrs import frozen
 from sqlalchemy import (
+    ARRAY,
     ColumnElement,
     Float,
     Select,
+    Table,
     and_,
+    any_,
+    bindparam,
     case,
     func,
     literal,
@@ -63,6 +73,7 @@ from customers_hub.adapters.sql.pagination import (
     fetch,
 )
 from customers_hub.adapters.sql.read_scope import customer_where
+from customers_hub.adapters.sql.repositories import SqlEmployeeRepository
 from customers_hub.application.queries import (
     CustomerListQuery,
     CustomerStats,
@@ -75,7 +86,7 @@ from customers_hub.application.queries import (
 )
 from customers_hub.domain.access import ScopeFilter
 from customers_hub.domain.errors import ValidationFailed
-from customers_hub.domain.model import Customer
+from customers_hub.domain.model import Customer, Employee
 from customers_hub.domain.search_text import normalize_search_text, phone_query_digits
 
 __all__ = ["SqlCustomerQueries"]
@@ -91,16 +102,38 @@ async def _customers_of(
     if not rows:
         return []
     ids = [row["id"] for row in rows]
-    h, i = t.stage_history, t.property_interests
+    params = {"organization_id": organization_id, "ids": ids}
+    of_history, of_interests = _RELATIONS[conn.dialect.name == "postgresql"]
     history: dict[str, list[RowMapping]] = defaultdict(list)
-    of_history = select(h).where(h.c.organization_id == organization_id, h.c.customer_id.in_(ids))
-    for row in (await conn.execute(of_history)).mappings():
+    for row in (await conn.execute(of_history, params)).mappings():
         history[row["customer_id"]].append(row)
     interests: dict[str, list[RowMapping]] = defaultdict(list)
-    of_interests = select(i).where(i.c.organization_id == organization_id, i.c.customer_id.in_(ids))
-    for row in (await conn.execute(of_interests)).mappings():
+    for row in (await conn.execute(of_interests, params)).mappings():
         interests[row["customer_id"]].append(row)
     return [customer_from_row(row, history[row["id"]], interests[row["id"]]) for row in rows]
+
+
+def _of_page(table: Table, *, array: bool) -> Select[Any]:
+    """The rows of ``table`` for the customers ``:ids`` of ``:organization_id``, built once.
+
+    On PostgreSQL ``customer_id = ANY(:ids)`` with one array parameter: the same SQL text for
+    every page size (one compiled form, one server-side prepared statement), what the
+    benchmark's floor sends. SQLite has no arrays: an expanding ``IN``.
+    """
+    ids = (
+        any_(bindparam("ids", type_=ARRAY(table.c.customer_id.type)))
+        if array
+        else bindparam("ids", expanding=True)
+    )
+    matched = table.c.customer_id == ids if array else table.c.customer_id.in_(ids)
+    return select(table).where(table.c.organization_id == bindparam("organization_id"), matched)
+
+
+_RELATIONS: Final = {
+    array: (_of_page(t.stage_history, array=array), _of_page(t.property_interests, array=array))
+    for array in (False, True)
+}
+"""(stage history, property interests) of a page's customers, by "is PostgreSQL"."""
 
 
 @frozen
@@ -290,10 +323,37 @@ class SqlCustomerQueries:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        # Lists and searches read PostgreSQL in autocommit: under READ COMMITTED each statement
+        # takes its own snapshot inside a transaction too, so the BEGIN and the ROLLBACK on
+        # return would be two round trips that buy nothing. (SQLite's connections keep the
+        # transaction handling the unit of work set up for them.)
+        self._reads = (
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+            if engine.dialect.name == "postgresql"
+            else engine
+        )
         self._trigrams: bool | None = None
 
     async def list(self, query: CustomerListQuery) -> Page[Customer]:
         """One page of customers in scope, with history and interests loaded set-based."""
+        async with self._reads.connect() as conn:
+            return await self._page(conn, query)
+
+    async def list_with_assignees(
+        self, query: CustomerListQuery
+    ) -> tuple[Page[Customer], dict[str, Employee]]:
+        """:meth:`list` and the page's assignees (those that exist in the organization), by
+        id: one more statement on the same connection, none when nobody is assigned."""
+        async with self._reads.connect() as conn:
+            page = await self._page(conn, query)
+            ids = list(
+                dict.fromkeys(c.assigned_employee_id for c in page.items if c.assigned_employee_id)
+            )
+            employees = SqlEmployeeRepository(conn)
+            assignees = await employees.get_many(query.scope.organization_id, ids) if ids else {}
+        return page, assignees
+
+    async def _page(self, conn: AsyncConnection, query: CustomerListQuery) -> Page[Customer]:
         spec = sort_spec(CUSTOMER_SORTS, query.sort.field)
         conditions = customer_conditions(query.conditions)
         if query.search is not None:
@@ -306,9 +366,8 @@ class SqlCustomerQueries:
             t.customers,
             customer_where(query.scope, conditions, deleted=query.deleted),
         )
-        async with self._engine.connect() as conn:
-            fetched = await fetch(conn, source, spec, query.sort, query.page)
-            items = await _customers_of(conn, query.scope.organization_id, fetched.rows)
+        fetched = await fetch(conn, source, spec, query.sort, query.page)
+        items = await _customers_of(conn, query.scope.organization_id, fetched.rows)
         return fetched.to_page(items)
 
     async def _has_trigrams(self, conn: AsyncConnection) -> bool:
@@ -330,7 +389,7 @@ class SqlCustomerQueries:
         check_limit(query.limit)
         conditions = customer_conditions(query.conditions)
         where = customer_where(query.scope, conditions)
-        async with self._engine.connect() as conn:
+        async with self._reads.connect() as conn:
             exprs = _search_exprs(query.text, similarity=False)
             rows, total, truncated = await _scored(conn, query, where, exprs)
             if len(rows) < query.limit and query.fuzzy and await self._has_trigrams(conn):

@@ -8,8 +8,9 @@ request, and turns the :class:`Fetched` rows into a :class:`Page`. A page reads 
 ``cap = EXACT_COUNT_CAP``, so a count never reads more than ``cap+1`` index entries. Up to the cap
 the total is exact. Above it, PostgreSQL answers with the planner's row estimate of the filtered
 query (``EXPLAIN (FORMAT JSON)``, never below ``cap+1``) and ``total_is_estimate=True``; SQLite
-(the embedded, small default) counts exactly. When the page itself shows where the set ends
-(it is the last page) no count runs at all.
+(the embedded, small default) counts exactly. An offset page's statement carries the capped
+count as a scalar subquery (one round trip for both); when the page itself shows where the set
+ends (it is the last page) its total is the page's, and only a page past the end counts alone.
 
 **Cursors** (keyset pagination, ``PageRequest.cursor is not None``): an opaque base64url JSON
 holding the sort field and direction, the position's sort value and id, which way to read
@@ -220,21 +221,31 @@ class Fetched:
         )
 
 
-async def _count(conn: AsyncConnection, source: Source) -> tuple[int, bool]:
-    """(total, is_estimate): exact up to the cap, then a planner estimate on PostgreSQL."""
-    return await count_rows(conn, source)
+_CAPPED_TOTAL = "_capped_total"
+"""The label of the capped count an offset page's statement carries (see :func:`_fetch_offset`)."""
+
+
+def _capped(source: Source, cap: int) -> Select[Any]:
+    """``SELECT count(*) FROM (SELECT 1 … LIMIT cap+1)``: at most ``cap+1`` index entries."""
+    return select(func.count()).select_from(source.ones().limit(cap + 1).subquery())
 
 
 async def count_rows(
-    conn: AsyncConnection, source: Source, *, cap: int | None = None
+    conn: AsyncConnection,
+    source: Source,
+    *,
+    cap: int | None = None,
+    capped_total: int | None = None,
 ) -> tuple[int, bool]:
     """(rows of ``source``, is_estimate): exact up to ``cap`` (default
     :data:`EXACT_COUNT_CAP`; reading at most ``cap+1`` rows), then PostgreSQL's planner
-    estimate (never below ``cap+1``); SQLite counts exactly."""
+    estimate (never below ``cap+1``); SQLite counts exactly. ``capped_total`` is the capped
+    count when the caller already has it (read with its page): then no count runs here."""
     if cap is None:
         cap = EXACT_COUNT_CAP  # read when called: tests lower the module's cap
-    capped = select(func.count()).select_from(source.ones().limit(cap + 1).subquery())
-    total = int((await conn.execute(capped)).scalar_one())
+    if capped_total is None:
+        capped_total = int((await conn.execute(_capped(source, cap))).scalar_one())
+    total = capped_total
     if total <= cap:
         return total, False
     if conn.dialect.name == "postgresql":
@@ -266,8 +277,13 @@ async def _fetch_offset(
     id_col: Any,
 ) -> Fetched:
     offset = (page.page - 1) * page.limit
+    cap = EXACT_COUNT_CAP  # read when called: tests lower the module's cap
+    # The capped count rides along as an uncorrelated scalar subquery (run once: an InitPlan
+    # on PostgreSQL), so page and count are one round trip; its bounded cost is paid on a
+    # last page too, where the page alone says the total.
     stmt = (
         source.select()
+        .add_columns(_capped(source, cap).scalar_subquery().label(_CAPPED_TOTAL))
         .order_by(*order_by(spec, id_col, descending=sort.descending))
         .limit(page.limit + 1)
         .offset(offset)
@@ -280,8 +296,11 @@ async def _fetch_offset(
         total, estimate = offset + len(rows), False
     elif not rows and page.page == 1:
         total, estimate = 0, False
+    elif rows:
+        capped_total = int(rows[0][_CAPPED_TOTAL])
+        total, estimate = await count_rows(conn, source, cap=cap, capped_total=capped_total)
     else:
-        total, estimate = await _count(conn, source)
+        total, estimate = await count_rows(conn, source, cap=cap)  # past the end: no row
     return Fetched(
         rows=rows,
         limit=page.limit,

@@ -449,16 +449,6 @@ def _json(raw: object) -> object:
     return decoded
 
 
-async def _with_employees(
-    deps: Dependencies, actor: Actor, page: Page[Customer]
-) -> dict[str, Employee]:
-    ids = list(dict.fromkeys(c.assigned_employee_id for c in page.items if c.assigned_employee_id))
-    if not ids:
-        return {}
-    async with deps.uow(read_only=True) as uow:
-        return await uow.employees.get_many(actor.organization_id, ids)
-
-
 async def list_customers(
     deps: Dependencies, actor: Actor, params: CustomerListParams
 ) -> CustomerList:
@@ -470,10 +460,10 @@ async def list_customers(
     if params.consent:
         require_admin(actor)  # consents are privacy data (rules §8)
     query = customer_list_query(params, scope, await deps.zone_of(actor.organization_id))
-    page = await deps.customer_queries.list(query)
+    page, employees = await deps.customer_queries.list_with_assignees(query)
     return CustomerList(
         page=page,
-        employees=await _with_employees(deps, actor, page),
+        employees=employees,
         fields=tuple(params.fields) if params.fields is not None else None,
         include=tuple(params.include),
     )
@@ -535,8 +525,8 @@ async def query_customers(deps: Dependencies, actor: Actor, body: AdvancedQuery)
     """``POST /customers/query``: the advanced filter, paged by cursor."""
     scope = require_read(actor, Operation.READ_CUSTOMERS)
     query = advanced_query(body, scope, await deps.zone_of(actor.organization_id))
-    page = await deps.customer_queries.list(query)
-    return CustomerList(page=page, employees=await _with_employees(deps, actor, page))
+    page, employees = await deps.customer_queries.list_with_assignees(query)
+    return CustomerList(page=page, employees=employees)
 
 
 async def search_customers(

@@ -1,22 +1,29 @@
-"""The customers list's filter parameters as one Litestar dependency, for endpoints that select
-customers the way ``GET /customers`` does (the export).
+"""The customers list's filter parameters, declared once, for ``GET /customers`` and for the
+endpoints that select customers the way it does (the export).
 
-:func:`customer_list_filters` declares the list's filter and sort parameters with the same
-names, types and limits as the list handler (``controllers/customers.py``), checks the money
-and the date bounds the same way (keeping every error for the endpoint's one 400), and returns the
+:func:`customer_list_filters` declares the list's filter and sort parameters (names, types,
+limits, descriptions), checks the money and the date bounds (keeping every error for the
+endpoint's one 400), and returns the
 :class:`~customers_hub.application.use_cases.reads.CustomerListParams` the read use cases take
-(in a :class:`ListFilters`);
-the use case then runs the list's own parsing
+(in a :class:`ListFilters`); the use case then runs the list's own parsing
 (:func:`~customers_hub.application.use_cases.reads.customer_list_query`). Paging (``page``,
 ``limit``, ``cursor``), ``fields``, ``include`` and ``deleted`` are the endpoint's own business
-and are not declared here. Inject it with ``dependencies={"list_filters": LIST_FILTERS}``.
+and are not declared here. Two ways to take them, both from this one declaration:
+
+* :func:`with_list_filters` on a handler with a keyword-only ``list_filters: ListFilters``
+  parameter puts the filter parameters in the handler's own signature at that place (so the
+  OpenAPI document lists them there) and hands the handler their :class:`ListFilters`; the
+  handler keeps the app's direct injection (:mod:`.injection`) — the customers list;
+* ``dependencies={"list_filters": LIST_FILTERS}``, a Litestar dependency — the export.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import inspect
+from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
-from typing import Annotated, Final
+from typing import Annotated, Any, Final, TypeVar, get_type_hints
 
 from litestar.di import Provide
 from litestar.params import Parameter
@@ -31,7 +38,9 @@ from customers_hub.entrypoints.http.wire import (
 )
 from customers_hub.entrypoints.http.wire.params import parse_window
 
-__all__ = ["LIST_FILTERS", "ListFilters", "customer_list_filters"]
+__all__ = ["LIST_FILTERS", "ListFilters", "customer_list_filters", "with_list_filters"]
+
+_R = TypeVar("_R")
 
 
 class ListFilters:
@@ -133,3 +142,43 @@ async def customer_list_filters(
 
 LIST_FILTERS: Final = Provide(customer_list_filters)
 """The dependency provider of :func:`customer_list_filters`."""
+
+
+def with_list_filters(handler: Callable[..., Awaitable[_R]]) -> Callable[..., Awaitable[_R]]:
+    """``handler`` with the parameters of :func:`customer_list_filters` in place of its
+    keyword-only ``list_filters`` parameter, which it then receives parsed.
+
+    Litestar reads the handler's parameters from ``__signature__`` and ``__annotations__``, so
+    they are parsed and validated with the handler's own (one 400 for every bad value) and the
+    handler needs no dependency of its own (the list keeps the direct injection of the app's).
+    """
+    signature = inspect.signature(handler)
+    hints = get_type_hints(handler, include_extras=True)
+    filter_signature = inspect.signature(customer_list_filters)
+    filter_hints = get_type_hints(customer_list_filters, include_extras=True)
+    marker = signature.parameters.get("list_filters")
+    if marker is None or marker.kind is not inspect.Parameter.KEYWORD_ONLY:
+        raise TypeError(f"{handler.__qualname__} needs a keyword-only list_filters parameter")
+    names = tuple(filter_signature.parameters)
+    parameters: list[inspect.Parameter] = []
+    for parameter in signature.parameters.values():
+        if parameter is marker:
+            parameters.extend(
+                p.replace(kind=inspect.Parameter.KEYWORD_ONLY, annotation=filter_hints[p.name])
+                for p in filter_signature.parameters.values()
+            )
+        else:
+            parameters.append(parameter.replace(annotation=hints.get(parameter.name, Any)))
+
+    @functools.wraps(handler)
+    async def wrapper(*args: Any, **kwargs: Any) -> _R:
+        values = {name: kwargs.pop(name) for name in names if name in kwargs}
+        return await handler(*args, **kwargs, list_filters=await customer_list_filters(**values))
+
+    annotations = {k: v for k, v in hints.items() if k != "list_filters"}
+    annotations.update({k: v for k, v in filter_hints.items() if k != "return"})
+    wrapper.__annotations__ = annotations
+    wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=parameters, return_annotation=hints.get("return", Any)
+    )
+    return wrapper

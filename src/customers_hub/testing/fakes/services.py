@@ -151,6 +151,12 @@ class UnavailableCustomerQueries(UnavailableQueries):
         """Not available."""
         self._unavailable("list")
 
+    async def list_with_assignees(
+        self, query: CustomerListQuery
+    ) -> tuple[Page[Customer], dict[str, Employee]]:
+        """Not available."""
+        self._unavailable("list_with_assignees")
+
     async def search(self, query: SearchQuery) -> SearchResult[Customer]:
         """Not available."""
         self._unavailable("search")

@@ -50,7 +50,7 @@ from litestar.params import Parameter
 from msgspec import UNSET, UnsetType
 
 from customers_hub.application.context import Dependencies
-from customers_hub.application.ports_scale import CACHE_TTLS
+from customers_hub.application.ports_scale import CACHE_TTLS, CacheKey
 from customers_hub.application.use_cases import action_reads, reads, statistics_reads
 from customers_hub.application.use_cases import actions as use_cases
 from customers_hub.domain.access import Operation
@@ -66,6 +66,7 @@ from customers_hub.domain.errors import ValidationFailed
 from customers_hub.domain.model import Actor, CustomerAction
 from customers_hub.entrypoints.bootstrap import Hub
 from customers_hub.entrypoints.http import caching
+from customers_hub.entrypoints.http.cached_read import cached_read
 from customers_hub.entrypoints.http.caching import (
     IF_NONE_MATCH,
     NOT_MODIFIED,
@@ -370,7 +371,6 @@ class ActionsController(StrictController):
         """Counts by status, type, priority, source and due date, and the timeline, over the
         actions in the caller's scope."""
         bounds = parse_window(("dateFrom", date_from), ("dateTo", date_to))
-        caching.require(actor, Operation.READ_ACTION_STATS)
 
         async def load() -> CachedBody:
             stats = await statistics_reads.action_stats(
@@ -387,10 +387,21 @@ class ActionsController(StrictController):
             "dateFrom": bounds["dateFrom"],
             "dateTo": bounds["dateTo"],
         }
-        key = caching.action_stats_key(actor, query, await deps.today_of(actor.organization_id))
-        body = await caching.read_through(hub.cache, key, load)
-        return caching.cached_response(
-            body, if_none_match=if_none_match, max_age=CACHE_TTLS["actions:stats"]
+
+        async def key() -> CacheKey:
+            # The organization's day: a read, made only once the caller may ask.
+            return caching.action_stats_key(
+                actor, query, await deps.today_of(actor.organization_id)
+            )
+
+        return await cached_read(
+            hub.cache,
+            actor,
+            [Operation.READ_ACTION_STATS],
+            key,
+            load,
+            ttl="actions:stats",
+            if_none_match=if_none_match,
         )
 
     @post(

@@ -20,10 +20,14 @@ from customers_hub.domain.access import Operation
 from customers_hub.domain.model import Actor
 from customers_hub.entrypoints.bootstrap import Hub
 from customers_hub.entrypoints.http import caching
+from customers_hub.entrypoints.http.cached_read import cached_read
 from customers_hub.entrypoints.http.caching import (
     CachedBody,
 )
-from customers_hub.entrypoints.http.controllers.customers import CustomerListData
+from customers_hub.entrypoints.http.controllers.customers import (
+    CustomerListData,
+    customer_list_body,
+)
 from customers_hub.entrypoints.http.envelope import Envelope
 from customers_hub.entrypoints.http.errors import error_responses
 from customers_hub.entrypoints.http.strict import StrictController
@@ -34,7 +38,6 @@ from customers_hub.entrypoints.http.wire import (
     Wire,
     WireIn,
     customer_to_wire,
-    page_to_wire,
 )
 from customers_hub.entrypoints.http.wire.commands import to_command
 
@@ -110,21 +113,19 @@ class CustomerSearchController(StrictController):
                 if v is not None
             }
         query = to_command(data, reads.AdvancedQuery, sort=sort)
-        caching.require(actor, Operation.READ_CUSTOMERS)
 
         async def load() -> CachedBody:
-            result = await reads.query_customers(deps, actor, query)
-            tz = await deps.zone_of(actor.organization_id)
-            customers = [
-                customer_to_wire(c, result.employees.get(c.assigned_employee_id or ""), tz=tz)
-                for c in result.page.items
-            ]
-            return caching.body_of(
-                CustomerListData(customers=customers, pagination=page_to_wire(result.page))
+            return await customer_list_body(
+                deps, actor, await reads.query_customers(deps, actor, query)
             )
 
-        key = caching.customer_list_key(actor, "query", query, "query")
-        return caching.raw_ok(await caching.read_through(hub.cache, key, load))
+        return await cached_read(
+            hub.cache,
+            actor,
+            [Operation.READ_CUSTOMERS],
+            lambda: caching.customer_list_key(actor, "query", query, "query"),
+            load,
+        )
 
     @post(
         "/search",
@@ -138,7 +139,6 @@ class CustomerSearchController(StrictController):
     ) -> Response[Envelope[SearchData]]:
         """Free text over name, English name, phone and email (Arabic-normalized, fuzzy)."""
         params = to_command(data, reads.SearchParams)
-        caching.require(actor, Operation.READ_CUSTOMERS)
 
         async def load() -> CachedBody:
             result = await reads.search_customers(deps, actor, params)
@@ -159,8 +159,13 @@ class CustomerSearchController(StrictController):
                 )
             )
 
-        key = caching.customer_list_key(actor, "search", params, "search")
-        return caching.raw_ok(await caching.read_through(hub.cache, key, load))
+        return await cached_read(
+            hub.cache,
+            actor,
+            [Operation.READ_CUSTOMERS],
+            lambda: caching.customer_list_key(actor, "search", params, "search"),
+            load,
+        )
 
 
 ROUTES: list[Any] = [CustomerSearchController]

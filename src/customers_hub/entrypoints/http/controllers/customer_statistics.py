@@ -14,7 +14,7 @@ from litestar import Response, get
 from litestar.params import Parameter
 
 from customers_hub.application.context import Dependencies
-from customers_hub.application.ports_scale import CACHE_TTLS
+from customers_hub.application.ports_scale import CacheKey
 from customers_hub.application.use_cases import (
     privacy,
     statistics_reads,
@@ -24,6 +24,7 @@ from customers_hub.domain.enums import Role
 from customers_hub.domain.model import Actor
 from customers_hub.entrypoints.bootstrap import Hub
 from customers_hub.entrypoints.http import caching
+from customers_hub.entrypoints.http.cached_read import cached_read
 from customers_hub.entrypoints.http.caching import (
     IF_NONE_MATCH,
     NOT_MODIFIED,
@@ -76,15 +77,19 @@ class CustomerStatisticsController(StrictController):
     ) -> Response[Envelope[FiltersData]]:
         """Stages, sources, cities, property types and employees, counted over the caller's
         customers."""
-        caching.require(actor, Operation.READ_CUSTOMERS)
 
         async def load() -> CachedBody:
             options = await statistics_reads.filter_options(deps, actor)
             return caching.body_of(FiltersData(filters=filter_options_to_wire(options)))
 
-        body = await caching.read_through(hub.cache, caching.filter_options_key(actor), load)
-        return caching.cached_response(
-            body, if_none_match=if_none_match, max_age=CACHE_TTLS["filters:options"]
+        return await cached_read(
+            hub.cache,
+            actor,
+            [Operation.READ_CUSTOMERS],
+            lambda: caching.filter_options_key(actor),
+            load,
+            ttl="filters:options",
+            if_none_match=if_none_match,
         )
 
     @get(
@@ -111,7 +116,6 @@ class CustomerStatisticsController(StrictController):
     ) -> Response[Envelope[StatsData]]:
         """Counts, lead scores, money, conversion and engagement over the caller's customers."""
         bounds = parse_window(("dateFrom", date_from), ("dateTo", date_to))
-        caching.require(actor, Operation.READ_CUSTOMER_STATS)
 
         async def load() -> CachedBody:
             stats = await statistics_reads.customer_stats(
@@ -134,10 +138,21 @@ class CustomerStatisticsController(StrictController):
             # A manager may share an admin's scope; only the admin's body has privacyRequests.
             "privacyRequests": actor.role is Role.ADMIN,
         }
-        key = caching.customer_stats_key(actor, query, await deps.today_of(actor.organization_id))
-        body = await caching.read_through(hub.cache, key, load)
-        return caching.cached_response(
-            body, if_none_match=if_none_match, max_age=CACHE_TTLS["customer:stats"]
+
+        async def key() -> CacheKey:
+            # The organization's day: a read, made only once the caller may ask.
+            return caching.customer_stats_key(
+                actor, query, await deps.today_of(actor.organization_id)
+            )
+
+        return await cached_read(
+            hub.cache,
+            actor,
+            [Operation.READ_CUSTOMER_STATS],
+            key,
+            load,
+            ttl="customer:stats",
+            if_none_match=if_none_match,
         )
 
 

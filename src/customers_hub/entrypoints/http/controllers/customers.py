@@ -29,7 +29,6 @@ Decisions where the API document is silent (for ``docs/``):
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, Any, Final
 
 import attrs
@@ -51,12 +50,13 @@ from customers_hub.application.use_cases import customers as use_cases
 from customers_hub.application.use_cases.customers import CustomerWithAssignee
 from customers_hub.domain import access
 from customers_hub.domain.access import Operation, RecordScope
-from customers_hub.domain.enums import CustomerSource, Priority, PropertyType, Role, Stage
+from customers_hub.domain.enums import Role, Stage
 from customers_hub.domain.errors import NotFound, ValidationFailed
 from customers_hub.domain.lifecycle import StageChangeRequest
 from customers_hub.domain.model import Actor
 from customers_hub.entrypoints.bootstrap import Hub
 from customers_hub.entrypoints.http import caching
+from customers_hub.entrypoints.http.cached_read import cached_read
 from customers_hub.entrypoints.http.caching import (
     IF_NONE_MATCH,
     NOT_MODIFIED,
@@ -64,13 +64,12 @@ from customers_hub.entrypoints.http.caching import (
     parse_if_match,
     version_etag,
 )
+from customers_hub.entrypoints.http.customer_filters import ListFilters, with_list_filters
 from customers_hub.entrypoints.http.envelope import Envelope, ok
 from customers_hub.entrypoints.http.errors import error_responses
 from customers_hub.entrypoints.http.strict import StrictController
 from customers_hub.entrypoints.http.wire import (
     FIELDS,
-    LEAD_SCORE_MAX,
-    LEAD_SCORE_MIN,
     LIMIT,
     PAGE,
     CustomerIn,
@@ -80,11 +79,9 @@ from customers_hub.entrypoints.http.wire import (
     StageChangeOut,
     Wire,
     WireIn,
-    amount_errors,
     customer_to_wire,
     page_to_wire,
     parse_fields,
-    parse_time_bound,
     select_fields,
     split_values,
 )
@@ -92,7 +89,7 @@ from customers_hub.entrypoints.http.wire.privacy import (
     current_consents_to_wire,
 )
 
-__all__ = ["ROUTES", "CustomersController"]
+__all__ = ["ROUTES", "CustomersController", "customer_list_body"]
 
 LIST_INCLUDES: Final = frozenset({"assignedEmployee", "properties", "stageHistory"})
 """What ``include`` of the customers list accepts (all are always embedded)."""
@@ -169,6 +166,24 @@ async def _customer_response(
     )
 
 
+async def customer_list_body(
+    deps: Dependencies, actor: Actor, result: reads.CustomerList
+) -> CachedBody:
+    """The cache entry of a page of customers (the list, the advanced query): each with its
+    assignee, cut to the keys the caller chose (``result.fields``; all when None)."""
+    tz = await deps.zone_of(actor.organization_id)
+    customers = [
+        select_fields(
+            customer_to_wire(c, result.employees.get(c.assigned_employee_id or ""), tz=tz),
+            result.fields,
+        )
+        for c in result.page.items
+    ]
+    return caching.body_of(
+        CustomerListData(customers=customers, pagination=page_to_wire(result.page))
+    )
+
+
 def _select_cached(body: CachedBody, fields: tuple[str, ...]) -> CachedBody:
     """``body`` (a cached ``{"customer": …}``) with only ``fields`` of the customer; its ETag
     is then the selection's own hash (another representation than the whole record)."""
@@ -217,59 +232,19 @@ class CustomersController(StrictController):
         summary="List customers",
         responses={**error_responses(403), **NOT_MODIFIED},
     )
+    @with_list_filters
     async def list_customers(
         self,
         deps: Dependencies,
         actor: Actor,
         hub: Hub,
+        *,
         if_none_match: IF_NONE_MATCH = None,
         page: PAGE = 1,
         limit: LIMIT = DEFAULT_LIMIT,
-        search: Annotated[str | None, Parameter(description="Name, phone or email")] = None,
-        stage: list[Stage] | None = None,
-        source: list[CustomerSource] | None = None,
-        priority: list[Priority] | None = None,
-        assigned_employee_id: Annotated[
-            list[str] | None, Parameter(query="assignedEmployeeId")
-        ] = None,
-        lead_score_min: Annotated[
-            int | None, Parameter(query="leadScoreMin", ge=LEAD_SCORE_MIN, le=LEAD_SCORE_MAX)
-        ] = None,
-        lead_score_max: Annotated[
-            int | None, Parameter(query="leadScoreMax", ge=LEAD_SCORE_MIN, le=LEAD_SCORE_MAX)
-        ] = None,
-        budget_min: Annotated[Decimal | None, Parameter(query="budgetMin")] = None,
-        budget_max: Annotated[Decimal | None, Parameter(query="budgetMax")] = None,
-        property_type: Annotated[list[PropertyType] | None, Parameter(query="propertyType")] = (
-            None
-        ),
-        preferred_areas: Annotated[list[str] | None, Parameter(query="preferredAreas")] = None,
-        city: list[str] | None = None,
-        tags: list[str] | None = None,
-        created_from: Annotated[
-            str | None, Parameter(query="createdFrom", description="Date or datetime")
-        ] = None,
-        created_to: Annotated[
-            str | None, Parameter(query="createdTo", description="Date or datetime")
-        ] = None,
-        last_contact_from: Annotated[
-            str | None, Parameter(query="lastContactFrom", description="Date or datetime")
-        ] = None,
-        last_contact_to: Annotated[
-            str | None, Parameter(query="lastContactTo", description="Date or datetime")
-        ] = None,
-        sort_by: Annotated[
-            str | None,
-            Parameter(
-                query="sortBy", description="name, createdAt, leadScore, lastContactAt, dealValue"
-            ),
-        ] = None,
-        sort_order: Annotated[str | None, Parameter(query="sortOrder", description="asc, desc")] = (
-            None
-        ),
-        filters: Annotated[
-            str | None, Parameter(description="JSON object of nested filters with operators")
-        ] = None,
+        # The filters, declared once in ``customer_filters`` (the export takes the same), stand
+        # here in the signature: the document lists them between ``limit`` and ``cursor``.
+        list_filters: ListFilters,
         cursor: Annotated[
             str | None, Parameter(description="Keyset pagination; empty for the first page")
         ] = None,
@@ -286,20 +261,6 @@ class CustomersController(StrictController):
     ) -> Response[Envelope[CustomerListData]]:
         """Customers in the caller's scope, filtered, sorted and paged."""
         errors: list[ValidationFailed] = []
-        amounts = amount_errors(("budgetMin", budget_min), ("budgetMax", budget_max))
-        if amounts:
-            errors.append(ValidationFailed(amounts))
-        bounds: dict[str, Any] = {}
-        for name, raw in (
-            ("createdFrom", created_from),
-            ("createdTo", created_to),
-            ("lastContactFrom", last_contact_from),
-            ("lastContactTo", last_contact_to),
-        ):
-            try:
-                bounds[name] = parse_time_bound(name, raw)
-            except ValidationFailed as bad:
-                errors.append(bad)
         selected: tuple[str, ...] | None = None
         includes: tuple[str, ...] = ()
         try:
@@ -310,64 +271,37 @@ class CustomersController(StrictController):
             includes = _list_includes(include)
         except ValidationFailed as bad:
             errors.append(bad)
-        if errors:
-            raise ValidationFailed([e for bad in errors for e in bad.errors])
-        params = reads.CustomerListParams(
+        # The filters' errors (money, date bounds) first, then these: one 400 naming them all.
+        failed = list_filters.merged(
+            ValidationFailed([e for bad in errors for e in bad.errors]) if errors else None
+        )
+        if failed is not None:
+            raise failed
+        params = attrs.evolve(
+            list_filters.params,
             page=page,
             limit=limit,
-            search=search,
-            stage=stage or (),
-            source=source or (),
-            priority=priority or (),
-            assigned_employee_id=assigned_employee_id or (),
-            lead_score_min=lead_score_min,
-            lead_score_max=lead_score_max,
-            budget_min=budget_min,
-            budget_max=budget_max,
-            property_type=property_type or (),
-            preferred_areas=preferred_areas or (),
-            city=city or (),
-            tags=tags or (),
-            created_from=bounds["createdFrom"],
-            created_to=bounds["createdTo"],
-            last_contact_from=bounds["lastContactFrom"],
-            last_contact_to=bounds["lastContactTo"],
-            sort_by=sort_by,
-            sort_order=sort_order,
-            filters=filters,
             cursor=cursor,
             fields=selected,
             include=includes,
             deleted=deleted,
             consent=consent or (),
         )
-        caching.require(
-            actor, Operation.READ_CUSTOMERS, *([Operation.RESTORE_CUSTOMER] if deleted else [])
-        )
 
         async def load() -> CachedBody:
-            result = await reads.list_customers(deps, actor, params)
-            tz = await deps.zone_of(actor.organization_id)
-            customers = [
-                select_fields(
-                    customer_to_wire(
-                        c,
-                        result.employees.get(c.assigned_employee_id or ""),
-                        tz=tz,
-                    ),
-                    result.fields,
-                )
-                for c in result.page.items
-            ]
-            return caching.body_of(
-                CustomerListData(customers=customers, pagination=page_to_wire(result.page))
+            return await customer_list_body(
+                deps, actor, await reads.list_customers(deps, actor, params)
             )
 
         mode = "cursor" if cursor is not None else page
-        key = caching.customer_list_key(actor, "list", params, mode)
-        body = await caching.read_through(hub.cache, key, load)
-        return caching.cached_response(
-            body, if_none_match=if_none_match, max_age=CACHE_TTLS["customer:list"]
+        return await cached_read(
+            hub.cache,
+            actor,
+            [Operation.READ_CUSTOMERS, *([Operation.RESTORE_CUSTOMER] if deleted else [])],
+            lambda: caching.customer_list_key(actor, "list", params, mode),
+            load,
+            ttl="customer:list",
+            if_none_match=if_none_match,
         )
 
     @post(

@@ -31,7 +31,7 @@ from litestar.params import Parameter
 from msgspec import UNSET, UnsetType
 
 from customers_hub.application.context import Dependencies
-from customers_hub.application.ports_scale import CACHE_TTLS
+from customers_hub.application.ports_scale import CacheKey
 from customers_hub.application.use_cases import employees as use_cases
 from customers_hub.application.use_cases import reads
 from customers_hub.domain.access import Operation
@@ -39,6 +39,7 @@ from customers_hub.domain.enums import Role
 from customers_hub.domain.model import Actor
 from customers_hub.entrypoints.bootstrap import Hub
 from customers_hub.entrypoints.http import caching
+from customers_hub.entrypoints.http.cached_read import cached_read
 from customers_hub.entrypoints.http.caching import IF_NONE_MATCH, NOT_MODIFIED, CachedBody
 from customers_hub.entrypoints.http.envelope import Envelope, ok
 from customers_hub.entrypoints.http.errors import error_responses
@@ -151,7 +152,6 @@ class EmployeesController(StrictController):
         ] = False,
     ) -> Response[Envelope[EmployeeListData]]:
         """The organization's employees, for assignment, with their workload on request."""
-        caching.require(actor, Operation.READ_EMPLOYEES)
 
         async def load() -> CachedBody:
             result = await reads.list_employees(
@@ -167,17 +167,24 @@ class EmployeesController(StrictController):
                 )
             )
 
-        query = {
-            "role": role,
-            "isActive": is_active,
-            "includeStats": include_stats,
-            # Workloads count "this month": a new local day is a new entry.
-            "day": await deps.today_of(actor.organization_id) if include_stats else None,
-        }
-        key = caching.employee_list_key(actor, query)
-        body = await caching.read_through(hub.cache, key, load)
-        return caching.cached_response(
-            body, if_none_match=if_none_match, max_age=CACHE_TTLS["employees:list"]
+        async def key() -> CacheKey:
+            query = {
+                "role": role,
+                "isActive": is_active,
+                "includeStats": include_stats,
+                # Workloads count "this month": a new local day is a new entry.
+                "day": await deps.today_of(actor.organization_id) if include_stats else None,
+            }
+            return caching.employee_list_key(actor, query)
+
+        return await cached_read(
+            hub.cache,
+            actor,
+            [Operation.READ_EMPLOYEES],
+            key,
+            load,
+            ttl="employees:list",
+            if_none_match=if_none_match,
         )
 
     @post(
