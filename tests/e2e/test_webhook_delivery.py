@@ -4,8 +4,9 @@
   sequence of writes spread over both reaches the hook — every event of the organization, in
   commit order, once, each body exactly as signed, with unique delivery ids — and another
   organization's events never reach it.
-* A delivery that keeps failing gives up, its hook is disabled and says why; re-enabled, the
-  retry endpoint sends it again and it arrives.
+* A hook whose deliveries keep failing is disabled and says why, its pending delivery paused;
+  re-enabled, the delivery resumes and gives up once past its age; the retry endpoint sends it
+  again and it arrives.
 * One instance on SQLite is killed (``kill -9``) right after a write's 201 while the receiver
   answers 503: restarted, it delivers the event.
 
@@ -22,6 +23,8 @@ import signal
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +55,8 @@ __all__ = ["postgres_url"]  # the fixture, imported to be used here
 
 WAIT = 20.0
 """Longest wait for deliveries (seconds)."""
+GIVE_UP = 4.0
+"""The pair's delivery age past which a failed attempt gives up (seconds)."""
 FAST = {
     "CUSTOMERS_HUB_WEBHOOKS_ALLOW_PRIVATE": "1",
     "CUSTOMERS_HUB_WEBHOOKS_BACKOFF_SECONDS": "0.2",
@@ -142,15 +147,16 @@ class Pair:
 
 @pytest.fixture(scope="module")
 async def pair(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Pair]:
-    """A and B, ready (a retry gives up after 1.5 s and a hook failing 1 s is disabled)."""
+    """A and B, ready (a delivery gives up 4 s after it was created; a hook failing for 0.05 s
+    — its second failure, since retries wait at least 0.16 s — is disabled)."""
     workdir = tmp_path_factory.mktemp("webhooks")
     env = {
         **clean_env(),
         **FAST,
         "CUSTOMERS_HUB_DATABASE_URL": postgres_url,
         "CUSTOMERS_HUB_DB_POOL_SIZE": "3",
-        "CUSTOMERS_HUB_WEBHOOKS_GIVE_UP_SECONDS": "1.5",
-        "CUSTOMERS_HUB_WEBHOOKS_DISABLE_SECONDS": "1",
+        "CUSTOMERS_HUB_WEBHOOKS_GIVE_UP_SECONDS": str(GIVE_UP),
+        "CUSTOMERS_HUB_WEBHOOKS_DISABLE_SECONDS": "0.05",
     }
     instances: list[Instance] = []
     async with httpx.AsyncClient(timeout=10) as http:
@@ -283,44 +289,70 @@ async def test_two_instances_deliver_every_event_once_in_order_signed(
 async def test_a_failing_hook_is_disabled_and_a_retry_delivers_once_reenabled(
     pair: Pair, receiver: Receiver
 ) -> None:
+    # Each step waits for a state the rules make certain, whatever the machine's speed: the
+    # second failure disables the hook (0.05 s < the shortest backoff); a disabled hook's
+    # delivery stays pending; past GIVE_UP, the next failure gives it up.
     http, a, b = pair.http, pair.a, pair.b
     org = await seed(http, a)
     path = f"/failing/{org.id}"
     receiver.status[path] = 500
     hook = await create_hook(http, a, org, receiver.url(path), ["customer.created"])
+    hook_url = a.url(f"/api/v1/webhooks/{hook['id']}")
     await new_customer(http, b, org)
-    deliveries_url = a.url(f"/api/v1/webhooks/{hook['id']}/deliveries")
 
-    async def deliveries() -> list[dict[str, Any]]:
-        listed = await http.get(deliveries_url, headers=org.admin)
+    async def delivery_now() -> dict[str, Any] | None:
+        listed = await http.get(f"{hook_url}/deliveries", headers=org.admin)
         assert listed.status_code == 200, listed.text
         items: list[dict[str, Any]] = listed.json()["data"]["deliveries"]
-        return items
+        assert len(items) <= 1, items
+        return items[0] if items else None
 
-    async def status_becomes(status: str) -> dict[str, Any]:
+    async def hook_now() -> dict[str, Any]:
+        got = await http.get(hook_url, headers=org.admin)
+        assert got.status_code == 200, got.text
+        webhook: dict[str, Any] = got.json()["data"]["webhook"]
+        return webhook
+
+    async def eventually(check: Callable[[], Awaitable[dict[str, Any] | None]]) -> dict[str, Any]:
         deadline = time.monotonic() + WAIT
-        while True:
-            listed = await deliveries()
-            if listed and listed[0]["status"] == status:
-                return listed[0]
-            assert time.monotonic() < deadline, listed
+        while (found := await check()) is None:
+            assert time.monotonic() < deadline, f"timed out waiting: {await delivery_now()}"
             await asyncio.sleep(0.1)
+        return found
 
-    delivery = await status_becomes("failed")
-    assert delivery["attempts"] >= 2  # retried with backoff before giving up
-    assert delivery["lastResponseCode"] == 500
-    assert delivery["nextAttemptAt"] is None
-    hook_now = (await http.get(a.url(f"/api/v1/webhooks/{hook['id']}"), headers=org.admin)).json()
-    assert hook_now["data"]["webhook"]["isActive"] is False
-    assert "failed since" in hook_now["data"]["webhook"]["disabledReason"]
-    assert "secret" not in hook_now["data"]["webhook"]
+    async def disabled() -> dict[str, Any] | None:
+        webhook = await hook_now()
+        return None if webhook["isActive"] else webhook
 
-    receiver.status[path] = 200
-    enabled = await http.patch(
-        a.url(f"/api/v1/webhooks/{hook['id']}"), json={"isActive": True}, headers=org.admin
-    )
+    async def with_status(status: str) -> dict[str, Any] | None:
+        delivery = await delivery_now()
+        return delivery if delivery and delivery["status"] == status else None
+
+    webhook = await eventually(disabled)
+    assert "failed since" in webhook["disabledReason"]
+    assert "HTTP 500" in webhook["disabledReason"]
+    assert "secret" not in webhook
+    paused = await delivery_now()
+    assert paused is not None
+    assert paused["status"] == "pending"  # paused while its hook is off, not given up
+    assert paused["attempts"] >= 2  # retried with backoff first
+    assert paused["lastResponseCode"] == 500
+    await asyncio.sleep(0.5)
+    assert await delivery_now() == paused  # a disabled hook gets no attempt
+
+    # Re-enabled past the delivery's age (the receiver still failing): it resumes and gives up.
+    created = datetime.fromisoformat(paused["createdAt"].replace("Z", "+00:00"))
+    await asyncio.sleep(max(0.0, (created - datetime.now(UTC)).total_seconds() + GIVE_UP + 0.2))
+    enabled = await http.patch(hook_url, json={"isActive": True}, headers=org.admin)
     assert enabled.status_code == 200, enabled.text
     assert "disabledReason" not in enabled.json()["data"]["webhook"]
+    delivery = await eventually(partial(with_status, "failed"))
+    assert delivery["attempts"] == paused["attempts"] + 1
+    assert delivery["lastResponseCode"] == 500
+    assert delivery["nextAttemptAt"] is None
+    assert receiver.ok(path) == []
+
+    receiver.status[path] = 200
     retried = await http.post(
         b.url(f"/api/v1/webhooks/{hook['id']}/deliveries/{delivery['id']}/retry"),
         headers=org.admin,
@@ -331,8 +363,9 @@ async def test_a_failing_hook_is_disabled_and_a_retry_delivers_once_reenabled(
     [arrived] = receiver.ok(path)
     assert arrived.headers["x-customershub-delivery"] == delivery["id"]  # the same delivery
     assert_signed(arrived, hook["secret"])
-    after = await status_becomes("delivered")
+    after = await eventually(partial(with_status, "delivered"))
     assert after["attempts"] == delivery["attempts"] + 1
+    assert (await hook_now())["isActive"] is True
 
 
 # --- one instance killed between the commit and the delivery -------------------------------------

@@ -23,7 +23,12 @@ from customers_hub.adapters.redis_events import InProcessEventBus, RedisEventBus
 from customers_hub.adapters.relay import WEBHOOKS_CURSOR, OutboxRelay, OutboxSettings
 from customers_hub.adapters.sql import outbox as sql_outbox
 from customers_hub.adapters.sql.outbox import RelayRow, SqlOutboxWriter, event_payload
-from customers_hub.adapters.sql.tables import outbox, outbox_cursors, webhook_deliveries
+from customers_hub.adapters.sql.tables import (
+    outbox,
+    outbox_cursors,
+    webhook_deliveries,
+    webhooks,
+)
 from customers_hub.adapters.sql.uow import SqlUnitOfWork
 from customers_hub.adapters.sql.webhooks import claim_due, create_deliveries, sql_webhook_repository
 from customers_hub.adapters.system import PrefixedIdGenerator, SystemClock
@@ -348,29 +353,31 @@ async def test_pruning_deletes_old_relayed_events_in_bounded_batches(hub: Hub, o
     assert left == 0
 
 
+def due_delivery(hook: Webhook, org_id: str, position: int, now: datetime) -> dict[str, Any]:
+    """A pending delivery row of ``hook``, due a second ago."""
+    return {
+        "id": f"whd_{uuid.uuid4().hex}",
+        "webhook_id": hook.id,
+        "organization_id": org_id,
+        "position": position,
+        "event_id": f"evt_{position}",
+        "event": "customer.created",
+        "payload": {},
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now - timedelta(seconds=1),
+        "leased_until": None,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 async def test_one_hooks_deliveries_are_never_claimed_twice_at_once(hub: Hub, org_id: str) -> None:
     hook = await local_hook(hub, org_id)
     now = datetime.now(UTC)
     async with hub.engine.begin() as conn:
         await conn.execute(
-            insert(webhook_deliveries),
-            [
-                {
-                    "id": f"whd_{uuid.uuid4().hex}",
-                    "webhook_id": hook.id,
-                    "organization_id": org_id,
-                    "position": i,
-                    "event_id": f"evt_{i}",
-                    "event": "customer.created",
-                    "payload": {},
-                    "status": "pending",
-                    "attempts": 0,
-                    "next_attempt_at": now - timedelta(seconds=1),
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for i in range(1, 6)
-            ],
+            insert(webhook_deliveries), [due_delivery(hook, org_id, i, now) for i in range(1, 6)]
         )
 
     async def claim() -> list[str]:
@@ -385,6 +392,46 @@ async def test_one_hooks_deliveries_are_never_claimed_twice_at_once(hub: Hub, or
     assert len(first) + len(second) == 2  # at most 2 in flight for the hook, across claimers
     assert not set(first) & set(second)
     assert await claim() == []  # both slots are leased
+
+
+async def test_hooks_that_cannot_send_never_starve_one_that_can(hub: Hub, org_id: str) -> None:
+    # A disabled hook keeps its pending deliveries (they resume when it is enabled again) and a
+    # hook at its concurrency keeps a backlog: the claimer must pick among hooks that can send,
+    # or enough of the others fill its batch.
+    disabled = [await local_hook(hub, org_id) for _ in range(6)]
+    busy = [await local_hook(hub, org_id) for _ in range(6)]
+    active = await local_hook(hub, org_id)
+    now = datetime.now(UTC)
+    leased = now + timedelta(minutes=5)
+    in_flight = [
+        {**due_delivery(h, org_id, 100 + i, now), "leased_until": leased, "next_attempt_at": leased}
+        for i, h in enumerate(busy)
+    ]
+    due = [due_delivery(h, org_id, i, now) for i, h in enumerate([*disabled, *busy, active])]
+    async with hub.engine.begin() as conn:
+        await conn.execute(
+            update(webhooks)
+            .where(webhooks.c.id.in_([h.id for h in disabled]))
+            .values(is_active=False)
+        )
+        await conn.execute(insert(webhook_deliveries), [*in_flight, *due])
+    seen: list[str] = []
+    for _ in range(100):  # other tests' due deliveries may come first, one per call
+        async with SqlUnitOfWork(hub.engine) as uow:
+            claimed = await claim_due(
+                uow.connection,
+                datetime.now(UTC),
+                concurrency=1,
+                lease=timedelta(seconds=60),
+                limit=1,
+            )
+            await uow.commit()
+        assert claimed, "a hook that can send has a due delivery, yet nothing was claimed"
+        seen += [c.webhook_id for c in claimed]
+        if active.id in seen:
+            break
+    assert active.id in seen
+    assert not set(seen) & {h.id for h in [*disabled, *busy]}
 
 
 async def test_a_webhook_and_its_deliveries_read_back_as_stored(hub: Hub, org_id: str) -> None:

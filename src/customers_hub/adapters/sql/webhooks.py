@@ -262,10 +262,28 @@ async def claim_due(
     """Lease due deliveries of active hooks, at most ``concurrency`` in flight per hook, the
     oldest (by outbox position) first."""
     due = (_D.c.status == DeliveryStatus.PENDING.value) & (_D.c.next_attempt_at <= now)
+    # Hooks are picked among those that can send now: active (a disabled hook keeps its pending
+    # deliveries, which resume when it is enabled again) and below their concurrency (a slow
+    # receiver with a backlog stays leased for a while). Either kind would otherwise fill the
+    # batch and starve every other hook.
+    leased = _D.alias("leased")
+    in_flight_now = (
+        select(func.count())
+        .where(
+            leased.c.webhook_id == _D.c.webhook_id,
+            leased.c.status == DeliveryStatus.PENDING.value,
+            leased.c.leased_until > now,
+        )
+        .scalar_subquery()
+    )
     hook_ids = [
         r[0]
         for r in await connection.execute(
-            select(_D.c.webhook_id).where(due).group_by(_D.c.webhook_id).limit(limit)
+            select(_D.c.webhook_id)
+            .join(_W, _W.c.id == _D.c.webhook_id)
+            .where(due, _W.c.is_active.is_(True), in_flight_now < concurrency)
+            .group_by(_D.c.webhook_id)
+            .limit(limit)
         )
     ]
     if not hook_ids:
