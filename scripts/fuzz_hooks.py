@@ -25,10 +25,10 @@ from customers_hub.testing.strategies import national_ids
 schemathesis.openapi.format("saudi-national-id", national_ids())
 
 
-# A manager is a reference to a stored employee who may manage, checked with the request's other
-# fields (one 400 naming every failing field). A generated id names nobody, so the fuzzer names a
-# real one: the demo organization's admin, who reports to no one (no cycle) and may manage —
-# only where the generated id is well formed (a malformed one stays: it must be refused).
+# A manager is a reference to a stored employee who may manage (else 422 naming managerId, once
+# the other fields are valid). A generated id names nobody, so the fuzzer names a real one to
+# reach the 2xx paths: the demo organization's admin, who reports to no one (no cycle) and may
+# manage — only where the generated id is well formed (a malformed one stays: it must be refused).
 MANAGER_ID = "demo-admin"
 _WELL_FORMED_ID = re.compile(r"^[^\x00-\x1f\x7f-\x9f]*\S[^\x00-\x1f\x7f-\x9f]*$")
 

@@ -1,6 +1,6 @@
 """The sales team through HTTP (endpoint 29, ``POST``/``PATCH /employees``): the document's
-shape, admin-only management, other organizations hidden (404), bad input named (400) and
-nothing changed."""
+shape, admin-only management, other organizations hidden (404), bad input named (400; 422 for
+the rules that read stored employees) and nothing changed."""
 
 from __future__ import annotations
 
@@ -21,12 +21,17 @@ Client = AsyncTestClient[Litestar]
 EMPLOYEES = "/api/v1/employees"
 
 
-def fields_of(response: Any) -> list[str]:
-    """The ``field`` of each error detail of a 400."""
-    assert response.status_code == 400, response.text
+def fields_of(response: Any, status: int = 400) -> list[str]:
+    """The ``field`` of each error detail of a 400 (or ``status``)."""
+    assert response.status_code == status, response.text
     error = response.json()["error"]
     assert error["code"] == "VALIDATION_ERROR"
     return [d["field"] for d in error["details"]]
+
+
+def refused_fields(response: Any) -> list[str]:
+    """The fields of a 422: a rule that depends on what is stored (the manager, the team)."""
+    return fields_of(response, 422)
 
 
 def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
@@ -180,8 +185,7 @@ async def test_create_answers_201_with_the_employee(
     assert assert_error(duplicate, 409, "DUPLICATE_RESOURCE")["details"][0]["field"] == "id"
     # Ids are per organization: another organization may use the same one.
     elsewhere = await client.post(EMPLOYEES, headers=token_for("other_admin"), json=NEW_EMPLOYEE)
-    assert elsewhere.status_code == 400  # its managerId is not an employee over there
-    assert fields_of(elsewhere) == ["managerId"]
+    assert refused_fields(elsewhere) == ["managerId"]  # not an employee over there
     same_id = await client.post(
         EMPLOYEES, headers=token_for("other_admin"), json={**NEW_EMPLOYEE, "managerId": None}
     )
@@ -213,13 +217,21 @@ async def test_create_is_for_admins_and_names_bad_fields(
             {**NEW_EMPLOYEE, "falLicence": {"number": "1", "expiresOn": "soon"}},
             ["falLicence.expiresOn"],
         ),
-        ({**NEW_EMPLOYEE, "managerId": staff.id("agent")}, ["managerId"]),
-        ({**NEW_EMPLOYEE, "managerId": "emp_nobody"}, ["managerId"]),
         ({**NEW_EMPLOYEE, "email": "x", "phone": "1"}, ["email", "phone"]),
+        # A malformed field is named first, before any rule that reads what is stored.
+        ({**NEW_EMPLOYEE, "email": "x", "managerId": "emp_nobody"}, ["email"]),
     ]
     for body, expected in cases:
         response = await client.post(EMPLOYEES, headers=headers, json=body)
         assert sorted(fields_of(response)) == sorted(expected), (body, response.text)
+    stored_rules: list[dict[str, Any]] = [
+        {**NEW_EMPLOYEE, "managerId": staff.id("agent")},
+        {**NEW_EMPLOYEE, "managerId": "emp_nobody"},
+        {**NEW_EMPLOYEE, "managerId": NEW_EMPLOYEE["id"]},
+    ]
+    for body in stored_rules:
+        response = await client.post(EMPLOYEES, headers=headers, json=body)
+        assert refused_fields(response) == ["managerId"], (body, response.text)
     assert await team(hub, staff) == before
 
 
@@ -284,25 +296,26 @@ async def test_update_refusals_change_nothing(
         ({"name": ""}, ["name"]),
         ({"email": "nope"}, ["email"]),
         ({"isActive": None}, ["isActive"]),
-        ({"managerId": staff.id("agent")}, ["managerId"]),
-        ({"managerId": staff.id("agent2")}, ["managerId"]),
         (["title"], ["body"]),
     ]
     for body, expected in cases:
         response = await client.patch(url, headers=headers, json=body)
         assert fields_of(response) == expected, (body, response.text)
+    for manager in (staff.id("agent"), staff.id("agent2")):  # not a manager; themselves
+        response = await client.patch(url, headers=headers, json={"managerId": manager})
+        assert refused_fields(response) == ["managerId"], (manager, response.text)
     # A manager who still manages agents cannot become an agent.
     demoted = await client.patch(
         f"{EMPLOYEES}/{staff.id('manager')}", headers=headers, json={"role": "sales_agent"}
     )
-    assert fields_of(demoted) == ["role"]
+    assert refused_fields(demoted) == ["role"]
     # Nobody manages their own manager.
     cycle = await client.patch(
         f"{EMPLOYEES}/{staff.id('manager')}",
         headers=headers,
         json={"managerId": staff.id("manager")},
     )
-    assert fields_of(cycle) == ["managerId"]
+    assert refused_fields(cycle) == ["managerId"]
     assert await team(hub, staff) == before
 
 

@@ -257,8 +257,8 @@ async def test_two_relays_deliver_each_event_once_and_in_order(hub: Hub, org_id:
 
         async def drain(relay: OutboxRelay) -> None:
             for _ in range(200):
-                handled, busy = await relay.run_once()
-                if not handled and not busy:
+                outcome = await relay.run_once()
+                if not outcome.handled and not outcome.busy:
                     return
 
         await asyncio.gather(*(drain(r) for r in relays))

@@ -58,6 +58,7 @@ __all__ = [
     "BackgroundLoop",
     "OutboxRelay",
     "OutboxSettings",
+    "RelayPass",
     "bus_cursor_name",
     "running_relays",
     "wait_published",
@@ -185,6 +186,18 @@ class BackgroundLoop:
                 await task
 
 
+@frozen
+class RelayPass:
+    """What one :meth:`OutboxRelay.run_once` did."""
+
+    handled: int
+    """Events handled, all consumers together."""
+    busy: bool
+    """Some consumer's cursor was held by another relay."""
+    more: bool
+    """Some consumer read a whole batch: more may wait."""
+
+
 class OutboxRelay(BackgroundLoop):
     """The relay of one instance (see the module docstring)."""
 
@@ -213,7 +226,6 @@ class OutboxRelay(BackgroundLoop):
         self._engine = engine
         self._own_engine = engine is None
         self._next_prune = 0.0
-        self._batch_was_full = False  # the last run_once read a whole batch for a consumer
         self.bus_down = False
         """The last hand-over to Redis failed: writes do not wait for their publication."""
         self.relayed = 0
@@ -303,21 +315,20 @@ class OutboxRelay(BackgroundLoop):
         return True
 
     async def _step(self) -> float | None:
-        _, busy = await self.run_once()
+        outcome = await self.run_once()
         if time.monotonic() >= self._next_prune:
             self._next_prune = time.monotonic() + self.settings.prune_interval
             await self.prune()
-        if self._batch_was_full:
-            return 0.0  # more may wait
+        if outcome.more:
+            return 0.0  # a consumer read a whole batch: more may wait
         # Every consumer read all there was: no second pass (a read transaction per write,
         # next to the request that follows the write). Events committed in this process since
         # then woke the loop already (wake() during the step keeps the event set); other
         # instances' are polled for.
-        return _BUSY_RETRY if busy else None
+        return _BUSY_RETRY if outcome.busy else None
 
-    async def run_once(self) -> tuple[int, bool]:
-        """One batch for each consumer that is behind, in one transaction: (events handled,
-        some cursor was held by another relay)."""
+    async def run_once(self) -> RelayPass:
+        """One batch for each consumer that is behind, in one transaction."""
         names = [self.bus_cursor, WEBHOOKS_CURSOR]
         async with self.engine.connect() as connection:
             newest = await sql_outbox.max_position(connection)
@@ -326,11 +337,10 @@ class OutboxRelay(BackgroundLoop):
         if self.bus_cursor in known:
             self._known_published(known[self.bus_cursor])
         behind = [name for name in names if name not in known or known[name] < newest]
-        self._batch_was_full = False
         if not behind:
-            return 0, False
+            return RelayPass(handled=0, busy=False, more=False)
         consumers = {self.bus_cursor: self._to_bus, WEBHOOKS_CURSOR: self._to_hooks}
-        handled, busy, published = 0, False, None
+        handled, busy, more, published = 0, False, False, None
         async with SqlUnitOfWork(self.engine) as uow:
             connection = uow.connection
             if connection.dialect.name == "postgresql":
@@ -346,7 +356,7 @@ class OutboxRelay(BackgroundLoop):
                 rows = await sql_outbox.read_routed_after(
                     connection, position, limit=self.settings.batch_size
                 )
-                self._batch_was_full |= len(rows) >= self.settings.batch_size
+                more |= len(rows) >= self.settings.batch_size
                 done = await consumers[name](uow, rows) if rows else 0
                 if done:
                     position = rows[done - 1].record.position
@@ -359,7 +369,7 @@ class OutboxRelay(BackgroundLoop):
         if published is not None:
             self._known_published(published)
         self.relayed += handled
-        return handled, busy
+        return RelayPass(handled=handled, busy=busy, more=more)
 
     async def _measure(self, connection: AsyncConnection, newest: int, relayed: int) -> None:
         """Outbox size and lag of this instance's bus (the Prometheus gauges)."""

@@ -16,7 +16,7 @@ from customers_hub.domain import inbox
 from customers_hub.domain.events import DomainEvent
 from customers_hub.domain.model import Actor, CustomerAction
 
-__all__ = ["ActionChange", "completing", "dismissing", "note_id", "snoozing"]
+__all__ = ["ActionChange", "completing", "dismissing", "moving", "note_id", "snoozing"]
 
 ActionChange = Callable[[CustomerAction, datetime], tuple[CustomerAction, list[DomainEvent]]]
 """One action's change at ``now``: the changed action and its events."""
@@ -27,55 +27,40 @@ def note_id(deps: Dependencies, notes: str | None) -> str | None:
     return deps.ids.new_id("note") if notes is not None and notes.strip() else None
 
 
+def moving(
+    deps: Dependencies,
+    actor: Actor,
+    move: Callable[..., tuple[CustomerAction, list[DomainEvent]]],
+    notes: str | None,
+    **arguments: object,
+) -> ActionChange:
+    """The change that applies the state machine's ``move`` (``inbox.complete``, …) with
+    ``notes`` and the move's own ``arguments``."""
+
+    def change(action: CustomerAction, now: datetime) -> tuple[CustomerAction, list[DomainEvent]]:
+        return move(
+            action, actor=actor, now=now, notes=notes, note_id=note_id(deps, notes), **arguments
+        )
+
+    return change
+
+
 def completing(
     deps: Dependencies, actor: Actor, *, outcome: str | None, notes: str | None
 ) -> ActionChange:
     """Complete the action with ``outcome`` (``None`` keeps the stored one) and ``notes``."""
-
-    def change(action: CustomerAction, now: datetime) -> tuple[CustomerAction, list[DomainEvent]]:
-        return inbox.complete(
-            action,
-            actor=actor,
-            now=now,
-            outcome=outcome,
-            notes=notes,
-            note_id=note_id(deps, notes),
-        )
-
-    return change
+    return moving(deps, actor, inbox.complete, notes, outcome=outcome)
 
 
 def dismissing(
     deps: Dependencies, actor: Actor, *, reason: str | None, notes: str | None
 ) -> ActionChange:
     """Dismiss the action for ``reason`` (the machine refuses a blank one) with ``notes``."""
-
-    def change(action: CustomerAction, now: datetime) -> tuple[CustomerAction, list[DomainEvent]]:
-        return inbox.dismiss(
-            action,
-            actor=actor,
-            now=now,
-            reason=reason,
-            notes=notes,
-            note_id=note_id(deps, notes),
-        )
-
-    return change
+    return moving(deps, actor, inbox.dismiss, notes, reason=reason)
 
 
 def snoozing(
     deps: Dependencies, actor: Actor, *, until: datetime, notes: str | None
 ) -> ActionChange:
     """Snooze the action until ``until`` with ``notes``."""
-
-    def change(action: CustomerAction, now: datetime) -> tuple[CustomerAction, list[DomainEvent]]:
-        return inbox.snooze(
-            action,
-            actor=actor,
-            now=now,
-            until=until,
-            notes=notes,
-            note_id=note_id(deps, notes),
-        )
-
-    return change
+    return moving(deps, actor, inbox.snooze, notes, until=until)

@@ -7,9 +7,12 @@ Decisions where the contracts are silent (documented for ``docs/``):
   409 ``DUPLICATE_RESOURCE`` on ``id``. Ids are unique per organization only.
 * A manager must be an active ``sales_manager`` or ``admin`` of the same organization; an
   employee cannot be their own manager, nor (directly or through others) their manager's
-  manager — every such problem is a 400 on ``managerId``, reported with the other fields.
+  manager — every such problem is a 422 ``VALIDATION_ERROR`` on ``managerId``.
 * An employee who still manages others cannot be given a role that manages nobody
-  (``sales_agent``, ``viewer``): 400 on ``role``; move the team first.
+  (``sales_agent``, ``viewer``): 422 on ``role``; move the team first.
+* Those rules depend on what is stored, which no schema states: like an assignee who is no
+  active employee, they are 422, checked once the fields themselves are valid (a 400 names
+  every malformed field first).
 * Deactivating keeps the employee's customers and actions where they are (an admin reassigns
   them); an inactive employee can no longer be assigned anything.
 * Each accepted change publishes ``employee.saved``; a change that changes nothing publishes
@@ -29,7 +32,7 @@ from customers_hub.application.ports import EmployeeRepository, UnitOfWork
 from customers_hub.application.write_context import transaction_as
 from customers_hub.domain.access import Operation, RecordScope, enforce
 from customers_hub.domain.enums import Role
-from customers_hub.domain.errors import Duplicate, NotFound
+from customers_hub.domain.errors import Duplicate, NotFound, UnprocessableInput
 from customers_hub.domain.events import DomainEvent, EmployeeSaved
 from customers_hub.domain.model import Actor, Employee, FalLicence
 from customers_hub.domain.unset import UNSET, Unset
@@ -230,8 +233,10 @@ async def create_employee(deps: Dependencies, actor: Actor, command: CreateEmplo
         all_errors = Errors()
         all_errors.extend(errors.errors)
         employee = _fields(all_errors, draft, await deps.today_of(actor.organization_id))
-        await _check_manager(all_errors, uow.employees, employee)
         all_errors.raise_if_any()
+        refused = Errors()
+        await _check_manager(refused, uow.employees, employee)
+        refused.raise_if_any(UnprocessableInput)
         if given_id is not None and await uow.employees.get(actor.organization_id, given_id):
             raise Duplicate("An employee with this id already exists", field="id")
         await uow.employees.save(employee)
@@ -266,16 +271,18 @@ async def update_employee(
         changed = _fields(
             errors, evolve(current, **sent), await deps.today_of(actor.organization_id), sent
         )
+        errors.raise_if_any()
+        refused = Errors()
         if changed.manager_id != current.manager_id:
-            await _check_manager(errors, uow.employees, changed)
+            await _check_manager(refused, uow.employees, changed)
         if changed.role not in MANAGER_ROLES and current.role in MANAGER_ROLES:
             team = await uow.employees.team_member_ids(actor.organization_id, employee_id)
             if team:
-                errors.add(
+                refused.add(
                     "role",
                     f"Still manages {len(team)} employee(s); give them another manager first",
                 )
-        errors.raise_if_any()
+        refused.raise_if_any(UnprocessableInput)
         if changed == current:
             return current, []
         await uow.employees.save(changed)

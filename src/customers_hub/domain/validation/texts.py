@@ -266,7 +266,8 @@ class Errors:
     def __bool__(self) -> bool:
         return bool(self._errors)
 
-    def raise_if_any(self) -> None:
-        """Raise one :class:`ValidationFailed` holding every recorded error, if there is any."""
+    def raise_if_any(self, kind: type[ValidationFailed] = ValidationFailed) -> None:
+        """Raise one ``kind`` (:class:`ValidationFailed`, 400; :class:`UnprocessableInput`, 422)
+        holding every recorded error, if there is any."""
         if self._errors:
-            raise ValidationFailed(self._errors)
+            raise kind(self._errors)

@@ -191,7 +191,7 @@ class EmployeesController(StrictController):
         "/",
         operation_id="createEmployee",
         summary="Create an employee",
-        responses=error_responses(403, 409),
+        responses=error_responses(403, 409, 422),
     )
     async def create_employee(
         self, deps: Dependencies, actor: Actor, data: EmployeeIn
@@ -209,7 +209,7 @@ class EmployeesController(StrictController):
         "/{employee_id:str}",
         operation_id="updateEmployee",
         summary="Update an employee",
-        responses=error_responses(403, 404, 409),
+        responses=error_responses(403, 404, 409, 422),
     )
     async def update_employee(
         self, deps: Dependencies, actor: Actor, employee_id: _ID, data: EmployeePatchIn
