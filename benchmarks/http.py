@@ -57,6 +57,7 @@ import psycopg
 from attrs import frozen
 
 from benchmarks import million
+from customers_hub.adapters.sql.engine import create_engine, is_sqlite
 from customers_hub.domain.enums import Role
 from customers_hub.entrypoints.demo import default_permissions
 from customers_hub.entrypoints.http.auth import AuthSettings, issue_token
@@ -438,7 +439,7 @@ async def cursor_depth(
     bench: Bench, args: argparse.Namespace, runs: int, warmups: int, r: dict[str, Timing]
 ) -> list[dict[str, Any]]:
     """A cursor page ``CURSOR_DEPTH`` rows deep against the first cursor page, per sort."""
-    engine = million.create_engine(bench.database_url)
+    engine = create_engine(bench.database_url)
     try:
         deep = await million.deep_cursors(engine, datetime.now(UTC), CURSOR_DEPTH)
     finally:
@@ -513,7 +514,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--scratch", default="hub_bench_http", help="the scratch copy's name")
     parser.add_argument("--json-out", help="also write the report as JSON here")
     args = parser.parse_args(argv)
-    if million.is_sqlite(args.database_url):
+    if is_sqlite(args.database_url):
         raise SystemExit("the HTTP benchmark runs on PostgreSQL")
     plan = million.Plan(args.customers, args.small_customers)
     million.prepare(args.database_url, plan, args.seed, reset=False)
