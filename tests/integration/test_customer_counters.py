@@ -48,9 +48,11 @@ from customers_hub.application.use_cases.customers import (
     update_customer,
 )
 from customers_hub.application.use_cases.employees import CreateEmployee, create_employee
+from customers_hub.application.use_cases.relations import LogInteraction, log_interaction
 from customers_hub.domain.access import Reach, ScopeFilter
 from customers_hub.domain.enums import (
     CustomerSource,
+    InteractionType,
     Permission,
     Priority,
     PropertyType,
@@ -68,6 +70,14 @@ RIYADH = ZoneInfo("Asia/Riyadh")
 EMPLOYEES = ("emp_m", "emp_a", "emp_b")  # emp_m leads emp_a; emp_b is on no team
 CITIES = ("الرياض", "جدة", None)
 MONEY = st.one_of(st.none(), st.integers(0, 10_000_000).map(lambda c: Decimal(c) / 100))
+# Minutes before now of a last contact: anywhere around the 30-day window, often within the
+# day that straddles its start (counted by a range, the whole days after it by counter rows).
+_DAY = 24 * 60
+CONTACT_AGO = st.one_of(
+    st.none(),
+    st.integers(-2 * _DAY, 40 * _DAY),
+    st.integers(29 * _DAY, 31 * _DAY),
+)
 
 
 @pytest.fixture
@@ -157,6 +167,9 @@ OPERATIONS = st.one_of(
         st.integers(2, 5),
     ),
     st.tuples(st.just("fold")),
+    # Last contacts: an interaction logged through the use case, and a set-based UPDATE.
+    st.tuples(st.just("interaction"), _target, st.integers(0, 31 * _DAY)),
+    st.tuples(st.just("contact"), CONTACT_AGO, st.integers(1, 4)),
 )
 PROGRAMS = st.lists(OPERATIONS, min_size=5, max_size=30)
 
@@ -212,6 +225,12 @@ async def run(hub: Hub, org: str, program: list[tuple[Any, ...]]) -> None:
             elif kind == "hard_delete" and target:
                 await delete_customer(hub.deps, admin, DeleteCustomer(target, permanent=True))
                 ids.remove(target)
+            elif kind == "interaction" and target:
+                when = datetime.now(UTC) - timedelta(minutes=step[2])
+                command = LogInteraction(type=InteractionType.CALL, date=when)
+                await log_interaction(hub.deps, admin, target, command)
+            elif kind == "contact":
+                await contact(engine, org, *step[1:])
             elif kind == "bulk":
                 await bulk(engine, org, *step[1:])
             elif kind == "fold":
@@ -234,6 +253,21 @@ async def bulk(engine: AsyncEngine, org: str, column: str, value: int, every: in
         )
         await conn.execute(
             update(tables.customers).where(c.organization_id == org, c.id.in_(ids)).values(values)
+        )
+
+
+async def contact(engine: AsyncEngine, org: str, minutes_ago: int | None, every: int) -> None:
+    """Every ``every``-th customer (by id) last contacted ``minutes_ago`` (never when None), in
+    one UPDATE statement."""
+    c = tables.customers.c
+    chosen = select(c.id).where(c.organization_id == org).order_by(c.id)
+    when = None if minutes_ago is None else datetime.now(UTC) - timedelta(minutes=minutes_ago)
+    async with write_transaction(engine) as conn:
+        ids = list((await conn.execute(chosen)).scalars())[::every]
+        await conn.execute(
+            update(tables.customers)
+            .where(c.organization_id == org, c.id.in_(ids))
+            .values(last_contact_at=when)
         )
 
 
@@ -316,6 +350,68 @@ async def test_a_fixed_story_counts_what_it_should(hub: Hub, org_id: str) -> Non
     assert (await customer_stats(hub.engine, everyone, window, None)).total == 2
 
 
+async def test_active_customers_sum_contact_days_and_the_first_days_range(
+    hub: Hub, org_id: str
+) -> None:
+    """Contacted in the last 30 days: the whole UTC days from counter rows (0020's triggers),
+    the part of the first day by a range; known numbers, scopes, deletion, and a fold."""
+    await staff(hub, org_id)
+    admin = admin_of(org_id)
+    now = datetime.now(UTC)
+    since = now - timedelta(days=30)
+    # The first whole UTC day of the window: contacts from it on are counter rows.
+    first_day = datetime.combine(since.date(), datetime.min.time(), UTC) + timedelta(days=1)
+    tick = timedelta(microseconds=1)
+    contacts = {  # last contact -> assignee
+        since: "emp_a",  # the window's first instant, in the partial first day (a range)
+        first_day - tick: "emp_b",  # the partial day's last instant
+        first_day: "emp_a",  # the first whole day's first instant (a counter row)
+        now - timedelta(days=5): "emp_a",
+        since - tick: "emp_b",  # just outside
+        now + timedelta(hours=2): "emp_b",  # ahead of the clock: counted, as the scan does
+    }
+    made = []
+    for when, assignee in (*contacts.items(), (None, "emp_a")):
+        draft = CustomerDraft(
+            name="ريم",
+            phone=f"+9665{uuid.uuid4().int % 10**8:08d}",
+            assigned_employee_id=assignee,
+        )
+        customer_id = ((await create_customer(hub.deps, admin, CreateCustomer(draft))).customer).id
+        made.append(customer_id)
+        async with write_transaction(hub.engine) as conn:
+            await conn.execute(
+                update(tables.customers)
+                .where(tables.customers.c.id == customer_id)
+                .values(last_contact_at=when)
+            )
+
+    async def contact_days() -> int:
+        k = customer_counters.c
+        async with hub.engine.connect() as conn:
+            found = select(func.coalesce(func.sum(k.n), 0)).where(
+                k.organization_id == org_id, k.dimension == "contact_day"
+            )
+            return int((await conn.execute(found)).scalar_one())
+
+    async def active(scope: ScopeFilter) -> object:
+        window = StatsWindow(now=now, tz=RIYADH)
+        return (await customer_stats(hub.engine, scope, window, None)).engagement["activeCustomers"]
+
+    everyone = ScopeFilter(org_id, Reach.ALL)
+    assert await contact_days() == 6  # the contacted live customers, one each
+    assert await active(everyone) == 5
+    assert await active(ScopeFilter(org_id, Reach.OWN, "emp_a")) == 3
+    assert await active(ScopeFilter(org_id, Reach.OWN, "emp_b")) == 2
+    await delete_customer(hub.deps, admin, DeleteCustomer(made[2]))  # the first whole day's
+    assert await contact_days() == 5
+    assert await active(everyone) == 4
+    async with write_transaction(hub.engine) as conn:
+        await fold(conn, customer_counters, org_id)
+    assert await active(everyone) == 4
+    await assert_counters_equal_a_recount(hub, org_id)
+
+
 async def test_an_update_of_no_counted_column_writes_no_counter_row(hub: Hub, org_id: str) -> None:
     await staff(hub, org_id)
     admin = admin_of(org_id)
@@ -372,6 +468,7 @@ async def test_concurrent_writers_lose_no_count(hub: Hub, org_id: str, dialect: 
                     .values(
                         assigned_employee_id=EMPLOYEES[(n + i) % 3],
                         lead_score=(n * 7 + i) % 100,
+                        last_contact_at=datetime.now(UTC) - timedelta(days=(n * 11 + i) % 40),
                     )
                 )
 

@@ -50,6 +50,7 @@ from customers_hub.adapters.sql.filters.scope import team_member_ids
 from customers_hub.domain.access import Reach, ScopeFilter
 
 __all__ = [
+    "CONTACT_DAY",
     "UNASSIGNED",
     "assignee_reach",
     "customer_counters",
@@ -71,6 +72,10 @@ UNASSIGNED: Final = ""
 customer_counters = t.customer_counters
 """Customer counters: delta rows keyed by (organization, assignee, dimension, value); the
 dimensions are listed in ``docs/statistics.md``."""
+
+CONTACT_DAY: Final = "contact_day"
+"""The dimension of live customers by UTC day (``YYYY-MM-DD``) of their last contact
+(migration 0020): statistics sum the whole days of "contacted in the last 30 days"."""
 
 
 def sum_columns(table: Table) -> list[Column[object]]:
@@ -146,7 +151,7 @@ def assignee_reach(scope: ScopeFilter, assignee: ColumnElement[str]) -> ColumnEl
 
 def _customer_contributions(organization_id: str) -> Any:
     """Every live customer's counter rows and its property types', ungrouped: the same
-    contributions the triggers of migration 0016 add (keep the two in step)."""
+    contributions the triggers of migrations 0016 and 0020 add (keep them in step)."""
     c, f = t.customers.c, t.customer_facets.c
     live = c.deleted_at.is_(None)
     listed = and_(live, c.restricted_until.is_(None))
@@ -197,6 +202,10 @@ def _customer_contributions(organization_id: str) -> Any:
         .select_from(t.customers.join(t.customer_facets, f.customer_id == c.id))
         .where(f.kind == "property_type"),
     ]
+    contacted = c.last_contact_at
+    parts.append(
+        row(CONTACT_DAY, UtcDay(contacted), one, nothing, and_(live, contacted.is_not(None)))
+    )
     first = first_closes(organization_id)
     closed_at = first.c.closed_at
     parts.append(
@@ -223,8 +232,8 @@ def first_closes(organization_id: str) -> Any:
 
 
 class UtcDay(FunctionElement[str]):
-    """``YYYY-MM-DD``, the UTC date of a timestamp, as the triggers of migration 0016 write
-    the ``closed`` dimension's value."""
+    """``YYYY-MM-DD``, the UTC date of a timestamp, as the triggers of migrations 0016 and
+    0020 write the values of the ``closed`` and ``contact_day`` dimensions."""
 
     type = String()
     name = "utc_day"

@@ -45,7 +45,7 @@ Statistics definitions (where the API document gives only names):
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
 
@@ -60,7 +60,6 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
-    text,
     type_coerce,
 )
 from sqlalchemy.engine import RowMapping
@@ -71,6 +70,16 @@ from customers_hub.adapters.sql.counters import assignee_reach, customer_counter
 from customers_hub.adapters.sql.dialect import Epoch
 from customers_hub.adapters.sql.mappers import FACET_PROPERTY_TYPE
 from customers_hub.adapters.sql.read_scope import customer_where
+from customers_hub.adapters.sql.stats_periods import (
+    ACTIVE_CONTACT_DAYS,
+    CLOSED_STAGES,
+    partial_days,
+    times_for,
+    times_statement,
+    times_values,
+    whole_days,
+    year_bounds,
+)
 from customers_hub.application.queries import (
     CustomerStats,
     EmployeeOption,
@@ -87,7 +96,7 @@ from customers_hub.domain.enums import (
     Stage,
 )
 from customers_hub.domain.errors import ValidationFailed
-from customers_hub.domain.inbox import local_midnight, month_bounds
+from customers_hub.domain.inbox import month_bounds
 
 __all__ = [
     "ACTIVE_CONTACT_DAYS",
@@ -97,17 +106,8 @@ __all__ = [
     "recount_filter_options",
 ]
 
-ACTIVE_CONTACT_DAYS: Final = 30
-"""A customer contacted within this many days counts as active."""
-
-_CLOSED_STAGES: Final = (Stage.CLOSING.value, Stage.POST_SALE.value)
 _MONEY = Numeric(18, 2, asdecimal=True)
 _CENT = Decimal("0.01")
-
-
-def _year_bounds(now: datetime, tz: tzinfo) -> tuple[datetime, datetime]:
-    year = now.astimezone(tz).year
-    return local_midnight(date(year, 1, 1), tz), local_midnight(date(year + 1, 1, 1), tz)
 
 
 def _round(value: float | None, digits: int = 1) -> float | None:
@@ -151,11 +151,11 @@ def _zeroes(enum: Iterable[LabelledEnum]) -> dict[str, int]:
 # --- customers ---------------------------------------------------------------------------------
 #
 # Without a date range, statistics and filter options sum the counter rows of the scope's
-# assignees (adapters/sql/counters.py, docs/statistics.md); the numbers that depend on "now"
-# (active in the last 30 days, new and closed this month/year) and the pipeline days come from
-# index range queries. With dateFrom/dateTo, statistics scan the customers created in the range
-# through ix_customers_org_created (:func:`recount_customer_stats`, also the reference the
-# counters are checked against).
+# assignees (adapters/sql/counters.py, docs/statistics.md), with the pipeline days and the whole
+# UTC days of "closed this month/year" and "active in the last 30 days"; the rest of those
+# periods and "new this month" come from index range queries. With dateFrom/dateTo, statistics
+# scan the customers created in the range through ix_customers_org_created
+# (:func:`recount_customer_stats`, also the reference the counters are checked against).
 
 
 @frozen
@@ -212,19 +212,19 @@ async def customer_stats(
         )
         .group_by(*keys)
     )
-    where = customer_where(scope, (), restricted=True)
     periods = {
         "month": month_bounds(window.now, window.tz),
-        "year": _year_bounds(window.now, window.tz),
+        "year": year_bounds(window.now, window.tz),
     }
     partial = {
         f"{name}_{end}": bounds
         for name, period in periods.items()
-        for end, bounds in enumerate(_partial_days(*period))
+        for end, bounds in enumerate(partial_days(*period))
     }
     async with engine.connect() as conn:
         rows = list((await conn.execute(summed)).mappings())
-        times = (await conn.execute(_times(scope, where, window, partial))).mappings().one()
+        times_stmt = times_for(scope, tuple(partial))
+        times = (await conn.execute(times_stmt, times_values(window, partial))).mappings().one()
     counts: dict[str, dict[str, int]] = {}
     sums: dict[str, tuple[int, Decimal]] = {}
     grouped: dict[str, int] | None = {} if by_assignee or group_by == "city" else None
@@ -251,10 +251,11 @@ async def customer_stats(
             continue
         grouped[name] = grouped.get(name, 0) + n
     closed_days = counts.get("closed", {})
+    day_ranges = {name: whole_days(period) for name, period in periods.items()}
     within = {
-        name: sum(n for day, n in closed_days.items() if _day_within(day, period))
+        name: sum(n for day, n in closed_days.items() if first <= day < end)
         + sum(int(times[key]) for key in partial if key.startswith(name))
-        for name, period in periods.items()
+        for name, (first, end) in day_ranges.items()
     }
     closed_n, seconds = sums.pop("closed", (0, Decimal(0)))
     tally = _Tally(
@@ -303,7 +304,7 @@ async def recount_customer_stats(
                 func.coalesce(func.sum(Epoch(closed_at) - Epoch(c.created_at)), 0), _MONEY
             ).label("seconds"),
             _count_if(_in_range(closed_at, month_bounds(window.now, window.tz))).label("month"),
-            _count_if(_in_range(closed_at, _year_bounds(window.now, window.tz))).label("year"),
+            _count_if(_in_range(closed_at, year_bounds(window.now, window.tz))).label("year"),
         )
         .select_from(closes.join(t.customers, c.id == closes.c.customer_id))
         .where(*where)
@@ -315,7 +316,8 @@ async def recount_customer_stats(
             (int(r["lead_score"]), int(r["n"]))
             for r in (await conn.execute(scores_stmt)).mappings()
         ]
-        times = (await conn.execute(_times(scope, where, window, {}))).mappings().one()
+        times_stmt = times_statement(scope, where, ())
+        times = (await conn.execute(times_stmt, times_values(window, {}))).mappings().one()
         closed = (await conn.execute(closes_stmt)).mappings().one()
         grouped: dict[str, int] | None = None
         if group_by in ("employee", "city"):
@@ -365,80 +367,9 @@ def _with_zeroes(enum: Iterable[LabelledEnum], counts: Mapping[str, int]) -> dic
     return {**_zeroes(enum), **counts}
 
 
-def _partial_days(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
-    """The parts of ``[start, end)`` that do not cover a whole UTC day (the closes counted per
-    UTC day answer the whole days; a local month starts and ends within a UTC day)."""
-    first = _utc_midnight(start, up=True)
-    last = _utc_midnight(end, up=False)
-    if first >= last:
-        return [(start, end)]
-    return [(a, b) for a, b in ((start, first), (last, end)) if a < b]
-
-
-def _utc_midnight(moment: datetime, *, up: bool) -> datetime:
-    utc = moment.astimezone(UTC)
-    floor = datetime(utc.year, utc.month, utc.day, tzinfo=UTC)
-    return floor + timedelta(days=1) if up and floor < utc else floor
-
-
-def _day_within(day: str, period: tuple[datetime, datetime]) -> bool:
-    """True when the whole UTC day ``day`` (``YYYY-MM-DD``) lies within ``period``."""
-    start = datetime.fromisoformat(day).replace(tzinfo=UTC)
-    return period[0] <= start and start + timedelta(days=1) <= period[1]
-
-
-def _times(
-    scope: ScopeFilter,
-    where: Sequence[ColumnElement[bool]],
-    window: StatsWindow,
-    partial: Mapping[str, tuple[datetime, datetime]],
-) -> Any:
-    """One statement of index range counts over live customers: contacted in the last 30 days
-    (ix_customers_org_contact_live), created this month (ix_customers_org_created_live), and
-    the first closes within each ``partial`` window (ix_stage_history_org_to)."""
-    c, h = t.customers.c, t.stage_history.c
-    month = month_bounds(window.now, window.tz)
-    since = window.now - timedelta(days=ACTIVE_CONTACT_DAYS)
-    active = select(func.count()).where(*where, c.last_contact_at >= since).scalar_subquery()
-    new_month = (
-        select(func.count())
-        .where(*where, c.created_at >= month[0], c.created_at < month[1])
-        .scalar_subquery()
-    )
-    earlier = t.stage_history.alias("earlier")
-    e = earlier.c
-
-    def first_closes_within(start: datetime, end: datetime) -> Any:
-        return (
-            select(func.count(h.customer_id.distinct()))
-            .select_from(t.stage_history.join(t.customers, c.id == h.customer_id))
-            .where(
-                h.organization_id == scope.organization_id,
-                h.to_stage.in_(_CLOSED_STAGES),
-                h.changed_at >= start,
-                h.changed_at < end,
-                *where,
-                ~select(e.id)
-                .where(
-                    e.customer_id == h.customer_id,
-                    text("earlier." + t.CLOSED_STAGES_SQL),
-                    e.changed_at < h.changed_at,
-                )
-                .exists(),
-            )
-            .scalar_subquery()
-        )
-
-    return select(
-        active.label("active"),
-        new_month.label("new_month"),
-        *(first_closes_within(*bounds).label(key) for key, bounds in partial.items()),
-    )
-
-
 def _assemble(tally: _Tally, times: RowMapping, group_by: str | None) -> CustomerStats:
     total = sum(tally.by_stage.values())
-    converted = sum(tally.by_stage.get(stage, 0) for stage in _CLOSED_STAGES)
+    converted = sum(tally.by_stage.get(stage, 0) for stage in CLOSED_STAGES)
     grouped = tally.grouped
     if group_by == "stage":
         grouped = dict(tally.by_stage)
