@@ -126,7 +126,7 @@ async def test_bulk_items_out_of_reach_fail_and_stay_as_they_were(
     client: Client, token_for: TokenFor, new_customer: NewCustomer, hub: Hub, staff: Staff
 ) -> None:
     [open_action, done] = await new_actions(hub, staff, await new_customer(), 2)
-    done = await complete_action(hub.deps, staff.admin, done.id, CompleteAction())
+    done = await complete_action(hub.deps, staff.admin, CompleteAction(action_id=done.id))
     [outside] = await new_actions(hub, staff, await new_customer(assigned="outsider"), 1)
     [foreign] = await new_actions(
         hub, staff, await new_customer(by="other_admin", assigned=None), 1, by="other_admin"

@@ -293,8 +293,8 @@ class World:
             await uc.update_action(
                 deps,
                 admin,
-                action,
                 uc.UpdateAction(
+                    action_id=action,
                     priority=list(Priority)[k % len(Priority)],
                     due_date=None if k % 4 == 0 else now + timedelta(hours=(k % 300) - 150),
                     status=(ActionStatus.PENDING, ActionStatus.IN_PROGRESS)[j % 2],
@@ -302,20 +302,28 @@ class World:
                 ),
             )
         elif kind == "complete":
-            await uc.complete_action(deps, admin, action, uc.CompleteAction(notes=None))
+            await uc.complete_action(deps, admin, uc.CompleteAction(action_id=action, notes=None))
         elif kind == "dismiss":
-            await uc.dismiss_action(deps, admin, action, uc.DismissAction(reason="لا حاجة"))
+            await uc.dismiss_action(
+                deps, admin, uc.DismissAction(action_id=action, reason="لا حاجة")
+            )
         elif kind == "snooze":
             until = now + timedelta(minutes=1 + k % 600)
-            await uc.snooze_action(deps, admin, action, uc.SnoozeAction(snoozed_until=until))
+            await uc.snooze_action(
+                deps, admin, uc.SnoozeAction(action_id=action, snoozed_until=until)
+            )
         elif kind == "start":
-            await uc.start_action(deps, admin, action)
+            await uc.start_action(deps, admin, uc.StartAction(action_id=action))
         elif kind == "reopen":
-            await uc.reopen_action(deps, admin, action)
+            await uc.reopen_action(deps, admin, uc.ReopenAction(action_id=action))
         elif kind == "note":
-            await uc.add_action_note(deps, admin, action, f"ملاحظة {k}")
+            await uc.add_action_note(
+                deps, admin, uc.AddActionNote(action_id=action, content=f"ملاحظة {k}")
+            )
         elif kind == "reassign":
-            await uc.update_action(deps, admin, action, uc.UpdateAction(assigned_to=target))
+            await uc.update_action(
+                deps, admin, uc.UpdateAction(action_id=action, assigned_to=target)
+            )
         elif kind == "bulk_complete":
             await bulk.bulk_complete(
                 deps, admin, bulk.BulkComplete(action_ids=self._some(i, j), notes="تم")
@@ -457,7 +465,7 @@ async def test_an_update_that_moves_no_counted_column_writes_no_counter_row(
     await world.run(("create", 0, 0, 1))
     rows = await counter_rows(engine, org)
     await uc.update_action(
-        world.deps, world.admin, world.actions[0], uc.UpdateAction(title="عنوان جديد")
+        world.deps, world.admin, uc.UpdateAction(action_id=world.actions[0], title="عنوان جديد")
     )
     assert await counter_rows(engine, org) == rows
 

@@ -12,10 +12,13 @@ import pytest
 from customers_hub.application.context import Dependencies
 from customers_hub.application.errors import PreconditionFailed
 from customers_hub.application.use_cases.actions import (
+    AddActionNote,
     CompleteAction,
     CreateAction,
     DismissAction,
+    ReopenAction,
     SnoozeAction,
+    StartAction,
     UpdateAction,
     add_action_note,
     complete_action,
@@ -441,8 +444,8 @@ async def test_update_action_changes_fields_appends_the_note_and_emits_events(
     updated = await update_action(
         deps,
         AS_AGENT,
-        A_MINE.id,
         UpdateAction(
+            action_id=A_MINE.id,
             priority=Priority.URGENT,
             due_date=due,
             status=ActionStatus.IN_PROGRESS,
@@ -478,7 +481,7 @@ async def test_update_action_with_nothing_new_writes_nothing(world: World) -> No
     deps, store, publisher = world
     before = _snapshot(store)
     result = await update_action(
-        deps, AS_AGENT, A_MINE.id, UpdateAction(priority=A_MINE.priority, notes="   ")
+        deps, AS_AGENT, UpdateAction(action_id=A_MINE.id, priority=A_MINE.priority, notes="   ")
     )
     assert result == A_MINE
     assert store == before
@@ -494,8 +497,9 @@ async def test_update_action_with_a_stale_version_is_a_failed_precondition(
         await update_action(
             deps,
             AS_AGENT,
-            A_MINE.id,
-            UpdateAction(priority=Priority.HIGH, expected_version=A_MINE.version + 1),
+            UpdateAction(
+                action_id=A_MINE.id, priority=Priority.HIGH, expected_version=A_MINE.version + 1
+            ),
         )
     assert raised.value.current_version == A_MINE.version
     assert store == before
@@ -509,12 +513,14 @@ async def test_update_of_a_terminal_action_is_refused_but_a_note_alone_is_added(
     before = _snapshot(store)
     with pytest.raises(InvalidActionTransition):
         await update_action(
-            deps, AS_AGENT, A_DONE.id, UpdateAction(priority=Priority.HIGH, notes="ملاحظة")
+            deps,
+            AS_AGENT,
+            UpdateAction(action_id=A_DONE.id, priority=Priority.HIGH, notes="ملاحظة"),
         )
     assert store == before
     assert publisher.events == []
 
-    await update_action(deps, AS_AGENT, A_DONE.id, UpdateAction(notes="ملاحظة"))
+    await update_action(deps, AS_AGENT, UpdateAction(action_id=A_DONE.id, notes="ملاحظة"))
     stored = store.actions[A_DONE.id]
     assert [n.content for n in stored.notes] == ["ملاحظة"]
     assert stored.status is ActionStatus.COMPLETED
@@ -524,14 +530,20 @@ async def test_update_of_a_terminal_action_is_refused_but_a_note_alone_is_added(
 @pytest.mark.parametrize(
     ("command", "fields"),
     [
-        pytest.param(UpdateAction(title="  "), {"title"}, id="blank-title"),
+        pytest.param(UpdateAction(action_id=A_MINE.id, title="  "), {"title"}, id="blank-title"),
         pytest.param(
-            UpdateAction(title="", status=ActionStatus.COMPLETED),
+            UpdateAction(action_id=A_MINE.id, title="", status=ActionStatus.COMPLETED),
             {"title", "status"},
             id="title-and-status",
         ),
-        pytest.param(UpdateAction(due_date=datetime(2025, 2, 1)), {"dueDate"}, id="naive-due-date"),
-        pytest.param(UpdateAction(notes="x" * 10_001), {"notes"}, id="note-too-long"),
+        pytest.param(
+            UpdateAction(action_id=A_MINE.id, due_date=datetime(2025, 2, 1)),
+            {"dueDate"},
+            id="naive-due-date",
+        ),
+        pytest.param(
+            UpdateAction(action_id=A_MINE.id, notes="x" * 10_001), {"notes"}, id="note-too-long"
+        ),
     ],
 )
 async def test_update_action_bad_input_changes_nothing(
@@ -540,7 +552,7 @@ async def test_update_action_bad_input_changes_nothing(
     deps, store, publisher = world
     before = _snapshot(store)
     with pytest.raises(ValidationFailed) as raised:
-        await update_action(deps, AS_AGENT, A_MINE.id, command)
+        await update_action(deps, AS_AGENT, command)
     assert {e.field for e in raised.value.errors} == fields
     assert store == before
     assert publisher.events == []
@@ -548,7 +560,9 @@ async def test_update_action_bad_input_changes_nothing(
 
 async def test_manager_reassigns_within_the_team(world: World) -> None:
     deps, store, publisher = world
-    await update_action(deps, AS_MANAGER, A_MINE.id, UpdateAction(assigned_to=TEAMMATE.id))
+    await update_action(
+        deps, AS_MANAGER, UpdateAction(action_id=A_MINE.id, assigned_to=TEAMMATE.id)
+    )
     stored = store.actions[A_MINE.id]
     assert (stored.assigned_to, stored.assigned_to_name) == (TEAMMATE.id, TEAMMATE.name)
     [event] = publisher.events
@@ -559,85 +573,79 @@ async def test_manager_reassigns_within_the_team(world: World) -> None:
 
 async def test_manager_may_clear_the_assignee(world: World) -> None:
     deps, store, _ = world
-    await update_action(deps, AS_MANAGER, A_TEAM.id, UpdateAction(assigned_to=None))
+    await update_action(deps, AS_MANAGER, UpdateAction(action_id=A_TEAM.id, assigned_to=None))
     assert store.actions[A_TEAM.id].assigned_to is None
     assert store.actions[A_TEAM.id].assigned_to_name is None
 
 
 async def test_agent_may_claim_an_unassigned_action_on_their_customer(world: World) -> None:
     deps, store, _ = world
-    await update_action(deps, AS_AGENT, A_FREE_ON_MINE.id, UpdateAction(assigned_to=AGENT.id))
+    await update_action(
+        deps, AS_AGENT, UpdateAction(action_id=A_FREE_ON_MINE.id, assigned_to=AGENT.id)
+    )
     assert store.actions[A_FREE_ON_MINE.id].assigned_to == AGENT.id
 
 
 @pytest.mark.parametrize(
-    ("actor", "action_id", "command", "error"),
+    ("actor", "command", "error"),
     [
         pytest.param(
             AS_AGENT,
-            A_MINE.id,
-            UpdateAction(assigned_to=TEAMMATE.id),
+            UpdateAction(action_id=A_MINE.id, assigned_to=TEAMMATE.id),
             PermissionDenied,
             id="agent-reassigns",
         ),
         pytest.param(
             AS_AGENT,
-            A_MINE.id,
-            UpdateAction(assigned_to=None),
+            UpdateAction(action_id=A_MINE.id, assigned_to=None),
             PermissionDenied,
             id="agent-clears",
         ),
         pytest.param(
             AS_MANAGER,
-            A_MINE.id,
-            UpdateAction(assigned_to=OUTSIDER.id),
+            UpdateAction(action_id=A_MINE.id, assigned_to=OUTSIDER.id),
             PermissionDenied,
             id="manager-outside-team",
         ),
         pytest.param(
             AS_ADMIN,
-            A_MINE.id,
-            UpdateAction(assigned_to=RETIRED.id),
+            UpdateAction(action_id=A_MINE.id, assigned_to=RETIRED.id),
             AssignmentRejected,
             id="inactive",
         ),
         pytest.param(
             AS_ADMIN,
-            A_MINE.id,
-            UpdateAction(assigned_to="emp_nobody"),
+            UpdateAction(action_id=A_MINE.id, assigned_to="emp_nobody"),
             AssignmentRejected,
             id="unknown",
         ),
         pytest.param(
             AS_AGENT,
-            A_FOREIGN.id,
-            UpdateAction(priority=Priority.HIGH),
+            UpdateAction(action_id=A_FOREIGN.id, priority=Priority.HIGH),
             NotFound,
             id="other-organization",
         ),
         pytest.param(
             AS_AGENT,
-            A_TEAM.id,
-            UpdateAction(priority=Priority.HIGH),
+            UpdateAction(action_id=A_TEAM.id, priority=Priority.HIGH),
             PermissionDenied,
             id="out-of-scope",
         ),
         pytest.param(
             AS_VIEWER,
-            A_VIEWER.id,
-            UpdateAction(priority=Priority.HIGH),
+            UpdateAction(action_id=A_VIEWER.id, priority=Priority.HIGH),
             PermissionDenied,
             id="viewer",
         ),
     ],
 )
 async def test_update_action_refusals_change_nothing(
-    world: World, actor: Actor, action_id: str, command: UpdateAction, error: type[Exception]
+    world: World, actor: Actor, command: UpdateAction, error: type[Exception]
 ) -> None:
     deps, store, publisher = world
     before = _snapshot(store)
     with pytest.raises(error):
-        await update_action(deps, actor, action_id, command)
+        await update_action(deps, actor, command)
     assert store == before
     assert publisher.events == []
 
@@ -650,8 +658,9 @@ async def test_complete_action_records_who_when_outcome_and_note(world: World) -
     done = await complete_action(
         deps,
         AS_AGENT,
-        A_MINE.id,
-        CompleteAction(outcome=" تم الإرسال ", notes="جدولة معاينة", expected_version=1),
+        CompleteAction(
+            action_id=A_MINE.id, outcome=" تم الإرسال ", notes="جدولة معاينة", expected_version=1
+        ),
     )
     stored = store.actions[A_MINE.id]
     assert stored == done
@@ -671,7 +680,7 @@ async def test_completing_a_completed_action_is_refused_and_changes_nothing(
     deps, store, publisher = world
     before = _snapshot(store)
     with pytest.raises(InvalidActionTransition) as raised:
-        await complete_action(deps, AS_AGENT, A_DONE.id, CompleteAction(notes="مرة أخرى"))
+        await complete_action(deps, AS_AGENT, CompleteAction(action_id=A_DONE.id, notes="مرة أخرى"))
     assert raised.value.details == {"fromStatus": "completed", "toStatus": "completed"}
     assert store == before
     assert publisher.events == []
@@ -692,7 +701,7 @@ async def test_complete_action_access_refusals(
     deps, store, publisher = world
     before = _snapshot(store)
     with pytest.raises(error):
-        await complete_action(deps, actor, action_id, CompleteAction())
+        await complete_action(deps, actor, CompleteAction(action_id=action_id))
     assert store == before
     assert publisher.events == []
 
@@ -701,7 +710,9 @@ async def test_complete_action_with_a_stale_version_changes_nothing(world: World
     deps, store, publisher = world
     before = _snapshot(store)
     with pytest.raises(PreconditionFailed):
-        await complete_action(deps, AS_AGENT, A_MINE.id, CompleteAction(expected_version=7))
+        await complete_action(
+            deps, AS_AGENT, CompleteAction(action_id=A_MINE.id, expected_version=7)
+        )
     assert store == before
     assert publisher.events == []
 
@@ -709,14 +720,14 @@ async def test_complete_action_with_a_stale_version_changes_nothing(world: World
 async def test_complete_action_is_retried_after_a_concurrent_commit(world: World) -> None:
     deps, store, publisher = world
     store.fail_next_commits(1)
-    await complete_action(deps, AS_AGENT, A_MINE.id, CompleteAction())
+    await complete_action(deps, AS_AGENT, CompleteAction(action_id=A_MINE.id))
     assert store.actions[A_MINE.id].status is ActionStatus.COMPLETED
     assert publisher.names() == ["action.updated"]  # the failed attempt published nothing
 
 
 async def test_dismiss_action_keeps_the_reason(world: World) -> None:
     deps, store, publisher = world
-    await dismiss_action(deps, AS_MANAGER, A_TEAM.id, DismissAction(reason=" غير مهتم "))
+    await dismiss_action(deps, AS_MANAGER, DismissAction(action_id=A_TEAM.id, reason=" غير مهتم "))
     stored = store.actions[A_TEAM.id]
     assert (stored.status, stored.dismiss_reason) == (ActionStatus.DISMISSED, "غير مهتم")
     assert publisher.names() == ["action.updated"]
@@ -727,7 +738,7 @@ async def test_dismiss_without_a_reason_is_bad_input(world: World, reason: str |
     deps, store, publisher = world
     before = _snapshot(store)
     with pytest.raises(ValidationFailed) as raised:
-        await dismiss_action(deps, AS_AGENT, A_MINE.id, DismissAction(reason=reason))
+        await dismiss_action(deps, AS_AGENT, DismissAction(action_id=A_MINE.id, reason=reason))
     assert [e.field for e in raised.value.errors] == ["reason"]
     assert store == before
     assert publisher.events == []
@@ -737,7 +748,7 @@ async def test_dismiss_out_of_scope_is_denied(world: World) -> None:
     deps, store, _ = world
     before = _snapshot(store)
     with pytest.raises(PermissionDenied):
-        await dismiss_action(deps, AS_AGENT, A_THEIRS.id, DismissAction(reason="r"))
+        await dismiss_action(deps, AS_AGENT, DismissAction(action_id=A_THEIRS.id, reason="r"))
     assert store == before
 
 
@@ -745,7 +756,7 @@ async def test_snooze_action_sets_the_wake_up_time_and_note(world: World) -> Non
     deps, store, publisher = world
     until = NOW + timedelta(days=3)
     result = await snooze_action(
-        deps, AS_AGENT, A_MINE.id, SnoozeAction(snoozed_until=until, notes="مسافر")
+        deps, AS_AGENT, SnoozeAction(action_id=A_MINE.id, snoozed_until=until, notes="مسافر")
     )
     stored = store.actions[A_MINE.id]
     assert result == stored
@@ -767,7 +778,7 @@ async def test_snooze_out_of_bounds_is_bad_input(world: World, until: datetime) 
     deps, store, publisher = world
     before = _snapshot(store)
     with pytest.raises(ValidationFailed) as raised:
-        await snooze_action(deps, AS_AGENT, A_MINE.id, SnoozeAction(snoozed_until=until))
+        await snooze_action(deps, AS_AGENT, SnoozeAction(action_id=A_MINE.id, snoozed_until=until))
     assert [e.field for e in raised.value.errors] == ["snoozedUntil"]
     assert store == before
     assert publisher.events == []
@@ -778,16 +789,20 @@ async def test_snooze_of_a_terminal_action_is_refused(world: World) -> None:
     before = _snapshot(store)
     with pytest.raises(InvalidActionTransition):
         await snooze_action(
-            deps, AS_AGENT, A_DONE.id, SnoozeAction(snoozed_until=NOW + timedelta(days=1))
+            deps, AS_AGENT, SnoozeAction(action_id=A_DONE.id, snoozed_until=NOW + timedelta(days=1))
         )
     assert store == before
 
 
 async def test_start_then_reopen(world: World) -> None:
     deps, store, publisher = world
-    started = await start_action(deps, AS_AGENT, A_MINE.id, expected_version=1)
+    started = await start_action(
+        deps, AS_AGENT, StartAction(action_id=A_MINE.id, expected_version=1)
+    )
     assert started.status is ActionStatus.IN_PROGRESS
-    reopened = await reopen_action(deps, AS_AGENT, A_MINE.id, expected_version=started.version)
+    reopened = await reopen_action(
+        deps, AS_AGENT, ReopenAction(action_id=A_MINE.id, expected_version=started.version)
+    )
     assert reopened.status is ActionStatus.PENDING
     assert store.actions[A_MINE.id] == reopened
     assert publisher.names() == ["action.updated", "action.updated"]
@@ -797,7 +812,7 @@ async def test_reopen_of_a_pending_action_is_refused(world: World) -> None:
     deps, store, publisher = world
     before = _snapshot(store)
     with pytest.raises(InvalidActionTransition):
-        await reopen_action(deps, AS_AGENT, A_MINE.id)
+        await reopen_action(deps, AS_AGENT, ReopenAction(action_id=A_MINE.id))
     assert store == before
     assert publisher.events == []
 
@@ -817,7 +832,7 @@ async def test_start_action_refusals(
     deps, store, publisher = world
     before = _snapshot(store)
     with pytest.raises(error):
-        await start_action(deps, actor, action_id)
+        await start_action(deps, actor, StartAction(action_id=action_id))
     assert store == before
     assert publisher.events == []
 
@@ -827,7 +842,9 @@ async def test_start_action_refusals(
 
 async def test_a_note_can_be_added_to_a_terminal_action(world: World) -> None:
     deps, store, publisher = world
-    note = await add_action_note(deps, AS_AGENT, A_DONE.id, "  العميل طلب معلومات إضافية ")
+    note = await add_action_note(
+        deps, AS_AGENT, AddActionNote(action_id=A_DONE.id, content="  العميل طلب معلومات إضافية ")
+    )
     stored = store.actions[A_DONE.id]
     assert stored.notes == (note,)
     assert (note.content, note.action_id, note.created_by_id, note.created_at) == (
@@ -858,11 +875,24 @@ async def test_add_action_note_refusals(
     deps, store, publisher = world
     before = _snapshot(store)
     with pytest.raises(error) as raised:
-        await add_action_note(deps, actor, action_id, content)
+        await add_action_note(deps, actor, AddActionNote(action_id=action_id, content=content))
     if isinstance(raised.value, ValidationFailed):
         assert [e.field for e in raised.value.errors] == ["content"]
     assert store == before
     assert publisher.events == []
+
+
+async def test_a_note_with_a_stale_expected_version_changes_nothing(world: World) -> None:
+    # HTTP sends none (a note never conflicts); an embedding caller's version is honoured.
+    deps, store, publisher = world
+    before = _snapshot(store)
+    stale = AddActionNote(action_id=A_MINE.id, content="n", expected_version=A_MINE.version + 1)
+    with pytest.raises(PreconditionFailed):
+        await add_action_note(deps, AS_AGENT, stale)
+    assert store == before
+    assert publisher.events == []
+    current = attrs.evolve(stale, expected_version=A_MINE.version)
+    assert (await add_action_note(deps, AS_AGENT, current)).content == "n"
 
 
 # --- the wake-up job -------------------------------------------------------------------------
@@ -937,8 +967,8 @@ async def test_every_write_publishes_once_after_its_commit(world: World) -> None
     deps, store, publisher = world
     commits_at_publish: list[int] = []
     publisher.on_publish = lambda batch: commits_at_publish.append(store.commits)
-    await start_action(deps, AS_AGENT, A_MINE.id)
-    await add_action_note(deps, AS_AGENT, A_MINE.id, "n")
+    await start_action(deps, AS_AGENT, StartAction(action_id=A_MINE.id))
+    await add_action_note(deps, AS_AGENT, AddActionNote(action_id=A_MINE.id, content="n"))
     assert commits_at_publish == [1, 2]
     assert len(_events_of(publisher, ActionUpdated)) == 1
     assert len(_events_of(publisher, ActionNoteAdded)) == 1

@@ -20,18 +20,18 @@ from customers_hub.entrypoints.http.wire.params import parse_window
 def test_a_body_fills_the_command_by_name_and_given_values_win() -> None:
     body = DismissIn(reason="duplicate", notes="seen twice")
 
-    command = to_command(body, actions.DismissAction, expected_version=3)
+    command = to_command(body, actions.DismissAction, action_id="a1", expected_version=3)
 
     assert command == actions.DismissAction(
-        reason="duplicate", notes="seen twice", expected_version=3
+        action_id="a1", reason="duplicate", notes="seen twice", expected_version=3
     )
-    assert to_command(body, actions.DismissAction, notes=None).notes is None
+    assert to_command(body, actions.DismissAction, action_id="a1", notes=None).notes is None
 
 
 def test_a_field_not_sent_is_the_domains_unset_and_null_stays_a_clear() -> None:
     body = ActionPatchIn(title="Call back", description=None)
 
-    command = to_command(body, actions.UpdateAction)
+    command = to_command(body, actions.UpdateAction, action_id="a1")
 
     assert command.title == "Call back"
     assert command.description is None  # sent as null: clear it

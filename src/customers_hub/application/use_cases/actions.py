@@ -1,12 +1,14 @@
 """Use cases of the requests inbox: create, read, update and move single actions; notes; the
 periodic wake-up of passed snoozes.
 
-Every write runs in one :func:`~customers_hub.application.context.transaction` (events are
-published after the commit only). The order of checks is the same everywhere: the action (or,
-for a new action, its customer) must exist in the caller's organization — another
-organization's reads exactly like a missing one (404); then the caller's role, token and scope
-(403, ``RecordScope.for_action``: the action's assignee and its customer's assignee, with their
-managers); then ``If-Match`` (412); then the input and the state machine (400, 422).
+Each write is ``(deps, actor, command)``; the command names the action and the ``If-Match``
+version (:class:`ActionCommand`). Every write runs in one
+:func:`~customers_hub.application.context.transaction` (events are published after the commit
+only). The order of checks is the same everywhere: the action (or, for a new action, its
+customer) must exist in the caller's organization — another organization's reads exactly like a
+missing one (404); then the caller's role, token and scope (403, ``RecordScope.for_action``: the
+action's assignee and its customer's assignee, with their managers); then ``If-Match`` (412);
+then the input and the state machine (400, 422).
 
 Decisions where the API document and the rules are silent:
 
@@ -66,11 +68,15 @@ from customers_hub.domain.validation import (
 __all__ = [
     "NOTE_MAX_LENGTH",
     "WAKE_BATCH",
+    "ActionCommand",
     "ActionDetails",
+    "AddActionNote",
     "CompleteAction",
     "CreateAction",
     "DismissAction",
+    "ReopenAction",
     "SnoozeAction",
+    "StartAction",
     "UpdateAction",
     "add_action_note",
     "complete_action",
@@ -117,11 +123,19 @@ class CreateAction:
 
 
 @frozen(kw_only=True)
-class UpdateAction:
-    """``PATCH /customers/actions/:id``: ``UNSET`` fields are not sent; ``None`` clears.
+class ActionCommand:
+    """A write on one action: the action's id and the ``If-Match`` version (``None``: any;
+    another one is 412). Every action write's command is one of these, so the two fields are
+    declared here only."""
 
-    ``notes`` appends a note; ``expected_version`` is the ``If-Match`` version (412 if stale).
-    """
+    action_id: str
+    expected_version: int | None = None
+
+
+@frozen(kw_only=True)
+class UpdateAction(ActionCommand):
+    """``PATCH /customers/actions/:id``: ``UNSET`` fields are not sent; ``None`` clears;
+    ``notes`` appends a note."""
 
     title: str | Unset = UNSET
     description: str | Unset | None = UNSET
@@ -130,34 +144,49 @@ class UpdateAction:
     assigned_to: str | Unset | None = UNSET
     status: ActionStatus | Unset = UNSET
     notes: str | None = None
-    expected_version: int | None = None
 
 
 @frozen(kw_only=True)
-class CompleteAction:
+class CompleteAction(ActionCommand):
     """``POST /customers/actions/:id/complete``."""
 
     outcome: str | None = None
     notes: str | None = None
-    expected_version: int | None = None
 
 
 @frozen(kw_only=True)
-class DismissAction:
+class DismissAction(ActionCommand):
     """``POST /customers/actions/:id/dismiss``; ``reason`` is required (400 when blank)."""
 
     reason: str | None
     notes: str | None = None
-    expected_version: int | None = None
 
 
 @frozen(kw_only=True)
-class SnoozeAction:
+class SnoozeAction(ActionCommand):
     """``POST /customers/actions/:id/snooze``; ``snoozed_until`` in (now, now + 365 days]."""
 
     snoozed_until: datetime
     notes: str | None = None
-    expected_version: int | None = None
+
+
+@frozen(kw_only=True)
+class StartAction(ActionCommand):
+    """``POST /customers/actions/:id/start``: pending (or snoozed) to ``in_progress``."""
+
+
+@frozen(kw_only=True)
+class ReopenAction(ActionCommand):
+    """``POST /customers/actions/:id/reopen``: ``in_progress`` (or snoozed) back to pending."""
+
+
+@frozen(kw_only=True)
+class AddActionNote(ActionCommand):
+    """``POST /customers/actions/:id/notes``: append ``content`` (terminal actions too). The HTTP
+    route takes no ``If-Match`` (a note never conflicts), so it leaves ``expected_version`` unset;
+    an embedding caller may set it."""
+
+    content: str
 
 
 @frozen
@@ -294,21 +323,21 @@ def _due_date(errors: Errors, value: datetime | None, now: datetime) -> datetime
 async def _change(
     deps: Dependencies,
     actor: Actor,
-    action_id: str,
+    command: ActionCommand,
     change: ActionChange,
     *,
     errors: Errors | None = None,
-    expected_version: int | None = None,
     operation: Operation = Operation.WRITE_ACTION,
 ) -> CustomerAction:
-    """Load, check access and version, then the input ``errors`` (400), apply ``change``, save
-    when something changed."""
+    """Load the command's action, check access and version, then the input ``errors`` (400),
+    apply ``change``, save when something changed."""
+    action_id = command.action_id
 
     async def work(uow: UnitOfWork) -> tuple[CustomerAction, list[DomainEvent]]:
         now = deps.clock.now()
         loaded = await _load(uow, actor, action_id)
         access.enforce(actor, operation, loaded.scope, resource_type=_ACTION, resource_id=action_id)
-        _check_version(loaded.action, expected_version)
+        _check_version(loaded.action, command.expected_version)
         if errors is not None:
             errors.raise_if_any()
         updated, events = change(loaded.action, now)
@@ -450,9 +479,7 @@ async def get_action(deps: Dependencies, actor: Actor, action_id: str) -> Action
     return ActionDetails(action=action, customer=loaded.customer, assignee=assignee)
 
 
-async def update_action(
-    deps: Dependencies, actor: Actor, action_id: str, command: UpdateAction
-) -> CustomerAction:
+async def update_action(deps: Dependencies, actor: Actor, command: UpdateAction) -> CustomerAction:
     """``PATCH /customers/actions/:id``: change fields, maybe the status and the assignee, and
     append ``notes``; a terminal action accepts only the note. Texts are cleaned
     (:func:`~customers_hub.domain.validation.clean_text`), the due date is ranged."""
@@ -477,6 +504,7 @@ async def update_action(
             )
         notes = _note_text(errors, "notes", command.notes)
         target = assigned if isinstance(assigned, str) else None
+        action_id = command.action_id
         loaded = await _load(uow, actor, action_id, also=[target])
         action = loaded.action
         access.enforce(
@@ -517,7 +545,7 @@ async def update_action(
 
 
 async def complete_action(
-    deps: Dependencies, actor: Actor, action_id: str, command: CompleteAction
+    deps: Dependencies, actor: Actor, command: CompleteAction
 ) -> CustomerAction:
     """Complete the action (``completedAt``=now, ``completedBy``=caller), keeping outcome/notes."""
     errors = Errors()
@@ -527,64 +555,50 @@ async def complete_action(
     change = completing(
         deps, actor, outcome=outcome if outcome is not None else command.outcome, notes=notes
     )
-    return await _change(
-        deps, actor, action_id, change, errors=errors, expected_version=command.expected_version
-    )
+    return await _change(deps, actor, command, change, errors=errors)
 
 
 async def dismiss_action(
-    deps: Dependencies, actor: Actor, action_id: str, command: DismissAction
+    deps: Dependencies, actor: Actor, command: DismissAction
 ) -> CustomerAction:
     """Dismiss the action; a non-blank ``reason`` is required (400 on ``reason``)."""
     errors = Errors()
     reason = _reason_text(errors, command.reason)
     notes = _note_text(errors, "notes", command.notes)
     change = dismissing(deps, actor, reason=reason, notes=notes)
-    return await _change(
-        deps, actor, action_id, change, errors=errors, expected_version=command.expected_version
-    )
+    return await _change(deps, actor, command, change, errors=errors)
 
 
-async def snooze_action(
-    deps: Dependencies, actor: Actor, action_id: str, command: SnoozeAction
-) -> CustomerAction:
+async def snooze_action(deps: Dependencies, actor: Actor, command: SnoozeAction) -> CustomerAction:
     """Snooze the action until ``snoozed_until`` (400 unless within the next 365 days)."""
     errors = Errors()
     notes = _note_text(errors, "notes", command.notes)
     change = snoozing(deps, actor, until=command.snoozed_until, notes=notes)
-    return await _change(
-        deps, actor, action_id, change, errors=errors, expected_version=command.expected_version
-    )
+    return await _change(deps, actor, command, change, errors=errors)
 
 
-async def start_action(
-    deps: Dependencies, actor: Actor, action_id: str, *, expected_version: int | None = None
-) -> CustomerAction:
+async def start_action(deps: Dependencies, actor: Actor, command: StartAction) -> CustomerAction:
     """Move the action to ``in_progress``."""
 
     def change(action: CustomerAction, now: datetime) -> tuple[CustomerAction, list[DomainEvent]]:
         return inbox.start(action, actor=actor, now=now)
 
-    return await _change(deps, actor, action_id, change, expected_version=expected_version)
+    return await _change(deps, actor, command, change)
 
 
-async def reopen_action(
-    deps: Dependencies, actor: Actor, action_id: str, *, expected_version: int | None = None
-) -> CustomerAction:
+async def reopen_action(deps: Dependencies, actor: Actor, command: ReopenAction) -> CustomerAction:
     """Move the action back to ``pending`` (from in_progress, or end a snooze early)."""
 
     def change(action: CustomerAction, now: datetime) -> tuple[CustomerAction, list[DomainEvent]]:
         return inbox.reopen(action, actor=actor, now=now)
 
-    return await _change(deps, actor, action_id, change, expected_version=expected_version)
+    return await _change(deps, actor, command, change)
 
 
-async def add_action_note(
-    deps: Dependencies, actor: Actor, action_id: str, content: str
-) -> ActionNote:
+async def add_action_note(deps: Dependencies, actor: Actor, command: AddActionNote) -> ActionNote:
     """``POST /customers/actions/:id/notes``: append a note (terminal actions too)."""
     errors = Errors()
-    text = _note_text(errors, "content", content)
+    text = _note_text(errors, "content", command.content)
     if text is None and not errors:
         errors.add("content", "must not be empty")
     errors.raise_if_any()
@@ -596,7 +610,7 @@ async def add_action_note(
         added[:] = [note]
         return inbox.add_note(action, note, now=now)
 
-    await _change(deps, actor, action_id, change, operation=Operation.ADD_ACTION_NOTE)
+    await _change(deps, actor, command, change, operation=Operation.ADD_ACTION_NOTE)
     return added[0]
 
 

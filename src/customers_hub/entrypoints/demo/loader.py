@@ -416,14 +416,18 @@ class _Loader:
     ) -> None:
         """Dismiss the customer's open actions of ``types`` (what they asked for fell through)."""
         for action_id in await self.open_actions(customer_id, types):
-            await dismiss_action(self.deps, actor, action_id, DismissAction(reason=reason))
+            await dismiss_action(
+                self.deps, actor, DismissAction(action_id=action_id, reason=reason)
+            )
 
     async def finish(
         self, actor: Actor, customer_id: str, types: Iterable[ActionType], outcome: str
     ) -> None:
         """Complete the customer's open actions of ``types`` (the story did the work)."""
         for action_id in await self.open_actions(customer_id, types):
-            await complete_action(self.deps, actor, action_id, CompleteAction(outcome=outcome))
+            await complete_action(
+                self.deps, actor, CompleteAction(action_id=action_id, outcome=outcome)
+            )
 
     async def stage(
         self,

@@ -13,6 +13,7 @@ from customers_hub.application.use_cases.actions import (
     CreateAction,
     DismissAction,
     SnoozeAction,
+    StartAction,
     complete_action,
     create_action,
     dismiss_action,
@@ -503,14 +504,14 @@ class _StoryLoader(_Loader):
                 )[0]
             actor = self.actor(action.assigned_to)
             if status is ActionStatus.IN_PROGRESS:
-                await start_action(self.deps, actor, action.id)
+                await start_action(self.deps, actor, StartAction(action_id=action.id))
             elif status is ActionStatus.SNOOZED:
                 until = self.anchor + timedelta(days=self.rng.uniform(2, 14))
                 await snooze_action(
                     self.deps,
                     actor,
-                    action.id,
                     SnoozeAction(
+                        action_id=action.id,
                         snoozed_until=until.replace(second=0, microsecond=0),
                         notes="العميل مسافر؛ أعاود التواصل بعد عودته",
                     ),
@@ -519,20 +520,20 @@ class _StoryLoader(_Loader):
                 await dismiss_action(
                     self.deps,
                     actor,
-                    action.id,
                     DismissAction(
+                        action_id=action.id,
                         reason=self.rng.choice(
                             [
                                 "تم التواصل عبر قناة أخرى",
                                 "طلب مكرر",
                                 "العميل غير مهتم حالياً",
                             ]
-                        )
+                        ),
                     ),
                 )
             elif status is ActionStatus.COMPLETED:
                 await complete_action(
-                    self.deps, actor, action.id, CompleteAction(outcome="تمت المتابعة")
+                    self.deps, actor, CompleteAction(action_id=action.id, outcome="تمت المتابعة")
                 )
 
     async def action_counts(self) -> dict[str, int]:

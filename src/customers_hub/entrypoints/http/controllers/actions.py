@@ -460,8 +460,10 @@ class ActionsController(StrictController):
     ) -> Response[Envelope[ActionData]]:
         """Change the sent fields, maybe the status (pending / in_progress) and the assignee;
         ``notes`` appends a note. A completed or dismissed action refuses changes (422)."""
-        command = to_command(data, use_cases.UpdateAction, expected_version=_version(if_match))
-        action = await use_cases.update_action(deps, actor, action_id, command)
+        command = to_command(
+            data, use_cases.UpdateAction, action_id=action_id, expected_version=_version(if_match)
+        )
+        action = await use_cases.update_action(deps, actor, command)
         return _action_response(action, message="Action updated successfully")
 
     @post(
@@ -481,9 +483,12 @@ class ActionsController(StrictController):
     ) -> Response[Envelope[ActionData]]:
         """Mark the action completed (``completedAt`` now, ``completedBy`` the caller)."""
         command = to_command(
-            data or CompleteIn(), use_cases.CompleteAction, expected_version=_version(if_match)
+            data or CompleteIn(),
+            use_cases.CompleteAction,
+            action_id=action_id,
+            expected_version=_version(if_match),
         )
-        action = await use_cases.complete_action(deps, actor, action_id, command)
+        action = await use_cases.complete_action(deps, actor, command)
         return _action_response(action, message="Action completed successfully")
 
     @post(
@@ -502,8 +507,10 @@ class ActionsController(StrictController):
         if_match: _IF_MATCH = None,
     ) -> Response[Envelope[ActionData]]:
         """Dismiss the action with a reason (400 on ``reason`` when blank)."""
-        command = to_command(data, use_cases.DismissAction, expected_version=_version(if_match))
-        action = await use_cases.dismiss_action(deps, actor, action_id, command)
+        command = to_command(
+            data, use_cases.DismissAction, action_id=action_id, expected_version=_version(if_match)
+        )
+        action = await use_cases.dismiss_action(deps, actor, command)
         return _action_response(action, message="Action dismissed successfully")
 
     @post(
@@ -523,8 +530,10 @@ class ActionsController(StrictController):
     ) -> Response[Envelope[ActionData]]:
         """Snooze the action until a moment within the next 365 days; it shows as pending
         again once that moment has passed."""
-        command = to_command(data, use_cases.SnoozeAction, expected_version=_version(if_match))
-        action = await use_cases.snooze_action(deps, actor, action_id, command)
+        command = to_command(
+            data, use_cases.SnoozeAction, action_id=action_id, expected_version=_version(if_match)
+        )
+        action = await use_cases.snooze_action(deps, actor, command)
         return _action_response(action, message="Action snoozed successfully")
 
     @post(
@@ -538,9 +547,8 @@ class ActionsController(StrictController):
         self, deps: Dependencies, actor: Actor, action_id: _ID, if_match: _IF_MATCH = None
     ) -> Response[Envelope[ActionData]]:
         """Move a pending or snoozed action to ``in_progress`` (no body)."""
-        action = await use_cases.start_action(
-            deps, actor, action_id, expected_version=_version(if_match)
-        )
+        command = use_cases.StartAction(action_id=action_id, expected_version=_version(if_match))
+        action = await use_cases.start_action(deps, actor, command)
         return _action_response(action, message="Action started")
 
     @post(
@@ -555,9 +563,8 @@ class ActionsController(StrictController):
     ) -> Response[Envelope[ActionData]]:
         """Move an ``in_progress`` action back to ``pending``, or end a snooze early (no
         body)."""
-        action = await use_cases.reopen_action(
-            deps, actor, action_id, expected_version=_version(if_match)
-        )
+        command = use_cases.ReopenAction(action_id=action_id, expected_version=_version(if_match))
+        action = await use_cases.reopen_action(deps, actor, command)
         return _action_response(action, message="Action reopened")
 
     @post(
@@ -570,7 +577,8 @@ class ActionsController(StrictController):
         self, deps: Dependencies, actor: Actor, action_id: _ID, data: NoteIn
     ) -> Response[Envelope[NoteData]]:
         """Append a note (completed and dismissed actions accept notes too); 201 with it."""
-        note = await use_cases.add_action_note(deps, actor, action_id, data.content)
+        command = to_command(data, use_cases.AddActionNote, action_id=action_id)
+        note = await use_cases.add_action_note(deps, actor, command)
         return ok(NoteData(note=note_to_wire(note)), message="Note added successfully")
 
 
