@@ -104,8 +104,9 @@ class InMemoryCache:
         return value
 
     def _slot(self, key: CacheKey) -> str:
-        gens = ".".join(str(self._generation(key.organization_id, t)) for t in key.tags)
-        return f"{key.organization_id}:{key.name}:v{gens}"
+        org, generation = key.organization_id, self._generation
+        gens = ".".join([str(generation(org, tag)) for tag in key.tags])  # a list: joined faster
+        return f"{org}:{key.name}:v{gens}"
 
     async def get(self, key: CacheKey) -> CacheLookup:
         """The value under the tags' current generations, or a miss (expired entries dropped)."""

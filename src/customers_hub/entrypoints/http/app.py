@@ -57,6 +57,7 @@ from customers_hub.application.context import Dependencies
 from customers_hub.entrypoints.bootstrap import Hub
 from customers_hub.entrypoints.http import ws
 from customers_hub.entrypoints.http.auth import AuthSettings, provide_actor
+from customers_hub.entrypoints.http.cached_hits import CachedHits, wire_cached_hits
 from customers_hub.entrypoints.http.calendars import CalendarMiddleware, settings_zone
 from customers_hub.entrypoints.http.controllers import (
     actions,
@@ -384,6 +385,10 @@ def create_app(
         app,
         {"deps": _constant(provide_deps), "hub": _constant(provide_hub), "actor": provide_actor},
     )
+    # A cached GET view asked again by the same caller: answered from the key its handler made
+    # the first time, without parsing the query again (.cached_hits).
+    state["cached_hits"] = hits = CachedHits()
+    wire_cached_hits(app, hits)
     # HEAD on every GET route and exact Allow headers: before routing, so around the handler.
     app.asgi_handler = HttpMethods(app.asgi_handler, route_methods(app.routes))
     # Outside everything (before routing): every answer counted under its route template.

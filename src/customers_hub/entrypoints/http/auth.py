@@ -57,6 +57,7 @@ __all__ = [
     "actor_from_token",
     "authenticate",
     "bearer_token",
+    "checked_actor",
     "issue_token",
     "provide_actor",
     "verified_actor",
@@ -376,6 +377,13 @@ def authenticate(connection: ASGIConnection[Any, Any, Any, Any], settings: AuthS
     check_organization_header(actor, connection.headers.get(ORGANIZATION_HEADER))
     connection.scope["state"][_CHECKED_STATE_KEY] = actor  # provide_actor: not checked again
     return actor
+
+
+def checked_actor(scope: Scope) -> Actor | None:
+    """The caller :func:`authenticate` verified and checked for this request, or None (a route
+    the authentication middleware does not see)."""
+    actor = scope.get("state", {}).get(_CHECKED_STATE_KEY)
+    return actor if isinstance(actor, Actor) else None
 
 
 async def provide_actor(request: Request[Any, Any, Any]) -> Actor:

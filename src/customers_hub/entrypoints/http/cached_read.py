@@ -17,6 +17,7 @@ from customers_hub.application.ports_scale import CACHE_TTLS, Cache, CacheKey
 from customers_hub.domain.access import Operation
 from customers_hub.domain.model import Actor
 from customers_hub.entrypoints.http import caching
+from customers_hub.entrypoints.http.cached_hits import CachedHits
 from customers_hub.entrypoints.http.caching import CachedBody
 
 __all__ = ["cached_read"]
@@ -39,12 +40,20 @@ async def cached_read(
     own: the organization's day). ``ttl`` names the view's :data:`CACHE_TTLS` family: the
     response carries ``ETag`` and ``Cache-Control`` and answers ``If-None-Match`` with 304;
     without it (a POST read) only the envelope.
+
+    A key made synchronously must be a pure function of the request (path, query) and
+    ``actor``: the cached hit path (:mod:`.cached_hits`) answers the next equal request of
+    the caller with it, without running the handler. The handler returns this response as it
+    is (``return await cached_read(…)``).
     """
     caching.require(actor, *operations)
     made = key()
-    body = await caching.read_through(
-        cache, made if isinstance(made, CacheKey) else await made, load
-    )
+    pure = isinstance(made, CacheKey)
+    chosen = made if isinstance(made, CacheKey) else await made
+    body = await caching.read_through(cache, chosen, load)
     if ttl is None:
         return caching.raw_ok(body)
-    return caching.cached_response(body, if_none_match=if_none_match, max_age=CACHE_TTLS[ttl])
+    max_age = CACHE_TTLS[ttl]
+    if pure:  # the same request of the same caller makes the same key: the hit path reuses it
+        CachedHits.remember(cache, chosen, tuple(operations), max_age)
+    return caching.cached_response(body, if_none_match=if_none_match, max_age=max_age)

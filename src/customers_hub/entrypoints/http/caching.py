@@ -218,7 +218,14 @@ def require(actor: Actor, *operations: Operation) -> None:
     """403 unless the role and the token allow every one of ``operations`` (as the use case
     would answer) — run before a cache lookup, so a hit never skips it."""
     for operation in operations:
-        access.enforce(actor, operation, resource_type="", resource_id="")
+        access.enforce_decision(_decision(actor, operation), resource_type="", resource_id="")
+
+
+@lru_cache(maxsize=4096)
+def _decision(actor: Actor, operation: Operation) -> access.AccessDecision:
+    # Without a record the decision is a pure function of the (immutable) actor's role and
+    # token: decided once per caller and operation, not per cached hit.
+    return access.decide(actor, operation)
 
 
 def scope_parts(actor: Actor, operation: Operation) -> dict[str, str]:

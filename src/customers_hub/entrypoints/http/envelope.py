@@ -52,6 +52,8 @@ class RequestContext:
     request_id: str
     user_id: str | None = None
     organization_id: str | None = None
+    pending_hit: object | None = None
+    """The cached hit path's note of this request to ``cached_read`` (:mod:`.cached_hits`)."""
 
 
 _SCOPE_KEY: Final = "customers_hub.request_context"
