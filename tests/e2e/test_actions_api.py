@@ -203,7 +203,7 @@ async def test_create_refuses_other_organizations_scopes_and_bad_assignees(
     assert_error(refused, 403, "PERMISSION_DENIED")
     # Unknown, foreign and inactive assignees are 422 on assignedTo.
     await update_employee(
-        hub.deps, staff.admin, staff.id("agent2"), UpdateEmployee(is_active=False)
+        hub.deps, staff.admin, UpdateEmployee(employee_id=staff.id("agent2"), is_active=False)
     )
     for assignee in ("emp_nobody", "emp_other_admin", staff.id("agent2")):
         rejected = await client.post(

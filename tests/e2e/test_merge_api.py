@@ -57,8 +57,7 @@ async def test_merge_and_unmerge_over_http(
     await log_interaction(
         hub.deps,
         staff.actor("agent"),
-        source.id,
-        LogInteraction(type=InteractionType.CALL, notes="مكالمة أولى"),
+        LogInteraction(customer_id=source.id, type=InteractionType.CALL, notes="مكالمة أولى"),
     )
     before = await read(client, agent, survivor.id)  # cached: the merge must invalidate it
     assert before.json()["data"]["customer"]["totalInteractions"] == 0

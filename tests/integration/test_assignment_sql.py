@@ -23,6 +23,7 @@ from customers_hub.adapters.sql import tables
 from customers_hub.application.errors import PreconditionFailed
 from customers_hub.application.use_cases.assignment import (
     RulePatch,
+    UpdateAssignmentRule,
     assign_new_customers,
     create_assignment_rule,
     get_assignment_rule,
@@ -116,7 +117,7 @@ async def test_round_robin_spreads_creates_and_skips_inactive_employees(
     admin = await team(hub, org_id)
     await a_rule(hub, admin)
     assert [await lead(hub, admin) for _ in range(4)] == ["a1", "a2", "a3", "a1"]
-    await update_employee(hub.deps, admin, "a2", UpdateEmployee(is_active=False))
+    await update_employee(hub.deps, admin, UpdateEmployee(employee_id="a2", is_active=False))
     assert [await lead(hub, admin) for _ in range(3)] == ["a3", "a1", "a3"]
 
 
@@ -164,7 +165,7 @@ async def test_load_balanced_counts_live_customers_in_the_open_stages(
 async def test_nobody_active_leaves_the_customer_to_the_admins_inbox(hub: Hub, org_id: str) -> None:
     admin = await team(hub, org_id)
     await a_rule(hub, admin, employee_ids=("x",))
-    await update_employee(hub.deps, admin, "x", UpdateEmployee(is_active=False))
+    await update_employee(hub.deps, admin, UpdateEmployee(employee_id="x", is_active=False))
     created = (await create_customer(hub.deps, admin, CreateCustomer(draft()))).customer
     assert created.assigned_employee_id is None
     async with hub.deps.uow(read_only=True) as uow:
@@ -248,18 +249,30 @@ async def test_rules_round_trip_and_managers_see_their_team(hub: Hub, org_id: st
     assert (await list_assignment_rules(hub.deps, admin)).total_items == 2
     with pytest.raises(PermissionDenied):
         await update_assignment_rule(
-            hub.deps, manager, team_rule, RulePatch(employee_ids=("a1", "x"))
+            hub.deps,
+            manager,
+            UpdateAssignmentRule(rule_id=team_rule, patch=RulePatch(employee_ids=("a1", "x"))),
         )
     with pytest.raises(AssignmentRejected):
         await update_assignment_rule(
-            hub.deps, admin, team_rule, RulePatch(employee_ids=("a1", "nobody"))
+            hub.deps,
+            admin,
+            UpdateAssignmentRule(rule_id=team_rule, patch=RulePatch(employee_ids=("a1", "nobody"))),
         )
     with pytest.raises(PreconditionFailed):
         await update_assignment_rule(
-            hub.deps, admin, team_rule, RulePatch(name="جديد"), expected_version=9
+            hub.deps,
+            admin,
+            UpdateAssignmentRule(
+                rule_id=team_rule, patch=RulePatch(name="جديد"), expected_version=9
+            ),
         )
     assert await get_assignment_rule(hub.deps, admin, team_rule) == read  # nothing written
     changed = await update_assignment_rule(
-        hub.deps, manager, team_rule, RulePatch(name="جديد", active=True), expected_version=1
+        hub.deps,
+        manager,
+        UpdateAssignmentRule(
+            rule_id=team_rule, patch=RulePatch(name="جديد", active=True), expected_version=1
+        ),
     )
     assert (changed.name, changed.active, changed.version) == ("جديد", True, 2)

@@ -121,17 +121,21 @@ async def test_interests_take_what_the_catalog_knows(engine: AsyncEngine, org_id
     known = await add_property_interest(
         deps,
         actor,
-        customer.id,
-        AddPropertyInterest(property_id="prop_villa_001", property_price=Decimal(1), rating=5),
+        AddPropertyInterest(
+            customer_id=customer.id,
+            property_id="prop_villa_001",
+            property_price=Decimal(1),
+            rating=5,
+        ),
     )
     foreign = await add_property_interest(
-        deps, actor, customer.id, AddPropertyInterest(property_id="prop_secret")
+        deps, actor, AddPropertyInterest(customer_id=customer.id, property_id="prop_secret")
     )
     sent = await add_property_interest(
         deps,
         actor,
-        customer.id,
         AddPropertyInterest(
+            customer_id=customer.id,
             property_id="prop_external",
             property_title="أرض في الدمام",
             property_price=Decimal("750000.50"),
@@ -170,8 +174,8 @@ async def test_recent_with_sentiment_and_the_stored_score(engine: AsyncEngine, o
         await log_interaction(
             deps,
             actor,
-            who.id,
             LogInteraction(
+                customer_id=who.id,
                 type=InteractionType.CALL,
                 sentiment=sentiment,
                 date=now - timedelta(days=days_ago),

@@ -227,8 +227,8 @@ async def run(hub: Hub, org: str, program: list[tuple[Any, ...]]) -> None:
                 ids.remove(target)
             elif kind == "interaction" and target:
                 when = datetime.now(UTC) - timedelta(minutes=step[2])
-                command = LogInteraction(type=InteractionType.CALL, date=when)
-                await log_interaction(hub.deps, admin, target, command)
+                command = LogInteraction(customer_id=target, type=InteractionType.CALL, date=when)
+                await log_interaction(hub.deps, admin, command)
             elif kind == "contact":
                 await contact(engine, org, *step[1:])
             elif kind == "bulk":

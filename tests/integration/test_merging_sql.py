@@ -119,8 +119,8 @@ async def with_relations(hub: Hub, actor: Actor, customer_id: str, *, interactio
         await log_interaction(
             hub.deps,
             actor,
-            customer_id,
             LogInteraction(
+                customer_id=customer_id,
                 type=InteractionType.CALL,
                 notes=f"مكالمة {n}",
                 date=now - timedelta(hours=n + 1),
@@ -145,8 +145,11 @@ async def with_relations(hub: Hub, actor: Actor, customer_id: str, *, interactio
         await add_property_interest(
             hub.deps,
             actor,
-            customer_id,
-            AddPropertyInterest(property_id=property_id, status=PropertyInterestStatus.VIEWED),
+            AddPropertyInterest(
+                customer_id=customer_id,
+                property_id=property_id,
+                status=PropertyInterestStatus.VIEWED,
+            ),
         )
     await create_action(
         hub.deps,

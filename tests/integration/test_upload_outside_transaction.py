@@ -156,9 +156,13 @@ async def stored_customer(engine: AsyncEngine, org: str) -> Customer:
     return customer
 
 
-def upload(**changes: Any) -> UploadDocument:
+def upload(customer_id: str, **changes: Any) -> UploadDocument:
     command = UploadDocument(
-        name="عقد الحجز", type=DocumentType.CONTRACT, content=PDF, mime_type="application/pdf"
+        customer_id=customer_id,
+        name="عقد الحجز",
+        type=DocumentType.CONTRACT,
+        content=PDF,
+        mime_type="application/pdf",
     )
     return evolve(command, **changes)
 
@@ -167,7 +171,7 @@ async def test_the_bytes_are_written_before_the_transaction_opens(
     deps: Dependencies, storage: RecordingStorage, engine: AsyncEngine, org_id: str
 ) -> None:
     customer = await stored_customer(engine, org_id)
-    document = await upload_document(deps, admin(org_id), customer.id, upload())
+    document = await upload_document(deps, admin(org_id), upload(customer.id))
 
     assert storage.open_at_put == [0], "the file was written inside a unit of work"
     assert storage.files() == [document.storage_key]
@@ -185,7 +189,7 @@ async def test_a_failed_commit_leaves_no_file_behind(
     customer = await stored_customer(engine, org_id)
     factory.fail_commits = True
     with pytest.raises(ConnectionError, match="injected"):
-        await upload_document(deps, admin(org_id), customer.id, upload())
+        await upload_document(deps, admin(org_id), upload(customer.id))
     factory.fail_commits = False
 
     assert storage.open_at_put == [0]  # it was written, then removed
@@ -201,7 +205,7 @@ async def test_an_unknown_customer_leaves_no_file_behind(
     deps: Dependencies, storage: RecordingStorage, org_id: str
 ) -> None:
     with pytest.raises(NotFound):
-        await upload_document(deps, admin(org_id), "cust_missing", upload())
+        await upload_document(deps, admin(org_id), upload("cust_missing"))
     assert storage.files() == []
 
 
@@ -210,7 +214,7 @@ async def test_invalid_input_writes_no_file(
 ) -> None:
     customer = await stored_customer(engine, org_id)
     with pytest.raises(ValidationFailed) as raised:
-        await upload_document(deps, admin(org_id), customer.id, upload(name="  "))
+        await upload_document(deps, admin(org_id), upload(customer.id, name="  "))
     assert {e.field for e in raised.value.errors} == {"name"}
     assert storage.open_at_put == []
     assert storage.files() == []
@@ -222,6 +226,6 @@ async def test_a_role_that_may_not_upload_writes_no_file(
     customer = await stored_customer(engine, org_id)
     viewer = Actor("emp_viewer", org_id, Role.VIEWER, frozenset({Permission.CUSTOMERS_READ}))
     with pytest.raises(PermissionDenied):
-        await upload_document(deps, viewer, customer.id, upload())
+        await upload_document(deps, viewer, upload(customer.id))
     assert storage.open_at_put == []
     assert storage.files() == []

@@ -13,6 +13,7 @@ from attrs import evolve, frozen
 from customers_hub.application.context import Dependencies
 from customers_hub.application.use_cases.employees import (
     CreateEmployee,
+    DeactivateEmployee,
     UpdateEmployee,
     create_employee,
     deactivate_employee,
@@ -145,9 +146,13 @@ async def test_only_admins_manage_employees(env: Env, who: str) -> None:
     await refused(
         env,
         PermissionDenied,
-        update_employee(env.deps, actor, "emp_agent", UpdateEmployee(title="x")),
+        update_employee(env.deps, actor, UpdateEmployee(employee_id="emp_agent", title="x")),
     )
-    await refused(env, PermissionDenied, deactivate_employee(env.deps, actor, "emp_agent"))
+    await refused(
+        env,
+        PermissionDenied,
+        deactivate_employee(env.deps, actor, DeactivateEmployee(employee_id="emp_agent")),
+    )
 
 
 async def test_an_admin_token_with_no_permission_still_manages_employees(env: Env) -> None:
@@ -245,8 +250,9 @@ async def test_an_admin_updates_an_employee(env: Env) -> None:
     updated = await update_employee(
         env.deps,
         env.admin,
-        "emp_agent",
-        UpdateEmployee(manager_id=second_manager.id, title="مستشار أول", email=None),
+        UpdateEmployee(
+            employee_id="emp_agent", manager_id=second_manager.id, title="مستشار أول", email=None
+        ),
     )
     assert updated.manager_id == "emp_m2"
     assert updated.title == "مستشار أول"
@@ -259,7 +265,7 @@ async def test_an_admin_updates_an_employee(env: Env) -> None:
 async def test_an_update_changing_nothing_publishes_nothing(env: Env) -> None:
     before = env.store.copy()
     same = await update_employee(
-        env.deps, env.admin, "emp_agent", UpdateEmployee(name=env.staff.agent.name)
+        env.deps, env.admin, UpdateEmployee(employee_id="emp_agent", name=env.staff.agent.name)
     )
     assert same == env.staff.agent
     assert env.store == before
@@ -269,7 +275,9 @@ async def test_an_update_changing_nothing_publishes_nothing(env: Env) -> None:
 async def test_only_sent_fields_are_validated(env: Env) -> None:
     # A stored phone from before the rules does not block an unrelated change.
     env.store.put_employee(evolve(env.staff.agent, phone="legacy"))
-    updated = await update_employee(env.deps, env.admin, "emp_agent", UpdateEmployee(title="x"))
+    updated = await update_employee(
+        env.deps, env.admin, UpdateEmployee(employee_id="emp_agent", title="x")
+    )
     assert updated.phone == "legacy"
     assert updated.title == "x"
 
@@ -279,7 +287,7 @@ async def test_an_employee_cannot_be_their_own_manager(env: Env) -> None:
         env,
         UnprocessableInput,
         update_employee(
-            env.deps, env.admin, "emp_manager", UpdateEmployee(manager_id="emp_manager")
+            env.deps, env.admin, UpdateEmployee(employee_id="emp_manager", manager_id="emp_manager")
         ),
     )
     assert fields_of(error) == {"managerId"}
@@ -296,7 +304,9 @@ async def test_no_management_cycles(env: Env) -> None:
     error = await refused(
         env,
         UnprocessableInput,
-        update_employee(env.deps, env.admin, "emp_manager", UpdateEmployee(manager_id="emp_m2")),
+        update_employee(
+            env.deps, env.admin, UpdateEmployee(employee_id="emp_manager", manager_id="emp_m2")
+        ),
     )
     assert fields_of(error) == {"managerId"}
 
@@ -305,11 +315,13 @@ async def test_a_manager_with_a_team_keeps_a_managing_role(env: Env) -> None:
     error = await refused(
         env,
         UnprocessableInput,
-        update_employee(env.deps, env.admin, "emp_manager", UpdateEmployee(role=Role.SALES_AGENT)),
+        update_employee(
+            env.deps, env.admin, UpdateEmployee(employee_id="emp_manager", role=Role.SALES_AGENT)
+        ),
     )
     assert fields_of(error) == {"role"}
     promoted = await update_employee(
-        env.deps, env.admin, "emp_manager", UpdateEmployee(role=Role.ADMIN)
+        env.deps, env.admin, UpdateEmployee(employee_id="emp_manager", role=Role.ADMIN)
     )
     assert promoted.role is Role.ADMIN
 
@@ -321,8 +333,9 @@ async def test_update_bad_input_names_every_field(env: Env) -> None:
         update_employee(
             env.deps,
             env.admin,
-            "emp_agent",
-            UpdateEmployee(name="", email="x@", phone="abc", manager_id="emp_outsider"),
+            UpdateEmployee(
+                employee_id="emp_agent", name="", email="x@", phone="abc", manager_id="emp_outsider"
+            ),
         ),
     )
     assert type(error) is ValidationFailed
@@ -333,18 +346,29 @@ async def test_update_of_another_organizations_or_a_missing_employee_is_not_foun
     env: Env,
 ) -> None:
     await refused(
-        env, NotFound, update_employee(env.deps, env.admin, "b_agent", UpdateEmployee(title="x"))
+        env,
+        NotFound,
+        update_employee(env.deps, env.admin, UpdateEmployee(employee_id="b_agent", title="x")),
     )
-    await refused(env, NotFound, deactivate_employee(env.deps, env.admin, "emp_nobody"))
+    await refused(
+        env,
+        NotFound,
+        deactivate_employee(env.deps, env.admin, DeactivateEmployee(employee_id="emp_nobody")),
+    )
 
 
 async def test_deactivating_an_employee(env: Env) -> None:
-    deactivated = await deactivate_employee(env.deps, env.admin, "emp_agent")
+    deactivated = await deactivate_employee(
+        env.deps, env.admin, DeactivateEmployee(employee_id="emp_agent")
+    )
     assert not deactivated.is_active
     assert env.employee("emp_agent") == deactivated
     assert env.publisher.names() == ["employee.saved"]
     # Deactivating again changes nothing.
     before = env.store.copy()
-    assert await deactivate_employee(env.deps, env.admin, "emp_agent") == deactivated
+    assert (
+        await deactivate_employee(env.deps, env.admin, DeactivateEmployee(employee_id="emp_agent"))
+        == deactivated
+    )
     assert env.store == before
     assert len(env.publisher.events) == 1

@@ -4,7 +4,7 @@ publishes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar, cast
@@ -21,6 +21,7 @@ from customers_hub.application.errors import (
 from customers_hub.application.use_cases.customer_deletion import DeleteCustomer, delete_customer
 from customers_hub.application.use_cases.customers import CreateCustomer, create_customer
 from customers_hub.application.use_cases.documents import (
+    DeleteDocument,
     UploadDocument,
     delete_document,
     get_document_content,
@@ -179,6 +180,15 @@ async def check_access(env: Env, call: Any, *args: Any) -> None:
     await refused(env, NotFound, call(env.deps, admin, gone.id, *args))
 
 
+async def check_command_access(env: Env, call: Any, command_for: Callable[[str], object]) -> None:
+    """:func:`check_access` of a write taking one command, ``call(deps, actor, command)``:
+    ``command_for(customer_id)`` is its command naming each customer tried."""
+    await check_access(
+        env,
+        lambda deps, actor, customer_id: call(deps, actor, command_for(customer_id)),
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # Property interests
 
@@ -188,8 +198,8 @@ async def test_adding_a_property_interest(env: Env) -> None:
     interest = await add_property_interest(
         env.deps,
         env.actor(env.staff.agent),
-        customer.id,
         AddPropertyInterest(
+            customer_id=customer.id,
             property_id="prop_villa_023",
             property_title=" فيلا راقية ",
             property_price=Decimal(2_800_000),
@@ -210,11 +220,15 @@ async def test_adding_a_property_interest(env: Env) -> None:
 async def test_the_same_property_twice_is_a_duplicate(env: Env) -> None:
     customer = await seed(env)
     agent = env.actor(env.staff.agent)
-    await add_property_interest(env.deps, agent, customer.id, AddPropertyInterest(property_id="p1"))
+    await add_property_interest(
+        env.deps, agent, AddPropertyInterest(customer_id=customer.id, property_id="p1")
+    )
     error = await refused(
         env,
         Duplicate,
-        add_property_interest(env.deps, agent, customer.id, AddPropertyInterest(property_id="p1")),
+        add_property_interest(
+            env.deps, agent, AddPropertyInterest(customer_id=customer.id, property_id="p1")
+        ),
     )
     assert error.field == "propertyId"
 
@@ -227,15 +241,18 @@ async def test_property_interest_bad_input(env: Env) -> None:
         add_property_interest(
             env.deps,
             env.actor(env.staff.agent),
-            customer.id,
-            AddPropertyInterest(property_id=" ", rating=9, property_price=Decimal("-1")),
+            AddPropertyInterest(
+                customer_id=customer.id, property_id=" ", rating=9, property_price=Decimal("-1")
+            ),
         ),
     )
     assert fields_of(error) == {"propertyId", "rating", "propertyPrice"}
 
 
 async def test_property_interest_access(env: Env) -> None:
-    await check_access(env, add_property_interest, AddPropertyInterest(property_id="p1"))
+    await check_command_access(
+        env, add_property_interest, lambda c: AddPropertyInterest(customer_id=c, property_id="p1")
+    )
 
 
 async def test_a_rejected_property_leaves_the_matches(env: Env) -> None:
@@ -257,14 +274,14 @@ async def test_a_rejected_property_leaves_the_matches(env: Env) -> None:
     assert customer.ai_insights.property_matches == ("prop_1",)
     agent = env.actor(env.staff.agent)
     interest = await add_property_interest(
-        env.deps, agent, customer.id, AddPropertyInterest(property_id="prop_1")
+        env.deps, agent, AddPropertyInterest(customer_id=customer.id, property_id="prop_1")
     )
     changed = await update_property_interest_status(
         env.deps,
         agent,
-        customer.id,
-        interest.id,
-        UpdatePropertyInterestStatus(PropertyInterestStatus.REJECTED),
+        UpdatePropertyInterestStatus(
+            customer_id=customer.id, interest_id=interest.id, status=PropertyInterestStatus.REJECTED
+        ),
     )
     assert changed.status is PropertyInterestStatus.REJECTED
     stored = env.store.customers[customer.id]
@@ -276,15 +293,15 @@ async def test_updating_an_interest_status(env: Env) -> None:
     customer = await seed(env)
     agent = env.actor(env.staff.agent)
     interest = await add_property_interest(
-        env.deps, agent, customer.id, AddPropertyInterest(property_id="p1")
+        env.deps, agent, AddPropertyInterest(customer_id=customer.id, property_id="p1")
     )
     env.publisher.clear()
     viewed = await update_property_interest_status(
         env.deps,
         agent,
-        customer.id,
-        interest.id,
-        UpdatePropertyInterestStatus(PropertyInterestStatus.VIEWED),
+        UpdatePropertyInterestStatus(
+            customer_id=customer.id, interest_id=interest.id, status=PropertyInterestStatus.VIEWED
+        ),
     )
     assert viewed.viewed_at == env.now
     assert env.store.customers[customer.id].property_interests == (viewed,)
@@ -294,9 +311,9 @@ async def test_updating_an_interest_status(env: Env) -> None:
     again = await update_property_interest_status(
         env.deps,
         agent,
-        customer.id,
-        interest.id,
-        UpdatePropertyInterestStatus(PropertyInterestStatus.VIEWED),
+        UpdatePropertyInterestStatus(
+            customer_id=customer.id, interest_id=interest.id, status=PropertyInterestStatus.VIEWED
+        ),
     )
     assert again == viewed
     assert env.store == before
@@ -307,19 +324,22 @@ async def test_updating_an_interest_status(env: Env) -> None:
         update_property_interest_status(
             env.deps,
             agent,
-            customer.id,
-            "pi_missing",
-            UpdatePropertyInterestStatus(PropertyInterestStatus.VIEWED),
+            UpdatePropertyInterestStatus(
+                customer_id=customer.id,
+                interest_id="pi_missing",
+                status=PropertyInterestStatus.VIEWED,
+            ),
         ),
     )
 
 
 async def test_interest_status_access(env: Env) -> None:
-    await check_access(
+    await check_command_access(
         env,
         update_property_interest_status,
-        "pi_1",
-        UpdatePropertyInterestStatus(PropertyInterestStatus.VIEWED),
+        lambda c: UpdatePropertyInterestStatus(
+            customer_id=c, interest_id="pi_1", status=PropertyInterestStatus.VIEWED
+        ),
     )
 
 
@@ -333,8 +353,8 @@ async def test_logging_an_interaction_with_a_follow_up(env: Env) -> None:
     interaction = await log_interaction(
         env.deps,
         env.actor(env.staff.manager),
-        customer.id,
         LogInteraction(
+            customer_id=customer.id,
             type=InteractionType.CALL,
             direction=InteractionDirection.OUTBOUND,
             duration=15,
@@ -363,8 +383,7 @@ async def test_an_interaction_without_follow_up_creates_no_action(env: Env) -> N
     await log_interaction(
         env.deps,
         env.actor(env.staff.agent),
-        customer.id,
-        LogInteraction(type=InteractionType.WHATSAPP, notes="رد"),
+        LogInteraction(customer_id=customer.id, type=InteractionType.WHATSAPP, notes="رد"),
     )
     assert env.store.actions_of(customer.id) == []
 
@@ -377,8 +396,8 @@ async def test_interaction_bad_input_names_every_field(env: Env) -> None:
         log_interaction(
             env.deps,
             env.actor(env.staff.agent),
-            customer.id,
             LogInteraction(
+                customer_id=customer.id,
                 type=InteractionType.CALL,
                 date=env.now + timedelta(days=1),
                 duration=-3,
@@ -393,8 +412,8 @@ async def test_interaction_bad_input_names_every_field(env: Env) -> None:
         log_interaction(
             env.deps,
             env.actor(env.staff.agent),
-            customer.id,
             LogInteraction(
+                customer_id=customer.id,
                 type=InteractionType.CALL,
                 follow_up_required=True,
                 follow_up_date=env.now - timedelta(hours=1),
@@ -405,7 +424,9 @@ async def test_interaction_bad_input_names_every_field(env: Env) -> None:
 
 
 async def test_interaction_access(env: Env) -> None:
-    await check_access(env, log_interaction, LogInteraction(type=InteractionType.CALL))
+    await check_command_access(
+        env, log_interaction, lambda c: LogInteraction(customer_id=c, type=InteractionType.CALL)
+    )
 
 
 async def test_an_interaction_retried_after_a_conflict_is_logged_once(env: Env) -> None:
@@ -414,8 +435,8 @@ async def test_an_interaction_retried_after_a_conflict_is_logged_once(env: Env) 
     await log_interaction(
         env.deps,
         env.actor(env.staff.agent),
-        customer.id,
         LogInteraction(
+            customer_id=customer.id,
             type=InteractionType.CALL,
             follow_up_required=True,
             follow_up_date=env.now + timedelta(days=1),
@@ -435,8 +456,8 @@ async def test_a_failed_interaction_leaves_no_follow_up_action(env: Env) -> None
         log_interaction(
             env.deps,
             env.actor(env.staff.agent),
-            customer.id,
             LogInteraction(
+                customer_id=customer.id,
                 type=InteractionType.CALL,
                 follow_up_required=True,
                 follow_up_date=env.now + timedelta(days=1),
@@ -778,8 +799,9 @@ async def test_completing_a_cancelled_or_missing_reminder_fails(env: Env) -> Non
 # Documents
 
 
-def upload(**kw: Any) -> UploadDocument:
+def upload(customer_id: str, **kw: Any) -> UploadDocument:
     values: dict[str, Any] = {
+        "customer_id": customer_id,
         "name": "صورة الهوية",
         "type": DocumentType.ID_COPY,
         "content": b"%PDF-1.7 id",
@@ -793,7 +815,7 @@ def upload(**kw: Any) -> UploadDocument:
 async def test_uploading_reading_and_deleting_a_document(env: Env) -> None:
     customer = await seed(env)
     agent = env.actor(env.staff.agent)
-    document = await upload_document(env.deps, agent, customer.id, upload())
+    document = await upload_document(env.deps, agent, upload(customer.id))
     assert document.storage_key == f"{document.id}.pdf"
     assert document.id.startswith("doc_")
     assert document.file_size == len(b"%PDF-1.7 id")
@@ -806,7 +828,9 @@ async def test_uploading_reading_and_deleting_a_document(env: Env) -> None:
     assert content.content == b"%PDF-1.7 id"
     assert content.document == document
 
-    await delete_document(env.deps, agent, customer.id, document.id)
+    await delete_document(
+        env.deps, agent, DeleteDocument(customer_id=customer.id, document_id=document.id)
+    )
     assert env.store.documents == {}
     assert env.store.blobs == {}
     assert env.publisher.names()[-1] == "customer.updated"
@@ -821,8 +845,7 @@ async def test_a_too_large_file_is_refused(env: Env) -> None:
         upload_document(
             env.deps,
             env.actor(env.staff.agent),
-            customer.id,
-            upload(content=b"x" * (MAX_BYTES + 1)),
+            upload(customer.id, content=b"x" * (MAX_BYTES + 1)),
         ),
     )
     assert error.limit == MAX_BYTES
@@ -835,7 +858,7 @@ async def test_an_unsupported_type_is_refused(env: Env, mime_type: str) -> None:
         env,
         UnsupportedMediaType,
         upload_document(
-            env.deps, env.actor(env.staff.agent), customer.id, upload(mime_type=mime_type)
+            env.deps, env.actor(env.staff.agent), upload(customer.id, mime_type=mime_type)
         ),
     )
 
@@ -856,7 +879,7 @@ async def test_every_accepted_type_gets_its_extension(
 ) -> None:
     customer = await seed(env)
     document = await upload_document(
-        env.deps, env.actor(env.staff.agent), customer.id, upload(mime_type=mime_type)
+        env.deps, env.actor(env.staff.agent), upload(customer.id, mime_type=mime_type)
     )
     assert document.storage_key.endswith(extension)
 
@@ -867,14 +890,14 @@ async def test_document_bad_input(env: Env) -> None:
         env,
         ValidationFailed,
         upload_document(
-            env.deps, env.actor(env.staff.agent), customer.id, upload(name=" ", content=b"")
+            env.deps, env.actor(env.staff.agent), upload(customer.id, name=" ", content=b"")
         ),
     )
     assert fields_of(error) == {"name", "file"}
 
 
 async def test_document_upload_access(env: Env) -> None:
-    await check_access(env, upload_document, upload())
+    await check_command_access(env, upload_document, upload)
     assert env.store.blobs == {}
 
 
@@ -884,7 +907,7 @@ async def test_bytes_are_removed_when_the_transaction_fails(env: Env) -> None:
     await refused(
         env,
         ConcurrentUpdate,
-        upload_document(env.deps, env.actor(env.staff.agent), customer.id, upload()),
+        upload_document(env.deps, env.actor(env.staff.agent), upload(customer.id)),
     )
     assert env.store.blobs == {}
     assert env.store.documents == {}
@@ -896,14 +919,14 @@ async def test_a_storage_failure_leaves_no_record(env: Env) -> None:
     await refused(
         env,
         OSError,
-        upload_document(env.deps, env.actor(env.staff.agent), customer.id, upload()),
+        upload_document(env.deps, env.actor(env.staff.agent), upload(customer.id)),
     )
 
 
 async def test_a_retried_upload_keeps_only_the_final_bytes(env: Env) -> None:
     customer = await seed(env)
     env.store.fail_next_commits(1)
-    document = await upload_document(env.deps, env.actor(env.staff.agent), customer.id, upload())
+    document = await upload_document(env.deps, env.actor(env.staff.agent), upload(customer.id))
     assert list(env.store.blobs) == [document.storage_key]
     assert list(env.store.documents) == [document.id]
     assert len(env.publisher.batches) == 1
@@ -912,7 +935,7 @@ async def test_a_retried_upload_keeps_only_the_final_bytes(env: Env) -> None:
 async def test_reading_a_document_needs_read_access(env: Env) -> None:
     customer = await seed(env)
     foreign = await seed(env, assignee=env.other.agent)
-    document = await upload_document(env.deps, env.actor(env.staff.agent), customer.id, upload())
+    document = await upload_document(env.deps, env.actor(env.staff.agent), upload(customer.id))
     env.publisher.clear()
     await refused(
         env,
@@ -934,19 +957,29 @@ async def test_reading_a_document_needs_read_access(env: Env) -> None:
 
 async def test_deleting_a_document_failures(env: Env) -> None:
     customer = await seed(env)
-    document = await upload_document(env.deps, env.actor(env.staff.agent), customer.id, upload())
+    document = await upload_document(env.deps, env.actor(env.staff.agent), upload(customer.id))
     env.publisher.clear()
     await refused(
         env,
         NotFound,
-        delete_document(env.deps, env.actor(env.staff.agent), customer.id, "doc_missing"),
+        delete_document(
+            env.deps,
+            env.actor(env.staff.agent),
+            DeleteDocument(customer_id=customer.id, document_id="doc_missing"),
+        ),
     )
     await refused(
         env,
         PermissionDenied,
-        delete_document(env.deps, env.actor(env.staff.viewer), customer.id, document.id),
+        delete_document(
+            env.deps,
+            env.actor(env.staff.viewer),
+            DeleteDocument(customer_id=customer.id, document_id=document.id),
+        ),
     )
-    await check_access(env, delete_document, document.id)
+    await check_command_access(
+        env, delete_document, lambda c: DeleteDocument(customer_id=c, document_id=document.id)
+    )
     assert env.store.blobs == {document.storage_key: b"%PDF-1.7 id"}
 
 
@@ -977,8 +1010,8 @@ async def test_a_catalog_property_gives_the_interest_its_title_price_type_and_lo
     interest = await add_property_interest(
         env.deps,
         env.actor(env.staff.agent),
-        customer.id,
         AddPropertyInterest(
+            customer_id=customer.id,
             property_id="prop_villa_023",
             # A stale client copy: the catalog wins for what it knows.
             property_title="عنوان قديم",
@@ -1008,8 +1041,9 @@ async def test_catalog_gaps_are_filled_from_the_request(env: Env) -> None:
     interest = await add_property_interest(
         env.deps,
         env.actor(env.staff.agent),
-        customer.id,
-        AddPropertyInterest(property_id="prop_villa_023", property_title_en="Villa"),
+        AddPropertyInterest(
+            customer_id=customer.id, property_id="prop_villa_023", property_title_en="Villa"
+        ),
     )
     # A sold property is still known; without a district the location is the city.
     assert interest.property_title == "فيلا راقية في حي الياسمين"
@@ -1023,8 +1057,8 @@ async def test_an_unknown_property_keeps_what_the_request_sent(env: Env) -> None
     interest = await add_property_interest(
         env.deps,
         env.actor(env.staff.agent),
-        customer.id,
         AddPropertyInterest(
+            customer_id=customer.id,
             property_id="prop_external_1",
             property_title="شقة في جدة",
             property_price=Decimal(900_000),
@@ -1046,7 +1080,7 @@ async def test_another_organizations_property_is_unknown(env: Env) -> None:
     customer = await seed(env)
     agent = env.actor(env.staff.agent)
     bare = await add_property_interest(
-        env.deps, agent, customer.id, AddPropertyInterest(property_id="prop_villa_023")
+        env.deps, agent, AddPropertyInterest(customer_id=customer.id, property_id="prop_villa_023")
     )
     # Nothing of the other catalog leaks: no title, price, type or location at all.
     assert (
@@ -1060,9 +1094,11 @@ async def test_another_organizations_property_is_unknown(env: Env) -> None:
     sent = await add_property_interest(
         env.deps,
         agent,
-        other.id,
         AddPropertyInterest(
-            property_id="prop_villa_023", property_title="فيلا", property_price=Decimal(5)
+            customer_id=other.id,
+            property_id="prop_villa_023",
+            property_title="فيلا",
+            property_price=Decimal(5),
         ),
     )
     assert (sent.property_title, sent.property_price) == ("فيلا", Decimal(5))
@@ -1077,8 +1113,8 @@ async def test_request_fields_are_validated_even_for_a_catalog_property(env: Env
         add_property_interest(
             env.deps,
             env.actor(env.staff.agent),
-            customer.id,
             AddPropertyInterest(
+                customer_id=customer.id,
                 property_id="prop_villa_023",
                 property_title="x" * 501,
                 property_price=Decimal(-1),
@@ -1102,8 +1138,8 @@ async def test_logging_interactions_computes_the_sentiment_score(env: Env) -> No
         await log_interaction(
             env.deps,
             agent,
-            customer.id,
             LogInteraction(
+                customer_id=customer.id,
                 type=InteractionType.CALL,
                 sentiment=sentiment,
                 date=env.now - timedelta(days=days_ago),
@@ -1124,8 +1160,9 @@ async def test_logging_interactions_computes_the_sentiment_score(env: Env) -> No
     await log_interaction(
         env.deps,
         agent,
-        stranger.id,
-        LogInteraction(type=InteractionType.CALL, sentiment=Sentiment.NEGATIVE),
+        LogInteraction(
+            customer_id=stranger.id, type=InteractionType.CALL, sentiment=Sentiment.NEGATIVE
+        ),
     )
     assert sentiment_of(env, stranger.id) == 0
     assert sentiment_of(env, customer.id) == 67
@@ -1137,8 +1174,11 @@ async def test_the_sentiment_score_survives_other_score_refreshes(env: Env) -> N
     await log_interaction(
         env.deps,
         agent,
-        customer.id,
-        LogInteraction(type=InteractionType.WHATSAPP, sentiment=Sentiment.POSITIVE),
+        LogInteraction(
+            customer_id=customer.id, type=InteractionType.WHATSAPP, sentiment=Sentiment.POSITIVE
+        ),
     )
-    await add_property_interest(env.deps, agent, customer.id, AddPropertyInterest(property_id="p"))
+    await add_property_interest(
+        env.deps, agent, AddPropertyInterest(customer_id=customer.id, property_id="p")
+    )
     assert sentiment_of(env, customer.id) == 100

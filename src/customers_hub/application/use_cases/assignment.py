@@ -9,7 +9,8 @@ the team's); agents and viewers get 403 before anything is read. Another organiz
 not an employee of the organization; 403 when one is out of the manager's team), the number of
 rules (422 past :data:`~customers_hub.domain.assignment.RULES_PER_ORGANIZATION_MAX`). Every
 change is audited (``assignmentRule.created|updated|deleted``) and moves ``version``; the
-round-robin pointer is bookkeeping and moves nothing.
+round-robin pointer is bookkeeping and moves nothing. A change or deletion takes one command
+naming the rule and the ``If-Match`` version (:class:`RuleCommand`).
 
 Applying (every new customer created without an assignee — the API and the embedding through
 :func:`~customers_hub.application.use_cases.customers.create_customer`, imports in batches):
@@ -72,7 +73,10 @@ from customers_hub.domain.unset import UNSET, Unset
 __all__ = [
     "RULES_DEFAULT_LIMIT",
     "AssignmentPlan",
+    "DeleteAssignmentRule",
+    "RuleCommand",
     "RulePatch",
+    "UpdateAssignmentRule",
     "assign_new_customers",
     "create_assignment_rule",
     "delete_assignment_rule",
@@ -235,6 +239,27 @@ class RulePatch:
         }
 
 
+@frozen(kw_only=True)
+class RuleCommand:
+    """A write on one existing rule: the rule's id and the ``If-Match`` version (``None``: any;
+    another one is 412). Declared here only."""
+
+    rule_id: str
+    expected_version: int | None = None
+
+
+@frozen(kw_only=True)
+class UpdateAssignmentRule(RuleCommand):
+    """``PATCH /assignment-rules/{id}``: the sent fields."""
+
+    patch: RulePatch
+
+
+@frozen(kw_only=True)
+class DeleteAssignmentRule(RuleCommand):
+    """``DELETE /assignment-rules/{id}``."""
+
+
 def _check_role(actor: Actor) -> None:
     refusal = manage_refusal(actor)
     if refusal is not None:
@@ -338,17 +363,12 @@ async def get_assignment_rule(deps: Dependencies, actor: Actor, rule_id: str) ->
 
 
 async def update_assignment_rule(
-    deps: Dependencies,
-    actor: Actor,
-    rule_id: str,
-    patch: RulePatch,
-    *,
-    expected_version: int | None = None,
+    deps: Dependencies, actor: Actor, command: UpdateAssignmentRule
 ) -> AssignmentRule:
     """Change the sent fields (``expected_version``: ``If-Match``); a patch that changes
     nothing writes nothing."""
     _check_role(actor)
-    given = patch.given()
+    given = command.patch.given()
 
     def draft_of(rule: AssignmentRule) -> RuleDraft:
         # The draft's attributes are the rule's, by name; the sent ones replace them.
@@ -357,8 +377,8 @@ async def update_assignment_rule(
 
     async def work(uow: UnitOfWork) -> tuple[AssignmentRule, list[DomainEvent]]:
         repo = _rules(deps, uow)
-        current = await _existing(repo, uow, actor, rule_id, for_update=True)
-        _check_version(current, expected_version)
+        current = await _existing(repo, uow, actor, command.rule_id, for_update=True)
+        _check_version(current, command.expected_version)
         cleaned = clean_draft(draft_of(current))
         if "employee_ids" in given:
             await _check_employees(uow, actor, cleaned.employee_ids)
@@ -373,15 +393,15 @@ async def update_assignment_rule(
 
 
 async def delete_assignment_rule(
-    deps: Dependencies, actor: Actor, rule_id: str, *, expected_version: int | None = None
+    deps: Dependencies, actor: Actor, command: DeleteAssignmentRule
 ) -> None:
     """Delete the rule (404 when there is none; ``expected_version``: ``If-Match``)."""
     _check_role(actor)
 
     async def work(uow: UnitOfWork) -> tuple[None, list[DomainEvent]]:
         repo = _rules(deps, uow)
-        rule = await _existing(repo, uow, actor, rule_id, for_update=True)
-        _check_version(rule, expected_version)
+        rule = await _existing(repo, uow, actor, command.rule_id, for_update=True)
+        _check_version(rule, command.expected_version)
         await repo.delete(rule)
         return None, []
 

@@ -2,7 +2,9 @@
 
 The size limit and the accepted types (:data:`DOCUMENT_MIME_TYPES`) are checked before anything
 is loaded; the bytes are stored before the transaction opens and removed again when it fails
-(the decisions are in :mod:`.relations`)."""
+(the decisions are in :mod:`.relations`). The writes take one command naming the customer (a
+:class:`~customers_hub.application.use_cases.relations.RelationCommand`) and, for a deletion,
+the document."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from customers_hub.application.use_cases.customers import (
 )
 from customers_hub.application.use_cases.relations import (
     TITLE_MAX_LENGTH,
+    RelationCommand,
     clean_field,
     relation_changed,
 )
@@ -43,6 +46,7 @@ from customers_hub.domain.validation import (
 
 __all__ = [
     "DOCUMENT_MIME_TYPES",
+    "DeleteDocument",
     "DocumentContent",
     "UploadDocument",
     "delete_document",
@@ -67,7 +71,7 @@ DOCUMENT_MIME_TYPES: Mapping[str, str] = {
 
 
 @frozen(kw_only=True)
-class UploadDocument:
+class UploadDocument(RelationCommand):
     """Store a file about the customer; ``mime_type`` is what the edge detected from the bytes."""
 
     name: str
@@ -76,6 +80,13 @@ class UploadDocument:
     mime_type: str
     description: str | None = None
     tags: tuple[str, ...] = ()
+
+
+@frozen(kw_only=True)
+class DeleteDocument(RelationCommand):
+    """Remove the customer's document ``document_id`` (record, then bytes)."""
+
+    document_id: str
 
 
 @frozen
@@ -91,10 +102,9 @@ def _media_type(raw: str) -> str:
     return raw.split(";", 1)[0].strip().lower()
 
 
-async def upload_document(
-    deps: Dependencies, actor: Actor, customer_id: str, command: UploadDocument
-) -> Document:
+async def upload_document(deps: Dependencies, actor: Actor, command: UploadDocument) -> Document:
     """Store the bytes and the record; 413 over the size limit, 415 for other types."""
+    customer_id = command.customer_id
     size = len(command.content)
     if size > deps.settings.max_document_bytes:
         raise PayloadTooLarge(size, deps.settings.max_document_bytes)
@@ -164,10 +174,9 @@ async def get_document_content(
     return DocumentContent(document, content)
 
 
-async def delete_document(
-    deps: Dependencies, actor: Actor, customer_id: str, document_id: str
-) -> None:
+async def delete_document(deps: Dependencies, actor: Actor, command: DeleteDocument) -> None:
     """Remove a document's record, then (after the commit) its bytes."""
+    customer_id, document_id = command.customer_id, command.document_id
 
     async def work(uow: UnitOfWork) -> tuple[Document, list[DomainEvent]]:
         now = deps.clock.now()

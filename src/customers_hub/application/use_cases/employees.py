@@ -17,6 +17,8 @@ Decisions where the contracts are silent (documented for ``docs/``):
   them); an inactive employee can no longer be assigned anything.
 * Each accepted change publishes ``employee.saved``; a change that changes nothing publishes
   nothing.
+* A write on an existing employee takes one command naming it (:class:`EmployeeCommand`); the
+  routes take no ``If-Match``.
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ __all__ = [
     "EMPLOYEE_ID_MAX_LENGTH",
     "MANAGER_ROLES",
     "CreateEmployee",
+    "DeactivateEmployee",
+    "EmployeeCommand",
     "UpdateEmployee",
     "create_employee",
     "deactivate_employee",
@@ -88,7 +92,14 @@ class CreateEmployee:
 
 
 @frozen(kw_only=True)
-class UpdateEmployee:
+class EmployeeCommand:
+    """A write on one existing employee: the employee's id (declared here only)."""
+
+    employee_id: str
+
+
+@frozen(kw_only=True)
+class UpdateEmployee(EmployeeCommand):
     """Change the sent fields (:data:`UNSET` = not sent, ``None`` = clear)."""
 
     name: str | Unset = UNSET
@@ -101,6 +112,19 @@ class UpdateEmployee:
     manager_id: str | Unset | None = UNSET
     is_active: bool | Unset = UNSET
     fal_licence: FalLicence | Unset | None = UNSET
+
+
+@frozen(kw_only=True)
+class DeactivateEmployee(EmployeeCommand):
+    """Mark the employee inactive (``PATCH`` with ``isActive: false`` does the same)."""
+
+
+# The employee attributes an UpdateEmployee may change: its fields but the command's id.
+_PATCHABLE = tuple(
+    a.name
+    for a in fields(UpdateEmployee)
+    if a.name not in {b.name for b in fields(EmployeeCommand)}
+)
 
 
 def _check_id(errors: Errors, raw: str) -> str:
@@ -245,10 +269,9 @@ async def create_employee(deps: Dependencies, actor: Actor, command: CreateEmplo
     return await transaction_as(deps, actor, work)
 
 
-async def update_employee(
-    deps: Dependencies, actor: Actor, employee_id: str, command: UpdateEmployee
-) -> Employee:
+async def update_employee(deps: Dependencies, actor: Actor, command: UpdateEmployee) -> Employee:
     """Change an employee (admin): texts validated, manager rules, role kept while managing."""
+    employee_id = command.employee_id
     enforce(actor, Operation.MANAGE_EMPLOYEES, resource_type="employee", resource_id=employee_id)
 
     async def work(uow: UnitOfWork) -> tuple[Employee, list[DomainEvent]]:
@@ -263,9 +286,9 @@ async def update_employee(
             resource_id=employee_id,
         )
         sent: dict[str, Any] = {
-            a.name: getattr(command, a.name)
-            for a in fields(UpdateEmployee)
-            if getattr(command, a.name) is not UNSET
+            name: getattr(command, name)
+            for name in _PATCHABLE
+            if getattr(command, name) is not UNSET
         }
         errors = Errors()
         changed = _fields(
@@ -291,9 +314,12 @@ async def update_employee(
     return await transaction_as(deps, actor, work)
 
 
-async def deactivate_employee(deps: Dependencies, actor: Actor, employee_id: str) -> Employee:
+async def deactivate_employee(
+    deps: Dependencies, actor: Actor, command: DeactivateEmployee
+) -> Employee:
     """Mark an employee inactive (admin); their customers and actions stay where they are."""
-    return await update_employee(deps, actor, employee_id, UpdateEmployee(is_active=False))
+    update = UpdateEmployee(employee_id=command.employee_id, is_active=False)
+    return await update_employee(deps, actor, update)
 
 
 async def with_display_name(deps: Dependencies, actor: Actor) -> Actor:

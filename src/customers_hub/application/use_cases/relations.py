@@ -3,7 +3,9 @@ reminders and documents.
 
 Every write needs ``Operation.UPDATE_CUSTOMER`` on the customer (admin: all; manager: team;
 agent: own; viewer: never), reads ``Operation.READ_CUSTOMERS``; a soft-deleted customer's
-relations are not found. Each write is one transaction; its events are published after commit.
+relations are not found. Each write is ``(deps, actor, command)``: the command names the
+customer (a :class:`RelationCommand`) and, where it changes one, the relation. Each write is one
+transaction; its events are published after commit.
 The order of checks is the one of :mod:`customers_hub.application.use_cases.customers`: role and
 token, the customer (404), its scope (403), the input (400, every field), then the rules.
 
@@ -106,6 +108,7 @@ __all__ = [
     "TITLE_MAX_LENGTH",
     "AddPropertyInterest",
     "LogInteraction",
+    "RelationCommand",
     "UpdatePropertyInterestStatus",
     "add_property_interest",
     "aware_field",
@@ -124,6 +127,15 @@ CLOCK_SKEW = INTERACTION_CLOCK_SKEW
 TITLE_MAX_LENGTH = 255
 TEXT_MAX_LENGTH = SHORT_TEXT_MAX_LENGTH
 LOCATION_MAX_LENGTH = 255  # property_interests.property_location is String(255)
+
+
+@frozen(kw_only=True)
+class RelationCommand:
+    """A write on one customer's relations: the customer's id. Every relation write's command
+    (interests, interactions, documents) is one of these, so the field is declared here only;
+    the routes take no ``If-Match`` (the customer's stored version guards the save)."""
+
+    customer_id: str
 
 
 # ---------------------------------------------------------------------------------------------
@@ -211,7 +223,7 @@ def catalog_location(prop: Property) -> str:
 
 
 @frozen(kw_only=True)
-class AddPropertyInterest:
+class AddPropertyInterest(RelationCommand):
     """Add a property to the customer's interests (one per property)."""
 
     property_id: str
@@ -228,7 +240,7 @@ class AddPropertyInterest:
 
 
 async def add_property_interest(
-    deps: Dependencies, actor: Actor, customer_id: str, command: AddPropertyInterest
+    deps: Dependencies, actor: Actor, command: AddPropertyInterest
 ) -> PropertyInterest:
     """Add an interest; the same property twice is 409 ``DUPLICATE_RESOURCE`` on
     ``propertyId``."""
@@ -259,7 +271,7 @@ async def add_property_interest(
 
     async def work(uow: UnitOfWork) -> tuple[PropertyInterest, list[DomainEvent]]:
         now = deps.clock.now()
-        loaded = await load_customer(uow, actor, customer_id, Operation.UPDATE_CUSTOMER)
+        loaded = await load_customer(uow, actor, command.customer_id, Operation.UPDATE_CUSTOMER)
         errors.raise_if_any()
         assert property_id is not None  # required: raise_if_any would have raised
         customer = loaded.customer
@@ -289,31 +301,28 @@ async def add_property_interest(
     return await transaction_as(deps, actor, work)
 
 
-@frozen
-class UpdatePropertyInterestStatus:
-    """Move one of the customer's property interests to another status."""
+@frozen(kw_only=True)
+class UpdatePropertyInterestStatus(RelationCommand):
+    """Move the customer's property interest ``interest_id`` to another status."""
 
+    interest_id: str
     status: PropertyInterestStatus
 
 
 async def update_property_interest_status(
-    deps: Dependencies,
-    actor: Actor,
-    customer_id: str,
-    interest_id: str,
-    command: UpdatePropertyInterestStatus,
+    deps: Dependencies, actor: Actor, command: UpdatePropertyInterestStatus
 ) -> PropertyInterest:
     """Change an interest's status (``viewed`` the first time stamps ``viewedAt`` and counts a
     view); the same status again changes nothing."""
 
     async def work(uow: UnitOfWork) -> tuple[PropertyInterest, list[DomainEvent]]:
         now = deps.clock.now()
-        loaded = await load_customer(uow, actor, customer_id, Operation.UPDATE_CUSTOMER)
+        loaded = await load_customer(uow, actor, command.customer_id, Operation.UPDATE_CUSTOMER)
         customer = loaded.customer
         updated, events = aggregate.update_property_interest_status(
-            customer, interest_id, command.status, now=now
+            customer, command.interest_id, command.status, now=now
         )
-        interest = next(i for i in updated.property_interests if i.id == interest_id)
+        interest = next(i for i in updated.property_interests if i.id == command.interest_id)
         if updated is customer:
             return interest, []
         updated = _without_rejected_matches(updated, now)
@@ -328,7 +337,7 @@ async def update_property_interest_status(
 
 
 @frozen(kw_only=True)
-class LogInteraction:
+class LogInteraction(RelationCommand):
     """Log a contact with the customer; the caller is the agent."""
 
     type: InteractionType
@@ -342,9 +351,7 @@ class LogInteraction:
     follow_up_date: dt.datetime | None = None
 
 
-async def log_interaction(
-    deps: Dependencies, actor: Actor, customer_id: str, command: LogInteraction
-) -> Interaction:
+async def log_interaction(deps: Dependencies, actor: Actor, command: LogInteraction) -> Interaction:
     """Log an interaction: counters, last contact and score follow; a required follow-up creates
     a system ``follow_up`` action due at ``followUpDate``."""
     now = deps.clock.now()
@@ -369,7 +376,7 @@ async def log_interaction(
 
     async def work(uow: UnitOfWork) -> tuple[Interaction, list[DomainEvent]]:
         now = deps.clock.now()
-        loaded = await load_customer(uow, actor, customer_id, Operation.UPDATE_CUSTOMER)
+        loaded = await load_customer(uow, actor, command.customer_id, Operation.UPDATE_CUSTOMER)
         errors.raise_if_any()
         customer = loaded.customer
         interaction = Interaction(

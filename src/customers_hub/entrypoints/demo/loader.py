@@ -463,8 +463,8 @@ class _Loader:
         await log_interaction(
             self.deps,
             actor,
-            customer_id,
             LogInteraction(
+                customer_id=customer_id,
                 type=kind,
                 notes=notes,
                 date=now,
@@ -482,8 +482,8 @@ class _Loader:
         added = await add_property_interest(
             self.deps,
             actor,
-            customer_id,
             AddPropertyInterest(
+                customer_id=customer_id,
                 property_id=listing.id,
                 property_title=listing.title,
                 property_title_en=listing.title_en,
@@ -499,7 +499,11 @@ class _Loader:
         self, actor: Actor, customer_id: str, interest_id: str, status: PropertyInterestStatus
     ) -> None:
         await update_property_interest_status(
-            self.deps, actor, customer_id, interest_id, UpdatePropertyInterestStatus(status)
+            self.deps,
+            actor,
+            UpdatePropertyInterestStatus(
+                customer_id=customer_id, interest_id=interest_id, status=status
+            ),
         )
 
     async def appointment(

@@ -133,13 +133,12 @@ class AssignmentRulesController(StrictController):
         if_match: _IF_MATCH = None,
     ) -> Response[Envelope[AssignmentRuleData]]:
         """Change the sent fields (``match`` is replaced whole)."""
-        rule = await use_cases.update_assignment_rule(
-            deps,
-            actor,
-            rule_id,
-            patch_of(data),
+        command = use_cases.UpdateAssignmentRule(
+            rule_id=rule_id,
+            patch=patch_of(data),
             expected_version=parse_if_match(if_match, resource=_RESOURCE),
         )
+        rule = await use_cases.update_assignment_rule(deps, actor, command)
         return _one(rule, "Assignment rule updated")
 
     @delete(
@@ -153,9 +152,10 @@ class AssignmentRulesController(StrictController):
         self, deps: Dependencies, actor: Actor, rule_id: _ID, if_match: _IF_MATCH = None
     ) -> Response[Envelope[AssignmentRuleDeletedData]]:
         """Delete the rule (customers it assigned keep their assignee)."""
-        await use_cases.delete_assignment_rule(
-            deps, actor, rule_id, expected_version=parse_if_match(if_match, resource=_RESOURCE)
+        command = use_cases.DeleteAssignmentRule(
+            rule_id=rule_id, expected_version=parse_if_match(if_match, resource=_RESOURCE)
         )
+        await use_cases.delete_assignment_rule(deps, actor, command)
         return ok(AssignmentRuleDeletedData(rule_id=rule_id), message="Assignment rule deleted")
 
 

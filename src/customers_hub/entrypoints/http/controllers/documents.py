@@ -185,7 +185,8 @@ class DocumentFilesController(StrictController):
         self, deps: Dependencies, actor: Actor, customer_id: CUSTOMER_ID, document_id: str
     ) -> Response[Envelope[DocumentDeletion]]:
         """Remove the document's record, then its bytes."""
-        await documents.delete_document(deps, actor, customer_id, document_id)
+        command = documents.DeleteDocument(customer_id=customer_id, document_id=document_id)
+        await documents.delete_document(deps, actor, command)
         return ok(
             DocumentDeletion(id=document_id, deleted=True),
             message="Document deleted successfully",
@@ -238,8 +239,8 @@ class DocumentsController(StrictController):
         document = await documents.upload_document(
             deps,
             actor,
-            customer_id,
             documents.UploadDocument(
+                customer_id=customer_id,
                 name=name or "",
                 type=document_type,
                 content=content,

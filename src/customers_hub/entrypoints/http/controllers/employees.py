@@ -217,8 +217,8 @@ class EmployeesController(StrictController):
         """Change the sent fields of an employee (admin); ``isActive: false`` deactivates."""
         licence = data.fal_licence  # UNSET keeps, None clears, a licence replaces
         given = {"fal_licence": licence.to_domain()} if isinstance(licence, FalLicenceWire) else {}
-        command = to_command(data, use_cases.UpdateEmployee, **given)
-        employee = await use_cases.update_employee(deps, actor, employee_id, command)
+        command = to_command(data, use_cases.UpdateEmployee, employee_id=employee_id, **given)
+        employee = await use_cases.update_employee(deps, actor, command)
         return ok(
             EmployeeData(employee=employee_to_wire(employee)),
             message="Employee updated successfully",

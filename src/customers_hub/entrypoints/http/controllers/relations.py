@@ -278,8 +278,8 @@ class RelationsController(StrictController):
         self, deps: Dependencies, actor: Actor, customer_id: CUSTOMER_ID, data: PropertyInterestIn
     ) -> Response[Envelope[PropertyInterestData]]:
         """Add a property to the customer's interests (409 on the same property twice)."""
-        command = to_command(data, use_cases.AddPropertyInterest)
-        interest = await use_cases.add_property_interest(deps, actor, customer_id, command)
+        command = to_command(data, use_cases.AddPropertyInterest, customer_id=customer_id)
+        interest = await use_cases.add_property_interest(deps, actor, command)
         return ok(
             PropertyInterestData(property=property_interest_to_wire(interest)),
             message="Property interest added successfully",
@@ -300,10 +300,13 @@ class RelationsController(StrictController):
         data: PropertyInterestStatusIn,
     ) -> Response[Envelope[PropertyInterestData]]:
         """Move an interest to another status (``viewed`` counts a property view)."""
-        command = to_command(data, use_cases.UpdatePropertyInterestStatus)
-        interest = await use_cases.update_property_interest_status(
-            deps, actor, customer_id, interest_id, command
+        command = to_command(
+            data,
+            use_cases.UpdatePropertyInterestStatus,
+            customer_id=customer_id,
+            interest_id=interest_id,
         )
+        interest = await use_cases.update_property_interest_status(deps, actor, command)
         return ok(PropertyInterestData(property=property_interest_to_wire(interest)))
 
     @post(
@@ -316,8 +319,8 @@ class RelationsController(StrictController):
         self, deps: Dependencies, actor: Actor, customer_id: CUSTOMER_ID, data: InteractionIn
     ) -> Response[Envelope[InteractionData]]:
         """Log a contact; a required follow-up creates a ``follow_up`` action."""
-        command = to_command(data, use_cases.LogInteraction)
-        interaction = await use_cases.log_interaction(deps, actor, customer_id, command)
+        command = to_command(data, use_cases.LogInteraction, customer_id=customer_id)
+        interaction = await use_cases.log_interaction(deps, actor, command)
         return ok(
             InteractionData(interaction=interaction_to_wire(interaction)),
             message="Interaction logged successfully",
