@@ -64,7 +64,7 @@ from customers_hub.adapters.sql.filters import (
     like_escape,
     sort_spec,
 )
-from customers_hub.adapters.sql.mappers import customer_from_row
+from customers_hub.adapters.sql.mappers import customer_from_row, employee_from_row
 from customers_hub.adapters.sql.pagination import (
     Source,
     check_limit,
@@ -73,7 +73,6 @@ from customers_hub.adapters.sql.pagination import (
     fetch,
 )
 from customers_hub.adapters.sql.read_scope import customer_where
-from customers_hub.adapters.sql.repositories import SqlEmployeeRepository
 from customers_hub.application.queries import (
     CustomerListQuery,
     CustomerStats,
@@ -113,19 +112,21 @@ async def _customers_of(
     return [customer_from_row(row, history[row["id"]], interests[row["id"]]) for row in rows]
 
 
-def _of_page(table: Table, *, array: bool) -> Select[Any]:
-    """The rows of ``table`` for the customers ``:ids`` of ``:organization_id``, built once.
+def _of_page(table: Table, *, array: bool, key: str = "customer_id") -> Select[Any]:
+    """The rows of ``table`` whose ``key`` is one of ``:ids``, of ``:organization_id``, built
+    once.
 
-    On PostgreSQL ``customer_id = ANY(:ids)`` with one array parameter: the same SQL text for
-    every page size (one compiled form, one server-side prepared statement), what the
-    benchmark's floor sends. SQLite has no arrays: an expanding ``IN``.
+    On PostgreSQL ``key = ANY(:ids)`` with one array parameter: the same SQL text for every
+    page size (one compiled form, one server-side prepared statement), what the benchmark's
+    floor sends. SQLite has no arrays: an expanding ``IN``.
     """
+    column = table.c[key]
     ids = (
-        any_(bindparam("ids", type_=ARRAY(table.c.customer_id.type)))
+        any_(bindparam("ids", type_=ARRAY(column.type)))
         if array
         else bindparam("ids", expanding=True)
     )
-    matched = table.c.customer_id == ids if array else table.c.customer_id.in_(ids)
+    matched = column == ids if array else column.in_(ids)
     return select(table).where(table.c.organization_id == bindparam("organization_id"), matched)
 
 
@@ -134,6 +135,11 @@ _RELATIONS: Final = {
     for array in (False, True)
 }
 """(stage history, property interests) of a page's customers, by "is PostgreSQL"."""
+
+_ASSIGNEES: Final = {array: _of_page(t.employees, array=array, key="id") for array in (False, True)}
+"""The employees ``:ids`` of a page (its assignees), by "is PostgreSQL": like the relations, one
+statement text whatever the number of assignees (an ``IN`` list of literals made each page's
+text differ by its count of assignees, each one compiled and prepared on its own)."""
 
 
 @frozen
@@ -349,9 +355,11 @@ class SqlCustomerQueries:
             ids = list(
                 dict.fromkeys(c.assigned_employee_id for c in page.items if c.assigned_employee_id)
             )
-            employees = SqlEmployeeRepository(conn)
-            assignees = await employees.get_many(query.scope.organization_id, ids) if ids else {}
-        return page, assignees
+            if not ids:
+                return page, {}
+            params = {"organization_id": query.scope.organization_id, "ids": ids}
+            rows = await conn.execute(_ASSIGNEES[conn.dialect.name == "postgresql"], params)
+            return page, {row["id"]: employee_from_row(row) for row in rows.mappings()}
 
     async def _page(self, conn: AsyncConnection, query: CustomerListQuery) -> Page[Customer]:
         spec = sort_spec(CUSTOMER_SORTS, query.sort.field)

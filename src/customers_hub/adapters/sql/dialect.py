@@ -16,6 +16,7 @@ from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.sql.visitors import InternalTraversal, _TraverseInternalsType
 
 __all__ = [
     "Epoch",
@@ -27,10 +28,21 @@ __all__ = [
 class Explain(Executable, ClauseElement):
     """``EXPLAIN (FORMAT JSON) <statement>`` (PostgreSQL), with the statement's parameters bound."""
 
-    inherit_cache = False
+    # Cached like any statement, by the explained statement's cache key (its parameters are
+    # extracted per execution): compiling it anew cost every list above the count's cap.
+    inherit_cache = True
+    _traverse_internals: _TraverseInternalsType = [  # noqa: RUF012 - SQLAlchemy's declaration
+        ("statement", InternalTraversal.dp_clauseelement)
+    ]
 
     def __init__(self, statement: Select[Any]) -> None:
         self.statement = statement
+
+    @property
+    def _all_selected_columns(self) -> tuple[()]:
+        # What a result from the compiled cache is matched against: no column objects (the
+        # plan is the one textual column, read by position).
+        return ()
 
 
 @compiles(Explain, "postgresql")

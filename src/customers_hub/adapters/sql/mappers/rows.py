@@ -11,8 +11,9 @@ are the caller's keyword arguments, so a mapper spells only its exceptions.
 Reading is on every list page (57 columns × 20 rows), so what each column needs is decided
 once per (class, table, given names) and compiled into one straight-line reader: a value the
 driver already returns as exactly the field's type (``str``, ``int``, ``datetime``, …) is kept
-as it is, an enum member is looked up by its value, anything else goes through the converter's
-hook, prebound. The results are the converter's own (``tests/integration/test_row_reader.py``
+as it is, an enum member is looked up by its value, a nested entity is read by its compiled
+JSON reader (:mod:`.json_reader`), anything else goes through the converter's hook, prebound.
+The results are the converter's own (``tests/integration/test_row_reader.py``
 compares them, types and reprs included, with the plain per-column definition).
 """
 
@@ -32,6 +33,7 @@ from cattrs import Converter
 from sqlalchemy import RowMapping, Table
 
 from customers_hub.adapters.sql.mappers.base import json_converter, to_json
+from customers_hub.adapters.sql.mappers.json_reader import entity_reader
 
 E = TypeVar("E")
 
@@ -92,9 +94,9 @@ def _plan(hint: Any) -> tuple[type | None, Callable[[Any], Any]]:
     with its dispatch done here once instead of per value."""
     inner = _not_none(hint)
     if isinstance(inner, type) and attrs.has(inner):
-        # A nested entity is a JSON column (the row converter's attrs hook, prebound).
-        nested = json_converter.get_structure_hook(inner)
-        return None, lambda value: nested(value, inner)
+        # A nested entity is a JSON column: the row converter's attrs hook (json_converter),
+        # compiled for the values JSON decodes to (json_reader).
+        return None, entity_reader(inner)
     hook = _row_converter.get_structure_hook(inner)
     as_is = inner if inner in _AS_IS else None
     if hook is Converter._structure_call:
