@@ -438,6 +438,13 @@ async def test_responses_are_gzipped_when_the_client_accepts_it(
     zipped = await client.get(CUSTOMERS, headers={**token_for("admin"), "Accept-Encoding": "gzip"})
     assert zipped.headers["content-encoding"] == "gzip"
     assert zipped.json()["data"]["pagination"]["totalItems"] == 3  # httpx decompresses
+    # At zlib's default level, not the slowest: the gzip header's XFL byte is 2 at level 9.
+    async with client.stream(
+        "GET", CUSTOMERS, headers={**token_for("admin"), "Accept-Encoding": "gzip"}
+    ) as raw:
+        header = b"".join([chunk async for chunk in raw.aiter_raw()])[:10]
+    assert header[:2] == b"\x1f\x8b"
+    assert header[8] == 0
 
 
 async def test_health_and_readiness(client: Client) -> None:

@@ -20,8 +20,8 @@ middleware verified) and ``hub: Hub``.
 Bodies are limited to :data:`JSON_BODY_LIMIT` bytes, uploads to the hub's
 ``max_document_bytes`` plus :data:`MULTIPART_OVERHEAD` (Litestar refuses larger bodies with 413
 before reading them when ``Content-Length`` says so, else as soon as the limit is passed).
-Responses are gzip-compressed when the client accepts it (brotli too when the optional
-``brotli`` package is installed).
+Responses are gzip-compressed (level :data:`GZIP_LEVEL`) when the client accepts it (brotli
+too when the optional ``brotli`` package is installed).
 
 Rate limits (:mod:`~customers_hub.entrypoints.http.ratelimits`) count every API request per user
 and category unless the hub's configuration turns them off (``CUSTOMERS_HUB_RATE_LIMITS=off``);
@@ -242,10 +242,17 @@ def _constant(provide: Callable[[], Any]) -> Provider:
     return given
 
 
+# zlib's own default level: Litestar's 9 takes about twice the CPU (0.82 against 0.45 ms for a
+# 43 KB page of 20 customers) for a body 4 % smaller (5.1 against 5.3 KB).
+GZIP_LEVEL: Final = 6
+
+
 def _compression() -> CompressionConfig:
     if importlib.util.find_spec("brotli") is not None:  # pragma: no cover - optional package
-        return CompressionConfig(backend="brotli", gzip_fallback=True)
-    return CompressionConfig(backend="gzip")
+        return CompressionConfig(
+            backend="brotli", gzip_fallback=True, gzip_compress_level=GZIP_LEVEL
+        )
+    return CompressionConfig(backend="gzip", gzip_compress_level=GZIP_LEVEL)
 
 
 def create_app(
