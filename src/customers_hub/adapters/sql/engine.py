@@ -12,10 +12,12 @@ pooled connection, one statement, and a silent network (TCP keepalives and
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from typing import Any, Final
 
+import msgspec
 import psycopg
 from attrs import frozen
 from sqlalchemy import event
@@ -44,6 +46,16 @@ def async_url(url: str) -> str:
 def is_sqlite(url: str) -> bool:
     """True for a SQLite URL."""
     return make_url(url).drivername.startswith("sqlite")
+
+
+def json_loads(text: str | bytes) -> Any:
+    """A JSON column's value: msgspec's decoder (about 4x the standard library's on the small
+    objects stored here), the standard library's for what msgspec refuses (a number beyond a
+    double, such as ``1e400``), so values are exactly ``json.loads``'s."""
+    try:
+        return msgspec.json.decode(text)
+    except msgspec.MsgspecError:
+        return json.loads(text)
 
 
 @frozen
@@ -95,7 +107,7 @@ def create_engine(
     """An async engine for ``url`` (plain or driver-qualified); PostgreSQL's waits bounded by
     ``timeouts`` (:class:`DatabaseTimeouts` defaults when ``None``)."""
     target = async_url(url)
-    kwargs: dict[str, Any] = {"echo": echo}
+    kwargs: dict[str, Any] = {"echo": echo, "json_deserializer": json_loads}
     if is_sqlite(url):
         kwargs["connect_args"] = {"timeout": 30}
     else:
