@@ -135,8 +135,8 @@ async def book(
     booked = await schedule_appointment(
         hub.deps,
         team.admin,
-        customer.id,
         ScheduleAppointment(
+            customer_id=customer.id,
             title="معاينة",
             type=AppointmentType.MEETING,
             at=at,
@@ -147,7 +147,9 @@ async def book(
     )
     if status is not None:
         booked = await update_appointment(
-            hub.deps, team.admin, customer.id, booked.id, UpdateAppointment(status=status)
+            hub.deps,
+            team.admin,
+            UpdateAppointment(customer_id=customer.id, appointment_id=booked.id, status=status),
         )
     return booked
 
@@ -174,9 +176,12 @@ async def test_the_book_reads_blocking_appointments_of_the_window(hub: Hub, org_
     rescheduled = await update_appointment(
         hub.deps,
         team.admin,
-        mine.id,
-        rescheduled.id,
-        UpdateAppointment(at=t0 + timedelta(minutes=45), allow_conflict=True),
+        UpdateAppointment(
+            customer_id=mine.id,
+            appointment_id=rescheduled.id,
+            at=t0 + timedelta(minutes=45),
+            allow_conflict=True,
+        ),
     )
     for closed in (
         AppointmentStatus.CANCELLED,
@@ -446,9 +451,12 @@ async def test_a_refused_booking_writes_nothing(hub: Hub, engine: AsyncEngine, o
         await schedule_appointment(
             hub.deps,
             team.admin,
-            customer.id,
             ScheduleAppointment(
-                title="معاينة", type=AppointmentType.SITE_VISIT, at=t0, agent_id="emp_agent"
+                customer_id=customer.id,
+                title="معاينة",
+                type=AppointmentType.SITE_VISIT,
+                at=t0,
+                agent_id="emp_agent",
             ),
         )
     assert await _counts(engine, org_id) == before

@@ -43,6 +43,7 @@ from customers_hub.application.use_cases.relations import (
 )
 from customers_hub.application.use_cases.reminders import (
     AddReminder,
+    CompleteReminder,
     add_reminder,
     complete_reminder,
 )
@@ -131,15 +132,17 @@ async def with_relations(hub: Hub, actor: Actor, customer_id: str, *, interactio
     await schedule_appointment(
         hub.deps,
         actor,
-        customer_id,
         ScheduleAppointment(
+            customer_id=customer_id,
             title="زيارة",
             type=AppointmentType.SITE_VISIT,
             at=now + timedelta(days=2, hours=2 * next(_SLOTS)),
         ),
     )
     await add_reminder(
-        hub.deps, actor, customer_id, AddReminder(title="اتصل", at=now + timedelta(days=1))
+        hub.deps,
+        actor,
+        AddReminder(customer_id=customer_id, title="اتصل", at=now + timedelta(days=1)),
     )
     for property_id in ("prop_shared", f"prop_{customer_id}"):
         await add_property_interest(
@@ -202,8 +205,7 @@ async def test_merge_moves_everything_and_fills_the_survivors_empty_fields(
     outcome = await merge_customers(
         hub.deps,
         agent,
-        survivor,
-        MergeCustomers(source_ids=(first, second), fields={"notes": second}),
+        MergeCustomers(survivor_id=survivor, source_ids=(first, second), fields={"notes": second}),
     )
 
     merged = outcome.survivor
@@ -267,10 +269,10 @@ async def test_unmerge_gives_back_exactly_what_was_there(hub: Hub, org_id: str) 
     }
 
     merged = await merge_customers(
-        hub.deps, agent, survivor, MergeCustomers(source_ids=(first, second))
+        hub.deps, agent, MergeCustomers(survivor_id=survivor, source_ids=(first, second))
     )
     assert merged.survivor.email == "f@example.com"
-    undone = await unmerge_customers(hub.deps, agent, survivor, UnmergeCustomers())
+    undone = await unmerge_customers(hub.deps, agent, UnmergeCustomers(survivor_id=survivor))
 
     assert undone.merge.id == merged.merge.id
     assert undone.merge.unmerged_at is not None
@@ -286,11 +288,11 @@ async def test_unmerge_gives_back_exactly_what_was_there(hub: Hub, org_id: str) 
     # A second unmerge of the same merge says why not.
     with pytest.raises(UnmergeRefused) as refused:
         await unmerge_customers(
-            hub.deps, agent, survivor, UnmergeCustomers(merge_id=merged.merge.id)
+            hub.deps, agent, UnmergeCustomers(survivor_id=survivor, merge_id=merged.merge.id)
         )
     assert refused.value.details["reason"] == "already_unmerged"
     with pytest.raises(NotFound):  # no merge left to undo
-        await unmerge_customers(hub.deps, agent, survivor, UnmergeCustomers())
+        await unmerge_customers(hub.deps, agent, UnmergeCustomers(survivor_id=survivor))
 
 
 async def test_unmerge_refuses_when_something_moved_since_and_changes_nothing(
@@ -300,20 +302,24 @@ async def test_unmerge_refuses_when_something_moved_since_and_changes_nothing(
     survivor = await a_customer(hub, agent)
     source = await a_customer(hub, agent, email="s@example.com")
     await with_relations(hub, agent, source, interactions=1)
-    await merge_customers(hub.deps, agent, survivor, MergeCustomers(source_ids=(source,)))
+    await merge_customers(
+        hub.deps, agent, MergeCustomers(survivor_id=survivor, source_ids=(source,))
+    )
     reminder = next(
         r
         for r in (await rows_of(hub.engine, org_id))["reminders"].values()
         if r["customer_id"] == survivor
     )
-    await complete_reminder(hub.deps, agent, survivor, reminder["id"])
+    await complete_reminder(
+        hub.deps, agent, CompleteReminder(customer_id=survivor, reminder_id=reminder["id"])
+    )
     await update_customer(
         hub.deps, agent, UpdateCustomer(survivor, CustomerPatch(email="new@example.com"))
     )
     before = await rows_of(hub.engine, org_id)
 
     with pytest.raises(UnmergeConflict) as conflict:
-        await unmerge_customers(hub.deps, agent, survivor, UnmergeCustomers())
+        await unmerge_customers(hub.deps, agent, UnmergeCustomers(survivor_id=survivor))
 
     named = {c.what: c.message for c in conflict.value.conflicts}
     assert named == {f"reminders.{reminder['id']}": "was changed", "fields.email": "was edited"}
@@ -326,7 +332,9 @@ async def test_unmerge_after_thirty_days_says_why_not(hub: Hub, org_id: str) -> 
     agent, _ = await agents(hub, org_id)
     survivor = await a_customer(hub, agent)
     source = await a_customer(hub, agent)
-    merged = await merge_customers(hub.deps, agent, survivor, MergeCustomers(source_ids=(source,)))
+    merged = await merge_customers(
+        hub.deps, agent, MergeCustomers(survivor_id=survivor, source_ids=(source,))
+    )
     async with hub.engine.begin() as conn:
         m = tables.customer_merges
         await conn.execute(
@@ -335,7 +343,7 @@ async def test_unmerge_after_thirty_days_says_why_not(hub: Hub, org_id: str) -> 
             .values(merged_at=merged.merge.merged_at - timedelta(days=30, seconds=1))
         )
     with pytest.raises(UnmergeRefused) as refused:
-        await unmerge_customers(hub.deps, agent, survivor, UnmergeCustomers())
+        await unmerge_customers(hub.deps, agent, UnmergeCustomers(survivor_id=survivor))
     assert refused.value.code == "UNMERGE_NOT_ALLOWED"
     assert refused.value.details["reason"] == "expired"
 
@@ -350,18 +358,17 @@ async def test_refusals_change_nothing(hub: Hub, org_id: str) -> None:
     before = await rows_of(hub.engine, org_id)
     with pytest.raises(NotFound):  # another organization's customer does not exist here
         await merge_customers(
-            hub.deps, agent, survivor, MergeCustomers(source_ids=(source, foreign))
+            hub.deps, agent, MergeCustomers(survivor_id=survivor, source_ids=(source, foreign))
         )
     with pytest.raises(PermissionDenied):  # another agent's customer
         await merge_customers(
-            hub.deps, agent, survivor, MergeCustomers(source_ids=(source, theirs))
+            hub.deps, agent, MergeCustomers(survivor_id=survivor, source_ids=(source, theirs))
         )
     with pytest.raises(MergeRejected) as rejected:  # the survivor has an email: it keeps it
         await merge_customers(
             hub.deps,
             agent,
-            source,
-            MergeCustomers(source_ids=(survivor,), fields={"email": survivor}),
+            MergeCustomers(survivor_id=source, source_ids=(survivor,), fields={"email": survivor}),
         )
     assert rejected.value.details == {"field": "fields.email"}
     assert await rows_of(hub.engine, org_id) == before
@@ -384,7 +391,9 @@ async def test_a_failure_after_the_moves_rolls_everything_back(hub: Hub, org_id:
 
     deps = attrs.evolve(hub.deps, merges=failing)
     with pytest.raises(RuntimeError):
-        await merge_customers(deps, agent, survivor, MergeCustomers(source_ids=(source,)))
+        await merge_customers(
+            deps, agent, MergeCustomers(survivor_id=survivor, source_ids=(source,))
+        )
     assert await rows_of(hub.engine, org_id) == before
     assert not (await get_customer(hub.deps, agent, source)).customer.is_deleted
 
@@ -397,7 +406,9 @@ async def test_statements_do_not_grow_with_the_rows_moved(hub: Hub, org_id: str)
         source = await a_customer(hub, agent)
         await with_relations(hub, agent, source, interactions=interactions)
         with statements(hub.engine) as seen:
-            await merge_customers(hub.deps, agent, survivor, MergeCustomers(source_ids=(source,)))
-            await unmerge_customers(hub.deps, agent, survivor, UnmergeCustomers())
+            await merge_customers(
+                hub.deps, agent, MergeCustomers(survivor_id=survivor, source_ids=(source,))
+            )
+            await unmerge_customers(hub.deps, agent, UnmergeCustomers(survivor_id=survivor))
         counts.append(len([s for s in seen if re.match(r"\s*(SELECT|UPDATE|INSERT)", s)]))
     assert counts[0] == counts[1]

@@ -96,13 +96,20 @@ async def test_consents_append_history_and_keep_the_current_row(
         ConsentChange(channel=ConsentChannel.WHATSAPP, granted=True, source="form", notes="n1"),
         ConsentChange(channel=ConsentChannel.SMS, granted=True, source="form"),
     ]
-    await privacy.record_consents(deps, sql_privacy_repository, admin(org_id), customer_id, changes)
+    await privacy.record_consents(
+        deps,
+        sql_privacy_repository,
+        admin(org_id),
+        privacy.RecordConsents(customer_id=customer_id, changes=tuple(changes)),
+    )
     ledger = await privacy.record_consents(
         deps,
         sql_privacy_repository,
         admin(org_id),
-        customer_id,
-        [ConsentChange(channel=ConsentChannel.WHATSAPP, granted=False, source="call")],
+        privacy.RecordConsents(
+            customer_id=customer_id,
+            changes=(ConsentChange(channel=ConsentChannel.WHATSAPP, granted=False, source="call"),),
+        ),
     )
     assert [(c.channel, c.granted) for c in ledger.current.values()] == [
         (ConsentChannel.WHATSAPP, False),
@@ -142,7 +149,12 @@ async def test_a_bad_change_writes_nothing_and_another_organization_sees_nothing
         ConsentChange(channel=ConsentChannel.CALL, granted=True, source=" "),
     ]
     with pytest.raises(ValidationFailed):
-        await privacy.record_consents(deps, sql_privacy_repository, admin(org_id), customer_id, bad)
+        await privacy.record_consents(
+            deps,
+            sql_privacy_repository,
+            admin(org_id),
+            privacy.RecordConsents(customer_id=customer_id, changes=tuple(bad)),
+        )
     ledger = await privacy.get_consents(deps, sql_privacy_repository, admin(org_id), customer_id)
     assert ledger.history == ()
     with pytest.raises(NotFound):
@@ -161,8 +173,12 @@ async def test_the_customers_list_filters_by_current_consent(
             deps,
             sql_privacy_repository,
             admin(org_id),
-            customer_id,
-            [ConsentChange(channel=ConsentChannel.MARKETING, granted=granted, source="form")],
+            privacy.RecordConsents(
+                customer_id=customer_id,
+                changes=(
+                    ConsentChange(channel=ConsentChannel.MARKETING, granted=granted, source="form"),
+                ),
+            ),
         )
     scope = ScopeFilter(org_id, Reach.ALL)
 
@@ -206,7 +222,10 @@ async def test_requests_round_trip_are_versioned_and_counted(
     assert read == made[40]  # every field round-trips (aware UTC instants, enums, texts)
 
     moved = await privacy.change_request_status(
-        deps, sql_privacy_repository, actor, made[0].id, RequestStatus.IN_PROGRESS
+        deps,
+        sql_privacy_repository,
+        actor,
+        privacy.ChangeRequestStatus(request_id=made[0].id, status=RequestStatus.IN_PROGRESS),
     )
     assert moved.version == 2
     stale = made[0]

@@ -321,8 +321,8 @@ def book(
     return schedule_appointment(
         env.deps,
         by or env.agent,
-        customer.id,
         ScheduleAppointment(
+            customer_id=customer.id,
             title="معاينة",
             type=kind,
             at=when,
@@ -344,9 +344,12 @@ def move(
     return update_appointment(
         env.deps,
         by or env.agent,
-        appointment.customer_id,
-        appointment.id,
-        UpdateAppointment(at=when, allow_conflict=allow),
+        UpdateAppointment(
+            customer_id=appointment.customer_id,
+            appointment_id=appointment.id,
+            at=when,
+            allow_conflict=allow,
+        ),
     )
 
 
@@ -388,7 +391,9 @@ async def test_closed_appointments_free_their_time(env: Env, status: Appointment
     customer = await seed(env)
     first = await book(env, customer, at(0))
     await update_appointment(
-        env.deps, env.agent, customer.id, first.id, UpdateAppointment(status=status)
+        env.deps,
+        env.agent,
+        UpdateAppointment(customer_id=customer.id, appointment_id=first.id, status=status),
     )
     again = await book(env, customer, at(0))
     assert again.status is AppointmentStatus.SCHEDULED
@@ -442,7 +447,9 @@ async def test_moving_into_another_appointment_is_refused_unless_allowed(env: En
     assert forced.at == at(0.5)
     # Changing only the status of an overlapping pair never conflicts: its time was held.
     confirmed = await update_appointment(
-        env.deps, env.agent, customer.id, forced.id, UpdateAppointment(status=C)
+        env.deps,
+        env.agent,
+        UpdateAppointment(customer_id=customer.id, appointment_id=forced.id, status=C),
     )
     assert confirmed.status is C
     assert env.store.appointments[first.id].at == at(0)
@@ -475,9 +482,9 @@ async def test_cancelling_a_site_visit_dismisses_its_action(env: Env) -> None:
     await update_appointment(
         env.deps,
         env.agent,
-        customer.id,
-        visit.id,
-        UpdateAppointment(status=AppointmentStatus.CANCELLED),
+        UpdateAppointment(
+            customer_id=customer.id, appointment_id=visit.id, status=AppointmentStatus.CANCELLED
+        ),
     )
     action = visit_action(env, customer)
     assert action.status is ActionStatus.DISMISSED
@@ -492,7 +499,9 @@ async def test_other_changes_leave_the_site_visit_action(
     customer, visit = await site_visit(env)
     before = visit_action(env, customer)
     await update_appointment(
-        env.deps, env.agent, customer.id, visit.id, UpdateAppointment(status=status)
+        env.deps,
+        env.agent,
+        UpdateAppointment(customer_id=customer.id, appointment_id=visit.id, status=status),
     )
     assert visit_action(env, customer) == before
 
@@ -526,9 +535,9 @@ async def test_the_calendar_lists_busy_slots_in_the_range(env: Env) -> None:
     await update_appointment(
         env.deps,
         env.agent,
-        customer.id,
-        cancelled.id,
-        UpdateAppointment(status=AppointmentStatus.CANCELLED),
+        UpdateAppointment(
+            customer_id=customer.id, appointment_id=cancelled.id, status=AppointmentStatus.CANCELLED
+        ),
     )
     await book(env, customer, at(30))  # after the range
     calendar = await employee_calendar(

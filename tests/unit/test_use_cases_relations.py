@@ -37,6 +37,7 @@ from customers_hub.application.use_cases.relations import (
 )
 from customers_hub.application.use_cases.reminders import (
     AddReminder,
+    CompleteReminder,
     add_reminder,
     complete_reminder,
 )
@@ -477,8 +478,12 @@ async def test_scheduling_a_site_visit_creates_its_action(env: Env) -> None:
     appointment = await schedule_appointment(
         env.deps,
         env.actor(env.staff.agent),
-        customer.id,
-        ScheduleAppointment(title="معاينة فيلا الياسمين", type=AppointmentType.SITE_VISIT, at=at),
+        ScheduleAppointment(
+            customer_id=customer.id,
+            title="معاينة فيلا الياسمين",
+            type=AppointmentType.SITE_VISIT,
+            at=at,
+        ),
     )
     assert env.store.appointments[appointment.id] == appointment
     assert appointment.agent_id == env.staff.agent.id
@@ -496,8 +501,8 @@ async def test_date_and_time_are_read_in_the_organization_time_zone(env: Env) ->
     appointment = await schedule_appointment(
         env.deps,
         env.actor(env.staff.agent),
-        customer.id,
         ScheduleAppointment(
+            customer_id=customer.id,
             title="اجتماع",
             type=AppointmentType.MEETING,
             date=date(2025, 1, 20),
@@ -520,8 +525,8 @@ async def test_appointment_bad_input(env: Env) -> None:
         schedule_appointment(
             env.deps,
             agent,
-            customer.id,
             ScheduleAppointment(
+                customer_id=customer.id,
                 title=" ",
                 type=AppointmentType.CALL,
                 duration=0,
@@ -536,8 +541,9 @@ async def test_appointment_bad_input(env: Env) -> None:
         schedule_appointment(
             env.deps,
             agent,
-            customer.id,
-            ScheduleAppointment(title="x", type=AppointmentType.CALL, date=date(2030, 1, 1)),
+            ScheduleAppointment(
+                customer_id=customer.id, title="x", type=AppointmentType.CALL, date=date(2030, 1, 1)
+            ),
         ),
     )
     assert fields_of(error) == {"time"}
@@ -545,7 +551,9 @@ async def test_appointment_bad_input(env: Env) -> None:
         env,
         ValidationFailed,
         schedule_appointment(
-            env.deps, agent, customer.id, ScheduleAppointment(title="x", type=AppointmentType.CALL)
+            env.deps,
+            agent,
+            ScheduleAppointment(customer_id=customer.id, title="x", type=AppointmentType.CALL),
         ),
     )
     assert fields_of(error) == {"datetime"}
@@ -560,8 +568,8 @@ async def test_an_appointment_agent_must_be_an_active_employee(env: Env, agent_i
         schedule_appointment(
             env.deps,
             env.actor(env.staff.agent),
-            customer.id,
             ScheduleAppointment(
+                customer_id=customer.id,
                 title="x",
                 type=AppointmentType.CALL,
                 at=env.now + timedelta(days=1),
@@ -573,10 +581,12 @@ async def test_an_appointment_agent_must_be_an_active_employee(env: Env, agent_i
 
 
 async def test_appointment_access(env: Env) -> None:
-    await check_access(
+    await check_command_access(
         env,
         schedule_appointment,
-        ScheduleAppointment(title="x", type=AppointmentType.CALL, at=env.now + timedelta(days=1)),
+        lambda c: ScheduleAppointment(
+            customer_id=c, title="x", type=AppointmentType.CALL, at=env.now + timedelta(days=1)
+        ),
     )
 
 
@@ -584,9 +594,11 @@ async def scheduled(env: Env, customer: Customer) -> str:
     appointment = await schedule_appointment(
         env.deps,
         env.actor(env.staff.agent),
-        customer.id,
         ScheduleAppointment(
-            title="x", type=AppointmentType.MEETING, at=env.now + timedelta(days=1)
+            customer_id=customer.id,
+            title="x",
+            type=AppointmentType.MEETING,
+            at=env.now + timedelta(days=1),
         ),
     )
     env.publisher.clear()
@@ -603,9 +615,7 @@ async def test_rescheduling_an_appointment(env: Env) -> None:
     changed = await update_appointment(
         env.deps,
         env.actor(env.staff.agent),
-        customer.id,
-        appointment_id,
-        UpdateAppointment(at=new_at),
+        UpdateAppointment(customer_id=customer.id, appointment_id=appointment_id, at=new_at),
     )
     assert changed.at == new_at
     assert changed.status is AppointmentStatus.RESCHEDULED
@@ -626,9 +636,11 @@ async def test_a_completed_appointment_keeps_its_status_but_takes_an_outcome(env
     done = await update_appointment(
         env.deps,
         agent,
-        customer.id,
-        appointment_id,
-        UpdateAppointment(status=AppointmentStatus.COMPLETED),
+        UpdateAppointment(
+            customer_id=customer.id,
+            appointment_id=appointment_id,
+            status=AppointmentStatus.COMPLETED,
+        ),
     )
     assert done.status is AppointmentStatus.COMPLETED
     await refused(
@@ -637,9 +649,11 @@ async def test_a_completed_appointment_keeps_its_status_but_takes_an_outcome(env
         update_appointment(
             env.deps,
             agent,
-            customer.id,
-            appointment_id,
-            UpdateAppointment(at=env.now + timedelta(days=2)),
+            UpdateAppointment(
+                customer_id=customer.id,
+                appointment_id=appointment_id,
+                at=env.now + timedelta(days=2),
+            ),
         ),
     )
     await refused(
@@ -648,17 +662,19 @@ async def test_a_completed_appointment_keeps_its_status_but_takes_an_outcome(env
         update_appointment(
             env.deps,
             agent,
-            customer.id,
-            appointment_id,
-            UpdateAppointment(status=AppointmentStatus.CANCELLED),
+            UpdateAppointment(
+                customer_id=customer.id,
+                appointment_id=appointment_id,
+                status=AppointmentStatus.CANCELLED,
+            ),
         ),
     )
     with_outcome = await update_appointment(
         env.deps,
         agent,
-        customer.id,
-        appointment_id,
-        UpdateAppointment(outcome="العميل مهتم"),
+        UpdateAppointment(
+            customer_id=customer.id, appointment_id=appointment_id, outcome="العميل مهتم"
+        ),
     )
     assert with_outcome.outcome == "العميل مهتم"
     assert with_outcome.status is AppointmentStatus.COMPLETED
@@ -674,9 +690,11 @@ async def test_appointment_update_bad_input(env: Env) -> None:
         update_appointment(
             env.deps,
             agent,
-            customer.id,
-            appointment_id,
-            UpdateAppointment(status=AppointmentStatus.RESCHEDULED),
+            UpdateAppointment(
+                customer_id=customer.id,
+                appointment_id=appointment_id,
+                status=AppointmentStatus.RESCHEDULED,
+            ),
         ),
     )
     assert fields_of(error) == {"datetime"}
@@ -686,9 +704,9 @@ async def test_appointment_update_bad_input(env: Env) -> None:
         update_appointment(
             env.deps,
             agent,
-            customer.id,
-            appointment_id,
             UpdateAppointment(
+                customer_id=customer.id,
+                appointment_id=appointment_id,
                 at=env.now - timedelta(days=1),
                 status=AppointmentStatus.NO_SHOW,
                 outcome="x" * 5000,
@@ -703,17 +721,20 @@ async def test_appointment_update_not_found_and_access(env: Env) -> None:
     appointment_id = await scheduled(env, customer)
     other_customer = await seed(env)
     agent = env.actor(env.staff.agent)
-    command = UpdateAppointment(status=AppointmentStatus.CONFIRMED)
+
+    def command(customer_id: str, appointment_id: str = appointment_id) -> UpdateAppointment:
+        return UpdateAppointment(
+            customer_id=customer_id,
+            appointment_id=appointment_id,
+            status=AppointmentStatus.CONFIRMED,
+        )
+
     await refused(
-        env, NotFound, update_appointment(env.deps, agent, customer.id, "apt_missing", command)
+        env, NotFound, update_appointment(env.deps, agent, command(customer.id, "apt_missing"))
     )
     # An appointment of another customer is not this customer's.
-    await refused(
-        env,
-        NotFound,
-        update_appointment(env.deps, agent, other_customer.id, appointment_id, command),
-    )
-    await check_access(env, update_appointment, appointment_id, command)
+    await refused(env, NotFound, update_appointment(env.deps, agent, command(other_customer.id)))
+    await check_command_access(env, update_appointment, command)
 
 
 async def test_an_appointment_update_changing_nothing_writes_nothing(env: Env) -> None:
@@ -723,9 +744,11 @@ async def test_an_appointment_update_changing_nothing_writes_nothing(env: Env) -
     same = await update_appointment(
         env.deps,
         env.actor(env.staff.agent),
-        customer.id,
-        appointment_id,
-        UpdateAppointment(status=AppointmentStatus.SCHEDULED),
+        UpdateAppointment(
+            customer_id=customer.id,
+            appointment_id=appointment_id,
+            status=AppointmentStatus.SCHEDULED,
+        ),
     )
     assert same == env.store.appointments[appointment_id]
     assert env.store == before
@@ -742,21 +765,29 @@ async def test_adding_and_completing_a_reminder(env: Env) -> None:
     reminder = await add_reminder(
         env.deps,
         agent,
-        customer.id,
-        AddReminder(title="متابعة بعد المعاينة", at=env.now + timedelta(hours=6)),
+        AddReminder(
+            customer_id=customer.id, title="متابعة بعد المعاينة", at=env.now + timedelta(hours=6)
+        ),
     )
     assert env.store.reminders[reminder.id] == reminder
     assert reminder.created_by_id == env.staff.agent.id
     assert reminder.status is ReminderStatus.PENDING
     assert env.publisher.names() == ["customer.reminder_created"]
     env.clock.advance(timedelta(hours=1))
-    done = await complete_reminder(env.deps, agent, customer.id, reminder.id)
+    done = await complete_reminder(
+        env.deps, agent, CompleteReminder(customer_id=customer.id, reminder_id=reminder.id)
+    )
     assert done.status is ReminderStatus.COMPLETED
     assert done.completed_at == env.now
     assert env.store.reminders[reminder.id] == done
     assert env.publisher.names()[-1] == "customer.updated"
     before, published = env.store.copy(), len(env.publisher.events)
-    assert await complete_reminder(env.deps, agent, customer.id, reminder.id) == done
+    assert (
+        await complete_reminder(
+            env.deps, agent, CompleteReminder(customer_id=customer.id, reminder_id=reminder.id)
+        )
+        == done
+    )
     assert env.store == before
     assert len(env.publisher.events) == published
 
@@ -769,30 +800,47 @@ async def test_reminder_bad_input(env: Env) -> None:
         add_reminder(
             env.deps,
             env.actor(env.staff.agent),
-            customer.id,
-            AddReminder(title="", at=env.now - timedelta(hours=1)),
+            AddReminder(customer_id=customer.id, title="", at=env.now - timedelta(hours=1)),
         ),
     )
     assert fields_of(error) == {"title", "datetime"}
 
 
 async def test_reminder_access(env: Env) -> None:
-    await check_access(env, add_reminder, AddReminder(title="x", at=env.now + timedelta(days=1)))
+    await check_command_access(
+        env,
+        add_reminder,
+        lambda c: AddReminder(customer_id=c, title="x", at=env.now + timedelta(days=1)),
+    )
 
 
 async def test_completing_a_cancelled_or_missing_reminder_fails(env: Env) -> None:
     customer = await seed(env)
     agent = env.actor(env.staff.agent)
     reminder = await add_reminder(
-        env.deps, agent, customer.id, AddReminder(title="x", at=env.now + timedelta(days=1))
+        env.deps,
+        agent,
+        AddReminder(customer_id=customer.id, title="x", at=env.now + timedelta(days=1)),
     )
     env.store.reminders[reminder.id] = evolve(reminder, status=ReminderStatus.CANCELLED)
     env.publisher.clear()
     await refused(
-        env, BusinessRuleViolation, complete_reminder(env.deps, agent, customer.id, reminder.id)
+        env,
+        BusinessRuleViolation,
+        complete_reminder(
+            env.deps, agent, CompleteReminder(customer_id=customer.id, reminder_id=reminder.id)
+        ),
     )
-    await refused(env, NotFound, complete_reminder(env.deps, agent, customer.id, "rem_missing"))
-    await check_access(env, complete_reminder, reminder.id)
+    await refused(
+        env,
+        NotFound,
+        complete_reminder(
+            env.deps, agent, CompleteReminder(customer_id=customer.id, reminder_id="rem_missing")
+        ),
+    )
+    await check_command_access(
+        env, complete_reminder, lambda c: CompleteReminder(customer_id=c, reminder_id=reminder.id)
+    )
 
 
 # ---------------------------------------------------------------------------------------------

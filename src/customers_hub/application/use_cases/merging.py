@@ -2,7 +2,8 @@
 
 The rules are :mod:`customers_hub.domain.merging`; the moves are the
 :class:`~customers_hub.application.ports_merging.MergeStore`'s set-based statements. Both use
-cases run in one transaction (:func:`transaction_as`: audited, events after the commit).
+cases run in one transaction (:func:`transaction_as`: audited, events after the commit); each
+takes ``(deps, actor, command)``, the command naming the survivor (:class:`MergeCommand`).
 
 Order of checks, as every customer write: the role and token (403 before anything is loaded);
 the request's shape (400 naming ``sourceIds`` or ``fields.<name>``; a repeated id or the
@@ -66,6 +67,7 @@ from customers_hub.domain.validation import CustomerPatch, validate_customer_pat
 from customers_hub.domain.validation.customers import apply_customer_patch
 
 __all__ = [
+    "MergeCommand",
     "MergeCustomers",
     "MergeOutcome",
     "UnmergeCustomers",
@@ -77,8 +79,17 @@ __all__ = [
 _OPERATION = Operation.UPDATE_CUSTOMER
 
 
-@frozen
-class MergeCustomers:
+@frozen(kw_only=True)
+class MergeCommand:
+    """A merge or an unmerge: the survivor's customer id. Both commands are one of these, so
+    the field is declared here only; the routes take no ``If-Match`` (every customer's stored
+    version guards the save)."""
+
+    survivor_id: str
+
+
+@frozen(kw_only=True)
+class MergeCustomers(MergeCommand):
     """``POST /customers/{id}/merge``: the sources in order, and ``fields`` choices
     (field name → the customer to take it from)."""
 
@@ -94,8 +105,8 @@ class MergeOutcome:
     survivor: Customer
 
 
-@frozen
-class UnmergeCustomers:
+@frozen(kw_only=True)
+class UnmergeCustomers(MergeCommand):
     """``POST /customers/{id}/unmerge``: which merge (None: the survivor's newest)."""
 
     merge_id: str | None = None
@@ -196,9 +207,10 @@ async def _recount(
 
 
 async def merge_customers(
-    deps: Dependencies, actor: Actor, survivor_id: str, command: MergeCustomers
+    deps: Dependencies, actor: Actor, command: MergeCustomers
 ) -> MergeOutcome:
-    """Merge ``command.source_ids`` into ``survivor_id`` (see the module docs)."""
+    """Merge ``command.source_ids`` into ``command.survivor_id`` (see the module docs)."""
+    survivor_id = command.survivor_id
     enforce(actor, _OPERATION, resource_type="customer", resource_id=survivor_id)
     source_ids = tuple(command.source_ids)
     rules.validate_merge_request(survivor_id, source_ids, command.fields)
@@ -352,9 +364,10 @@ async def _source_conflicts(
 
 
 async def unmerge_customers(
-    deps: Dependencies, actor: Actor, survivor_id: str, command: UnmergeCustomers
+    deps: Dependencies, actor: Actor, command: UnmergeCustomers
 ) -> UnmergeOutcome:
-    """Undo a merge of ``survivor_id`` within 30 days (see the module docs)."""
+    """Undo a merge of ``command.survivor_id`` within 30 days (see the module docs)."""
+    survivor_id = command.survivor_id
     enforce(actor, _OPERATION, resource_type="customer", resource_id=survivor_id)
     rules.validate_merge_id(command.merge_id)
 

@@ -5,6 +5,9 @@ Every operation here is an admin's (other roles 403 whatever the id), is audited
 through :func:`~customers_hub.application.write_context.transaction_as`; the export appends a
 ``customer.personal_data_exported`` entry in its own transaction) and emits a domain event.
 Another organization's customer or request reads exactly like one that does not exist (404).
+Each write takes ``(deps, repositories, actor, command)``: the command names the customer
+(:class:`RecordConsents`, :class:`CreatePrivacyRequest`) or the request (a
+:class:`PrivacyRequestCommand`); nothing else is passed beside it.
 
 Decisions where the rules are silent (``docs/compliance.md``):
 
@@ -80,10 +83,14 @@ __all__ = [
     "CONSENT_HISTORY_LIMIT",
     "EXPORT_RELATION_LIMIT",
     "REQUESTS_DEFAULT_LIMIT",
+    "ChangeRequestStatus",
     "ConsentLedger",
     "CreatePrivacyRequest",
+    "ExtendPrivacyRequest",
     "ListPrivacyRequests",
     "PersonalData",
+    "PrivacyRequestCommand",
+    "RecordConsents",
     "change_request_status",
     "create_privacy_request",
     "export_personal_data",
@@ -148,16 +155,24 @@ async def get_consents(
         return await _ledger(repo, actor.organization_id, customer_id)
 
 
+@frozen(kw_only=True)
+class RecordConsents:
+    """``PUT /customers/{id}/consents``: the customer and one change per channel."""
+
+    customer_id: str
+    changes: tuple[ConsentChange, ...]
+
+
 async def record_consents(
     deps: Dependencies,
     repositories: PrivacyRepositoryFactory,
     actor: Actor,
-    customer_id: str,
-    changes: Sequence[ConsentChange],
+    command: RecordConsents,
 ) -> ConsentLedger:
     """``PUT /customers/{id}/consents``: append one entry per changed channel (400 naming
     ``consents[i].field`` for a bad one; nothing is written then) and answer the ledger."""
     require_admin(actor)
+    customer_id, changes = command.customer_id, command.changes
 
     async def work(uow: UnitOfWork) -> tuple[ConsentLedger, list[DomainEvent]]:
         repo = repositories(uow)
@@ -355,13 +370,40 @@ def _changed_fields(before: PrivacyRequest, after: PrivacyRequest) -> dict[str, 
     }
 
 
+@frozen(kw_only=True)
+class PrivacyRequestCommand:
+    """A change of one privacy request: the request's id. Every request change's command is one
+    of these, so the field is declared here only; the routes take no ``If-Match`` (the
+    request's stored version guards the save)."""
+
+    request_id: str
+
+
+@frozen(kw_only=True)
+class ChangeRequestStatus(PrivacyRequestCommand):
+    """``PATCH /privacy-requests/{id}``: the new ``status`` (``reason`` required to reject)."""
+
+    status: RequestStatus
+    reason: str | None = None
+
+
+@frozen(kw_only=True)
+class ExtendPrivacyRequest(PrivacyRequestCommand):
+    """``POST /privacy-requests/{id}/extend``: the one extension by ``days`` (1–30)."""
+
+    reason: str
+    days: int = EXTENSION_DAYS_MAX
+
+
 async def _update_request(
     deps: Dependencies,
     repositories: PrivacyRepositoryFactory,
     actor: Actor,
-    request_id: str,
+    command: PrivacyRequestCommand,
     apply: _Apply,
 ) -> PrivacyRequest:
+    request_id = command.request_id
+
     async def work(uow: UnitOfWork) -> tuple[PrivacyRequest, list[DomainEvent]]:
         repo = repositories(uow)
         current = await repo.get_request(actor.organization_id, request_id, for_update=True)
@@ -389,37 +431,32 @@ async def change_request_status(
     deps: Dependencies,
     repositories: PrivacyRepositoryFactory,
     actor: Actor,
-    request_id: str,
-    status: RequestStatus,
-    reason: str | None = None,
+    command: ChangeRequestStatus,
 ) -> PrivacyRequest:
     """Move the request along ``received → in_progress → completed | rejected`` (422 naming
     ``status`` otherwise; 400 on ``reason`` for a rejection without one)."""
     require_admin(actor)
 
     def apply(request: PrivacyRequest, now: datetime, zone: tzinfo) -> PrivacyRequest:
-        return change_status(request, status, reason, now)
+        return change_status(request, command.status, command.reason, now)
 
-    return await _update_request(deps, repositories, actor, request_id, apply)
+    return await _update_request(deps, repositories, actor, command, apply)
 
 
 async def extend_privacy_request(
     deps: Dependencies,
     repositories: PrivacyRepositoryFactory,
     actor: Actor,
-    request_id: str,
-    *,
-    reason: str,
-    days: int = EXTENSION_DAYS_MAX,
+    command: ExtendPrivacyRequest,
 ) -> PrivacyRequest:
     """Use the request's one extension: ``dueAt`` moves ``days`` (1–30) local days later;
     only before ``dueAt``, with a reason, while the request is open (422 naming the field)."""
     require_admin(actor)
 
     def apply(request: PrivacyRequest, now: datetime, zone: tzinfo) -> PrivacyRequest:
-        return extend(request, days, reason, now, zone)
+        return extend(request, command.days, command.reason, now, zone)
 
-    return await _update_request(deps, repositories, actor, request_id, apply)
+    return await _update_request(deps, repositories, actor, command, apply)
 
 
 async def privacy_request_stats(

@@ -132,8 +132,9 @@ LOCATION_MAX_LENGTH = 255  # property_interests.property_location is String(255)
 @frozen(kw_only=True)
 class RelationCommand:
     """A write on one customer's relations: the customer's id. Every relation write's command
-    (interests, interactions, documents) is one of these, so the field is declared here only;
-    the routes take no ``If-Match`` (the customer's stored version guards the save)."""
+    (interests, interactions, appointments, reminders, documents) is one of these, so the field
+    is declared here only; the routes take no ``If-Match`` (the customer's stored version guards
+    the save)."""
 
     customer_id: str
 

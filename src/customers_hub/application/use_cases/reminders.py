@@ -1,7 +1,9 @@
 """Customer reminders: add one, complete one (API document, endpoint 13).
 
 A reminder must be in the future; completing a completed reminder changes nothing, completing
-a cancelled one is a 422 (the decisions are in :mod:`.relations`)."""
+a cancelled one is a 422 (the decisions are in :mod:`.relations`). Each write takes one command
+naming the customer (a :class:`~customers_hub.application.use_cases.relations.RelationCommand`)
+and, to complete one, the reminder."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from customers_hub.application.use_cases.customers import (
 )
 from customers_hub.application.use_cases.relations import (
     TITLE_MAX_LENGTH,
+    RelationCommand,
     aware_field,
     check_scheduled,
     clean_field,
@@ -44,11 +47,11 @@ from customers_hub.domain.validation import (
     Errors,
 )
 
-__all__ = ["AddReminder", "add_reminder", "complete_reminder"]
+__all__ = ["AddReminder", "CompleteReminder", "add_reminder", "complete_reminder"]
 
 
 @frozen(kw_only=True)
-class AddReminder:
+class AddReminder(RelationCommand):
     """Create a reminder about the customer, due at ``at`` (in the future)."""
 
     title: str
@@ -60,10 +63,16 @@ class AddReminder:
     related_to: str | None = None
 
 
-async def add_reminder(
-    deps: Dependencies, actor: Actor, customer_id: str, command: AddReminder
-) -> Reminder:
+@frozen(kw_only=True)
+class CompleteReminder(RelationCommand):
+    """Mark the customer's reminder ``reminder_id`` completed."""
+
+    reminder_id: str
+
+
+async def add_reminder(deps: Dependencies, actor: Actor, command: AddReminder) -> Reminder:
     """Create a reminder; the caller is its creator."""
+    customer_id = command.customer_id
     now = deps.clock.now()
     errors = Errors()
     title = clean_field(errors, "title", command.title, max_length=TITLE_MAX_LENGTH, required=True)
@@ -104,9 +113,10 @@ async def add_reminder(
 
 
 async def complete_reminder(
-    deps: Dependencies, actor: Actor, customer_id: str, reminder_id: str
+    deps: Dependencies, actor: Actor, command: CompleteReminder
 ) -> Reminder:
     """Mark a reminder completed (``completedAt`` = now); see the module docs for the rules."""
+    customer_id, reminder_id = command.customer_id, command.reminder_id
 
     async def work(uow: UnitOfWork) -> tuple[Reminder, list[DomainEvent]]:
         now = deps.clock.now()

@@ -2,8 +2,10 @@
 
 ``datetime`` wins over ``date`` + ``time`` (read in the organization's zone); a move is a
 reschedule; final statuses no longer change; a booking that overlaps another appointment of
-the employee is a 409 unless ``allowConflict`` (:mod:`.appointments`). The decisions are in
-:mod:`.relations`."""
+the employee is a 409 unless ``allowConflict`` (:mod:`.appointments`). Each write takes one
+command naming the customer (a
+:class:`~customers_hub.application.use_cases.relations.RelationCommand`) and, for a change, the
+appointment. The decisions are in :mod:`.relations`."""
 
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from customers_hub.application.use_cases.customers import (
 from customers_hub.application.use_cases.relations import (
     TEXT_MAX_LENGTH,
     TITLE_MAX_LENGTH,
+    RelationCommand,
     aware_field,
     check_minutes,
     check_scheduled,
@@ -101,7 +104,7 @@ _RESCHEDULE_STATUSES = frozenset(
 
 
 @frozen(kw_only=True)
-class ScheduleAppointment:
+class ScheduleAppointment(RelationCommand):
     """Schedule an appointment: ``at`` (aware) or ``date`` + ``time`` in the organization's zone."""
 
     title: str
@@ -121,7 +124,7 @@ class ScheduleAppointment:
 
 
 async def schedule_appointment(
-    deps: Dependencies, actor: Actor, customer_id: str, command: ScheduleAppointment
+    deps: Dependencies, actor: Actor, command: ScheduleAppointment
 ) -> Appointment:
     """Schedule an appointment in the future; a ``site_visit`` creates a system action."""
     now = deps.clock.now()
@@ -151,7 +154,7 @@ async def schedule_appointment(
 
     async def work(uow: UnitOfWork) -> tuple[Appointment, list[DomainEvent]]:
         now = deps.clock.now()
-        loaded = await load_customer(uow, actor, customer_id, Operation.UPDATE_CUSTOMER)
+        loaded = await load_customer(uow, actor, command.customer_id, Operation.UPDATE_CUSTOMER)
         errors.raise_if_any()
         assert title is not None  # checked above
         assert at is not None
@@ -195,10 +198,12 @@ async def schedule_appointment(
 
 
 @frozen(kw_only=True)
-class UpdateAppointment:
-    """Change an appointment's status, outcome or notes, or reschedule it (:data:`UNSET` = not
-    sent; a new ``at``, or ``date`` + ``time``, is a reschedule)."""
+class UpdateAppointment(RelationCommand):
+    """Change the customer's appointment ``appointment_id``: its status, outcome or notes, or
+    reschedule it (:data:`UNSET` = not sent; a new ``at``, or ``date`` + ``time``, is a
+    reschedule)."""
 
+    appointment_id: str
     status: AppointmentStatus | Unset = UNSET
     outcome: str | Unset | None = UNSET
     notes: str | Unset | None = UNSET
@@ -209,13 +214,10 @@ class UpdateAppointment:
 
 
 async def update_appointment(
-    deps: Dependencies,
-    actor: Actor,
-    customer_id: str,
-    appointment_id: str,
-    command: UpdateAppointment,
+    deps: Dependencies, actor: Actor, command: UpdateAppointment
 ) -> Appointment:
     """Update an appointment (rules in the module docs); nothing new, nothing written."""
+    customer_id, appointment_id = command.customer_id, command.appointment_id
     now = deps.clock.now()
     errors = Errors()
     new_at = _when(

@@ -520,6 +520,7 @@ class _Loader:
         agent is booked then (rules §10) — right after what is in the way: the demo books
         around conflicts, never over them. Returns its id and time."""
         command = ScheduleAppointment(
+            customer_id=customer_id,
             title=title,
             title_en=title_en,
             type=kind,
@@ -532,7 +533,7 @@ class _Loader:
         )
         while True:
             try:
-                appointment = await schedule_appointment(self.deps, actor, customer_id, command)
+                appointment = await schedule_appointment(self.deps, actor, command)
                 break
             except AppointmentConflict as conflict:
                 # Each try starts after every appointment in its way: it always gets further.
@@ -544,9 +545,12 @@ class _Loader:
             await update_appointment(
                 self.deps,
                 actor,
-                customer_id,
-                appointment.id,
-                UpdateAppointment(status=AppointmentStatus.CONFIRMED, notes="أكد العميل الموعد"),
+                UpdateAppointment(
+                    customer_id=customer_id,
+                    appointment_id=appointment.id,
+                    status=AppointmentStatus.CONFIRMED,
+                    notes="أكد العميل الموعد",
+                ),
             )
         return appointment.id, at
 
@@ -556,9 +560,12 @@ class _Loader:
         await update_appointment(
             self.deps,
             actor,
-            customer_id,
-            appointment_id,
-            UpdateAppointment(status=AppointmentStatus.COMPLETED, outcome=outcome),
+            UpdateAppointment(
+                customer_id=customer_id,
+                appointment_id=appointment_id,
+                status=AppointmentStatus.COMPLETED,
+                outcome=outcome,
+            ),
         )
 
     async def reminder(
@@ -572,8 +579,9 @@ class _Loader:
         reminder = await add_reminder(
             self.deps,
             actor,
-            customer_id,
-            AddReminder(title=title, at=at, type=kind, priority=Priority.MEDIUM),
+            AddReminder(
+                customer_id=customer_id, title=title, at=at, type=kind, priority=Priority.MEDIUM
+            ),
         )
         self.counts["reminders"] += 1
         return reminder.id

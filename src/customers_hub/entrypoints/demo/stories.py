@@ -31,7 +31,7 @@ from customers_hub.application.use_cases.reads import (
     CustomerListParams,
     list_customers,
 )
-from customers_hub.application.use_cases.reminders import complete_reminder
+from customers_hub.application.use_cases.reminders import CompleteReminder, complete_reminder
 from customers_hub.application.use_cases.scheduling import UpdateAppointment, update_appointment
 from customers_hub.application.use_cases.settings import update_organization_settings
 from customers_hub.domain.compliance import (
@@ -252,9 +252,9 @@ class _StoryLoader(_Loader):
             await update_appointment(
                 self.deps,
                 actor,
-                cid,
-                missed,
                 UpdateAppointment(
+                    customer_id=cid,
+                    appointment_id=missed,
                     status=AppointmentStatus.NO_SHOW if no_show else AppointmentStatus.CANCELLED,
                     notes="لم يحضر العميل" if no_show else "اعتذر العميل لظرف طارئ",
                 ),
@@ -441,7 +441,11 @@ class _StoryLoader(_Loader):
             )
             if due + timedelta(hours=2) < self.anchor:  # it came due: the call was made
                 line.at(due + timedelta(hours=1))
-                await complete_reminder(self.deps, actor, customer_id, reminder_id)
+                await complete_reminder(
+                    self.deps,
+                    actor,
+                    CompleteReminder(customer_id=customer_id, reminder_id=reminder_id),
+                )
         elif roll < 0.35:
             line.tick()
             await self.reminder(

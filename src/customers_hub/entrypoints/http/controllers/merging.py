@@ -142,10 +142,11 @@ class MergeController(StrictController):
         """Move the sources' relations, actions and history to this customer, fill its empty
         fields, soft-delete the sources with ``mergedInto`` (rules §10)."""
         command = use_cases.MergeCustomers(
+            survivor_id=customer_id,
             source_ids=tuple(data.source_ids or ()),
             fields={} if isinstance(data.fields, UnsetType) else dict(data.fields),
         )
-        outcome = await use_cases.merge_customers(deps, actor, customer_id, command)
+        outcome = await use_cases.merge_customers(deps, actor, command)
         return ok(
             MergeData(
                 merge=_merge_to_wire(outcome.merge),
@@ -167,9 +168,10 @@ class MergeController(StrictController):
         """Restore the sources of the newest (or the named) merge with what came from them,
         and empty the fields the merge filled — unless something moved since (409)."""
         command = use_cases.UnmergeCustomers(
-            merge_id=None if isinstance(data.merge_id, UnsetType) else data.merge_id
+            survivor_id=customer_id,
+            merge_id=None if isinstance(data.merge_id, UnsetType) else data.merge_id,
         )
-        outcome = await use_cases.unmerge_customers(deps, actor, customer_id, command)
+        outcome = await use_cases.unmerge_customers(deps, actor, command)
         return ok(
             UnmergeData(
                 merge=_merge_to_wire(outcome.merge),

@@ -86,11 +86,12 @@ class CustomerPrivacyController(StrictController):
         data: ConsentsIn,
     ) -> Response[Envelope[ConsentsData]]:
         """Append one ledger entry per changed channel; answers the ledger."""
-        changes = [
+        changes = tuple(
             ConsentChange(channel=c.channel, granted=c.granted, source=c.source, notes=c.notes)
             for c in data.consents
-        ]
-        ledger = await use_cases.record_consents(deps, hub.privacy, actor, customer_id, changes)
+        )
+        command = use_cases.RecordConsents(customer_id=customer_id, changes=changes)
+        ledger = await use_cases.record_consents(deps, hub.privacy, actor, command)
         return ok(consents_to_wire(ledger), message="Consents recorded", headers=_NO_STORE)
 
     @get(
@@ -224,9 +225,8 @@ class PrivacyRequestsController(StrictController):
         data: PrivacyRequestPatchIn,
     ) -> Response[Envelope[PrivacyRequestData]]:
         """``received → in_progress → completed | rejected`` (a rejection needs a reason)."""
-        request = await use_cases.change_request_status(
-            deps, hub.privacy, actor, request_id, data.status, data.reason
-        )
+        command = to_command(data, use_cases.ChangeRequestStatus, request_id=request_id)
+        request = await use_cases.change_request_status(deps, hub.privacy, actor, command)
         return ok(
             PrivacyRequestData(request=request_to_wire(request, deps.clock.now())),
             message="Privacy request updated",
@@ -244,9 +244,8 @@ class PrivacyRequestsController(StrictController):
         self, deps: Dependencies, actor: Actor, hub: Hub, request_id: _REQUEST_ID, data: ExtendIn
     ) -> Response[Envelope[PrivacyRequestData]]:
         """Move ``dueAt`` by ``days`` (default 30) local days, once, before it passes."""
-        request = await use_cases.extend_privacy_request(
-            deps, hub.privacy, actor, request_id, reason=data.reason, days=data.days
-        )
+        command = to_command(data, use_cases.ExtendPrivacyRequest, request_id=request_id)
+        request = await use_cases.extend_privacy_request(deps, hub.privacy, actor, command)
         return ok(
             PrivacyRequestData(request=request_to_wire(request, deps.clock.now())),
             message="Privacy request extended",

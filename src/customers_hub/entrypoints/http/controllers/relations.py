@@ -338,9 +338,13 @@ class RelationsController(StrictController):
         """Schedule an appointment in the future (a ``site_visit`` creates an action)."""
         tz = await deps.zone_of(actor.organization_id)
         command = to_command(
-            data, scheduling.ScheduleAppointment, date=data.day, time=_when(data, tz)
+            data,
+            scheduling.ScheduleAppointment,
+            customer_id=customer_id,
+            date=data.day,
+            time=_when(data, tz),
         )
-        appointment = await scheduling.schedule_appointment(deps, actor, customer_id, command)
+        appointment = await scheduling.schedule_appointment(deps, actor, command)
         return ok(
             AppointmentData(appointment=appointment_to_wire(appointment, tz)),
             message="Appointment scheduled successfully",
@@ -363,11 +367,14 @@ class RelationsController(StrictController):
         """Change the status, outcome or notes, or move the appointment."""
         tz = await deps.zone_of(actor.organization_id)
         command = to_command(
-            data, scheduling.UpdateAppointment, date=data.day, time=_when(data, tz)
+            data,
+            scheduling.UpdateAppointment,
+            customer_id=customer_id,
+            appointment_id=appointment_id,
+            date=data.day,
+            time=_when(data, tz),
         )
-        appointment = await scheduling.update_appointment(
-            deps, actor, customer_id, appointment_id, command
-        )
+        appointment = await scheduling.update_appointment(deps, actor, command)
         return ok(AppointmentData(appointment=appointment_to_wire(appointment, tz)))
 
     @post(
@@ -388,8 +395,8 @@ class RelationsController(StrictController):
         if errors:
             raise ValidationFailed(errors)
         assert data.at is not None  # checked above
-        command = to_command(data, reminders.AddReminder)
-        reminder = await reminders.add_reminder(deps, actor, customer_id, command)
+        command = to_command(data, reminders.AddReminder, customer_id=customer_id)
+        reminder = await reminders.add_reminder(deps, actor, command)
         return ok(
             ReminderData(reminder=reminder_to_wire(reminder)),
             message="Reminder created successfully",
@@ -406,7 +413,8 @@ class RelationsController(StrictController):
         self, deps: Dependencies, actor: Actor, customer_id: CUSTOMER_ID, reminder_id: str
     ) -> Response[Envelope[ReminderData]]:
         """Mark a reminder completed (again: no change; a cancelled one: 422)."""
-        reminder = await reminders.complete_reminder(deps, actor, customer_id, reminder_id)
+        command = reminders.CompleteReminder(customer_id=customer_id, reminder_id=reminder_id)
+        reminder = await reminders.complete_reminder(deps, actor, command)
         return ok(ReminderData(reminder=reminder_to_wire(reminder)))
 
 
