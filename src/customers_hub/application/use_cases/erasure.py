@@ -44,6 +44,7 @@ from customers_hub.domain.validation.texts import SHORT_TEXT_MAX_LENGTH, clean_t
 
 __all__ = [
     "REASON_MAX",
+    "EraseCustomer",
     "Erasure",
     "ErasurePort",
     "ErasureStore",
@@ -119,18 +120,22 @@ def _state(customer: Customer) -> Erasure:
     return Erasure(customer.id, customer.erased_at, customer.restricted_until)
 
 
+@frozen(kw_only=True)
+class EraseCustomer:
+    """Erase customer ``customer_id``'s personal data, for ``reason`` (optional, one line)."""
+
+    customer_id: str
+    reason: str | None = None
+
+
 async def erase_customer(
-    deps: Dependencies,
-    erasure: ErasurePort,
-    actor: Actor,
-    customer_id: str,
-    *,
-    reason: str | None = None,
+    deps: Dependencies, erasure: ErasurePort, actor: Actor, command: EraseCustomer
 ) -> Erasure:
     """Erase the customer's personal data (admin); irreversible, idempotent."""
     _admin_only(actor)
-    cleaned = check_reason(reason)  # bad input never opens a write transaction
+    cleaned = check_reason(command.reason)  # bad input never opens a write transaction
     organization_id = actor.organization_id
+    customer_id = command.customer_id
 
     async def work(uow: UnitOfWork) -> tuple[tuple[Erasure, list[str]], list[DomainEvent]]:
         customer = await uow.customers.get_for_update(organization_id, customer_id)

@@ -82,13 +82,10 @@ class ErasureController(StrictController):
         data: EraseIn | None = None,
     ) -> Response[Envelope[ErasureData]]:
         """Anonymize the customer and its relations, delete its files (admin); idempotent."""
-        state = await use_cases.erase_customer(
-            deps,
-            hub.erasure,
-            actor,
-            customer_id,
-            reason=data.reason if data is not None else None,
+        command = use_cases.EraseCustomer(
+            customer_id=customer_id, reason=data.reason if data is not None else None
         )
+        state = await use_cases.erase_customer(deps, hub.erasure, actor, command)
         return ok(
             ErasureData(erasure=erasure_to_wire(state)),
             message="Customer personal data erased",
