@@ -611,3 +611,7 @@ async def test_cli_db_recount_rebuilds_one_organization(
     assert await asyncio.to_thread(cli.main, argv) == 0
     assert "1 organization" in capsys.readouterr().out
     await assert_counters_equal_a_recount(hub, org_id)
+    # A mistyped organization rebuilds nothing and says so.
+    argv[-1] = f"{org_id}_typo"
+    assert await asyncio.to_thread(cli.main, argv) == 1
+    assert "nothing rebuilt" in capsys.readouterr().err

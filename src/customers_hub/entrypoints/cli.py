@@ -110,6 +110,13 @@ def _db_recount(args: argparse.Namespace) -> int:
             await engine.dispose()
 
     done = asyncio.run(recount())
+    if args.org and not done:
+        print(
+            f"organization {args.org!r} has no employees, customers or counters: nothing rebuilt "
+            "(is the id right?)",
+            file=sys.stderr,
+        )
+        return 1
     print(f"counters rebuilt for {len(done)} organization(s)", file=sys.stdout)
     return 0
 

@@ -300,14 +300,22 @@ async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnectio
 
 async def recount_all(engine: AsyncEngine, organization_id: str | None = None) -> list[str]:
     """Rebuild every counter of ``organization_id`` (every organization with customers when
-    None) from a scan, one transaction per organization; the organizations rebuilt."""
-    if organization_id is None:
-        c = t.customers.c
-        async with engine.connect() as conn:
+    None) from a scan, one transaction per organization; the organizations rebuilt — none for
+    an organization without employees, customers or counters (a mistyped id)."""
+    c = t.customers.c
+    async with engine.connect() as conn:
+        if organization_id is None:
             found = select(c.organization_id).distinct().order_by(c.organization_id)
             organizations = list((await conn.execute(found)).scalars())
-    else:
-        organizations = [organization_id]
+        else:
+            known = or_(
+                *(
+                    select(literal(1)).where(table.c.organization_id == organization_id).exists()
+                    for table in (t.employees, t.customers, t.customer_counters, t.action_counters)
+                )
+            )
+            found_any = bool(await conn.scalar(select(known)))
+            organizations = [organization_id] if found_any else []
     for org in organizations:
         async with write_transaction(engine) as conn:
             if conn.dialect.name == "postgresql":
