@@ -10,7 +10,7 @@ validated by :mod:`customers_hub.domain.validation` first; the rules that need t
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TypedDict
+from typing import Any
 
 import attrs
 from attrs import evolve, fields
@@ -32,6 +32,7 @@ from customers_hub.domain.events import (
     CustomerUpdated,
     DocumentUploaded,
     DomainEvent,
+    EventHead,
     InteractionLogged,
     PropertyInterestAdded,
     ReminderCreated,
@@ -58,10 +59,7 @@ def _employees(customer: Customer, *others: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(i for i in ids if i))
 
 
-class _About(TypedDict):
-    organization_id: str
-    occurred_at: datetime
-    employee_ids: tuple[str, ...]
+class _About(EventHead):
     customer_id: str
 
 
@@ -74,6 +72,13 @@ def _about(customer: Customer, now: datetime, *others: str | None) -> _About:
         "employee_ids": _employees(customer, *others),
         "customer_id": customer.id,
     }
+
+
+def _rescored(customer: Customer, now: datetime, **counted: Any) -> Customer:
+    """``customer`` with ``counted`` (what the lead score counts) changed now, as a new
+    version, its score recomputed."""
+    changed = evolve(customer, **counted, updated_at=now, version=customer.version + 1)
+    return refresh_score(changed, now)
 
 
 def new_customer(
@@ -143,14 +148,12 @@ def add_property_interest(
             field="propertyId",
         )
     viewed = 1 if interest.status is PropertyInterestStatus.VIEWED else 0
-    updated = evolve(
+    updated = _rescored(
         customer,
+        now,
         property_interests=(*customer.property_interests, interest),
         total_property_views=customer.total_property_views + viewed,
-        updated_at=now,
-        version=customer.version + 1,
     )
-    updated = refresh_score(updated, now)
     event = PropertyInterestAdded(
         **_about(customer, now),
         interest_id=interest.id,
@@ -172,16 +175,14 @@ def update_property_interest_status(
     changed = evolve(
         interest, status=status, viewed_at=now if became_viewed else interest.viewed_at
     )
-    updated = evolve(
+    updated = _rescored(
         customer,
+        now,
         property_interests=tuple(
             changed if i.id == interest_id else i for i in customer.property_interests
         ),
         total_property_views=customer.total_property_views + (1 if became_viewed else 0),
-        updated_at=now,
-        version=customer.version + 1,
     )
-    updated = refresh_score(updated, now)
     event = CustomerUpdated(
         **_about(customer, now),
         changes={f"properties.{interest_id}.status": status.value},
@@ -208,18 +209,16 @@ def log_interaction(customer: Customer, interaction: Interaction, *, now: dateti
     if interaction.follow_up_date is not None:
         day = interaction.follow_up_date.date()
         next_follow_up = day if next_follow_up is None else min(next_follow_up, day)
-    updated = evolve(
+    updated = _rescored(
         customer,
+        now,
         total_interactions=customer.total_interactions + 1,
         positive_inbound_interactions=customer.positive_inbound_interactions
         + int(positive_inbound),
         last_contact_at=interaction.date if is_latest else customer.last_contact_at,
         last_contact_type=interaction.type if is_latest else customer.last_contact_type,
         next_follow_up_date=next_follow_up,
-        updated_at=now,
-        version=customer.version + 1,
     )
-    updated = refresh_score(updated, now)
     event = InteractionLogged(
         **_about(customer, now, interaction.agent_id),
         interaction_id=interaction.id,
@@ -232,13 +231,7 @@ def log_interaction(customer: Customer, interaction: Interaction, *, now: dateti
 
 def schedule_appointment(customer: Customer, appointment: Appointment, *, now: datetime) -> Outcome:
     """Count a new appointment; a site visit makes the system create a ``site_visit`` action."""
-    updated = evolve(
-        customer,
-        total_appointments=customer.total_appointments + 1,
-        updated_at=now,
-        version=customer.version + 1,
-    )
-    updated = refresh_score(updated, now)
+    updated = _rescored(customer, now, total_appointments=customer.total_appointments + 1)
     event = AppointmentScheduled(
         **_about(customer, now, appointment.agent_id),
         appointment_id=appointment.id,

@@ -8,7 +8,7 @@ name of the API document's real-time events.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import ClassVar, TypedDict
 
 from attrs import field, frozen
 
@@ -24,6 +24,15 @@ class DomainEvent:
     occurred_at: datetime
     # Employees whose scope the change touches (assignee, previous assignee, …).
     employee_ids: tuple[str, ...] = ()
+
+
+class EventHead(TypedDict):
+    """The common fields of :class:`DomainEvent` as keyword arguments (``Event(**head, …)``),
+    for an operation that describes one change with several events."""
+
+    organization_id: str
+    occurred_at: datetime
+    employee_ids: tuple[str, ...]
 
 
 @frozen(kw_only=True)

@@ -41,7 +41,7 @@ import attrs
 
 from customers_hub.domain.enums import ActionStatus, DueDateBucket, Priority
 from customers_hub.domain.errors import FieldError, InvalidActionTransition, ValidationFailed
-from customers_hub.domain.events import ActionNoteAdded, ActionUpdated, DomainEvent
+from customers_hub.domain.events import ActionNoteAdded, ActionUpdated, DomainEvent, EventHead
 from customers_hub.domain.model import ActionNote, Actor, CustomerAction
 from customers_hub.domain.unset import UNSET, Unset
 
@@ -216,6 +216,12 @@ def _employee_ids(*assignees: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(a for a in assignees if a))
 
 
+class _About(EventHead):
+    """The fields every event about a change of an action shares."""
+
+    action_id: str
+
+
 def _commit(
     before: CustomerAction, after: CustomerAction, now: datetime
 ) -> tuple[CustomerAction, list[DomainEvent]]:
@@ -231,31 +237,21 @@ def _commit(
         if getattr(after, name) != getattr(before, name)
     }
     saved = attrs.evolve(after, updated_at=now, version=before.version + 1)
-    ids = _employee_ids(after.assigned_to, before.assigned_to)
+    about: _About = {
+        "organization_id": after.organization_id,
+        "occurred_at": now,
+        "employee_ids": _employee_ids(after.assigned_to, before.assigned_to),
+        "action_id": after.id,
+    }
     events: list[DomainEvent] = []
     if changes:
         events.append(
             ActionUpdated(
-                organization_id=after.organization_id,
-                occurred_at=now,
-                employee_ids=ids,
-                action_id=after.id,
-                customer_id=after.customer_id,
-                changes=changes,
-                status=after.status,
+                **about, customer_id=after.customer_id, changes=changes, status=after.status
             )
         )
     added = after.notes[len(before.notes) :]
-    events.extend(
-        ActionNoteAdded(
-            organization_id=after.organization_id,
-            occurred_at=now,
-            employee_ids=ids,
-            action_id=after.id,
-            note_id=note.id,
-        )
-        for note in added
-    )
+    events.extend(ActionNoteAdded(**about, note_id=note.id) for note in added)
     return saved, events
 
 

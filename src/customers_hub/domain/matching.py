@@ -41,6 +41,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Final, TypeVar
 
 from attrs import frozen
 
@@ -84,6 +85,8 @@ def _same_place(a: str, b: str) -> bool:
 # --- the parts of a match ------------------------------------------------------------------------
 
 Part = tuple[int, str] | None
+
+_Amount = TypeVar("_Amount", int, Decimal)
 """Points and reason of one part, or ``None`` when the property is excluded by it."""
 
 
@@ -133,26 +136,39 @@ def _location_part(prefs: Preferences, prop: Property) -> Part:
     return None
 
 
-def _bedrooms_part(prefs: Preferences, prop: Property) -> Part:
-    wanted = prefs.bedrooms
+def _at_least(
+    wanted: _Amount | None, stated: _Amount | None, reasons: tuple[str, str, str]
+) -> Part:
+    """10 when ``stated`` reaches ``wanted``, 5 when either is unknown, else excluded.
+    ``reasons``: no wish, not stated, and the template of a match (``{stated}``, ``{wanted}``)."""
+    no_wish, not_stated, met = reasons
     if wanted is None:
-        return 5, "No bedrooms preference"
-    if prop.bedrooms is None:
-        return 5, "Bedrooms not stated"
-    if prop.bedrooms >= wanted:
-        return 10, f"{prop.bedrooms} bedrooms (wanted {wanted}+)"
+        return 5, no_wish
+    if stated is None:
+        return 5, not_stated
+    if stated >= wanted:
+        return 10, met.format(stated=stated, wanted=wanted)
     return None
+
+
+_BEDROOMS_REASONS: Final = (
+    "No bedrooms preference",
+    "Bedrooms not stated",
+    "{stated} bedrooms (wanted {wanted}+)",
+)
+_AREA_REASONS: Final = (
+    "No minimum area",
+    "Area not stated",
+    "Area {stated:,.0f} m² (wanted {wanted:,.0f}+)",
+)
+
+
+def _bedrooms_part(prefs: Preferences, prop: Property) -> Part:
+    return _at_least(prefs.bedrooms, prop.bedrooms, _BEDROOMS_REASONS)
 
 
 def _area_part(prefs: Preferences, prop: Property) -> Part:
-    wanted = prefs.min_area
-    if wanted is None:
-        return 5, "No minimum area"
-    if prop.area is None:
-        return 5, "Area not stated"
-    if prop.area >= wanted:
-        return 10, f"Area {prop.area:,.0f} m² (wanted {wanted:,.0f}+)"
-    return None
+    return _at_least(prefs.min_area, prop.area, _AREA_REASONS)
 
 
 _PARTS = (_type_part, _price_part, _location_part, _bedrooms_part, _area_part)

@@ -26,6 +26,7 @@ from sqlalchemy import Row, bindparam, delete, exists, func, insert, select, upd
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from customers_hub.adapters.sql.mappers.rows import from_row, row_values
+from customers_hub.adapters.sql.offset_pages import offset_page
 from customers_hub.adapters.sql.repositories import ChangeLog
 from customers_hub.adapters.sql.repositories.base import _update_versioned
 from customers_hub.adapters.sql.tables import (
@@ -262,22 +263,11 @@ class SqlAssignmentRules:
         where = [_R.c.organization_id == organization_id]
         if team_of is not None:
             where.append(~exists(self._outside_team(team_of)))
-        total = await self._conn.scalar(select(func.count()).select_from(_R).where(*where))
-        rows = (
-            await self._conn.execute(
-                select(_R)
-                .where(*where)
-                .order_by(_R.c.priority, _R.c.created_at, _R.c.id)
-                .limit(limit)
-                .offset((page - 1) * limit)
-            )
-        ).all()
-        return Page(
-            items=await self._with_employees(rows),
-            limit=limit,
-            page=page,
-            total_items=total or 0,
-        )
+        query = select(_R).where(*where).order_by(_R.c.priority, _R.c.created_at, _R.c.id)
+        found = await offset_page(self._conn, query, lambda r: r, page=page, limit=limit)
+        # The rules' employees: one query for the whole page.
+        rules = await self._with_employees(found.items)
+        return Page(items=rules, limit=limit, page=page, total_items=found.total_items)
 
 
 def sql_assignment_rules(uow: UnitOfWork) -> SqlAssignmentRules:

@@ -54,6 +54,26 @@ _SORT_SPEC: Final = SortSpec("at", _L.c.at, ValueType.DATETIME)
 _ROWS_PER_INSERT: Final = 1000  # x 11 columns: within SQLite's 32766 bound parameters
 
 
+def _described_entry(
+    event: DomainEvent,
+    entity_type: EntityType,
+    entity_id: str,
+    described: Mapping[str, object],
+    *,
+    customer_id: str | None = None,
+) -> DraftEntry:
+    """The entry of an event that changes no stored record (an export, an import): what it
+    did, as the new values of ``described``."""
+    return DraftEntry(
+        organization_id=event.organization_id,
+        action=event.name,
+        entity_type=entity_type.value,
+        entity_id=entity_id,
+        customer_id=customer_id,
+        changes=tuple(FieldChange(k, None, jsonable(v)) for k, v in described.items()),
+    )
+
+
 def _export_entry(event: CustomersExported) -> DraftEntry:
     """An export changes nothing; its entry says what left the system."""
     described: Mapping[str, object] = {
@@ -63,40 +83,25 @@ def _export_entry(event: CustomersExported) -> DraftEntry:
         "filters": event.filters,
         "completed": event.completed,
     }
-    return DraftEntry(
-        organization_id=event.organization_id,
-        action=event.name,
-        entity_type=EntityType.EXPORT.value,
-        entity_id=event.user_id,
-        customer_id=None,
-        changes=tuple(FieldChange(k, None, jsonable(v)) for k, v in described.items()),
-    )
+    return _described_entry(event, EntityType.EXPORT, event.user_id, described)
 
 
 def _personal_data_entry(event: PersonalDataExported) -> DraftEntry:
     """An access export (rules §8) changes nothing; its entry, on the customer's timeline,
     says that everything held about the customer left the system."""
-    return DraftEntry(
-        organization_id=event.organization_id,
-        action=event.name,
-        entity_type=EntityType.EXPORT.value,
-        entity_id=event.customer_id,
+    return _described_entry(
+        event,
+        EntityType.EXPORT,
+        event.customer_id,
+        {"format": "json"},
         customer_id=event.customer_id,
-        changes=(FieldChange("format", None, "json"),),
     )
 
 
 def _import_entry(event: CustomersImported) -> DraftEntry:
     """One entry per import job, when it ends (its customers have entries of their own)."""
     described: Mapping[str, object] = {"status": event.status, **event.totals}
-    return DraftEntry(
-        organization_id=event.organization_id,
-        action=event.name,
-        entity_type=EntityType.IMPORT.value,
-        entity_id=event.job_id,
-        customer_id=None,
-        changes=tuple(FieldChange(k, None, jsonable(v)) for k, v in described.items()),
-    )
+    return _described_entry(event, EntityType.IMPORT, event.job_id, described)
 
 
 class AuditCommitHook:

@@ -42,11 +42,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from customers_hub.adapters.sql import tables as t
 from customers_hub.adapters.sql.filters import team_member_ids
+from customers_hub.adapters.sql.offset_pages import counted_page
+from customers_hub.adapters.sql.pagination import check_page
 from customers_hub.application.ports_operations import DuplicatePairRef
-from customers_hub.application.queries import MAX_LIMIT, Page, PageRequest
+from customers_hub.application.queries import Page, PageRequest
 from customers_hub.domain.access import Reach, ScopeFilter
 from customers_hub.domain.duplicates import REASON_SCORES, DuplicateReason, duplicate_keys
-from customers_hub.domain.errors import ValidationFailed
 from customers_hub.domain.model import Customer
 
 __all__ = ["SqlDuplicateQueries"]
@@ -170,10 +171,7 @@ class SqlDuplicateQueries:
 
     async def pairs(self, scope: ScopeFilter, page: PageRequest) -> Page[DuplicatePairRef]:
         """Pairs in ``scope`` sharing a key, strongest first then by ids, one page (offset)."""
-        if not 1 <= page.limit <= MAX_LIMIT:
-            raise ValidationFailed.single("limit", f"must be between 1 and {MAX_LIMIT}")
-        if page.page < 1:
-            raise ValidationFailed.single("page", "must be 1 or more")
+        check_page(page)
         found = union_all(*self._pair_branches(scope)).subquery("found")
         grouped = (
             select(
@@ -206,11 +204,4 @@ class SqlDuplicateQueries:
                 counted = select(func.count()).select_from(grouped)
                 total = int((await conn.execute(counted)).scalar_one())
         items = [DuplicatePairRef(r.first_id, r.second_id, int(r.score)) for r in rows]
-        return Page(
-            items=items,
-            limit=page.limit,
-            page=page.page,
-            total_items=total,
-            has_next=offset + len(items) < total,
-            has_previous=page.page > 1,
-        )
+        return counted_page(items, page, total)

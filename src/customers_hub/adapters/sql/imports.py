@@ -39,13 +39,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from customers_hub.adapters.sql import mappers, tables
 from customers_hub.adapters.sql.mappers.rows import from_row, row_values
+from customers_hub.adapters.sql.offset_pages import counted_page
+from customers_hub.adapters.sql.pagination import check_page
 from customers_hub.adapters.sql.repositories import ChangeLog, SqlCustomerRepository
 from customers_hub.adapters.sql.repositories.base import _customer_integrity, _is_postgres
 from customers_hub.application.ports import UnitOfWork
 from customers_hub.application.ports_imports import ExistingCustomer
-from customers_hub.application.queries import MAX_LIMIT, Page, PageRequest
+from customers_hub.application.queries import Page, PageRequest
 from customers_hub.domain.audit import EntityType, Write
-from customers_hub.domain.errors import ValidationFailed
 from customers_hub.domain.imports import (
     ImportCounts,
     ImportJob,
@@ -283,10 +284,7 @@ class SqlImportRepository:
         self, organization_id: str, job_id: str, page: PageRequest
     ) -> Page[RowError]:
         """One page of the report by row then order (offset pages: the primary key's range)."""
-        if not 1 <= page.limit <= MAX_LIMIT:
-            raise ValidationFailed.single("limit", f"must be between 1 and {MAX_LIMIT}")
-        if page.page < 1:
-            raise ValidationFailed.single("page", "must be 1 or more")
+        check_page(page)
         where = (_E.c.organization_id == organization_id, _E.c.job_id == job_id)
         offset = (page.page - 1) * page.limit
         rows = (
@@ -304,14 +302,7 @@ class SqlImportRepository:
             ).scalar_one()
         )
         items = [RowError(r.row_number, r.field, r.message) for r in rows]
-        return Page(
-            items=items,
-            limit=page.limit,
-            page=page.page,
-            total_items=total,
-            has_next=offset + len(items) < total,
-            has_previous=page.page > 1,
-        )
+        return counted_page(items, page, total)
 
     def iter_errors(self, organization_id: str, job_id: str, batch: int) -> _ErrorBatches:
         """The whole report in keyset batches of ``batch`` lines."""

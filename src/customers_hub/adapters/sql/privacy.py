@@ -25,6 +25,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from customers_hub.adapters.sql.mappers.rows import from_row, row_values
+from customers_hub.adapters.sql.offset_pages import offset_page
 from customers_hub.adapters.sql.repositories.base import ChangeLog, _insert, _update_versioned
 from customers_hub.adapters.sql.tables import (
     consent_events,
@@ -216,19 +217,9 @@ class SqlPrivacyRepository:
     ) -> Page[PrivacyRequest]:
         """Newest received first (``ix_privacy_requests_org_received``), with the total."""
         conditions = self._where(organization_id, where)
-        total = await self._conn.scalar(select(func.count()).select_from(_R).where(*conditions))
-        rows = await self._conn.execute(
-            select(_R)
-            .where(*conditions)
-            .order_by(_R.c.received_at.desc(), _R.c.id.desc())
-            .limit(limit)
-            .offset((page - 1) * limit)
-        )
-        return Page(
-            items=[_request(r) for r in rows.mappings()],
-            limit=limit,
-            page=page,
-            total_items=total or 0,
+        query = select(_R).where(*conditions).order_by(_R.c.received_at.desc(), _R.c.id.desc())
+        return await offset_page(
+            self._conn, query, lambda r: _request(r._mapping), page=page, limit=limit
         )
 
     async def customer_requests(

@@ -37,15 +37,7 @@ from customers_hub.adapters.sql.repositories import (
     SqlRelationRepository,
 )
 from customers_hub.application.errors import ConcurrentUpdate
-from customers_hub.application.ports import (
-    ActionRepository,
-    CustomerRepository,
-    EmployeeRepository,
-    OrganizationSettingsRepository,
-    PropertyCatalog,
-    RelationRepository,
-)
-from customers_hub.application.ports_appointments import AppointmentBook
+from customers_hub.application.ports import UnitOfWork
 
 __all__ = ["SqlUnitOfWork", "SqlUnitOfWorkFactory"]
 
@@ -56,21 +48,13 @@ counter triggers lock a written action's customer, so a customer write and a wri
 actions can meet in either order) and serialization failure."""
 
 
-class SqlUnitOfWork:
+class SqlUnitOfWork(UnitOfWork):
     """One transaction shared by the repositories; rolled back on exit unless committed.
 
-    ``read_only`` units of work take no write lock on SQLite and refuse to commit.
+    ``read_only`` units of work take no write lock on SQLite and refuse to commit. The port
+    declares the repositories' types, so mypy checks that each SQL repository implements its
+    port (Protocol attributes are invariant).
     """
-
-    # Typed as the ports (Protocol attributes are invariant), which also makes mypy check that
-    # each SQL repository implements its port.
-    customers: CustomerRepository
-    actions: ActionRepository
-    employees: EmployeeRepository
-    relations: RelationRepository
-    properties: PropertyCatalog
-    organization_settings: OrganizationSettingsRepository
-    appointments: AppointmentBook
 
     def __init__(
         self, engine: AsyncEngine, tz: ZoneInfo = DEFAULT_TIME_ZONE, *, read_only: bool = False

@@ -21,6 +21,7 @@ from sqlalchemy import Row, and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from customers_hub.adapters.sql.mappers.rows import from_row, row_values
+from customers_hub.adapters.sql.offset_pages import offset_page
 from customers_hub.adapters.sql.outbox import RelayRow
 from customers_hub.adapters.sql.tables import webhook_deliveries, webhooks
 from customers_hub.application.ports import IdGenerator, UnitOfWork
@@ -68,10 +69,6 @@ def _delivery(row: Row[Any]) -> WebhookDelivery:
     return from_row(WebhookDelivery, _D, row._mapping)
 
 
-def _offset(page: int, limit: int) -> int:
-    return (page - 1) * limit
-
-
 class SqlWebhookRepository:
     """The webhook port on one connection (the unit of work's)."""
 
@@ -93,19 +90,12 @@ class SqlWebhookRepository:
 
     async def list(self, organization_id: str, *, page: int, limit: int) -> Page[Webhook]:
         """The organization's hooks, oldest first, with the total."""
-        total = await self._conn.scalar(
-            select(func.count()).select_from(_W).where(_W.c.organization_id == organization_id)
-        )
-        rows = await self._conn.execute(
+        query = (
             select(_W)
             .where(_W.c.organization_id == organization_id)
             .order_by(_W.c.created_at, _W.c.id)
-            .limit(limit)
-            .offset(_offset(page, limit))
         )
-        return Page(
-            items=[_webhook(r) for r in rows], limit=limit, page=page, total_items=total or 0
-        )
+        return await offset_page(self._conn, query, _webhook, page=page, limit=limit)
 
     async def save(self, webhook: Webhook) -> None:
         """Replace the stored hook."""
@@ -142,17 +132,8 @@ class SqlWebhookRepository:
         where = [_D.c.webhook_id == webhook_id, _D.c.organization_id == organization_id]
         if status is not None:
             where.append(_D.c.status == status.value)
-        total = await self._conn.scalar(select(func.count()).select_from(_D).where(*where))
-        rows = await self._conn.execute(
-            select(_D)
-            .where(*where)
-            .order_by(_D.c.position.desc(), _D.c.id.desc())
-            .limit(limit)
-            .offset(_offset(page, limit))
-        )
-        return Page(
-            items=[_delivery(r) for r in rows], limit=limit, page=page, total_items=total or 0
-        )
+        query = select(_D).where(*where).order_by(_D.c.position.desc(), _D.c.id.desc())
+        return await offset_page(self._conn, query, _delivery, page=page, limit=limit)
 
     async def retry(
         self, organization_id: str, webhook_id: str, delivery_id: str, now: datetime

@@ -4,21 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from types import TracebackType
 from typing import Any, Self
 
-from attrs import define, evolve, field
+from attrs import asdict, define, evolve, field
 
 from customers_hub.application.errors import ConcurrentUpdate
-from customers_hub.application.ports import (
-    ActionRepository,
-    CustomerRepository,
-    EmployeeRepository,
-    OrganizationSettingsRepository,
-    PropertyCatalog,
-    RelationRepository,
-)
-from customers_hub.application.ports_appointments import AppointmentBook
+from customers_hub.application.ports import UnitOfWork
 from customers_hub.domain.enums import ActionStatus, PropertyStatus
 from customers_hub.domain.errors import Duplicate
 from customers_hub.domain.model import (
@@ -87,20 +78,13 @@ class InMemoryStore:
     pending_conflicts: int = field(default=0, eq=False)
 
     def copy(self) -> InMemoryStore:
-        """A copy whose dicts can change independently (entities are immutable, so shared)."""
-        return InMemoryStore(
-            customers=dict(self.customers),
-            actions=dict(self.actions),
-            employees=dict(self.employees),
-            interactions=dict(self.interactions),
-            appointments=dict(self.appointments),
-            reminders=dict(self.reminders),
-            documents=dict(self.documents),
-            properties=dict(self.properties),
-            organization_settings=dict(self.organization_settings),
-            blobs=dict(self.blobs),
-            commits=self.commits,
-        )
+        """A copy whose dicts (every table) can change independently (entities are immutable,
+        so shared); the conflicts to simulate stay with this store."""
+        copied = InMemoryStore(commits=self.commits)
+        for name, table in asdict(self, recurse=False).items():
+            if isinstance(table, dict):
+                setattr(copied, name, dict(table))
+        return copied
 
     def fail_next_commits(self, count: int = 1) -> None:
         """Make the next ``count`` commits raise ``ConcurrentUpdate`` and write nothing."""
@@ -523,21 +507,12 @@ class FakeOrganizationSettingsRepository:
         self._work.organization_settings[record.organization_id] = record
 
 
-class FakeUnitOfWork:
+class FakeUnitOfWork(UnitOfWork):
     """A unit of work on a copy of the store; ``commit`` writes the changes back.
 
     Not re-entrant: enter it once, as the ``transaction`` runner does. A ``read_only`` one
-    refuses to commit, as the SQL one does.
+    refuses to commit, as the SQL one does. The port declares the repositories' types.
     """
-
-    # Typed as the ports: the protocol's attributes are mutable, hence invariant.
-    customers: CustomerRepository
-    actions: ActionRepository
-    employees: EmployeeRepository
-    relations: RelationRepository
-    properties: PropertyCatalog
-    organization_settings: OrganizationSettingsRepository
-    appointments: AppointmentBook
 
     def __init__(self, store: InMemoryStore, *, read_only: bool = False) -> None:
         self._store = store
@@ -561,12 +536,7 @@ class FakeUnitOfWork:
         self.appointments = FakeAppointmentBook(self._work)
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         """Drop whatever was not committed."""
         self._work = None
 

@@ -41,11 +41,13 @@ Decisions where the API document is silent (for ``docs/``):
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Final
 
 from litestar import Response, get, patch, post
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import Parameter
 from msgspec import UNSET, UnsetType
 
@@ -76,6 +78,7 @@ from customers_hub.entrypoints.http.caching import (
 )
 from customers_hub.entrypoints.http.envelope import Envelope, ok
 from customers_hub.entrypoints.http.errors import error_responses
+from customers_hub.entrypoints.http.route_body import body_class, post_route
 from customers_hub.entrypoints.http.strict import StrictController
 from customers_hub.entrypoints.http.wire import (
     FIELDS,
@@ -236,6 +239,48 @@ _IF_MATCH = Annotated[
         description='The action\'s ETag ("v<version>"): refuse the change (412) if it moved on',
     ),
 ]
+
+
+def _move(
+    name: str,
+    command: type[use_cases.ActionCommand],
+    run: Callable[[Dependencies, Actor, Any], Awaitable[CustomerAction]],
+    *,
+    body: Any,
+    summary: str,
+    message: str,
+    doc: str,
+) -> HTTPRouteHandler:
+    """The route ``POST /customers/actions/{id}/<name>`` (operation ``<name>Action``): the
+    ``body`` (a body type, ``T | None`` for an optional one, None for none) turned into
+    ``command`` with the id and ``If-Match`` version, run by ``run``, answered with the action.
+    """
+
+    async def handler(
+        self: Any,
+        deps: Dependencies,
+        actor: Actor,
+        action_id: _ID,
+        data: Any = None,
+        if_match: _IF_MATCH = None,
+    ) -> Response[Envelope[ActionData]]:
+        version = _version(if_match)
+        if body is None:
+            change = command(action_id=action_id, expected_version=version)
+        else:
+            body_in = data or body_class(body)()
+            change = to_command(body_in, command, action_id=action_id, expected_version=version)
+        return _action_response(await run(deps, actor, change), message=message)
+
+    return post_route(
+        handler,
+        body,
+        path=f"/{{action_id:str}}/{name}",
+        operation_id=f"{name}Action",
+        summary=summary,
+        doc=doc,
+        errors=(403, 404, 409, 412, 422),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -466,106 +511,53 @@ class ActionsController(StrictController):
         action = await use_cases.update_action(deps, actor, command)
         return _action_response(action, message="Action updated successfully")
 
-    @post(
-        "/{action_id:str}/complete",
-        operation_id="completeAction",
+    # The state moves differ only in their body, command and use case (:func:`_move`).
+    complete_action = _move(
+        "complete",
+        use_cases.CompleteAction,
+        use_cases.complete_action,
+        body=CompleteIn | None,
         summary="Complete an action",
-        status_code=200,
-        responses=error_responses(403, 404, 409, 412, 422),
+        message="Action completed successfully",
+        doc="Mark the action completed (``completedAt`` now, ``completedBy`` the caller).",
     )
-    async def complete_action(
-        self,
-        deps: Dependencies,
-        actor: Actor,
-        action_id: _ID,
-        data: CompleteIn | None = None,
-        if_match: _IF_MATCH = None,
-    ) -> Response[Envelope[ActionData]]:
-        """Mark the action completed (``completedAt`` now, ``completedBy`` the caller)."""
-        command = to_command(
-            data or CompleteIn(),
-            use_cases.CompleteAction,
-            action_id=action_id,
-            expected_version=_version(if_match),
-        )
-        action = await use_cases.complete_action(deps, actor, command)
-        return _action_response(action, message="Action completed successfully")
-
-    @post(
-        "/{action_id:str}/dismiss",
-        operation_id="dismissAction",
+    dismiss_action = _move(
+        "dismiss",
+        use_cases.DismissAction,
+        use_cases.dismiss_action,
+        body=DismissIn,
         summary="Dismiss an action",
-        status_code=200,
-        responses=error_responses(403, 404, 409, 412, 422),
+        message="Action dismissed successfully",
+        doc="Dismiss the action with a reason (400 on ``reason`` when blank).",
     )
-    async def dismiss_action(
-        self,
-        deps: Dependencies,
-        actor: Actor,
-        action_id: _ID,
-        data: DismissIn,
-        if_match: _IF_MATCH = None,
-    ) -> Response[Envelope[ActionData]]:
-        """Dismiss the action with a reason (400 on ``reason`` when blank)."""
-        command = to_command(
-            data, use_cases.DismissAction, action_id=action_id, expected_version=_version(if_match)
-        )
-        action = await use_cases.dismiss_action(deps, actor, command)
-        return _action_response(action, message="Action dismissed successfully")
-
-    @post(
-        "/{action_id:str}/snooze",
-        operation_id="snoozeAction",
+    snooze_action = _move(
+        "snooze",
+        use_cases.SnoozeAction,
+        use_cases.snooze_action,
+        body=SnoozeIn,
         summary="Snooze an action",
-        status_code=200,
-        responses=error_responses(403, 404, 409, 412, 422),
+        message="Action snoozed successfully",
+        doc="Snooze the action until a moment within the next 365 days; it shows as pending\n"
+        "again once that moment has passed.",
     )
-    async def snooze_action(
-        self,
-        deps: Dependencies,
-        actor: Actor,
-        action_id: _ID,
-        data: SnoozeIn,
-        if_match: _IF_MATCH = None,
-    ) -> Response[Envelope[ActionData]]:
-        """Snooze the action until a moment within the next 365 days; it shows as pending
-        again once that moment has passed."""
-        command = to_command(
-            data, use_cases.SnoozeAction, action_id=action_id, expected_version=_version(if_match)
-        )
-        action = await use_cases.snooze_action(deps, actor, command)
-        return _action_response(action, message="Action snoozed successfully")
-
-    @post(
-        "/{action_id:str}/start",
-        operation_id="startAction",
+    start_action = _move(
+        "start",
+        use_cases.StartAction,
+        use_cases.start_action,
+        body=None,
         summary="Start working on an action",
-        status_code=200,
-        responses=error_responses(403, 404, 409, 412, 422),
+        message="Action started",
+        doc="Move a pending or snoozed action to ``in_progress`` (no body).",
     )
-    async def start_action(
-        self, deps: Dependencies, actor: Actor, action_id: _ID, if_match: _IF_MATCH = None
-    ) -> Response[Envelope[ActionData]]:
-        """Move a pending or snoozed action to ``in_progress`` (no body)."""
-        command = use_cases.StartAction(action_id=action_id, expected_version=_version(if_match))
-        action = await use_cases.start_action(deps, actor, command)
-        return _action_response(action, message="Action started")
-
-    @post(
-        "/{action_id:str}/reopen",
-        operation_id="reopenAction",
+    reopen_action = _move(
+        "reopen",
+        use_cases.ReopenAction,
+        use_cases.reopen_action,
+        body=None,
         summary="Put an action back to pending",
-        status_code=200,
-        responses=error_responses(403, 404, 409, 412, 422),
+        message="Action reopened",
+        doc="Move an ``in_progress`` action back to ``pending``, or end a snooze early (no\nbody).",
     )
-    async def reopen_action(
-        self, deps: Dependencies, actor: Actor, action_id: _ID, if_match: _IF_MATCH = None
-    ) -> Response[Envelope[ActionData]]:
-        """Move an ``in_progress`` action back to ``pending``, or end a snooze early (no
-        body)."""
-        command = use_cases.ReopenAction(action_id=action_id, expected_version=_version(if_match))
-        action = await use_cases.reopen_action(deps, actor, command)
-        return _action_response(action, message="Action reopened")
 
     @post(
         "/{action_id:str}/notes",

@@ -38,6 +38,7 @@ from typing import Any, Final
 
 import msgspec
 from litestar import Response, post
+from litestar.handlers import HTTPRouteHandler
 from msgspec import UNSET, UnsetType
 
 from customers_hub.application.context import Dependencies
@@ -47,6 +48,7 @@ from customers_hub.domain.errors import FieldError, ValidationFailed
 from customers_hub.domain.model import Actor
 from customers_hub.entrypoints.http.envelope import Envelope, ok
 from customers_hub.entrypoints.http.errors import error_responses
+from customers_hub.entrypoints.http.route_body import post_route
 from customers_hub.entrypoints.http.strict import StrictController
 from customers_hub.entrypoints.http.wire import Wire, WireIn
 from customers_hub.entrypoints.http.wire.commands import to_command
@@ -284,6 +286,32 @@ def _check_generic(body: BulkOperationIn) -> None:
 _BULK_ERRORS: Final = (403, 422)
 
 
+def _dedicated(
+    operation: BulkOperation,
+    body: type[msgspec.Struct],
+    *,
+    summary: str,
+    doc: str,
+) -> HTTPRouteHandler:
+    """The route ``POST …/bulk/<operation>`` (``bulk<Operation>Actions``): ``body`` (the
+    operation's own fields) run as ``operation``, documented by ``summary`` and ``doc``."""
+
+    async def handler(
+        self: Any, deps: Dependencies, actor: Actor, data: Any
+    ) -> Response[Envelope[BulkResultData]]:
+        return await _run(deps, actor, operation, data)
+
+    return post_route(
+        handler,
+        body,
+        path=f"/{operation.value}",
+        operation_id=f"bulk{operation.value.title()}Actions",
+        summary=summary,
+        doc=doc,
+        errors=_BULK_ERRORS,
+    )
+
+
 class BulkController(StrictController):
     """``/api/v1/customers/actions/bulk``."""
 
@@ -305,57 +333,31 @@ class BulkController(StrictController):
         _check_generic(data)
         return await _run(deps, actor, data.operation, data, **_given(data))
 
-    @post(
-        "/complete",
-        operation_id="bulkCompleteActions",
+    # The dedicated endpoints differ only in their body and operation (:func:`_dedicated`).
+    bulk_complete = _dedicated(
+        BulkOperation.COMPLETE,
+        BulkCompleteIn,
         summary="Complete many actions",
-        status_code=200,
-        responses=error_responses(*_BULK_ERRORS),
+        doc="Complete many actions; each gets ``notes`` as its own note.",
     )
-    async def bulk_complete(
-        self, deps: Dependencies, actor: Actor, data: BulkCompleteIn
-    ) -> Response[Envelope[BulkResultData]]:
-        """Complete many actions; each gets ``notes`` as its own note."""
-        return await _run(deps, actor, BulkOperation.COMPLETE, data)
-
-    @post(
-        "/dismiss",
-        operation_id="bulkDismissActions",
+    bulk_dismiss = _dedicated(
+        BulkOperation.DISMISS,
+        BulkDismissIn,
         summary="Dismiss many actions",
-        status_code=200,
-        responses=error_responses(*_BULK_ERRORS),
+        doc="Dismiss many actions with one reason (400 on ``reason`` when blank).",
     )
-    async def bulk_dismiss(
-        self, deps: Dependencies, actor: Actor, data: BulkDismissIn
-    ) -> Response[Envelope[BulkResultData]]:
-        """Dismiss many actions with one reason (400 on ``reason`` when blank)."""
-        return await _run(deps, actor, BulkOperation.DISMISS, data)
-
-    @post(
-        "/snooze",
-        operation_id="bulkSnoozeActions",
+    bulk_snooze = _dedicated(
+        BulkOperation.SNOOZE,
+        BulkSnoozeIn,
         summary="Snooze many actions",
-        status_code=200,
-        responses=error_responses(*_BULK_ERRORS),
+        doc="Snooze many actions until a moment within the next 365 days.",
     )
-    async def bulk_snooze(
-        self, deps: Dependencies, actor: Actor, data: BulkSnoozeIn
-    ) -> Response[Envelope[BulkResultData]]:
-        """Snooze many actions until a moment within the next 365 days."""
-        return await _run(deps, actor, BulkOperation.SNOOZE, data)
-
-    @post(
-        "/assign",
-        operation_id="bulkAssignActions",
+    bulk_assign = _dedicated(
+        BulkOperation.ASSIGN,
+        BulkAssignIn,
         summary="Assign many actions to an employee",
-        status_code=200,
-        responses=error_responses(*_BULK_ERRORS),
+        doc="Assign many actions to one active employee (managers: within the team).",
     )
-    async def bulk_assign(
-        self, deps: Dependencies, actor: Actor, data: BulkAssignIn
-    ) -> Response[Envelope[BulkResultData]]:
-        """Assign many actions to one active employee (managers: within the team)."""
-        return await _run(deps, actor, BulkOperation.ASSIGN, data)
 
 
 ROUTES: list[Any] = [BulkController]
