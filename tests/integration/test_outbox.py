@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 import pytest
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import event, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from customers_hub.adapters.cache import InMemoryCache
@@ -432,6 +432,43 @@ async def test_hooks_that_cannot_send_never_starve_one_that_can(hub: Hub, org_id
             break
     assert active.id in seen
     assert not set(seen) & {h.id for h in [*disabled, *busy]}
+
+
+async def test_claiming_reads_no_hooks_backlog_per_due_row(hub: Hub, org_id: str) -> None:
+    # A failing hook's backlog grows; the claim must not count it once per due row (a
+    # correlated subquery: quadratic, it spun a fuzzed server at 100 % CPU).
+    hook = await local_hook(hub, org_id)
+    now = datetime.now(UTC)
+    async with hub.engine.begin() as conn:
+        await conn.execute(
+            insert(webhook_deliveries), [due_delivery(hook, org_id, i, now) for i in range(50)]
+        )
+    seen: list[tuple[str, Any]] = []
+
+    def capture(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        seen.append((statement, params))
+
+    event.listen(hub.engine.sync_engine, "before_cursor_execute", capture)
+    try:
+        async with SqlUnitOfWork(hub.engine) as uow:
+            claimed = await claim_due(
+                uow.connection, datetime.now(UTC), concurrency=1, lease=timedelta(seconds=60)
+            )
+            await uow.rollback()
+    finally:
+        event.remove(hub.engine.sync_engine, "before_cursor_execute", capture)
+    assert claimed
+    sqlite = hub.engine.dialect.name == "sqlite"
+    async with hub.engine.connect() as conn:
+        for statement, params in seen:
+            if not statement.lstrip().upper().startswith("SELECT"):
+                continue
+            explain = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN "
+            plan = " ".join(
+                str(row[-1]) for row in await conn.exec_driver_sql(explain + statement, params)
+            )
+            assert "CORRELATED" not in plan, (statement, plan)
+            assert "SubPlan" not in plan, (statement, plan)
 
 
 async def test_a_webhook_and_its_deliveries_read_back_as_stored(hub: Hub, org_id: str) -> None:

@@ -247,22 +247,21 @@ async def claim_due(
     # deliveries, which resume when it is enabled again) and below their concurrency (a slow
     # receiver with a backlog stays leased for a while). Either kind would otherwise fill the
     # batch and starve every other hook.
-    leased = _D.alias("leased")
-    in_flight_now = (
-        select(func.count())
-        .where(
-            leased.c.webhook_id == _D.c.webhook_id,
-            leased.c.status == DeliveryStatus.PENDING.value,
-            leased.c.leased_until > now,
-        )
-        .scalar_subquery()
+    # In-flight counts grouped once (a correlated count per due row would read a hook's whole
+    # backlog for each of its rows: quadratic in a failing hook's backlog).
+    busy = (
+        select(_D.c.webhook_id, func.count().label("n"))
+        .where(_D.c.status == DeliveryStatus.PENDING.value, _D.c.leased_until > now)
+        .group_by(_D.c.webhook_id)
+        .subquery("busy")
     )
     hook_ids = [
         r[0]
         for r in await connection.execute(
             select(_D.c.webhook_id)
             .join(_W, _W.c.id == _D.c.webhook_id)
-            .where(due, _W.c.is_active.is_(True), in_flight_now < concurrency)
+            .outerjoin(busy, busy.c.webhook_id == _D.c.webhook_id)
+            .where(due, _W.c.is_active.is_(True), func.coalesce(busy.c.n, 0) < concurrency)
             .group_by(_D.c.webhook_id)
             .limit(limit)
         )
