@@ -201,6 +201,7 @@ def field_rules(today: date) -> dict[tuple[str, str], dict[str, Any]]:
         ("*", "employeeId"): ids,
         ("*", "propertyId"): line_rule(v.ID_MAX_LENGTH),
         ("PropertyInterestIn", "propertyId"): ids,
+        ("*", "agentId"): line_rule(v.ID_MAX_LENGTH),  # blank: the caller books for themselves
         ("*", "propertyImage"): line_rule(v.URL_MAX_LENGTH),
         ("*", "avatar"): line_rule(v.URL_MAX_LENGTH),
         ("*", "location"): line_rule(LOCATION_MAX_LENGTH),
