@@ -27,6 +27,7 @@ from customers_hub.adapters.sql import mappers, tables
 from customers_hub.adapters.sql.mappers.rows import _row_converter, _takes_none, from_row
 from customers_hub.adapters.sql.uow import SqlUnitOfWorkFactory
 from customers_hub.domain.model import Customer, PropertyInterest, StageChange
+from customers_hub.testing.identity import outcome, typed
 from customers_hub.testing.strategies import customers
 
 _GIVEN = {"stage_history": (), "property_interests": ()}
@@ -49,28 +50,6 @@ def reference_from_row(
             continue
         values[column.name] = _row_converter.structure(raw, field.type)
     return cls(**values, **given)
-
-
-def typed(value: object) -> object:
-    """``value`` with the type (and repr) of every part, so only an identical result is equal."""
-    if attrs.has(type(value)):
-        return (
-            type(value),
-            [(f.name, typed(getattr(value, f.name))) for f in attrs.fields(type(value))],
-        )
-    if isinstance(value, tuple | list):
-        return (type(value), [typed(item) for item in value])
-    if isinstance(value, dict):
-        return (type(value), [(typed(k), typed(v)) for k, v in value.items()])
-    return (type(value), repr(value))
-
-
-def outcome(read: Any, *args: Any, **given: Any) -> object:
-    """The typed result of ``read(*args, **given)``, or the type of what it raised."""
-    try:
-        return ("ok", typed(read(*args, **given)))
-    except Exception as exc:  # either one may raise: what it raises is part of the result
-        return ("raised", type(exc))
 
 
 class _Text(str):

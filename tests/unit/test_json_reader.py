@@ -8,37 +8,16 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-import attrs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from customers_hub.adapters.sql.mappers.base import json_converter, to_json
 from customers_hub.adapters.sql.mappers.json_reader import _fast_reader, entity_reader
 from customers_hub.domain.model import AiInsights, Customer, KsaCompliance, Preferences
+from customers_hub.testing.identity import outcome
 from customers_hub.testing.strategies import customers, preferences
 
 _CLASSES = (Preferences, AiInsights, KsaCompliance)
-
-
-def typed(value: object) -> object:
-    """``value`` with the type (and repr) of every part, so only an identical result is equal."""
-    if attrs.has(type(value)):
-        return (
-            type(value),
-            [(f.name, typed(getattr(value, f.name))) for f in attrs.fields(type(value))],
-        )
-    if isinstance(value, tuple | list):
-        return (type(value), [typed(item) for item in value])
-    if isinstance(value, dict):
-        return (type(value), [(typed(k), typed(v)) for k, v in value.items()])
-    return (type(value), repr(value))
-
-
-def outcome(read: Any, *args: Any) -> object:
-    try:
-        return ("ok", typed(read(*args)))
-    except Exception as exc:  # either one may raise: what it raises is part of the result
-        return ("raised", type(exc))
 
 
 def same_both_ways(cls: type[Any], data: object) -> object:

@@ -41,6 +41,7 @@ from customers_hub.entrypoints.http.wire.convert import (
     _kind,
     _plan,
 )
+from customers_hub.testing.identity import typed
 from customers_hub.testing.strategies import actions, customers, employees
 
 # ---------------------------------------------------------------------------------------------
@@ -98,20 +99,6 @@ def _using(to_wire: Callable[..., Any]) -> Iterator[None]:
     finally:
         for caller, original in zip(_CALLERS, saved, strict=True):
             caller.to_wire = original  # type: ignore[attr-defined]
-
-
-def typed(value: object) -> object:
-    """``value`` with the type (and repr) of every part, so only an identical result is equal."""
-    if isinstance(value, msgspec.Struct):
-        return (
-            type(value),
-            [(f, typed(getattr(value, f))) for f in value.__struct_fields__],
-        )
-    if isinstance(value, tuple | list):
-        return (type(value), [typed(item) for item in value])
-    if isinstance(value, dict):
-        return (type(value), [(typed(k), typed(v)) for k, v in value.items()])
-    return (type(value), repr(value))
 
 
 def outcome(convert_with: Callable[..., Any], to_wire: Callable[..., Any]) -> object:
