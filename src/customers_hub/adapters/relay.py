@@ -159,9 +159,13 @@ class BackgroundLoop:
         self._task = asyncio.create_task(self._run(step), name=self.name)
 
     async def _run(self, step: Callable[[], Awaitable[float | None]]) -> None:
-        assert self._event is not None
-        while True:
-            self._event.clear()
+        # The loop's own event and task: stop_loop forgets both before its cancel arrives, and a
+        # cancellation can be swallowed by what it interrupts (a driver's cleanup), so the loop
+        # also ends once it is no longer the task being run.
+        event, me = self._event, asyncio.current_task()
+        assert event is not None
+        while self._task is me:
+            event.clear()
             try:
                 wait = await step()
             except asyncio.CancelledError:
@@ -173,8 +177,11 @@ class BackgroundLoop:
                 wait = self.idle
             if wait <= 0:
                 continue
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for loses a cancellation that
+            # arrives as the event is set (the loop then ran on after stop_loop).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._event.wait(), wait)
+                async with asyncio.timeout(wait):
+                    await event.wait()
 
     async def stop_loop(self) -> None:
         """Cancel the task and wait for it to end."""
