@@ -23,6 +23,7 @@ from test_sql_queries import BASE, make_customer, store, team
 from customers_hub.adapters.events import InProcessEventPublisher
 from customers_hub.adapters.sql import pagination
 from customers_hub.adapters.sql.customer_reads import SqlCustomerQueries
+from customers_hub.adapters.sql.pagination import EstimateMemo
 from customers_hub.adapters.sql.uow import SqlUnitOfWorkFactory
 from customers_hub.adapters.system import PrefixedIdGenerator, SystemClock
 from customers_hub.application.context import Dependencies
@@ -49,14 +50,14 @@ async def _riyadh(_organization_id: str) -> ZoneInfo:
     return RIYADH
 
 
-def deps_for(engine: AsyncEngine) -> Dependencies:
+def deps_for(engine: AsyncEngine, estimates: EstimateMemo | None = None) -> Dependencies:
     unused = cast(Any, _Unused())
     return Dependencies(
         uow=SqlUnitOfWorkFactory(engine),
         clock=SystemClock(),
         ids=PrefixedIdGenerator(),
         publisher=InProcessEventPublisher(),
-        customer_queries=SqlCustomerQueries(engine),
+        customer_queries=SqlCustomerQueries(engine, estimates=estimates),
         action_queries=unused,
         employee_queries=unused,
         storage=unused,
@@ -156,16 +157,19 @@ async def test_above_the_cap_one_more_statement_estimates_or_counts(
     engine: AsyncEngine, org_id: str, dialect: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(pagination, "EXACT_COUNT_CAP", 10)
-    result, sent = await listed(engine, org_id, limit=20)
+    now = [0.0]
+    deps = deps_for(engine, EstimateMemo(ttl=10.0, clock=lambda: now[0]))
+
+    async def a_list() -> tuple[CustomerList, list[str]]:
+        with sending(engine) as sent:
+            result = await list_customers(deps, admin(org_id), CustomerListParams(limit=20))
+        return result, sent.tables()
+
+    result, tables = await a_list()
     # PostgreSQL asks the planner for an estimate; SQLite counts exactly.
     beyond = "EXPLAIN" if dialect == "postgresql" else "count"
-    assert sent.tables() == [
-        "customers",
-        beyond,
-        "stage_history",
-        "property_interests",
-        "employees",
-    ]
+    relations = ["stage_history", "property_interests", "employees"]
+    assert tables == ["customers", beyond, *relations]
     total, estimate = result.page.total_items, result.page.total_is_estimate
     if dialect == "postgresql":
         assert estimate is True
@@ -173,6 +177,50 @@ async def test_above_the_cap_one_more_statement_estimates_or_counts(
         assert total >= 11  # never below cap + 1
     else:
         assert (total, estimate) == (CUSTOMERS, False)
+    # The estimate is remembered for the memo's ttl: the same list asks no EXPLAIN again
+    # (SQLite's exact count is never remembered); after the ttl it asks anew.
+    now[0] = 9.9
+    again, tables = await a_list()
+    remembered = [] if dialect == "postgresql" else ["count"]
+    assert tables == ["customers", *remembered, *relations]
+    assert (again.page.total_items, again.page.total_is_estimate) == (total, estimate)
+    now[0] = 10.0
+    _, tables = await a_list()
+    assert tables == ["customers", beyond, *relations]
+
+
+@pytest.mark.usefixtures("stored")
+async def test_the_relations_and_assignees_go_together(
+    engine: AsyncEngine, org_id: str, dialect: str
+) -> None:
+    # On PostgreSQL the three go in one pipeline (one round trip): all three are sent before
+    # the first result is read. SQLite runs them one after another.
+    deps = deps_for(engine)
+    events: list[tuple[str, str]] = []
+
+    def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        events.append(("send", statement.split()[1].split(".")[0]))
+
+    def after(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        events.append(("read", statement.split()[1].split(".")[0]))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", before)
+    event.listen(engine.sync_engine, "after_cursor_execute", after)
+    try:
+        result = await list_customers(deps, admin(org_id), CustomerListParams(limit=20))
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", before)
+        event.remove(engine.sync_engine, "after_cursor_execute", after)
+    relations = ["stage_history", "property_interests", "employees"]
+    if dialect == "postgresql":
+        together = [("send", r) for r in relations] + [("read", r) for r in relations]
+    else:
+        together = [step for r in relations for step in (("send", r), ("read", r))]
+    assert events == [("send", "customers"), ("read", "customers"), *together]
+    assert all(
+        len(c.stage_history) == 2 and len(c.property_interests) == 2 for c in result.page.items
+    )
+    assert set(result.employees) == {c.assigned_employee_id for c in result.page.items} - {None}
 
 
 @pytest.mark.usefixtures("stored")

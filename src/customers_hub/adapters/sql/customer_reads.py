@@ -8,14 +8,19 @@ of statements whatever the page size, on that one connection:
 request                       statements
 ============================  ===========================================================
 customers list, offset        page (limit+1 rows) carrying the capped count · [the planner's
-                              estimate (PostgreSQL) or an exact count (SQLite) when the
-                              count reaches the cap] · stage history · interests · [the
-                              page's assignees, :meth:`~SqlCustomerQueries.list_with_assignees`]
-                              (relations and assignees are skipped on an empty page; past
-                              the end the count runs on its own)
-customers list, cursor        page (limit+1 rows) · stage history · interests · [assignees]
+                              estimate (PostgreSQL; unless remembered from the last
+                              :attr:`~SqlCustomerQueries.ESTIMATE_TTL` seconds) or an exact
+                              count (SQLite) when the count reaches the cap] · stage
+                              history, interests [and the page's assignees,
+                              :meth:`~SqlCustomerQueries.list_with_assignees`] sent together
+                              (one round trip on PostgreSQL, :mod:`.pipelined`) (relations
+                              and assignees are skipped on an empty page; past the end the
+                              count runs on its own)
+customers list, cursor        page (limit+1 rows) · stage history, interests [, assignees]
+                              together
 customers search              [pg_trgm check, once per service on PostgreSQL with fuzzy] ·
-                              hits with ``count(*) OVER ()`` · stage history · interests
+                              hits with ``count(*) OVER ()`` · stage history, interests
+                              together
 ============================  ===========================================================
 
 What the benchmark's floor sends for a list (``benchmarks/floor.py``) is the same page, history,
@@ -54,7 +59,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from customers_hub.adapters.sql import statistics
+from customers_hub.adapters.sql import pipelined, statistics
 from customers_hub.adapters.sql import tables as t
 from customers_hub.adapters.sql.filters import (
     CUSTOMER_SORTS,
@@ -66,6 +71,7 @@ from customers_hub.adapters.sql.filters import (
 )
 from customers_hub.adapters.sql.mappers import customer_from_row, employee_from_row
 from customers_hub.adapters.sql.pagination import (
+    EstimateMemo,
     Source,
     check_limit,
     check_page,
@@ -94,22 +100,43 @@ _ESCAPE: Final = "\\"
 
 
 async def _customers_of(
-    conn: AsyncConnection, organization_id: str, rows: Sequence[RowMapping]
-) -> list[Customer]:
+    conn: AsyncConnection,
+    organization_id: str,
+    rows: Sequence[RowMapping],
+    *,
+    assignees: bool = False,
+) -> tuple[list[Customer], dict[str, Employee]]:
     """Customers of ``rows`` (of ``organization_id``) with their history and interests: one
-    query per relation, each confined to the organization as the repository's are."""
+    query per relation, each confined to the organization as the repository's are; with
+    ``assignees``, also the rows' assignees that exist in the organization, by id (no query
+    when nobody is assigned). The queries go together (:func:`pipelined.read_all`: one round
+    trip on PostgreSQL)."""
     if not rows:
-        return []
+        return [], {}
+    array = conn.dialect.name == "postgresql"
     ids = [row["id"] for row in rows]
     params = {"organization_id": organization_id, "ids": ids}
-    of_history, of_interests = _RELATIONS[conn.dialect.name == "postgresql"]
-    history: dict[str, list[RowMapping]] = defaultdict(list)
-    for row in (await conn.execute(of_history, params)).mappings():
+    of_history, of_interests = _RELATIONS[array]
+    statements = [(of_history, params), (of_interests, params)]
+    assigned = (
+        [e for e in dict.fromkeys(row["assigned_employee_id"] for row in rows) if e]
+        if assignees
+        else []
+    )
+    if assigned:
+        statements.append(
+            (_ASSIGNEES[array], {"organization_id": organization_id, "ids": assigned})
+        )
+    read = await pipelined.read_all(conn, statements)
+    history: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for row in read[0]:
         history[row["customer_id"]].append(row)
-    interests: dict[str, list[RowMapping]] = defaultdict(list)
-    for row in (await conn.execute(of_interests, params)).mappings():
+    interests: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for row in read[1]:
         interests[row["customer_id"]].append(row)
-    return [customer_from_row(row, history[row["id"]], interests[row["id"]]) for row in rows]
+    customers = [customer_from_row(row, history[row["id"]], interests[row["id"]]) for row in rows]
+    employees = {row["id"]: employee_from_row(row) for row in read[2]} if assigned else {}
+    return customers, employees
 
 
 def _of_page(table: Table, *, array: bool, key: str = "customer_id") -> Select[Any]:
@@ -327,7 +354,11 @@ async def _scored(
 class SqlCustomerQueries:
     """:class:`~customers_hub.application.ports.CustomerQueries` over SQLAlchemy Core."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    ESTIMATE_TTL: Final = 10.0
+    """Seconds a list's estimated total above the count's cap is remembered (per statement and
+    parameters, in process): a list asked again within them sends no ``EXPLAIN``."""
+
+    def __init__(self, engine: AsyncEngine, *, estimates: EstimateMemo | None = None) -> None:
         self._engine = engine
         # Lists and searches read PostgreSQL in autocommit: under READ COMMITTED each statement
         # takes its own snapshot inside a transaction too, so the BEGIN and the ROLLBACK on
@@ -339,29 +370,26 @@ class SqlCustomerQueries:
             else engine
         )
         self._trigrams: bool | None = None
+        self._estimates = EstimateMemo(self.ESTIMATE_TTL) if estimates is None else estimates
 
     async def list(self, query: CustomerListQuery) -> Page[Customer]:
         """One page of customers in scope, with history and interests loaded set-based."""
         async with self._reads.connect() as conn:
-            return await self._page(conn, query)
+            page, _ = await self._page(conn, query)
+            return page
 
     async def list_with_assignees(
         self, query: CustomerListQuery
     ) -> tuple[Page[Customer], dict[str, Employee]]:
         """:meth:`list` and the page's assignees (those that exist in the organization), by
-        id: one more statement on the same connection, none when nobody is assigned."""
+        id: one more statement on the same connection, sent with the page's relations (one
+        round trip on PostgreSQL), none when nobody is assigned."""
         async with self._reads.connect() as conn:
-            page = await self._page(conn, query)
-            ids = list(
-                dict.fromkeys(c.assigned_employee_id for c in page.items if c.assigned_employee_id)
-            )
-            if not ids:
-                return page, {}
-            params = {"organization_id": query.scope.organization_id, "ids": ids}
-            rows = await conn.execute(_ASSIGNEES[conn.dialect.name == "postgresql"], params)
-            return page, {row["id"]: employee_from_row(row) for row in rows.mappings()}
+            return await self._page(conn, query, assignees=True)
 
-    async def _page(self, conn: AsyncConnection, query: CustomerListQuery) -> Page[Customer]:
+    async def _page(
+        self, conn: AsyncConnection, query: CustomerListQuery, *, assignees: bool = False
+    ) -> tuple[Page[Customer], dict[str, Employee]]:
         spec = sort_spec(CUSTOMER_SORTS, query.sort.field)
         conditions = customer_conditions(query.conditions)
         if query.search is not None:
@@ -374,9 +402,11 @@ class SqlCustomerQueries:
             t.customers,
             customer_where(query.scope, conditions, deleted=query.deleted),
         )
-        fetched = await fetch(conn, source, spec, query.sort, query.page)
-        items = await _customers_of(conn, query.scope.organization_id, fetched.rows)
-        return fetched.to_page(items)
+        fetched = await fetch(conn, source, spec, query.sort, query.page, memo=self._estimates)
+        items, employees = await _customers_of(
+            conn, query.scope.organization_id, fetched.rows, assignees=assignees
+        )
+        return fetched.to_page(items), employees
 
     async def _has_trigrams(self, conn: AsyncConnection) -> bool:
         if conn.dialect.name != "postgresql":
@@ -408,7 +438,7 @@ class SqlCustomerQueries:
             if truncated:
                 source = Source(t.customers, t.customers, (*where, exprs.match))
                 total, estimate = await count_rows(conn, source, cap=SEARCH_CANDIDATES)
-            customers = await _customers_of(conn, query.scope.organization_id, rows)
+            customers, _ = await _customers_of(conn, query.scope.organization_id, rows)
         hits = [
             SearchHit(
                 item=customer,

@@ -11,6 +11,9 @@ query (``EXPLAIN (FORMAT JSON)``, never below ``cap+1``) and ``total_is_estimate
 (the embedded, small default) counts exactly. An offset page's statement carries the capped
 count as a scalar subquery (one round trip for both); when the page itself shows where the set
 ends (it is the last page) its total is the page's, and only a page past the end counts alone.
+An :class:`EstimateMemo` given to the count remembers the planner's estimate of a statement
+with its parameters for a few seconds (it is an estimate anyway): a list asked again soon
+sends no ``EXPLAIN``. Below the cap nothing is remembered: the capped count runs every time.
 
 **Cursors** (keyset pagination, ``PageRequest.cursor is not None``): an opaque base64url JSON
 holding the sort field and direction, the position's sort value and id, which way to read
@@ -26,7 +29,9 @@ import base64
 import binascii
 import functools
 import json
-from collections.abc import Sequence
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -53,6 +58,7 @@ from customers_hub.application.queries import EXACT_COUNT_CAP, MAX_LIMIT, Page, 
 from customers_hub.domain.errors import ValidationFailed
 
 __all__ = [
+    "EstimateMemo",
     "Fetched",
     "Source",
     "check_limit",
@@ -221,6 +227,64 @@ class Fetched:
         )
 
 
+def _frozen(value: object) -> object:
+    """``value`` as a hashable key part (a list of ids its tuple)."""
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(item) for item in value)
+    if isinstance(value, set | frozenset):
+        return frozenset(_frozen(item) for item in value)
+    return value
+
+
+class EstimateMemo:
+    """The planner's estimates of counts above the cap, remembered per (statement, parameters,
+    cap) for ``ttl`` seconds, at most ``size`` of them (the oldest forgotten first).
+
+    An estimate is the planner's guess from the table's statistics, which move only with
+    ``ANALYZE`` and the table's growth: asking again a few seconds later costs a round trip and
+    an ``EXPLAIN`` for the same kind of answer. The key is the statement's own SQLAlchemy cache
+    key and its parameter values, so two organizations, scopes or filters never share one.
+    """
+
+    def __init__(
+        self, ttl: float = 10.0, size: int = 512, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._ttl, self._size, self._clock = ttl, size, clock
+        self._estimates: OrderedDict[Hashable, tuple[float, int]] = OrderedDict()
+
+    @staticmethod
+    def key(statement: Select[Any], cap: int) -> Hashable | None:
+        """The memo's key of counting ``statement`` with ``cap``; None when it has none (a
+        statement SQLAlchemy does not cache, or an unhashable parameter)."""
+        cache_key = statement._generate_cache_key()
+        if cache_key is None:
+            return None
+        params = tuple(_frozen(p.effective_value) for p in cache_key.bindparams)
+        try:
+            hash(params)
+        except TypeError:
+            return None
+        return (cache_key.key, params, cap)
+
+    def get(self, key: Hashable) -> int | None:
+        """The estimate remembered under ``key``, None when none or expired."""
+        found = self._estimates.get(key)
+        if found is None:
+            return None
+        expires, estimate = found
+        if self._clock() >= expires:
+            del self._estimates[key]
+            return None
+        return estimate
+
+    def put(self, key: Hashable, estimate: int) -> None:
+        """Remember ``estimate`` under ``key`` for the memo's ``ttl``."""
+        self._estimates[key] = (self._clock() + self._ttl, estimate)
+        self._estimates.move_to_end(key)
+        while len(self._estimates) > self._size:
+            self._estimates.popitem(last=False)
+
+
 _CAPPED_TOTAL = "_capped_total"
 """The label of the capped count an offset page's statement carries (see :func:`_fetch_offset`)."""
 
@@ -236,11 +300,13 @@ async def count_rows(
     *,
     cap: int | None = None,
     capped_total: int | None = None,
+    memo: EstimateMemo | None = None,
 ) -> tuple[int, bool]:
     """(rows of ``source``, is_estimate): exact up to ``cap`` (default
     :data:`EXACT_COUNT_CAP`; reading at most ``cap+1`` rows), then PostgreSQL's planner
-    estimate (never below ``cap+1``); SQLite counts exactly. ``capped_total`` is the capped
-    count when the caller already has it (read with its page): then no count runs here."""
+    estimate (never below ``cap+1``; from ``memo`` when it remembers one); SQLite counts
+    exactly. ``capped_total`` is the capped count when the caller already has it (read with
+    its page): then no count runs here."""
     if cap is None:
         cap = EXACT_COUNT_CAP  # read when called: tests lower the module's cap
     if capped_total is None:
@@ -249,22 +315,37 @@ async def count_rows(
     if total <= cap:
         return total, False
     if conn.dialect.name == "postgresql":
-        plan = (await conn.execute(Explain(source.ones()))).scalar_one()
+        ones = source.ones()
+        key = memo.key(ones, cap) if memo is not None else None
+        remembered = memo.get(key) if memo is not None and key is not None else None
+        if remembered is not None:
+            return remembered, True
+        plan = (await conn.execute(Explain(ones))).scalar_one()
         if isinstance(plan, str):
             plan = json.loads(plan)
-        estimate = int(plan[0]["Plan"]["Plan Rows"])
-        return max(estimate, cap + 1), True
+        estimate = max(int(plan[0]["Plan"]["Plan Rows"]), cap + 1)
+        if memo is not None and key is not None:
+            memo.put(key, estimate)
+        return estimate, True
     exact = select(func.count()).select_from(source.ones().subquery())
     return int((await conn.execute(exact)).scalar_one()), False
 
 
 async def fetch(
-    conn: AsyncConnection, source: Source, spec: SortSpec, sort: Sort, page: PageRequest
+    conn: AsyncConnection,
+    source: Source,
+    spec: SortSpec,
+    sort: Sort,
+    page: PageRequest,
+    *,
+    memo: EstimateMemo | None = None,
 ) -> Fetched:
+    """One page of ``source`` (offset or cursor, by ``page``); ``memo`` remembers the estimate
+    of a count above the cap."""
     check_page(page)
     id_col = source.table.c.id
     if page.cursor is None:
-        return await _fetch_offset(conn, source, spec, sort, page, id_col)
+        return await _fetch_offset(conn, source, spec, sort, page, id_col, memo)
     return await _fetch_keyset(conn, source, spec, sort, page, id_col)
 
 
@@ -275,6 +356,7 @@ async def _fetch_offset(
     sort: Sort,
     page: PageRequest,
     id_col: Any,
+    memo: EstimateMemo | None,
 ) -> Fetched:
     offset = (page.page - 1) * page.limit
     cap = EXACT_COUNT_CAP  # read when called: tests lower the module's cap
@@ -298,9 +380,11 @@ async def _fetch_offset(
         total, estimate = 0, False
     elif rows:
         capped_total = int(rows[0][_CAPPED_TOTAL])
-        total, estimate = await count_rows(conn, source, cap=cap, capped_total=capped_total)
-    else:
-        total, estimate = await count_rows(conn, source, cap=cap)  # past the end: no row
+        total, estimate = await count_rows(
+            conn, source, cap=cap, capped_total=capped_total, memo=memo
+        )
+    else:  # past the end: no row carries the count
+        total, estimate = await count_rows(conn, source, cap=cap, memo=memo)
     return Fetched(
         rows=rows,
         limit=page.limit,
