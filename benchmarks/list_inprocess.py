@@ -12,7 +12,9 @@ the authentication of an admin token, the cache) over httpx's ``ASGITransport``,
 organization's customer-list cache tag is invalidated, as a write's commit does. Between two
 requests the floor's statements (:mod:`benchmarks.floor`: page, history, interests, capped
 count) run through psycopg on a connection of their own. Prints the p50 of both, their ratio,
-the thread's CPU time per request and the p50 of the main phases (use case, adapter, wire);
+the thread's CPU time per request, the statements a request sends (the engine's cursor-execute
+events: the pool's pre-ping is not one of them) and the p50 of the main phases (use case,
+adapter, wire);
 ``--profile`` adds cProfile's time by area and its top functions. Results:
 ``docs/benchmarks.md``.
 """
@@ -38,6 +40,7 @@ from typing import Any, Final
 import httpx
 import psycopg
 from psycopg.rows import dict_row
+from sqlalchemy import event
 
 from benchmarks import floor, million
 from customers_hub.application.ports_scale import CacheTag, Invalidation
@@ -115,9 +118,15 @@ async def run(database_url: str, org: str, runs: int, warmups: int, profile: boo
     app = create_app(hub, auth=auth)
     token = issue_token(auth, ADMIN, Role.ADMIN, org, default_permissions(Role.ADMIN), ttl=7200)
     controller.customer_list_body = _timed("wire + JSON", controller.customer_list_body)  # type: ignore[assignment]
-    reads.list_customers = _timed("use case", reads.list_customers)  # type: ignore[assignment]
+    reads.run_list_customers = _timed("use case", reads.run_list_customers)  # type: ignore[assignment]
     queries: Any = hub.deps.customer_queries
     queries.list_with_assignees = _timed("  adapter (SQL + rows)", queries.list_with_assignees)
+    sent: list[str] = []
+    event.listen(
+        hub.engine.sync_engine,
+        "before_cursor_execute",
+        lambda _conn, _cursor, statement, *_: sent.append(statement),
+    )
     invalidation = Invalidation(org, frozenset({CacheTag.CUSTOMER_LIST}))
     headers = {"Authorization": f"Bearer {token}"}
     libpq = million._libpq_url(database_url)
@@ -132,10 +141,12 @@ async def run(database_url: str, org: str, runs: int, warmups: int, profile: boo
         requests: list[float] = []
         cpu: list[float] = []
         floors: list[float] = []
+        statements: list[int] = []
         for n in range(warmups + runs):
             await hub.cache.invalidate(invalidation)  # what a write's commit does
             if profiler is not None and n >= warmups:
                 profiler.enable()
+            sent.clear()
             started, thread = time.perf_counter(), time.thread_time()
             response = await http.get("/api/v1/customers", params={"limit": 20})
             elapsed, used = time.perf_counter() - started, time.thread_time() - thread
@@ -150,11 +161,13 @@ async def run(database_url: str, org: str, runs: int, warmups: int, profile: boo
                 requests.append(elapsed * 1000)
                 cpu.append(used * 1000)
                 floors.append(took)
+                statements.append(len(sent))
     p50, floor_p50 = statistics.median(requests), statistics.median(floors)
     print(
         f"uncached list ×{runs}: p50 {p50:.2f} ms (fastest {min(requests):.2f}); floor SQL p50 "
         f"{floor_p50:.2f} ms (fastest {min(floors):.2f}); ratio {p50 / floor_p50:.2f}; "
-        f"CPU a request p50 {statistics.median(cpu):.2f} ms"
+        f"CPU a request p50 {statistics.median(cpu):.2f} ms; statements a request "
+        f"{min(statements)}–{max(statements)}"
     )
     for name, samples in _phases.items():
         print(f"  {name:<24} p50 {statistics.median(samples):6.2f} ms")

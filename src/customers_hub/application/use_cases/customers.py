@@ -50,6 +50,7 @@ from attrs import evolve, frozen
 from customers_hub.application.context import Dependencies
 from customers_hub.application.errors import PreconditionFailed
 from customers_hub.application.ports import UnitOfWork
+from customers_hub.application.read_plans import customer_record_decision, hide_restricted
 from customers_hub.application.use_cases.assignment import plan_assignments, record_assignments
 from customers_hub.application.write_context import transaction_as
 from customers_hub.domain import customers as aggregate
@@ -190,8 +191,8 @@ async def load_customer(
     )
     if customer is None or (customer.is_deleted and not include_deleted):
         raise NotFound("customer", customer_id)
-    if customer.is_restricted and actor.role is not Role.ADMIN:
-        raise NotFound("customer", customer_id)  # rules §8: kept for its contract, admins only
+    # Before the erasure rule: to anyone but an admin a restricted customer does not exist.
+    hide_restricted(actor, customer_id, restricted=customer.is_restricted)
     if customer.erased_at is not None and operation in _REFUSED_AFTER_ERASURE:
         # An edit could bring personal data back: an erased record is read-only (rules §8).
         raise BusinessRuleViolation(
@@ -201,12 +202,12 @@ async def load_customer(
     assignee = None
     if customer.assigned_employee_id is not None:
         assignee = await uow.employees.get(actor.organization_id, customer.assigned_employee_id)
-    enforce(
+    customer_record_decision(
         actor,
         operation,
+        customer_id,
         RecordScope.for_customer(customer, assignee),
-        resource_type="customer",
-        resource_id=customer_id,
+        restricted=customer.is_restricted,
     )
     return CustomerWithAssignee(customer, assignee)
 

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Final, TypeVar
 
@@ -61,6 +61,14 @@ from customers_hub.application.queries import (
     SearchResult,
     Sort,
     StatsWindow,
+)
+from customers_hub.application.read_plans import (
+    CustomerListPlan,
+    CustomerQueryPlan,
+    CustomerSearchPlan,
+    EmployeeListPlan,
+    reader_for,
+    zone_decides,
 )
 from customers_hub.application.use_cases.catalog import (
     CUSTOMER_CATALOG,
@@ -102,10 +110,18 @@ __all__ = [
     "SearchParams",
     "list_customers",
     "list_employees",
+    "plan_list_customers",
+    "plan_list_employees",
+    "plan_query_customers",
+    "plan_search_customers",
     "query_customers",
     "range_end",
     "range_start",
     "require_read",
+    "run_list_customers",
+    "run_list_employees",
+    "run_query_customers",
+    "run_search_customers",
     "search_customers",
 ]
 
@@ -351,8 +367,7 @@ def range_end(bound: datetime | date | None, tz: tzinfo) -> datetime | None:
 
 def require_read(actor: Actor, operation: Operation) -> ScopeFilter:
     """403 unless the role and token allow ``operation``; then the caller's scope for it."""
-    access.enforce(actor, operation, resource_type="", resource_id="")
-    return access.scope_filter(actor, operation)
+    return reader_for(actor, operation).scope
 
 
 # --- customers -----------------------------------------------------------------------------------
@@ -449,17 +464,38 @@ def _json(raw: object) -> object:
     return decoded
 
 
-async def list_customers(
-    deps: Dependencies, actor: Actor, params: CustomerListParams
-) -> CustomerList:
-    """``GET /customers``: one page of the customers in the caller's scope."""
-    scope = require_read(actor, Operation.READ_CUSTOMERS)
+def plan_list_customers(actor: Actor, params: CustomerListParams) -> CustomerListPlan:
+    """``GET /customers`` planned: 403 (the role and token; the trash needs who may restore;
+    consents need an admin), then 400 naming every bad parameter."""
+    reader = reader_for(actor, Operation.READ_CUSTOMERS)
     if params.deleted:
         # The trash is for those who can restore from it.
         access.enforce(actor, Operation.RESTORE_CUSTOMER, resource_type="", resource_id="")
     if params.consent:
         require_admin(actor)  # consents are privacy data (rules §8)
-    query = customer_list_query(params, scope, await deps.zone_of(actor.organization_id))
+    ranges = (
+        (params.created_from, params.created_to),
+        (params.last_contact_from, params.last_contact_to),
+    )
+    try:
+        query = customer_list_query(params, reader.scope, UTC)
+    except ValidationFailed:
+        if not zone_decides(*ranges):
+            raise
+        query = None
+    # Without time bounds or filters the zone plays no part: the run step reuses the query.
+    zoned = params.filters is not None or any(b is not None for pair in ranges for b in pair)
+    mode = "cursor" if params.cursor is not None else params.page
+    return CustomerListPlan(reader, params, mode, None if zoned else query)
+
+
+async def run_list_customers(deps: Dependencies, plan: CustomerListPlan) -> CustomerList:
+    """The page of a planned customers list, with the assignees."""
+    params = plan.params
+    query = plan.query
+    if query is None:
+        tz = await deps.zone_of(plan.reader.organization_id)
+        query = customer_list_query(params, plan.reader.scope, tz)
     page, employees = await deps.customer_queries.list_with_assignees(query)
     return CustomerList(
         page=page,
@@ -467,6 +503,13 @@ async def list_customers(
         fields=tuple(params.fields) if params.fields is not None else None,
         include=tuple(params.include),
     )
+
+
+async def list_customers(
+    deps: Dependencies, actor: Actor, params: CustomerListParams
+) -> CustomerList:
+    """``GET /customers``: one page of the customers in the caller's scope."""
+    return await run_list_customers(deps, plan_list_customers(actor, params))
 
 
 def advanced_query(body: AdvancedQuery, scope: ScopeFilter, tz: tzinfo) -> CustomerListQuery:
@@ -521,19 +564,27 @@ def advanced_query(body: AdvancedQuery, scope: ScopeFilter, tz: tzinfo) -> Custo
     )
 
 
-async def query_customers(deps: Dependencies, actor: Actor, body: AdvancedQuery) -> CustomerList:
-    """``POST /customers/query``: the advanced filter, paged by cursor."""
-    scope = require_read(actor, Operation.READ_CUSTOMERS)
-    query = advanced_query(body, scope, await deps.zone_of(actor.organization_id))
+def plan_query_customers(actor: Actor, body: AdvancedQuery) -> CustomerQueryPlan:
+    """``POST /customers/query`` planned: 403, then 400 naming every bad part of the body."""
+    reader = reader_for(actor, Operation.READ_CUSTOMERS)
+    advanced_query(body, reader.scope, UTC)  # no range pairs: the zone decides no error
+    return CustomerQueryPlan(reader, body)
+
+
+async def run_query_customers(deps: Dependencies, plan: CustomerQueryPlan) -> CustomerList:
+    """The page of a planned advanced query."""
+    tz = await deps.zone_of(plan.reader.organization_id)
+    query = advanced_query(plan.body, plan.reader.scope, tz)
     page, employees = await deps.customer_queries.list_with_assignees(query)
     return CustomerList(page=page, employees=employees)
 
 
-async def search_customers(
-    deps: Dependencies, actor: Actor, params: SearchParams
-) -> SearchResult[Customer]:
-    """``POST /customers/search``: free text over name, English name, phone and email."""
-    scope = require_read(actor, Operation.READ_CUSTOMERS)
+async def query_customers(deps: Dependencies, actor: Actor, body: AdvancedQuery) -> CustomerList:
+    """``POST /customers/query``: the advanced filter, paged by cursor."""
+    return await run_query_customers(deps, plan_query_customers(actor, body))
+
+
+def _search_query(params: SearchParams, scope: ScopeFilter, tz: tzinfo) -> SearchQuery:
     checks = ParameterChecks()
     text = params.query.strip()
     if not text:
@@ -544,22 +595,68 @@ async def search_customers(
         checks.fail("limit", f"must be between 1 and {MAX_LIMIT}")
     conditions: tuple[Condition, ...] = ()
     try:
-        conditions = parse_filters(
-            CUSTOMER_CATALOG, params.filters, tz=await deps.zone_of(actor.organization_id)
-        )
+        conditions = parse_filters(CUSTOMER_CATALOG, params.filters, tz=tz)
     except ValidationFailed as bad:
         checks.errors.extend(bad.errors)
     checks.raise_if_any()
-    return await deps.customer_queries.search(
-        SearchQuery(
-            scope=scope, text=text, conditions=conditions, fuzzy=params.fuzzy, limit=params.limit
-        )
+    return SearchQuery(
+        scope=scope, text=text, conditions=conditions, fuzzy=params.fuzzy, limit=params.limit
     )
+
+
+def plan_search_customers(actor: Actor, params: SearchParams) -> CustomerSearchPlan:
+    """``POST /customers/search`` planned: 403, then 400 naming every bad parameter."""
+    reader = reader_for(actor, Operation.READ_CUSTOMERS)
+    _search_query(params, reader.scope, UTC)
+    return CustomerSearchPlan(reader, params)
+
+
+async def run_search_customers(
+    deps: Dependencies, plan: CustomerSearchPlan
+) -> SearchResult[Customer]:
+    """The hits of a planned search."""
+    tz = await deps.zone_of(plan.reader.organization_id)
+    return await deps.customer_queries.search(_search_query(plan.params, plan.reader.scope, tz))
+
+
+async def search_customers(
+    deps: Dependencies, actor: Actor, params: SearchParams
+) -> SearchResult[Customer]:
+    """``POST /customers/search``: free text over name, English name, phone and email."""
+    return await run_search_customers(deps, plan_search_customers(actor, params))
 
 
 # --- actions -------------------------------------------------------------------------------------
 
 # --- employees -----------------------------------------------------------------------------------
+
+
+def plan_list_employees(
+    actor: Actor,
+    *,
+    role: Role | None = None,
+    is_active: bool | None = None,
+    include_stats: bool = False,
+    today: date | None = None,
+) -> EmployeeListPlan:
+    """``GET /employees`` planned: 403 unless the caller may list employees. ``today`` (the
+    organization's day) tells one month's workloads from the next."""
+    reader = reader_for(actor, Operation.READ_EMPLOYEES)
+    return EmployeeListPlan(reader, role, is_active, include_stats, today)
+
+
+async def run_list_employees(deps: Dependencies, plan: EmployeeListPlan) -> EmployeeList:
+    """The employees of a planned list, with workload statistics (one query per measure) when
+    asked for."""
+    org = plan.reader.organization_id
+    employees = await deps.employee_queries.list(
+        org, role=plan.role.value if plan.role is not None else None, is_active=plan.is_active
+    )
+    if not plan.include_stats:
+        return EmployeeList(employees=employees)
+    window = StatsWindow(now=deps.clock.now(), tz=await deps.zone_of(org))
+    workloads = await deps.employee_queries.workloads(org, [e.id for e in employees], window)
+    return EmployeeList(employees=employees, workloads=workloads)
 
 
 async def list_employees(
@@ -571,15 +668,6 @@ async def list_employees(
     include_stats: bool = False,
 ) -> EmployeeList:
     """``GET /employees``: the organization's employees (everyone may list them, for pickers),
-    with workload statistics (one query per measure) when ``include_stats``."""
-    require_read(actor, Operation.READ_EMPLOYEES)
-    employees = await deps.employee_queries.list(
-        actor.organization_id, role=role.value if role is not None else None, is_active=is_active
-    )
-    if not include_stats:
-        return EmployeeList(employees=employees)
-    window = StatsWindow(now=deps.clock.now(), tz=await deps.zone_of(actor.organization_id))
-    workloads = await deps.employee_queries.workloads(
-        actor.organization_id, [e.id for e in employees], window
-    )
-    return EmployeeList(employees=employees, workloads=workloads)
+    with workload statistics when ``include_stats``."""
+    plan = plan_list_employees(actor, role=role, is_active=is_active, include_stats=include_stats)
+    return await run_list_employees(deps, plan)

@@ -3,28 +3,37 @@ again without parsing its parameters and running its handler.
 
 A cached GET view (the customers list, filter options …) spends most of a cache hit's Python
 before the lookup: Litestar parses and validates the query (the list has 28 parameters), the
-handler builds its parameters and hashes them into the cache key. For one caller, the same
-request always gives the same key, so the key is remembered by the request:
+handler builds its parameters, plans the read and hashes the plan into the cache key. The
+remembered key is the key of a *plan*:
 
-* :func:`~.cached_read.cached_read` tells :class:`CachedHits` the key it read, the operations it
-  checked and the view's ``max-age`` (:meth:`CachedHits.remember`) — only for a key made
-  synchronously, a pure function of the request and the caller (a key that depends on the day
-  reads it and is made asynchronously: it is never remembered);
+* :func:`~.cached_read.cached_read` tells :class:`CachedHits` the key of the plan it read and the
+  view's ``max-age`` (:meth:`CachedHits.remember`) — only for a plan made synchronously (a
+  plan with the organization's day needed a read to be made: it is never remembered);
 * the next request of that caller to the same handler and path with an equal query string is
   answered by the handler's ``before_request`` hook (:meth:`CachedHits.before_request`): the
-  same access check (:func:`~.caching.require`), the lookup of the remembered key and the same
-  response (:func:`~.caching.cached_response`: envelope, ``ETag``, ``Cache-Control``, ``304``)
-  that the handler would return, handed to Litestar in its place. On a miss (an invalidated or
-  expired entry) the handler runs as always and reads, stores and remembers again.
+  lookup of the remembered key and the same response (:func:`~.caching.cached_response`:
+  envelope, ``ETag``, ``Cache-Control``, ``304``) that the handler would return, handed to
+  Litestar in its place. On a miss (an invalidated or expired entry) the handler runs as always:
+  plans, reads, stores and remembers again.
+
+Why no check runs here. A read plan (:mod:`customers_hub.application.read_plans`) is a pure
+function of the handler's inputs — the path, the query and the caller — and it holds every
+access decision of the read (role, token, the read's own rules, the scope). What is remembered
+is the key of a plan that was made, hence allowed, for this very alias: (handler, path,
+:class:`Actor`, normalized query). The actor is immutable and compared whole (user, organization,
+role, permissions, name, email), so another role, another token's permissions or another
+organization is another alias, which goes through the handler and is planned. An equal alias
+would make an equal plan, so its decision holds: checking again would decide the same thing.
+What the plan cannot see (a record's scope, read from storage) is not decided by a remembered
+plan's read: such reads are not cached views. The memory lives in this process only: code
+that plans differently (a new check) starts with nothing remembered.
 
 Everything around the handler still runs for every request: the middleware (request id, the log
 line, metrics, rate limits, authentication, ``calendar``), compression and Litestar's response
 path. Equal query strings: Litestar's own parsing of the query (``&``-separated, ``+`` and
 ``%XX`` decoded, blank values kept), then sorted by parameter name only — parameters of
 different names are independent, and the values of one name keep their order (``stage=a&stage=b``
-is not ``stage=b&stage=a``). A key never differs from what the handler would make: it *is* what
-the handler made for an equal request of the same caller (:class:`Actor` with its role and
-permissions, hence the same scope).
+is not ``stage=b&stage=a``).
 
 Only GET handlers whose inputs are the path, the query and ``If-None-Match`` take part
 (:func:`wire_cached_hits`): no body, cookies, other headers, or the raw request, and no
@@ -47,7 +56,6 @@ from litestar.routes import HTTPRoute
 
 from customers_hub.adapters.metrics import record_cache_lookup
 from customers_hub.application.ports_scale import Cache, CacheKey
-from customers_hub.domain.access import Operation
 from customers_hub.entrypoints.http import caching
 from customers_hub.entrypoints.http.auth import checked_actor
 from customers_hub.entrypoints.http.caching import CachedBody
@@ -74,11 +82,10 @@ Alias = tuple[object, ...]
 
 @frozen
 class _Known:
-    """What the handler read for a request: the key, its access check, the view's max-age."""
+    """What the handler read for a request: its plan's key and the view's max-age."""
 
     cache: Cache
     key: CacheKey
-    operations: tuple[Operation, ...]
     max_age: float
 
 
@@ -139,7 +146,7 @@ class CachedHits:
         )
         known = self._known.get(alias)
         if known is not None:
-            caching.require(actor, *known.operations)  # as the handler checks, before the lookup
+            # No check: the alias made and passed this key's plan (module docstring).
             lookup = await known.cache.get(known.key)
             if lookup.value is not None:
                 body = self._body(alias, lookup.value)
@@ -179,12 +186,10 @@ class CachedHits:
         self._bodies.pop(alias, None)
 
     @staticmethod
-    def remember(
-        cache: Cache, key: CacheKey, operations: tuple[Operation, ...], max_age: float
-    ) -> None:
-        """Called by ``cached_read`` once it has the response of a GET view: remember ``key``
-        for the current request, when its handler takes part. A second cached read in one
-        request forgets it again (the answer would not be one view's)."""
+    def remember(cache: Cache, key: CacheKey, max_age: float) -> None:
+        """Called by ``cached_read`` once it has the response of a GET view: remember the key
+        of the request's plan for the current request, when its handler takes part. A second
+        cached read in one request forgets it again (the answer would not be one view's)."""
         pending = current_context().pending_hit
         if not isinstance(pending, _Pending):
             return
@@ -192,7 +197,7 @@ class CachedHits:
             pending.hits._forget(pending.alias)
             return
         pending.used = True
-        pending.hits._store(pending.alias, _Known(cache, key, operations, max_age))
+        pending.hits._store(pending.alias, _Known(cache, key, max_age))
 
 
 def _takes_part(handler: HTTPRouteHandler, model: object) -> bool:

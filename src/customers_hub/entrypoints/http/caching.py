@@ -14,14 +14,15 @@ key patterns and TTLs of :mod:`customers_hub.application.ports_scale`:
 * action statistics — ``actions:stats:{scope}[-{hash}]:{today}``;
 * the employee list — ``employees:list:{hash}``.
 
-Every key lives in the caller's organization, and every list/statistics hash folds in the
-caller's *scope* (:func:`scope_parts`: the role, the reach of the operation and the employee it
-is relative to), so an agent's list is never an admin's, nor another organization's. Access is
-still decided on every request: the role and the token's permission before the lookup
-(:func:`require`), and for a customer's details the record's scope, kept in the cached entry
-(:class:`CachedBody.scope`), is checked against the caller after it. Entries are invalidated by
-the domain events of each committed write (``bootstrap.HubEventPublisher``) before the write's
-response leaves, on every instance sharing the cache.
+Every key is made from a read plan (:func:`plan_key`;
+:mod:`customers_hub.application.read_plans`): it lives in the plan's organization, and every
+list/statistics hash folds in the plan's *scope* (``Reader.key_parts``: the role, the reach of
+the operation and the employee it is relative to), so an agent's list is never an admin's, nor
+another organization's. Access is decided by the plan, before the key exists (no check here);
+for a customer's details the record's scope, kept in the cached entry
+(:class:`CachedBody.scope`), is checked against the caller after the lookup. Entries are
+invalidated by the domain events of each committed write (``bootstrap.HubEventPublisher``)
+before the write's response leaves, on every instance sharing the cache.
 
 HTTP caching
 ------------
@@ -39,7 +40,6 @@ import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import date
-from functools import lru_cache
 from typing import Annotated, Any, Final
 
 import attrs
@@ -58,10 +58,19 @@ from customers_hub.application.ports_scale import (
     CacheTag,
     load_through,
 )
-from customers_hub.domain import access
-from customers_hub.domain.access import Operation, RecordScope
+from customers_hub.application.read_plans import (
+    ActionStatsPlan,
+    CustomerListPlan,
+    CustomerQueryPlan,
+    CustomerSearchPlan,
+    CustomerStatsPlan,
+    EmployeeListPlan,
+    FilterOptionsPlan,
+    Reader,
+    ReadPlan,
+)
+from customers_hub.domain.access import RecordScope
 from customers_hub.domain.errors import ValidationFailed
-from customers_hub.domain.model import Actor
 from customers_hub.entrypoints.http.envelope import ok_raw
 
 __all__ = [
@@ -81,10 +90,9 @@ __all__ = [
     "etag_matches",
     "filter_options_key",
     "fresh_response",
+    "plan_key",
     "raw_ok",
     "read_through",
-    "require",
-    "scope_parts",
 ]
 
 logger = logging.getLogger(__name__)
@@ -214,37 +222,6 @@ async def read_through(
 # Access and keys
 
 
-def require(actor: Actor, *operations: Operation) -> None:
-    """403 unless the role and the token allow every one of ``operations`` (as the use case
-    would answer) — run before a cache lookup, so a hit never skips it."""
-    for operation in operations:
-        access.enforce_decision(_decision(actor, operation), resource_type="", resource_id="")
-
-
-@lru_cache(maxsize=4096)
-def _decision(actor: Actor, operation: Operation) -> access.AccessDecision:
-    # Without a record the decision is a pure function of the (immutable) actor's role and
-    # token: decided once per caller and operation, not per cached hit.
-    return access.decide(actor, operation)
-
-
-def scope_parts(actor: Actor, operation: Operation) -> dict[str, str]:
-    """What the caller may see for ``operation``: role, reach and the employee it is
-    relative to. Folded into every list and statistics key."""
-    return dict(_scope_parts(actor, operation))
-
-
-@lru_cache(maxsize=4096)
-def _scope_parts(actor: Actor, operation: Operation) -> tuple[tuple[str, str], ...]:
-    # A pure function of the (immutable) actor: decided once per caller, not per request.
-    scope = access.scope_filter(actor, operation)
-    return (
-        ("role", actor.role.value),
-        ("reach", scope.kind.value),
-        ("employee", scope.employee_id or ""),
-    )
-
-
 # Keys and fields sorted, sets as sorted lists, attrs objects and Structs by their fields,
 # unknown types through ``str``: the same request gives the same key on every instance.
 _KEY_ENCODER: Final = msgspec.json.Encoder(enc_hook=str, order="sorted")
@@ -265,44 +242,81 @@ def customer_details_key(
     return attrs.evolve(base, name=f"{base.name}:{variant}")
 
 
-def customer_list_key(actor: Actor, kind: str, params: Any, page: int | str) -> CacheKey:
+def customer_list_key(reader: Reader, kind: str, params: Any, page: int | str) -> CacheKey:
     """``customer:list:{hash}:{page}`` of a list (``kind`` ``list``), the advanced query
     (``query``) or a search (``search``); ``params`` is the whole request (an attrs object, a
     Struct or a mapping)."""
-    digest = _hash(kind, params, scope_parts(actor, Operation.READ_CUSTOMERS))
-    return CacheKeys.customer_list(actor.organization_id, digest, page)
+    digest = _hash(kind, params, reader.key_parts())
+    return CacheKeys.customer_list(reader.organization_id, digest, page)
 
 
-def customer_stats_key(actor: Actor, params: Mapping[str, Any], day: date) -> CacheKey:
+def customer_stats_key(reader: Reader, params: Mapping[str, Any], day: date) -> CacheKey:
     """``customer:stats:{hash}:{day}`` of the caller's scope and query."""
-    digest = _hash(params, scope_parts(actor, Operation.READ_CUSTOMER_STATS))
-    return CacheKeys.customer_stats(actor.organization_id, digest, day)
+    digest = _hash(params, reader.key_parts())
+    return CacheKeys.customer_stats(reader.organization_id, digest, day)
 
 
-def filter_options_key(actor: Actor) -> CacheKey:
+def filter_options_key(reader: Reader) -> CacheKey:
     """``filters:options:{scope}`` — the options are counted over the caller's customers."""
-    scope = scope_parts(actor, Operation.READ_CUSTOMERS)
-    return CacheKeys.filter_options(actor.organization_id, "customers-" + _hash(scope)[:16])
+    scope = reader.key_parts()
+    return CacheKeys.filter_options(reader.organization_id, "customers-" + _hash(scope)[:16])
 
 
-def action_stats_key(actor: Actor, params: Mapping[str, Any], day: date) -> CacheKey:
+def action_stats_key(reader: Reader, params: Mapping[str, Any], day: date) -> CacheKey:
     """``actions:stats:{scope}[-{hash}]:{day}``: the scope is ``all`` or ``<reach>.<employee>``;
     the hash of the query is added when it has parameters. Asking for one employee's numbers
     also depends on who manages whom, so that key follows the employees too."""
-    scope = scope_parts(actor, Operation.READ_ACTION_STATS)
+    scope = reader.key_parts()
     who = scope["reach"] if not scope["employee"] else f"{scope['reach']}.{scope['employee']}"
     sent = {k: v for k, v in params.items() if v is not None}
     if sent:
         who = f"{who}-{_hash(sent, scope['role'])[:16]}"
-    key = CacheKeys.action_stats(actor.organization_id, who, day)
+    key = CacheKeys.action_stats(reader.organization_id, who, day)
     if sent.get("assignedTo"):
         key = attrs.evolve(key, tags=(*key.tags, CacheTag.EMPLOYEES))
     return key
 
 
-def employee_list_key(actor: Actor, params: Mapping[str, Any]) -> CacheKey:
+def employee_list_key(reader: Reader, params: Mapping[str, Any]) -> CacheKey:
     """``employees:list:{hash}`` of the query (everyone in the organization sees the same)."""
-    return CacheKeys.employee_list(actor.organization_id, _hash(params))
+    return CacheKeys.employee_list(reader.organization_id, _hash(params))
+
+
+def plan_key(plan: ReadPlan) -> CacheKey:
+    """The key of a planned read: its family, the reader's organization and scope and a digest
+    of the plan's request — the same key for the same plan on every instance. Made after the
+    plan, so only for a request the plan allowed."""
+    reader = plan.reader
+    if isinstance(plan, CustomerListPlan):
+        return customer_list_key(reader, "list", plan.params, plan.mode)
+    if isinstance(plan, CustomerQueryPlan):
+        return customer_list_key(reader, "query", plan.body, "query")
+    if isinstance(plan, CustomerSearchPlan):
+        return customer_list_key(reader, "search", plan.params, "search")
+    if isinstance(plan, FilterOptionsPlan):
+        return filter_options_key(reader)
+    if isinstance(plan, CustomerStatsPlan) and plan.today is not None:
+        query = {
+            "dateFrom": plan.date_from,
+            "dateTo": plan.date_to,
+            "groupBy": plan.group_by,
+            # A manager may share an admin's scope; only the admin's body has privacyRequests.
+            "privacyRequests": plan.with_privacy,
+        }
+        return customer_stats_key(reader, query, plan.today)
+    if isinstance(plan, ActionStatsPlan) and plan.today is not None:
+        sent = {"assignedTo": plan.assigned_to, "dateFrom": plan.date_from, "dateTo": plan.date_to}
+        return action_stats_key(reader, sent, plan.today)
+    if isinstance(plan, EmployeeListPlan):
+        query = {
+            "role": plan.role,
+            "isActive": plan.is_active,
+            "includeStats": plan.include_stats,
+            # Workloads count "this month": a new local day is a new entry.
+            "day": plan.today if plan.include_stats else None,
+        }
+        return employee_list_key(reader, query)
+    raise TypeError(f"no cache key for {type(plan).__name__} (statistics need their day)")
 
 
 # ---------------------------------------------------------------------------------------------

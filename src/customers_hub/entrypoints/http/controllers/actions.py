@@ -52,10 +52,9 @@ from litestar.params import Parameter
 from msgspec import UNSET, UnsetType
 
 from customers_hub.application.context import Dependencies
-from customers_hub.application.ports_scale import CACHE_TTLS, CacheKey
+from customers_hub.application.ports_scale import CACHE_TTLS
 from customers_hub.application.use_cases import action_reads, reads, statistics_reads
 from customers_hub.application.use_cases import actions as use_cases
-from customers_hub.domain.access import Operation
 from customers_hub.domain.enums import (
     ActionStatus,
     ActionType,
@@ -416,34 +415,19 @@ class ActionsController(StrictController):
         """Counts by status, type, priority, source and due date, and the timeline, over the
         actions in the caller's scope."""
         bounds = parse_window(("dateFrom", date_from), ("dateTo", date_to))
+        plan = statistics_reads.plan_action_stats(
+            actor, assigned_to=assigned_to, date_from=bounds["dateFrom"], date_to=bounds["dateTo"]
+        )
+        # The organization's day: a read, made only once the plan allowed the caller.
+        plan = plan.on_day(await deps.today_of(plan.reader.organization_id))
 
         async def load() -> CachedBody:
-            stats = await statistics_reads.action_stats(
-                deps,
-                actor,
-                assigned_to=assigned_to,
-                date_from=bounds["dateFrom"],
-                date_to=bounds["dateTo"],
-            )
+            stats = await statistics_reads.run_action_stats(deps, plan)
             return caching.body_of(ActionStatsData(stats=action_stats_to_wire(stats)))
-
-        query = {
-            "assignedTo": assigned_to.strip() if assigned_to is not None else None,
-            "dateFrom": bounds["dateFrom"],
-            "dateTo": bounds["dateTo"],
-        }
-
-        async def key() -> CacheKey:
-            # The organization's day: a read, made only once the caller may ask.
-            return caching.action_stats_key(
-                actor, query, await deps.today_of(actor.organization_id)
-            )
 
         return await cached_read(
             hub.cache,
-            actor,
-            [Operation.READ_ACTION_STATS],
-            key,
+            plan,
             load,
             ttl="actions:stats",
             if_none_match=if_none_match,

@@ -16,7 +16,6 @@ from customers_hub.application.queries import DEFAULT_LIMIT
 from customers_hub.application.use_cases import (
     reads,
 )
-from customers_hub.domain.access import Operation
 from customers_hub.domain.model import Actor
 from customers_hub.entrypoints.bootstrap import Hub
 from customers_hub.entrypoints.http import caching
@@ -112,20 +111,14 @@ class CustomerSearchController(StrictController):
                 for k, v in (("field", data.sort.field), ("order", data.sort.order))
                 if v is not None
             }
-        query = to_command(data, reads.AdvancedQuery, sort=sort)
+        plan = reads.plan_query_customers(actor, to_command(data, reads.AdvancedQuery, sort=sort))
 
         async def load() -> CachedBody:
             return await customer_list_body(
-                deps, actor, await reads.query_customers(deps, actor, query)
+                deps, actor, await reads.run_query_customers(deps, plan)
             )
 
-        return await cached_read(
-            hub.cache,
-            actor,
-            [Operation.READ_CUSTOMERS],
-            lambda: caching.customer_list_key(actor, "query", query, "query"),
-            load,
-        )
+        return await cached_read(hub.cache, plan, load)
 
     @post(
         "/search",
@@ -138,10 +131,10 @@ class CustomerSearchController(StrictController):
         self, deps: Dependencies, actor: Actor, hub: Hub, data: SearchIn
     ) -> Response[Envelope[SearchData]]:
         """Free text over name, English name, phone and email (Arabic-normalized, fuzzy)."""
-        params = to_command(data, reads.SearchParams)
+        plan = reads.plan_search_customers(actor, to_command(data, reads.SearchParams))
 
         async def load() -> CachedBody:
-            result = await reads.search_customers(deps, actor, params)
+            result = await reads.run_search_customers(deps, plan)
             tz = await deps.zone_of(actor.organization_id)
             hits = [
                 SearchHitOut(
@@ -159,13 +152,7 @@ class CustomerSearchController(StrictController):
                 )
             )
 
-        return await cached_read(
-            hub.cache,
-            actor,
-            [Operation.READ_CUSTOMERS],
-            lambda: caching.customer_list_key(actor, "search", params, "search"),
-            load,
-        )
+        return await cached_read(hub.cache, plan, load)
 
 
 ROUTES: list[Any] = [CustomerSearchController]

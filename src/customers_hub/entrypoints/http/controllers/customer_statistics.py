@@ -14,13 +14,10 @@ from litestar import Response, get
 from litestar.params import Parameter
 
 from customers_hub.application.context import Dependencies
-from customers_hub.application.ports_scale import CacheKey
 from customers_hub.application.use_cases import (
     privacy,
     statistics_reads,
 )
-from customers_hub.domain.access import Operation
-from customers_hub.domain.enums import Role
 from customers_hub.domain.model import Actor
 from customers_hub.entrypoints.bootstrap import Hub
 from customers_hub.entrypoints.http import caching
@@ -77,16 +74,15 @@ class CustomerStatisticsController(StrictController):
     ) -> Response[Envelope[FiltersData]]:
         """Stages, sources, cities, property types and employees, counted over the caller's
         customers."""
+        plan = statistics_reads.plan_filter_options(actor)
 
         async def load() -> CachedBody:
-            options = await statistics_reads.filter_options(deps, actor)
+            options = await statistics_reads.run_filter_options(deps, plan)
             return caching.body_of(FiltersData(filters=filter_options_to_wire(options)))
 
         return await cached_read(
             hub.cache,
-            actor,
-            [Operation.READ_CUSTOMERS],
-            lambda: caching.filter_options_key(actor),
+            plan,
             load,
             ttl="filters:options",
             if_none_match=if_none_match,
@@ -116,40 +112,23 @@ class CustomerStatisticsController(StrictController):
     ) -> Response[Envelope[StatsData]]:
         """Counts, lead scores, money, conversion and engagement over the caller's customers."""
         bounds = parse_window(("dateFrom", date_from), ("dateTo", date_to))
+        plan = statistics_reads.plan_customer_stats(
+            actor, date_from=bounds["dateFrom"], date_to=bounds["dateTo"], group_by=group_by
+        )
+        # The organization's day: a read, made only once the plan allowed the caller.
+        plan = plan.on_day(await deps.today_of(plan.reader.organization_id))
 
         async def load() -> CachedBody:
-            stats = await statistics_reads.customer_stats(
-                deps,
-                actor,
-                date_from=bounds["dateFrom"],
-                date_to=bounds["dateTo"],
-                group_by=group_by,
-            )
+            stats = await statistics_reads.run_customer_stats(deps, plan)
             out = customer_stats_to_wire(stats)
-            if actor.role is Role.ADMIN:  # privacy numbers are admins' (rules §8)
+            if plan.with_privacy:  # privacy numbers are admins' (rules §8)
                 numbers = await privacy.privacy_request_stats(deps, hub.privacy, actor)
                 out = msgspec.structs.replace(out, privacy_requests=request_stats_to_wire(numbers))
             return caching.body_of(StatsData(stats=out))
 
-        query = {
-            "dateFrom": bounds["dateFrom"],
-            "dateTo": bounds["dateTo"],
-            "groupBy": group_by,
-            # A manager may share an admin's scope; only the admin's body has privacyRequests.
-            "privacyRequests": actor.role is Role.ADMIN,
-        }
-
-        async def key() -> CacheKey:
-            # The organization's day: a read, made only once the caller may ask.
-            return caching.customer_stats_key(
-                actor, query, await deps.today_of(actor.organization_id)
-            )
-
         return await cached_read(
             hub.cache,
-            actor,
-            [Operation.READ_CUSTOMER_STATS],
-            key,
+            plan,
             load,
             ttl="customer:stats",
             if_none_match=if_none_match,

@@ -39,6 +39,7 @@ from litestar.params import Parameter
 from customers_hub.application.context import Dependencies
 from customers_hub.application.ports_scale import CACHE_TTLS
 from customers_hub.application.queries import DEFAULT_LIMIT
+from customers_hub.application.read_plans import customer_view_decision
 from customers_hub.application.use_cases import (
     customer_assignment,
     customer_deletion,
@@ -51,7 +52,7 @@ from customers_hub.application.use_cases.customers import CustomerWithAssignee
 from customers_hub.domain import access
 from customers_hub.domain.access import Operation, RecordScope
 from customers_hub.domain.enums import Role, Stage
-from customers_hub.domain.errors import NotFound, ValidationFailed
+from customers_hub.domain.errors import ValidationFailed
 from customers_hub.domain.lifecycle import StageChangeRequest
 from customers_hub.domain.model import Actor
 from customers_hub.entrypoints.bootstrap import Hub
@@ -287,18 +288,14 @@ class CustomersController(StrictController):
             deleted=deleted,
             consent=consent or (),
         )
+        plan = reads.plan_list_customers(actor, params)  # 403, then 400: before the cache
 
         async def load() -> CachedBody:
-            return await customer_list_body(
-                deps, actor, await reads.list_customers(deps, actor, params)
-            )
+            return await customer_list_body(deps, actor, await reads.run_list_customers(deps, plan))
 
-        mode = "cursor" if cursor is not None else page
         return await cached_read(
             hub.cache,
-            actor,
-            [Operation.READ_CUSTOMERS, *([Operation.RESTORE_CUSTOMER] if deleted else [])],
-            lambda: caching.customer_list_key(actor, "list", params, mode),
+            plan,
             load,
             ttl="customer:list",
             if_none_match=if_none_match,
@@ -389,16 +386,8 @@ class CustomersController(StrictController):
             actor.organization_id, customer_id, includes, show_deleted
         )
         body = await caching.read_through(hub.cache, key, load)
-        if body.restricted and actor.role is not Role.ADMIN:
-            raise NotFound("customer", customer_id)  # rules §8: an admin's alone, hit or miss
-        # The record's scope is checked on every request, hit or miss.
-        access.enforce(
-            actor,
-            Operation.READ_CUSTOMERS,
-            body.scope,
-            resource_type="customer",
-            resource_id=customer_id,
-        )
+        # The use case's decision on the record read (restricted, scope), hit or miss.
+        customer_view_decision(actor, customer_id, body.scope, restricted=body.restricted)
         # The version does not follow the relations (interactions, reminders, …): with them
         # the response is never "not modified".
         relations = includes & use_cases.RELATION_INCLUDES

@@ -31,10 +31,8 @@ from litestar.params import Parameter
 from msgspec import UNSET, UnsetType
 
 from customers_hub.application.context import Dependencies
-from customers_hub.application.ports_scale import CacheKey
 from customers_hub.application.use_cases import employees as use_cases
 from customers_hub.application.use_cases import reads
-from customers_hub.domain.access import Operation
 from customers_hub.domain.enums import Role
 from customers_hub.domain.model import Actor
 from customers_hub.entrypoints.bootstrap import Hub
@@ -152,11 +150,14 @@ class EmployeesController(StrictController):
         ] = False,
     ) -> Response[Envelope[EmployeeListData]]:
         """The organization's employees, for assignment, with their workload on request."""
+        plan = reads.plan_list_employees(
+            actor, role=role, is_active=is_active, include_stats=include_stats
+        )
+        if include_stats:  # workloads count "this month": the organization's day tells them apart
+            plan = plan.on_day(await deps.today_of(plan.reader.organization_id))
 
         async def load() -> CachedBody:
-            result = await reads.list_employees(
-                deps, actor, role=role, is_active=is_active, include_stats=include_stats
-            )
+            result = await reads.run_list_employees(deps, plan)
             workloads = result.workloads
             return caching.body_of(
                 EmployeeListData(
@@ -167,21 +168,9 @@ class EmployeesController(StrictController):
                 )
             )
 
-        async def key() -> CacheKey:
-            query = {
-                "role": role,
-                "isActive": is_active,
-                "includeStats": include_stats,
-                # Workloads count "this month": a new local day is a new entry.
-                "day": await deps.today_of(actor.organization_id) if include_stats else None,
-            }
-            return caching.employee_list_key(actor, query)
-
         return await cached_read(
             hub.cache,
-            actor,
-            [Operation.READ_EMPLOYEES],
-            key,
+            plan,
             load,
             ttl="employees:list",
             if_none_match=if_none_match,
