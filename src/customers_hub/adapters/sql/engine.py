@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Iterator
 from typing import Any, Final
 
@@ -109,19 +110,58 @@ def create_engine(
         kwargs["connect_args"] = {"timeout": 30}
     else:
         bounds = timeouts or DatabaseTimeouts()
-        # pre-ping: a pooled connection that died with a restarted server is replaced before
-        # use (and SQLAlchemy drops the whole pool when one reports a disconnect).
         kwargs.update(
             pool_size=pool_size,
             max_overflow=pool_size,
-            pool_pre_ping=True,
             pool_timeout=bounds.pool,
             connect_args=_postgres_connect_args(bounds),
         )
     engine = create_async_engine(target, **kwargs)
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    else:
+        ping_when_idle(engine, PING_AFTER_IDLE)
     return engine
+
+
+PING_AFTER_IDLE: Final = 1.0
+"""Seconds a pooled PostgreSQL connection may rest before it is pinged at its next checkout."""
+
+
+def ping_when_idle(engine: AsyncEngine, idle: float) -> None:
+    """Ping a pooled connection before use when it rested more than ``idle`` seconds.
+
+    SQLAlchemy's ``pool_pre_ping`` pings at every checkout: a round trip a request (a busy
+    service checks a connection out again within milliseconds). A connection that died with a
+    restarted server is still replaced before use when it rested — the usual case: a restart
+    takes seconds —; one checked in less than ``idle`` seconds before the restart fails its
+    statement instead, which is a 503 (``is_database_unavailable``), and SQLAlchemy then
+    replaces every pooled connection older than the failure. A failed ping replaces the whole
+    pool, as ``pool_pre_ping`` does.
+    """
+    pool = engine.sync_engine.pool
+    dialect = engine.sync_engine.dialect
+
+    def checked_in(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:  # None: a connection detached from the pool
+            record.info[_RESTING_SINCE] = time.monotonic()
+
+    def checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        # The record's info is cleared with its connection: a new one has no mark (and needs
+        # no ping: it was just opened).
+        since = record.info.pop(_RESTING_SINCE, None)
+        if since is None or time.monotonic() - since <= idle:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as error:  # any failure: the connection is not usable
+            raise sa_exc.InvalidatePoolError(f"ping after {idle} s at rest failed") from error
+
+    event.listen(pool, "checkin", checked_in)
+    event.listen(pool, "checkout", checked_out)
+
+
+_RESTING_SINCE: Final = "customers_hub.resting_since"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
