@@ -1322,6 +1322,27 @@ async def test_a_search_with_more_matches_than_it_scores_keeps_exact_and_prefix_
     assert [h.score for h in whole.hits] == [1.0, 0.9] + [0.8] * 12
 
 
+async def test_search_texts_are_sent_as_literals_and_still_match_literally(
+    engine: AsyncEngine, org_id: str, dialect: str
+) -> None:
+    """The search's patterns are literals in the SQL sent (no generic plan can lose them): a
+    quote, ``%``, ``_``, a backslash or a psycopg placeholder in the text is matched as itself."""
+    odd = make_customer(org_id, 1, name="O'Neil 100%_x\\y %(p)s")
+    near = make_customer(org_id, 2, name="ONeil 1000 axy pp")
+    await store(engine, customers=[odd, near])
+    queries = SqlCustomerQueries(engine)
+    for text_ in ("O'Neil", "100%_x", "x\\y", "%(p)s", "_x\\"):
+        with counting(engine) as seen:
+            found = await queries.search(
+                SearchQuery(scope=everyone(org_id), text=text_, fuzzy=False)
+            )
+        assert [h.item.id for h in found.hits] == [odd.id], text_
+        page_sql = next(sql for sql in seen if "_candidates" in sql)
+        assert "LIKE '" in page_sql, dialect  # the pattern is in the text, not a parameter
+    nothing = await queries.search(SearchQuery(scope=everyone(org_id), text="100%x", fuzzy=False))
+    assert nothing.hits == []
+
+
 async def test_bad_search_input_is_refused(engine: AsyncEngine, org_id: str) -> None:
     queries = SqlCustomerQueries(engine)
     for bad, field in (
