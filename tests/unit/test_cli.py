@@ -7,6 +7,7 @@ run, on which address, and what it prepared (secret, migrated SQLite file).
 
 from __future__ import annotations
 
+import gc
 import os
 import stat
 from pathlib import Path
@@ -17,11 +18,18 @@ import pytest
 import socketio
 import uvicorn
 from litestar import Litestar
+from litestar.testing import TestClient
 
 from customers_hub.domain.enums import Permission, Role
 from customers_hub.entrypoints import cli
 from customers_hub.entrypoints.demo import default_permissions
-from customers_hub.entrypoints.http.asgi import JWT_SECRET_FILE, app_factory, stored_secret
+from customers_hub.entrypoints.http.asgi import (
+    JWT_SECRET_FILE,
+    app_factory,
+    freeze_heap,
+    served_app_factory,
+    stored_secret,
+)
 
 SECRET = "unit-test-secret-long-enough-for-hs256-signatures"
 _P = Permission
@@ -295,6 +303,22 @@ def test_app_factory_builds_an_app_from_the_environment(data_dir: Path) -> None:
     assert isinstance(app, Litestar)
     assert (data_dir / JWT_SECRET_FILE).exists()
     assert app.state.auth.secret == stored_secret(data_dir)
+
+
+def test_the_served_app_freezes_its_heap_once_started(data_dir: Path) -> None:
+    """``served_app_factory``: after the start (the hub's included) every object alive is moved
+    to the collector's permanent generation, so full collections stop walking them."""
+    served = served_app_factory()
+    inner = served.other_asgi_app  # socket.io's ASGI app wraps the Litestar app
+    assert isinstance(inner, Litestar)
+    assert inner.on_startup[-1] is freeze_heap  # after the hub's own start
+    gc.unfreeze()
+    try:
+        with TestClient(app=inner) as client:
+            assert gc.get_freeze_count() > 10_000  # the app, the hub, the libraries
+            assert client.get("/health").status_code == 200
+    finally:
+        gc.unfreeze()  # this test process builds many apps: keep them collectable
 
 
 # --- serve -----------------------------------------------------------------------------------
