@@ -1341,6 +1341,14 @@ async def test_search_texts_are_sent_as_literals_and_still_match_literally(
         assert "LIKE '" in page_sql, dialect  # the pattern is in the text, not a parameter
     nothing = await queries.search(SearchQuery(scope=everyone(org_id), text="100%x", fuzzy=False))
     assert nothing.hits == []
+    # The list's search= and a contains filter: the same literal patterns, the same matches.
+    for text_ in ("O'Neil", "100%_x", "x\\y", "%(p)s"):
+        with counting(engine) as seen:
+            assert await customer_ids(engine, org_id, search=text_) == [odd.id], text_
+        assert any("LIKE '" in sql for sql in seen), dialect
+        named = [Condition("name", Op.CONTAINS, text_)]
+        assert await customer_ids(engine, org_id, named) == [odd.id], text_
+    assert await customer_ids(engine, org_id, search="100%x") == []
 
 
 async def test_bad_search_input_is_refused(engine: AsyncEngine, org_id: str) -> None:

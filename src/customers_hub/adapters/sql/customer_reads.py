@@ -40,11 +40,9 @@ from typing import Any, Final
 from attrs import frozen
 from sqlalchemy import (
     ARRAY,
-    BindParameter,
     ColumnElement,
     Float,
     Select,
-    String,
     Table,
     and_,
     any_,
@@ -68,8 +66,10 @@ from customers_hub.adapters.sql.filters import (
     customer_conditions,
     customer_search,
     is_phone_like,
+    like,
     like_escape,
     sort_spec,
+    text_literal,
 )
 from customers_hub.adapters.sql.mappers import customer_from_row, employee_from_row
 from customers_hub.adapters.sql.pagination import (
@@ -97,8 +97,6 @@ from customers_hub.domain.model import Customer, Employee
 from customers_hub.domain.search_text import normalize_search_text, phone_query_digits
 
 __all__ = ["SqlCustomerQueries"]
-
-_ESCAPE: Final = "\\"
 
 
 async def _customers_of(
@@ -180,29 +178,15 @@ class _SearchExprs:
     hits: Mapping[str, ColumnElement[bool]]
 
 
-def _text(value: str) -> BindParameter[str]:
-    """A search text as a literal in the SQL sent (the compiled form is still cached): a
-    prepared statement's generic plan cannot see a ``LIKE`` pattern, and PostgreSQL switches a
-    statement psycopg prepared (its fifth run) to the generic plan after five more — measured
-    at the million: a full-name search 11 ms with its pattern, 100–150 ms with the generic
-    plan. With literals, a statement's text is its search, and so is any plan of it."""
-    return bindparam(None, value, type_=String(), literal_execute=True)
-
-
-def _like(expr: Any, pattern: str) -> ColumnElement[bool]:
-    matched: ColumnElement[bool] = expr.like(_text(pattern), escape=_ESCAPE)
-    return matched
-
-
 def _tiers(expr: Any, q: str, *, words: bool = True) -> dict[str, ColumnElement[bool]]:
     e = like_escape(q)
     out = {
         "exact": expr == q,
-        "prefix": _like(expr, f"{e}%"),
-        "contains": _like(expr, f"%{e}%"),
+        "prefix": like(expr, f"{e}%"),
+        "contains": like(expr, f"%{e}%"),
     }
     if words:
-        out["word"] = _like(expr, f"% {e}%")
+        out["word"] = like(expr, f"% {e}%")
     return out
 
 
@@ -235,16 +219,16 @@ def _search_exprs(raw: str, similarity: bool) -> _SearchExprs:
         digits = phone_query_digits(raw)
         d = like_escape(digits)
         # Eight digits or more are a whole national number: matching the end is exact.
-        whole = _like(c.phone_digits, f"%{d}") if len(digits) >= 8 else c.phone_digits == digits
+        whole = like(c.phone_digits, f"%{d}") if len(digits) >= 8 else c.phone_digits == digits
         phone = {
             "exact": whole,
-            "prefix": or_(_like(c.phone_digits, f"{d}%"), _like(c.phone_digits, f"966{d}%")),
-            "contains": _like(c.phone_digits, f"%{d}%"),
+            "prefix": or_(like(c.phone_digits, f"{d}%"), like(c.phone_digits, f"966{d}%")),
+            "contains": like(c.phone_digits, f"%{d}%"),
         }
         tiers.append(phone)
         phone_hit = phone["contains"]
-    all_terms = and_(*[_like(c.name_search, f"%{like_escape(w)}%") for w in terms])
-    en_all = and_(*[_like(name_en_col, f"%{like_escape(w)}%") for w in terms])
+    all_terms = and_(*[like(c.name_search, f"%{like_escape(w)}%") for w in terms])
+    en_all = and_(*[like(name_en_col, f"%{like_escape(w)}%") for w in terms])
 
     def any_of(tier: str) -> ColumnElement[bool]:
         return or_(*[fields[tier] for fields in tiers if tier in fields])
@@ -287,7 +271,11 @@ _TOP: Final = "\U0010ffff"  # sorts after every character: the end of a prefix r
 def _prefix(col: Any, text: str) -> ColumnElement[bool]:
     """``col`` starts with ``text``: a B-tree range an index seeks to, and the ``LIKE`` that
     keeps it exact in a collation that does not sort by code point."""
-    return and_(col >= _text(text), col < _text(text + _TOP), _like(col, f"{like_escape(text)}%"))
+    return and_(
+        col >= text_literal(text),
+        col < text_literal(text + _TOP),
+        like(col, f"{like_escape(text)}%"),
+    )
 
 
 def _candidates(

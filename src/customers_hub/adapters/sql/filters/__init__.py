@@ -43,7 +43,9 @@ from customers_hub.adapters.sql.filters.conditions import (
     customer_conditions,
     effective_status_expr,
     effective_status_in,
+    like,
     like_escape,
+    text_literal,
 )
 from customers_hub.adapters.sql.filters.fields import (
     ACTION_FIELDS,
@@ -103,8 +105,10 @@ __all__ = [
     "is_phone_like",
     "keyset_condition",
     "keyset_ranges",
+    "like",
     "like_escape",
     "order_by",
     "sort_spec",
     "team_member_ids",
+    "text_literal",
 ]
