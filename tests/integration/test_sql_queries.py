@@ -1309,6 +1309,13 @@ async def test_a_search_with_more_matches_than_it_scores_keeps_exact_and_prefix_
     if dialect == "postgresql":
         assert result.total_is_estimate is True
         assert result.total > 4
+        assert any(sql.startswith("EXPLAIN") for sql in seen)
+        with counting(engine) as again:  # the same search within the memo's ttl
+            repeated = await queries.search(
+                SearchQuery(scope=everyone(org_id), text="محمد", limit=5, fuzzy=False)
+            )
+        assert (repeated.total, repeated.total_is_estimate) == (result.total, True)
+        assert not any(sql.startswith("EXPLAIN") for sql in again)
     else:  # the embedded database counts exactly, as lists do
         assert (result.total, result.total_is_estimate) == (14, False)
     # The prefix tier is a range an index seeks to, not a LIKE scan of every name.

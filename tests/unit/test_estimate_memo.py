@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import Select, select
 
 from customers_hub.adapters.sql import tables as t
+from customers_hub.adapters.sql.filters import like
 from customers_hub.adapters.sql.pagination import EstimateMemo, Source
 from customers_hub.adapters.sql.read_scope import customer_where
 from customers_hub.domain.access import Reach, ScopeFilter
@@ -33,6 +34,16 @@ def test_the_key_is_the_statement_with_its_parameters() -> None:
     keys = [key(ones("org_a"), 10), *different]
     assert None not in keys
     assert len(set(keys)) == len(keys)
+
+
+def test_searches_sent_as_literals_do_not_share_an_estimate() -> None:
+    """A LIKE pattern rendered into the SQL (``filters.like``) is still a parameter of the key."""
+    name = t.customers.c.name_search
+    first = select(t.customers.c.id).where(like(name, "%abc%"))
+    second = select(t.customers.c.id).where(like(name, "%xyz%"))
+    again = select(t.customers.c.id).where(like(name, "%abc%"))
+    assert EstimateMemo.key(first, 10) != EstimateMemo.key(second, 10)
+    assert EstimateMemo.key(first, 10) == EstimateMemo.key(again, 10)
 
 
 def test_an_estimate_lives_for_the_ttl_and_the_oldest_goes_first() -> None:

@@ -436,7 +436,9 @@ class SqlCustomerQueries:
             estimate = False
             if truncated:
                 source = Source(t.customers, t.customers, (*where, exprs.match))
-                total, estimate = await count_rows(conn, source, cap=SEARCH_CANDIDATES)
+                total, estimate = await count_rows(
+                    conn, source, cap=SEARCH_CANDIDATES, memo=self._estimates
+                )
             customers, _ = await _customers_of(conn, query.scope.organization_id, rows)
         hits = [
             SearchHit(
