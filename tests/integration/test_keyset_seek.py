@@ -3,8 +3,9 @@
 A cursor ``(value, id)`` is compiled as the row value ``(field, id) < (value, id)`` (``>`` the
 other way), never as ``field < value OR (field = value AND id < id)``, which no index can start
 from. A nullable field (NULLs last either way) splits into the non-NULL range and the NULL range,
-each its own ordered branch. These tests check, for every sort field of the customers list and
-of the actions inbox, in both directions, reading forwards and backwards:
+each its own ordered seek, the second read only when the first runs out. These tests check, for
+every sort field of the customers list and of the actions inbox, in both directions, reading
+forwards and backwards:
 
 * the rows a cursor returns (every position of a small data set with ties and NULLs);
 * the SQL actually sent: the row-value comparison is there, no OR is;
@@ -349,27 +350,46 @@ async def test_action_cursors_are_row_value_seeks_for_every_sort(
 
 
 @pytest.mark.parametrize("descending", [True, False], ids=["desc", "asc"])
-async def test_a_nullable_sort_reads_each_range_as_its_own_branch(
+async def test_a_nullable_sort_reads_the_nulls_only_when_the_dated_rows_run_out(
     engine: AsyncEngine, org_id: str, descending: bool
 ) -> None:
-    """From the non-NULL region the page runs on into the NULLs, in one statement."""
+    """A page inside the non-NULL region is one seek; the page that runs on into the NULLs
+    sends a second seek for what the first left."""
     people = customers(org_id)
     await store(engine, people)
     sort = Sort("lastContactAt", descending=descending)
     ordered = documented_order(people, CUSTOMER_VALUES["lastContactAt"], descending=descending)
     last_dated = max(k for k, c in enumerate(ordered) if c.last_contact_at is not None)
-    position = ordered[last_dated - 1]
-    cursor = encode_cursor(
-        "lastContactAt", descending, position.last_contact_at, position.id, after=True
-    )
+    assert last_dated >= 4  # the data set has room for a page inside the dated rows
+
+    def seeks(seen: list[tuple[str, Any]]) -> list[str]:
+        return [sql for sql, _ in seen if "ORDER BY customers.last_contact_at" in sql]
+
+    def after(k: int) -> str:
+        return encode_cursor(
+            "lastContactAt", descending, ordered[k].last_contact_at, ordered[k].id, after=True
+        )
+
+    # Inside the dated rows: the page and its one extra row are all dated.
     with statements(engine) as seen:
-        got = await customer_page(engine, org_id, sort, cursor, 3)
+        got = await customer_page(engine, org_id, sort, after(0), 2)
+    assert got == [c.id for c in ordered[1:3]]
+    pages = seeks(seen)  # the page's relations are read by statements of their own
+    assert len(pages) == 1, seen
+    assert "customers.last_contact_at IS NULL" not in pages[0]
+
+    # Crossing: one dated row is left, the rest of the page comes from the NULLs.
+    position = ordered[last_dated - 1]
+    with statements(engine) as seen:
+        got = await customer_page(engine, org_id, sort, after(last_dated - 1), 3)
     assert got == [c.id for c in ordered[last_dated : last_dated + 3]]
+    assert position.last_contact_at is not None
     assert ordered[last_dated + 1].last_contact_at is None  # the page crossed into the NULLs
-    page_sql = seen[0][0]
-    assert page_sql.count("UNION ALL") == 1
+    pages = seeks(seen)
+    assert len(pages) == 2, seen
+    assert all("UNION" not in sql for sql in pages)
     assert (
         "customers.last_contact_at IS NOT NULL AND (customers.last_contact_at, customers.id)"
-        in (page_sql)
+        in pages[0]
     )
-    assert "customers.last_contact_at IS NULL" in page_sql
+    assert "customers.last_contact_at IS NULL" in pages[1]

@@ -9,7 +9,7 @@ request                       statements
 ============================  ===========================================================
 customers list, offset        page (limit+1 rows) carrying the capped count · [the planner's
                               estimate (PostgreSQL; unless remembered from the last
-                              :attr:`~SqlCustomerQueries.ESTIMATE_TTL` seconds) or an exact
+                              :data:`~.pagination.ESTIMATE_TTL` seconds) or an exact
                               count (SQLite) when the count reaches the cap] · stage
                               history, interests [and the page's assignees,
                               :meth:`~SqlCustomerQueries.list_with_assignees`] sent together
@@ -353,10 +353,6 @@ async def _scored(
 class SqlCustomerQueries:
     """:class:`~customers_hub.application.ports.CustomerQueries` over SQLAlchemy Core."""
 
-    ESTIMATE_TTL: Final = 10.0
-    """Seconds a list's estimated total above the count's cap is remembered (per statement and
-    parameters, in process): a list asked again within them sends no ``EXPLAIN``."""
-
     def __init__(self, engine: AsyncEngine, *, estimates: EstimateMemo | None = None) -> None:
         self._engine = engine
         # Lists and searches read PostgreSQL in autocommit: under READ COMMITTED each statement
@@ -369,7 +365,9 @@ class SqlCustomerQueries:
             else engine
         )
         self._trigrams: bool | None = None
-        self._estimates = EstimateMemo(self.ESTIMATE_TTL) if estimates is None else estimates
+        # A list's estimated total above the count's cap is remembered per statement and
+        # parameters for ``pagination.ESTIMATE_TTL`` s: asked again, it sends no ``EXPLAIN``.
+        self._estimates = EstimateMemo() if estimates is None else estimates
 
     async def list(self, query: CustomerListQuery) -> Page[Customer]:
         """One page of customers in scope, with history and interests loaded set-based."""

@@ -20,34 +20,29 @@ holding the sort field and direction, the position's sort value and id, which wa
 (after/before) and whether the position itself is included. ``""`` asks for the first page.
 ``next_cursor`` reads after the page's last row, ``prev_cursor`` before its first row (a
 previous page is read in reversed order and turned around). A cursor made for another sort is
-a :class:`ValidationFailed` on ``cursor``. :func:`_seek` builds the index seek of a cursor.
+a :class:`ValidationFailed` on ``cursor``. :func:`_seeks` builds the index seeks of a cursor.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import json
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from attrs import frozen
 from sqlalchemy import (
     ColumnElement,
-    CompoundSelect,
     FromClause,
     Select,
-    Table,
-    column,
     func,
     literal_column,
     select,
-    union_all,
 )
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -236,6 +231,10 @@ def _frozen(value: object) -> object:
     return value
 
 
+ESTIMATE_TTL: Final = 10.0
+"""Seconds an :class:`EstimateMemo` remembers an estimate by default."""
+
+
 class EstimateMemo:
     """The planner's estimates of counts above the cap, remembered per (statement, parameters,
     cap) for ``ttl`` seconds, at most ``size`` of them (the oldest forgotten first).
@@ -247,7 +246,10 @@ class EstimateMemo:
     """
 
     def __init__(
-        self, ttl: float = 10.0, size: int = 512, clock: Callable[[], float] = time.monotonic
+        self,
+        ttl: float = ESTIMATE_TTL,
+        size: int = 512,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._ttl, self._size, self._clock = ttl, size, clock
         self._estimates: OrderedDict[Hashable, tuple[float, int]] = OrderedDict()
@@ -315,20 +317,30 @@ async def count_rows(
     if total <= cap:
         return total, False
     if conn.dialect.name == "postgresql":
-        ones = source.ones()
-        key = memo.key(ones, cap) if memo is not None else None
-        remembered = memo.get(key) if memo is not None and key is not None else None
-        if remembered is not None:
-            return remembered, True
-        plan = (await conn.execute(Explain(ones))).scalar_one()
-        if isinstance(plan, str):
-            plan = json.loads(plan)
-        estimate = max(int(plan[0]["Plan"]["Plan Rows"]), cap + 1)
-        if memo is not None and key is not None:
-            memo.put(key, estimate)
-        return estimate, True
+        return await _estimate(conn, source.ones(), cap, memo), True
     exact = select(func.count()).select_from(source.ones().subquery())
     return int((await conn.execute(exact)).scalar_one()), False
+
+
+async def _estimate(
+    conn: AsyncConnection, ones: Select[Any], cap: int, memo: EstimateMemo | None
+) -> int:
+    """The planner's row estimate of ``ones`` (never below ``cap+1``), remembered by ``memo``."""
+    key = EstimateMemo.key(ones, cap) if memo is not None else None
+    if memo is None or key is None:
+        return await _explain(conn, ones, cap)
+    remembered = memo.get(key)
+    if remembered is None:
+        remembered = await _explain(conn, ones, cap)
+        memo.put(key, remembered)
+    return remembered
+
+
+async def _explain(conn: AsyncConnection, ones: Select[Any], cap: int) -> int:
+    plan = (await conn.execute(Explain(ones))).scalar_one()
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return max(int(plan[0]["Plan"]["Plan Rows"]), cap + 1)
 
 
 async def fetch(
@@ -396,64 +408,49 @@ async def _fetch_offset(
     )
 
 
-@functools.cache
-def _columns_by_name(table: Table) -> Select[Any]:
-    """``SELECT`` of ``table``'s columns by bare name and type, to read them from a subquery
-    (built once: ``select_from`` copies it without coercing the columns again)."""
-    return select(*(column(c.name, c.type) for c in table.c))
-
-
-def _seek(
+def _seeks(
     source: Source,
     spec: SortSpec,
     sort: Sort,
     position: _Position | None,
     id_col: Any,
-    limit: int,
-) -> Select[Any] | CompoundSelect[Any]:
-    """The first ``limit`` rows beyond ``position`` (from the start without one), read in
-    the cursor's direction.
+) -> list[Callable[[int], Select[Any]]]:
+    """The statements that read the rows beyond ``position`` (from the start without one), in
+    the cursor's direction: one per range of
+    :func:`~customers_hub.adapters.sql.filters.keyset_ranges`, each an index seek given its
+    ``LIMIT``.
 
-    Each range of :func:`~customers_hub.adapters.sql.filters.keyset_ranges` is an index seek.
-    A nullable sort's cursor has two ranges (the non-NULL rows beyond it, then the NULLs): each
-    becomes an ordered, limited branch of a ``UNION ALL`` and the outer query keeps the first
-    ``limit`` of at most ``2 × limit`` rows. PostgreSQL merges the branches in order (Merge
-    Append: the second branch reads one row while the first fills the page); SQLite merges
-    the two co-routines. An OR of the ranges instead would scan from the start of the index.
+    A nullable sort's cursor has two ranges (the non-NULL rows beyond it, then the NULLs).
+    :func:`_fetch_keyset` reads the second only when the first comes back short, so a page deep
+    in either region is one plain seek like the first page; only the page that crosses from one
+    region into the other sends two. (A ``UNION ALL`` of both ranges cost every deep page a
+    second branch to plan and run; an OR of the ranges would scan from the start of the index.)
     """
     after = position.after if position is not None else True
     order = order_by(spec, id_col, descending=sort.descending, reverse=not after)
     if position is None:
-        return source.select().order_by(*order).limit(limit)
-    ranges = keyset_ranges(
-        spec,
-        id_col,
-        descending=sort.descending,
-        value=position.value,
-        row_id=position.row_id,
-        after=position.after,
-        inclusive=position.inclusive,
-    )
-    if len(ranges) == 1:
-        return source.select().where(ranges[0]).order_by(*order).limit(limit)
-    # SQLite refuses ORDER BY/LIMIT on a UNION member itself: each branch reads a subquery.
-    # Plain name-only columns (typed like the table's) keep the statement cheap to build:
-    # proxying the table's columns through subqueries cost more than the query itself.
-    shell = _columns_by_name(source.table)
-    branches = [
-        shell.select_from(
-            source.select().where(r).order_by(*order).limit(limit).subquery(f"range{n}")
+        ranges: list[ColumnElement[bool] | None] = [None]
+    else:
+        ranges = list(
+            keyset_ranges(
+                spec,
+                id_col,
+                descending=sort.descending,
+                value=position.value,
+                row_id=position.row_id,
+                after=position.after,
+                inclusive=position.inclusive,
+            )
         )
-        for n, r in enumerate(ranges)
-    ]
-    outer = order_by(
-        spec,
-        column(id_col.name),
-        descending=sort.descending,
-        reverse=not after,
-        column=column(spec.column.name),
-    )
-    return union_all(*branches).order_by(*outer).limit(limit)
+
+    def seek(where: ColumnElement[bool] | None) -> Callable[[int], Select[Any]]:
+        def statement(limit: int) -> Select[Any]:
+            base = source.select() if where is None else source.select().where(where)
+            return base.order_by(*order).limit(limit)
+
+        return statement
+
+    return [seek(r) for r in ranges]
 
 
 async def _fetch_keyset(
@@ -467,8 +464,12 @@ async def _fetch_keyset(
     assert page.cursor is not None
     position = decode_cursor(page.cursor, spec, sort) if page.cursor else None
     after = position.after if position is not None else True
-    stmt = _seek(source, spec, sort, position, id_col, page.limit + 1)
-    rows = list((await conn.execute(stmt)).mappings())
+    wanted = page.limit + 1
+    rows: list[RowMapping] = []
+    for statement in _seeks(source, spec, sort, position, id_col):
+        rows += (await conn.execute(statement(wanted - len(rows)))).mappings()
+        if len(rows) >= wanted:
+            break
     more = len(rows) > page.limit
     rows = rows[: page.limit]
     if not after:
