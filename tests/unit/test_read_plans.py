@@ -20,7 +20,7 @@ from customers_hub.application.read_plans import (
     customer_view_decision,
     reader_for,
 )
-from customers_hub.application.use_cases import reads, statistics_reads
+from customers_hub.application.use_cases import customers, reads, statistics_reads
 from customers_hub.application.use_cases.reads import (
     AdvancedQuery,
     CustomerListParams,
@@ -248,12 +248,37 @@ def test_the_details_handler_and_the_use_case_share_that_decision() -> None:
     assert "restricted" in attributes  # handed to the decision, not compared here
     names = {n.id for n in ast.walk(handler) if isinstance(n, ast.Name)}
     assert "NotFound" not in names, "the restricted rule is the decision's"
-    for call in _calls_named(handler, "enforce"):  # the record's scope is the decision's
-        assert "scope" not in {n.attr for n in ast.walk(call) if isinstance(n, ast.Attribute)}
+    # Before the read, the use case's plan decides (role, token, consents, include): the
+    # handler itself makes no check.
+    assert _calls_named(handler, "plan_get_customer")
+    for check in ("require", "require_admin", "enforce", "decide"):
+        assert not _calls_named(handler, check), check
+    assert "Operation" not in names
     use_case = ast.parse(
         (SOURCE / "application" / "use_cases" / "customers.py").read_text(encoding="utf-8")
     )
     assert _calls_named(use_case, "customer_record_decision")
+
+
+def test_the_customer_plan_refuses_the_role_before_the_include() -> None:
+    viewer_of_nothing = actor(Role.VIEWER, permissions=frozenset())
+    with pytest.raises(PermissionDenied):  # 403 first, whatever else is wrong
+        customers.plan_get_customer(viewer_of_nothing, "c1", include=frozenset({"secrets"}))
+    with pytest.raises(PermissionDenied):  # consents are an admin's (rules §8)
+        customers.plan_get_customer(MANAGER, "c1", include=frozenset({"consents"}))
+    with pytest.raises(ValidationFailed) as bad:
+        customers.plan_get_customer(AGENT, "c1", include=frozenset({"secrets", "properties"}))
+    assert [e.field for e in bad.value.errors] == ["include"]
+    plan = customers.plan_get_customer(
+        ADMIN, "c1", include=frozenset({"consents", "properties"}), include_deleted=True
+    )
+    assert (plan.customer_id, plan.include, plan.include_deleted) == (
+        "c1",
+        frozenset({"consents", "properties"}),
+        True,
+    )
+    # Only an admin reads the trash.
+    assert not customers.plan_get_customer(MANAGER, "c1", include_deleted=True).include_deleted
 
 
 def test_a_list_without_dates_or_filters_is_planned_with_its_query() -> None:

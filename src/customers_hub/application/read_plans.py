@@ -51,6 +51,7 @@ __all__ = [
     "CustomerQueryPlan",
     "CustomerSearchPlan",
     "CustomerStatsPlan",
+    "CustomerViewPlan",
     "EmployeeListPlan",
     "FilterOptionsPlan",
     "ReadPlan",
@@ -141,6 +142,17 @@ class CustomerSearchPlan(ReadPlan):
     """``POST /customers/search``: the validated request."""
 
     params: SearchParams
+
+
+@frozen
+class CustomerViewPlan(ReadPlan):
+    """``GET /customers/{id}``: the customer, the relations asked for (validated), and whether
+    a soft-deleted customer is read (only an admin's ``includeDeleted`` says so). The decision
+    on the record itself needs the record: :func:`customer_view_decision`, after the read."""
+
+    customer_id: str
+    include: frozenset[str]
+    include_deleted: bool
 
 
 @frozen

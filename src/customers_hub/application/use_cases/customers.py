@@ -50,8 +50,14 @@ from attrs import evolve, frozen
 from customers_hub.application.context import Dependencies
 from customers_hub.application.errors import PreconditionFailed
 from customers_hub.application.ports import UnitOfWork
-from customers_hub.application.read_plans import customer_record_decision, hide_restricted
+from customers_hub.application.read_plans import (
+    CustomerViewPlan,
+    customer_record_decision,
+    hide_restricted,
+    reader_for,
+)
 from customers_hub.application.use_cases.assignment import plan_assignments, record_assignments
+from customers_hub.application.use_cases.privacy import require_admin
 from customers_hub.application.write_context import transaction_as
 from customers_hub.domain import customers as aggregate
 from customers_hub.domain import validation
@@ -118,6 +124,8 @@ __all__ = [
     "distinct_employee_ids",
     "get_customer",
     "load_customer",
+    "plan_get_customer",
+    "run_get_customer",
     "score_changed",
     "update_customer",
 ]
@@ -456,19 +464,18 @@ class CustomerDetails:
     ksa_compliance: KsaCompliance | None = None
 
 
-async def get_customer(
-    deps: Dependencies,
+def plan_get_customer(
     actor: Actor,
     customer_id: str,
     *,
     include: frozenset[str] = frozenset(),
     include_deleted: bool = False,
-) -> CustomerDetails:
-    """One customer with the requested relations (at most :data:`DETAIL_RELATION_LIMIT` each).
-
-    ``include`` takes :data:`CUSTOMER_INCLUDES` (400 on ``include`` otherwise). A soft-deleted
-    customer is found only by an admin asking ``include_deleted``.
-    """
+) -> CustomerViewPlan:
+    """``GET /customers/{id}`` planned: 403 (the role and the token; ``consents`` need an
+    admin), then 400 on an ``include`` outside :data:`CUSTOMER_INCLUDES`."""
+    reader = reader_for(actor, Operation.READ_CUSTOMERS)
+    if "consents" in include:
+        require_admin(actor)  # consents are privacy data (rules §8)
     unknown = include - CUSTOMER_INCLUDES
     if unknown:
         raise ValidationFailed.single(
@@ -476,6 +483,16 @@ async def get_customer(
             f"Unknown include {', '.join(sorted(unknown))}; "
             f"expected any of {', '.join(sorted(CUSTOMER_INCLUDES))}",
         )
+    return CustomerViewPlan(
+        reader, customer_id, include, include_deleted and actor.role is Role.ADMIN
+    )
+
+
+async def run_get_customer(deps: Dependencies, plan: CustomerViewPlan) -> CustomerDetails:
+    """The customer of a planned read, with its relations (at most
+    :data:`DETAIL_RELATION_LIMIT` each); 404 when it is not there or hidden, 403 when outside
+    the caller's scope."""
+    actor, customer_id, include = plan.reader.actor, plan.customer_id, plan.include
     async with deps.uow(read_only=True) as uow:
         loaded = await load_customer(
             uow,
@@ -483,7 +500,7 @@ async def get_customer(
             customer_id,
             Operation.READ_CUSTOMERS,
             for_update=False,
-            include_deleted=include_deleted and actor.role is Role.ADMIN,
+            include_deleted=plan.include_deleted,
         )
         kinds = include & RELATION_INCLUDES
         relations = (
@@ -506,6 +523,24 @@ async def get_customer(
         stage_history=customer.stage_history if "stageHistory" in include else (),
         ksa_compliance=customer.ksa_compliance if "ksaCompliance" in include else None,
     )
+
+
+async def get_customer(
+    deps: Dependencies,
+    actor: Actor,
+    customer_id: str,
+    *,
+    include: frozenset[str] = frozenset(),
+    include_deleted: bool = False,
+) -> CustomerDetails:
+    """One customer with the requested relations (at most :data:`DETAIL_RELATION_LIMIT` each).
+
+    ``include`` takes :data:`CUSTOMER_INCLUDES` (400 on ``include`` otherwise, after the role's
+    403, as every read plan). A soft-deleted customer is found only by an admin asking
+    ``include_deleted``.
+    """
+    plan = plan_get_customer(actor, customer_id, include=include, include_deleted=include_deleted)
+    return await run_get_customer(deps, plan)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -49,9 +49,8 @@ from customers_hub.application.use_cases import (
 )
 from customers_hub.application.use_cases import customers as use_cases
 from customers_hub.application.use_cases.customers import CustomerWithAssignee
-from customers_hub.domain import access
-from customers_hub.domain.access import Operation, RecordScope
-from customers_hub.domain.enums import Role, Stage
+from customers_hub.domain.access import RecordScope
+from customers_hub.domain.enums import Stage
 from customers_hub.domain.errors import ValidationFailed
 from customers_hub.domain.lifecycle import StageChangeRequest
 from customers_hub.domain.model import Actor
@@ -345,19 +344,16 @@ class CustomersController(StrictController):
     ) -> Response[Envelope[CustomerData]]:
         """One customer with the relations asked for (``fields`` selects keys)."""
         selected = parse_fields(fields)
-        includes = frozenset(split_values(include))
-        show_deleted = include_deleted and actor.role is Role.ADMIN
-        # The role and the token first (403 whatever the id), as the use case does.
-        access.enforce(
-            actor, Operation.READ_CUSTOMERS, resource_type="customer", resource_id=customer_id
+        # 403 (role, token, consents), then 400 (include): the use case's plan, before the cache.
+        plan = use_cases.plan_get_customer(
+            actor,
+            customer_id,
+            include=frozenset(split_values(include)),
+            include_deleted=include_deleted,
         )
-        if "consents" in includes:
-            privacy.require_admin(actor)  # consents are privacy data (rules §8)
 
         async def load() -> CachedBody:
-            details = await use_cases.get_customer(
-                deps, actor, customer_id, include=includes, include_deleted=include_deleted
-            )
+            details = await use_cases.run_get_customer(deps, plan)
             included = details.included
             customer = details.customer
             assignee = details.assignee
@@ -383,14 +379,14 @@ class CustomersController(StrictController):
             return attrs.evolve(body, restricted=customer.is_restricted)
 
         key = caching.customer_details_key(
-            actor.organization_id, customer_id, includes, show_deleted
+            actor.organization_id, customer_id, plan.include, plan.include_deleted
         )
         body = await caching.read_through(hub.cache, key, load)
         # The use case's decision on the record read (restricted, scope), hit or miss.
         customer_view_decision(actor, customer_id, body.scope, restricted=body.restricted)
         # The version does not follow the relations (interactions, reminders, …): with them
         # the response is never "not modified".
-        relations = includes & use_cases.RELATION_INCLUDES
+        relations = plan.include & use_cases.RELATION_INCLUDES
         if selected is not None:
             # The cached body is the whole customer; the selection is cut from it per request.
             body = _select_cached(body, selected)
