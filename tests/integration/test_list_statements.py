@@ -79,7 +79,7 @@ class Sent:
 
     def tables(self) -> list[str]:
         """What each statement reads: the table of its first column, ``count`` for a count,
-        ``EXPLAIN`` for a plan."""
+        ``counters`` for a sum of counters, ``EXPLAIN`` for a plan."""
         out = []
         for sql in self.statements:
             head = sql.split()
@@ -87,6 +87,8 @@ class Sent:
                 out.append("EXPLAIN")
             elif head[1].lower().startswith("count("):
                 out.append("count")
+            elif "customer_counters" in head[1]:
+                out.append("counters")
             else:
                 out.append(head[1].split(".")[0])
         return out
@@ -159,10 +161,12 @@ async def test_above_the_cap_one_more_statement_estimates_or_counts(
     monkeypatch.setattr(pagination, "EXACT_COUNT_CAP", 10)
     now = [0.0]
     deps = deps_for(engine, EstimateMemo(ttl=10.0, clock=lambda: now[0]))
+    # A filter (that every customer passes): a list without one is counted by its counters.
+    params = CustomerListParams(limit=20, stage=(Stage.QUALIFIED,))
 
     async def a_list() -> tuple[CustomerList, list[str]]:
         with sending(engine) as sent:
-            result = await list_customers(deps, admin(org_id), CustomerListParams(limit=20))
+            result = await list_customers(deps, admin(org_id), params)
         return result, sent.tables()
 
     result, tables = await a_list()
@@ -224,13 +228,18 @@ async def test_the_relations_and_assignees_go_together(
 
 
 @pytest.mark.usefixtures("stored")
-async def test_last_page_and_past_the_end(engine: AsyncEngine, org_id: str) -> None:
-    last, sent = await listed(engine, org_id, limit=20, page=2)
+@pytest.mark.parametrize(
+    ("filters", "count"), [({}, "counters"), ({"stage": (Stage.QUALIFIED,)}, "count")]
+)
+async def test_last_page_and_past_the_end(
+    engine: AsyncEngine, org_id: str, filters: dict[str, Any], count: str
+) -> None:
+    last, sent = await listed(engine, org_id, limit=20, page=2, **filters)
     assert sent.tables() == ["customers", "stage_history", "property_interests", "employees"]
     assert (len(last.page.items), last.page.total_items, last.page.has_next) == (10, 30, False)
-    beyond, sent = await listed(engine, org_id, limit=20, page=3)
+    beyond, sent = await listed(engine, org_id, limit=20, page=3, **filters)
     # No row carries the count past the end: it runs on its own; nothing else does.
-    assert sent.tables() == ["customers", "count"]
+    assert sent.tables() == ["customers", count]
     assert (beyond.page.items, beyond.page.total_items) == ([], CUSTOMERS)
 
 

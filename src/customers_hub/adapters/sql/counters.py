@@ -21,8 +21,10 @@ from contextlib import asynccontextmanager
 from typing import Any, Final
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     ColumnElement,
+    Select,
     String,
     Table,
     and_,
@@ -51,6 +53,7 @@ from customers_hub.domain.access import Reach, ScopeFilter
 
 __all__ = [
     "CONTACT_DAY",
+    "LISTED_STAGE",
     "UNASSIGNED",
     "assignee_reach",
     "customer_counters",
@@ -58,6 +61,7 @@ __all__ = [
     "fold",
     "fold_into",
     "key_columns",
+    "listed_total",
     "rebuild_customer_counters",
     "recount_all",
     "sum_columns",
@@ -72,6 +76,10 @@ UNASSIGNED: Final = ""
 customer_counters = t.customer_counters
 """Customer counters: delta rows keyed by (organization, assignee, dimension, value); the
 dimensions are listed in ``docs/statistics.md``."""
+
+LISTED_STAGE: Final = "listed_stage"
+"""The dimension of listed customers (live, not restricted) by stage: filter options' stages,
+and the total of a customers list without filters (:func:`listed_total`)."""
 
 CONTACT_DAY: Final = "contact_day"
 """The dimension of live customers by UTC day (``YYYY-MM-DD``) of their last contact
@@ -146,6 +154,18 @@ def assignee_reach(scope: ScopeFilter, assignee: ColumnElement[str]) -> ColumnEl
     )
 
 
+def listed_total(scope: ScopeFilter) -> Select[Any]:
+    """How many customers of ``scope`` a list without filters shows (live, not restricted:
+    the ``listed_stage`` counters of the assignees in reach), exactly, from one index range
+    of the counters instead of a count of the customers."""
+    c = t.customer_counters.c
+    return select(cast(func.coalesce(func.sum(c.n), 0), BigInteger)).where(
+        c.organization_id == scope.organization_id,
+        c.dimension == LISTED_STAGE,
+        assignee_reach(scope, c.assignee),
+    )
+
+
 # --- rebuilding from a scan ----------------------------------------------------------------------
 
 
@@ -179,7 +199,7 @@ def _customer_contributions(organization_id: str) -> Any:
         row("priority", c.priority, one, nothing, live),
         row("score", cast(c.lead_score, String(12)), one, nothing, live),
         row("city", city, one, nothing, live),
-        row("listed_stage", c.stage, one, nothing, listed),
+        row(LISTED_STAGE, c.stage, one, nothing, listed),
         row("listed_source", c.source, one, nothing, listed),
         row("listed_city", city, one, nothing, listed),
         row(

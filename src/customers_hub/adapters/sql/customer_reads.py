@@ -59,7 +59,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from customers_hub.adapters.sql import pipelined, statistics
+from customers_hub.adapters.sql import counters, pipelined, statistics
 from customers_hub.adapters.sql import tables as t
 from customers_hub.adapters.sql.filters import (
     CUSTOMER_SORTS,
@@ -394,10 +394,13 @@ class SqlCustomerQueries:
             if matched is not None:
                 conditions.append(matched)
         check_page(query.page)
+        # Without filters the list shows exactly the listed customers the counters count.
+        plain = not conditions and not query.deleted
         source = Source(
             t.customers,
             t.customers,
             customer_where(query.scope, conditions, deleted=query.deleted),
+            total=counters.listed_total(query.scope) if plain else None,
         )
         fetched = await fetch(conn, source, spec, query.sort, query.page, memo=self._estimates)
         items, employees = await _customers_of(

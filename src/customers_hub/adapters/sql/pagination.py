@@ -11,6 +11,8 @@ query (``EXPLAIN (FORMAT JSON)``, never below ``cap+1``) and ``total_is_estimate
 (the embedded, small default) counts exactly. An offset page's statement carries the capped
 count as a scalar subquery (one round trip for both); when the page itself shows where the set
 ends (it is the last page) its total is the page's, and only a page past the end counts alone.
+A :class:`Source` that knows its exact total cheaply (``Source.total``: the customers list
+without filters sums its summary counters) is counted by that instead, exactly at any size.
 An :class:`EstimateMemo` given to the count remembers the planner's estimate of a statement
 with its parameters for a few seconds (it is an estimate anyway): a list asked again soon
 sends no ``EXPLAIN``. Below the cap nothing is remembered: the capped count runs every time.
@@ -181,11 +183,14 @@ def decode_cursor(cursor: str, spec: SortSpec, sort: Sort) -> _Position:
 
 @frozen
 class Source:
-    """What a list reads: the columns, the FROM clause, and the WHERE conditions."""
+    """What a list reads: the columns, the FROM clause, and the WHERE conditions; and, when the
+    caller has one, ``total``: a statement that counts those rows exactly and cheaply (a sum of
+    summary counters), which an offset page then reads instead of the capped count."""
 
     table: Any
     from_: FromClause
     where: tuple[ColumnElement[bool], ...]
+    total: Select[Any] | None = None
 
     def select(self) -> Select[Any]:
         return select(self.table).select_from(self.from_).where(*self.where)
@@ -372,12 +377,13 @@ async def _fetch_offset(
 ) -> Fetched:
     offset = (page.page - 1) * page.limit
     cap = EXACT_COUNT_CAP  # read when called: tests lower the module's cap
-    # The capped count rides along as an uncorrelated scalar subquery (run once: an InitPlan
-    # on PostgreSQL), so page and count are one round trip; its bounded cost is paid on a
-    # last page too, where the page alone says the total.
+    # The capped count (or the source's exact total) rides along as an uncorrelated scalar
+    # subquery (run once: an InitPlan on PostgreSQL), so page and count are one round trip;
+    # its bounded cost is paid on a last page too, where the page alone says the total.
+    counted = source.total if source.total is not None else _capped(source, cap)
     stmt = (
         source.select()
-        .add_columns(_capped(source, cap).scalar_subquery().label(_CAPPED_TOTAL))
+        .add_columns(counted.scalar_subquery().label(_CAPPED_TOTAL))
         .order_by(*order_by(spec, id_col, descending=sort.descending))
         .limit(page.limit + 1)
         .offset(offset)
@@ -390,12 +396,16 @@ async def _fetch_offset(
         total, estimate = offset + len(rows), False
     elif not rows and page.page == 1:
         total, estimate = 0, False
+    elif rows and source.total is not None:
+        total, estimate = int(rows[0][_CAPPED_TOTAL]), False
     elif rows:
         capped_total = int(rows[0][_CAPPED_TOTAL])
         total, estimate = await count_rows(
             conn, source, cap=cap, capped_total=capped_total, memo=memo
         )
-    else:  # past the end: no row carries the count
+    elif source.total is not None:  # past the end: no row carries the count
+        total, estimate = int((await conn.execute(source.total)).scalar_one()), False
+    else:
         total, estimate = await count_rows(conn, source, cap=cap, memo=memo)
     return Fetched(
         rows=rows,
