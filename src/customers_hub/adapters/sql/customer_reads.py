@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any, Final
 
 from attrs import frozen
@@ -350,6 +351,19 @@ async def _scored(
     return rows, int(rows[0]["_candidates"]), truncated
 
 
+@lru_cache(maxsize=1024)
+def _plain_source(scope: ScopeFilter) -> Source:
+    """The customers list of ``scope`` without filters: its total is exactly what the
+    counters count (listed customers), and the source is kept per scope, so its page statements
+    are built once (:meth:`Source.page_statement`)."""
+    return Source(
+        t.customers,
+        t.customers,
+        customer_where(scope, [], deleted=False),
+        total=counters.listed_total(scope),
+    )
+
+
 class SqlCustomerQueries:
     """:class:`~customers_hub.application.ports.CustomerQueries` over SQLAlchemy Core."""
 
@@ -394,14 +408,14 @@ class SqlCustomerQueries:
             if matched is not None:
                 conditions.append(matched)
         check_page(query.page)
-        # Without filters the list shows exactly the listed customers the counters count.
-        plain = not conditions and not query.deleted
-        source = Source(
-            t.customers,
-            t.customers,
-            customer_where(query.scope, conditions, deleted=query.deleted),
-            total=counters.listed_total(query.scope) if plain else None,
-        )
+        if not conditions and not query.deleted:
+            source = _plain_source(query.scope)
+        else:
+            source = Source(
+                t.customers,
+                t.customers,
+                customer_where(query.scope, conditions, deleted=query.deleted),
+            )
         fetched = await fetch(conn, source, spec, query.sort, query.page, memo=self._estimates)
         items, employees = await _customers_of(
             conn, query.scope.organization_id, fetched.rows, assignees=assignees

@@ -37,6 +37,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final, TypeVar
 
+import attrs
 from attrs import frozen
 from sqlalchemy import (
     ColumnElement,
@@ -181,19 +182,34 @@ def decode_cursor(cursor: str, spec: SortSpec, sort: Sort) -> _Position:
 # --- pages ------- --------------------------------------------------------------------------------
 
 
-@frozen
+@frozen(eq=False)
 class Source:
     """What a list reads: the columns, the FROM clause, and the WHERE conditions; and, when the
     caller has one, ``total``: a statement that counts those rows exactly and cheaply (a sum of
-    summary counters), which an offset page then reads instead of the capped count."""
+    summary counters), which an offset page then reads instead of the capped count.
+
+    A source keeps the offset page statements it built (at most :data:`PAGES_KEPT`), so a
+    source the caller keeps (the customers list without filters, one per scope) builds each
+    page statement once: SQLAlchemy then finds its compiled form by the statement's memoized
+    cache key instead of building and hashing the statement again."""
 
     table: Any
     from_: FromClause
     where: tuple[ColumnElement[bool], ...]
     total: Select[Any] | None = None
+    _pages: dict[Hashable, Select[Any]] = attrs.field(factory=dict, init=False, repr=False)
 
     def select(self) -> Select[Any]:
         return select(self.table).select_from(self.from_).where(*self.where)
+
+    def page_statement(self, key: Hashable, build: Callable[[], Select[Any]]) -> Select[Any]:
+        """The statement ``build`` makes for ``key`` (built once per source and key)."""
+        found = self._pages.get(key)
+        if found is None:
+            if len(self._pages) >= PAGES_KEPT:
+                self._pages.clear()
+            found = self._pages[key] = build()
+        return found
 
     def ones(self) -> Select[Any]:
         return select(literal_column("1")).select_from(self.from_).where(*self.where)
@@ -235,6 +251,9 @@ def _frozen(value: object) -> object:
         return frozenset(_frozen(item) for item in value)
     return value
 
+
+PAGES_KEPT: Final = 32
+"""How many offset page statements one :class:`Source` keeps (all forgotten when full)."""
 
 ESTIMATE_TTL: Final = 10.0
 """Seconds an :class:`EstimateMemo` remembers an estimate by default."""
@@ -380,14 +399,19 @@ async def _fetch_offset(
     # The capped count (or the source's exact total) rides along as an uncorrelated scalar
     # subquery (run once: an InitPlan on PostgreSQL), so page and count are one round trip;
     # its bounded cost is paid on a last page too, where the page alone says the total.
-    counted = source.total if source.total is not None else _capped(source, cap)
-    stmt = (
-        source.select()
-        .add_columns(counted.scalar_subquery().label(_CAPPED_TOTAL))
-        .order_by(*order_by(spec, id_col, descending=sort.descending))
-        .limit(page.limit + 1)
-        .offset(offset)
-    )
+
+    def build() -> Select[Any]:
+        counted = source.total if source.total is not None else _capped(source, cap)
+        return (
+            source.select()
+            .add_columns(counted.scalar_subquery().label(_CAPPED_TOTAL))
+            .order_by(*order_by(spec, id_col, descending=sort.descending))
+            .limit(page.limit + 1)
+            .offset(offset)
+        )
+
+    key = (spec.name, sort.descending, page.limit, offset, cap)
+    stmt = source.page_statement(key, build)
     rows = list((await conn.execute(stmt)).mappings())
     has_next = len(rows) > page.limit
     rows = rows[: page.limit]
