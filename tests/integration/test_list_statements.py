@@ -9,6 +9,7 @@ more, a relation loaded per customer, a second connection — fails here.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, cast
@@ -248,3 +249,24 @@ async def test_an_unassigned_page_reads_no_employees(engine: AsyncEngine, org_id
     result, sent = await listed(engine, org_id, limit=20)
     assert sent.tables() == ["customers", "stage_history", "property_interests"]
     assert (len(result.page.items), result.employees) == (3, {})
+
+
+@pytest.mark.usefixtures("stored")
+@pytest.mark.parametrize(
+    "params",
+    [{"limit": 7, "page": 3}, {"limit": 7, "page": 3, "stage": (Stage.QUALIFIED,)}],
+    ids=["plain", "filtered"],
+)
+async def test_limits_and_offsets_are_literals_in_the_sql_sent(
+    engine: AsyncEngine, org_id: str, params: dict[str, Any]
+) -> None:
+    """A prepared statement's generic plan cannot see a bound LIMIT (PostgreSQL then plans for
+    a tenth of the rows: parallel workers for a 21-row page): the page's LIMIT and OFFSET, and
+    the capped count's, are in the text (``dialect.literal_rows``)."""
+    result, sent = await listed(engine, org_id, **params)
+    assert len(result.page.items) == 7
+    page_sql = sent.statements[0]
+    assert re.search(r"LIMIT 8 OFFSET 14\s*$", page_sql), page_sql
+    if "stage" in params:
+        assert re.search(r"LIMIT 10001\b", page_sql), page_sql  # the capped count
+    assert "POSTCOMPILE" not in " ".join(sent.statements)

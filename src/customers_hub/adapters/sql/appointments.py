@@ -30,6 +30,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from customers_hub.adapters.sql import mappers, tables
+from customers_hub.adapters.sql.dialect import literal_rows
 from customers_hub.application.ports_appointments import BookedAppointment
 from customers_hub.domain.appointments import BLOCKING_STATUSES, LOOK_BACK
 
@@ -98,7 +99,7 @@ class SqlAppointmentBook:
             .order_by(_A.c.datetime, _A.c.id)
         )
         if limit is not None:
-            query = query.limit(limit)
+            query = query.limit(literal_rows(limit))
         rows = (await self._conn.execute(query)).mappings().all()
         return [
             BookedAppointment(

@@ -47,7 +47,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from customers_hub.adapters.sql import tables as t
 from customers_hub.adapters.sql.action_counters import rebuild_action_counters
-from customers_hub.adapters.sql.dialect import Epoch
+from customers_hub.adapters.sql.dialect import Epoch, literal_rows
 from customers_hub.adapters.sql.filters.scope import team_member_ids
 from customers_hub.domain.access import Reach, ScopeFilter
 
@@ -134,7 +134,13 @@ async def fold(connection: AsyncConnection, table: Table, organization_id: str) 
 async def fold_due(connection: AsyncConnection, table: Table, threshold: int) -> list[str]:
     """The organizations with more than ``threshold`` rows in ``table`` (bounded: at most 100)."""
     org = table.c.organization_id
-    statement = select(org).group_by(org).having(func.count() > threshold).order_by(org).limit(100)
+    statement = (
+        select(org)
+        .group_by(org)
+        .having(func.count() > threshold)
+        .order_by(org)
+        .limit(literal_rows(100))
+    )
     return list((await connection.execute(statement)).scalars())
 
 

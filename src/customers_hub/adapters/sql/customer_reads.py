@@ -62,6 +62,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from customers_hub.adapters.sql import counters, pipelined, statistics
 from customers_hub.adapters.sql import tables as t
+from customers_hub.adapters.sql.dialect import literal_rows
 from customers_hub.adapters.sql.filters import (
     CUSTOMER_SORTS,
     customer_conditions,
@@ -299,7 +300,7 @@ def _candidates(
         select(c.id)
         .where(*where, _prefix(c.name_search, q))
         .order_by(c.name_search, c.id)
-        .limit(query.limit)
+        .limit(literal_rows(query.limit))
     ]
     if is_phone_like(query.text):
         digits = phone_query_digits(query.text)
@@ -308,9 +309,11 @@ def _candidates(
                 select(c.id)
                 .where(*where, _prefix(c.phone_digits, start))
                 .order_by(c.phone_digits, c.id)
-                .limit(query.limit)
+                .limit(literal_rows(query.limit))
             )
-    others = select(c.id).where(*where, match).limit(SEARCH_CANDIDATES + 1).cte("others")
+    others = (
+        select(c.id).where(*where, match).limit(literal_rows(SEARCH_CANDIDATES + 1)).cte("others")
+    )
     # Each tier a subquery: SQLite allows no LIMIT on a bare member of a compound select.
     members = [select(top.subquery().c.id) for top in tops]
     candidates = union(*members, select(others.c.id)).cte("candidates")
@@ -342,7 +345,7 @@ async def _scored(
             c.id.in_(select(candidates.c.id)),
         )
         .order_by(exprs.score.desc(), c.name_search.asc(), c.id.asc())
-        .limit(query.limit)
+        .limit(literal_rows(query.limit))
     )
     rows = list((await conn.execute(stmt)).mappings())
     if not rows:

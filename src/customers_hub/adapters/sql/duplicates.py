@@ -41,6 +41,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from customers_hub.adapters.sql import tables as t
+from customers_hub.adapters.sql.dialect import literal_rows
 from customers_hub.adapters.sql.filters import team_member_ids
 from customers_hub.adapters.sql.offset_pages import counted_page
 from customers_hub.adapters.sql.pagination import check_page
@@ -130,7 +131,7 @@ class SqlDuplicateQueries:
             select(found.c.id, best)
             .group_by(found.c.id)
             .order_by(best.desc(), found.c.id)
-            .limit(limit)
+            .limit(literal_rows(limit))
         )
         async with self._engine.connect() as conn:
             return [row[0] for row in (await conn.execute(stmt)).all()]
@@ -191,8 +192,8 @@ class SqlDuplicateQueries:
                 func.count().over().label("total"),
             )
             .order_by(grouped.c.score.desc(), grouped.c.first_id, grouped.c.second_id)
-            .limit(page.limit)
-            .offset(offset)
+            .limit(literal_rows(page.limit))
+            .offset(literal_rows(offset))
         )
         async with self._engine.connect() as conn:
             rows = (await conn.execute(stmt)).all()

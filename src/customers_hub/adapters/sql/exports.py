@@ -27,6 +27,7 @@ from sqlalchemy import ColumnElement, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from customers_hub.adapters.sql import tables as t
+from customers_hub.adapters.sql.dialect import literal_rows
 from customers_hub.adapters.sql.filters import (
     CUSTOMER_SORTS,
     customer_conditions,
@@ -107,7 +108,7 @@ class SqlCustomerExportSource:
                     else _bound(keys[0], last[0])
                 )
                 stmt = stmt.where(left < right if descending else left > right)
-            stmt = stmt.order_by(*order).limit(batch_size)
+            stmt = stmt.order_by(*order).limit(literal_rows(batch_size))
             async with self._engine.connect() as conn:
                 rows = list((await conn.execute(stmt)).mappings())
             if not rows:

@@ -31,6 +31,7 @@ from sqlalchemy import ColumnElement, and_, delete, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from customers_hub.adapters.sql.dialect import literal_rows
 from customers_hub.adapters.sql.tables import idempotency_keys as keys
 from customers_hub.adapters.sql.uow import SqlUnitOfWorkFactory
 from customers_hub.application.idempotency import (
@@ -227,7 +228,7 @@ class SqlIdempotencyStore:
             select(keys.c.organization_id, keys.c.user_id, keys.c.key)
             .where(keys.c.expires_at < self._clock.now())
             .order_by(keys.c.expires_at)
-            .limit(limit)
+            .limit(literal_rows(limit))
         )
         async with self._uow() as uow:
             deleted = await uow.connection.execute(

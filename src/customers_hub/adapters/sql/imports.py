@@ -38,6 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from customers_hub.adapters.sql import mappers, tables
+from customers_hub.adapters.sql.dialect import literal_rows
 from customers_hub.adapters.sql.mappers.rows import from_row, row_values
 from customers_hub.adapters.sql.offset_pages import counted_page
 from customers_hub.adapters.sql.pagination import check_page
@@ -121,7 +122,9 @@ class _ErrorBatches:
                 or_(_E.c.row_number > row, and_(_E.c.row_number == row, _E.c.seq > seq))
             )
         rows = (
-            await self._conn.execute(query.order_by(_E.c.row_number, _E.c.seq).limit(self._size))
+            await self._conn.execute(
+                query.order_by(_E.c.row_number, _E.c.seq).limit(literal_rows(self._size))
+            )
         ).all()
         if len(rows) < self._size:
             self._done = True
@@ -172,7 +175,7 @@ class SqlImportRepository:
                 )
             )
             .order_by(_J.c.created_at, _J.c.id)
-            .limit(limit)
+            .limit(literal_rows(limit))
         )
         return [_job(r) for r in (await self._conn.execute(query)).mappings()]
 
@@ -292,8 +295,8 @@ class SqlImportRepository:
                 select(_E.c.row_number, _E.c.field, _E.c.message)
                 .where(*where)
                 .order_by(_E.c.row_number, _E.c.seq)
-                .limit(page.limit)
-                .offset(offset)
+                .limit(literal_rows(page.limit))
+                .offset(literal_rows(offset))
             )
         ).all()
         total = int(

@@ -38,6 +38,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from customers_hub.adapters.sql import tables as t
+from customers_hub.adapters.sql.dialect import literal_rows
 from customers_hub.adapters.sql.mappers.rows import from_row, row_values
 from customers_hub.adapters.sql.uow import SqlUnitOfWork
 from customers_hub.application.ports import UnitOfWork
@@ -383,7 +384,7 @@ class SqlMergeStore:
                         m.unmerged_at.is_(None),
                     )
                     .order_by(m.merged_at.desc(), m.id.desc())
-                    .limit(1)
+                    .limit(literal_rows(1))
                 )
             )
             .mappings()

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Row, Select, func
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from customers_hub.adapters.sql.dialect import literal_rows
 from customers_hub.application.queries import Page, PageRequest
 
 __all__ = ["counted_page", "offset_page"]
@@ -34,7 +35,9 @@ async def offset_page(
     conditions, then the rows."""
     counted = query.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
     total = await conn.scalar(counted)
-    rows = await conn.execute(query.limit(limit).offset((page - 1) * limit))
+    rows = await conn.execute(
+        query.limit(literal_rows(limit)).offset(literal_rows((page - 1) * limit))
+    )
     return Page(items=[item(r) for r in rows], limit=limit, page=page, total_items=total or 0)
 
 

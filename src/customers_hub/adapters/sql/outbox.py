@@ -37,6 +37,7 @@ from customers_hub.adapters.event_wire import (
     to_outbound,
     wire_timestamp,
 )
+from customers_hub.adapters.sql.dialect import literal_rows
 from customers_hub.adapters.sql.tables import outbox, outbox_cursors
 from customers_hub.application.outbox import OutboxRecord
 from customers_hub.application.ports import IdGenerator, UnitOfWork
@@ -149,7 +150,7 @@ async def read_after(
     query = select(outbox).where(outbox.c.position > position)
     if organization_id is not None:
         query = query.where(outbox.c.organization_id == organization_id)
-    rows = await connection.execute(query.order_by(outbox.c.position).limit(limit))
+    rows = await connection.execute(query.order_by(outbox.c.position).limit(literal_rows(limit)))
     return [_record(row) for row in rows]
 
 
@@ -167,7 +168,10 @@ async def read_routed_after(
 ) -> list[RelayRow]:
     """:func:`read_after` with each row's routing."""
     rows = await connection.execute(
-        select(outbox).where(outbox.c.position > position).order_by(outbox.c.position).limit(limit)
+        select(outbox)
+        .where(outbox.c.position > position)
+        .order_by(outbox.c.position)
+        .limit(literal_rows(limit))
     )
     return [
         RelayRow(_record(row), row.routing.get("message"), tuple(row.routing.get("tags", ())))
@@ -181,7 +185,7 @@ def occurred_after(position: int) -> Select[Any]:
         select(outbox.c.occurred_at)
         .where(outbox.c.position > position)
         .order_by(outbox.c.position)
-        .limit(1)
+        .limit(literal_rows(1))
     )
 
 
@@ -249,7 +253,7 @@ async def prune(
         select(outbox.c.position)
         .where(outbox.c.position <= up_to_position, outbox.c.occurred_at < older_than)
         .order_by(outbox.c.position)
-        .limit(limit)
+        .limit(literal_rows(limit))
     )
     result = await connection.execute(delete(outbox).where(outbox.c.position.in_(oldest)))
     return int(result.rowcount or 0)

@@ -50,7 +50,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from customers_hub.adapters.sql.dialect import Explain
+from customers_hub.adapters.sql.dialect import Explain, literal_rows
 from customers_hub.adapters.sql.filters import SortSpec, ValueType, keyset_ranges, order_by
 from customers_hub.application.queries import EXACT_COUNT_CAP, MAX_LIMIT, Page, PageRequest, Sort
 from customers_hub.domain.errors import ValidationFailed
@@ -317,7 +317,7 @@ _CAPPED_TOTAL = "_capped_total"
 
 def _capped(source: Source, cap: int) -> Select[Any]:
     """``SELECT count(*) FROM (SELECT 1 … LIMIT cap+1)``: at most ``cap+1`` index entries."""
-    return select(func.count()).select_from(source.ones().limit(cap + 1).subquery())
+    return select(func.count()).select_from(source.ones().limit(literal_rows(cap + 1)).subquery())
 
 
 async def count_rows(
@@ -406,8 +406,8 @@ async def _fetch_offset(
             source.select()
             .add_columns(counted.scalar_subquery().label(_CAPPED_TOTAL))
             .order_by(*order_by(spec, id_col, descending=sort.descending))
-            .limit(page.limit + 1)
-            .offset(offset)
+            .limit(literal_rows(page.limit + 1))
+            .offset(literal_rows(offset))
         )
 
     key = (spec.name, sort.descending, page.limit, offset, cap)
@@ -480,7 +480,7 @@ def _seeks(
     def seek(where: ColumnElement[bool] | None) -> Callable[[int], Select[Any]]:
         def statement(limit: int) -> Select[Any]:
             base = source.select() if where is None else source.select().where(where)
-            return base.order_by(*order).limit(limit)
+            return base.order_by(*order).limit(literal_rows(limit))
 
         return statement
 

@@ -24,6 +24,7 @@ from sqlalchemy import ColumnElement, and_, func, not_, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from customers_hub.adapters.sql.dialect import literal_rows
 from customers_hub.adapters.sql.mappers.rows import from_row, row_values
 from customers_hub.adapters.sql.offset_pages import offset_page
 from customers_hub.adapters.sql.repositories.base import ChangeLog, _insert, _update_versioned
@@ -116,7 +117,7 @@ class SqlPrivacyRepository:
             select(_E)
             .where(_E.c.customer_id == customer_id, _E.c.organization_id == organization_id)
             .order_by(_E.c.at.desc(), _E.c.id.desc())
-            .limit(limit)
+            .limit(literal_rows(limit))
         )
         return [_consent(r) for r in rows.mappings()]
 
@@ -230,7 +231,7 @@ class SqlPrivacyRepository:
             select(_R)
             .where(_R.c.customer_id == customer_id, _R.c.organization_id == organization_id)
             .order_by(_R.c.received_at.desc(), _R.c.id.desc())
-            .limit(limit)
+            .limit(literal_rows(limit))
         )
         return [_request(r) for r in rows.mappings()]
 
@@ -243,7 +244,7 @@ class SqlPrivacyRepository:
             select(a.id)
             .where(a.organization_id == organization_id, a.customer_id == customer_id)
             .order_by(a.created_at, a.id)
-            .limit(limit)
+            .limit(literal_rows(limit))
         )
         return [str(i) for i in rows.scalars()]
 

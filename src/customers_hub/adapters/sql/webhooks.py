@@ -20,6 +20,7 @@ from attrs import frozen
 from sqlalchemy import Row, and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from customers_hub.adapters.sql.dialect import literal_rows
 from customers_hub.adapters.sql.mappers.rows import from_row, row_values
 from customers_hub.adapters.sql.offset_pages import offset_page
 from customers_hub.adapters.sql.outbox import RelayRow
@@ -263,7 +264,7 @@ async def claim_due(
             .outerjoin(busy, busy.c.webhook_id == _D.c.webhook_id)
             .where(due, _W.c.is_active.is_(True), func.coalesce(busy.c.n, 0) < concurrency)
             .group_by(_D.c.webhook_id)
-            .limit(limit)
+            .limit(literal_rows(limit))
         )
     ]
     if not hook_ids:
@@ -296,7 +297,7 @@ async def claim_due(
             select(_D)
             .where(due, _D.c.webhook_id == hook_id)
             .order_by(_D.c.position, _D.c.id)
-            .limit(free)
+            .limit(literal_rows(free))
         )
         claimed.extend(
             ClaimedDelivery(
@@ -410,7 +411,7 @@ async def prune_deliveries(
         select(_D.c.id)
         .where(and_(finished, _D.c.updated_at < older_than))
         .order_by(_D.c.updated_at)
-        .limit(limit)
+        .limit(literal_rows(limit))
     )
     result = await connection.execute(delete(_D).where(_D.c.id.in_(oldest)))
     return int(result.rowcount or 0)

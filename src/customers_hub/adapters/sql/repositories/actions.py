@@ -17,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from customers_hub.adapters.sql import mappers, tables
+from customers_hub.adapters.sql.dialect import literal_rows
 from customers_hub.adapters.sql.repositories.base import (
     ChangeLog,
     _insert_missing,
@@ -272,7 +273,7 @@ class SqlActionRepository:
                     select(_A)
                     .where(_A.c.status == ActionStatus.SNOOZED.value, _A.c.snoozed_until <= now)
                     .order_by(_A.c.snoozed_until, _A.c.id)
-                    .limit(limit)
+                    .limit(literal_rows(limit))
                 )
             )
             .mappings()

@@ -17,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from customers_hub.adapters.sql import mappers, tables
+from customers_hub.adapters.sql.dialect import literal_rows
 from customers_hub.adapters.sql.repositories.base import (
     _PREFILTER_SLACK,
     ChangeLog,
@@ -145,7 +146,7 @@ class SqlPropertyCatalog:
             select(_P)
             .where(and_(true(), *conditions))
             .order_by(_P.c.price, _P.c.id)
-            .limit(max(limit, 0))
+            .limit(literal_rows(max(limit, 0)))
         )
 
     async def candidates(self, customer: Customer, limit: int) -> list[Property]:

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from customers_hub.adapters.sql import mappers, tables
+from customers_hub.adapters.sql.dialect import literal_rows
 from customers_hub.adapters.sql.repositories.base import (
     ChangeLog,
     _customer_integrity,
@@ -295,4 +296,4 @@ class SqlCustomerRepository:
         )
         if excluding_id is not None:
             query = query.where(_C.c.id != excluding_id)
-        return (await self._conn.execute(query.limit(1))).first() is not None
+        return (await self._conn.execute(query.limit(literal_rows(1)))).first() is not None

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from customers_hub.adapters.sql import mappers, tables
+from customers_hub.adapters.sql.dialect import literal_rows
 from customers_hub.adapters.sql.repositories.base import (
     ChangeLog,
     _integrity_text,
@@ -197,7 +198,7 @@ class SqlRelationRepository:
                             table.c.customer_id == customer_id,
                         )
                         .order_by(table.c[newest].desc(), table.c.id.desc())
-                        .limit(limit)
+                        .limit(literal_rows(limit))
                     )
                 )
                 .mappings()
@@ -219,7 +220,7 @@ class SqlRelationRepository:
                 _INT.c.sentiment.is_not(None),
             )
             .order_by(_INT.c.date.desc(), _INT.c.id.desc())
-            .limit(max(limit, 0))
+            .limit(literal_rows(max(limit, 0)))
         )
         return [mappers.interaction_from_row(r) for r in rows.mappings()]
 
