@@ -15,7 +15,8 @@ Run from the repository root (``make bench-http``)::
    connection, in the same run as its floor, and prints p50/p95 and the ratio:
 
    - ``GET /customers?limit=20`` just after a write (a customer created between timed reads)
-     against the floor's list (same page, history, interests and capped count);
+     against the floor's list (same page, history, interests and capped count), the two timed
+     in alternation (:func:`timed_side_by_side`);
    - a cursor page 50,000 rows deep against the service's own first cursor page, per sort;
    - customer statistics, action statistics and filter options just after a write, against one
      ``count(*)`` of the organization (action statistics after an action write, which
@@ -192,6 +193,35 @@ async def timed(
     return timing
 
 
+async def timed_side_by_side(
+    floor: tuple[str, Callable[[], Awaitable[httpx.Response]]],
+    service: tuple[str, Callable[[], Awaitable[httpx.Response]]],
+    *,
+    runs: int,
+    warmups: int,
+    before: Callable[[], Awaitable[object]] | None = None,
+) -> tuple[Timing, Timing]:
+    """A floor request and a service request timed in alternation (``before``, untimed, ahead
+    of each service call), so that both see the same minutes of the machine: timed one after
+    the other, a drift (autovacuum on the fresh copy, another process) moved the ratio."""
+    samples: tuple[list[float], list[float]] = ([], [])
+    for n in range(warmups + runs):
+        for k, (name, call) in enumerate((floor, service)):
+            if k == 1 and before is not None:
+                await before()
+            started = time.perf_counter()
+            response = await call()
+            elapsed = (time.perf_counter() - started) * 1000
+            if response.status_code >= 400:
+                raise SystemExit(f"{name}: {response.status_code} {response.text[:500]}")
+            if n >= warmups:
+                samples[k].append(elapsed)
+    out = (Timing(floor[0], tuple(samples[0])), Timing(service[0], tuple(samples[1])))
+    for timing in out:
+        print(f"{timing.name:<48} p50 {timing.p50:>8.1f} ms  p95 {timing.p95:>8.1f} ms", flush=True)
+    return out
+
+
 async def throughput(url: str, headers: dict[str, str], *, clients: int, seconds: float) -> float:
     """Requests per second of ``clients`` keep-alive clients calling ``url`` for ``seconds``.
 
@@ -342,12 +372,9 @@ async def run(
     runs, warmups = args.runs, args.warmups
     r: dict[str, Timing] = {}
     try:
-        r["floor list"] = await timed(
-            "floor: list page", bench.floor_get("/list"), runs=runs, warmups=warmups
-        )
-        r["list after write"] = await timed(
-            "GET /customers?limit=20 after a write",
-            bench.get("/customers", limit=20),
+        r["floor list"], r["list after write"] = await timed_side_by_side(
+            ("floor: list page", bench.floor_get("/list")),
+            ("GET /customers?limit=20 after a write", bench.get("/customers", limit=20)),
             runs=runs,
             warmups=warmups,
             before=bench.write,
