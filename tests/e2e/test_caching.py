@@ -137,7 +137,7 @@ async def test_customer_details_are_served_from_the_cache_until_a_write(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     customer = await new_customer(name="سالم القديم")
-    loads = Spy(monkeypatch, customer_use_cases, "get_customer")
+    loads = Spy(monkeypatch, customer_use_cases, "run_get_customer")  # the read behind the cache
     url = f"{CUSTOMERS}/{customer.id}"
     headers = token_for("agent")
 
@@ -169,7 +169,7 @@ async def test_a_cached_customer_is_still_checked_against_each_caller(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     customer = await new_customer(assigned="agent")
-    loads = Spy(monkeypatch, customer_use_cases, "get_customer")
+    loads = Spy(monkeypatch, customer_use_cases, "run_get_customer")  # the read behind the cache
     url = f"{CUSTOMERS}/{customer.id}"
     cached = await api.client.get(url, headers=token_for("admin"))
     assert cached.status_code == 200

@@ -293,3 +293,23 @@ def test_a_list_without_dates_or_filters_is_planned_with_its_query() -> None:
         CustomerListParams(filters={"city": {"eq": "جدة"}}),
     ):
         assert reads.plan_list_customers(AGENT, zoned).query is None
+
+
+def test_a_query_and_a_search_without_datetime_conditions_are_planned_with_their_query() -> None:
+    """The run step then neither reads the zone nor validates again; a condition on a datetime
+    field (a bare date there is a local day) leaves the query to the run step."""
+    plain = {"leadScore": {"gte": 40}, "stage": ["qualified"], "city": "الرياض"}
+    dated = {**plain, "createdAt": {"gte": "2025-03-01"}}
+    planned = reads.plan_query_customers(AGENT, AdvancedQuery(filters=plain, limit=7))
+    zoned = reads.advanced_query(
+        AdvancedQuery(filters=plain, limit=7), planned.reader.scope, RIYADH
+    )
+    assert planned.query == zoned
+    assert reads.plan_query_customers(AGENT, AdvancedQuery(filters=dated)).query is None
+    searched = reads.plan_search_customers(AGENT, SearchParams(query="سارة", filters=plain))
+    assert searched.query is not None
+    assert searched.query.text == "سارة"
+    assert searched.query.conditions == zoned.conditions
+    assert reads.plan_search_customers(AGENT, SearchParams(query="x", filters=dated)).query is None
+    # Not part of the plans' identity: the cache key follows from the request alone.
+    assert planned == reads.plan_query_customers(AGENT, AdvancedQuery(filters=plain, limit=7))

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Self
 import attrs
 from attrs import frozen
 
-from customers_hub.application.queries import CustomerListQuery
+from customers_hub.application.queries import CustomerListQuery, SearchQuery
 from customers_hub.domain import access
 from customers_hub.domain.access import Operation, RecordScope, ScopeFilter
 from customers_hub.domain.enums import Role
@@ -135,6 +135,9 @@ class CustomerQueryPlan(ReadPlan):
     """``POST /customers/query``: the validated body."""
 
     body: AdvancedQuery
+    query: CustomerListQuery | None = attrs.field(default=None, eq=False)
+    """The query itself when the zone plays no part in it (no condition on a datetime field),
+    as :attr:`CustomerListPlan.query`."""
 
 
 @frozen
@@ -142,6 +145,8 @@ class CustomerSearchPlan(ReadPlan):
     """``POST /customers/search``: the validated request."""
 
     params: SearchParams
+    query: SearchQuery | None = attrs.field(default=None, eq=False)
+    """The query itself when the zone plays no part in it, as :attr:`CustomerListPlan.query`."""
 
 
 @frozen

@@ -74,6 +74,7 @@ from customers_hub.application.use_cases.catalog import (
     CUSTOMER_CATALOG,
     MAX_IN_VALUES,
     MAX_TEXT_LENGTH,
+    ValueKind,
     aware_utc,
     day_conditions,
     dedupe,
@@ -564,17 +565,29 @@ def advanced_query(body: AdvancedQuery, scope: ScopeFilter, tz: tzinfo) -> Custo
     )
 
 
+def _zone_free(conditions: Sequence[Condition]) -> bool:
+    """Whether no condition reads the organization's zone: only a datetime field's values do
+    (a bare date there is a local day, a datetime without offset a local time)."""
+    for condition in conditions:
+        spec = CUSTOMER_CATALOG.get(condition.field)
+        if spec is not None and spec.kind is ValueKind.DATETIME:
+            return False
+    return True
+
+
 def plan_query_customers(actor: Actor, body: AdvancedQuery) -> CustomerQueryPlan:
     """``POST /customers/query`` planned: 403, then 400 naming every bad part of the body."""
     reader = reader_for(actor, Operation.READ_CUSTOMERS)
-    advanced_query(body, reader.scope, UTC)  # no range pairs: the zone decides no error
-    return CustomerQueryPlan(reader, body)
+    query = advanced_query(body, reader.scope, UTC)  # no range pairs: the zone decides no error
+    return CustomerQueryPlan(reader, body, query if _zone_free(query.conditions) else None)
 
 
 async def run_query_customers(deps: Dependencies, plan: CustomerQueryPlan) -> CustomerList:
     """The page of a planned advanced query."""
-    tz = await deps.zone_of(plan.reader.organization_id)
-    query = advanced_query(plan.body, plan.reader.scope, tz)
+    query = plan.query
+    if query is None:
+        tz = await deps.zone_of(plan.reader.organization_id)
+        query = advanced_query(plan.body, plan.reader.scope, tz)
     page, employees = await deps.customer_queries.list_with_assignees(query)
     return CustomerList(page=page, employees=employees)
 
@@ -607,16 +620,19 @@ def _search_query(params: SearchParams, scope: ScopeFilter, tz: tzinfo) -> Searc
 def plan_search_customers(actor: Actor, params: SearchParams) -> CustomerSearchPlan:
     """``POST /customers/search`` planned: 403, then 400 naming every bad parameter."""
     reader = reader_for(actor, Operation.READ_CUSTOMERS)
-    _search_query(params, reader.scope, UTC)
-    return CustomerSearchPlan(reader, params)
+    query = _search_query(params, reader.scope, UTC)
+    return CustomerSearchPlan(reader, params, query if _zone_free(query.conditions) else None)
 
 
 async def run_search_customers(
     deps: Dependencies, plan: CustomerSearchPlan
 ) -> SearchResult[Customer]:
     """The hits of a planned search."""
-    tz = await deps.zone_of(plan.reader.organization_id)
-    return await deps.customer_queries.search(_search_query(plan.params, plan.reader.scope, tz))
+    query = plan.query
+    if query is None:
+        tz = await deps.zone_of(plan.reader.organization_id)
+        query = _search_query(plan.params, plan.reader.scope, tz)
+    return await deps.customer_queries.search(query)
 
 
 async def search_customers(
