@@ -60,3 +60,46 @@ async def test_a_stopped_loop_starts_again_and_wakes() -> None:
     assert len(steps) == 3
     await loop.stop_loop()
     assert not loop.running
+
+
+async def test_a_stop_lets_the_step_under_way_finish() -> None:
+    """A step cancelled mid-way could leave its database transaction open (SQLite's write lock
+    held until the connection was collected: the next writer waited out the busy timeout)."""
+    began, finished = asyncio.Event(), []
+
+    async def step() -> float:
+        began.set()
+        try:
+            await asyncio.sleep(0.05)  # a transaction in progress
+            finished.append("committed")
+        except asyncio.CancelledError:
+            finished.append("cancelled")
+            raise
+        return 10.0
+
+    loop = BackgroundLoop("test", idle=10.0)
+    loop.start_loop(step)
+    await began.wait()
+    await asyncio.wait_for(loop.stop_loop(), 2)
+    assert finished == ["committed"]
+    assert not loop.running
+
+
+async def test_a_step_longer_than_the_grace_is_cancelled() -> None:
+    began, finished = asyncio.Event(), []
+
+    async def step() -> float:
+        began.set()
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            finished.append("cancelled")
+            raise
+        return 10.0
+
+    loop = BackgroundLoop("test", idle=10.0)
+    loop.start_loop(step)
+    await began.wait()
+    await asyncio.wait_for(loop.stop_loop(grace=0.05), 2)
+    assert finished == ["cancelled"]
+    assert not loop.running

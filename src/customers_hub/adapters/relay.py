@@ -121,6 +121,10 @@ def _resolve(future: asyncio.Future[None]) -> None:
         future.set_result(None)
 
 
+STOP_GRACE: Final = 5.0
+"""Seconds a stopping :class:`BackgroundLoop` gives the step under way to finish."""
+
+
 class BackgroundLoop:
     """A task that runs ``step`` again and again: at once while it reports work, after
     ``idle`` seconds otherwise, or as soon as :meth:`wake` is called (from any thread)."""
@@ -183,11 +187,23 @@ class BackgroundLoop:
                 async with asyncio.timeout(wait):
                     await event.wait()
 
-    async def stop_loop(self) -> None:
-        """Cancel the task and wait for it to end."""
-        task, self._task = self._task, None
+    async def stop_loop(self, grace: float = STOP_GRACE) -> None:
+        """End the task: let the step under way finish (at most ``grace`` seconds), then
+        cancel what is left, and wait for it to end.
+
+        A step cancelled in the middle could leave its database transaction to the garbage
+        collector (on SQLite: the file's write lock, and every writer waited the busy timeout).
+        """
+        task, event, self._task = self._task, self._event, None
         self._loop = self._event = None
-        if task is not None:
+        if task is None:
+            return
+        if event is not None:
+            event.set()  # out of its wait: the loop sees it is no longer the task and ends
+        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+            async with asyncio.timeout(grace):
+                await asyncio.shield(task)
+        if not task.done():
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
