@@ -44,6 +44,7 @@ from customers_hub.domain.access import check_organization_header
 from customers_hub.domain.enums import Permission, Role
 from customers_hub.domain.model import Actor
 from customers_hub.entrypoints.http.envelope import current_context
+from customers_hub.entrypoints.http.headers import scope_header
 
 __all__ = [
     "ACTOR_STATE_KEY",
@@ -332,11 +333,7 @@ def bearer_token(authorization: str | None) -> str:
     return token.strip()
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", ()):
-        if bytes(key).lower() == name:
-            return bytes(value).decode("latin-1")
-    return None
+_ORGANIZATION_KEY: Final = ORGANIZATION_HEADER.lower().encode("latin-1")
 
 
 def verified_actor(scope: Scope, settings: AuthSettings) -> Actor:
@@ -355,7 +352,7 @@ def verified_actor(scope: Scope, settings: AuthSettings) -> Actor:
     if isinstance(failure, AuthenticationFailed):
         raise AuthenticationFailed(failure.reason)
     try:
-        actor = actor_from_token(settings, bearer_token(_header(scope, b"authorization")))
+        actor = actor_from_token(settings, bearer_token(scope_header(scope, b"authorization")))
     except AuthenticationFailed as error:
         state[_FAILURE_STATE_KEY] = error
         raise
@@ -374,7 +371,8 @@ def authenticate(connection: ASGIConnection[Any, Any, Any, Any], settings: AuthS
     context = current_context(connection)
     context.user_id = actor.user_id
     context.organization_id = actor.organization_id
-    check_organization_header(actor, connection.headers.get(ORGANIZATION_HEADER))
+    # Read from the scope's raw headers: Litestar's parsed headers are not needed here.
+    check_organization_header(actor, scope_header(connection.scope, _ORGANIZATION_KEY))
     connection.scope["state"][_CHECKED_STATE_KEY] = actor  # provide_actor: not checked again
     return actor
 

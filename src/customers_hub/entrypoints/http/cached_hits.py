@@ -60,6 +60,7 @@ from customers_hub.entrypoints.http import caching
 from customers_hub.entrypoints.http.auth import checked_actor
 from customers_hub.entrypoints.http.caching import CachedBody
 from customers_hub.entrypoints.http.envelope import current_context
+from customers_hub.entrypoints.http.headers import scope_header
 from customers_hub.entrypoints.http.injection import DirectDependencies
 
 __all__ = ["BODIES_KEPT", "KEYS_KEPT", "CachedHits", "normalized_query", "wire_cached_hits"]
@@ -71,6 +72,7 @@ BODIES_KEPT: Final = 64
 an in-process cache returns the very bytes it stored, which then need no decoding again."""
 
 _IF_NONE_MATCH: Final = "if-none-match"
+_IF_NONE_MATCH_KEY: Final = _IF_NONE_MATCH.encode("latin-1")
 # Handler parameters that reach past the path, the query and If-None-Match: not taken part.
 _OPAQUE_PARAMETERS: Final = frozenset(
     {"request", "scope", "headers", "cookies", "state", "socket", "body", "data", "receive"}
@@ -155,7 +157,7 @@ class CachedHits:
                     return caching.cached_response(
                         body,
                         # The first value, as Litestar hands the handler's header parameter.
-                        if_none_match=request.headers.get(_IF_NONE_MATCH),
+                        if_none_match=scope_header(scope, _IF_NONE_MATCH_KEY),
                         max_age=known.max_age,
                     )
         current_context(request).pending_hit = _Pending(self, alias)

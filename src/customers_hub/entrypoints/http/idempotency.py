@@ -53,6 +53,7 @@ from customers_hub.entrypoints.http.errors import (
     error_response,
     handle_exception,
 )
+from customers_hub.entrypoints.http.headers import scope_header
 from customers_hub.entrypoints.http.wire import API_PREFIX
 
 __all__ = [
@@ -101,13 +102,6 @@ def http_fingerprint(method: str, path: str, query: bytes, content_type: str, bo
     )
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", ()):
-        if bytes(key).lower() == name:
-            return bytes(value).decode("latin-1")
-    return None
-
-
 async def _answer(scope: Scope, receive: Receive, send: Send, exc: Exception) -> None:
     """Answer with the error envelope of ``exc`` (as the exception handler would)."""
     request: Request[Any, Any, Any] = Request(scope, receive)
@@ -148,7 +142,7 @@ class IdempotencyMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         template = scope.get("path_template")
-        raw_key = _header(scope, _KEY_NAME) if scope["type"] == ScopeType.HTTP else None
+        raw_key = scope_header(scope, _KEY_NAME) if scope["type"] == ScopeType.HTTP else None
         actor = scope.get("state", {}).get(ACTOR_STATE_KEY)
         if (
             raw_key is None
@@ -173,7 +167,7 @@ class IdempotencyMiddleware:
             http["method"],
             http["path"],
             bytes(http.get("query_string", b"")),
-            _header(scope, b"content-type") or "",
+            scope_header(scope, b"content-type") or "",
             b"".join(chunks),
         )
         scope_key = KeyScope(actor.organization_id, actor.user_id, key)

@@ -33,6 +33,7 @@ from customers_hub.entrypoints.http.envelope import (
     reset_context,
 )
 from customers_hub.entrypoints.http.errors import handle_exception
+from customers_hub.entrypoints.http.headers import scope_header
 from customers_hub.entrypoints.http.wire import API_PREFIX
 
 __all__ = [
@@ -63,13 +64,6 @@ def ensure_log_output() -> None:
     LOGGER.setLevel(logging.INFO)
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", ()):
-        if key.lower() == name:
-            return bytes(value).decode("latin-1")
-    return None
-
-
 class _RequestLine(
     msgspec.Struct, rename="camel", tag_field="event", tag="http.request", kw_only=True
 ):
@@ -96,7 +90,7 @@ class RequestContextMiddleware:
         if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
-        context = RequestContext(request_id_for(_header(scope, _HEADER)))
+        context = RequestContext(request_id_for(scope_header(scope, _HEADER)))
         token = bind_context(context)
         # The writes of this request record its id in the audit trail.
         request_token = bind_request_id(context.request_id)
@@ -128,7 +122,19 @@ class RequestContextMiddleware:
                     user_id=context.user_id,
                     organization_id=context.organization_id,
                 )
-                LOGGER.info(_LINE_ENCODER.encode(record).decode())
+                # A record made directly: ``LOGGER.info`` would look up its caller's frame for
+                # every request (``findCaller``), which the line's format never shows.
+                LOGGER.handle(
+                    LOGGER.makeRecord(
+                        LOGGER.name,
+                        logging.INFO,
+                        __file__,
+                        0,
+                        _LINE_ENCODER.encode(record).decode(),
+                        (),
+                        None,
+                    )
+                )
 
 
 PUBLIC_ROUTES: Final[frozenset[str]] = frozenset(
@@ -227,8 +233,11 @@ class HttpMethods:
         if head:
             scope["method"] = "GET"
 
+        # Only an OPTIONS answer and a 405 carry ``Allow``: other answers pass untouched.
+        options = scope["method"] == "OPTIONS"
+
         async def send_wrapper(message: Message) -> None:
-            if message["type"] == "http.response.start":
+            if message["type"] == "http.response.start" and (options or message["status"] == 405):
                 headers = [
                     (name, self._allow(scope, value) if bytes(name).lower() == _ALLOW else value)
                     for name, value in message.get("headers", ())
