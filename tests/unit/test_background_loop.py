@@ -62,15 +62,14 @@ async def test_a_stopped_loop_starts_again_and_wakes() -> None:
     assert not loop.running
 
 
-async def test_a_stop_lets_the_step_under_way_finish() -> None:
-    """A step cancelled mid-way could leave its database transaction open (SQLite's write lock
-    held until the connection was collected: the next writer waited out the busy timeout)."""
+async def stopped_during_a_step(seconds: float, grace: float) -> list[str]:
+    """How a step of ``seconds`` ended when the loop was stopped while it ran."""
     began, finished = asyncio.Event(), []
 
     async def step() -> float:
         began.set()
         try:
-            await asyncio.sleep(0.05)  # a transaction in progress
+            await asyncio.sleep(seconds)  # a transaction in progress
             finished.append("committed")
         except asyncio.CancelledError:
             finished.append("cancelled")
@@ -80,26 +79,16 @@ async def test_a_stop_lets_the_step_under_way_finish() -> None:
     loop = BackgroundLoop("test", idle=10.0)
     loop.start_loop(step)
     await began.wait()
-    await asyncio.wait_for(loop.stop_loop(), 2)
-    assert finished == ["committed"]
+    await asyncio.wait_for(loop.stop_loop(grace=grace), 2)
     assert not loop.running
+    return finished
+
+
+async def test_a_stop_lets_the_step_under_way_finish() -> None:
+    """A step cancelled mid-way could leave its database transaction open (SQLite's write lock
+    held until the connection was collected: the next writer waited out the busy timeout)."""
+    assert await stopped_during_a_step(0.05, grace=1.0) == ["committed"]
 
 
 async def test_a_step_longer_than_the_grace_is_cancelled() -> None:
-    began, finished = asyncio.Event(), []
-
-    async def step() -> float:
-        began.set()
-        try:
-            await asyncio.sleep(30)
-        except asyncio.CancelledError:
-            finished.append("cancelled")
-            raise
-        return 10.0
-
-    loop = BackgroundLoop("test", idle=10.0)
-    loop.start_loop(step)
-    await began.wait()
-    await asyncio.wait_for(loop.stop_loop(grace=0.05), 2)
-    assert finished == ["cancelled"]
-    assert not loop.running
+    assert await stopped_during_a_step(30, grace=0.05) == ["cancelled"]
