@@ -181,15 +181,25 @@ async def timed(
     for n in range(warmups + runs):
         if before is not None:
             await before()
-        started = time.perf_counter()
-        response = await call()
-        elapsed = (time.perf_counter() - started) * 1000
-        if response.status_code >= 400:
-            raise SystemExit(f"{name}: {response.status_code} {response.text[:500]}")
+        elapsed = await _call_ms(name, call)
         if n >= warmups:
             samples.append(elapsed)
-    timing = Timing(name, tuple(samples))
-    print(f"{name:<48} p50 {timing.p50:>8.1f} ms  p95 {timing.p95:>8.1f} ms", flush=True)
+    return _reported(Timing(name, tuple(samples)))
+
+
+async def _call_ms(name: str, call: Callable[[], Awaitable[httpx.Response]]) -> float:
+    """Milliseconds one call took; a 4xx or 5xx answer ends the run."""
+    started = time.perf_counter()
+    response = await call()
+    elapsed = (time.perf_counter() - started) * 1000
+    if response.status_code >= 400:
+        raise SystemExit(f"{name}: {response.status_code} {response.text[:500]}")
+    return elapsed
+
+
+def _reported(timing: Timing) -> Timing:
+    """``timing`` after printing its line."""
+    print(f"{timing.name:<48} p50 {timing.p50:>8.1f} ms  p95 {timing.p95:>8.1f} ms", flush=True)
     return timing
 
 
@@ -209,17 +219,13 @@ async def timed_side_by_side(
         for k, (name, call) in enumerate((floor, service)):
             if k == 1 and before is not None:
                 await before()
-            started = time.perf_counter()
-            response = await call()
-            elapsed = (time.perf_counter() - started) * 1000
-            if response.status_code >= 400:
-                raise SystemExit(f"{name}: {response.status_code} {response.text[:500]}")
+            elapsed = await _call_ms(name, call)
             if n >= warmups:
                 samples[k].append(elapsed)
-    out = (Timing(floor[0], tuple(samples[0])), Timing(service[0], tuple(samples[1])))
-    for timing in out:
-        print(f"{timing.name:<48} p50 {timing.p50:>8.1f} ms  p95 {timing.p95:>8.1f} ms", flush=True)
-    return out
+    return (
+        _reported(Timing(floor[0], tuple(samples[0]))),
+        _reported(Timing(service[0], tuple(samples[1]))),
+    )
 
 
 async def throughput(url: str, headers: dict[str, str], *, clients: int, seconds: float) -> float:

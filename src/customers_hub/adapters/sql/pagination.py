@@ -22,7 +22,7 @@ holding the sort field and direction, the position's sort value and id, which wa
 (after/before) and whether the position itself is included. ``""`` asks for the first page.
 ``next_cursor`` reads after the page's last row, ``prev_cursor`` before its first row (a
 previous page is read in reversed order and turned around). A cursor made for another sort is
-a :class:`ValidationFailed` on ``cursor``. :func:`_seeks` builds the index seeks of a cursor.
+a :class:`ValidationFailed` on ``cursor``. :func:`_cursor_ranges` gives the index seeks of a cursor.
 """
 
 from __future__ import annotations
@@ -328,11 +328,15 @@ async def count_rows(
     capped_total: int | None = None,
     memo: EstimateMemo | None = None,
 ) -> tuple[int, bool]:
-    """(rows of ``source``, is_estimate): exact up to ``cap`` (default
-    :data:`EXACT_COUNT_CAP`; reading at most ``cap+1`` rows), then PostgreSQL's planner
-    estimate (never below ``cap+1``; from ``memo`` when it remembers one); SQLite counts
-    exactly. ``capped_total`` is the capped count when the caller already has it (read with
-    its page): then no count runs here."""
+    """(rows of ``source``, is_estimate): a source's own ``total`` when it has one, exactly;
+    else exact up to ``cap`` (default :data:`EXACT_COUNT_CAP`; reading at most ``cap+1``
+    rows), then PostgreSQL's planner estimate (never below ``cap+1``; from ``memo`` when it
+    remembers one); SQLite counts exactly. ``capped_total`` is the count the caller read with
+    its page (the capped count, or the source's ``total``): then no count runs here."""
+    if source.total is not None:
+        if capped_total is None:
+            capped_total = int((await conn.execute(source.total)).scalar_one())
+        return capped_total, False
     if cap is None:
         cap = EXACT_COUNT_CAP  # read when called: tests lower the module's cap
     if capped_total is None:
@@ -420,16 +424,12 @@ async def _fetch_offset(
         total, estimate = offset + len(rows), False
     elif not rows and page.page == 1:
         total, estimate = 0, False
-    elif rows and source.total is not None:
-        total, estimate = int(rows[0][_CAPPED_TOTAL]), False
     elif rows:
         capped_total = int(rows[0][_CAPPED_TOTAL])
         total, estimate = await count_rows(
             conn, source, cap=cap, capped_total=capped_total, memo=memo
         )
-    elif source.total is not None:  # past the end: no row carries the count
-        total, estimate = int((await conn.execute(source.total)).scalar_one()), False
-    else:
+    else:  # past the end: no row carries the count
         total, estimate = await count_rows(conn, source, cap=cap, memo=memo)
     return Fetched(
         rows=rows,
@@ -442,17 +442,12 @@ async def _fetch_offset(
     )
 
 
-def _seeks(
-    source: Source,
-    spec: SortSpec,
-    sort: Sort,
-    position: _Position | None,
-    id_col: Any,
-) -> list[Callable[[int], Select[Any]]]:
-    """The statements that read the rows beyond ``position`` (from the start without one), in
-    the cursor's direction: one per range of
-    :func:`~customers_hub.adapters.sql.filters.keyset_ranges`, each an index seek given its
-    ``LIMIT``.
+def _cursor_ranges(
+    spec: SortSpec, sort: Sort, position: _Position | None, id_col: Any
+) -> list[ColumnElement[bool] | None]:
+    """The conditions of the rows beyond ``position``, one per range of
+    :func:`~customers_hub.adapters.sql.filters.keyset_ranges` in the order a scan meets them
+    (``[None]``: from the start), each an index seek once ordered and limited.
 
     A nullable sort's cursor has two ranges (the non-NULL rows beyond it, then the NULLs).
     :func:`_fetch_keyset` reads the second only when the first comes back short, so a page deep
@@ -460,31 +455,19 @@ def _seeks(
     region into the other sends two. (A ``UNION ALL`` of both ranges cost every deep page a
     second branch to plan and run; an OR of the ranges would scan from the start of the index.)
     """
-    after = position.after if position is not None else True
-    order = order_by(spec, id_col, descending=sort.descending, reverse=not after)
     if position is None:
-        ranges: list[ColumnElement[bool] | None] = [None]
-    else:
-        ranges = list(
-            keyset_ranges(
-                spec,
-                id_col,
-                descending=sort.descending,
-                value=position.value,
-                row_id=position.row_id,
-                after=position.after,
-                inclusive=position.inclusive,
-            )
+        return [None]
+    return list(
+        keyset_ranges(
+            spec,
+            id_col,
+            descending=sort.descending,
+            value=position.value,
+            row_id=position.row_id,
+            after=position.after,
+            inclusive=position.inclusive,
         )
-
-    def seek(where: ColumnElement[bool] | None) -> Callable[[int], Select[Any]]:
-        def statement(limit: int) -> Select[Any]:
-            base = source.select() if where is None else source.select().where(where)
-            return base.order_by(*order).limit(literal_rows(limit))
-
-        return statement
-
-    return [seek(r) for r in ranges]
+    )
 
 
 async def _fetch_keyset(
@@ -498,10 +481,13 @@ async def _fetch_keyset(
     assert page.cursor is not None
     position = decode_cursor(page.cursor, spec, sort) if page.cursor else None
     after = position.after if position is not None else True
+    order = order_by(spec, id_col, descending=sort.descending, reverse=not after)
     wanted = page.limit + 1
     rows: list[RowMapping] = []
-    for statement in _seeks(source, spec, sort, position, id_col):
-        rows += (await conn.execute(statement(wanted - len(rows)))).mappings()
+    for where in _cursor_ranges(spec, sort, position, id_col):
+        base = source.select() if where is None else source.select().where(where)
+        statement = base.order_by(*order).limit(literal_rows(wanted - len(rows)))
+        rows += (await conn.execute(statement)).mappings()
         if len(rows) >= wanted:
             break
     more = len(rows) > page.limit

@@ -53,6 +53,7 @@ from customers_hub.domain.model import Actor
 from customers_hub.entrypoints.http.auth import ACTOR_STATE_KEY
 from customers_hub.entrypoints.http.caching import etag_matches
 from customers_hub.entrypoints.http.errors import handle_exception
+from customers_hub.entrypoints.http.headers import header_value, scope_header
 from customers_hub.entrypoints.http.middleware import PUBLIC_ROUTES
 from customers_hub.entrypoints.http.wire import API_PREFIX
 
@@ -335,7 +336,7 @@ class CalendarMiddleware:
 
     async def _hijri(self, scope: Scope, receive: Receive, send: Send, query: bytes) -> None:
         original = copy.copy(scope)  # the client's headers: compression reads Accept-Encoding
-        if_none_match = _get(list(scope["headers"]), b"if-none-match")
+        if_none_match = scope_header(scope, b"if-none-match")
         zone = await self.zone(scope)
 
         async def handler(_: Scope, receive: Receive, out: Send) -> None:
@@ -394,7 +395,7 @@ class _TwinSender:
         if isinstance(document, dict) and "data" in document:
             document["data"] = add_twins(document["data"], self.keys, self.zone)
             body = _encoder.encode(document)
-            etag = _get(headers, b"etag")
+            etag = header_value(headers, b"etag")
             if etag is not None:
                 etag = hijri_etag(etag, _encoder.encode(document["data"]))
                 headers = _put(headers, b"etag", etag)
@@ -405,13 +406,6 @@ class _TwinSender:
                 headers = _put(headers, b"content-length", str(len(body)))
         await self.send({"type": "http.response.start", "status": status, "headers": headers})
         await self.send({"type": "http.response.body", "body": body, "more_body": False})
-
-
-def _get(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
-    for key, value in headers:
-        if key.lower() == name:
-            return value.decode("latin-1")
-    return None
 
 
 def _put(headers: list[tuple[bytes, bytes]], name: bytes, value: str) -> list[tuple[bytes, bytes]]:
