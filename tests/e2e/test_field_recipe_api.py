@@ -103,3 +103,47 @@ async def test_the_document_shows_it_as_a_read_only_integer(client: Client) -> N
         assert "integer" in json.dumps(shape)
     inputs = [s for name, s in schemas.items() if name.endswith("Input") and s in out]
     assert all(s["properties"]["responseRate"].get("readOnly") for s in inputs)
+
+
+# --- employer: a field clients write, with the same four files ---------------------------------
+
+
+async def test_a_client_writes_changes_and_clears_it(client: Client, token_for: TokenFor) -> None:
+    admin = token_for("admin")
+    body = {"name": "نورة العتيبي", "phone": "+966557700002", "source": "manual"}
+    created = await client.post(
+        CUSTOMERS, json={**body, "employer": " وزارة الصحة "}, headers=admin
+    )
+    assert created.status_code == 201, created.text
+    customer = created.json()["data"]["customer"]
+    assert customer["employer"] == "وزارة الصحة"  # cleaned by the rule of its type
+    url = f"{CUSTOMERS}/{customer['id']}"
+    changed = await client.put(url, json={"employer": "Saudi Aramco"}, headers=admin)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["data"]["customer"]["employer"] == "Saudi Aramco"
+    # Too long: a 400 naming it, and nothing changes.
+    bad = await client.put(url, json={"employer": "x" * 201, "city": "جدة"}, headers=admin)
+    assert _errors(bad) == ["employer"]
+    read = (await client.get(url, headers=admin)).json()["data"]["customer"]
+    assert (read["employer"], read.get("city")) == ("Saudi Aramco", None)
+    # The list filters on it; another organization sees nothing of it.
+    listed = await client.get(
+        CUSTOMERS,
+        headers=admin,
+        params={"filters": json.dumps({"employer": {"eq": "Saudi Aramco"}}), "limit": "100"},
+    )
+    assert customer["id"] in [c["id"] for c in listed.json()["data"]["customers"]]
+    other = await client.put(url, json={"employer": "x"}, headers=token_for("other_admin"))
+    assert other.status_code == 404
+    # null clears it: the key is then omitted.
+    cleared = await client.put(url, json={"employer": None}, headers=admin)
+    assert cleared.status_code == 200, cleared.text
+    assert "employer" not in cleared.json()["data"]["customer"]
+
+
+async def test_the_document_shows_it_writable_with_its_length(client: Client) -> None:
+    schemas = (await client.get("/api/v1/openapi.json")).json()["components"]["schemas"]
+    for name in ("NewCustomerIn", "CustomerIn"):
+        shape = json.dumps(schemas[name]["properties"]["employer"])
+        assert '"maxLength": 200' in shape, (name, shape)
+        assert "readOnly" not in shape

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import attrs
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from customers_hub.adapters.sql.customer_reads import SqlCustomerQueries
@@ -75,3 +76,32 @@ async def test_the_field_is_stored_read_back_and_filtered(engine: AsyncEngine, o
         ids[2],
         ids[3],
     ]
+
+
+async def test_a_written_field_is_stored_changed_cleared_and_filtered(
+    engine: AsyncEngine, org_id: str
+) -> None:
+    # ``employer`` is written by clients; storage needs nothing but the column and migration.
+    employers = ("وزارة التعليم", "Saudi Aramco", None)
+    stored = [
+        attrs.evolve(_customer(org_id, 10 + n, None), employer=employer)
+        for n, employer in enumerate(employers)
+    ]
+    async with SqlUnitOfWork(engine) as uow:
+        for customer in stored:
+            await uow.customers.add(customer)
+        await uow.commit()
+    ids = [c.id for c in stored]
+    assert await _ids(engine, org_id, Condition("employer", Op.EQ, "Saudi Aramco")) == ids[1:2]
+    assert await _ids(engine, org_id, Condition("employer", Op.CONTAINS, "التعليم")) == ids[:1]
+    assert await _ids(engine, org_id, Condition("employer", Op.EQ, None)) == ids[2:]
+    # A patch changes it and clears it through the slim save (changed columns only).
+    first, second = stored[0], stored[1]
+    async with SqlUnitOfWork(engine) as uow:
+        for before, employer in ((first, "أرامكو السعودية"), (second, None)):
+            after = attrs.evolve(before, employer=employer, version=before.version + 1)
+            await uow.customers.save(after, expected_version=before.version)
+        await uow.commit()
+    async with SqlUnitOfWork(engine) as uow:
+        loaded = [await uow.customers.get(org_id, c.id) for c in (first, second)]
+    assert [c.employer if c else "missing" for c in loaded] == ["أرامكو السعودية", None]

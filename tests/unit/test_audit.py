@@ -111,14 +111,15 @@ def test_diff_lists_changed_fields_by_camel_case_path_with_json_values() -> None
         tags=("vip",),
         preferences=Preferences(budget_max=Decimal(900000), property_type=(PropertyType.VILLA,)),
     )
+    # Declaration order: the written fields (CustomerFields) first, then the system's.
     assert diff(before, after) == (
-        FieldChange("stage", "new_lead", "qualified"),
-        FieldChange("preferences.propertyType", [], ["villa"]),
-        FieldChange("preferences.budgetMax", None, 900000),
         FieldChange("email", None, "m@example.com"),
         FieldChange("dateOfBirth", None, "1990-05-01"),
+        FieldChange("preferences.propertyType", [], ["villa"]),
+        FieldChange("preferences.budgetMax", None, 900000),
         FieldChange("tags", [], ["vip"]),
         FieldChange("totalDealValue", 1500000, 1250000.5),
+        FieldChange("stage", "new_lead", "qualified"),
     )
 
 

@@ -81,6 +81,7 @@ def customer(**changes: object) -> Customer:
         email="noura@example.com",
         national_id="1012345678",
         nationality="SA",
+        employer="وزارة الصحة",
         date_of_birth=date(1990, 5, 2),
         address="حي الملقا، شارع ١٢",
         latitude=Decimal("24.8"),

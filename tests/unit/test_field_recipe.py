@@ -1,11 +1,13 @@
-"""The recipe of docs/architecture.md ("Adding a customer field"), walked for ``responseRate``.
+"""The recipe of docs/architecture.md ("Adding a customer field"), walked for ``responseRate``
+(kept by the system, read-only on the API) and ``employer`` (written by clients).
 
 An optional scalar of the customer is declared once per layer that must know it — the entity
-(with its read-side mark), the column, the migration, the response Struct — and everything else
-is derived: the row mapping, the field catalog and the SQL filter, the wire conversion, the
-OpenAPI schema and the test strategies. These tests fail when a layer spells the field again
-(a hand-written copier came back) or when a derived layer stops carrying it. Its storage on both
-databases is ``tests/integration/test_field_recipe_sql.py``; over HTTP,
+(with its marks), the column, the migration, the response Struct — and everything else is
+derived: the row mapping, the field catalog and the SQL filter, the wire conversion, the
+request body, the draft and the patch with the field's rule, the import's columns, the merge,
+the OpenAPI schema and the test strategies. These tests fail when a layer spells the field
+again (a hand-written copier came back) or when a derived layer stops carrying it. Storage on
+both databases is ``tests/integration/test_field_recipe_sql.py``; over HTTP,
 ``tests/e2e/test_field_recipe_api.py``.
 """
 
@@ -16,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import msgspec
+import pytest
 from hypothesis import HealthCheck, Phase, find, settings
 
 from customers_hub.adapters.sql import tables
@@ -24,13 +27,35 @@ from customers_hub.adapters.sql.filters.fields import How, ValueType
 from customers_hub.adapters.sql.mappers import customer_from_row, customer_values
 from customers_hub.application.queries import Op
 from customers_hub.application.use_cases.catalog import CUSTOMER_CATALOG, ValueKind
+from customers_hub.domain.audit import MASK, FieldChange, is_personal, mask_changes
 from customers_hub.domain.enums import CustomerSource, Stage
+from customers_hub.domain.erasure import erase
+from customers_hub.domain.errors import ValidationFailed
+from customers_hub.domain.imports import IMPORT_FIELD_KEYS
+from customers_hub.domain.merging import MERGE_FIELDS
 from customers_hub.domain.model import Customer
-from customers_hub.entrypoints.http.wire import customer_to_wire
+from customers_hub.domain.naming import camel_case
+from customers_hub.domain.validation import (
+    CustomerDraft,
+    CustomerPatch,
+    apply_customer_patch,
+    validate_customer_draft,
+    validate_customer_patch,
+)
+from customers_hub.entrypoints.http.openapi_fields import field_rules
+from customers_hub.entrypoints.http.wire import CustomerIn, NewCustomerIn, customer_to_wire
 from customers_hub.testing.strategies import customers
 
 SNAKE = "response_rate"
 CAMEL = "responseRate"
+WRITTEN = "employer"  # a field clients write: the same four files
+# Generation only: the first customer found is enough (no shrinking).
+QUICK = settings(
+    max_examples=200,
+    phases=[Phase.generate],
+    suppress_health_check=list(HealthCheck),
+    database=None,
+)
 SRC = Path(__file__).resolve().parents[2] / "src" / "customers_hub"
 
 # The recipe's four places, by role: a file of src that spells the field must be one of them.
@@ -50,25 +75,26 @@ RULES = {
 }
 
 
-def _is_rule(file: str, text: str) -> bool:
+def _is_rule(file: str, text: str, snake: str) -> bool:
     # A migration that does not add the column reads it (the counters' triggers).
     if PLUMBING["migration"].match(file):
-        return f'"{SNAKE}", sa.' not in text
-    return file in RULES
+        return f'"{snake}", sa.' not in text
+    return snake == SNAKE and file in RULES
 
 
-def _plumbing_files() -> set[str]:
-    word = re.compile(rf"\b({SNAKE}|{CAMEL})\b")
+def _plumbing_files(snake: str) -> set[str]:
+    word = re.compile(rf"\b({snake}|{camel_case(snake)})\b")
     found = set()
     for path in SRC.rglob("*.py"):
         file, text = str(path.relative_to(SRC)), path.read_text(encoding="utf-8")
-        if word.search(text) and not _is_rule(file, text):
+        if word.search(text) and not _is_rule(file, text, snake):
             found.add(file)
     return found
 
 
-def test_the_field_is_spelled_in_at_most_the_four_places_of_the_recipe() -> None:
-    plumbing = _plumbing_files()
+@pytest.mark.parametrize("snake", [SNAKE, WRITTEN])
+def test_the_field_is_spelled_in_at_most_the_four_places_of_the_recipe(snake: str) -> None:
+    plumbing = _plumbing_files(snake)
     roles = {
         file: [role for role, pattern in PLUMBING.items() if pattern.match(file)]
         for file in plumbing
@@ -120,17 +146,84 @@ def test_the_row_mapping_and_the_wire_carry_it_without_naming_it() -> None:
 
 
 def test_the_strategy_draws_it_within_its_declared_bounds() -> None:
-    # Generation only: the first customer found is enough (no shrinking).
-    quick = settings(
-        max_examples=200,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-        database=None,
-    )
-    drawn = find(customers(), lambda c: c.response_rate is not None, settings=quick)
+    drawn = find(customers(), lambda c: c.response_rate is not None, settings=QUICK)
     assert drawn.response_rate is not None
     assert 0 <= drawn.response_rate <= 100
     # Optional: a customer with interactions may still have no measured rate.
     find(
-        customers(), lambda c: c.total_interactions > 0 and c.response_rate is None, settings=quick
+        customers(), lambda c: c.total_interactions > 0 and c.response_rate is None, settings=QUICK
     )
+
+
+# --- the written field: the body, the draft and the patch with its rule ------------------------
+
+TODAY = datetime(2025, 3, 1, tzinfo=UTC).date()
+
+
+def test_the_request_body_takes_it_and_makes_the_draft_and_the_patch() -> None:
+    body = msgspec.json.decode(
+        b'{"name": "x", "phone": "+966500000001", "source": "manual", "employer": " Aramco "}',
+        type=NewCustomerIn,
+    )
+    draft = validate_customer_draft(body.to_draft(), TODAY)
+    assert draft.employer == "Aramco"  # cleaned by the rule of its type
+    patch = msgspec.json.decode(b'{"employer": null}', type=CustomerIn).to_patch()
+    assert patch == CustomerPatch(employer=None)
+    cleared = apply_customer_patch(_customer(employer="Aramco"), patch)
+    assert cleared.employer is None
+    # Absent keeps: a patch of other fields leaves it.
+    kept = msgspec.json.decode(b'{"city": "Riyadh"}', type=CustomerIn).to_patch()
+    assert apply_customer_patch(_customer(employer="Aramco"), kept).employer == "Aramco"
+
+
+def test_its_rule_comes_from_its_mark_on_create_and_on_update() -> None:
+    too_long = "م" * 201
+    with pytest.raises(ValidationFailed) as created:
+        validate_customer_draft(
+            CustomerDraft(name="سعد", phone="+966500000001", employer=too_long), TODAY
+        )
+    assert [e.field for e in created.value.errors] == [WRITTEN]
+    with pytest.raises(ValidationFailed) as updated:
+        validate_customer_patch(CustomerPatch(employer=too_long), _customer(), TODAY)
+    assert [e.field for e in updated.value.errors] == [WRITTEN]
+    # The longest allowed passes; blank is "not given".
+    longest = validate_customer_patch(CustomerPatch(employer="م" * 200), _customer(), TODAY)
+    assert longest.employer == "م" * 200
+    assert (
+        validate_customer_patch(CustomerPatch(employer="  "), _customer(), TODAY).employer is None
+    )
+
+
+def test_the_import_the_merge_the_catalog_and_the_document_carry_it() -> None:
+    assert WRITTEN in IMPORT_FIELD_KEYS
+    assert WRITTEN in MERGE_FIELDS
+    spec = CUSTOMER_CATALOG.get(WRITTEN)
+    assert spec is not None
+    assert (spec.kind, spec.nullable) == (ValueKind.TEXT, True)
+    assert CUSTOMER_FIELDS[WRITTEN].column == WRITTEN
+    assert field_rules(TODAY)[("*", WRITTEN)]["maxLength"] == 200
+    assert customer_to_wire(_customer(employer="Aramco")).employer == "Aramco"
+
+
+def test_a_patch_names_only_fields_of_the_record() -> None:
+    with pytest.raises(TypeError, match="no field"):
+        CustomerPatch(employerr="x")
+    assert CustomerPatch(employer="a").given() == {WRITTEN: "a"}
+    assert CustomerPatch().is_empty
+
+
+def test_the_strategy_draws_the_written_field_within_its_mark() -> None:
+    drawn = find(customers(), lambda c: c.employer is not None, settings=QUICK)
+    assert drawn.employer is not None
+    assert 1 <= len(drawn.employer) <= 200
+    find(customers(), lambda c: c.employer is None, settings=QUICK)
+
+
+def test_a_field_marked_personal_is_erased_and_masked() -> None:
+    erased = erase(_customer(employer="وزارة الصحة"), now=datetime.now(UTC), retention_years=5)
+    assert erased.customer.employer is None
+    assert is_personal(WRITTEN)
+    (masked,) = mask_changes((FieldChange(WRITTEN, None, "وزارة الصحة"),))
+    assert masked.to == MASK
+    # Not every written field is personal: the customer's type stays for the statistics.
+    assert not is_personal("customerType")

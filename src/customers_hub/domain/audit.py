@@ -25,11 +25,13 @@ from attrs import frozen
 
 from customers_hub.domain.assignment import AssignmentRule
 from customers_hub.domain.enums import ActionStatus, ReminderStatus
+from customers_hub.domain.fields import personal_fields
 from customers_hub.domain.model import (
     ActionNote,
     Appointment,
     Customer,
     CustomerAction,
+    CustomerFields,
     Document,
     Employee,
     Interaction,
@@ -91,6 +93,8 @@ PERSONAL_FIELDS: Final[frozenset[str]] = frozenset(
         "title",
         "titleEn",
         "customerName",
+        # Fields declared personal where they are declared (domain.fields.writable).
+        *(camel_case(name) for name in personal_fields(CustomerFields)),
     }
 )
 """Personal fields, by the last segment of their camelCase path (``ksaCompliance.ejar.tenantName``

@@ -34,7 +34,8 @@ from attrs import frozen
 
 from customers_hub.domain.audit import MASK, is_personal
 from customers_hub.domain.enums import Stage
-from customers_hub.domain.model import Customer
+from customers_hub.domain.fields import personal_fields
+from customers_hub.domain.model import Customer, CustomerFields
 from customers_hub.domain.search_text import phone_digits
 
 __all__ = [
@@ -98,6 +99,8 @@ CUSTOMER_FIELDS: Final[Mapping[str, FieldRule]] = {
     # The EJAR contract names the tenant: it is what a restricted customer keeps.
     "ksa_compliance.ejar": FieldRule(kept_when_restricted=True),
     "ksa_compliance.sakani.beneficiary_number": FieldRule(),
+    # Fields declared personal where they are declared (domain.fields.writable): cleared.
+    **dict.fromkeys(personal_fields(CustomerFields), FieldRule()),
 }
 """The customer's personal fields (attribute paths) and what each becomes."""
 

@@ -32,7 +32,6 @@ Row numbers are the spreadsheet's: the header is row 1, the first data row is ro
 from __future__ import annotations
 
 import re
-import types
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
@@ -45,6 +44,7 @@ from attrs import frozen
 
 from customers_hub.domain.duplicates import REASON_ORDER, DuplicateReason, email_key
 from customers_hub.domain.enums import CustomerSource, LabelledEnum
+from customers_hub.domain.fields import without_none
 from customers_hub.domain.model import Preferences
 from customers_hub.domain.naming import camel_case, snake_case
 from customers_hub.domain.search_text import normalize_search_text
@@ -212,13 +212,6 @@ def _parser_for(kind: Any) -> Parser | None:
     return None
 
 
-def _without_none(kind: Any) -> Any:
-    if typing.get_origin(kind) in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(kind) if a is not type(None)]
-        return args[0] if len(args) == 1 else kind
-    return kind
-
-
 @frozen
 class ImportField:
     """One importable field: its API path, the draft attribute it fills, its cell parser."""
@@ -233,7 +226,7 @@ def _fields_of(cls: type, *, prefix: str = "") -> list[ImportField]:
     hints = typing.get_type_hints(cls)
     found: list[ImportField] = []
     for attribute in attrs.fields(cls):
-        kind = _without_none(hints[attribute.name])
+        kind = without_none(hints[attribute.name])
         if kind is Preferences:
             found.extend(_fields_of(Preferences, prefix="preferences."))
             continue

@@ -128,14 +128,14 @@ def _merge_fields() -> Mapping[str, MergeField]:
     # mergeable without being named here.
     group_of = {name: group[0] for group in FIELD_GROUPS for name in group}
     rows: list[MergeField] = []
-    for a in attrs.fields(CustomerPatch):
-        if a.name in KEPT_FIELDS:
+    for attribute in CustomerPatch.field_names:
+        if attribute in KEPT_FIELDS:
             continue
-        name = camel_case(a.name)
-        rows.append(MergeField(name, a.name, False, group_of.get(name, name)))
-    for a in attrs.fields(PreferencesPatch):
-        name = f"preferences.{camel_case(a.name)}"
-        rows.append(MergeField(name, a.name, True, group_of.get(name, name)))
+        name = camel_case(attribute)
+        rows.append(MergeField(name, attribute, False, group_of.get(name, name)))
+    for attribute in PreferencesPatch.field_names:
+        name = f"preferences.{camel_case(attribute)}"
+        rows.append(MergeField(name, attribute, True, group_of.get(name, name)))
     return MappingProxyType({row.name: row for row in rows})
 
 

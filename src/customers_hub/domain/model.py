@@ -42,7 +42,7 @@ from customers_hub.domain.enums import (
     Stage,
     Timeline,
 )
-from customers_hub.domain.fields import listed
+from customers_hub.domain.fields import listed, writable
 
 SYSTEM_ACTOR_ID = "system"
 SYSTEM_ACTOR_NAME = "System"
@@ -129,31 +129,34 @@ class PropertyInterest:
     notes: str | None = None
 
 
-@frozen
-class Customer:
-    """The customer aggregate: identity, lifecycle, preferences, scoring and counters."""
+@frozen(kw_only=True)
+class CustomerFields:
+    """The fields of a customer that clients write: the input of create customer (a draft,
+    types parsed by the edge, business checks still to run) and what an update may change.
 
-    id: str = field(metadata=listed(identifier=True))
-    organization_id: str
+    One declaration serves the entity (:class:`Customer` extends it), the draft and the patch
+    (``domain.validation``), the request body (``entrypoints.http.wire.customer_in``), the
+    import's columns and the OpenAPI schema: a new writable field is one line here. A field
+    without a rule of its own in ``domain.validation.customers`` gets the rule of its type and
+    its :func:`~customers_hub.domain.fields.writable` mark (a text's length, a number's bounds).
+    """
+
     name: str = field(metadata=listed(sortable=True))
-    phone: str = field(metadata=listed())
-    source: CustomerSource = field(metadata=listed())
-    stage: Stage = field(metadata=listed(ordered=True))  # ordered by the lifecycle
-    created_at: datetime = field(metadata=listed(sortable=True))
-    updated_at: datetime = field(metadata=listed())
-    preferences: Preferences = field(factory=Preferences)
-    stage_history: tuple[StageChange, ...] = ()
-    property_interests: tuple[PropertyInterest, ...] = ()
     name_en: str | None = field(default=None, metadata=listed())
+    phone: str = field(metadata=listed())
     whatsapp: str | None = field(default=None, metadata=listed(identifier=True))
     email: str | None = field(default=None, metadata=listed())
     national_id: str | None = field(default=None, metadata=listed())
     nationality: str | None = field(default=None, metadata=listed())
+    # Lenders and REDF support read it before a financing offer.
+    employer: str | None = field(
+        default=None, metadata={**listed(), **writable(max_length=200, personal=True)}
+    )
     gender: Gender | None = field(default=None, metadata=listed())
     date_of_birth: date | None = None
+    source: CustomerSource = field(default=CustomerSource.MANUAL, metadata=listed())
     source_details: dict[str, str] = field(factory=dict)
-    lead_score: int = field(default=0, metadata=listed(sortable=True))
-    ai_insights: AiInsights | None = None
+    preferences: Preferences = field(factory=Preferences)
     # Ordered by rank (urgent > high > medium > low).
     priority: Priority = field(
         default=Priority.MEDIUM, metadata=listed(ordered=True, sortable=True)
@@ -161,9 +164,6 @@ class Customer:
     customer_type: CustomerType | None = field(default=None, metadata=listed())
     tags: tuple[str, ...] = field(default=(), metadata=listed())
     assigned_employee_id: str | None = field(default=None, metadata=listed(identifier=True))
-    total_deal_value: Decimal | None = field(default=None, metadata=listed(sortable=True))
-    expected_revenue: Decimal | None = field(default=None, metadata=listed())
-    paid_amount: Decimal | None = field(default=None, metadata=listed())
     city: str | None = field(default=None, metadata=listed())
     district: str | None = field(default=None, metadata=listed())
     # state/region (e.g. منطقة الرياض); the actions list filters on it
@@ -172,6 +172,28 @@ class Customer:
     latitude: Decimal | None = None
     longitude: Decimal | None = None
     notes: str | None = None
+    total_deal_value: Decimal | None = field(default=None, metadata=listed(sortable=True))
+    expected_revenue: Decimal | None = field(default=None, metadata=listed())
+    paid_amount: Decimal | None = field(default=None, metadata=listed())
+    ksa_compliance: KsaCompliance | None = None
+
+
+@frozen(kw_only=True)
+class Customer(CustomerFields):
+    """The customer aggregate: identity, lifecycle, preferences, scoring and counters.
+
+    The fields clients write are :class:`CustomerFields`'; these are the ones the system keeps.
+    """
+
+    id: str = field(metadata=listed(identifier=True))
+    organization_id: str
+    stage: Stage = field(metadata=listed(ordered=True))  # ordered by the lifecycle
+    created_at: datetime = field(metadata=listed(sortable=True))
+    updated_at: datetime = field(metadata=listed())
+    stage_history: tuple[StageChange, ...] = ()
+    property_interests: tuple[PropertyInterest, ...] = ()
+    lead_score: int = field(default=0, metadata=listed(sortable=True))
+    ai_insights: AiInsights | None = None
     last_contact_at: datetime | None = field(default=None, metadata=listed(sortable=True))
     last_contact_type: InteractionType | None = None
     next_follow_up_date: date | None = field(default=None, metadata=listed())
@@ -181,7 +203,6 @@ class Customer:
     total_property_views: int = field(default=0, metadata=listed())
     response_rate: int | None = field(default=None, metadata=listed(bounds=(0, 100)))  # percent
     avg_response_time: float | None = None
-    ksa_compliance: KsaCompliance | None = None
     deleted_at: datetime | None = None
     version: int = 1
     # Rules §10: the customer this one was merged into (it is then soft-deleted too).

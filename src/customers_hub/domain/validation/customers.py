@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any, Final, TypeAlias
 
 import attrs
-from attrs import field, frozen
+from attrs import frozen
 
 from customers_hub.domain.compliance import KsaCompliance
 from customers_hub.domain.enums import (
@@ -22,9 +22,10 @@ from customers_hub.domain.enums import (
     Purpose,
     Timeline,
 )
-from customers_hub.domain.model import Customer, Preferences
+from customers_hub.domain.fields import resolved_fields, without_none, write_mark
+from customers_hub.domain.model import Customer, CustomerFields, Preferences
 from customers_hub.domain.naming import camel_case, snake_case
-from customers_hub.domain.unset import UNSET, Unset
+from customers_hub.domain.patches import Patch
 from customers_hub.domain.validation.identity import (
     _optional_text,
     _text_list,
@@ -67,119 +68,31 @@ from customers_hub.domain.validation.values import (
 # --------------------------------------------------------------------------------------------
 
 
-@frozen(kw_only=True)
-class CustomerDraft:
-    """The input of create customer, types parsed by the edge, business checks still to run."""
-
-    name: str
-    phone: str
-    name_en: str | None = None
-    whatsapp: str | None = None
-    email: str | None = None
-    national_id: str | None = None
-    nationality: str | None = None
-    gender: Gender | None = None
-    date_of_birth: date | None = None
-    source: CustomerSource = CustomerSource.MANUAL
-    source_details: dict[str, str] = field(factory=dict)
-    preferences: Preferences = field(factory=Preferences)
-    priority: Priority = Priority.MEDIUM
-    customer_type: CustomerType | None = None
-    tags: tuple[str, ...] = ()
-    assigned_employee_id: str | None = None
-    city: str | None = None
-    district: str | None = None
-    region: str | None = None
-    address: str | None = None
-    latitude: Decimal | None = None
-    longitude: Decimal | None = None
-    notes: str | None = None
-    total_deal_value: Decimal | None = None
-    expected_revenue: Decimal | None = None
-    paid_amount: Decimal | None = None
-    ksa_compliance: KsaCompliance | None = None
+CustomerDraft: TypeAlias = CustomerFields
+"""The input of create customer: the writable fields, types parsed by the edge, business checks
+still to run (:func:`validate_customer_draft`)."""
 
 
-@frozen(kw_only=True)
-class PreferencesPatch:
+class PreferencesPatch(Patch, of=Preferences):
     """A partial update of :class:`Preferences`: sent keys replace, :data:`UNSET` keys keep.
 
     ``None`` clears a value (an empty tuple for the list fields).
     """
 
-    property_type: tuple[PropertyType, ...] | Unset | None = UNSET
-    budget_min: Decimal | Unset | None = UNSET
-    budget_max: Decimal | Unset | None = UNSET
-    preferred_areas: tuple[str, ...] | Unset | None = UNSET
-    preferred_cities: tuple[str, ...] | Unset | None = UNSET
-    bedrooms: int | Unset | None = UNSET
-    bathrooms: int | Unset | None = UNSET
-    min_area: Decimal | Unset | None = UNSET
-    max_area: Decimal | Unset | None = UNSET
-    purpose: Purpose | Unset | None = UNSET
-    timeline: Timeline | Unset | None = UNSET
-    amenities: tuple[str, ...] | Unset | None = UNSET
-    furnishing: Furnishing | Unset | None = UNSET
-
-    def given(self) -> dict[str, Any]:
-        """The sent keys (attribute names) and their values."""
-        return _given(self)
+    __slots__ = ()
 
 
-@frozen(kw_only=True)
-class CustomerPatch:
-    """A partial update of a customer: :data:`UNSET` = not sent, ``None`` = clear.
+class CustomerPatch(Patch, of=CustomerFields):
+    """A partial update of a customer's :class:`CustomerFields`: :data:`UNSET` = not sent,
+    ``None`` = clear.
 
     ``name``, ``phone``, ``source`` and ``priority`` cannot be cleared (``None`` is an error);
-    ``tags: None`` and ``source_details: None`` clear to empty; ``preferences`` is merged key by
-    key (:class:`PreferencesPatch`), ``preferences: None`` resets every preference;
+    ``tags: None`` and ``source_details: None`` clear to empty; ``preferences`` is a
+    :class:`PreferencesPatch` merged key by key, ``preferences: None`` resets every preference;
     ``ksa_compliance`` is replaced as a whole.
     """
 
-    name: str | Unset | None = UNSET
-    phone: str | Unset | None = UNSET
-    name_en: str | Unset | None = UNSET
-    whatsapp: str | Unset | None = UNSET
-    email: str | Unset | None = UNSET
-    national_id: str | Unset | None = UNSET
-    nationality: str | Unset | None = UNSET
-    gender: Gender | Unset | None = UNSET
-    date_of_birth: date | Unset | None = UNSET
-    source: CustomerSource | Unset | None = UNSET
-    source_details: dict[str, str] | Unset | None = UNSET
-    preferences: PreferencesPatch | Unset | None = UNSET
-    priority: Priority | Unset | None = UNSET
-    customer_type: CustomerType | Unset | None = UNSET
-    tags: tuple[str, ...] | Unset | None = UNSET
-    assigned_employee_id: str | Unset | None = UNSET
-    city: str | Unset | None = UNSET
-    district: str | Unset | None = UNSET
-    region: str | Unset | None = UNSET
-    address: str | Unset | None = UNSET
-    latitude: Decimal | Unset | None = UNSET
-    longitude: Decimal | Unset | None = UNSET
-    notes: str | Unset | None = UNSET
-    total_deal_value: Decimal | Unset | None = UNSET
-    expected_revenue: Decimal | Unset | None = UNSET
-    paid_amount: Decimal | Unset | None = UNSET
-    ksa_compliance: KsaCompliance | Unset | None = UNSET
-
-    def given(self) -> dict[str, Any]:
-        """The sent fields (attribute names) and their values."""
-        return _given(self)
-
-    @property
-    def is_empty(self) -> bool:
-        """True when no field was sent."""
-        return not self.given()
-
-
-def _given(instance: PreferencesPatch | CustomerPatch) -> dict[str, Any]:
-    return {
-        a.name: getattr(instance, a.name)
-        for a in attrs.fields(type(instance))
-        if getattr(instance, a.name) is not UNSET
-    }
+    __slots__ = ()
 
 
 # One rule per field, shared by the draft and the patch: (errors, value) -> normalized value.
@@ -343,7 +256,8 @@ def _validate_ksa_compliance(errors: Errors, value: Any, today: date) -> Any:
 
 
 # Field rules of the customer; preferences and date of birth (needs today) are handled apart.
-_CUSTOMER_RULES: Final[Mapping[str, _Rule]] = {
+# A writable field not named here takes the rule of its type (_rule_of_type).
+_OWN_RULES: Final[Mapping[str, _Rule]] = {
     "name": _validator_rule("name", validate_name),
     "phone": _validator_rule("phone", normalize_phone),
     "name_en": _optional_validator_rule("nameEn", validate_name),
@@ -378,6 +292,57 @@ _DATED_RULES: Final[Mapping[str, _DatedRule]] = {
     ),
     "ksa_compliance": _validate_ksa_compliance,
 }
+
+
+def _bounds_rule(field_path: str, bounds: tuple[int, int]) -> _Rule:
+    low, high = bounds
+
+    def rule(errors: Errors, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int):
+            errors.add(field_path, f"{_label(field_path)} must be a whole number")
+        elif not low <= value <= high:
+            errors.add(field_path, f"{_label(field_path)} must be between {low} and {high}")
+        return value
+
+    return rule
+
+
+def _rule_of_type(attribute: attrs.Attribute[Any]) -> _Rule | None:
+    """The rule of a writable field without one of its own: its type's, with the numbers of its
+    :func:`~customers_hub.domain.fields.writable` mark. None: the parsed type is the rule."""
+    path, kind, mark = (
+        camel_case(attribute.name),
+        without_none(attribute.type),
+        write_mark(attribute),
+    )
+    if kind is str:
+        if mark is None or mark.max_length is None:
+            raise TypeError(f"{attribute.name}: a written text needs writable(max_length=...)")
+        return _text_rule(path, mark.max_length, multiline=mark.multiline)
+    if kind is int and mark is not None and mark.bounds is not None:
+        return _bounds_rule(path, mark.bounds)
+    if kind is Decimal:
+        return _validator_rule(path, _money)
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        return _enum_rule(path, kind)
+    return None
+
+
+def _customer_rules() -> dict[str, _Rule]:
+    rules: dict[str, _Rule] = {}
+    for attribute in resolved_fields(CustomerFields):
+        name = attribute.name
+        if name in _OWN_RULES:
+            rules[name] = _OWN_RULES[name]
+        elif name not in _DATED_RULES and name != "preferences":
+            rule = _rule_of_type(attribute)
+            if rule is not None:
+                rules[name] = rule
+    return rules
+
+
+_CUSTOMER_RULES: Final[Mapping[str, _Rule]] = _customer_rules()
+"""Every writable field's rule but the preferences' and the dated ones, in declaration order."""
 
 # Fields a customer always has: required on a draft, never cleared by a patch.
 _REQUIRED: Final = frozenset({"name", "phone", "source", "priority"})
@@ -564,7 +529,7 @@ def _validate_preferences_patch(errors: Errors, patch: PreferencesPatch) -> Pref
     changes: dict[str, Any] = {}
     for name, value in patch.given().items():
         changes[name] = None if value is None else _PREFERENCE_RULES[name](errors, value)
-    return attrs.evolve(patch, **changes)
+    return patch.replace(**changes)
 
 
 def validate_customer_patch(patch: CustomerPatch, current: Customer, today: date) -> CustomerPatch:
@@ -589,9 +554,9 @@ def validate_customer_patch(patch: CustomerPatch, current: Customer, today: date
             sent.update(_PREFERENCE_PATHS[key] for key in value.given())
         elif name in _DATED_RULES:
             changes[name] = _DATED_RULES[name](errors, value, today)
-        else:
+        elif name in _CUSTOMER_RULES:
             changes[name] = _CUSTOMER_RULES[name](errors, value)
-    result = attrs.evolve(patch, **changes)
+    result = patch.replace(**changes)
 
     merged = apply_customer_patch(current, result)
     _cross_field_checks(

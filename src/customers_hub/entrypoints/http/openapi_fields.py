@@ -33,7 +33,10 @@ from customers_hub.application.use_cases.relations import (
     TITLE_MAX_LENGTH as RELATION_TITLE_MAX_LENGTH,
 )
 from customers_hub.domain import assignment, merging, validation
+from customers_hub.domain.fields import resolved_fields, write_mark
 from customers_hub.domain.inbox import TITLE_MAX_LENGTH as ACTION_TITLE_MAX_LENGTH
+from customers_hub.domain.model import CustomerFields
+from customers_hub.domain.naming import camel_case
 from customers_hub.domain.privacy import PDPL_IN_FORCE
 from customers_hub.domain.privacy import SOURCE_MAX as PRIVACY_SOURCE_MAX
 from customers_hub.domain.settings import (
@@ -379,7 +382,26 @@ def field_rules(today: date) -> dict[tuple[str, str], dict[str, Any]]:
         "additionalProperties": False,
     }
     rules[("UnmergeIn", "mergeId")] = ids
+    rules.update(_written_field_rules(rules))
     return rules
+
+
+def _written_field_rules(
+    rules: Mapping[tuple[str, str], dict[str, Any]],
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """The rules of the customer's written fields that have none above: the numbers of their
+    :func:`~customers_hub.domain.fields.writable` mark, which the validation also reads."""
+    derived: dict[tuple[str, str], dict[str, Any]] = {}
+    for attribute in resolved_fields(CustomerFields):
+        mark, key = write_mark(attribute), ("*", camel_case(attribute.name))
+        if mark is None or key in rules:
+            continue
+        if mark.max_length is not None:
+            derived[key] = (text_rule if mark.multiline else line_rule)(mark.max_length)
+        elif mark.bounds is not None:
+            low, high = mark.bounds
+            derived[key] = {"type": "integer", "minimum": low, "maximum": high}
+    return derived
 
 
 REQUIRED_BODY_FIELDS: Final[Mapping[str, tuple[str, ...]]] = {

@@ -34,7 +34,7 @@ from customers_hub.domain.model import (
     PropertyInterest,
     StageChange,
 )
-from customers_hub.testing.strategies.fields import bounded_fields
+from customers_hub.testing.strategies.fields import bounded_fields, written_fields
 from customers_hub.testing.strategies.options import (
     UNSET,
     OrStrategy,
@@ -401,6 +401,8 @@ def _customers(
         # One version per accepted change since creation.
         version=len(history),
     )
+    # The written fields declared with their numbers alone (domain.fields.writable).
+    customer = attrs.evolve(customer, **draw(written_fields(Customer)))
     if interactions:
         # Rates and other bounded numbers exist once there were interactions to measure.
         customer = attrs.evolve(customer, **draw(bounded_fields(Customer)))

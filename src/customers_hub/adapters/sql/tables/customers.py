@@ -68,6 +68,7 @@ customers = Table(
     Column("email", String(255)),
     Column("national_id", String(20)),
     Column("nationality", String(50)),
+    Column("employer", String(200)),
     Column("gender", String(10)),
     Column("date_of_birth", Date),
     Column("source", String(50), nullable=False),

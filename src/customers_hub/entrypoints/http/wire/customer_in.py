@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import typing
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from typing import Any
 
+import msgspec
 from msgspec import UNSET, UnsetType
 
-from customers_hub.domain.enums import (
-    CustomerSource,
-    CustomerType,
-    Furnishing,
-    Gender,
-    Priority,
-    PropertyType,
-    Purpose,
-    Stage,
-    Timeline,
-)
+from customers_hub.domain.compliance import KsaCompliance
+from customers_hub.domain.enums import CustomerSource, Stage
 from customers_hub.domain.errors import FieldError, ValidationFailed
-from customers_hub.domain.model import (
-    Customer,
-    Preferences,
-)
+from customers_hub.domain.fields import resolved_fields, without_none
+from customers_hub.domain.model import Customer, CustomerFields, Preferences
 from customers_hub.domain.unset import UNSET as DOMAIN_UNSET
 from customers_hub.domain.unset import Unset as DomainUnset
 from customers_hub.domain.validation import (
@@ -46,53 +36,73 @@ from customers_hub.entrypoints.http.wire.customer_out import (
 )
 
 # ---------------------------------------------------------------------------------------------
-# Customer request bodies
+# Customer request bodies: their fields are the domain's writable fields
 
 
-class PreferencesIn(WireIn, kw_only=True):
-    """``preferences`` of a request body: absent keys keep (update) or default (create);
-    ``null`` clears."""
+def _body_fields(record: type[Any], nested: Mapping[type, type]) -> list[tuple[str, Any, Any]]:
+    """The fields of a request body taking ``record``'s fields: every key optional (absent =
+    :data:`UNSET`), ``null`` allowed, a tuple sent as a list, a nested record as its body."""
+    fields: list[tuple[str, Any, Any]] = []
+    for attribute in resolved_fields(record):
+        kind = without_none(attribute.type)
+        if kind in nested:
+            kind = nested[kind]
+        elif typing.get_origin(kind) is tuple:
+            kind = list[typing.get_args(kind)[0]]  # type: ignore[misc]
+        fields.append((attribute.name, kind | UnsetType | None, UNSET))
+    return fields
 
-    property_type: list[PropertyType] | UnsetType | None = UNSET
-    budget_min: Decimal | UnsetType | None = UNSET
-    budget_max: Decimal | UnsetType | None = UNSET
-    preferred_areas: list[str] | UnsetType | None = UNSET
-    preferred_cities: list[str] | UnsetType | None = UNSET
-    bedrooms: int | UnsetType | None = UNSET
-    bathrooms: int | UnsetType | None = UNSET
-    min_area: Decimal | UnsetType | None = UNSET
-    max_area: Decimal | UnsetType | None = UNSET
-    purpose: Purpose | UnsetType | None = UNSET
-    timeline: Timeline | UnsetType | None = UNSET
-    amenities: list[str] | UnsetType | None = UNSET
-    furnishing: Furnishing | UnsetType | None = UNSET
 
-    def _given(self) -> dict[str, Any]:
-        return {
-            name: getattr(self, name)
-            for name in self.__struct_fields__
-            if getattr(self, name) is not UNSET
-        }
+def _domain_value(value: Any, *, patch: bool) -> Any:
+    """A sent value as the domain takes it (a list as a tuple, a nested body as its record)."""
+    if isinstance(value, PreferencesIn):
+        return value.to_patch() if patch else value.to_preferences()
+    if isinstance(value, KsaComplianceIn):
+        return value.to_domain()
+    if isinstance(value, list):
+        return tuple(value)
+    return value
+
+
+def _sent(body: msgspec.Struct) -> dict[str, Any]:
+    """The keys a body sent (``null`` included), by attribute name."""
+    return {
+        name: getattr(body, name)
+        for name in body.__struct_fields__
+        if getattr(body, name) is not UNSET
+    }
+
+
+_PreferencesFields: Any = msgspec.defstruct(
+    "PreferencesInFields", _body_fields(Preferences, {}), bases=(WireIn,), kw_only=True
+)
+
+
+class PreferencesIn(_PreferencesFields):  # type: ignore[misc]  # fields made at import
+    """``preferences`` of a request body (the fields of :class:`Preferences`): absent keys keep
+    (update) or default (create); ``null`` clears."""
 
     def to_preferences(self) -> Preferences:
         """Preferences of a new customer (absent or null keys: no preference)."""
-        values: dict[str, Any] = {}
-        for name, value in self._given().items():
-            if value is None:
-                continue
-            values[name] = tuple(value) if isinstance(value, list) else value
+        values = {n: _domain_value(v, patch=False) for n, v in _sent(self).items() if v is not None}
         return Preferences(**values)
 
     def to_patch(self) -> PreferencesPatch:
         """A :class:`PreferencesPatch` of the sent keys."""
-        values: dict[str, Any] = {}
-        for name, value in self._given().items():
-            values[name] = tuple(value) if isinstance(value, list) else value
-        return PreferencesPatch(**values)
+        return PreferencesPatch(**{n: _domain_value(v, patch=True) for n, v in _sent(self).items()})
 
 
-class CustomerIn(WireIn, kw_only=True):
-    """The writable fields of a customer (create and full/partial update).
+_CustomerFields: Any = msgspec.defstruct(
+    "CustomerInFields",
+    _body_fields(CustomerFields, {Preferences: PreferencesIn, KsaCompliance: KsaComplianceIn}),
+    bases=(WireIn,),
+    kw_only=True,
+)
+
+
+class CustomerIn(_CustomerFields):  # type: ignore[misc]  # fields made at import
+    """The writable fields of a customer (:class:`CustomerFields`; create and full/partial
+    update).
 
     On create, ``name`` and ``phone`` are required (400 naming them); on update every key is
     optional, ``null`` clears it (``name``, ``phone``, ``source`` and ``priority`` cannot be
@@ -100,54 +110,9 @@ class CustomerIn(WireIn, kw_only=True):
     ``createdAt``, counters, …) are accepted and ignored.
     """
 
-    name: str | UnsetType | None = UNSET
-    name_en: str | UnsetType | None = UNSET
-    phone: str | UnsetType | None = UNSET
-    whatsapp: str | UnsetType | None = UNSET
-    email: str | UnsetType | None = UNSET
-    national_id: str | UnsetType | None = UNSET
-    nationality: str | UnsetType | None = UNSET
-    gender: Gender | UnsetType | None = UNSET
-    date_of_birth: date | UnsetType | None = UNSET
-    source: CustomerSource | UnsetType | None = UNSET
-    source_details: dict[str, str] | UnsetType | None = UNSET
-    preferences: PreferencesIn | UnsetType | None = UNSET
-    priority: Priority | UnsetType | None = UNSET
-    customer_type: CustomerType | UnsetType | None = UNSET
-    tags: list[str] | UnsetType | None = UNSET
-    assigned_employee_id: str | UnsetType | None = UNSET
-    city: str | UnsetType | None = UNSET
-    district: str | UnsetType | None = UNSET
-    region: str | UnsetType | None = UNSET
-    address: str | UnsetType | None = UNSET
-    latitude: Decimal | UnsetType | None = UNSET
-    longitude: Decimal | UnsetType | None = UNSET
-    notes: str | UnsetType | None = UNSET
-    total_deal_value: Decimal | UnsetType | None = UNSET
-    expected_revenue: Decimal | UnsetType | None = UNSET
-    paid_amount: Decimal | UnsetType | None = UNSET
-    ksa_compliance: KsaComplianceIn | UnsetType | None = UNSET
-
-    def _value(self, name: str) -> Any:
-        value = getattr(self, name)
-        return None if value is UNSET else value
-
     def to_draft(self) -> CustomerDraft:
         """The :class:`CustomerDraft` of a create body (absent = not given)."""
-        values: dict[str, Any] = {}
-        for name in self.__struct_fields__:
-            value = self._value(name)
-            if value is None:
-                continue
-            if name == "preferences":
-                value = value.to_preferences()
-            elif name == "ksa_compliance":
-                value = value.to_domain()
-            elif name == "tags":
-                value = tuple(value)
-            elif name == "source_details":
-                value = dict(value)
-            values[name] = value
+        values = {n: _domain_value(v, patch=False) for n, v in _sent(self).items() if v is not None}
         # The domain reports a missing name, phone or source with the other failing fields.
         values.setdefault("name", "")
         values.setdefault("phone", "")
@@ -156,19 +121,7 @@ class CustomerIn(WireIn, kw_only=True):
 
     def to_patch(self) -> CustomerPatch:
         """The :class:`CustomerPatch` of an update body (absent = keep, null = clear)."""
-        values: dict[str, Any] = {}
-        for name in self.__struct_fields__:
-            value = getattr(self, name)
-            if value is UNSET:
-                continue
-            if name == "preferences" and value is not None:
-                value = value.to_patch()
-            elif name == "ksa_compliance" and value is not None:
-                value = value.to_domain()
-            elif name == "tags" and value is not None:
-                value = tuple(value)
-            values[name] = value
-        return CustomerPatch(**values)
+        return CustomerPatch(**{n: _domain_value(v, patch=True) for n, v in _sent(self).items()})
 
     def rule_errors(self, today: date) -> Sequence[FieldError]:
         """The domain's rules over the sent fields of an update (:mod:`~.strict` asks when
@@ -191,7 +144,7 @@ class CustomerIn(WireIn, kw_only=True):
         return ()
 
 
-class NewCustomerIn(CustomerIn, kw_only=True):
+class NewCustomerIn(CustomerIn):
     """``POST /customers``: the fields of :class:`CustomerIn`; ``name``, ``phone`` and
     ``source`` are required (reported with every other failing field)."""
 

@@ -77,6 +77,7 @@ class CustomerOut(Wire, kw_only=True):
     email: str | UnsetType = UNSET
     national_id: str | UnsetType = UNSET
     nationality: str | UnsetType = UNSET
+    employer: str | UnsetType = UNSET
     gender: Gender | UnsetType = UNSET
     date_of_birth: date | UnsetType = UNSET
     source: CustomerSource | UnsetType = UNSET
