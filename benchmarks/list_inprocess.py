@@ -43,7 +43,7 @@ from psycopg.rows import dict_row
 from sqlalchemy import event
 
 from benchmarks import floor, million
-from customers_hub.application.ports_scale import CacheTag, Invalidation
+from customers_hub.application.caching import CacheTag, Invalidation
 from customers_hub.application.queries import EXACT_COUNT_CAP
 from customers_hub.application.use_cases import reads
 from customers_hub.domain.enums import Role

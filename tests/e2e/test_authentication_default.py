@@ -23,7 +23,7 @@ from litestar.routes import HTTPRoute, WebSocketRoute
 from litestar.testing import AsyncTestClient
 
 from customers_hub.adapters.ratelimit import RATE_LIMITS
-from customers_hub.application.ports_scale import RateCategory
+from customers_hub.application.rate_limits import RateCategory
 from customers_hub.domain.enums import Role
 from customers_hub.entrypoints.bootstrap import Hub
 from customers_hub.entrypoints.http.app import create_app

@@ -16,7 +16,8 @@ from litestar.routes import HTTPRoute
 from litestar.testing import AsyncTestClient
 
 from customers_hub.adapters.ratelimit import RATE_LIMITS
-from customers_hub.application.ports_scale import CacheKey, RateCategory, RateLimit
+from customers_hub.application.caching import CacheKey
+from customers_hub.application.rate_limits import RateCategory, RateLimit
 from customers_hub.domain.enums import Permission, Role
 from customers_hub.domain.model import Actor
 from customers_hub.entrypoints.bootstrap import Hub

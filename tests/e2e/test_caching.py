@@ -28,7 +28,7 @@ from customers_hub.adapters.cache import InMemoryCache
 from customers_hub.adapters.event_wire import invalidation_for
 from customers_hub.adapters.redis_events import InProcessEventBus
 from customers_hub.adapters.redis_support import redis_client
-from customers_hub.application.ports_scale import CacheKeys, Invalidation
+from customers_hub.application.caching import CacheKeys, Invalidation
 from customers_hub.application.use_cases import customers as customer_use_cases
 from customers_hub.application.use_cases.actions import get_action
 from customers_hub.application.use_cases.customers import get_customer

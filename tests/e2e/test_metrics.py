@@ -17,7 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from customers_hub.adapters.metrics import OUTBOX_LAG, WEBHOOK_DELIVERIES
 from customers_hub.adapters.ratelimit import RATE_LIMITS, InMemoryRateLimiter
-from customers_hub.application.ports_scale import RateCategory, RateLimit, RateLimiter
+from customers_hub.application.rate_limits import RateCategory, RateLimit, RateLimiter
 from customers_hub.domain.enums import Role
 from customers_hub.entrypoints.bootstrap import Container, Hub
 from customers_hub.entrypoints.http.app import create_app

@@ -25,7 +25,7 @@ from litestar.testing import AsyncTestClient
 
 from customers_hub.adapters.ratelimit import RATE_LIMITS, InMemoryRateLimiter, RedisRateLimiter
 from customers_hub.adapters.redis_support import redis_client
-from customers_hub.application.ports_scale import RateCategory, RateLimit, RateLimiter
+from customers_hub.application.rate_limits import RateCategory, RateLimit, RateLimiter
 from customers_hub.domain.enums import Role
 from customers_hub.entrypoints.bootstrap import Container, Hub
 from customers_hub.entrypoints.http.app import create_app

@@ -33,7 +33,7 @@ from customers_hub.adapters.sql.uow import SqlUnitOfWork
 from customers_hub.adapters.sql.webhooks import claim_due, create_deliveries, sql_webhook_repository
 from customers_hub.adapters.system import PrefixedIdGenerator, SystemClock
 from customers_hub.application.outbox import OutboxRecord
-from customers_hub.application.ports_scale import EventBus
+from customers_hub.application.ports import EventBus
 from customers_hub.application.use_cases.customers import (
     CreateCustomer,
     UpdateCustomer,

@@ -32,13 +32,8 @@ from customers_hub.adapters.event_wire import OutboundEvent, to_outbound
 from customers_hub.adapters.ratelimit import RedisRateLimiter
 from customers_hub.adapters.redis_events import RedisEventBus
 from customers_hub.adapters.redis_support import redis_client
-from customers_hub.application.ports_scale import (
-    CacheKey,
-    CacheKeys,
-    CacheTag,
-    Invalidation,
-    RateLimit,
-)
+from customers_hub.application.caching import CacheKey, CacheKeys, CacheTag, Invalidation
+from customers_hub.application.rate_limits import RateLimit
 from customers_hub.domain.enums import ActionType, Priority
 from customers_hub.domain.events import ActionCreated
 

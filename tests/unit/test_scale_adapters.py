@@ -35,18 +35,16 @@ from customers_hub.adapters.ratelimit import (
     rate_limit_key,
 )
 from customers_hub.adapters.redis_events import InProcessEventBus
-from customers_hub.application.ports_scale import (
+from customers_hub.application.caching import (
     CACHE_TTLS,
     CacheKey,
     CacheKeys,
     CacheTag,
     Invalidation,
-    RateCategory,
-    RateLimit,
-    RateLimitDecision,
     filters_hash,
     load_through,
 )
+from customers_hub.application.rate_limits import RateCategory, RateLimit, RateLimitDecision
 from customers_hub.domain.access import Operation, scope_filter
 from customers_hub.domain.enums import (
     ActionStatus,

@@ -19,7 +19,7 @@ import pytest
 import uvicorn
 
 from customers_hub.adapters.cache import InMemoryCache, NullCache, RedisCache
-from customers_hub.application.ports_scale import CacheKeys, Invalidation
+from customers_hub.application.caching import CacheKeys, Invalidation
 from customers_hub.entrypoints import cli
 from customers_hub.entrypoints.bootstrap import Hub
 from customers_hub.entrypoints.http.asgi import (

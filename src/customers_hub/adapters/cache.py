@@ -1,7 +1,7 @@
 """Cache adapters: an in-process LRU with TTLs, Redis shared by every instance, and a cache that
 stores nothing (several worker processes without Redis).
 
-Both implement :class:`~customers_hub.application.ports_scale.Cache` with *generational tags*
+Both implement :class:`~customers_hub.application.caching.Cache` with *generational tags*
 (see that module): the physical key of an entry folds in the current generation of every tag it
 depends on, and invalidating a tag gives it a fresh generation — O(1) whatever the number of
 entries. Generations are fresh *random* tokens (in process: values of a counter never reused), not
@@ -40,7 +40,7 @@ from typing import Final
 from redis.asyncio import Redis
 
 from customers_hub.adapters.redis_support import REDIS_ERRORS, RedisAvailability, redis_client
-from customers_hub.application.ports_scale import CacheKey, CacheLookup, Invalidation
+from customers_hub.application.caching import CacheKey, CacheLookup, Invalidation
 
 __all__ = ["InMemoryCache", "NullCache", "RedisCache"]
 

@@ -29,7 +29,7 @@ Channels: customer events go to ``customers``, action events to ``actions``; act
 ``customer.assigned`` also go to ``employee:{id}`` of every employee the event touches (the
 assignee, the previous assignee).
 
-Cache invalidation (tags of :class:`~customers_hub.application.ports_scale.CacheTag`) — the
+Cache invalidation (tags of :class:`~customers_hub.application.caching.CacheTag`) — the
 document's list, widened where a view embeds the changed data, because a cached view must never
 outlive a committed change:
 
@@ -94,7 +94,7 @@ from typing import Any, Final
 import attrs
 from attrs import frozen
 
-from customers_hub.application.ports_scale import CacheTag, Invalidation
+from customers_hub.application.caching import CacheTag, Invalidation
 from customers_hub.domain.access import RecordScope
 from customers_hub.domain.events import (
     ActionCreated,

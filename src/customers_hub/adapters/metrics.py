@@ -132,7 +132,7 @@ CACHE_FAMILIES: Final = (
     "filters:options",
     "employees:list",
 )
-"""Key families (the key patterns of ``application.ports_scale.CacheKeys``), longest first."""
+"""Key families (the key patterns of ``application.caching.CacheKeys``), longest first."""
 
 CACHE_HITS: Final = _counter(
     "cache_hits", "Application cache lookups answered from the cache, by key family", ("family",)

@@ -37,7 +37,7 @@ from typing import Final
 from redis.asyncio import Redis
 
 from customers_hub.adapters.redis_support import REDIS_ERRORS, RedisAvailability, redis_client
-from customers_hub.application.ports_scale import RateCategory, RateLimit, RateLimitDecision
+from customers_hub.application.rate_limits import RateCategory, RateLimit, RateLimitDecision
 from customers_hub.domain.enums import Role
 
 __all__ = [

@@ -49,8 +49,8 @@ from customers_hub.adapters.sql import outbox as sql_outbox
 from customers_hub.adapters.sql.engine import create_engine
 from customers_hub.adapters.sql.uow import SqlUnitOfWork
 from customers_hub.adapters.sql.webhooks import create_deliveries, prune_deliveries
-from customers_hub.application.ports import Clock, IdGenerator
-from customers_hub.application.ports_scale import Cache, EventBus, Invalidation
+from customers_hub.application.caching import Cache, Invalidation
+from customers_hub.application.ports import Clock, EventBus, IdGenerator
 
 __all__ = [
     "PROCESS_BUS_PREFIX",

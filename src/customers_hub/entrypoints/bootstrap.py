@@ -62,11 +62,13 @@ from customers_hub.adapters.sql.webhooks import sql_webhook_repository
 from customers_hub.adapters.storage import LocalDocumentStorage
 from customers_hub.adapters.system import PrefixedIdGenerator, SystemClock
 from customers_hub.adapters.webhook_sender import SystemHostResolver, WebhookSender
+from customers_hub.application.caching import Cache, Invalidation
 from customers_hub.application.context import Dependencies, HubSettings
 from customers_hub.application.outbox import OutboxRecord, WebhookServices
+from customers_hub.application.ports import EventBus
 from customers_hub.application.ports_imports import ImportServices
 from customers_hub.application.ports_privacy import PrivacyRepositoryFactory
-from customers_hub.application.ports_scale import Cache, EventBus, Invalidation, RateLimiter
+from customers_hub.application.rate_limits import RateLimiter
 from customers_hub.application.use_cases.settings import cached_zone_lookup
 from customers_hub.domain.events import DomainEvent
 from customers_hub.entrypoints.settings import HubConfig

@@ -21,9 +21,9 @@ from zoneinfo import ZoneInfo
 
 from attrs import evolve
 
+from customers_hub.application.caching import Cache, CacheKeys, load_through
 from customers_hub.application.context import Dependencies, ZoneLookup, read_zone
 from customers_hub.application.ports import UnitOfWork, UnitOfWorkFactory
-from customers_hub.application.ports_scale import Cache, CacheKeys, load_through
 from customers_hub.application.write_context import transaction_as
 from customers_hub.domain.access import Operation, enforce
 from customers_hub.domain.events import DomainEvent, OrganizationSettingsUpdated

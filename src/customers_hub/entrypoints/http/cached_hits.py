@@ -55,7 +55,7 @@ from litestar.handlers.http_handlers import HTTPRouteHandler
 from litestar.routes import HTTPRoute
 
 from customers_hub.adapters.metrics import record_cache_lookup
-from customers_hub.application.ports_scale import Cache, CacheKey
+from customers_hub.application.caching import Cache, CacheKey
 from customers_hub.entrypoints.http import caching
 from customers_hub.entrypoints.http.auth import checked_actor
 from customers_hub.entrypoints.http.caching import CachedBody

@@ -16,7 +16,7 @@ from typing import Any
 
 from litestar import Response
 
-from customers_hub.application.ports_scale import CACHE_TTLS, Cache
+from customers_hub.application.caching import CACHE_TTLS, Cache
 from customers_hub.application.read_plans import ReadPlan
 from customers_hub.entrypoints.http import caching
 from customers_hub.entrypoints.http.cached_hits import CachedHits

@@ -3,8 +3,8 @@
 Application cache
 -----------------
 Read views are cached as the JSON of the response's ``data`` (the envelope's ``meta`` is made
-per request), read through :func:`~customers_hub.application.ports_scale.load_through` with the
-key patterns and TTLs of :mod:`customers_hub.application.ports_scale`:
+per request), read through :func:`~customers_hub.application.caching.load_through` with the
+key patterns and TTLs of :mod:`customers_hub.application.caching`:
 
 * customer details — ``customer:{id}`` (+ a hash of ``include`` and of whether a deleted customer
   may be shown);
@@ -51,13 +51,7 @@ from litestar.params import Parameter
 from litestar.serialization import encode_json
 
 from customers_hub.adapters.metrics import record_cache_lookup
-from customers_hub.application.ports_scale import (
-    Cache,
-    CacheKey,
-    CacheKeys,
-    CacheTag,
-    load_through,
-)
+from customers_hub.application.caching import Cache, CacheKey, CacheKeys, CacheTag, load_through
 from customers_hub.application.read_plans import (
     ActionStatsPlan,
     CustomerListPlan,

@@ -57,7 +57,7 @@ from customers_hub.adapters.ratelimit import (
     RATE_WINDOW,
     rate_limit_key,
 )
-from customers_hub.application.ports_scale import (
+from customers_hub.application.rate_limits import (
     RateCategory,
     RateLimit,
     RateLimitDecision,

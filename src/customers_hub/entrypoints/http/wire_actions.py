@@ -20,9 +20,10 @@ ISO-8601 UTC with ``Z``, money as JSON numbers, optional values the record lacks
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Final
 
+import msgspec
 from msgspec import UNSET, UnsetType
 
 from customers_hub.application.queries import ActionStats, EmployeeWorkload
@@ -36,8 +37,9 @@ from customers_hub.domain.enums import (
     Stage,
 )
 from customers_hub.domain.model import ActionNote, Customer, CustomerAction, Employee, FalLicence
-from customers_hub.entrypoints.http.wire import Wire, WireIn, wire_keys
-from customers_hub.entrypoints.http.wire.convert import from_wire, to_wire
+from customers_hub.entrypoints.http.wire import Wire, wire_keys
+from customers_hub.entrypoints.http.wire.commands import body_of
+from customers_hub.entrypoints.http.wire.convert import from_wire, out_of, to_wire
 from customers_hub.entrypoints.http.wire.customer_parts import role_label
 
 __all__ = [
@@ -65,15 +67,11 @@ __all__ = [
 # Actions
 
 
-class ActionNoteOut(Wire, kw_only=True):
-    """A note on an action (``createdBy`` is the author's name, ``createdById`` their id)."""
+_ActionNoteFields: Any = out_of(ActionNote)
 
-    id: str
-    action_id: str
-    content: str
-    created_by: str
-    created_by_id: str
-    created_at: datetime
+
+class ActionNoteOut(_ActionNoteFields):  # type: ignore[misc]  # fields made from the entity
+    """A note on an action (``createdBy`` is the author's name, ``createdById`` their id)."""
 
 
 def note_to_wire(note: ActionNote) -> ActionNoteOut:
@@ -241,11 +239,11 @@ def action_stats_to_wire(stats: ActionStats) -> ActionStatsOut:
 # Employees
 
 
-class FalLicenceWire(WireIn, kw_only=True):
-    """A broker's REGA FAL licence (the same shape in and out)."""
+_FalLicenceFields: Any = body_of(FalLicence)
 
-    number: str
-    expires_on: date
+
+class FalLicenceWire(_FalLicenceFields):  # type: ignore[misc]  # fields made from the record
+    """A broker's REGA FAL licence (the same shape in and out)."""
 
     def to_domain(self) -> FalLicence:
         """The domain value."""
@@ -261,22 +259,21 @@ class EmployeeStatsOut(Wire, kw_only=True):
     avg_response_time: float | None
 
 
-class EmployeeOut(Wire, kw_only=True):
-    """An employee (endpoint 29); see the module docstring for ``role`` and ``accessRole``."""
+# ``role`` is the label (module docstring), ``accessRole`` the access role; never the organization.
+_EmployeeFields: Any = out_of(
+    Employee,
+    nested={FalLicence: FalLicenceWire},
+    skip=("organization_id", "role"),
+    extra=(
+        ("role", str, msgspec.field()),
+        ("access_role", Role, msgspec.field()),
+        ("stats", EmployeeStatsOut | UnsetType, msgspec.field(default=UNSET)),
+    ),
+)
 
-    id: str
-    name: str
-    name_en: str | UnsetType = UNSET
-    email: str | UnsetType = UNSET
-    phone: str | UnsetType = UNSET
-    role: str
-    access_role: Role
-    title: str | UnsetType = UNSET
-    avatar: str | UnsetType = UNSET
-    manager_id: str | UnsetType = UNSET
-    is_active: bool
-    fal_licence: FalLicenceWire | UnsetType = UNSET
-    stats: EmployeeStatsOut | UnsetType = UNSET
+
+class EmployeeOut(_EmployeeFields):  # type: ignore[misc]  # fields made from the entity
+    """An employee (endpoint 29); see the module docstring for ``role`` and ``accessRole``."""
 
 
 def employee_to_wire(employee: Employee, workload: EmployeeWorkload | None = None) -> EmployeeOut:

@@ -90,7 +90,7 @@ from customers_hub.adapters.event_wire import (
 )
 from customers_hub.adapters.metrics import WEBSOCKET_CONNECTIONS
 from customers_hub.adapters.sql.engine import is_database_unavailable
-from customers_hub.application.ports_scale import EventSubscription
+from customers_hub.application.ports import EventSubscription
 from customers_hub.application.use_cases.statistics_reads import action_stats
 from customers_hub.domain import access
 from customers_hub.domain.access import Operation, RecordScope, ScopeFilter

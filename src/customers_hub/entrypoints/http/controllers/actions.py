@@ -51,8 +51,8 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.params import Parameter
 from msgspec import UNSET, UnsetType
 
+from customers_hub.application.caching import CACHE_TTLS
 from customers_hub.application.context import Dependencies
-from customers_hub.application.ports_scale import CACHE_TTLS
 from customers_hub.application.use_cases import action_reads, reads, statistics_reads
 from customers_hub.application.use_cases import actions as use_cases
 from customers_hub.domain.enums import (

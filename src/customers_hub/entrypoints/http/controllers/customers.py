@@ -36,8 +36,8 @@ import msgspec
 from litestar import Response, delete, get, patch, post, put
 from litestar.params import Parameter
 
+from customers_hub.application.caching import CACHE_TTLS
 from customers_hub.application.context import Dependencies
-from customers_hub.application.ports_scale import CACHE_TTLS
 from customers_hub.application.queries import DEFAULT_LIMIT
 from customers_hub.application.read_plans import customer_view_decision
 from customers_hub.application.use_cases import (

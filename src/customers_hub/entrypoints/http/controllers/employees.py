@@ -28,13 +28,12 @@ from typing import Annotated, Any
 
 from litestar import Response, get, patch, post
 from litestar.params import Parameter
-from msgspec import UNSET, UnsetType
 
 from customers_hub.application.context import Dependencies
 from customers_hub.application.use_cases import employees as use_cases
 from customers_hub.application.use_cases import reads
 from customers_hub.domain.enums import Role
-from customers_hub.domain.model import Actor
+from customers_hub.domain.model import Actor, FalLicence
 from customers_hub.entrypoints.bootstrap import Hub
 from customers_hub.entrypoints.http import caching
 from customers_hub.entrypoints.http.cached_read import cached_read
@@ -42,8 +41,8 @@ from customers_hub.entrypoints.http.caching import IF_NONE_MATCH, NOT_MODIFIED, 
 from customers_hub.entrypoints.http.envelope import Envelope, ok
 from customers_hub.entrypoints.http.errors import error_responses
 from customers_hub.entrypoints.http.strict import StrictController
-from customers_hub.entrypoints.http.wire import Wire, WireIn
-from customers_hub.entrypoints.http.wire.commands import to_command
+from customers_hub.entrypoints.http.wire import Wire
+from customers_hub.entrypoints.http.wire.commands import body_of, to_command
 from customers_hub.entrypoints.http.wire_actions import (
     EmployeeOut,
     FalLicenceWire,
@@ -64,41 +63,27 @@ __all__ = [
 # Wire: bodies and data
 
 
-class EmployeeIn(WireIn, kw_only=True):
-    """``POST /employees``: ``name`` and ``role`` (the access role) are required; ``id`` is
-    optional (generated ``emp_…`` otherwise)."""
+# Both bodies are made from their commands (wire.commands.body_of): a licence as its body.
+_LICENCE: dict[type, type] = {FalLicence: FalLicenceWire}
+
+
+_EmployeeBody: Any = body_of(use_cases.CreateEmployee, nested=_LICENCE)
+_EmployeePatchBody: Any = body_of(use_cases.UpdateEmployee, skip=("employee_id",), nested=_LICENCE)
+
+
+class EmployeeIn(_EmployeeBody):  # type: ignore[misc]  # fields made from the command
+    """``POST /employees``: the fields of :class:`CreateEmployee`; ``name`` and ``role`` (the
+    access role) are required; ``id`` is optional (generated ``emp_…`` otherwise)."""
 
     echoes = EmployeeOut  # its read-only keys are checked and ignored
 
-    id: str | None = None
-    name: str
-    role: Role
-    name_en: str | None = None
-    email: str | None = None
-    phone: str | None = None
-    title: str | None = None
-    avatar: str | None = None
-    manager_id: str | None = None
-    is_active: bool = True
-    fal_licence: FalLicenceWire | None = None
 
-
-class EmployeePatchIn(WireIn, kw_only=True):
-    """``PATCH /employees/{id}``: absent keys keep, ``null`` clears (``name``, ``role`` and
-    ``isActive`` cannot be cleared). ``id`` is read-only and ignored."""
+class EmployeePatchIn(_EmployeePatchBody):  # type: ignore[misc]  # fields made from the command
+    """``PATCH /employees/{id}``: the fields of :class:`UpdateEmployee`; absent keys keep,
+    ``null`` clears (``name``, ``role`` and ``isActive`` cannot be cleared). ``id`` is read-only
+    and ignored."""
 
     echoes = EmployeeOut  # its read-only keys are checked and ignored
-
-    name: str | UnsetType = UNSET
-    role: Role | UnsetType = UNSET
-    name_en: str | UnsetType | None = UNSET
-    email: str | UnsetType | None = UNSET
-    phone: str | UnsetType | None = UNSET
-    title: str | UnsetType | None = UNSET
-    avatar: str | UnsetType | None = UNSET
-    manager_id: str | UnsetType | None = UNSET
-    is_active: bool | UnsetType = UNSET
-    fal_licence: FalLicenceWire | UnsetType | None = UNSET
 
 
 class EmployeeData(Wire, kw_only=True):

@@ -32,7 +32,6 @@ Decisions where the contracts are silent (for ``docs/``):
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -47,13 +46,8 @@ from customers_hub.domain.appointments import DEFAULT_DURATION_MINUTES
 from customers_hub.domain.enums import (
     AppointmentStatus,
     AppointmentType,
-    InteractionDirection,
-    InteractionType,
     Priority,
     PropertyInterestStatus,
-    PropertyType,
-    ReminderType,
-    Sentiment,
 )
 from customers_hub.domain.errors import FieldError, ValidationFailed
 from customers_hub.domain.model import Actor
@@ -72,7 +66,7 @@ from customers_hub.entrypoints.http.wire import (
     property_interest_to_wire,
     reminder_to_wire,
 )
-from customers_hub.entrypoints.http.wire.commands import to_command
+from customers_hub.entrypoints.http.wire.commands import body_of, to_command
 
 __all__ = [
     "CUSTOMER_ID",
@@ -84,22 +78,27 @@ __all__ = [
 # Wire: bodies and data
 
 
-class PropertyInterestIn(WireIn, kw_only=True):
-    """``POST /customers/{id}/properties``."""
+# The bodies that take a command's fields are made from it (wire.commands.body_of); a missing
+# required field defaults to "" or None so that the use case names it with every other one.
+_ON_CUSTOMER = "customer_id"  # the path carries it
+
+
+_InterestBody: Any = body_of(
+    use_cases.AddPropertyInterest, skip=(_ON_CUSTOMER,), defaults={"property_id": ""}
+)
+_InteractionBody: Any = body_of(use_cases.LogInteraction, skip=(_ON_CUSTOMER,))
+_ReminderBody: Any = body_of(
+    reminders.AddReminder,
+    skip=(_ON_CUSTOMER,),
+    defaults={"title": "", "at": None},
+    names={"at": "datetime"},
+)
+
+
+class PropertyInterestIn(_InterestBody):  # type: ignore[misc]  # fields made from the command
+    """``POST /customers/{id}/properties``: the fields of :class:`AddPropertyInterest`."""
 
     echoes = PropertyInterestOut  # its read-only keys are checked and ignored
-
-    property_id: str = ""
-    status: PropertyInterestStatus = PropertyInterestStatus.INTERESTED
-    property_title: str | None = None
-    property_title_en: str | None = None
-    property_image: str | None = None
-    property_price: Decimal | None = None
-    property_type: PropertyType | None = None
-    property_location: str | None = None
-    feedback: str | None = None
-    rating: int | None = None
-    notes: str | None = None
 
 
 class PropertyInterestStatusIn(WireIn, kw_only=True):
@@ -114,21 +113,11 @@ class PropertyInterestData(Wire, kw_only=True):
     property: PropertyInterestOut
 
 
-class InteractionIn(WireIn, kw_only=True):
-    """``POST /customers/{id}/interactions`` (the caller is the agent; ``date`` defaults to
-    now)."""
+class InteractionIn(_InteractionBody):  # type: ignore[misc]  # fields made from the command
+    """``POST /customers/{id}/interactions``: the fields of :class:`LogInteraction` (the caller
+    is the agent; ``date`` defaults to now)."""
 
     echoes = InteractionOut  # its read-only keys are checked and ignored
-
-    type: InteractionType
-    notes: str = ""
-    date: dt.datetime | None = None
-    direction: InteractionDirection | None = None
-    duration: int | None = None
-    outcome: str | None = None
-    sentiment: Sentiment | None = None
-    follow_up_required: bool = False
-    follow_up_date: dt.datetime | None = None
 
 
 class InteractionData(Wire, kw_only=True):
@@ -180,18 +169,11 @@ class AppointmentData(Wire, kw_only=True):
     appointment: AppointmentOut
 
 
-class ReminderIn(WireIn, kw_only=True):
-    """``POST /customers/{id}/reminders``."""
+class ReminderIn(_ReminderBody):  # type: ignore[misc]  # fields made from the command
+    """``POST /customers/{id}/reminders``: the fields of :class:`AddReminder` (``at`` is the
+    document's ``datetime``)."""
 
     echoes = ReminderOut  # its read-only keys are checked and ignored
-
-    title: str = ""
-    at: dt.datetime | None = msgspec.field(default=None, name="datetime")
-    type: ReminderType = ReminderType.FOLLOW_UP
-    priority: Priority = Priority.MEDIUM
-    title_en: str | None = None
-    description: str | None = None
-    related_to: str | None = None
 
 
 class ReminderData(Wire, kw_only=True):

@@ -52,7 +52,7 @@ class AuditChangeOut(Wire, kw_only=True):
     to: Any
 
 
-class AuditEntryOut(AuditEntryFields, kw_only=True):
+class AuditEntryOut(AuditEntryFields):
     """One audit entry: who changed what, when, in which request."""
 
     changes: list[AuditChangeOut]

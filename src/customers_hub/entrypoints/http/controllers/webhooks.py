@@ -15,7 +15,6 @@ organization's hook is a 404; other roles get 403. Delivery and verification:
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -50,7 +49,7 @@ from customers_hub.entrypoints.http.wire import (
     page_to_wire,
 )
 from customers_hub.entrypoints.http.wire.commands import to_command
-from customers_hub.entrypoints.http.wire.convert import to_wire
+from customers_hub.entrypoints.http.wire.convert import out_of, to_wire
 
 __all__ = [
     "ROUTES",
@@ -79,21 +78,21 @@ _EVENTS = Annotated[list[EventName], msgspec.Meta(min_length=1, max_length=EVENT
 _DESCRIPTION = Annotated[str, msgspec.Meta(max_length=DESCRIPTION_MAX)]
 
 
-class WebhookOut(Wire, kw_only=True):
+# The records' fields on the wire (wire.convert.out_of); never the organization, and the secret
+# only once (WebhookCreatedOut).
+_WebhookFields: Any = out_of(Webhook, skip=("organization_id", "secret", "failing_since"))
+_DeliveryFields: Any = out_of(
+    WebhookDelivery,
+    skip=("organization_id",),
+    nulls=("last_response_code", "next_attempt_at"),
+)
+
+
+class WebhookOut(_WebhookFields):  # type: ignore[misc]  # fields made from the record
     """A webhook (its secret is shown only when it is created)."""
 
-    id: str
-    url: str
-    events: list[str]
-    description: str | UnsetType = UNSET
-    is_active: bool
-    disabled_reason: str | UnsetType = UNSET
-    created_at: datetime
-    updated_at: datetime
-    created_by: str
 
-
-class WebhookCreatedOut(WebhookOut, kw_only=True):
+class WebhookCreatedOut(WebhookOut):
     """A new webhook with its ``secret`` (``whsec_…``), shown this once."""
 
     secret: str
@@ -124,21 +123,8 @@ class WebhookDeletedData(Wire, kw_only=True):
     webhook_id: str
 
 
-class WebhookDeliveryOut(Wire, kw_only=True):
+class WebhookDeliveryOut(_DeliveryFields):  # type: ignore[misc]  # fields made from the record
     """One event sent (or to send) to a webhook."""
-
-    id: str
-    webhook_id: str
-    event: str
-    event_id: str
-    position: int
-    status: DeliveryStatus
-    attempts: int
-    last_response_code: int | None
-    last_error: str | UnsetType = UNSET
-    next_attempt_at: datetime | None
-    created_at: datetime
-    delivered_at: datetime | UnsetType = UNSET
 
 
 class WebhookDeliveriesData(Wire, kw_only=True):

@@ -7,7 +7,6 @@ is added to the domain record and to these Structs, nowhere else.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -29,7 +28,7 @@ from customers_hub.domain.enums import CustomerSource, PropertyType
 from customers_hub.domain.unset import UNSET as DOMAIN_UNSET
 from customers_hub.domain.validation import CITY_MAX_LENGTH, ID_MAX_LENGTH, NAME_MAX_LENGTH
 from customers_hub.entrypoints.http.wire.base import Pagination, Wire, WireIn
-from customers_hub.entrypoints.http.wire.convert import to_wire
+from customers_hub.entrypoints.http.wire.convert import out_of, to_wire
 
 __all__ = [
     "AssignmentRuleData",
@@ -59,29 +58,20 @@ _CITIES = Annotated[
 _TYPES = Annotated[list[PropertyType], msgspec.Meta(max_length=MATCH_VALUES_MAX)]
 
 
-class RuleMatchOut(Wire, kw_only=True):
+_MatchFields: Any = out_of(RuleMatch)
+
+
+class RuleMatchOut(_MatchFields):  # type: ignore[misc]  # fields made from the record
     """Which new customers a rule takes; an empty list fits everything."""
 
-    sources: list[CustomerSource]
-    cities: list[str]
-    property_types: list[PropertyType]
+
+_RuleFields: Any = out_of(
+    AssignmentRule, skip=("organization_id",), nested={RuleMatch: RuleMatchOut}
+)
 
 
-class AssignmentRuleOut(Wire, kw_only=True):
+class AssignmentRuleOut(_RuleFields):  # type: ignore[misc]  # fields made from the record
     """An assignment rule. ``lastEmployeeId`` is whom it chose last (its round-robin pointer)."""
-
-    id: str
-    name: str
-    strategy: Strategy
-    employee_ids: list[str]
-    match: RuleMatchOut
-    priority: int
-    active: bool
-    last_employee_id: str | msgspec.UnsetType = msgspec.UNSET
-    version: int
-    created_at: datetime
-    updated_at: datetime
-    created_by: str
 
 
 class AssignmentRuleData(Wire, kw_only=True):

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from typing import Any
 
-from customers_hub.entrypoints.http.wire.base import Wire
+from customers_hub.domain.audit import AuditEntry
+from customers_hub.entrypoints.http.wire.convert import out_of
 
 __all__ = ["AuditEntryFields"]
 
 
-class AuditEntryFields(Wire, kw_only=True):
+# Never the organization; the customer is the path's; changes and request id per subclass.
+_EntryFields: Any = out_of(
+    AuditEntry, skip=("organization_id", "customer_id", "changes", "request_id")
+)
+
+
+class AuditEntryFields(_EntryFields):  # type: ignore[misc]  # fields made from the record
     """Who changed which entity, how and when; each subclass adds ``changes`` and ``requestId``
     in its own form. Never a response on its own (so never a schema of its own)."""
-
-    id: str
-    at: datetime
-    actor_id: str
-    actor_name: str
-    action: str
-    entity_type: str
-    entity_id: str

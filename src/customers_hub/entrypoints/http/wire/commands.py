@@ -1,26 +1,33 @@
-"""Request bodies into use-case commands: one generic step instead of a field copier per handler.
+"""Request bodies from use-case commands and back: the fields are declared once, on the command.
 
-:func:`to_command` fills an attrs command from a request Struct by the field names both share;
-msgspec's ``UNSET`` ("not sent") becomes the domain's ``UNSET``; a command field the body does
-not name keeps its default. Values that are not a same-named body field (a parsed header, a
-checked or computed value, a rename) are passed as keyword arguments, so each such case stays
-visible at the call site.
+:func:`body_of` makes a request Struct's fields from an attrs command (or record): the same
+names and types as the wire takes them (a tuple as a list, a nested record as its body, the
+domain's ``UNSET`` as msgspec's), so a field added to the command is in the body, its schema
+and its strict decoding at once. :func:`to_command` fills the command from the body by the
+field names both share; msgspec's ``UNSET`` ("not sent") becomes the domain's ``UNSET``; a
+command field the body does not name keeps its default. Values that are not a same-named body
+field (a parsed header, a checked or computed value, a rename) are passed as keyword
+arguments, so each such case stays visible at the call site.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar, cast
 
 import attrs
 import msgspec
-from msgspec import UNSET
+from msgspec import UNSET, UnsetType
 
+from customers_hub.domain.fields import resolved_fields
 from customers_hub.domain.unset import UNSET as DOMAIN_UNSET
+from customers_hub.entrypoints.http.wire.base import WireIn
+from customers_hub.entrypoints.http.wire.convert import wire_type
 
 C = TypeVar("C")
 
-__all__ = ["to_command"]
+__all__ = ["body_of", "to_command"]
 
 
 _PLANS: dict[tuple[type[msgspec.Struct], type[Any]], tuple[tuple[str, str], ...]] = {}
@@ -48,3 +55,53 @@ def to_command(body: msgspec.Struct, command: type[C], /, **given: Any) -> C:
             values[init_name] = DOMAIN_UNSET if value is UNSET else value
     values.update(given)
     return cast(Callable[..., C], command)(**values)
+
+
+def _wire_default(default: Any) -> Any:
+    if default is DOMAIN_UNSET:
+        return UNSET
+    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+        return msgspec.field(default_factory=default.factory)
+    return default
+
+
+def body_of(
+    record: type[Any],
+    /,
+    *,
+    skip: Iterable[str] = (),
+    nested: Mapping[type, type] = types.MappingProxyType({}),
+    defaults: Mapping[str, Any] = types.MappingProxyType({}),
+    names: Mapping[str, str] = types.MappingProxyType({}),
+    optional: bool = False,
+) -> type[Any]:
+    """A request Struct (a :class:`WireIn`) with the fields of ``record`` but ``skip`` (the ids
+    the path carries), to subclass: ``class ReminderIn(body_of(AddReminder, ...))``.
+
+    ``defaults`` replaces a field's default (``""`` or ``None`` for a required field the use
+    case reports with every other failing one: ``None`` makes the type optional); ``names``
+    gives a field another JSON key; ``optional`` makes every key optional and nullable (absent
+    = :data:`UNSET`), the shape of a partial update.
+    """
+    fields: list[tuple[str, Any] | tuple[str, Any, Any]] = []
+    skipped = set(skip)
+    for attribute in resolved_fields(record):
+        if attribute.name in skipped:
+            continue
+        kind = wire_type(attribute.type, nested)
+        default = defaults.get(attribute.name, attribute.default)
+        if optional:
+            kind, default = kind | UnsetType | None, UNSET
+        elif default is None:
+            kind = kind | None
+        value = _wire_default(default)
+        if attribute.name in names:
+            value = msgspec.field(
+                name=names[attribute.name],
+                **({} if default is attrs.NOTHING else {"default": value}),
+            )
+        fields.append(
+            (attribute.name, kind) if value is attrs.NOTHING else (attribute.name, kind, value)
+        )
+    name = f"{record.__name__}Body"
+    return msgspec.defstruct(name, fields, bases=(WireIn,), kw_only=True, module=record.__module__)

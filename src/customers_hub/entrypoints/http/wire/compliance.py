@@ -3,66 +3,61 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
+from typing import Any
 
 from msgspec import UNSET, UnsetType
 
-from customers_hub.domain.compliance import KsaCompliance
+from customers_hub.domain.compliance import (
+    EjarContract,
+    Financing,
+    KsaCompliance,
+    SakaniEligibility,
+    WafiLicence,
+)
 from customers_hub.domain.enums import (
     PaymentFrequency,
 )
-from customers_hub.entrypoints.http.wire.base import Wire, WireIn
+from customers_hub.entrypoints.http.wire.base import Wire
+from customers_hub.entrypoints.http.wire.commands import body_of
 from customers_hub.entrypoints.http.wire.convert import from_wire, to_wire
 
 # --- KSA compliance (the same shape in and out) ----------------------------------------------
 
 
-class EjarContractWire(WireIn, kw_only=True):
+# The records' fields on the wire are the domain's (wire.commands.body_of); money is a number.
+_EjarBody: Any = body_of(EjarContract)
+_WafiBody: Any = body_of(WafiLicence)
+_SakaniBody: Any = body_of(SakaniEligibility)
+_FinancingBody: Any = body_of(Financing)
+
+
+class EjarContractWire(_EjarBody):  # type: ignore[misc]  # fields made from the record
     """An EJAR rental contract."""
 
-    contract_number: str
-    landlord_name: str
-    tenant_name: str
-    start_date: date
-    end_date: date
-    annual_rent: Decimal
-    payment_frequency: PaymentFrequency
 
-
-class WafiLicenceWire(WireIn, kw_only=True):
+class WafiLicenceWire(_WafiBody):  # type: ignore[misc]  # fields made from the record
     """The Wafi licence of an off-plan project."""
 
-    licence_number: str
-    project_name: str
-    expires_on: date | None = None
 
-
-class SakaniWire(WireIn, kw_only=True):
+class SakaniWire(_SakaniBody):  # type: ignore[misc]  # fields made from the record
     """Sakani (NHC) eligibility."""
 
-    eligible: bool
-    beneficiary_number: str | None = None
-    checked_on: date | None = None
 
-
-class FinancingWire(WireIn, kw_only=True):
+class FinancingWire(_FinancingBody):  # type: ignore[misc]  # fields made from the record
     """Financing: bank, REDF support, mortgage pre-approval."""
 
-    bank: str | None = None
-    redf_supported: bool = False
-    pre_approved: bool = False
-    pre_approval_amount: Decimal | None = None
-    first_home: bool = False
-    is_citizen: bool = False
+
+_COMPLIANCE_PARTS: dict[type, type] = {
+    EjarContract: EjarContractWire,
+    WafiLicence: WafiLicenceWire,
+    SakaniEligibility: SakaniWire,
+    Financing: FinancingWire,
+}
+_ComplianceBody: Any = body_of(KsaCompliance, nested=_COMPLIANCE_PARTS)
 
 
-class KsaComplianceIn(WireIn, kw_only=True):
+class KsaComplianceIn(_ComplianceBody):  # type: ignore[misc]  # fields made from the record
     """``ksaCompliance`` of a request body (replaced as a whole)."""
-
-    ejar: EjarContractWire | None = None
-    wafi: WafiLicenceWire | None = None
-    sakani: SakaniWire | None = None
-    financing: FinancingWire | None = None
 
     def to_domain(self) -> KsaCompliance:
         """The domain record (the parts by the same field names)."""

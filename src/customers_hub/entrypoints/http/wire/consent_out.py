@@ -4,23 +4,17 @@ wire shape can embed it without importing the privacy endpoints' schemas)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from typing import Any
 
-import msgspec
-
-from customers_hub.domain.privacy import ConsentChannel
-from customers_hub.entrypoints.http.wire.base import Wire
+from customers_hub.domain.privacy import ConsentEntry
+from customers_hub.entrypoints.http.wire.convert import out_of
 
 __all__ = ["ConsentOut"]
 
 
-class ConsentOut(Wire, kw_only=True):
-    """One consent entry: the current state of its channel, or a line of the history."""
+# Never the organization; the customer is the path's (or the record's that embeds it).
+_ConsentFields: Any = out_of(ConsentEntry, skip=("organization_id", "customer_id"))
 
-    id: str
-    channel: ConsentChannel
-    granted: bool
-    source: str
-    at: datetime
-    actor_id: str
-    notes: str | msgspec.UnsetType = msgspec.UNSET
+
+class ConsentOut(_ConsentFields):  # type: ignore[misc]  # fields made from the record
+    """One consent entry: the current state of its channel, or a line of the history."""

@@ -18,9 +18,10 @@ ones and tuples included.
 from __future__ import annotations
 
 import functools
+import operator
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
@@ -28,9 +29,11 @@ from typing import Any, Final, NamedTuple, TypeVar
 
 import attrs
 import msgspec
-from msgspec import UNSET
+from msgspec import UNSET, UnsetType
 
-from customers_hub.entrypoints.http.wire.base import money
+from customers_hub.domain.fields import resolved_fields, without_none
+from customers_hub.domain.unset import Unset as DomainUnset
+from customers_hub.entrypoints.http.wire.base import Wire, money
 
 S = TypeVar("S", bound=msgspec.Struct)
 D = TypeVar("D")
@@ -169,19 +172,10 @@ def _declared(source_type: type) -> dict[str, Any]:
     return {f.name: f.type for f in fields}
 
 
-def _without_none(hint: Any) -> Any:
-    """``X`` of ``X | None``; any other hint as it is."""
-    if typing.get_origin(hint) in (typing.Union, types.UnionType):
-        others = [arg for arg in typing.get_args(hint) if arg is not type(None)]
-        if len(others) == 1:
-            return others[0]
-    return hint
-
-
 def _exact(hint: Any) -> type | None:
     """The one class a (not None) value declared ``hint`` has: a plain class, or the origin of
     ``tuple[X, ...]`` and ``dict[K, V]``; None when the hint allows several."""
-    hint = _without_none(hint)
+    hint = without_none(hint)
     origin = typing.get_origin(hint)
     if origin in (tuple, dict):
         return typing.cast(type, origin)
@@ -218,7 +212,7 @@ def _value_code(hint: Any, slot: _Slot, i: int, ns: dict[str, Any]) -> str | Non
     key, name = repr(slot.key), repr(slot.name)
     ns[f"nested_{i}"] = slot.nested
     if exact is tuple:
-        args = typing.get_args(_without_none(hint))
+        args = typing.get_args(without_none(hint))
         if len(args) != 2 or args[1] is not Ellipsis:
             return None
         return f"data[{key}] = [{_item_code(args[0], slot.nested, i, ns)} for x in v]"
@@ -272,3 +266,68 @@ def from_wire(source: msgspec.Struct, as_type: type[D], /) -> D:
     """The ``as_type`` (an attrs class, nested ones included) of a request Struct by the same
     field names."""
     return msgspec.convert(source, as_type, from_attributes=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Struct declarations made from the records
+
+
+def wire_type(
+    hint: Any, nested: Mapping[type, type] = types.MappingProxyType({}), *, decimal: Any = Decimal
+) -> Any:
+    """The wire's type of a domain type: a tuple as a list, a record of ``nested`` as its
+    Struct, the domain's ``Unset`` as msgspec's, a ``Decimal`` as ``decimal`` (within unions
+    too)."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        args = [wire_type(arg, nested, decimal=decimal) for arg in typing.get_args(hint)]
+        return functools.reduce(operator.or_, args)
+    if hint is DomainUnset:
+        return UnsetType
+    if hint is Decimal:
+        return decimal
+    if typing.get_origin(hint) is tuple:
+        item = wire_type(typing.get_args(hint)[0], nested, decimal=decimal)
+        return list[item]  # type: ignore[valid-type]
+    return nested.get(hint, hint) if isinstance(hint, type) else hint
+
+
+def out_of(
+    record: type[Any],
+    /,
+    *,
+    nested: Mapping[type, type] = types.MappingProxyType({}),
+    nulls: Iterable[str] = (),
+    names: Mapping[str, str] = types.MappingProxyType({}),
+    skip: Iterable[str] = (),
+    extra: Iterable[tuple[str, Any, Any]] = (),
+) -> type[Any]:
+    """A response Struct with the fields of ``record``, to subclass: ``class StageChangeOut(
+    out_of(StageChange, nulls=("from_stage",)))``, filled by :func:`to_wire`.
+
+    The wire conventions: an optional value is omitted when absent (``UNSET``), except the
+    ``nulls``, written as ``null``; a ``Decimal`` is a JSON number, a tuple a list, a record of
+    ``nested`` its Struct; a field with another default (``False``, ``()``) is always written.
+    ``names`` gives a field another JSON key, ``skip`` leaves fields out (never on the wire),
+    ``extra`` adds (name, type, ``msgspec.field(...)``) the record does not have (the values
+    :func:`to_wire` is given by keyword).
+    """
+    fields: list[tuple[str, Any] | tuple[str, Any, Any]] = []
+    written_null, skipped = set(nulls), set(skip)
+    for attribute in resolved_fields(record):
+        name = attribute.name
+        if name in skipped:
+            continue
+        kind = wire_type(attribute.type, nested, decimal=float)
+        optional = without_none(kind) is not kind
+        renamed = {"name": names[name]} if name in names else {}
+        if optional and name not in written_null:
+            fields.append(
+                (name, without_none(kind) | UnsetType, msgspec.field(default=UNSET, **renamed))
+            )
+        elif renamed:
+            fields.append((name, kind, msgspec.field(**renamed)))
+        else:
+            fields.append((name, kind))
+    fields.extend(extra)
+    name = f"{record.__name__}Struct"
+    return msgspec.defstruct(name, fields, bases=(Wire,), kw_only=True, module=record.__module__)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -13,7 +12,6 @@ from msgspec import UNSET, UnsetType
 from customers_hub.domain.compliance import KsaCompliance
 from customers_hub.domain.enums import CustomerSource, Stage
 from customers_hub.domain.errors import FieldError, ValidationFailed
-from customers_hub.domain.fields import resolved_fields, without_none
 from customers_hub.domain.model import Customer, CustomerFields, Preferences
 from customers_hub.domain.unset import UNSET as DOMAIN_UNSET
 from customers_hub.domain.unset import Unset as DomainUnset
@@ -26,8 +24,8 @@ from customers_hub.domain.validation import (
 )
 from customers_hub.entrypoints.http.wire.base import (
     T,
-    WireIn,
 )
+from customers_hub.entrypoints.http.wire.commands import body_of
 from customers_hub.entrypoints.http.wire.compliance import (
     KsaComplianceIn,
 )
@@ -37,20 +35,6 @@ from customers_hub.entrypoints.http.wire.customer_out import (
 
 # ---------------------------------------------------------------------------------------------
 # Customer request bodies: their fields are the domain's writable fields
-
-
-def _body_fields(record: type[Any], nested: Mapping[type, type]) -> list[tuple[str, Any, Any]]:
-    """The fields of a request body taking ``record``'s fields: every key optional (absent =
-    :data:`UNSET`), ``null`` allowed, a tuple sent as a list, a nested record as its body."""
-    fields: list[tuple[str, Any, Any]] = []
-    for attribute in resolved_fields(record):
-        kind = without_none(attribute.type)
-        if kind in nested:
-            kind = nested[kind]
-        elif typing.get_origin(kind) is tuple:
-            kind = list[typing.get_args(kind)[0]]  # type: ignore[misc]
-        fields.append((attribute.name, kind | UnsetType | None, UNSET))
-    return fields
 
 
 def _domain_value(value: Any, *, patch: bool) -> Any:
@@ -73,9 +57,7 @@ def _sent(body: msgspec.Struct) -> dict[str, Any]:
     }
 
 
-_PreferencesFields: Any = msgspec.defstruct(
-    "PreferencesInFields", _body_fields(Preferences, {}), bases=(WireIn,), kw_only=True
-)
+_PreferencesFields: Any = body_of(Preferences, optional=True)
 
 
 class PreferencesIn(_PreferencesFields):  # type: ignore[misc]  # fields made at import
@@ -92,11 +74,10 @@ class PreferencesIn(_PreferencesFields):  # type: ignore[misc]  # fields made at
         return PreferencesPatch(**{n: _domain_value(v, patch=True) for n, v in _sent(self).items()})
 
 
-_CustomerFields: Any = msgspec.defstruct(
-    "CustomerInFields",
-    _body_fields(CustomerFields, {Preferences: PreferencesIn, KsaCompliance: KsaComplianceIn}),
-    bases=(WireIn,),
-    kw_only=True,
+_CustomerFields: Any = body_of(
+    CustomerFields,
+    nested={Preferences: PreferencesIn, KsaCompliance: KsaComplianceIn},
+    optional=True,
 )
 
 

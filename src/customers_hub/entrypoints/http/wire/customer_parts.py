@@ -2,48 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from typing import Any
 
 from msgspec import UNSET, UnsetType
 
-from customers_hub.domain.enums import (
-    ChurnRisk,
-    EngagementLevel,
-    Furnishing,
-    PropertyInterestStatus,
-    PropertyType,
-    Purpose,
-    Stage,
-    Timeline,
-)
 from customers_hub.domain.model import (
     AiInsights,
     Employee,
     Preferences,
     PropertyInterest,
+    ScoreFactor,
     StageChange,
 )
 from customers_hub.entrypoints.http.wire.base import Wire
-from customers_hub.entrypoints.http.wire.convert import to_wire
+from customers_hub.entrypoints.http.wire.convert import out_of, to_wire
 
 # ---------------------------------------------------------------------------------------------
 # Customer parts (responses)
 
 
-class StageChangeOut(Wire, kw_only=True):
-    """One entry of ``stageHistory``."""
+_StageChangeFields: Any = out_of(StageChange, nulls=("from_stage",))
 
-    id: str
-    from_stage: Stage | None
-    to_stage: Stage
-    changed_by: str
-    changed_by_id: str
-    changed_at: datetime
-    notes: str | UnsetType = UNSET
-    reason: str | UnsetType = UNSET
-    auto_generated: bool
-    # Rules §10: the merged customer this entry came from (absent for the customer's own).
-    merged_from: str | UnsetType = UNSET
+
+class StageChangeOut(_StageChangeFields):  # type: ignore[misc]  # fields made from the entity
+    """One entry of ``stageHistory`` (``mergedFrom``, rules §10: the merged customer it came
+    from)."""
 
 
 def stage_change_to_wire(entry: StageChange) -> StageChangeOut:
@@ -51,23 +34,11 @@ def stage_change_to_wire(entry: StageChange) -> StageChangeOut:
     return to_wire(entry, StageChangeOut)
 
 
-class PropertyInterestOut(Wire, kw_only=True):
-    """One of the customer's property interests."""
+_PropertyInterestFields: Any = out_of(PropertyInterest)
 
-    id: str
-    property_id: str
-    property_title: str | UnsetType = UNSET
-    property_title_en: str | UnsetType = UNSET
-    property_image: str | UnsetType = UNSET
-    property_price: float | UnsetType = UNSET
-    property_type: PropertyType | UnsetType = UNSET
-    property_location: str | UnsetType = UNSET
-    status: PropertyInterestStatus
-    added_at: datetime
-    viewed_at: datetime | UnsetType = UNSET
-    feedback: str | UnsetType = UNSET
-    rating: int | UnsetType = UNSET
-    notes: str | UnsetType = UNSET
+
+class PropertyInterestOut(_PropertyInterestFields):  # type: ignore[misc]  # fields made from the entity
+    """One of the customer's property interests."""
 
 
 def property_interest_to_wire(interest: PropertyInterest) -> PropertyInterestOut:
@@ -75,22 +46,11 @@ def property_interest_to_wire(interest: PropertyInterest) -> PropertyInterestOut
     return to_wire(interest, PropertyInterestOut)
 
 
-class PreferencesOut(Wire, kw_only=True):
-    """What the customer is looking for."""
+_PreferencesFields: Any = out_of(Preferences)
 
-    property_type: list[PropertyType]
-    budget_min: float | UnsetType = UNSET
-    budget_max: float | UnsetType = UNSET
-    preferred_areas: list[str]
-    preferred_cities: list[str]
-    bedrooms: int | UnsetType = UNSET
-    bathrooms: int | UnsetType = UNSET
-    min_area: float | UnsetType = UNSET
-    max_area: float | UnsetType = UNSET
-    purpose: Purpose | UnsetType = UNSET
-    timeline: Timeline | UnsetType = UNSET
-    amenities: list[str]
-    furnishing: Furnishing | UnsetType = UNSET
+
+class PreferencesOut(_PreferencesFields):  # type: ignore[misc]  # fields made from the entity
+    """What the customer is looking for."""
 
 
 def preferences_to_wire(preferences: Preferences) -> PreferencesOut:
@@ -98,27 +58,18 @@ def preferences_to_wire(preferences: Preferences) -> PreferencesOut:
     return to_wire(preferences, PreferencesOut)
 
 
-class ScoreFactorOut(Wire, kw_only=True):
+_ScoreFactorFields: Any = out_of(ScoreFactor)
+
+
+class ScoreFactorOut(_ScoreFactorFields):  # type: ignore[misc]  # fields made from the entity
     """One line of the lead score's explanation."""
 
-    factor: str
-    points: int
-    reason: str
+
+_AiInsightsFields: Any = out_of(AiInsights, nested={ScoreFactor: ScoreFactorOut})
 
 
-class AiInsightsOut(Wire, kw_only=True):
+class AiInsightsOut(_AiInsightsFields):  # type: ignore[misc]  # fields made from the entity
     """Rule-based insights (nothing here is a trained model)."""
-
-    next_best_action: str
-    next_best_action_en: str
-    churn_risk: ChurnRisk
-    property_matches: list[str]
-    predicted_close_date: date | UnsetType = UNSET
-    recommended_follow_up_date: date | UnsetType = UNSET
-    engagement_level: EngagementLevel
-    conversion_probability: int
-    sentiment_score: int | UnsetType = UNSET
-    score_factors: list[ScoreFactorOut]
 
 
 def ai_insights_to_wire(insights: AiInsights) -> AiInsightsOut:

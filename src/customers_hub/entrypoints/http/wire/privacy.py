@@ -28,7 +28,7 @@ from customers_hub.domain.privacy import (
 from customers_hub.entrypoints.http.wire.audit import AuditEntryFields
 from customers_hub.entrypoints.http.wire.base import Pagination, Wire, WireIn
 from customers_hub.entrypoints.http.wire.consent_out import ConsentOut
-from customers_hub.entrypoints.http.wire.convert import to_wire
+from customers_hub.entrypoints.http.wire.convert import out_of, to_wire
 from customers_hub.entrypoints.http.wire.customer_out import CustomerOut, customer_to_wire
 from customers_hub.entrypoints.http.wire.relations import (
     AppointmentOut,
@@ -114,27 +114,16 @@ def current_consents_to_wire(current: dict[ConsentChannel, ConsentEntry]) -> lis
 # --- requests ----------------------------------------------------------------------------------
 
 
-class PrivacyRequestOut(Wire, kw_only=True):
-    """A data subject's request and its clock; ``overdue`` is computed when it is read."""
+# ``overdue`` is computed when read, ``extended`` is the record's own property.
+_RequestFields: Any = out_of(
+    PrivacyRequest,
+    skip=("organization_id",),
+    extra=(("overdue", bool, msgspec.field()), ("extended", bool, msgspec.field())),
+)
 
-    id: str
-    customer_id: str
-    type: RequestType
-    status: RequestStatus
-    received_at: datetime
-    due_at: datetime
-    original_due_at: datetime
-    overdue: bool
-    extended: bool
-    extended_at: datetime | msgspec.UnsetType = msgspec.UNSET
-    extension_reason: str | msgspec.UnsetType = msgspec.UNSET
-    reason: str | msgspec.UnsetType = msgspec.UNSET
-    notes: str | msgspec.UnsetType = msgspec.UNSET
-    closed_at: datetime | msgspec.UnsetType = msgspec.UNSET
-    created_at: datetime
-    updated_at: datetime
-    created_by: str
-    version: int
+
+class PrivacyRequestOut(_RequestFields):  # type: ignore[misc]  # fields made from the record
+    """A data subject's request and its clock; ``overdue`` is computed when it is read."""
 
 
 def request_to_wire(request: PrivacyRequest, now: datetime) -> PrivacyRequestOut:
@@ -193,7 +182,7 @@ def request_stats_to_wire(stats: PrivacyRequestStats) -> PrivacyRequestStatsOut:
 # --- the access export -------------------------------------------------------------------------
 
 
-class AuditLineOut(AuditEntryFields, kw_only=True):
+class AuditLineOut(AuditEntryFields):
     """One audit entry about the customer (as the timeline shows it)."""
 
     changes: list[dict[str, Any]]

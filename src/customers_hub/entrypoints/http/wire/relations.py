@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 import msgspec
-from msgspec import UNSET, UnsetType
 
-from customers_hub.domain.enums import (
-    AppointmentStatus,
-    AppointmentType,
-    DocumentType,
-    InteractionDirection,
-    InteractionType,
-    Priority,
-    ReminderStatus,
-    ReminderType,
-    Sentiment,
-)
 from customers_hub.domain.model import (
     Appointment,
     Document,
@@ -27,30 +15,18 @@ from customers_hub.domain.model import (
 )
 from customers_hub.entrypoints.http.wire.base import (
     API_PREFIX,
-    Wire,
 )
-from customers_hub.entrypoints.http.wire.convert import to_wire
+from customers_hub.entrypoints.http.wire.convert import out_of, to_wire
 
 # ---------------------------------------------------------------------------------------------
 # Relations (responses)
 
 
-class InteractionOut(Wire, kw_only=True):
-    """A logged interaction."""
+_InteractionFields: Any = out_of(Interaction)
 
-    id: str
-    customer_id: str
-    type: InteractionType
-    direction: InteractionDirection | UnsetType = UNSET
-    date: datetime
-    duration: int | UnsetType = UNSET
-    notes: str
-    outcome: str | UnsetType = UNSET
-    agent_name: str
-    agent_id: str
-    sentiment: Sentiment | UnsetType = UNSET
-    follow_up_required: bool
-    follow_up_date: datetime | UnsetType = UNSET
+
+class InteractionOut(_InteractionFields):  # type: ignore[misc]  # fields made from the entity
+    """A logged interaction."""
 
 
 def interaction_to_wire(interaction: Interaction) -> InteractionOut:
@@ -58,31 +34,19 @@ def interaction_to_wire(interaction: Interaction) -> InteractionOut:
     return to_wire(interaction, InteractionOut)
 
 
-class AppointmentOut(Wire, kw_only=True):
+_AppointmentFields: Any = out_of(
+    Appointment,
+    names={"at": "datetime"},
+    extra=(
+        ("day", str, msgspec.field(name="date")),
+        ("clock", str, msgspec.field(name="time")),
+    ),
+)
+
+
+class AppointmentOut(_AppointmentFields):  # type: ignore[misc]  # fields made from the entity
     """An appointment: ``datetime`` is the UTC instant; ``date``/``time`` its local day and
     clock time in the organization's time zone."""
-
-    id: str
-    customer_id: str
-    title: str
-    title_en: str | UnsetType = UNSET
-    type: AppointmentType
-    day: str = msgspec.field(name="date")
-    clock: str = msgspec.field(name="time")
-    at: datetime = msgspec.field(name="datetime")
-    duration: int
-    location: str | UnsetType = UNSET
-    property_id: str | UnsetType = UNSET
-    property_title: str | UnsetType = UNSET
-    status: AppointmentStatus
-    priority: Priority
-    notes: str | UnsetType = UNSET
-    agent_name: str | UnsetType = UNSET
-    agent_id: str | UnsetType = UNSET
-    reminder_sent: bool
-    outcome: str | UnsetType = UNSET
-    created_at: datetime
-    updated_at: datetime
 
 
 def appointment_to_wire(appointment: Appointment, tz: Any = UTC) -> AppointmentOut:
@@ -97,22 +61,11 @@ def appointment_to_wire(appointment: Appointment, tz: Any = UTC) -> AppointmentO
     )
 
 
-class ReminderOut(Wire, kw_only=True):
-    """A reminder about the customer."""
+_ReminderFields: Any = out_of(Reminder, names={"at": "datetime"})
 
-    id: str
-    customer_id: str
-    title: str
-    title_en: str | UnsetType = UNSET
-    description: str | UnsetType = UNSET
-    at: datetime = msgspec.field(name="datetime")
-    priority: Priority
-    status: ReminderStatus
-    type: ReminderType
-    related_to: str | UnsetType = UNSET
-    created_by: str
-    created_by_id: str
-    completed_at: datetime | UnsetType = UNSET
+
+class ReminderOut(_ReminderFields):  # type: ignore[misc]  # fields made from the entity
+    """A reminder about the customer."""
 
 
 def reminder_to_wire(reminder: Reminder) -> ReminderOut:
@@ -125,21 +78,14 @@ def document_url(document: Document) -> str:
     return f"{API_PREFIX}/customers/{document.customer_id}/documents/{document.id}"
 
 
-class DocumentOut(Wire, kw_only=True):
-    """A stored document; ``fileUrl`` is the authorized download endpoint (relative URL)."""
+_DocumentFields: Any = out_of(
+    Document, skip=("storage_key",), extra=(("file_url", str, msgspec.field()),)
+)
 
-    id: str
-    customer_id: str
-    name: str
-    type: DocumentType
-    file_url: str
-    file_size: int
-    mime_type: str
-    uploaded_by: str
-    uploaded_by_id: str
-    uploaded_at: datetime
-    description: str | UnsetType = UNSET
-    tags: list[str]
+
+class DocumentOut(_DocumentFields):  # type: ignore[misc]  # fields made from the entity
+    """A stored document; ``fileUrl`` is the authorized download endpoint (relative URL). Its
+    storage key is never on the wire."""
 
 
 def document_to_wire(document: Document) -> DocumentOut:

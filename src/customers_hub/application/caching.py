@@ -1,9 +1,9 @@
-"""Ports for running several instances as one: cache, rate limiter and event bus.
+"""The cache: its port, and its policy (key patterns, TTLs, tags) with the read-through step.
 
-Each port has an in-process adapter (the embedded default, no servers) and a Redis adapter
-(``customers_hub.adapters.cache``, ``.ratelimit``, ``.redis_events``). Redis adapters never raise
-to their callers: while Redis is unreachable the cache misses, the rate limiter counts in the
-process and the event bus delivers in the process; each recovers by itself.
+The port has an in-process adapter (the embedded default, no servers) and a Redis adapter
+(``customers_hub.adapters.cache``), shared by several instances. The Redis adapter never raises
+to its callers: while Redis is unreachable the cache misses, and it recovers by itself. The
+event → tags table (which writes invalidate which tags) is ``adapters/event_wire.py``.
 
 Cache design — generational tags
 --------------------------------
@@ -34,9 +34,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import date
-from enum import StrEnum
 from typing import Any, Final, Protocol
 
 from attrs import frozen
@@ -48,13 +47,7 @@ __all__ = [
     "CacheKeys",
     "CacheLookup",
     "CacheTag",
-    "EventBus",
-    "EventSubscription",
     "Invalidation",
-    "RateCategory",
-    "RateLimit",
-    "RateLimitDecision",
-    "RateLimiter",
     "filters_hash",
     "load_through",
 ]
@@ -300,125 +293,3 @@ async def load_through(cache: Cache, key: CacheKey, load: Callable[[], Awaitable
     value = await load()
     await cache.put(lookup, value)
     return value
-
-
-# ---------------------------------------------------------------------------------------------
-# Rate limiting
-
-
-class RateCategory(StrEnum):
-    """Endpoint categories of the document's rate-limit tables."""
-
-    AUTH = "auth"
-    READ = "read"
-    WRITE = "write"
-    BULK = "bulk"
-    SEARCH = "search"
-    UPLOAD = "upload"
-
-
-@frozen
-class RateLimit:
-    """A token bucket: ``burst`` tokens at most, refilled at ``limit`` per ``window`` seconds.
-
-    A fresh client may send ``burst`` requests at once, then ``limit`` per window on average.
-    ``limit == burst == 0`` allows nothing.
-    """
-
-    limit: int
-    window: float
-    burst: int
-
-    def __attrs_post_init__(self) -> None:
-        if (
-            self.limit < 0
-            or self.window <= 0
-            or self.burst < 0
-            or (self.limit == 0) != (self.burst == 0)
-        ):
-            raise ValueError(
-                f"invalid rate limit {self!r}: need limit, burst >= 0, both zero or neither, "
-                "and window > 0"
-            )
-
-    @property
-    def rate(self) -> float:
-        """Tokens per second."""
-        return self.limit / self.window
-
-
-@frozen
-class RateLimitDecision:
-    """The outcome of one request against a bucket, with what the response headers need.
-
-    - ``limit`` — the rule's requests per window (``X-RateLimit-Limit``);
-    - ``remaining`` — whole requests that may still be sent now (``X-RateLimit-Remaining``);
-      while a client has unused burst this exceeds ``limit`` (up to ``burst``);
-    - ``reset_at`` — Unix time (seconds) when the bucket is full again (``X-RateLimit-Reset``);
-    - ``retry_after`` — seconds until the next request would be allowed; 0 when allowed.
-    """
-
-    allowed: bool
-    limit: int
-    remaining: int
-    reset_at: float
-    retry_after: float
-    burst: int
-
-    @property
-    def retry_after_seconds(self) -> int:
-        """``retry_after`` rounded up to whole seconds (``Retry-After``), at least 1 when denied."""
-        if self.allowed:
-            return 0
-        whole = int(self.retry_after)
-        return max(1, whole + (1 if self.retry_after > whole else 0))
-
-
-class RateLimiter(Protocol):
-    """Counts requests per key; never raises on its own failures."""
-
-    async def hit(self, key: str, rule: RateLimit, *, cost: int = 1) -> RateLimitDecision:
-        """Take ``cost`` tokens from the bucket of ``key`` if it holds them."""
-        ...
-
-    async def aclose(self) -> None:
-        """Release connections."""
-        ...
-
-
-# ---------------------------------------------------------------------------------------------
-# Events for WebSocket fan-out
-
-
-class EventSubscription(Protocol):
-    """The messages of one organization, in publication order, until closed."""
-
-    organization_id: str
-
-    def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
-        """Iterate over messages; ends when the subscription is closed."""
-        ...
-
-    async def get(self, timeout: float | None = None) -> dict[str, Any] | None:
-        """The next message, or ``None`` after ``timeout`` seconds or once closed."""
-        ...
-
-    async def aclose(self) -> None:
-        """Stop receiving (idempotent)."""
-        ...
-
-
-class EventBus(Protocol):
-    """Publishes JSON-able messages per organization to every instance's subscribers."""
-
-    async def publish(self, organization_id: str, message: Mapping[str, Any]) -> None:
-        """Deliver ``message`` to the organization's subscribers on every instance."""
-        ...
-
-    async def subscribe(self, organization_id: str) -> EventSubscription:
-        """Receive the organization's messages published from now on."""
-        ...
-
-    async def aclose(self) -> None:
-        """Close every subscription and connection."""
-        ...
