@@ -92,7 +92,7 @@ from customers_hub.entrypoints.http.wire import (
     select_fields,
 )
 from customers_hub.entrypoints.http.wire.commands import to_command
-from customers_hub.entrypoints.http.wire.params import parse_window
+from customers_hub.entrypoints.http.wire.params import DATE_FROM, DATE_TO, parse_window
 from customers_hub.entrypoints.http.wire_actions import (
     ACTION_KEYS,
     ActionNoteOut,
@@ -404,13 +404,8 @@ class ActionsController(StrictController):
         assigned_to: Annotated[
             str | None, Parameter(query="assignedTo", description="One employee's actions")
         ] = None,
-        date_from: Annotated[
-            str | None, Parameter(query="dateFrom", description="Date or datetime (created)")
-        ] = None,
-        date_to: Annotated[
-            str | None,
-            Parameter(query="dateTo", description="Date or datetime (created, inclusive)"),
-        ] = None,
+        date_from: DATE_FROM = None,  # of the actions' creation
+        date_to: DATE_TO = None,
     ) -> Response[Envelope[ActionStatsData]]:
         """Counts by status, type, priority, source and due date, and the timeline, over the
         actions in the caller's scope."""

@@ -37,7 +37,7 @@ from customers_hub.entrypoints.http.wire import (
     customer_stats_to_wire,
     filter_options_to_wire,
 )
-from customers_hub.entrypoints.http.wire.params import parse_window
+from customers_hub.entrypoints.http.wire.params import DATE_FROM, DATE_TO, parse_window
 from customers_hub.entrypoints.http.wire.privacy import (
     request_stats_to_wire,
 )
@@ -100,12 +100,8 @@ class CustomerStatisticsController(StrictController):
         actor: Actor,
         hub: Hub,
         if_none_match: IF_NONE_MATCH = None,
-        date_from: Annotated[
-            str | None, Parameter(query="dateFrom", description="Date or datetime")
-        ] = None,
-        date_to: Annotated[
-            str | None, Parameter(query="dateTo", description="Date or datetime (inclusive)")
-        ] = None,
+        date_from: DATE_FROM = None,
+        date_to: DATE_TO = None,
         group_by: Annotated[
             str | None, Parameter(query="groupBy", description="stage, source, employee, city")
         ] = None,

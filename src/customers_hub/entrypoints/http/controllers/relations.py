@@ -42,11 +42,8 @@ from msgspec import UNSET, UnsetType
 from customers_hub.application.context import Dependencies
 from customers_hub.application.use_cases import relations as use_cases
 from customers_hub.application.use_cases import reminders, scheduling
-from customers_hub.domain.appointments import DEFAULT_DURATION_MINUTES
 from customers_hub.domain.enums import (
     AppointmentStatus,
-    AppointmentType,
-    Priority,
     PropertyInterestStatus,
 )
 from customers_hub.domain.errors import FieldError, ValidationFailed
@@ -126,26 +123,26 @@ class InteractionData(Wire, kw_only=True):
     interaction: InteractionOut
 
 
-class AppointmentIn(WireIn, kw_only=True):
-    """``POST /customers/{id}/appointments``: ``datetime``, or ``date`` + ``time`` (local)."""
+# The local day and clock time are read as the document writes them ("HH:MM", parsed in the
+# organization's zone by the handler); a new appointment is always scheduled.
+_AppointmentBody: Any = body_of(
+    scheduling.ScheduleAppointment,
+    skip=(_ON_CUSTOMER, "date", "time"),
+    defaults={"title": ""},
+    names={"at": "datetime"},
+    extra=(
+        ("status", Literal["scheduled"] | None, None),
+        ("day", dt.date | None, msgspec.field(default=None, name="date")),
+        ("clock", str | None, msgspec.field(default=None, name="time")),
+    ),
+)
+
+
+class AppointmentIn(_AppointmentBody):  # type: ignore[misc]  # fields made from the command
+    """``POST /customers/{id}/appointments``: the fields of :class:`ScheduleAppointment`;
+    ``datetime``, or ``date`` + ``time`` (local)."""
 
     echoes = AppointmentOut  # its read-only keys are checked and ignored
-
-    title: str = ""
-    type: AppointmentType
-    status: Literal["scheduled"] | None = None  # a new appointment is always scheduled
-    at: dt.datetime | None = msgspec.field(default=None, name="datetime")
-    day: dt.date | None = msgspec.field(default=None, name="date")
-    clock: str | None = msgspec.field(default=None, name="time")
-    duration: int = DEFAULT_DURATION_MINUTES
-    priority: Priority = Priority.MEDIUM
-    title_en: str | None = None
-    location: str | None = None
-    property_id: str | None = None
-    property_title: str | None = None
-    notes: str | None = None
-    agent_id: str | None = None
-    allow_conflict: bool = False  # book over another appointment of the employee (no 409)
 
 
 class AppointmentPatchIn(WireIn, kw_only=True):

@@ -74,6 +74,7 @@ def body_of(
     defaults: Mapping[str, Any] = types.MappingProxyType({}),
     names: Mapping[str, str] = types.MappingProxyType({}),
     optional: bool = False,
+    extra: Iterable[tuple[str, Any, Any]] = (),
 ) -> type[Any]:
     """A request Struct (a :class:`WireIn`) with the fields of ``record`` but ``skip`` (the ids
     the path carries), to subclass: ``class ReminderIn(body_of(AddReminder, ...))``.
@@ -81,7 +82,8 @@ def body_of(
     ``defaults`` replaces a field's default (``""`` or ``None`` for a required field the use
     case reports with every other failing one: ``None`` makes the type optional); ``names``
     gives a field another JSON key; ``optional`` makes every key optional and nullable (absent
-    = :data:`UNSET`), the shape of a partial update.
+    = :data:`UNSET`), the shape of a partial update. ``extra`` adds (name, type, default) the
+    command does not have (a value the handler parses into one it does).
     """
     fields: list[tuple[str, Any] | tuple[str, Any, Any]] = []
     skipped = set(skip)
@@ -103,5 +105,6 @@ def body_of(
         fields.append(
             (attribute.name, kind) if value is attrs.NOTHING else (attribute.name, kind, value)
         )
+    fields.extend(extra)
     name = f"{record.__name__}Body"
     return msgspec.defstruct(name, fields, bases=(WireIn,), kw_only=True, module=record.__module__)

@@ -38,6 +38,12 @@ FIELDS = Annotated[
     Parameter(description="Keys to return (comma-separated and/or repeated); id is always kept"),
 ]
 """The ``fields`` query parameter of every endpoint returning a resource."""
+DATE_FROM = Annotated[str | None, Parameter(query="dateFrom", description="Date or datetime")]
+"""The start of a statistics window (read by :func:`parse_window`)."""
+DATE_TO = Annotated[
+    str | None, Parameter(query="dateTo", description="Date or datetime (inclusive)")
+]
+"""The end of a statistics window (read by :func:`parse_window`)."""
 
 
 def amount_errors(*params: tuple[str, Decimal | None]) -> list[FieldError]:
