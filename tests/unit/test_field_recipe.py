@@ -16,7 +16,9 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import attrs
 import msgspec
 import pytest
 from hypothesis import HealthCheck, Phase, find, settings
@@ -31,6 +33,7 @@ from customers_hub.domain.audit import MASK, FieldChange, is_personal, mask_chan
 from customers_hub.domain.enums import CustomerSource, Stage
 from customers_hub.domain.erasure import erase
 from customers_hub.domain.errors import ValidationFailed
+from customers_hub.domain.fields import resolved_fields, writable
 from customers_hub.domain.imports import IMPORT_FIELD_KEYS
 from customers_hub.domain.merging import MERGE_FIELDS
 from customers_hub.domain.model import Customer
@@ -42,9 +45,12 @@ from customers_hub.domain.validation import (
     validate_customer_draft,
     validate_customer_patch,
 )
+from customers_hub.domain.validation import customers as customer_rules
+from customers_hub.domain.validation.texts import Errors
 from customers_hub.entrypoints.http.openapi_fields import field_rules
 from customers_hub.entrypoints.http.wire import CustomerIn, NewCustomerIn, customer_to_wire
 from customers_hub.testing.strategies import customers
+from customers_hub.testing.strategies.fields import written_fields
 
 SNAKE = "response_rate"
 CAMEL = "responseRate"
@@ -227,3 +233,37 @@ def test_a_field_marked_personal_is_erased_and_masked() -> None:
     assert masked.to == MASK
     # Not every written field is personal: the customer's type stays for the statistics.
     assert not is_personal("customerType")
+
+
+# --- the rule of a type, for a mark the product does not use yet --------------------------------
+
+
+@attrs.frozen
+class _Probe:
+    score: int | None = attrs.field(default=None, metadata=writable(bounds=(0, 10)))
+    label: str | None = attrs.field(default=None, metadata=writable(max_length=5))
+    free: str | None = None  # a written text without a length: refused at import
+
+
+def _rule(name: str) -> Any:
+    (attribute,) = (a for a in resolved_fields(_Probe) if a.name == name)
+    return customer_rules._rule_of_type(attribute)
+
+
+def test_a_whole_number_takes_its_bounds_and_a_text_its_length() -> None:
+    for value, fails in ((0, False), (10, False), (11, True), (-1, True), (True, True)):
+        errors = Errors()
+        _rule("score")(errors, value)
+        assert errors.has("score") is fails, value
+    errors = Errors()
+    assert _rule("label")(errors, " abc ") == "abc"
+    _rule("label")(errors, "abcdef")
+    assert errors.has("label")
+    with pytest.raises(TypeError, match="max_length"):
+        _rule("free")
+
+
+def test_the_strategy_draws_a_marked_number_within_its_bounds() -> None:
+    drawn = find(written_fields(_Probe), lambda v: v["score"] is not None, settings=QUICK)
+    assert 0 <= drawn["score"] <= 10
+    assert set(drawn) == {"score", "label"}  # the unmarked field is left to its strategy

@@ -10,7 +10,8 @@ the record.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Self
 
 import attrs
@@ -52,7 +53,13 @@ class Patch:
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Patch) and type(other) is type(self) and self._sent == other._sent
 
-    __hash__ = None  # type: ignore[assignment]  # values may be dicts, like the record's
+    def __hash__(self) -> int:
+        # As an attrs record's: by value, a TypeError when a value is not hashable (a dict).
+        return hash((type(self), tuple(self._sent.items())))
+
+    def __reduce__(self) -> tuple[Callable[[], Self], tuple[()]]:
+        # copy, deepcopy and pickle rebuild it by its constructor (__setattr__ refuses).
+        return functools.partial(type(self), **self._sent), ()
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{name}={value!r}" for name, value in self._sent.items())

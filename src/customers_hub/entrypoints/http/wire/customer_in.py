@@ -22,16 +22,10 @@ from customers_hub.domain.validation import (
     validate_customer_draft,
     validate_customer_patch,
 )
-from customers_hub.entrypoints.http.wire.base import (
-    T,
-)
+from customers_hub.entrypoints.http.wire.base import T
 from customers_hub.entrypoints.http.wire.commands import body_of
-from customers_hub.entrypoints.http.wire.compliance import (
-    KsaComplianceIn,
-)
-from customers_hub.entrypoints.http.wire.customer_out import (
-    CustomerOut,
-)
+from customers_hub.entrypoints.http.wire.compliance import KsaComplianceIn
+from customers_hub.entrypoints.http.wire.customer_out import CustomerOut
 
 # ---------------------------------------------------------------------------------------------
 # Customer request bodies: their fields are the domain's writable fields
@@ -57,10 +51,10 @@ def _sent(body: msgspec.Struct) -> dict[str, Any]:
     }
 
 
-_PreferencesFields: Any = body_of(Preferences, optional=True)
+_PreferencesBody: Any = body_of(Preferences, optional=True)
 
 
-class PreferencesIn(_PreferencesFields):  # type: ignore[misc]  # fields made at import
+class PreferencesIn(_PreferencesBody):  # type: ignore[misc]  # fields made from the record
     """``preferences`` of a request body (the fields of :class:`Preferences`): absent keys keep
     (update) or default (create); ``null`` clears."""
 
@@ -74,14 +68,14 @@ class PreferencesIn(_PreferencesFields):  # type: ignore[misc]  # fields made at
         return PreferencesPatch(**{n: _domain_value(v, patch=True) for n, v in _sent(self).items()})
 
 
-_CustomerFields: Any = body_of(
+_CustomerBody: Any = body_of(
     CustomerFields,
     nested={Preferences: PreferencesIn, KsaCompliance: KsaComplianceIn},
     optional=True,
 )
 
 
-class CustomerIn(_CustomerFields):  # type: ignore[misc]  # fields made at import
+class CustomerIn(_CustomerBody):  # type: ignore[misc]  # fields made from the record
     """The writable fields of a customer (:class:`CustomerFields`; create and full/partial
     update).
 
