@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from customers_hub.adapters.cache import InMemoryCache
 from customers_hub.adapters.event_wire import to_outbound
-from customers_hub.adapters.redis_events import InProcessEventBus, RedisEventBus
+from customers_hub.adapters.redis_events import EventBus, InProcessEventBus, RedisEventBus
 from customers_hub.adapters.relay import WEBHOOKS_CURSOR, OutboxRelay, OutboxSettings
 from customers_hub.adapters.sql import outbox as sql_outbox
 from customers_hub.adapters.sql.outbox import RelayRow, SqlOutboxWriter, event_payload
@@ -33,7 +33,6 @@ from customers_hub.adapters.sql.uow import SqlUnitOfWork
 from customers_hub.adapters.sql.webhooks import claim_due, create_deliveries, sql_webhook_repository
 from customers_hub.adapters.system import PrefixedIdGenerator, SystemClock
 from customers_hub.application.outbox import OutboxRecord
-from customers_hub.application.ports import EventBus
 from customers_hub.application.use_cases.customers import (
     CreateCustomer,
     UpdateCustomer,

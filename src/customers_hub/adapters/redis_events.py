@@ -21,16 +21,61 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 
 from customers_hub.adapters.redis_support import REDIS_ERRORS, RedisAvailability, redis_client
 
-__all__ = ["InProcessEventBus", "QueueSubscription", "RedisEventBus"]
+__all__ = [
+    "EventBus",
+    "EventSubscription",
+    "InProcessEventBus",
+    "QueueSubscription",
+    "RedisEventBus",
+]
 
 logger = logging.getLogger(__name__)
+
+
+# The bus is no port of the application: no use case publishes on it. Domain events leave a
+# transaction through the one event port, application.ports.EventPublisher; the outbox relay
+# (adapters/relay.py) forwards them here, and the WebSocket (entrypoints/http/ws.py) reads them.
+
+
+class EventSubscription(Protocol):
+    """The messages of one organization, in publication order, until closed."""
+
+    organization_id: str
+
+    def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
+        """Iterate over messages; ends when the subscription is closed."""
+        ...
+
+    async def get(self, timeout: float | None = None) -> dict[str, Any] | None:
+        """The next message, or ``None`` after ``timeout`` seconds or once closed."""
+        ...
+
+    async def aclose(self) -> None:
+        """Stop receiving (idempotent)."""
+        ...
+
+
+class EventBus(Protocol):
+    """Publishes JSON-able messages per organization to every instance's subscribers."""
+
+    async def publish(self, organization_id: str, message: Mapping[str, Any]) -> None:
+        """Deliver ``message`` to the organization's subscribers on every instance."""
+        ...
+
+    async def subscribe(self, organization_id: str) -> EventSubscription:
+        """Receive the organization's messages published from now on."""
+        ...
+
+    async def aclose(self) -> None:
+        """Close every subscription and connection."""
+        ...
 
 
 def _encode(message: Mapping[str, Any]) -> str:

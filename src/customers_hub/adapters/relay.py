@@ -44,13 +44,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from customers_hub.adapters import metrics
-from customers_hub.adapters.redis_events import EventBusUnavailable, RedisEventBus
+from customers_hub.adapters.redis_events import EventBus, EventBusUnavailable, RedisEventBus
 from customers_hub.adapters.sql import outbox as sql_outbox
 from customers_hub.adapters.sql.engine import create_engine
 from customers_hub.adapters.sql.uow import SqlUnitOfWork
 from customers_hub.adapters.sql.webhooks import create_deliveries, prune_deliveries
 from customers_hub.application.caching import Cache, Invalidation
-from customers_hub.application.ports import Clock, EventBus, IdGenerator
+from customers_hub.application.ports import Clock, IdGenerator
 
 __all__ = [
     "PROCESS_BUS_PREFIX",

@@ -6,10 +6,10 @@ here imports an adapter library.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Protocol, Self
 
 from customers_hub.application.ports_appointments import AppointmentBook
 from customers_hub.application.queries import (
@@ -376,43 +376,4 @@ class EmployeeQueries(Protocol):
         self, organization_id: str, ids: Sequence[str], window: StatsWindow
     ) -> dict[str, EmployeeWorkload]:
         """Workload statistics of the given employees (one query per measure, not per row)."""
-        ...
-
-
-# ---------------------------------------------------------------------------------------------
-# The event bus: JSON messages per organization to every instance (the WebSocket fan-out).
-# In process by default; Redis (adapters/redis_events.py) for several instances.
-
-
-class EventSubscription(Protocol):
-    """The messages of one organization, in publication order, until closed."""
-
-    organization_id: str
-
-    def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
-        """Iterate over messages; ends when the subscription is closed."""
-        ...
-
-    async def get(self, timeout: float | None = None) -> dict[str, Any] | None:
-        """The next message, or ``None`` after ``timeout`` seconds or once closed."""
-        ...
-
-    async def aclose(self) -> None:
-        """Stop receiving (idempotent)."""
-        ...
-
-
-class EventBus(Protocol):
-    """Publishes JSON-able messages per organization to every instance's subscribers."""
-
-    async def publish(self, organization_id: str, message: Mapping[str, Any]) -> None:
-        """Deliver ``message`` to the organization's subscribers on every instance."""
-        ...
-
-    async def subscribe(self, organization_id: str) -> EventSubscription:
-        """Receive the organization's messages published from now on."""
-        ...
-
-    async def aclose(self) -> None:
-        """Close every subscription and connection."""
         ...

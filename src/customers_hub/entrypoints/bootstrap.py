@@ -39,7 +39,7 @@ from customers_hub.adapters.event_wire import invalidation_for, to_outbound
 from customers_hub.adapters.events import InProcessEventPublisher
 from customers_hub.adapters.import_files import SpreadsheetReader
 from customers_hub.adapters.ratelimit import InMemoryRateLimiter, RedisRateLimiter
-from customers_hub.adapters.redis_events import InProcessEventBus, RedisEventBus
+from customers_hub.adapters.redis_events import EventBus, InProcessEventBus, RedisEventBus
 from customers_hub.adapters.redis_support import redis_client
 from customers_hub.adapters.relay import OutboxRelay, bus_cursor_name, wait_published
 from customers_hub.adapters.sql.action_reads import SqlActionQueries
@@ -65,7 +65,6 @@ from customers_hub.adapters.webhook_sender import SystemHostResolver, WebhookSen
 from customers_hub.application.caching import Cache, Invalidation
 from customers_hub.application.context import Dependencies, HubSettings
 from customers_hub.application.outbox import OutboxRecord, WebhookServices
-from customers_hub.application.ports import EventBus
 from customers_hub.application.ports_imports import ImportServices
 from customers_hub.application.ports_privacy import PrivacyRepositoryFactory
 from customers_hub.application.rate_limits import RateLimiter

@@ -89,8 +89,8 @@ from customers_hub.adapters.event_wire import (
     wire_timestamp,
 )
 from customers_hub.adapters.metrics import WEBSOCKET_CONNECTIONS
+from customers_hub.adapters.redis_events import EventSubscription
 from customers_hub.adapters.sql.engine import is_database_unavailable
-from customers_hub.application.ports import EventSubscription
 from customers_hub.application.use_cases.statistics_reads import action_stats
 from customers_hub.domain import access
 from customers_hub.domain.access import Operation, RecordScope, ScopeFilter
