@@ -50,8 +50,7 @@ def listed(
 def listed_fields(cls: type[Any]) -> Mapping[str, tuple[attrs.Attribute[Any], Listed]]:
     """The marked fields of ``cls`` in declaration order: name → (attribute, mark); types
     resolved."""
-    resolved = attrs.resolve_types(cls)
-    return {a.name: (a, a.metadata[_KEY]) for a in attrs.fields(resolved) if _KEY in a.metadata}
+    return {a.name: (a, a.metadata[_KEY]) for a in resolved_fields(cls) if _KEY in a.metadata}
 
 
 @frozen

@@ -44,7 +44,7 @@ from attrs import frozen
 
 from customers_hub.domain.duplicates import REASON_ORDER, DuplicateReason, email_key
 from customers_hub.domain.enums import CustomerSource, LabelledEnum
-from customers_hub.domain.fields import without_none
+from customers_hub.domain.fields import resolved_fields, without_none
 from customers_hub.domain.model import Preferences
 from customers_hub.domain.naming import camel_case, snake_case
 from customers_hub.domain.search_text import normalize_search_text
@@ -223,10 +223,9 @@ class ImportField:
 
 
 def _fields_of(cls: type, *, prefix: str = "") -> list[ImportField]:
-    hints = typing.get_type_hints(cls)
     found: list[ImportField] = []
-    for attribute in attrs.fields(cls):
-        kind = without_none(hints[attribute.name])
+    for attribute in resolved_fields(cls):
+        kind = without_none(attribute.type)
         if kind is Preferences:
             found.extend(_fields_of(Preferences, prefix="preferences."))
             continue

@@ -60,6 +60,7 @@ from customers_hub.domain.validation.values import (
     _money,
     _positive_money,
     _rooms,
+    whole_number_in,
     years_after,
 )
 
@@ -294,19 +295,6 @@ _DATED_RULES: Final[Mapping[str, _DatedRule]] = {
 }
 
 
-def _bounds_rule(field_path: str, bounds: tuple[int, int]) -> _Rule:
-    low, high = bounds
-
-    def rule(errors: Errors, value: Any) -> Any:
-        if isinstance(value, bool) or not isinstance(value, int):
-            errors.add(field_path, f"{_label(field_path)} must be a whole number")
-        elif not low <= value <= high:
-            errors.add(field_path, f"{_label(field_path)} must be between {low} and {high}")
-        return value
-
-    return rule
-
-
 def _rule_of_type(attribute: attrs.Attribute[Any]) -> _Rule | None:
     """The rule of a writable field without one of its own: its type's, with the numbers of its
     :func:`~customers_hub.domain.fields.writable` mark. None: the parsed type is the rule."""
@@ -320,7 +308,7 @@ def _rule_of_type(attribute: attrs.Attribute[Any]) -> _Rule | None:
             raise TypeError(f"{attribute.name}: a written text needs writable(max_length=...)")
         return _text_rule(path, mark.max_length, multiline=mark.multiline)
     if kind is int and mark is not None and mark.bounds is not None:
-        return _bounds_rule(path, mark.bounds)
+        return _validator_rule(path, whole_number_in(*mark.bounds))
     if kind is Decimal:
         return _validator_rule(path, _money)
     if isinstance(kind, type) and issubclass(kind, enum.Enum):

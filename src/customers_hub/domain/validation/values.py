@@ -141,12 +141,22 @@ def _area(raw: Decimal, *, field: str) -> Decimal:
     return raw
 
 
-def _rooms(raw: int, *, field: str) -> int:
-    if isinstance(raw, bool) or not isinstance(raw, int):
-        raise ValidationFailed.single(field, f"{_label(field)} must be a whole number")
-    if not 0 <= raw <= ROOMS_MAX:
-        raise ValidationFailed.single(field, f"{_label(field)} must be between 0 and {ROOMS_MAX}")
-    return raw
+def whole_number_in(low: int, high: int) -> FieldValidator[int, int]:
+    """A validator of a whole number from ``low`` to ``high`` (a bool is not one)."""
+
+    def validate(raw: int, *, field: str) -> int:
+        if isinstance(raw, bool) or not isinstance(raw, int):
+            raise ValidationFailed.single(field, f"{_label(field)} must be a whole number")
+        if not low <= raw <= high:
+            raise ValidationFailed.single(
+                field, f"{_label(field)} must be between {low} and {high}"
+            )
+        return raw
+
+    return validate
+
+
+_rooms = whole_number_in(0, ROOMS_MAX)
 
 
 def _coordinate(raw: Decimal, field: str, limit: int) -> Decimal:

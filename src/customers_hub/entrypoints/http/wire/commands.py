@@ -57,12 +57,15 @@ def to_command(body: msgspec.Struct, command: type[C], /, **given: Any) -> C:
     return cast(Callable[..., C], command)(**values)
 
 
-def _wire_default(default: Any) -> Any:
+def _field_options(default: Any) -> dict[str, Any]:
+    """``msgspec.field`` options of an attrs default (none: the field is required)."""
+    if default is attrs.NOTHING:
+        return {}
     if default is DOMAIN_UNSET:
-        return UNSET
+        return {"default": UNSET}
     if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
-        return msgspec.field(default_factory=default.factory)
-    return default
+        return {"default_factory": default.factory}
+    return {"default": default}
 
 
 def body_of(
@@ -96,14 +99,11 @@ def body_of(
             kind, default = kind | UnsetType | None, UNSET
         elif default is None:
             kind = kind | None
-        value = _wire_default(default)
+        options = _field_options(default)
         if attribute.name in names:
-            value = msgspec.field(
-                name=names[attribute.name],
-                **({} if default is attrs.NOTHING else {"default": value}),
-            )
+            options["name"] = names[attribute.name]
         fields.append(
-            (attribute.name, kind) if value is attrs.NOTHING else (attribute.name, kind, value)
+            (attribute.name, kind, msgspec.field(**options)) if options else (attribute.name, kind)
         )
     fields.extend(extra)
     name = f"{record.__name__}Body"

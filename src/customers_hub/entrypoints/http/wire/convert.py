@@ -166,7 +166,7 @@ def _declared(source_type: type) -> dict[str, Any]:
     if not attrs.has(source_type):
         return {}
     try:
-        fields = attrs.fields(attrs.resolve_types(source_type))
+        fields = resolved_fields(source_type)
     except (NameError, TypeError):  # an annotation that does not resolve: no fast branches
         return {}
     return {f.name: f.type for f in fields}
