@@ -107,7 +107,7 @@ def create_engine(
     target = async_url(url)
     kwargs: dict[str, Any] = {"echo": echo, "json_deserializer": json_loads}
     if is_sqlite(url):
-        kwargs["connect_args"] = {"timeout": 30}
+        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_SECONDS}
     else:
         bounds = timeouts or DatabaseTimeouts()
         kwargs.update(
@@ -164,12 +164,32 @@ def ping_when_idle(engine: AsyncEngine, idle: float) -> None:
 _RESTING_SINCE: Final = "customers_hub.resting_since"
 
 
+SQLITE_BUSY_SECONDS: Final = 30.0
+"""How long SQLite waits for another connection's lock (the busy timeout), and how long a new
+connection retries putting the file in WAL mode."""
+
+
+def _wal_mode(cursor: Any) -> None:
+    # SQLite may refuse the journal-mode change (or its read while another connection recovers
+    # the WAL) with "database is locked" at once, without its busy handler: several workers
+    # opening one file together. Retried within the busy timeout; any other error is raised.
+    deadline = time.monotonic() + SQLITE_BUSY_SECONDS
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if not str(error).startswith(_SQLITE_BUSY) or time.monotonic() >= deadline:
+                raise
+        time.sleep(0.05)  # a new connection only; it holds no lock meanwhile
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
+    _wal_mode(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_SECONDS * 1000)}")
     # Rules §8 erasure: overwrite deleted and replaced content with zeros, so an erased
     # customer's old values do not linger in free space of the file (adapters/sql/erasure.py).
     cursor.execute("PRAGMA secure_delete=ON")
