@@ -38,8 +38,7 @@ from customers_hub.domain.validation import CustomerDraft
 from customers_hub.entrypoints.bootstrap import Hub, build_hub
 from customers_hub.entrypoints.http.app import create_app
 from customers_hub.entrypoints.http.auth import AuthSettings, issue_token
-from customers_hub.entrypoints.http.jobs import SNOOZE_INTERVAL_ENV
-from customers_hub.entrypoints.settings import HubConfig
+from customers_hub.entrypoints.settings import SNOOZE_INTERVAL_ENV, HubConfig
 from customers_hub.testing.strategies import ROLE_PERMISSIONS
 
 TEST_SECRET = "e2e-test-secret-that-is-long-enough-for-hs256"
@@ -130,6 +129,7 @@ def hub_config(tmp_path_factory: pytest.TempPathFactory) -> HubConfig:
         database_url=f"sqlite:///{data_dir / 'hub.db'}",
         max_document_bytes=TEST_MAX_DOCUMENT_BYTES,
         rate_limits_enabled=False,  # the rate-limit tests turn them on for their own apps
+        snooze_interval=None,  # see _no_background_jobs
     )
 
 
@@ -166,10 +166,15 @@ class SharedHub(Hub):
 
 
 class MakeClient(Protocol):
-    """``async with make_client(auth=..., hub=...) as client`` — another app on the hub."""
+    """``async with make_client(auth=..., hub=..., snooze_interval=...) as client`` — another
+    app on the hub (``snooze_interval`` runs its snooze wake-up job)."""
 
     def __call__(
-        self, *, auth: AuthSettings | None = None, hub: Hub | None = None
+        self,
+        *,
+        auth: AuthSettings | None = None,
+        hub: Hub | None = None,
+        snooze_interval: float | None = None,
     ) -> AbstractAsyncContextManager[AsyncTestClient[Litestar]]: ...
 
 
@@ -181,10 +186,13 @@ def make_client(hub: Hub, auth: AuthSettings) -> MakeClient:
 
     @asynccontextmanager
     async def make(
-        *, auth: AuthSettings | None = None, hub: Hub | None = None
+        *,
+        auth: AuthSettings | None = None,
+        hub: Hub | None = None,
+        snooze_interval: float | None = None,
     ) -> AsyncIterator[AsyncTestClient[Litestar]]:
         target = hub if hub is not None else SharedHub(session_hub.container, session_hub.config)
-        app = create_app(target, auth=auth or session_auth)
+        app = create_app(target, auth=auth or session_auth, snooze_interval=snooze_interval)
         async with AsyncTestClient(app=app) as test_client:
             yield test_client
 

@@ -43,15 +43,15 @@ from customers_hub.domain.errors import (
 )
 from customers_hub.entrypoints.bootstrap import Hub
 from customers_hub.entrypoints.http.app import JSON_BODY_LIMIT
+from customers_hub.entrypoints.http.asgi import auth_settings
 from customers_hub.entrypoints.http.auth import (
-    JWT_PUBLIC_KEY_ENV,
-    JWT_SECRET_ENV,
     AuthenticationFailed,
     AuthSettings,
     actor_from_token,
     issue_token,
 )
 from customers_hub.entrypoints.http.errors import FieldDetail, to_api_error
+from customers_hub.entrypoints.settings import JWT_PUBLIC_KEY_ENV, JWT_SECRET_ENV, HubConfig
 
 if TYPE_CHECKING:
     from conftest import MakeClient, NewCustomer, Staff, TokenFor
@@ -254,16 +254,25 @@ def test_auth_settings_from_the_environment(tmp_path: Path) -> None:
     _, public = _rsa_pair()
     key_file = tmp_path / "identity.pem"
     key_file.write_text(public, encoding="ascii")
-    both = AuthSettings.from_env({JWT_SECRET_ENV: "s" * 32, JWT_PUBLIC_KEY_ENV: str(key_file)})
+    data_dir = {"CUSTOMERS_HUB_DATA_DIR": str(tmp_path / "data")}
+
+    def from_env(**env: str) -> AuthSettings:
+        return auth_settings(HubConfig.from_env({**data_dir, **env}))
+
+    both = from_env(**{JWT_SECRET_ENV: "s" * 32, JWT_PUBLIC_KEY_ENV: str(key_file)})
     assert both.secret == "s" * 32
     assert both.public_key == public
     assert both.accepted_algorithms == ("HS256", "RS256", "ES256")
-    only_key = AuthSettings.from_env({JWT_PUBLIC_KEY_ENV: str(key_file)})
+    only_key = from_env(**{JWT_PUBLIC_KEY_ENV: str(key_file)})
     assert "HS256" not in only_key.accepted_algorithms
+    assert not (tmp_path / "data").exists()  # a configured key: no secret is stored
+    stored = from_env()  # no key at all: the secret stored in the data directory
+    assert stored.secret == (tmp_path / "data" / "jwt-secret").read_text(encoding="ascii").strip()
+    assert stored.public_key is None
     with pytest.raises(ValueError, match=JWT_SECRET_ENV):
-        AuthSettings.from_env({})
-    with pytest.raises(ValueError, match="cannot read"):
-        AuthSettings.from_env({JWT_PUBLIC_KEY_ENV: str(tmp_path / "missing.pem")})
+        AuthSettings()
+    with pytest.raises(ValueError, match=f"cannot read {JWT_PUBLIC_KEY_ENV}"):
+        from_env(**{JWT_PUBLIC_KEY_ENV: str(tmp_path / "missing.pem")})
     with pytest.raises(ValueError, match="unsupported"):
         AuthSettings(secret="x" * 32, algorithms=("none",))
 

@@ -27,9 +27,11 @@ from customers_hub.application.errors import ConcurrentUpdate
 from customers_hub.application.use_cases.actions import WAKE_BATCH
 from customers_hub.domain.enums import Permission
 from customers_hub.domain.model import Customer
+from customers_hub.entrypoints import settings
 from customers_hub.entrypoints.bootstrap import Hub
 from customers_hub.entrypoints.http import jobs, ws
 from customers_hub.entrypoints.http.auth import AuthSettings, issue_token
+from customers_hub.entrypoints.settings import HubConfig
 
 if TYPE_CHECKING:
     from conftest import MakeClient, NewCustomer, Staff, TokenFor
@@ -359,10 +361,9 @@ async def test_the_wake_up_job_emits_action_updated_for_a_passed_snooze(
     token_for: TokenFor,
     new_customer: NewCustomer,
 ) -> None:
-    monkeypatch.setenv(jobs.SNOOZE_INTERVAL_ENV, "0.2")
     customer = await new_customer(assigned="agent")
     agent = token_for("agent")
-    async with make_client() as other:  # its lifespan starts the job every 0.2 s
+    async with make_client(snooze_interval=0.2) as other:  # its lifespan starts the job
         action = await create_action(other, agent, customer)
         async with connect(other, agent, ["actions"]) as socket:
             until = datetime.now(UTC) + timedelta(seconds=1)
@@ -434,13 +435,17 @@ async def test_a_failing_run_does_not_stop_the_periodic_job() -> None:
 
 
 def test_the_snooze_interval_comes_from_the_environment() -> None:
-    env = jobs.SNOOZE_INTERVAL_ENV
-    assert jobs.snooze_interval_from_env({}) == jobs.DEFAULT_SNOOZE_INTERVAL
-    assert jobs.snooze_interval_from_env({env: " "}) == jobs.DEFAULT_SNOOZE_INTERVAL
-    assert jobs.snooze_interval_from_env({env: "5"}) == 5.0
-    assert jobs.snooze_interval_from_env({env: "0.5"}) == 0.5
+    env = settings.SNOOZE_INTERVAL_ENV
+
+    def interval(value: str | None) -> float | None:
+        return HubConfig.from_env({} if value is None else {env: value}).snooze_interval
+
+    assert interval(None) == settings.DEFAULT_SNOOZE_INTERVAL
+    assert interval(" ") == settings.DEFAULT_SNOOZE_INTERVAL
+    assert interval("5") == 5.0
+    assert interval("0.5") == 0.5
     for off in ("0", "off", "OFF", "false"):
-        assert jobs.snooze_interval_from_env({env: off}) is None
+        assert interval(off) is None
     for bad in ("soon", "-1", "inf", "nan"):
         with pytest.raises(ValueError, match=env):
-            jobs.snooze_interval_from_env({env: bad})
+            interval(bad)

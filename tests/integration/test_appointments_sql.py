@@ -54,7 +54,6 @@ from customers_hub.entrypoints.bootstrap import Hub, build_hub
 from customers_hub.entrypoints.demo import load_demo_data
 from customers_hub.entrypoints.http.app import create_app
 from customers_hub.entrypoints.http.auth import AuthSettings, issue_token
-from customers_hub.entrypoints.http.jobs import SNOOZE_INTERVAL_ENV
 from customers_hub.entrypoints.settings import HubConfig
 from customers_hub.testing import actor_for
 
@@ -63,19 +62,15 @@ PAUSE = 0.2  # between a booking's check and its insert: room for the other one 
 
 
 @pytest.fixture
-def _no_background_jobs() -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(SNOOZE_INTERVAL_ENV, "off")
-        yield
-
-
-@pytest.fixture
-async def hub(
-    engine: AsyncEngine, database_url: str, tmp_path: Path, _no_background_jobs: None
-) -> AsyncIterator[Hub]:
+async def hub(engine: AsyncEngine, database_url: str, tmp_path: Path) -> AsyncIterator[Hub]:
     """A hub on the migrated test database (``engine`` migrated it)."""
     built = build_hub(
-        config=HubConfig(data_dir=tmp_path, database_url=database_url, rate_limits_enabled=False)
+        config=HubConfig(
+            data_dir=tmp_path,
+            database_url=database_url,
+            rate_limits_enabled=False,
+            snooze_interval=None,  # no background job in these tests
+        )
     )
     await built.start(migrate=False)
     yield built

@@ -14,7 +14,7 @@ These tests run the HTTP app on both databases (the end-to-end suite runs on SQL
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,6 @@ from customers_hub.domain.validation import CustomerDraft
 from customers_hub.entrypoints.bootstrap import Hub, build_hub
 from customers_hub.entrypoints.http.app import create_app
 from customers_hub.entrypoints.http.auth import AuthSettings, issue_token
-from customers_hub.entrypoints.http.jobs import SNOOZE_INTERVAL_ENV
 from customers_hub.entrypoints.settings import HubConfig
 
 SECRET = "bounded-texts-test-secret-long-enough-for-hs256"
@@ -45,20 +44,16 @@ AGENT_NAME = "أحمد السعيد"
 
 
 @pytest.fixture
-def _no_background_jobs() -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(SNOOZE_INTERVAL_ENV, "off")
-        yield
-
-
-@pytest.fixture
-async def hub(
-    engine: AsyncEngine, database_url: str, tmp_path: Path, _no_background_jobs: None
-) -> Hub:
+async def hub(engine: AsyncEngine, database_url: str, tmp_path: Path) -> Hub:
     """A hub on the migrated test database (``engine`` migrated it); the app's lifespan
     starts and closes it."""
     return build_hub(
-        config=HubConfig(data_dir=tmp_path, database_url=database_url, rate_limits_enabled=False)
+        config=HubConfig(
+            data_dir=tmp_path,
+            database_url=database_url,
+            rate_limits_enabled=False,
+            snooze_interval=None,  # no background job in these tests
+        )
     )
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.pool import NullPool
 
 from customers_hub.adapters.sql import migrate
 from customers_hub.adapters.sql.tables import metadata
-from customers_hub.entrypoints import cli
+from customers_hub.entrypoints import cli, settings
 
 DATABASES = ("sqlite", "postgresql")
 HEAD = ScriptDirectory.from_config(migrate.alembic_config("sqlite://")).get_current_head()
@@ -232,8 +232,8 @@ def test_cli_db_upgrade_with_a_url(empty_database: str, capsys: pytest.CaptureFi
 def test_cli_db_upgrade_defaults_to_sqlite_in_the_data_dir(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv(cli.DATABASE_URL_ENV, raising=False)
-    monkeypatch.setenv(cli.DATA_DIR_ENV, str(tmp_path / "data"))
+    monkeypatch.delenv(settings.DATABASE_URL_ENV, raising=False)
+    monkeypatch.setenv(settings.DATA_DIR_ENV, str(tmp_path / "data"))
     assert cli.main(["db", "upgrade"]) == 0
     assert migrate.current(f"sqlite:///{tmp_path / 'data' / 'hub.db'}") == HEAD
 
@@ -242,7 +242,7 @@ def test_cli_db_upgrade_takes_the_url_from_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = f"sqlite:///{tmp_path / 'env' / 'hub.db'}"
-    monkeypatch.setenv(cli.DATABASE_URL_ENV, url)
+    monkeypatch.setenv(settings.DATABASE_URL_ENV, url)
     assert cli.main(["db", "upgrade"]) == 0
     assert migrate.current(url) == HEAD
 

@@ -17,18 +17,14 @@ from typing import Any
 
 import pytest
 import uvicorn
+from attrs import evolve
 
 from customers_hub.adapters.cache import InMemoryCache, NullCache, RedisCache
 from customers_hub.application.caching import CacheKeys, Invalidation
 from customers_hub.entrypoints import cli
 from customers_hub.entrypoints.bootstrap import Hub
-from customers_hub.entrypoints.http.asgi import (
-    WORKERS_ENV,
-    app_factory,
-    served_hub,
-    worker_count,
-)
-from customers_hub.entrypoints.settings import HubConfig
+from customers_hub.entrypoints.http.asgi import app_factory, served_hub
+from customers_hub.entrypoints.settings import WORKERS_ENV, HubConfig, worker_count
 
 UVICORN = "/srv/hub/.venv/bin/uvicorn"
 FACTORY = "customers_hub.entrypoints.http.asgi:served_app_factory"
@@ -91,7 +87,7 @@ async def stores_nothing(hub: Hub) -> bool:
 
 
 async def test_several_workers_without_redis_cache_nothing(config: HubConfig) -> None:
-    hub = served_hub(config, workers=2)
+    hub = served_hub(evolve(config, workers=2))
     try:
         assert isinstance(hub.cache, NullCache)
         assert await stores_nothing(hub)
@@ -102,7 +98,7 @@ async def test_several_workers_without_redis_cache_nothing(config: HubConfig) ->
 
 
 async def test_one_worker_keeps_its_in_process_cache(config: HubConfig) -> None:
-    hub = served_hub(config, workers=1)
+    hub = served_hub(evolve(config, workers=1))
     try:
         assert isinstance(hub.cache, InMemoryCache)
         assert not await stores_nothing(hub)
@@ -115,8 +111,9 @@ async def test_several_workers_with_redis_share_its_cache(config: HubConfig) -> 
         data_dir=config.data_dir,
         database_url=config.database_url,
         redis_url="redis://127.0.0.1:1/0",  # never connected
+        workers=4,
     )
-    hub = served_hub(shared, workers=4)
+    hub = served_hub(shared)
     try:
         assert isinstance(hub.cache, RedisCache)
     finally:

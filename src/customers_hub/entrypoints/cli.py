@@ -44,9 +44,6 @@ from customers_hub.domain.enums import Permission, Role
 from customers_hub.entrypoints.cli_export import add_export
 from customers_hub.entrypoints.cli_import import add_import
 
-DATABASE_URL_ENV = "CUSTOMERS_HUB_DATABASE_URL"
-DATA_DIR_ENV = "CUSTOMERS_HUB_DATA_DIR"
-DEFAULT_DATA_DIR = ".customers-hub"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 3000
 DEFAULT_TTL_SECONDS = 3600
@@ -57,26 +54,20 @@ DEMO_SEED = 2024
 Handler = Callable[[argparse.Namespace], int]
 
 
-def data_dir() -> Path:
-    """Where the embedded defaults keep their files (``CUSTOMERS_HUB_DATA_DIR``)."""
-    return Path(os.environ.get(DATA_DIR_ENV) or DEFAULT_DATA_DIR)
+def _database_url(args: argparse.Namespace) -> str:
+    """``--database-url``, else the configured one (``CUSTOMERS_HUB_DATABASE_URL``), else the
+    embedded SQLite file in the data directory."""
+    from customers_hub.entrypoints.settings import HubConfig
 
-
-def default_database_url() -> str:
-    """``CUSTOMERS_HUB_DATABASE_URL``, else the embedded SQLite file in the data directory."""
-    url = os.environ.get(DATABASE_URL_ENV)
-    if url:
-        return url
-    return f"sqlite:///{(data_dir() / 'hub.db').resolve()}"
+    return HubConfig.from_env(database_url=args.database_url).database_url
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
     from customers_hub.adapters.sql.migrate import upgrade
 
-    url: str = args.database_url or default_database_url()
     try:
-        upgrade(url, args.revision)
-    except ValueError as error:  # an unsupported URL: say so without a traceback
+        upgrade(_database_url(args), args.revision)
+    except ValueError as error:  # an unsupported URL or setting: say so without a traceback
         print(f"customers-hub: {error}", file=sys.stderr)
         return 2
     print(f"database at revision {args.revision}", file=sys.stdout)
@@ -87,7 +78,7 @@ def _db_sweep_idempotency(args: argparse.Namespace) -> int:
     from customers_hub.entrypoints.bootstrap import build_hub
 
     async def sweep() -> int:
-        async with build_hub(args.database_url or default_database_url()) as hub:
+        async with build_hub(args.database_url) as hub:
             total = batch = await hub.idempotency.sweep()
             while batch:  # bounded batches until none is left
                 batch = await hub.idempotency.sweep()
@@ -103,7 +94,7 @@ def _db_recount(args: argparse.Namespace) -> int:
     from customers_hub.adapters.sql.engine import create_engine
 
     async def recount() -> list[str]:
-        engine = create_engine(args.database_url or default_database_url())
+        engine = create_engine(_database_url(args))
         try:
             return await recount_all(engine, args.org)
         finally:
@@ -125,12 +116,7 @@ def _add_db(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", metavar="COMMAND")
     up = db_commands.add_parser("upgrade", help="apply the database migrations")
-    up.add_argument(
-        "--database-url",
-        metavar="URL",
-        help=f"sqlite:///path/hub.db or postgresql://user@host:port/db "
-        f"(default: ${DATABASE_URL_ENV}, else sqlite in ${DATA_DIR_ENV} or ./{DEFAULT_DATA_DIR})",
-    )
+    _database_url_option(up)
     up.add_argument("--revision", default="head", help="target revision (default: head)")
     up.set_defaults(handler=_db_upgrade)
     sweep = db_commands.add_parser("sweep-idempotency", help="delete expired idempotency keys")
@@ -149,8 +135,9 @@ def _database_url_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--database-url",
         metavar="URL",
-        help=f"sqlite:///path/hub.db or postgresql://user@host:port/db "
-        f"(default: ${DATABASE_URL_ENV}, else sqlite in ${DATA_DIR_ENV} or ./{DEFAULT_DATA_DIR})",
+        help="sqlite:///path/hub.db or postgresql://user@host:port/db "
+        "(default: $CUSTOMERS_HUB_DATABASE_URL, else sqlite in $CUSTOMERS_HUB_DATA_DIR or "
+        "./.customers-hub)",
     )
 
 
@@ -388,25 +375,20 @@ def log_config(level: str) -> dict[str, Any]:
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
+    from attrs import evolve
 
     from customers_hub.adapters.sql.engine import async_url, is_sqlite
     from customers_hub.adapters.sql.migrate import upgrade
     from customers_hub.entrypoints.http.app import create_app
-    from customers_hub.entrypoints.http.asgi import (
-        JWT_SECRET_FILE,
-        WORKERS_ENV,
-        auth_settings,
-        served_hub,
-        uses_stored_secret,
-    )
+    from customers_hub.entrypoints.http.asgi import JWT_SECRET_FILE, auth_settings, served_hub
     from customers_hub.entrypoints.http.socketio_server import with_socketio
-    from customers_hub.entrypoints.settings import HubConfig
+    from customers_hub.entrypoints.settings import DATABASE_URL_ENV, WORKERS_ENV, HubConfig
 
     if args.database_url:
         # Worker processes read their configuration from the environment.
         os.environ[DATABASE_URL_ENV] = args.database_url
-    config = HubConfig.from_env()
     try:
+        config = evolve(HubConfig.from_env(), workers=args.workers)
         async_url(config.database_url)  # a supported URL, or a message instead of a traceback
         auth = auth_settings(config)  # creates the stored secret once, before any worker
         if is_sqlite(config.database_url):
@@ -431,7 +413,7 @@ def _serve(args: argparse.Namespace) -> int:
         )
     base = f"http://{args.host}:{args.port}"
     print(f"Customers Hub {__version__}: API {base}/api/v1 · docs {base}/api/v1/docs", flush=True)
-    if uses_stored_secret():
+    if config.uses_stored_secret:
         print(
             f"tokens: HS256 with the secret in {config.data_dir / JWT_SECRET_FILE} "
             "(`customers-hub token --help`)",
@@ -469,7 +451,7 @@ def _serve(args: argparse.Namespace) -> int:
             else:
                 os.environ[WORKERS_ENV] = previous
     else:
-        app = create_app(served_hub(config, workers=1), auth=auth)
+        app = create_app(served_hub(config), auth=auth)
         uvicorn.run(with_socketio(app), **options)
     return 0
 
@@ -479,7 +461,7 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "serve",
         help="run the HTTP service",
         description="Run the HTTP API with uvicorn. With no configuration it serves the "
-        f"embedded default: SQLite in ${DATA_DIR_ENV} (./{DEFAULT_DATA_DIR}), migrated on "
+        "embedded default: SQLite in $CUSTOMERS_HUB_DATA_DIR (./.customers-hub), migrated on "
         "start, and a token secret generated once into <data dir>/jwt-secret unless "
         "$CUSTOMERS_HUB_JWT_SECRET or $CUSTOMERS_HUB_JWT_PUBLIC_KEY is set.",
     )

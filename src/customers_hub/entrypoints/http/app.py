@@ -35,7 +35,7 @@ import asyncio
 import importlib.util
 from collections.abc import Callable
 from types import ModuleType
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from litestar import Litestar, Request, Response, Router, get
 from litestar.config.compression import CompressionConfig
@@ -85,7 +85,7 @@ from customers_hub.entrypoints.http.docs import docs_assets_router, swagger_asse
 from customers_hub.entrypoints.http.errors import RETRY_AFTER_SECONDS, exception_handlers
 from customers_hub.entrypoints.http.idempotency import IdempotencyMiddleware
 from customers_hub.entrypoints.http.injection import Provider, inject_directly
-from customers_hub.entrypoints.http.jobs import snooze_interval_from_env, snooze_job
+from customers_hub.entrypoints.http.jobs import snooze_job
 from customers_hub.entrypoints.http.metrics import RequestMetrics, metrics
 from customers_hub.entrypoints.http.middleware import (
     AuthenticationMiddleware,
@@ -261,12 +261,15 @@ def create_app(
     auth: AuthSettings,
     debug: bool = False,
     rate_limits: RateLimitPolicy | None = None,
+    snooze_interval: float | Literal["configured"] | None = "configured",
 ) -> Litestar:
     """The HTTP service of ``hub``, verifying tokens with ``auth``.
 
     Startup runs ``hub.start()`` (the embedded SQLite migrates itself), shutdown
     ``hub.close()``. Rate limits: ``rate_limits`` when given, else the default policy unless
-    ``hub.config.rate_limits_enabled`` is false; the buckets are ``hub.rate_limiter``'s.
+    ``hub.config.rate_limits_enabled`` is false; the buckets are ``hub.rate_limiter``'s. The
+    snooze wake-up job runs every ``snooze_interval`` seconds (``None``: not at all), by default
+    every ``hub.config.snooze_interval``.
     """
 
     def provide_deps() -> Dependencies:
@@ -283,7 +286,8 @@ def create_app(
         security=[{BEARER_SCHEME: []}],
     )
 
-    snoozes = snooze_job(hub, snooze_interval_from_env())  # wakes passed snoozes (jobs.py)
+    interval = hub.config.snooze_interval if snooze_interval == "configured" else snooze_interval
+    snoozes = snooze_job(hub, interval)  # wakes passed snoozes (jobs.py)
 
     policy = rate_limits
     if policy is None and hub.config.rate_limits_enabled:

@@ -17,11 +17,11 @@ it. A configured ``CUSTOMERS_HUB_JWT_SECRET`` always wins over the stored one.
 **Several worker processes without Redis** (``CUSTOMERS_HUB_REDIS_URL`` unset) get no response
 cache (:class:`~customers_hub.adapters.cache.NullCache`): each worker's in-process cache would be
 invalidated only by the writes that worker served, so the others would answer stale customers
-(up to 300 s) and filter options (up to an hour). The number of workers (:func:`worker_count`)
-is ``CUSTOMERS_HUB_WORKERS`` (set by ``customers-hub serve --workers N`` for its workers), else
-``WEB_CONCURRENCY`` (uvicorn's and gunicorn's default worker count), else the ``--workers N``
-(gunicorn: ``-w N``) of the uvicorn or gunicorn command line the worker runs under (a spawned
-uvicorn worker keeps its server's command line), else 1. Rate limits and real-time events stay
+(up to 300 s) and filter options (up to an hour). The number of workers is read once with the
+rest of the configuration (:attr:`~customers_hub.entrypoints.settings.HubConfig.workers`:
+``CUSTOMERS_HUB_WORKERS``, set by ``customers-hub serve --workers N`` for its workers, else
+``WEB_CONCURRENCY``, else the ``--workers N`` of the uvicorn or gunicorn command line the worker
+runs under, else 1). Rate limits and real-time events stay
 per worker without Redis; set ``CUSTOMERS_HUB_REDIS_URL`` to run the workers as one.
 """
 
@@ -32,8 +32,6 @@ import gc
 import logging
 import os
 import secrets
-import sys
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Final
 
@@ -43,29 +41,21 @@ from litestar.types import ASGIApp
 from customers_hub.adapters.cache import NullCache
 from customers_hub.entrypoints.bootstrap import Hub, build_container, build_hub
 from customers_hub.entrypoints.http.app import create_app
-from customers_hub.entrypoints.http.auth import JWT_PUBLIC_KEY_ENV, JWT_SECRET_ENV, AuthSettings
+from customers_hub.entrypoints.http.auth import AuthSettings
 from customers_hub.entrypoints.http.socketio_server import with_socketio
-from customers_hub.entrypoints.settings import HubConfig
+from customers_hub.entrypoints.settings import JWT_PUBLIC_KEY_ENV, HubConfig
 
 __all__ = [
     "JWT_SECRET_FILE",
-    "WORKERS_ENV",
     "app_factory",
     "auth_settings",
     "freeze_heap",
     "served_app_factory",
     "served_hub",
     "stored_secret",
-    "uses_stored_secret",
-    "worker_count",
 ]
 
 logger = logging.getLogger(__name__)
-
-WORKERS_ENV: Final = "CUSTOMERS_HUB_WORKERS"
-"""How many worker processes serve the app; set by ``customers-hub serve`` for its workers."""
-
-_SERVERS: Final = ("uvicorn", "gunicorn")
 
 JWT_SECRET_FILE: Final = "jwt-secret"
 """Name of the generated HS256 secret in the data directory."""
@@ -98,74 +88,29 @@ def stored_secret(data_dir: Path) -> str:
     return secret
 
 
-def uses_stored_secret(env: Mapping[str, str] | None = None) -> bool:
-    """True when no token key is configured, so the stored secret is used."""
-    env = os.environ if env is None else env
-    return not (env.get(JWT_SECRET_ENV) or env.get(JWT_PUBLIC_KEY_ENV))
+def auth_settings(config: HubConfig) -> AuthSettings:
+    """Token verification with the configured keys; with none, the secret stored in the data
+    directory (generated the first time).
 
-
-def auth_settings(config: HubConfig, env: Mapping[str, str] | None = None) -> AuthSettings:
-    """Token verification from the environment; with no key configured, the stored secret."""
-    env = os.environ if env is None else env
-    if uses_stored_secret(env):
-        return AuthSettings(secret=stored_secret(config.data_dir))
-    return AuthSettings.from_env(env)
-
-
-def _count(name: str, value: str) -> int:
-    try:
-        count = int(value.strip())
-    except ValueError:
-        count = 0
-    if count < 1:
-        raise ValueError(f"{name} must be a positive number of workers, got {value!r}")
-    return count
-
-
-def _workers_option(argv: Sequence[str]) -> str | None:
-    """The value of ``--workers N`` / ``--workers=N`` (gunicorn also ``-w N`` / ``-wN``) when
-    ``argv`` is a uvicorn or gunicorn command line."""
-    if not argv:
-        return None
-    program = Path(argv[0])
-    # ``python -m uvicorn`` runs as ``…/uvicorn/__main__.py``.
-    server = (program.parent if program.name == "__main__.py" else program).stem
-    if server not in _SERVERS:
-        return None
-    for index, arg in enumerate(argv[1:], start=1):
-        following = argv[index + 1] if index + 1 < len(argv) else None
-        if arg == "--workers" or (server == "gunicorn" and arg == "-w"):
-            return following
-        if arg.startswith("--workers="):
-            return arg.partition("=")[2]
-        if server == "gunicorn" and arg.startswith("-w") and arg[2:].isdigit():
-            return arg[2:]
-    return None
-
-
-def worker_count(env: Mapping[str, str] | None = None, argv: Sequence[str] | None = None) -> int:
-    """How many worker processes serve the app (see the module docstring); 1 when nothing says.
-
-    Raises :class:`ValueError` naming the variable for a value that is not a positive number.
+    Raises :class:`ValueError` naming the variable when the public key file cannot be read.
     """
-    env = os.environ if env is None else env
-    argv = sys.argv if argv is None else argv
-    for name in (WORKERS_ENV, "WEB_CONCURRENCY"):
-        value = env.get(name, "").strip()
-        if value:
-            return _count(name, value)
-    option = _workers_option(argv)
-    if option is None:
-        return 1
-    try:
-        return max(1, int(option))
-    except ValueError:
-        return 1  # the server itself refuses a bad option
+    if config.uses_stored_secret:
+        return AuthSettings(secret=stored_secret(config.data_dir))
+    public_key = None
+    if config.jwt_public_key is not None:
+        try:
+            public_key = config.jwt_public_key.read_text(encoding="ascii")
+        except (OSError, UnicodeError) as error:
+            raise ValueError(
+                f"cannot read {JWT_PUBLIC_KEY_ENV}={config.jwt_public_key}: {error}"
+            ) from None
+    return AuthSettings(secret=config.jwt_secret, public_key=public_key)
 
 
-def served_hub(config: HubConfig, workers: int) -> Hub:
-    """The hub one of ``workers`` worker processes serves: without Redis and with more than one
-    worker, its cache stores nothing (the module docstring says why)."""
+def served_hub(config: HubConfig) -> Hub:
+    """The hub one of ``config.workers`` worker processes serves: without Redis and with more
+    than one worker, its cache stores nothing (the module docstring says why)."""
+    workers = config.workers
     if workers > 1 and not config.redis_url:
         logger.warning(
             "%d workers without CUSTOMERS_HUB_REDIS_URL: the response cache is off (each "
@@ -179,7 +124,7 @@ def served_hub(config: HubConfig, workers: int) -> Hub:
 def app_factory() -> Litestar:
     """A new Litestar application for the configuration in the environment."""
     config = HubConfig.from_env()
-    return create_app(served_hub(config, worker_count()), auth=auth_settings(config))
+    return create_app(served_hub(config), auth=auth_settings(config))
 
 
 def freeze_heap() -> None:

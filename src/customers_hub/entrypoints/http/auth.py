@@ -26,11 +26,9 @@ the ``actor`` dependency all read it.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, Final
 
 import jwt
@@ -45,12 +43,11 @@ from customers_hub.domain.enums import Permission, Role
 from customers_hub.domain.model import Actor
 from customers_hub.entrypoints.http.envelope import current_context
 from customers_hub.entrypoints.http.headers import scope_header
+from customers_hub.entrypoints.settings import JWT_PUBLIC_KEY_ENV, JWT_SECRET_ENV
 
 __all__ = [
     "ACTOR_STATE_KEY",
     "ASYMMETRIC_ALGORITHMS",
-    "JWT_PUBLIC_KEY_ENV",
-    "JWT_SECRET_ENV",
     "ORGANIZATION_HEADER",
     "REQUIRED_CLAIMS",
     "AuthSettings",
@@ -64,8 +61,6 @@ __all__ = [
     "verified_actor",
 ]
 
-JWT_SECRET_ENV: Final = "CUSTOMERS_HUB_JWT_SECRET"
-JWT_PUBLIC_KEY_ENV: Final = "CUSTOMERS_HUB_JWT_PUBLIC_KEY"
 ORGANIZATION_HEADER: Final = "X-Organization-ID"
 SYMMETRIC_ALGORITHMS: Final = ("HS256",)
 ASYMMETRIC_ALGORITHMS: Final = ("RS256", "ES256")
@@ -149,23 +144,6 @@ class AuthSettings:
         if algorithm not in self.accepted_algorithms:
             return None
         return self.secret if algorithm in SYMMETRIC_ALGORITHMS else self.public_key
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> AuthSettings:
-        """Read ``CUSTOMERS_HUB_JWT_SECRET`` and ``CUSTOMERS_HUB_JWT_PUBLIC_KEY`` (a PEM path).
-
-        Raises :class:`ValueError` when neither is set or the key file cannot be read.
-        """
-        env = os.environ if env is None else env
-        secret = env.get(JWT_SECRET_ENV) or None
-        key_path = env.get(JWT_PUBLIC_KEY_ENV) or None
-        public_key = None
-        if key_path is not None:
-            try:
-                public_key = Path(key_path).expanduser().read_text(encoding="ascii")
-            except (OSError, UnicodeError) as error:
-                raise ValueError(f"cannot read {JWT_PUBLIC_KEY_ENV}={key_path}: {error}") from None
-        return cls(secret=secret, public_key=public_key)
 
 
 def issue_token(

@@ -1,8 +1,9 @@
 """Background jobs of the HTTP service: the periodic wake-up of passed snoozes.
 
 The app's lifespan starts :func:`snooze_job` after the hub and stops it before the hub closes.
-Every :data:`DEFAULT_SNOOZE_INTERVAL` seconds (``CUSTOMERS_HUB_SNOOZE_WAKE_INTERVAL``; ``0`` or
-``off`` turns the job off, e.g. for an embedding service that runs
+Every :attr:`~customers_hub.entrypoints.settings.HubConfig.snooze_interval` seconds (30 by
+default, ``CUSTOMERS_HUB_SNOOZE_WAKE_INTERVAL``; ``0`` or ``off`` turns the job off, e.g. for an
+embedding service that runs
 :func:`~customers_hub.application.use_cases.actions.wake_due_snoozes` itself) it writes the
 wake-ups of the snoozes that have passed, so each emits ``action.updated`` within a minute
 (rules §2: reads already show a passed snooze as ``pending``; the job makes it real and tells the
@@ -20,8 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from typing import Final
 
 from customers_hub.application.context import Dependencies
@@ -30,49 +30,17 @@ from customers_hub.application.use_cases.actions import WAKE_BATCH, wake_due_sno
 from customers_hub.entrypoints.bootstrap import Hub
 
 __all__ = [
-    "DEFAULT_SNOOZE_INTERVAL",
     "MAX_WAKE_ROUNDS",
-    "SNOOZE_INTERVAL_ENV",
     "PeriodicJob",
-    "snooze_interval_from_env",
     "snooze_job",
     "wake_snoozes_once",
 ]
 
 logger = logging.getLogger(__name__)
 
-SNOOZE_INTERVAL_ENV: Final = "CUSTOMERS_HUB_SNOOZE_WAKE_INTERVAL"
-"""Seconds between two runs of the snooze wake-up; ``0``/``off`` disables the job."""
-
-DEFAULT_SNOOZE_INTERVAL: Final = 30.0
-"""Half the rules' one-minute bound, so a passed snooze is woken within 60 seconds."""
-
 MAX_WAKE_ROUNDS: Final = 20
 """Batches of :data:`WAKE_BATCH` one run may wake when there is a backlog; the rest waits for the
 next run (a run stays short whatever piled up while the service was down)."""
-
-_OFF: Final = frozenset({"0", "off", "false", "no", "disabled"})
-
-
-def snooze_interval_from_env(env: Mapping[str, str] | None = None) -> float | None:
-    """The configured interval in seconds, or ``None`` when the job is off.
-
-    Unset or blank → :data:`DEFAULT_SNOOZE_INTERVAL`. Raises :class:`ValueError` on anything
-    that is neither a positive number nor an "off" word.
-    """
-    env = os.environ if env is None else env
-    raw = env.get(SNOOZE_INTERVAL_ENV, "").strip().lower()
-    if not raw:
-        return DEFAULT_SNOOZE_INTERVAL
-    if raw in _OFF:
-        return None
-    try:
-        seconds = float(raw)
-    except ValueError:
-        raise ValueError(f"{SNOOZE_INTERVAL_ENV} must be seconds or 'off', got {raw!r}") from None
-    if seconds != seconds or seconds < 0 or seconds == float("inf"):
-        raise ValueError(f"{SNOOZE_INTERVAL_ENV} must be a finite number >= 0, got {raw!r}")
-    return seconds or None
 
 
 async def wake_snoozes_once(
@@ -157,9 +125,9 @@ class PeriodicJob:
                 await asyncio.wait_for(self._stopping.wait(), self.interval)
 
 
-def snooze_job(hub: Hub, interval: float | None = DEFAULT_SNOOZE_INTERVAL) -> PeriodicJob | None:
+def snooze_job(hub: Hub, interval: float | None) -> PeriodicJob | None:
     """The snooze wake-up job of ``hub`` every ``interval`` seconds; ``None`` when ``interval``
-    is ``None`` (off). The app passes :func:`snooze_interval_from_env`."""
+    is ``None`` (off). The app passes its ``snooze_interval``, by default the hub's setting."""
     if interval is None:
         return None
 
