@@ -11,14 +11,15 @@ from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from decimal import Decimal
 from enum import StrEnum
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
-from attrs import field, frozen
+from attrs import evolve, field, frozen
 
 from customers_hub.domain.access import ScopeFilter
 from customers_hub.domain.enums import DueDateBucket
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -93,6 +94,11 @@ class Page(Generic[T]):
     prev_cursor: str | None = None
     has_next: bool = False
     has_previous: bool = False
+
+    def with_items(self, items: Sequence[U]) -> Page[U]:
+        """The same page (limit, counts, cursors) of other items: its rows as records."""
+        # evolve keeps every other field as it is; mypy types it as a Page of the old items.
+        return cast("Page[U]", evolve(cast("Page[object]", self), items=items))
 
 
 @frozen

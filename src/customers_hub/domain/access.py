@@ -55,6 +55,7 @@ __all__ = [
     "decide_bulk",
     "decide_bulk_item",
     "decide_create_customer",
+    "default_permissions",
     "enforce",
     "enforce_decision",
     "failure_reason",
@@ -219,6 +220,17 @@ UNKNOWN_ASSIGNEE_REASON = "assignee is not an employee of this organization"
 
 ORGANIZATION_ACCESS = "organization.access"
 """``requiredPermission`` reported when ``X-Organization-ID`` differs from the token's."""
+
+
+def default_permissions(role: Role) -> frozenset[Permission]:
+    """Every permission ``role`` can use at all under :data:`POLICY` (a permission of an
+    operation whose reach for the role is not ``none``): what a token of the role usually
+    carries — the demo's and ``customers-hub token``'s tokens, the strategies' actors."""
+    return frozenset(
+        rule.permission
+        for rule in POLICY.values()
+        if rule.permission is not None and rule.reach_for(role) != Reach.NONE
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -150,7 +150,7 @@ def _fail(message: str, code: int = 2) -> int:
 
 
 def _token(args: argparse.Namespace) -> int:
-    from customers_hub.entrypoints.demo import default_permissions
+    from customers_hub.domain.access import default_permissions
     from customers_hub.entrypoints.http.asgi import auth_settings
     from customers_hub.entrypoints.http.auth import issue_token
     from customers_hub.entrypoints.settings import HubConfig

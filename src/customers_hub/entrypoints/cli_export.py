@@ -40,10 +40,10 @@ CLI_USER_ID = "customers-hub-cli"
 async def cli_actor(hub: Hub, organization_id: str, user_id: str | None) -> Actor:
     """Who a CLI command acts as: the employee ``user_id`` of the organization, in their role
     and scope; without one, an administrator recorded as :data:`CLI_USER_ID`."""
+    from customers_hub.domain.access import default_permissions
     from customers_hub.domain.enums import Permission, Role
     from customers_hub.domain.errors import ValidationFailed
     from customers_hub.domain.model import Actor
-    from customers_hub.entrypoints.demo import default_permissions
 
     if not user_id:
         return Actor(CLI_USER_ID, organization_id, Role.ADMIN, frozenset(Permission), name="CLI")

@@ -72,7 +72,9 @@ class SqlActionQueries:
         )
         async with self._engine.connect() as conn:
             fetched = await fetch(conn, source, spec, query.sort, query.page)
-        return fetched.to_page([_awake(action_from_row(row), query.now) for row in fetched.rows])
+        return fetched.with_items(
+            [_awake(action_from_row(row), query.now) for row in fetched.items]
+        )
 
     async def stats(
         self, scope: ScopeFilter, window: StatsWindow, assigned_to: str | None

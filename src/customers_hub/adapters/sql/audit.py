@@ -189,7 +189,7 @@ class SqlAuditLog:
         source = self.timeline_source(organization_id, customer_id)
         async with self._engine.connect() as conn:
             fetched = await fetch(conn, source, _SORT_SPEC, _SORT, page)
-        return fetched.to_page([_entry(r) for r in fetched.rows])
+        return fetched.with_items([_entry(r) for r in fetched.items])
 
     async def mask_customer(
         self, organization_id: str, customer_id: str, *, connection: AsyncConnection | None = None

@@ -421,9 +421,9 @@ class SqlCustomerQueries:
             )
         fetched = await fetch(conn, source, spec, query.sort, query.page, memo=self._estimates)
         items, employees = await _customers_of(
-            conn, query.scope.organization_id, fetched.rows, assignees=assignees
+            conn, query.scope.organization_id, fetched.items, assignees=assignees
         )
-        return fetched.to_page(items), employees
+        return fetched.with_items(items), employees
 
     async def _has_trigrams(self, conn: AsyncConnection) -> bool:
         if conn.dialect.name != "postgresql":

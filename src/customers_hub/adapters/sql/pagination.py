@@ -32,7 +32,7 @@ import binascii
 import json
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final, TypeVar
@@ -215,32 +215,8 @@ class Source:
         return select(literal_column("1")).select_from(self.from_).where(*self.where)
 
 
-@frozen
-class Fetched:
-    """The rows of one page and what the :class:`Page` says about them."""
-
-    rows: list[RowMapping]
-    limit: int
-    page: int | None = None
-    total_items: int | None = None
-    total_is_estimate: bool = False
-    next_cursor: str | None = None
-    prev_cursor: str | None = None
-    has_next: bool = False
-    has_previous: bool = False
-
-    def to_page(self, items: Sequence[T]) -> Page[T]:
-        return Page(
-            items=items,
-            limit=self.limit,
-            page=self.page,
-            total_items=self.total_items,
-            total_is_estimate=self.total_is_estimate,
-            next_cursor=self.next_cursor,
-            prev_cursor=self.prev_cursor,
-            has_next=self.has_next,
-            has_previous=self.has_previous,
-        )
+Fetched = Page[RowMapping]
+"""The rows of one page and what the :class:`Page` says about them (``with_items`` maps them)."""
 
 
 def _frozen(value: object) -> object:
@@ -432,7 +408,7 @@ async def _fetch_offset(
     else:  # past the end: no row carries the count
         total, estimate = await count_rows(conn, source, cap=cap, memo=memo)
     return Fetched(
-        rows=rows,
+        items=rows,
         limit=page.limit,
         page=page.page,
         total_items=total,
@@ -521,7 +497,7 @@ async def _fetch_keyset(
         else:
             next_cursor, has_next = turned, True
     return Fetched(
-        rows=rows,
+        items=rows,
         limit=page.limit,
         next_cursor=next_cursor,
         prev_cursor=prev_cursor,

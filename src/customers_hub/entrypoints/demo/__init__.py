@@ -31,6 +31,7 @@ Decisions (documented for ``docs/``):
 * The viewer has no customers of their own (a viewer sees only records assigned to them).
 """
 
+from customers_hub.domain.access import default_permissions
 from customers_hub.entrypoints.demo.reference import (
     ADMIN_ID,
     DEFAULT_CUSTOMERS,
@@ -41,7 +42,6 @@ from customers_hub.entrypoints.demo.reference import (
     VIEWER_ID,
     DemoDataIncomplete,
     DemoSummary,
-    default_permissions,
 )
 from customers_hub.entrypoints.demo.stories import load_demo_data
 

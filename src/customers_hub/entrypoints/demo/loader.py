@@ -37,6 +37,7 @@ from customers_hub.application.use_cases.scheduling import (
     schedule_appointment,
     update_appointment,
 )
+from customers_hub.domain.access import default_permissions
 from customers_hub.domain.appointments import AppointmentConflict
 from customers_hub.domain.enums import (
     ActionStatus,
@@ -74,11 +75,7 @@ from customers_hub.entrypoints.demo.reference import (
     _CITIES,
     _EMAIL_DOMAIN,
     _EMAIL_DOMAINS,
-    _FAMILIES,
-    _FEMALE_NAMES,
     _L,
-    _MALE_NAMES,
-    _MOBILE_PREFIXES,
     _RESIDENTS,
     _SOURCE_WEIGHTS,
     _STAGE_WEIGHTS,
@@ -90,13 +87,18 @@ from customers_hub.entrypoints.demo.reference import (
     _City,
     _Listing,
     _Person,
-    default_permissions,
 )
 from customers_hub.entrypoints.demo.timeline import (
     _K,
     _CustomerPlan,
     _money,
     _ReplayClock,
+)
+from customers_hub.testing.strategies.values import (
+    FAMILY_NAMES,
+    FEMALE_FIRST_NAMES,
+    MALE_FIRST_NAMES,
+    MOBILE_PREFIXES,
 )
 
 
@@ -204,20 +206,21 @@ class _Loader:
     def new_phone(self, *, international: bool = False) -> str:
         """A new Saudi mobile, written as people type it (normalized to E.164 on input)."""
         while True:
-            prefix = self.rng.choice(_MOBILE_PREFIXES)
-            rest = f"{self.rng.randrange(10**7):07d}"
-            e164 = f"+966{prefix}{rest}"
+            prefix = self.rng.choice(MOBILE_PREFIXES)  # the strategies' mobile plan
+            e164 = f"+9665{prefix}{self.rng.randrange(10**7):07d}"[: len("+9665") + 8]
             if e164 not in self.phones:
                 self.phones.add(e164)
                 break
         if international:
             return e164
+        national = e164[len("+966") :]  # 5XXXXXXXX
+        spaced = f"{national[:2]} {national[2:5]} {national[5:]}"
         style = self.rng.randrange(3)
         if style == 0:
-            return f"0{prefix} {rest[:3]} {rest[3:]}"
+            return f"0{spaced}"
         if style == 1:
-            return f"+966 {prefix} {rest[:3]} {rest[3:]}"
-        return f"0{prefix}{rest}"
+            return f"+966 {spaced}"
+        return f"0{national}"
 
     def national_id(self, *, citizen: bool) -> str:
         first_nine = ("1" if citizen else "2") + f"{self.rng.randrange(10**8):08d}"
@@ -231,8 +234,10 @@ class _Loader:
                 citizen = False
             else:
                 gender = Gender.FEMALE if self.rng.random() < 0.3 else Gender.MALE
-                first = self.rng.choice(_FEMALE_NAMES if gender is Gender.FEMALE else _MALE_NAMES)
-                family = self.rng.choice(_FAMILIES)
+                first = self.rng.choice(
+                    FEMALE_FIRST_NAMES if gender is Gender.FEMALE else MALE_FIRST_NAMES
+                )
+                family = self.rng.choice(FAMILY_NAMES)
                 name, name_en = f"{first[0]} {family[0]}", f"{first[1]} {family[1]}"
                 nationality, citizen = "Saudi", True
             if name not in self.names:
@@ -337,7 +342,7 @@ class _Loader:
                 "utmSource": rng.choice(["instagram", "snapchat", "x", "tiktok"]),
             }
         elif source is CustomerSource.REFERRAL:
-            source_details = {"referredBy": self.rng.choice(_MALE_NAMES)[0] + " (عميل سابق)"}
+            source_details = {"referredBy": self.rng.choice(MALE_FIRST_NAMES)[0] + " (عميل سابق)"}
         phone = self.new_phone()
         today = self.anchor.date()
         draft = CustomerDraft(

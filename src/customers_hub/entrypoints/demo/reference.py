@@ -8,11 +8,9 @@ from typing import Final
 import attrs
 from attrs import frozen
 
-from customers_hub.domain.access import POLICY, Reach
 from customers_hub.domain.enums import (
     CustomerSource,
     Gender,
-    Permission,
     PropertyStatus,
     PropertyType,
     Role,
@@ -32,16 +30,6 @@ _AGENT_IDS: Final = ("demo-agent-1", "demo-agent-2", "demo-agent-3", "demo-agent
 
 HISTORY_DAYS: Final = 90
 """Customers are created at most this many days before the moment of loading."""
-
-
-def default_permissions(role: Role) -> frozenset[Permission]:
-    """Every permission ``role`` can use at all under :data:`~customers_hub.domain.access.POLICY`
-    (a permission of an operation whose reach for the role is not ``none``)."""
-    return frozenset(
-        rule.permission
-        for rule in POLICY.values()
-        if rule.permission is not None and rule.reach_for(role) != Reach.NONE
-    )
 
 
 class DemoDataIncomplete(RuntimeError):
@@ -197,26 +185,6 @@ _CATALOG: Final = (
 )
 # fmt: on
 
-_MALE_NAMES: Final = (
-    ("محمد", "Mohammed"), ("عبدالرحمن", "Abdulrahman"), ("فيصل", "Faisal"), ("سلطان", "Sultan"),
-    ("تركي", "Turki"), ("عبدالعزيز", "Abdulaziz"), ("ناصر", "Nasser"), ("بندر", "Bandar"),
-    ("سعود", "Saud"), ("ماجد", "Majed"), ("يوسف", "Yousef"), ("عمر", "Omar"), ("حمد", "Hamad"),
-    ("راشد", "Rashed"), ("وليد", "Waleed"), ("عبدالله", "Abdullah"), ("مشعل", "Mishal"),
-)  # fmt: skip
-_FEMALE_NAMES: Final = (
-    ("نورة", "Noura"), ("سارة", "Sarah"), ("هيفاء", "Haifa"), ("منيرة", "Munira"),
-    ("لطيفة", "Latifa"), ("عبير", "Abeer"), ("ريم", "Reem"), ("الجوهرة", "Aljawhara"),
-    ("هند", "Hind"), ("دانة", "Dana"), ("أمل", "Amal"), ("لمى", "Lama"), ("شهد", "Shahad"),
-)  # fmt: skip
-_FAMILIES: Final = (
-    ("العتيبي", "Al-Otaibi"), ("القحطاني", "Al-Qahtani"), ("الحربي", "Al-Harbi"),
-    ("الزهراني", "Al-Zahrani"), ("الغامدي", "Al-Ghamdi"), ("الشهري", "Al-Shehri"),
-    ("الدوسري", "Al-Dosari"), ("المطيري", "Al-Mutairi"), ("العنزي", "Al-Anazi"),
-    ("السبيعي", "Al-Subaie"), ("الشمري", "Al-Shammari"), ("الجهني", "Al-Juhani"),
-    ("المالكي", "Al-Malki"), ("الحارثي", "Al-Harthi"), ("العمري", "Al-Omari"),
-    ("التميمي", "Al-Tamimi"), ("الرشيد", "Al-Rasheed"), ("باعشن", "Baeshen"),
-    ("الخالدي", "Al-Khalidi"), ("السديري", "Al-Sudairi"),
-)  # fmt: skip
 # Residents (Iqama numbers start with 2): (Arabic name, English name, nationality, gender).
 _RESIDENTS: Final = (
     ("أحمد عبدالله", "Ahmed Abdullah", "Egyptian", Gender.MALE),
@@ -228,7 +196,6 @@ _RESIDENTS: Final = (
     ("ماريا سانتوس", "Maria Santos", "Filipino", Gender.FEMALE),
     ("رنا الخطيب", "Rana Al-Khatib", "Syrian", Gender.FEMALE),
 )
-_MOBILE_PREFIXES: Final = ("50", "53", "54", "55", "56", "58", "59")
 _EMAIL_DOMAINS: Final = ("gmail.com", "outlook.com", "hotmail.com", "yahoo.com", "icloud.com")
 _BANKS: Final = (
     "مصرف الراجحي",

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from types import MappingProxyType
 from typing import Final
 
 from attrs import frozen
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
+from customers_hub.domain.access import default_permissions
 from customers_hub.domain.enums import (
     Permission,
     Role,
@@ -38,28 +40,9 @@ from customers_hub.testing.strategies.values import (
 
 # --- people: actors, employees, teams --------------------------------------------------------
 
-ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = {
-    Role.ADMIN: frozenset(Permission),
-    Role.SALES_MANAGER: frozenset(
-        {
-            Permission.CUSTOMERS_READ,
-            Permission.CUSTOMERS_WRITE,
-            Permission.CUSTOMERS_DELETE,
-            Permission.ACTIONS_READ,
-            Permission.ACTIONS_WRITE,
-        }
-    ),
-    Role.SALES_AGENT: frozenset(
-        {
-            Permission.CUSTOMERS_READ,
-            Permission.CUSTOMERS_WRITE,
-            Permission.ACTIONS_READ,
-            Permission.ACTIONS_WRITE,
-        }
-    ),
-    # Everyone lists employees (assignment pickers, by role alone); a viewer writes nothing.
-    Role.VIEWER: frozenset({Permission.CUSTOMERS_READ, Permission.ACTIONS_READ}),
-}
+ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = MappingProxyType(
+    {role: default_permissions(role) for role in Role}
+)
 """The permissions a token of each role usually carries; :func:`actors` grants them by default."""
 
 

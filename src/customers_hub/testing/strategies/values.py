@@ -86,15 +86,15 @@ def organizations() -> SearchStrategy[str]:
 
 
 # Digits after ``+9665`` that open a mobile number in use (libphonenumber's Saudi mobile plan:
-# 50, 53–56, 58, 59, and 57 except 579 9…).
-_MOBILE_PREFIXES: Final = ("0", "3", "4", "5", "6", "8", "9", "70", "75", "78", "790", "798")
+# 50, 53–56, 58, 59, and 57 except 579 9…); the demo data's numbers start with them too.
+MOBILE_PREFIXES: Final = ("0", "3", "4", "5", "6", "8", "9", "70", "75", "78", "790", "798")
 
 
 def saudi_mobiles() -> SearchStrategy[str]:
     """Saudi mobile numbers in E.164: ``+9665`` then eight digits (``+966551234567``), all of
     them valid mobile numbers for libphonenumber."""
     # The prefix takes the first of the eight digits; random digits fill the rest.
-    return st.tuples(st.sampled_from(_MOBILE_PREFIXES), st.integers(0, 9_999_999)).map(
+    return st.tuples(st.sampled_from(MOBILE_PREFIXES), st.integers(0, 9_999_999)).map(
         lambda parts: f"+9665{parts[0]}{parts[1]:07d}"[: len("+9665") + 8]
     )
 
@@ -145,46 +145,31 @@ def national_ids(kind: NationalIdKind | None = None) -> SearchStrategy[str]:
 
 # --- names and places ------------------------------------------------------------------------
 
-_MALE_FIRST_NAMES: Final = (
-    ("محمد", "Mohammed"),
-    ("أحمد", "Ahmed"),
-    ("عبدالله", "Abdullah"),
-    ("خالد", "Khalid"),
-    ("فهد", "Fahad"),
-    ("سعود", "Saud"),
-    ("عبدالرحمن", "Abdulrahman"),
-    ("فيصل", "Faisal"),
-    ("تركي", "Turki"),
-    ("سلطان", "Sultan"),
-    ("ناصر", "Nasser"),
-    ("يوسف", "Yousef"),
-)
-_FEMALE_FIRST_NAMES: Final = (
-    ("فاطمة", "Fatimah"),
-    ("نورة", "Noura"),
-    ("سارة", "Sarah"),
-    ("مريم", "Maryam"),
-    ("هيفاء", "Haifa"),
-    ("ريم", "Reem"),
-    ("لطيفة", "Latifa"),
-    ("العنود", "Alanoud"),
-    ("منيرة", "Munira"),
-    ("أمل", "Amal"),
-)
-_FAMILY_NAMES: Final = (
-    ("الفهد", "Al-Fahad"),
-    ("الشمري", "Al-Shammari"),
-    ("الزهراني", "Al-Zahrani"),
-    ("القحطاني", "Al-Qahtani"),
-    ("العتيبي", "Al-Otaibi"),
-    ("الغامدي", "Al-Ghamdi"),
-    ("الدوسري", "Al-Dosari"),
-    ("الحربي", "Al-Harbi"),
-    ("المطيري", "Al-Mutairi"),
-    ("السبيعي", "Al-Subaie"),
-    ("العنزي", "Al-Anazi"),
-    ("السعيد", "Al-Saeed"),
-)
+# Names of people (Arabic, English), shared with the demo data (``entrypoints/demo``), which
+# draws from them with its seeded random generator.
+MALE_FIRST_NAMES: Final = (
+    ("محمد", "Mohammed"), ("أحمد", "Ahmed"), ("عبدالله", "Abdullah"), ("خالد", "Khalid"),
+    ("فهد", "Fahad"), ("سعود", "Saud"), ("عبدالرحمن", "Abdulrahman"), ("فيصل", "Faisal"),
+    ("تركي", "Turki"), ("سلطان", "Sultan"), ("ناصر", "Nasser"), ("يوسف", "Yousef"),
+    ("عبدالعزيز", "Abdulaziz"), ("بندر", "Bandar"), ("ماجد", "Majed"), ("عمر", "Omar"),
+    ("حمد", "Hamad"), ("راشد", "Rashed"), ("وليد", "Waleed"), ("مشعل", "Mishal"),
+)  # fmt: skip
+FEMALE_FIRST_NAMES: Final = (
+    ("فاطمة", "Fatimah"), ("نورة", "Noura"), ("سارة", "Sarah"), ("مريم", "Maryam"),
+    ("هيفاء", "Haifa"), ("ريم", "Reem"), ("لطيفة", "Latifa"), ("العنود", "Alanoud"),
+    ("منيرة", "Munira"), ("أمل", "Amal"), ("عبير", "Abeer"), ("الجوهرة", "Aljawhara"),
+    ("هند", "Hind"), ("دانة", "Dana"), ("لمى", "Lama"), ("شهد", "Shahad"),
+)  # fmt: skip
+FAMILY_NAMES: Final = (
+    ("الفهد", "Al-Fahad"), ("الشمري", "Al-Shammari"), ("الزهراني", "Al-Zahrani"),
+    ("القحطاني", "Al-Qahtani"), ("العتيبي", "Al-Otaibi"), ("الغامدي", "Al-Ghamdi"),
+    ("الدوسري", "Al-Dosari"), ("الحربي", "Al-Harbi"), ("المطيري", "Al-Mutairi"),
+    ("السبيعي", "Al-Subaie"), ("العنزي", "Al-Anazi"), ("السعيد", "Al-Saeed"),
+    ("الشهري", "Al-Shehri"), ("الجهني", "Al-Juhani"), ("المالكي", "Al-Malki"),
+    ("الحارثي", "Al-Harthi"), ("العمري", "Al-Omari"), ("التميمي", "Al-Tamimi"),
+    ("الرشيد", "Al-Rasheed"), ("باعشن", "Baeshen"), ("الخالدي", "Al-Khalidi"),
+    ("السديري", "Al-Sudairi"),
+)  # fmt: skip
 # Written with tashkeel, as some customers type their names; search must still find them (§6).
 _DIACRITIZED: Final[Mapping[str, str]] = {
     "محمد": "مُحَمَّد",
@@ -210,15 +195,15 @@ class PersonName:
 @st.composite
 def _person_names(draw: st.DrawFn, gender: SearchStrategy[Gender], diacritics: bool) -> PersonName:
     chosen = draw(gender)
-    firsts = _MALE_FIRST_NAMES if chosen is Gender.MALE else _FEMALE_FIRST_NAMES
+    firsts = MALE_FIRST_NAMES if chosen is Gender.MALE else FEMALE_FIRST_NAMES
     first_ar, first_en = draw(st.sampled_from(firsts))
-    family_ar, family_en = draw(st.sampled_from(_FAMILY_NAMES))
+    family_ar, family_en = draw(st.sampled_from(FAMILY_NAMES))
     if diacritics and first_ar in _DIACRITIZED and draw(st.integers(0, 4)) == 0:
         first_ar = _DIACRITIZED[first_ar]
     arabic, english = [first_ar], [first_en]
     # Sometimes the father's name too (محمد عبدالله الفهد), as on an ID card.
     if draw(st.booleans()):
-        father_ar, father_en = draw(st.sampled_from(_MALE_FIRST_NAMES))
+        father_ar, father_en = draw(st.sampled_from(MALE_FIRST_NAMES))
         arabic.append(father_ar)
         english.append(father_en)
     arabic.append(family_ar)
