@@ -9,6 +9,10 @@ These tests run the HTTP app on both databases (the end-to-end suite runs on SQL
   ``AUTHENTICATION_FAILED`` — an id cannot be shortened without naming someone else;
 * a ``name`` claim no ``String(255)`` column can hold (``changedBy``, ``agentName``,
   ``createdBy``, ``uploadedBy``) is not used: the caller's employee record names the change.
+
+And a NUL character (U+0000), which SQLite refuses in a statement and PostgreSQL in any text
+value (found by the API fuzz run as a 500): in a query or path parameter it is a 400 naming the
+parameter; in a ``search`` it would separate terms, as the search normalization reads it.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from customers_hub.application.use_cases.customers import (
     get_customer,
 )
 from customers_hub.application.use_cases.employees import CreateEmployee, create_employee
+from customers_hub.application.use_cases.reads import CustomerListParams, list_customers
 from customers_hub.domain.enums import CustomerSource, Permission, Role, Stage
 from customers_hub.domain.model import Actor, Customer
 from customers_hub.domain.validation import CustomerDraft
@@ -183,3 +188,37 @@ async def test_a_name_claim_longer_than_its_columns_never_reaches_them(
     )
     assert again.status_code == 200, again.text
     assert again.json()["data"]["customer"]["stageHistory"][0]["changedBy"] == longest
+
+
+NUL_URLS = [
+    ("/api/v1/customers?city=%D8%A7%00x", ["city"]),
+    ("/api/v1/customers?search=%D9%85%00x", ["search"]),
+    ("/api/v1/customers/actions?search=a%00b&assignedTo=e%00&limit=5", ["search", "assignedTo"]),
+    ("/api/v1/customers/cust_%00x", ["customerId"]),
+    ("/api/v1/customers/cust_%00x/timeline", ["customerId"]),
+]
+
+
+@pytest.mark.parametrize(("url", "named"), NUL_URLS)
+async def test_a_nul_in_the_url_is_a_400_naming_the_parameter(
+    client: AsyncTestClient[Litestar], hub: Hub, org_id: str, url: str, named: list[str]
+) -> None:
+    await agents_customer(hub, org_id)
+    response = await client.get(url, headers=bearer(org_id, AGENT_ID))
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["code"] == "VALIDATION_ERROR"
+    assert [d["field"] for d in error["details"]] == named
+    assert all("U+0000" in d["message"] for d in error["details"])
+
+
+async def test_a_search_reads_a_control_character_as_a_space(
+    client: AsyncTestClient[Litestar], hub: Hub, org_id: str
+) -> None:
+    # ``client``: the app's lifespan starts and closes the hub.
+    customer = await agents_customer(hub, org_id)
+    # What an embedding service may pass without the HTTP edge: no error, the terms around it.
+    found = await list_customers(
+        hub.deps, admin(org_id), CustomerListParams(search="محمد\x00الفهد")
+    )
+    assert [c.id for c in found.page.items] == [customer.id]

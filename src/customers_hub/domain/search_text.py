@@ -68,9 +68,13 @@ def _one_pass(text: str) -> str:
     # letters, and a decomposed alef + madda composes to آ so that the letter map catches it.
     text = unicodedata.normalize("NFKC", text)
     text = text.translate(_TABLE)
-    # Format characters (RLM/LRM, ZWJ/ZWNJ, bidi isolates, BOM) are invisible and break matching.
+    # Format characters (RLM/LRM, ZWJ/ZWNJ, bidi isolates, BOM) are invisible and break matching;
+    # control characters (NUL, …) are never stored (texts are cleaned): they separate terms, as
+    # whitespace does, and never reach a statement (where SQLite and PostgreSQL refuse a NUL).
     text = "".join(
-        _to_ascii_digit(ch) for ch in text if unicodedata.category(ch) != "Cf"
+        " " if unicodedata.category(ch) == "Cc" else _to_ascii_digit(ch)
+        for ch in text
+        if unicodedata.category(ch) != "Cf"
     ).casefold()
     return " ".join(text.split())
 
@@ -81,7 +85,8 @@ def normalize_search_text(text: str) -> str:
     Removes Arabic diacritics, Quranic marks, tatweel and invisible format characters; maps
     ``أ إ آ ٱ`` to ``ا``, ``ة`` to ``ه``, ``ى`` (and Persian ``ی``) to ``ي``, Persian ``ک`` to
     ``ك``; turns every decimal digit (Arabic-Indic, Eastern) into ASCII; case-folds Latin;
-    collapses whitespace to one space and strips. Idempotent.
+    treats control characters as whitespace; collapses whitespace to one space and strips.
+    Idempotent.
     """
     # Removing a mark can leave a sequence that NFKC composes differently on a second call
     # (Latin letter + tashkeel + acute), so repeat the pass until nothing changes: the result is

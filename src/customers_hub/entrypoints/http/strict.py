@@ -3,6 +3,9 @@
 One mechanism for every endpoint, installed as the controllers' ``before_request`` hook
 (:func:`decode_strictly`):
 
+0. **No NUL in the URL.** A query or path parameter holding a NUL character (U+0000) is a 400
+   naming it (:func:`refuse_nul`): no stored text holds one (texts are cleaned), SQLite refuses
+   one in a statement and PostgreSQL in any text value, so it can only be a bad request.
 1. **Authentication before any body is read.** Not here: the authentication middleware
    (:class:`~.middleware.AuthenticationMiddleware`) has verified the bearer token of every route
    but the public ones (401) before the hook runs, and keeps the verified ``Actor`` in the
@@ -45,6 +48,7 @@ from typing import (
     get_origin,
     runtime_checkable,
 )
+from urllib.parse import parse_qsl
 
 import msgspec
 from litestar import Controller, Request
@@ -52,6 +56,7 @@ from litestar.utils.scope.state import ScopeState
 
 from customers_hub.domain.errors import FieldError, ValidationFailed
 from customers_hub.domain.model import Actor
+from customers_hub.domain.naming import camel_case
 from customers_hub.entrypoints.http.auth import ACTOR_STATE_KEY
 
 __all__ = [
@@ -63,6 +68,7 @@ __all__ = [
     "decode_body",
     "decode_strictly",
     "document_read_only",
+    "refuse_nul",
 ]
 
 INT64_MIN: Final = -(2**63)
@@ -71,6 +77,7 @@ INT64_MAX: Final = 2**63 - 1
 _AT: Final = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
 _ENUM: Final = re.compile(r"^Invalid enum value ")
 _NO_TYPE: Final = object()
+_NUL: Final = "\x00"
 _REF_TEMPLATE: Final = "#/components/schemas/{name}"
 
 
@@ -91,9 +98,30 @@ class RuleChecked(Protocol):
 # The hook
 
 
+def refuse_nul(request: Request[Any, Any, Any]) -> None:
+    """A 400 naming every query and path parameter that holds a NUL character."""
+    # The query as sent (Litestar's parsed query does not keep the order of its names).
+    query = parse_qsl(request.scope.get("query_string", b"").decode("latin-1"), True)
+    named = [name for name, value in query if _NUL in value]
+    named += [
+        camel_case(name)
+        for name, value in request.path_params.items()
+        if isinstance(value, str) and _NUL in value
+    ]
+    if named:
+        raise ValidationFailed(
+            [
+                FieldError(n, f"{n} must not contain NUL characters (U+0000)")
+                for n in dict.fromkeys(named)
+            ]
+        )
+
+
 async def decode_strictly(request: Request[Any, Any, Any]) -> None:
     """``before_request`` of every controller (the caller is already verified by the
-    authentication middleware): the body decoded strictly, 400 naming every failing field."""
+    authentication middleware): NUL refused in the URL (:func:`refuse_nul`), then the body
+    decoded strictly, 400 naming every failing field."""
+    refuse_nul(request)
     target = body_type(request.route_handler)
     if target is None:
         return
