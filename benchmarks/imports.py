@@ -85,12 +85,11 @@ async def bench(rows: int, keep: bool) -> None:
                 started = time.perf_counter()
                 job = await start_import(
                     hub.deps,
-                    hub.imports,
                     actor,
                     ImportUpload(content=content, file_name="bench.csv", dry_run=dry_run),
                 )
                 queued = time.perf_counter()
-                job = await run_import(hub.deps, hub.imports, "org_bench", job.id, "bench")
+                job = await run_import(hub.deps, "org_bench", job.id, "bench")
                 done = time.perf_counter()
                 c = job.counts
                 print(

@@ -67,9 +67,9 @@ async def customers_of(hub: Hub, org: str) -> list[Any]:
 
 async def run(hub: Hub, actor: Actor, content: bytes, **options: Any) -> Any:
     job = await start_import(
-        hub.deps, hub.imports, actor, ImportUpload(content=content, file_name="f.csv", **options)
+        hub.deps, actor, ImportUpload(content=content, file_name="f.csv", **options)
     )
-    return await run_import(hub.deps, hub.imports, actor.organization_id, job.id, "test-runner")
+    return await run_import(hub.deps, actor.organization_id, job.id, "test-runner")
 
 
 async def test_rows_become_customers_with_history_facets_and_audit(hub: Hub, org_id: str) -> None:
@@ -147,9 +147,7 @@ async def test_a_dead_runner_is_taken_over_from_its_last_batch(
     monkeypatch.setattr(import_runs, "IMPORT_BATCH_SIZE", 2)
     actor = admin(org_id)
     rows = [[f"عميل {i}", f"05512370{i:02d}", "", "", ""] for i in range(5)]
-    job = await start_import(
-        hub.deps, hub.imports, actor, ImportUpload(content=csv_of(rows), file_name="f.csv")
-    )
+    job = await start_import(hub.deps, actor, ImportUpload(content=csv_of(rows), file_name="f.csv"))
     calls = 0
 
     def die_after_first_batch(current: Any) -> None:
@@ -159,7 +157,7 @@ async def test_a_dead_runner_is_taken_over_from_its_last_batch(
             raise RunnerDied  # the process dies between two batches
 
     with pytest.raises(RunnerDied):
-        await run_import(hub.deps, hub.imports, org_id, job.id, "runner-a", die_after_first_batch)
+        await run_import(hub.deps, org_id, job.id, "runner-a", die_after_first_batch)
     async with hub.engine.begin() as conn:
         j = tables.import_jobs.c
         row = (
@@ -172,7 +170,7 @@ async def test_a_dead_runner_is_taken_over_from_its_last_batch(
             .where(j.id == job.id)
             .values(lease_expires_at=row["lease_expires_at"] - timedelta(hours=1))
         )
-    resumed = await run_next_import(hub.deps, hub.imports, "runner-b")
+    resumed = await run_next_import(hub.deps, "runner-b")
     assert resumed is not None
     assert resumed.id == job.id
     assert resumed.status is ImportStatus.COMPLETED
@@ -183,7 +181,6 @@ async def test_a_dead_runner_is_taken_over_from_its_last_batch(
 async def test_a_job_whose_runners_keep_dying_is_marked_failed(hub: Hub, org_id: str) -> None:
     job = await start_import(
         hub.deps,
-        hub.imports,
         admin(org_id),
         ImportUpload(content=csv_of([["أحمد", "0551236001", "", "", ""]]), file_name="f.csv"),
     )
@@ -193,7 +190,7 @@ async def test_a_job_whose_runners_keep_dying_is_marked_failed(hub: Hub, org_id:
             .where(tables.import_jobs.c.id == job.id)
             .values(status="running", attempts=import_runs.MAX_ATTEMPTS, lease_owner="gone")
         )
-    failed = await run_next_import(hub.deps, hub.imports, "runner-c")
+    failed = await run_next_import(hub.deps, "runner-c")
     assert failed is not None
     assert failed.status is ImportStatus.FAILED
     assert failed.error is not None

@@ -217,8 +217,9 @@ async def test_a_later_commit_never_becomes_visible_before_an_earlier_position(
 async def local_hook(hub: Hub, org_id: str) -> Webhook:
     """A hook on a closed local port (private targets allowed, as in the tests' setting)."""
     services = attrs.evolve(hub.webhooks, allow_private=True)
+    deps = attrs.evolve(hub.deps, webhooks=services)
     command = CreateWebhook(url="http://127.0.0.1:9/hook", events=("*",))
-    return await create_webhook(hub.deps, services, admin_of(org_id), command)
+    return await create_webhook(deps, admin_of(org_id), command)
 
 
 def is_created(message: dict[str, Any]) -> bool:

@@ -56,6 +56,7 @@ def deps_for(engine: AsyncEngine) -> Dependencies:
         employee_queries=unused,
         storage=unused,
         commit_hooks=(AuditCommitHook(clock, ids),),
+        privacy=sql_privacy_repository,
     )
 
 
@@ -98,13 +99,11 @@ async def test_consents_append_history_and_keep_the_current_row(
     ]
     await privacy.record_consents(
         deps,
-        sql_privacy_repository,
         admin(org_id),
         privacy.RecordConsents(customer_id=customer_id, changes=tuple(changes)),
     )
     ledger = await privacy.record_consents(
         deps,
-        sql_privacy_repository,
         admin(org_id),
         privacy.RecordConsents(
             customer_id=customer_id,
@@ -151,14 +150,13 @@ async def test_a_bad_change_writes_nothing_and_another_organization_sees_nothing
     with pytest.raises(ValidationFailed):
         await privacy.record_consents(
             deps,
-            sql_privacy_repository,
             admin(org_id),
             privacy.RecordConsents(customer_id=customer_id, changes=tuple(bad)),
         )
-    ledger = await privacy.get_consents(deps, sql_privacy_repository, admin(org_id), customer_id)
+    ledger = await privacy.get_consents(deps, admin(org_id), customer_id)
     assert ledger.history == ()
     with pytest.raises(NotFound):
-        await privacy.get_consents(deps, sql_privacy_repository, admin("org_other"), customer_id)
+        await privacy.get_consents(deps, admin("org_other"), customer_id)
 
 
 async def test_the_customers_list_filters_by_current_consent(
@@ -171,7 +169,6 @@ async def test_the_customers_list_filters_by_current_consent(
     for customer_id, granted in zip(ids[:2], (True, False), strict=True):
         await privacy.record_consents(
             deps,
-            sql_privacy_repository,
             admin(org_id),
             privacy.RecordConsents(
                 customer_id=customer_id,
@@ -207,7 +204,6 @@ async def test_requests_round_trip_are_versioned_and_counted(
     made = {
         age: await privacy.create_privacy_request(
             deps,
-            sql_privacy_repository,
             actor,
             privacy.CreatePrivacyRequest(
                 customer_id=customer_id,
@@ -218,12 +214,11 @@ async def test_requests_round_trip_are_versioned_and_counted(
         )
         for age in (40, 27, 0)
     }
-    read = await privacy.get_privacy_request(deps, sql_privacy_repository, actor, made[40].id)
+    read = await privacy.get_privacy_request(deps, actor, made[40].id)
     assert read == made[40]  # every field round-trips (aware UTC instants, enums, texts)
 
     moved = await privacy.change_request_status(
         deps,
-        sql_privacy_repository,
         actor,
         privacy.ChangeRequestStatus(request_id=made[0].id, status=RequestStatus.IN_PROGRESS),
     )
@@ -233,12 +228,12 @@ async def test_requests_round_trip_are_versioned_and_counted(
         with pytest.raises(ConcurrentUpdate):
             await sql_privacy_repository(uow).save_request(stale, expected_version=1)
 
-    stats = await privacy.privacy_request_stats(deps, sql_privacy_repository, actor)
+    stats = await privacy.privacy_request_stats(deps, actor)
     assert (stats.open, stats.overdue, stats.due_soon) == (3, 1, 1)
 
     async def ids(**params: Any) -> list[str]:
         page = await privacy.list_privacy_requests(
-            deps, sql_privacy_repository, actor, privacy.ListPrivacyRequests(**params)
+            deps, actor, privacy.ListPrivacyRequests(**params)
         )
         return [r.id for r in page.items]
 
@@ -247,7 +242,7 @@ async def test_requests_round_trip_are_versioned_and_counted(
     assert await ids(due_soon=True) == [made[27].id]
     assert await ids(statuses=(RequestStatus.IN_PROGRESS,)) == [made[0].id]
     other = await privacy.list_privacy_requests(
-        deps, sql_privacy_repository, admin("org_other"), privacy.ListPrivacyRequests()
+        deps, admin("org_other"), privacy.ListPrivacyRequests()
     )
     assert other.items == []
     async with engine.connect() as conn:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from attrs import field, frozen
 
 from customers_hub.application.errors import ConcurrentUpdate
+from customers_hub.application.outbox import WebhookServices
 from customers_hub.application.ports import (
     ActionQueries,
     Clock,
@@ -28,11 +29,15 @@ from customers_hub.application.ports import (
     UnitOfWorkFactory,
 )
 from customers_hub.application.ports_assignment import AssignmentRuleRepositoryFactory
+from customers_hub.application.ports_audit import AuditLog
+from customers_hub.application.ports_imports import ImportServices
 from customers_hub.application.ports_merging import MergeStoreFactory
 from customers_hub.application.ports_operations import CustomerExportSource, DuplicateQueries
+from customers_hub.application.ports_privacy import ErasurePort, PrivacyRepositoryFactory
 from customers_hub.domain.events import DomainEvent
 
 R = TypeVar("R")
+P = TypeVar("P")
 
 ZoneLookup = Callable[[str], Awaitable[tzinfo]]
 """An organization's time zone by its id (rules §9); the composition root caches it."""
@@ -74,6 +79,14 @@ class Dependencies:
     assignment_rules: AssignmentRuleRepositoryFactory | None = None
     # Customer merges (rules §10, ports_merging); None: merge and unmerge are unavailable.
     merges: MergeStoreFactory | None = None
+    # Consents and data-subject requests (rules §8, ports_privacy), the erasure's store, and the
+    # audit trail's reads; None: those use cases are unavailable.
+    privacy: PrivacyRepositoryFactory | None = None
+    erasure: ErasurePort | None = None
+    audit: AuditLog | None = None
+    # Webhooks (application.outbox) and customer imports (ports_imports); None: unavailable.
+    webhooks: WebhookServices | None = None
+    imports: ImportServices | None = None
     # Written in every write's own transaction, in order (see ``CommitHook``).
     commit_hooks: tuple[CommitHook, ...] = ()
     # How an organization's time zone is found; None reads its settings row each time.
@@ -95,6 +108,14 @@ class Dependencies:
         """Today in the time zone of ``organization_id``."""
         zone = await self.zone_of(organization_id)
         return self.clock.now().astimezone(zone).date()
+
+
+def present(port: P | None, name: str) -> P:
+    """``port``, the ``Dependencies`` field ``name``; a :class:`RuntimeError` naming it when this
+    hub was built without it (a composition error, not a request's)."""
+    if port is None:
+        raise RuntimeError(f"this hub has no {name} (Dependencies.{name})")
+    return port
 
 
 async def read_zone(uow: UnitOfWorkFactory, organization_id: str, default: tzinfo) -> tzinfo:

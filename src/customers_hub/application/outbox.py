@@ -111,7 +111,7 @@ class HostResolver(Protocol):
 
 @frozen(kw_only=True)
 class WebhookServices:
-    """What the webhook use cases need besides :class:`Dependencies`."""
+    """The ports and policy of the webhook use cases (``Dependencies.webhooks``)."""
 
     repositories: WebhookRepositoryFactory
     resolver: HostResolver

@@ -158,7 +158,7 @@ class ImportFileReader(Protocol):
 
 @frozen
 class ImportServices:
-    """What the import use cases need besides :class:`Dependencies`."""
+    """The ports of the import use cases and its runner (``Dependencies.imports``)."""
 
     repositories: ImportRepositoryFactory
     reader: ImportFileReader

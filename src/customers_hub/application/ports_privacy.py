@@ -25,6 +25,8 @@ from customers_hub.domain.privacy import (
 )
 
 __all__ = [
+    "ErasurePort",
+    "ErasureStore",
     "PrivacyRepository",
     "PrivacyRepositoryFactory",
     "RequestFilter",
@@ -123,4 +125,35 @@ class PrivacyRepositoryFactory(Protocol):
 
     def __call__(self, uow: UnitOfWork) -> PrivacyRepository:
         """The repository on ``uow``'s transaction."""
+        ...
+
+
+# --- erasure (rules §8) ------------------------------------------------------------------
+
+
+class ErasureStore(Protocol):
+    """The erasure's writes beyond the customer row, inside one unit of work."""
+
+    async def erase_relations(
+        self, organization_id: str, customer_id: str, values: Sequence[str]
+    ) -> None:
+        """Clear the relations' free text, mask audit values and stored events naming it;
+        ``values`` (the customer's identifying texts) are redacted wherever they appear there."""
+        ...
+
+    async def storage_keys(self, organization_id: str, customer_id: str) -> list[str]:
+        """The storage keys of the customer's documents."""
+        ...
+
+
+class ErasurePort(Protocol):
+    """The erasure's store per unit of work, and what it does after the commit
+    (:func:`~customers_hub.application.use_cases.erasure.erase_customer`)."""
+
+    def on(self, uow: UnitOfWork) -> ErasureStore:
+        """The store on ``uow``'s transaction."""
+        ...
+
+    async def reclaim_space(self) -> None:
+        """After the commit: make the database forget the freed bytes where it keeps them."""
         ...

@@ -288,6 +288,11 @@ class Container(containers.DeclarativeContainer):
         duplicate_queries=duplicate_queries,
         assignment_rules=providers.Object(sql_assignment_rules),
         merges=providers.Object(sql_merge_store),
+        privacy=providers.Object(sql_privacy_repository),
+        erasure=erasure,
+        audit=audit_log,
+        webhooks=webhook_services,
+        imports=import_services,
         zone_lookup=zone_lookup,
         # Run in every write's transaction, in order (application.context.CommitHook).
         commit_hooks=providers.Callable(
@@ -334,8 +339,7 @@ class Hub:
     cache = _FromContainer[Cache]("cache")
     """The application cache (Redis when configured, else in-process)."""
     erasure = _FromContainer[SqlErasure]("erasure")
-    """What :func:`~customers_hub.application.use_cases.erasure.erase_customer` takes besides
-    ``deps``."""
+    """The erasure's store and space reclaim (``deps.erasure``)."""
     audit_log = _FromContainer[SqlAuditLog]("audit_log")
     """The audit trail: customers' timelines, and masking a customer's entries."""
     idempotency = _FromContainer[SqlIdempotencyStore]("idempotency")
@@ -346,16 +350,13 @@ class Hub:
     """Real-time messages per organization (Redis pub/sub when configured, else in-process);
     every committed domain event with a real-time form is published here."""
     imports = _FromContainer[ImportServices]("import_services")
-    """What the import use cases take besides ``deps``
-    (:mod:`customers_hub.application.use_cases.imports`)."""
+    """The import jobs' repositories and file reader (``deps.imports``; the import runner's)."""
     webhooks = _FromContainer[WebhookServices]("webhook_services")
-    """What the webhook use cases take besides ``deps``
-    (:mod:`customers_hub.application.use_cases.webhooks`)."""
+    """The webhooks' repositories, host resolver and policy (``deps.webhooks``)."""
 
     @property
     def privacy(self) -> PrivacyRepositoryFactory:
-        """The consents' and privacy requests' repository factory that the use cases of
-        :mod:`customers_hub.application.use_cases.privacy` take besides ``deps``."""
+        """The consents' and privacy requests' repository factory (``deps.privacy``)."""
         return sql_privacy_repository
 
     def background_workers(self) -> BackgroundWorkers:

@@ -78,7 +78,7 @@ async def _run(args: argparse.Namespace) -> int:
     )
     async with build_hub(args.database_url) as hub:
         actor = await cli_actor(hub, args.org, args.user_id)
-        job = await start_import(hub.deps, hub.imports, actor, upload)
+        job = await start_import(hub.deps, actor, upload)
         with Progress(
             "[progress.description]{task.description}",
             BarColumn(),
@@ -91,9 +91,7 @@ async def _run(args: argparse.Namespace) -> int:
             def advance(current: ImportJob) -> None:
                 bar.update(task, completed=current.counts.processed)
 
-            job = await run_import(
-                hub.deps, hub.imports, args.org, job.id, f"cli-{job.id}", advance
-            )
+            job = await run_import(hub.deps, args.org, job.id, f"cli-{job.id}", advance)
         summary = Table(title=f"Import {job.id} ({job.status.value})")
         for column in ("rows", "processed", "created", "updated", "skipped", "failed"):
             summary.add_column(column, justify="right")
@@ -139,7 +137,7 @@ async def _report(
         )
         if handle is not None:
             handle.write("row,field,message\r\n")
-        async for batch in await import_error_batches(hub.deps, hub.imports, actor, job.id):
+        async for batch in await import_error_batches(hub.deps, actor, job.id):
             for error in batch:
                 lines += 1
                 if shown < REPORT_PREVIEW:

@@ -74,7 +74,7 @@ class ImportWorker(BackgroundLoop):
 
     async def _step(self) -> float | None:
         assert self._deps is not None
-        job = await run_next_import(self._deps, self.hub.imports, self.owner)
+        job = await run_next_import(self._deps, self.owner)
         return 0 if job is not None else None  # one more look at once after a job
 
     async def stop(self) -> None:

@@ -226,7 +226,7 @@ class SqlErasureStore:
 
 
 class SqlErasure:
-    """:class:`~customers_hub.application.use_cases.erasure.ErasurePort` on SQLAlchemy."""
+    """:class:`~customers_hub.application.ports_privacy.ErasurePort` on SQLAlchemy."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine

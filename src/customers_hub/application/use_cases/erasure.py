@@ -24,13 +24,12 @@ and is hidden from every list, search, duplicate check and export; only admins r
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
-from typing import Final, Protocol
+from typing import Final
 
 from attrs import frozen
 
-from customers_hub.application.context import Dependencies
+from customers_hub.application.context import Dependencies, present
 from customers_hub.application.ports import UnitOfWork
 from customers_hub.application.use_cases.settings import settings_in
 from customers_hub.application.write_context import transaction_as
@@ -46,41 +45,12 @@ __all__ = [
     "REASON_MAX",
     "EraseCustomer",
     "Erasure",
-    "ErasurePort",
-    "ErasureStore",
     "check_reason",
     "erase_customer",
 ]
 
 REASON_MAX: Final = SHORT_TEXT_MAX_LENGTH
 """Longest ``reason`` of an erasure (one line, like every reason)."""
-
-
-class ErasureStore(Protocol):
-    """The erasure's writes beyond the customer row, inside one unit of work."""
-
-    async def erase_relations(
-        self, organization_id: str, customer_id: str, values: Sequence[str]
-    ) -> None:
-        """Clear the relations' free text, mask audit values and stored events naming it;
-        ``values`` (the customer's identifying texts) are redacted wherever they appear there."""
-        ...
-
-    async def storage_keys(self, organization_id: str, customer_id: str) -> list[str]:
-        """The storage keys of the customer's documents."""
-        ...
-
-
-class ErasurePort(Protocol):
-    """What :func:`erase_customer` takes besides :class:`Dependencies`."""
-
-    def on(self, uow: UnitOfWork) -> ErasureStore:
-        """The store on ``uow``'s transaction."""
-        ...
-
-    async def reclaim_space(self) -> None:
-        """After the commit: make the database forget the freed bytes where it keeps them."""
-        ...
 
 
 @frozen
@@ -128,11 +98,10 @@ class EraseCustomer:
     reason: str | None = None
 
 
-async def erase_customer(
-    deps: Dependencies, erasure: ErasurePort, actor: Actor, command: EraseCustomer
-) -> Erasure:
+async def erase_customer(deps: Dependencies, actor: Actor, command: EraseCustomer) -> Erasure:
     """Erase the customer's personal data (admin); irreversible, idempotent."""
     _admin_only(actor)
+    erasure = present(deps.erasure, "erasure")
     cleaned = check_reason(command.reason)  # bad input never opens a write transaction
     organization_id = actor.organization_id
     customer_id = command.customer_id

@@ -17,7 +17,7 @@ from typing import Any, Final
 import attrs
 from attrs import evolve, frozen
 
-from customers_hub.application.context import Dependencies, transaction
+from customers_hub.application.context import Dependencies, present, transaction
 from customers_hub.application.ports import UnitOfWork
 from customers_hub.application.ports_imports import (
     ExistingCustomer,
@@ -544,10 +544,11 @@ async def _claim(
 
 
 async def run_next_import(
-    deps: Dependencies, services: ImportServices, owner: str, progress: Progress | None = None
+    deps: Dependencies, owner: str, progress: Progress | None = None
 ) -> ImportJob | None:
     """Take the oldest queued job (or one whose runner died) and run it to its end; None when
     there is none. ``owner`` names this runner in the lease."""
+    services = present(deps.imports, "imports")
     job = await _claim(deps, services, owner)
     if job is None:
         return None
@@ -559,7 +560,6 @@ async def run_next_import(
 
 async def run_import(
     deps: Dependencies,
-    services: ImportServices,
     organization_id: str,
     job_id: str,
     owner: str,
@@ -567,6 +567,7 @@ async def run_import(
 ) -> ImportJob:
     """Run one job to its end in this process (the CLI); 404 when it is not queued or left by
     a dead runner (another runner has it, or it ended)."""
+    services = present(deps.imports, "imports")
     job = await _claim(deps, services, owner, job_id=job_id, organization_id=organization_id)
     if job is None:
         raise NotFound(IMPORT_RESOURCE, job_id)

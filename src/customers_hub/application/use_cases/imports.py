@@ -47,10 +47,9 @@ from typing import Final
 
 from attrs import frozen
 
-from customers_hub.application.context import Dependencies
+from customers_hub.application.context import Dependencies, present
 from customers_hub.application.ports import UnitOfWork
 from customers_hub.application.ports_imports import (
-    ImportServices,
     ImportTable,
 )
 from customers_hub.application.queries import Page, PageRequest
@@ -159,11 +158,10 @@ def _count_rows(table: ImportTable) -> int:
     return total
 
 
-async def start_import(
-    deps: Dependencies, services: ImportServices, actor: Actor, upload: ImportUpload
-) -> ImportJob:
+async def start_import(deps: Dependencies, actor: Actor, upload: ImportUpload) -> ImportJob:
     """Check, store and queue an import; the ``queued`` job (a runner takes it)."""
     _check_importer(actor)
+    services = present(deps.imports, "imports")
     if len(upload.content) > IMPORT_MAX_BYTES:
         raise UnprocessableInput.single("file", f"is larger than {IMPORT_MAX_BYTES} bytes")
 
@@ -234,19 +232,17 @@ def _check_reader(actor: Actor, job: ImportJob | None, job_id: str) -> ImportJob
     return job
 
 
-async def get_import(
-    deps: Dependencies, services: ImportServices, actor: Actor, job_id: str
-) -> ImportJob:
+async def get_import(deps: Dependencies, actor: Actor, job_id: str) -> ImportJob:
     """One import job (its progress)."""
     _check_importer(actor)
+    repositories = present(deps.imports, "imports").repositories
     async with deps.uow(read_only=True) as uow:
-        job = await services.repositories(uow).get_job(actor.organization_id, job_id)
+        job = await repositories(uow).get_job(actor.organization_id, job_id)
     return _check_reader(actor, job, job_id)
 
 
 async def list_import_errors(
     deps: Dependencies,
-    services: ImportServices,
     actor: Actor,
     job_id: str,
     *,
@@ -255,21 +251,23 @@ async def list_import_errors(
 ) -> tuple[ImportJob, Page[RowError]]:
     """The job and one page of its report (failed and skipped rows, by row)."""
     _check_importer(actor)
+    repositories = present(deps.imports, "imports").repositories
     async with deps.uow(read_only=True) as uow:
-        repo = services.repositories(uow)
+        repo = repositories(uow)
         job = _check_reader(actor, await repo.get_job(actor.organization_id, job_id), job_id)
         return job, await repo.errors_page(job.organization_id, job.id, PageRequest(page, limit))
 
 
 async def import_error_batches(
-    deps: Dependencies, services: ImportServices, actor: Actor, job_id: str
+    deps: Dependencies, actor: Actor, job_id: str
 ) -> AsyncIterator[list[RowError]]:
     """The whole report in batches (the CSV form); checks the caller before the first."""
-    await get_import(deps, services, actor, job_id)
+    await get_import(deps, actor, job_id)
+    repositories = present(deps.imports, "imports").repositories
 
     async def batches() -> AsyncIterator[list[RowError]]:
         async with deps.uow(read_only=True) as uow:
-            repo = services.repositories(uow)
+            repo = repositories(uow)
             async for batch in repo.iter_errors(actor.organization_id, job_id, 1_000):
                 yield batch
 

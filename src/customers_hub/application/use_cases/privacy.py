@@ -28,9 +28,8 @@ from typing import TypeVar, cast
 
 from attrs import evolve, frozen
 
-from customers_hub.application.context import Dependencies
+from customers_hub.application.context import Dependencies, present
 from customers_hub.application.ports import UnitOfWork
-from customers_hub.application.ports_audit import AuditLog
 from customers_hub.application.ports_privacy import (
     PrivacyRepository,
     PrivacyRepositoryFactory,
@@ -137,16 +136,19 @@ class ConsentLedger:
     history: tuple[ConsentEntry, ...]
 
 
+def _repositories(deps: Dependencies) -> PrivacyRepositoryFactory:
+    return present(deps.privacy, "privacy")
+
+
 async def _ledger(repo: PrivacyRepository, organization_id: str, customer_id: str) -> ConsentLedger:
     current = await repo.current_consents(organization_id, customer_id)
     history = await repo.consent_history(organization_id, customer_id, CONSENT_HISTORY_LIMIT)
     return ConsentLedger(customer_id, current, tuple(history))
 
 
-async def get_consents(
-    deps: Dependencies, repositories: PrivacyRepositoryFactory, actor: Actor, customer_id: str
-) -> ConsentLedger:
+async def get_consents(deps: Dependencies, actor: Actor, customer_id: str) -> ConsentLedger:
     """``GET /customers/{id}/consents``: the current state and the newest history."""
+    repositories = _repositories(deps)
     require_admin(actor)
     async with deps.uow(read_only=True) as uow:
         repo = repositories(uow)
@@ -165,12 +167,12 @@ class RecordConsents:
 
 async def record_consents(
     deps: Dependencies,
-    repositories: PrivacyRepositoryFactory,
     actor: Actor,
     command: RecordConsents,
 ) -> ConsentLedger:
     """``PUT /customers/{id}/consents``: append one entry per changed channel (400 naming
     ``consents[i].field`` for a bad one; nothing is written then) and answer the ledger."""
+    repositories = _repositories(deps)
     require_admin(actor)
     customer_id, changes = command.customer_id, command.changes
 
@@ -239,12 +241,12 @@ def _notes(notes: str | None) -> str | None:
 
 async def create_privacy_request(
     deps: Dependencies,
-    repositories: PrivacyRepositoryFactory,
     actor: Actor,
     command: CreatePrivacyRequest,
 ) -> PrivacyRequest:
     """Log a request of the customer with its clock: ``dueAt`` is the end of the local day
     (the organization's time zone) 30 days after receipt."""
+    repositories = _repositories(deps)
     require_admin(actor)
     now = deps.clock.now()
     errors: list[FieldError] = []
@@ -296,10 +298,9 @@ async def create_privacy_request(
     return await transaction_as(deps, actor, work)
 
 
-async def get_privacy_request(
-    deps: Dependencies, repositories: PrivacyRepositoryFactory, actor: Actor, request_id: str
-) -> PrivacyRequest:
+async def get_privacy_request(deps: Dependencies, actor: Actor, request_id: str) -> PrivacyRequest:
     """One request of the organization (404 otherwise)."""
+    repositories = _repositories(deps)
     require_admin(actor)
     async with deps.uow(read_only=True) as uow:
         found = await repositories(uow).get_request(actor.organization_id, request_id)
@@ -323,13 +324,13 @@ class ListPrivacyRequests:
 
 async def list_privacy_requests(
     deps: Dependencies,
-    repositories: PrivacyRepositoryFactory,
     actor: Actor,
     params: ListPrivacyRequests,
 ) -> Page[PrivacyRequest]:
     """The organization's requests, newest received first. ``overdue=true``: open and past
     ``dueAt``; ``dueSoon=true``: open, not overdue, due by the end of the local day seven days
     from today; ``false``: every other request."""
+    repositories = _repositories(deps)
     require_admin(actor)
     errors: list[FieldError] = []
     if params.page < 1:
@@ -397,11 +398,11 @@ class ExtendPrivacyRequest(PrivacyRequestCommand):
 
 async def _update_request(
     deps: Dependencies,
-    repositories: PrivacyRepositoryFactory,
     actor: Actor,
     command: PrivacyRequestCommand,
     apply: _Apply,
 ) -> PrivacyRequest:
+    repositories = _repositories(deps)
     request_id = command.request_id
 
     async def work(uow: UnitOfWork) -> tuple[PrivacyRequest, list[DomainEvent]]:
@@ -429,7 +430,6 @@ async def _update_request(
 
 async def change_request_status(
     deps: Dependencies,
-    repositories: PrivacyRepositoryFactory,
     actor: Actor,
     command: ChangeRequestStatus,
 ) -> PrivacyRequest:
@@ -440,12 +440,11 @@ async def change_request_status(
     def apply(request: PrivacyRequest, now: datetime, zone: tzinfo) -> PrivacyRequest:
         return change_status(request, command.status, command.reason, now)
 
-    return await _update_request(deps, repositories, actor, command, apply)
+    return await _update_request(deps, actor, command, apply)
 
 
 async def extend_privacy_request(
     deps: Dependencies,
-    repositories: PrivacyRepositoryFactory,
     actor: Actor,
     command: ExtendPrivacyRequest,
 ) -> PrivacyRequest:
@@ -456,14 +455,13 @@ async def extend_privacy_request(
     def apply(request: PrivacyRequest, now: datetime, zone: tzinfo) -> PrivacyRequest:
         return extend(request, command.days, command.reason, now, zone)
 
-    return await _update_request(deps, repositories, actor, command, apply)
+    return await _update_request(deps, actor, command, apply)
 
 
-async def privacy_request_stats(
-    deps: Dependencies, repositories: PrivacyRepositoryFactory, actor: Actor
-) -> PrivacyRequestStats:
+async def privacy_request_stats(deps: Dependencies, actor: Actor) -> PrivacyRequestStats:
     """The organization's open, overdue and due-soon request counts (admins; the customer
     statistics show them to admins only)."""
+    repositories = _repositories(deps)
     require_admin(actor)
     now = deps.clock.now()
     zone = await organization_zone(deps, actor.organization_id)
@@ -503,14 +501,14 @@ def _bounded(name: str, rows: Sequence[T], truncated: list[str]) -> tuple[T, ...
 
 async def export_personal_data(
     deps: Dependencies,
-    repositories: PrivacyRepositoryFactory,
-    log: AuditLog,
     actor: Actor,
     customer_id: str,
 ) -> PersonalData:
     """``GET /customers/{id}/personal-data``: one document of everything held about the
     customer, read in the transaction that appends its audit entry (a constant number of
     bounded statements: one per relation)."""
+    repositories = _repositories(deps)
+    log = present(deps.audit, "audit")
     require_admin(actor)
     organization_id = actor.organization_id
     limit = EXPORT_RELATION_LIMIT + 1  # one more tells that a relation was cut

@@ -7,8 +7,7 @@ a soft-deleted customer (what happened before the deletion is what an audit is f
 
 from __future__ import annotations
 
-from customers_hub.application.context import Dependencies
-from customers_hub.application.ports_audit import AuditLog
+from customers_hub.application.context import Dependencies, present
 from customers_hub.application.queries import Page, PageRequest
 from customers_hub.application.use_cases.customers import load_customer
 from customers_hub.domain.access import Operation
@@ -23,7 +22,6 @@ async def customer_timeline(
     deps: Dependencies,
     actor: Actor,
     customer_id: str,
-    log: AuditLog,
     *,
     limit: int,
     cursor: str | None = None,
@@ -40,4 +38,6 @@ async def customer_timeline(
             include_deleted=actor.role is Role.ADMIN,
         )
     page = PageRequest(limit=limit, cursor=cursor or "")
-    return await log.customer_page(actor.organization_id, customer_id, page)
+    return await present(deps.audit, "audit").customer_page(
+        actor.organization_id, customer_id, page
+    )

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from attrs import evolve, frozen
 
-from customers_hub.application.context import Dependencies, transaction
+from customers_hub.application.context import Dependencies, present, transaction
 from customers_hub.application.outbox import WebhookRepository, WebhookServices
 from customers_hub.application.ports import UnitOfWork
 from customers_hub.application.queries import Page
@@ -54,7 +54,7 @@ __all__ = [
     "DELIVERIES_DEFAULT_LIMIT",
     "WEBHOOKS_DEFAULT_LIMIT",
     "CreateWebhook",
-    "WebhookPatch",
+    "UpdateWebhook",
     "create_webhook",
     "delete_webhook",
     "get_webhook",
@@ -80,9 +80,10 @@ class CreateWebhook:
 
 
 @frozen(kw_only=True)
-class WebhookPatch:
+class UpdateWebhook:
     """``PATCH /webhooks/{id}``: ``UNSET`` keeps a value."""
 
+    webhook_id: str
     url: str | Unset = UNSET
     events: tuple[str, ...] | Unset = UNSET
     description: str | Unset | None = UNSET
@@ -150,6 +151,10 @@ async def _check(
         await _check_addresses(services, url)
 
 
+def _services(deps: Dependencies) -> WebhookServices:
+    return present(deps.webhooks, "webhooks")
+
+
 async def _existing(repo: WebhookRepository, actor: Actor, webhook_id: str) -> Webhook:
     found = await repo.get(actor.organization_id, webhook_id)
     if found is None:
@@ -157,11 +162,10 @@ async def _existing(repo: WebhookRepository, actor: Actor, webhook_id: str) -> W
     return found
 
 
-async def create_webhook(
-    deps: Dependencies, services: WebhookServices, actor: Actor, command: CreateWebhook
-) -> Webhook:
+async def create_webhook(deps: Dependencies, actor: Actor, command: CreateWebhook) -> Webhook:
     """A new active hook of the actor's organization, with its secret (shown only now)."""
     _admin_only(actor)
+    services = _services(deps)
     await _check(services, command.url, command.events, command.description)
     now = deps.clock.now()
     webhook = Webhook(
@@ -185,7 +189,6 @@ async def create_webhook(
 
 async def list_webhooks(
     deps: Dependencies,
-    services: WebhookServices,
     actor: Actor,
     *,
     page: int = 1,
@@ -194,32 +197,26 @@ async def list_webhooks(
     """The organization's hooks, oldest first."""
     _admin_only(actor)
     async with deps.uow(read_only=True) as uow:
-        return await services.repositories(uow).list(actor.organization_id, page=page, limit=limit)
+        repo = _services(deps).repositories(uow)
+        return await repo.list(actor.organization_id, page=page, limit=limit)
 
 
-async def get_webhook(
-    deps: Dependencies, services: WebhookServices, actor: Actor, webhook_id: str
-) -> Webhook:
+async def get_webhook(deps: Dependencies, actor: Actor, webhook_id: str) -> Webhook:
     """One hook of the organization (404 otherwise)."""
     _admin_only(actor)
     async with deps.uow(read_only=True) as uow:
-        return await _existing(services.repositories(uow), actor, webhook_id)
+        return await _existing(_services(deps).repositories(uow), actor, webhook_id)
 
 
-async def update_webhook(
-    deps: Dependencies,
-    services: WebhookServices,
-    actor: Actor,
-    webhook_id: str,
-    patch: WebhookPatch,
-) -> Webhook:
+async def update_webhook(deps: Dependencies, actor: Actor, patch: UpdateWebhook) -> Webhook:
     """Change the sent fields; re-activating clears the reason it was disabled for."""
     _admin_only(actor)
+    services = _services(deps)
     await _check(services, patch.url, patch.events, patch.description)
 
     async def work(uow: UnitOfWork) -> tuple[Webhook, list[DomainEvent]]:
         repo = services.repositories(uow)
-        current = await _existing(repo, actor, webhook_id)
+        current = await _existing(repo, actor, patch.webhook_id)
         changed = current
         if patch.url is not UNSET:
             changed = evolve(changed, url=patch.url)
@@ -240,11 +237,10 @@ async def update_webhook(
     return await transaction(deps, work)
 
 
-async def delete_webhook(
-    deps: Dependencies, services: WebhookServices, actor: Actor, webhook_id: str
-) -> None:
+async def delete_webhook(deps: Dependencies, actor: Actor, webhook_id: str) -> None:
     """Delete the hook and its deliveries (404 when there is none)."""
     _admin_only(actor)
+    services = _services(deps)
 
     async def work(uow: UnitOfWork) -> tuple[None, list[DomainEvent]]:
         if not await services.repositories(uow).delete(actor.organization_id, webhook_id):
@@ -256,7 +252,6 @@ async def delete_webhook(
 
 async def list_deliveries(
     deps: Dependencies,
-    services: WebhookServices,
     actor: Actor,
     webhook_id: str,
     *,
@@ -267,7 +262,7 @@ async def list_deliveries(
     """The hook's deliveries, newest first (optionally of one status)."""
     _admin_only(actor)
     async with deps.uow(read_only=True) as uow:
-        repo = services.repositories(uow)
+        repo = _services(deps).repositories(uow)
         await _existing(repo, actor, webhook_id)
         return await repo.deliveries(
             actor.organization_id, webhook_id, page=page, limit=limit, status=status
@@ -275,14 +270,11 @@ async def list_deliveries(
 
 
 async def retry_delivery(
-    deps: Dependencies,
-    services: WebhookServices,
-    actor: Actor,
-    webhook_id: str,
-    delivery_id: str,
+    deps: Dependencies, actor: Actor, webhook_id: str, delivery_id: str
 ) -> WebhookDelivery:
     """Send the delivery again as soon as possible (also a delivered or failed one)."""
     _admin_only(actor)
+    services = _services(deps)
 
     async def work(uow: UnitOfWork) -> tuple[WebhookDelivery, list[DomainEvent]]:
         repo = services.repositories(uow)

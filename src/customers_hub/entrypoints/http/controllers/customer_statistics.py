@@ -118,7 +118,7 @@ class CustomerStatisticsController(StrictController):
             stats = await statistics_reads.run_customer_stats(deps, plan)
             out = customer_stats_to_wire(stats)
             if plan.with_privacy:  # privacy numbers are admins' (rules §8)
-                numbers = await privacy.privacy_request_stats(deps, hub.privacy, actor)
+                numbers = await privacy.privacy_request_stats(deps, actor)
                 out = msgspec.structs.replace(out, privacy_requests=request_stats_to_wire(numbers))
             return caching.body_of(StatsData(stats=out))
 

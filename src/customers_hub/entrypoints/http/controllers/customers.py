@@ -367,7 +367,7 @@ class CustomersController(StrictController):
                 tz=await deps.zone_of(actor.organization_id),
             )
             if "consents" in included:
-                ledger = await privacy.get_consents(deps, hub.privacy, actor, customer_id)
+                ledger = await privacy.get_consents(deps, actor, customer_id)
                 out = msgspec.structs.replace(
                     out, consents=current_consents_to_wire(ledger.current)
                 )

@@ -22,7 +22,6 @@ from litestar.params import Parameter
 from customers_hub.application.context import Dependencies
 from customers_hub.application.use_cases import erasure as use_cases
 from customers_hub.domain.model import Actor
-from customers_hub.entrypoints.bootstrap import Hub
 from customers_hub.entrypoints.http.envelope import Envelope, ok
 from customers_hub.entrypoints.http.errors import error_responses
 from customers_hub.entrypoints.http.strict import StrictController
@@ -77,7 +76,6 @@ class ErasureController(StrictController):
         self,
         deps: Dependencies,
         actor: Actor,
-        hub: Hub,
         customer_id: _ID,
         data: EraseIn | None = None,
     ) -> Response[Envelope[ErasureData]]:
@@ -85,7 +83,7 @@ class ErasureController(StrictController):
         command = use_cases.EraseCustomer(
             customer_id=customer_id, reason=data.reason if data is not None else None
         )
-        state = await use_cases.erase_customer(deps, hub.erasure, actor, command)
+        state = await use_cases.erase_customer(deps, actor, command)
         return ok(
             ErasureData(erasure=erasure_to_wire(state)),
             message="Customer personal data erased",

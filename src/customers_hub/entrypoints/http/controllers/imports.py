@@ -262,7 +262,7 @@ class ImportsController(StrictController):
         if upload is not None:
             content = await upload.read()
             await upload.close()
-        job = await use_cases.start_import(deps, hub.imports, actor, _upload(data, content))
+        job = await use_cases.start_import(deps, actor, _upload(data, content))
         wake_import_workers(hub.config.database_url)
         return ok(
             ImportJobData(job=job_to_wire(job)),
@@ -278,10 +278,10 @@ class ImportsController(StrictController):
         responses=error_responses(403, 404),
     )
     async def get_import(
-        self, deps: Dependencies, actor: Actor, hub: Hub, job_id: _ID
+        self, deps: Dependencies, actor: Actor, job_id: _ID
     ) -> Response[Envelope[ImportJobData]]:
         """The job: status, counters, start and end."""
-        job = await use_cases.get_import(deps, hub.imports, actor, job_id)
+        job = await use_cases.get_import(deps, actor, job_id)
         return ok(ImportJobData(job=job_to_wire(job)), headers=_NO_STORE)
 
     @get(
@@ -295,7 +295,6 @@ class ImportsController(StrictController):
         request: Request[Any, Any, Any],
         deps: Dependencies,
         actor: Actor,
-        hub: Hub,
         job_id: _ID,
         page: PAGE = 1,
         limit: LIMIT = use_cases.ERRORS_DEFAULT_LIMIT,
@@ -309,7 +308,7 @@ class ImportsController(StrictController):
             report_format is None and "text/csv" in request.headers.get("accept", "")
         )
         if wants_csv:
-            batches = await use_cases.import_error_batches(deps, hub.imports, actor, job_id)
+            batches = await use_cases.import_error_batches(deps, actor, job_id)
             return Stream(
                 _csv_report(batches),
                 media_type=CSV_MEDIA_TYPE,
@@ -320,7 +319,7 @@ class ImportsController(StrictController):
                 },
             )
         job, result = await use_cases.list_import_errors(
-            deps, hub.imports, actor, job_id, page=page, limit=limit
+            deps, actor, job_id, page=page, limit=limit
         )
         data = ImportErrorsData(
             job_id=job.id,

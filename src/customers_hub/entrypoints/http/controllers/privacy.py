@@ -25,7 +25,6 @@ from customers_hub.application.context import Dependencies
 from customers_hub.application.use_cases import privacy as use_cases
 from customers_hub.domain.model import Actor
 from customers_hub.domain.privacy import ConsentChange, RequestStatus, RequestType
-from customers_hub.entrypoints.bootstrap import Hub
 from customers_hub.entrypoints.http.envelope import Envelope, ok
 from customers_hub.entrypoints.http.errors import error_responses
 from customers_hub.entrypoints.http.strict import StrictController
@@ -65,10 +64,10 @@ class CustomerPrivacyController(StrictController):
         responses=error_responses(403, 404),
     )
     async def get_consents(
-        self, deps: Dependencies, actor: Actor, hub: Hub, customer_id: _CUSTOMER_ID
+        self, deps: Dependencies, actor: Actor, customer_id: _CUSTOMER_ID
     ) -> Response[Envelope[ConsentsData]]:
         """The current consent per channel and the newest 100 history entries."""
-        ledger = await use_cases.get_consents(deps, hub.privacy, actor, customer_id)
+        ledger = await use_cases.get_consents(deps, actor, customer_id)
         return ok(consents_to_wire(ledger), headers=_NO_STORE)
 
     @put(
@@ -81,7 +80,6 @@ class CustomerPrivacyController(StrictController):
         self,
         deps: Dependencies,
         actor: Actor,
-        hub: Hub,
         customer_id: _CUSTOMER_ID,
         data: ConsentsIn,
     ) -> Response[Envelope[ConsentsData]]:
@@ -91,7 +89,7 @@ class CustomerPrivacyController(StrictController):
             for c in data.consents
         )
         command = use_cases.RecordConsents(customer_id=customer_id, changes=changes)
-        ledger = await use_cases.record_consents(deps, hub.privacy, actor, command)
+        ledger = await use_cases.record_consents(deps, actor, command)
         return ok(consents_to_wire(ledger), message="Consents recorded", headers=_NO_STORE)
 
     @get(
@@ -101,12 +99,10 @@ class CustomerPrivacyController(StrictController):
         responses=error_responses(403, 404),
     )
     async def personal_data(
-        self, deps: Dependencies, actor: Actor, hub: Hub, customer_id: _CUSTOMER_ID
+        self, deps: Dependencies, actor: Actor, customer_id: _CUSTOMER_ID
     ) -> Response[Envelope[PersonalDataData]]:
         """One JSON document of the customer's data; audited as an export."""
-        data = await use_cases.export_personal_data(
-            deps, hub.privacy, hub.audit_log, actor, customer_id
-        )
+        data = await use_cases.export_personal_data(deps, actor, customer_id)
         zone = await deps.zone_of(actor.organization_id)
         return ok(
             PersonalDataData(personal_data=personal_data_to_wire(data, zone)),
@@ -134,11 +130,11 @@ class PrivacyRequestsController(StrictController):
         responses=error_responses(403, 404),
     )
     async def create_request(
-        self, deps: Dependencies, actor: Actor, hub: Hub, data: PrivacyRequestIn
+        self, deps: Dependencies, actor: Actor, data: PrivacyRequestIn
     ) -> Response[Envelope[PrivacyRequestData]]:
         """A new request in ``received`` with ``dueAt`` 30 local days after receipt."""
         command = to_command(data, use_cases.CreatePrivacyRequest)
-        request = await use_cases.create_privacy_request(deps, hub.privacy, actor, command)
+        request = await use_cases.create_privacy_request(deps, actor, command)
         return ok(
             PrivacyRequestData(request=request_to_wire(request, deps.clock.now())),
             message="Privacy request logged",
@@ -155,7 +151,6 @@ class PrivacyRequestsController(StrictController):
         self,
         deps: Dependencies,
         actor: Actor,
-        hub: Hub,
         page: PAGE = 1,
         limit: LIMIT = use_cases.REQUESTS_DEFAULT_LIMIT,
         status: _STATUS = None,
@@ -184,7 +179,7 @@ class PrivacyRequestsController(StrictController):
             overdue=overdue,
             due_soon=due_soon,
         )
-        result = await use_cases.list_privacy_requests(deps, hub.privacy, actor, params)
+        result = await use_cases.list_privacy_requests(deps, actor, params)
         now = deps.clock.now()
         return ok(
             PrivacyRequestsData(
@@ -201,10 +196,10 @@ class PrivacyRequestsController(StrictController):
         responses=error_responses(403, 404),
     )
     async def get_request(
-        self, deps: Dependencies, actor: Actor, hub: Hub, request_id: _REQUEST_ID
+        self, deps: Dependencies, actor: Actor, request_id: _REQUEST_ID
     ) -> Response[Envelope[PrivacyRequestData]]:
         """One request of the organization."""
-        request = await use_cases.get_privacy_request(deps, hub.privacy, actor, request_id)
+        request = await use_cases.get_privacy_request(deps, actor, request_id)
         return ok(
             PrivacyRequestData(request=request_to_wire(request, deps.clock.now())),
             headers=_NO_STORE,
@@ -220,13 +215,12 @@ class PrivacyRequestsController(StrictController):
         self,
         deps: Dependencies,
         actor: Actor,
-        hub: Hub,
         request_id: _REQUEST_ID,
         data: PrivacyRequestPatchIn,
     ) -> Response[Envelope[PrivacyRequestData]]:
         """``received → in_progress → completed | rejected`` (a rejection needs a reason)."""
         command = to_command(data, use_cases.ChangeRequestStatus, request_id=request_id)
-        request = await use_cases.change_request_status(deps, hub.privacy, actor, command)
+        request = await use_cases.change_request_status(deps, actor, command)
         return ok(
             PrivacyRequestData(request=request_to_wire(request, deps.clock.now())),
             message="Privacy request updated",
@@ -241,11 +235,11 @@ class PrivacyRequestsController(StrictController):
         responses=error_responses(403, 404, 422),
     )
     async def extend_request(
-        self, deps: Dependencies, actor: Actor, hub: Hub, request_id: _REQUEST_ID, data: ExtendIn
+        self, deps: Dependencies, actor: Actor, request_id: _REQUEST_ID, data: ExtendIn
     ) -> Response[Envelope[PrivacyRequestData]]:
         """Move ``dueAt`` by ``days`` (default 30) local days, once, before it passes."""
         command = to_command(data, use_cases.ExtendPrivacyRequest, request_id=request_id)
-        request = await use_cases.extend_privacy_request(deps, hub.privacy, actor, command)
+        request = await use_cases.extend_privacy_request(deps, actor, command)
         return ok(
             PrivacyRequestData(request=request_to_wire(request, deps.clock.now())),
             message="Privacy request extended",

@@ -24,7 +24,6 @@ from customers_hub.application.context import Dependencies
 from customers_hub.application.use_cases.timeline import customer_timeline
 from customers_hub.domain.audit import AuditEntry
 from customers_hub.domain.model import Actor
-from customers_hub.entrypoints.bootstrap import Hub
 from customers_hub.entrypoints.http.envelope import Envelope, ok
 from customers_hub.entrypoints.http.errors import error_responses
 from customers_hub.entrypoints.http.strict import StrictController
@@ -95,15 +94,12 @@ class TimelineController(StrictController):
         self,
         deps: Dependencies,
         actor: Actor,
-        hub: Hub,
         customer_id: _ID,
         limit: LIMIT = TIMELINE_DEFAULT_LIMIT,
         cursor: _CURSOR = None,
     ) -> Response[Envelope[TimelineData]]:
         """Who changed what on the customer, its relations and its actions, newest first."""
-        page = await customer_timeline(
-            deps, actor, customer_id, hub.audit_log, limit=limit, cursor=cursor
-        )
+        page = await customer_timeline(deps, actor, customer_id, limit=limit, cursor=cursor)
         return ok(
             TimelineData(
                 customer_id=customer_id,

@@ -34,7 +34,6 @@ from customers_hub.domain.webhooks import (
     Webhook,
     WebhookDelivery,
 )
-from customers_hub.entrypoints.bootstrap import Hub
 from customers_hub.entrypoints.http.envelope import Envelope, ok
 from customers_hub.entrypoints.http.errors import error_responses
 from customers_hub.entrypoints.http.strict import StrictController
@@ -187,11 +186,11 @@ class WebhooksController(StrictController):
         responses=error_responses(403),
     )
     async def create_webhook(
-        self, deps: Dependencies, actor: Actor, hub: Hub, data: WebhookIn
+        self, deps: Dependencies, actor: Actor, data: WebhookIn
     ) -> Response[Envelope[WebhookCreatedData]]:
         """Subscribe ``url`` to ``events``; the answer holds the secret, shown only now."""
         command = to_command(data, use_cases.CreateWebhook, events=tuple(data.events))
-        webhook = await use_cases.create_webhook(deps, hub.webhooks, actor, command)
+        webhook = await use_cases.create_webhook(deps, actor, command)
         return ok(
             WebhookCreatedData(webhook=to_wire(webhook, WebhookCreatedOut)),
             message="Webhook created; store its secret now, it is not shown again",
@@ -208,12 +207,11 @@ class WebhooksController(StrictController):
         self,
         deps: Dependencies,
         actor: Actor,
-        hub: Hub,
         page: PAGE = 1,
         limit: LIMIT = use_cases.WEBHOOKS_DEFAULT_LIMIT,
     ) -> Response[Envelope[WebhooksData]]:
         """The organization's webhooks, oldest first."""
-        result = await use_cases.list_webhooks(deps, hub.webhooks, actor, page=page, limit=limit)
+        result = await use_cases.list_webhooks(deps, actor, page=page, limit=limit)
         return ok(
             WebhooksData(
                 webhooks=[webhook_to_wire(w) for w in result.items],
@@ -229,10 +227,10 @@ class WebhooksController(StrictController):
         responses=error_responses(403, 404),
     )
     async def get_webhook(
-        self, deps: Dependencies, actor: Actor, hub: Hub, webhook_id: _ID
+        self, deps: Dependencies, actor: Actor, webhook_id: _ID
     ) -> Response[Envelope[WebhookData]]:
         """One webhook of the organization (without its secret)."""
-        webhook = await use_cases.get_webhook(deps, hub.webhooks, actor, webhook_id)
+        webhook = await use_cases.get_webhook(deps, actor, webhook_id)
         return ok(WebhookData(webhook=webhook_to_wire(webhook)), headers=_NO_STORE)
 
     @patch(
@@ -242,12 +240,12 @@ class WebhooksController(StrictController):
         responses=error_responses(403, 404),
     )
     async def update_webhook(
-        self, deps: Dependencies, actor: Actor, hub: Hub, webhook_id: _ID, data: WebhookPatchIn
+        self, deps: Dependencies, actor: Actor, webhook_id: _ID, data: WebhookPatchIn
     ) -> Response[Envelope[WebhookData]]:
         """Change the sent fields; ``isActive: true`` re-enables a disabled webhook."""
         events = tuple(data.events) if not isinstance(data.events, UnsetType) else DOMAIN_UNSET
-        change = to_command(data, use_cases.WebhookPatch, events=events)
-        webhook = await use_cases.update_webhook(deps, hub.webhooks, actor, webhook_id, change)
+        change = to_command(data, use_cases.UpdateWebhook, webhook_id=webhook_id, events=events)
+        webhook = await use_cases.update_webhook(deps, actor, change)
         return ok(WebhookData(webhook=webhook_to_wire(webhook)), message="Webhook updated")
 
     @delete(
@@ -258,10 +256,10 @@ class WebhooksController(StrictController):
         responses=error_responses(403, 404),
     )
     async def delete_webhook(
-        self, deps: Dependencies, actor: Actor, hub: Hub, webhook_id: _ID
+        self, deps: Dependencies, actor: Actor, webhook_id: _ID
     ) -> Response[Envelope[WebhookDeletedData]]:
         """Delete the webhook and its deliveries (nothing more is sent to it)."""
-        await use_cases.delete_webhook(deps, hub.webhooks, actor, webhook_id)
+        await use_cases.delete_webhook(deps, actor, webhook_id)
         return ok(WebhookDeletedData(webhook_id=webhook_id), message="Webhook deleted")
 
     @get(
@@ -274,7 +272,6 @@ class WebhooksController(StrictController):
         self,
         deps: Dependencies,
         actor: Actor,
-        hub: Hub,
         webhook_id: _ID,
         page: PAGE = 1,
         limit: LIMIT = use_cases.DELIVERIES_DEFAULT_LIMIT,
@@ -284,7 +281,7 @@ class WebhooksController(StrictController):
     ) -> Response[Envelope[WebhookDeliveriesData]]:
         """The webhook's deliveries, newest first."""
         result = await use_cases.list_deliveries(
-            deps, hub.webhooks, actor, webhook_id, page=page, limit=limit, status=status
+            deps, actor, webhook_id, page=page, limit=limit, status=status
         )
         return ok(
             WebhookDeliveriesData(
@@ -302,12 +299,10 @@ class WebhooksController(StrictController):
         responses=error_responses(403, 404),
     )
     async def retry_delivery(
-        self, deps: Dependencies, actor: Actor, hub: Hub, webhook_id: _ID, delivery_id: _DELIVERY_ID
+        self, deps: Dependencies, actor: Actor, webhook_id: _ID, delivery_id: _DELIVERY_ID
     ) -> Response[Envelope[WebhookDeliveryData]]:
         """Make the delivery due now (pending, a fresh retry budget); the sender takes it."""
-        delivery = await use_cases.retry_delivery(
-            deps, hub.webhooks, actor, webhook_id, delivery_id
-        )
+        delivery = await use_cases.retry_delivery(deps, actor, webhook_id, delivery_id)
         return ok(
             WebhookDeliveryData(delivery=delivery_to_wire(delivery)),
             message="Delivery scheduled",
