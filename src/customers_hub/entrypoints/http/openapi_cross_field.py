@@ -74,8 +74,12 @@ def _follow_up_rules(rules: Mapping[tuple[str, str], dict[str, Any]]) -> list[An
 
 
 def _appointment_time_rules(rules: Mapping[tuple[str, str], dict[str, Any]]) -> list[Any]:
-    """``date`` and ``time`` go together, and only without ``datetime`` (which says both)."""
+    """``date`` and ``time`` go together, and only without ``datetime`` (which says both).
+
+    A blank ``time`` is not given (forms send ``""``): the service reads it as absent."""
     given = {"type": "string", "minLength": 1}
+    time_given = {"type": "string", "pattern": r"\S"}
+    no_time = {"anyOf": [_NULL_OR_ABSENT, {"type": "string", "pattern": r"^\s*$"}]}
     return [
         _only_when(
             {"properties": {"date": given}, "required": ["date"]},
@@ -85,12 +89,12 @@ def _appointment_time_rules(rules: Mapping[tuple[str, str], dict[str, Any]]) -> 
             },
         ),
         _only_when(
-            {"properties": {"time": given}, "required": ["time"]},
+            {"properties": {"time": time_given}, "required": ["time"]},
             {"required": ["date"], "properties": {"date": rules[("AppointmentIn", "date")]}},
         ),
         _only_when(
             {"properties": {"datetime": {"type": "string"}}, "required": ["datetime"]},
-            {"properties": {"date": _NULL_OR_ABSENT, "time": _NULL_OR_ABSENT}},
+            {"properties": {"date": _NULL_OR_ABSENT, "time": no_time}},
         ),
         # Rescheduling names the new moment.
         _only_when(
