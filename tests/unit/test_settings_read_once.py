@@ -78,3 +78,18 @@ def test_nothing_set_is_the_embedded_default() -> None:
 def test_a_bad_value_is_refused_naming_its_variable(name: str, value: str) -> None:
     with pytest.raises(ValueError, match=name):
         HubConfig.from_env({name: value}, argv=["python"])
+
+
+def test_the_secrets_stay_out_of_the_repr(tmp_path: Path) -> None:
+    env = {
+        "CUSTOMERS_HUB_DATA_DIR": str(tmp_path),
+        "CUSTOMERS_HUB_JWT_SECRET": "jwt-secret-value-" + "s" * 16,
+        "CUSTOMERS_HUB_METRICS_TOKEN": "metrics-token-value",
+    }
+    config = HubConfig.from_env(env, argv=["python"])
+    assert config.jwt_secret == env["CUSTOMERS_HUB_JWT_SECRET"]
+    assert config.metrics_token == "metrics-token-value"
+    shown = repr(config)
+    assert "jwt-secret-value" not in shown
+    assert "metrics-token-value" not in shown
+    assert str(tmp_path) in shown  # the rest is still shown

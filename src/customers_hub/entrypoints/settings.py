@@ -118,13 +118,14 @@ class HubConfig:
     rate_limits_enabled: bool = True
     db_timeouts: DatabaseTimeouts = field(factory=DatabaseTimeouts)
     """Bounds of every wait on PostgreSQL."""
-    metrics_token: str | None = None
+    # Secrets stay out of the repr (a logged configuration must not carry them).
+    metrics_token: str | None = field(default=None, repr=False)
     """Bearer token ``/metrics`` wants; ``None`` = open."""
     outbox: OutboxSettings = field(factory=OutboxSettings)
     """The outbox relay (``CUSTOMERS_HUB_OUTBOX_*``)."""
     webhooks: WebhookSettings = field(factory=WebhookSettings)
     """Webhook targets and delivery (``CUSTOMERS_HUB_WEBHOOKS_*``)."""
-    jwt_secret: str | None = None
+    jwt_secret: str | None = field(default=None, repr=False)
     """The HS256 secret; with no key at all, the one stored in ``data_dir`` is used."""
     jwt_public_key: Path | None = None
     """A PEM public key file (RS256, ES256)."""
