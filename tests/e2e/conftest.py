@@ -27,8 +27,11 @@ from typing import Any, Protocol
 
 import pytest
 from attrs import frozen
+from jsonschema import Draft202012Validator
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 from customers_hub.application.use_cases.customers import CreateCustomer, create_customer
 from customers_hub.application.use_cases.employees import CreateEmployee, create_employee
@@ -304,3 +307,16 @@ def new_customer(hub: Hub, staff: Staff) -> NewCustomer:
         ).customer
 
     return make
+
+
+async def document_validator(
+    client: AsyncTestClient[Litestar], schema: str
+) -> Draft202012Validator:
+    """A JSON Schema validator of the served document's ``components.schemas[schema]``: what a
+    client (or the fuzzer) coded from the document accepts."""
+    document = (await client.get("/api/v1/openapi.json")).json()
+    resource = Resource.from_contents(document, default_specification=DRAFT202012)
+    registry = Registry().with_resource("urn:doc", resource)
+    return Draft202012Validator(
+        {"$ref": f"urn:doc#/components/schemas/{schema}"}, registry=registry
+    )

@@ -9,11 +9,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator
+from conftest import document_validator
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
 
 from customers_hub.application.use_cases.customers import get_customer
 from customers_hub.domain.hijri import hijri_of_instant, to_hijri
@@ -407,12 +405,7 @@ async def test_the_document_and_the_service_read_a_blank_time_alike(
 ) -> None:
     # Found by the API fuzz run: the document called a whitespace ``time`` given (so it needed
     # a ``date``) while the service reads it as absent and answered 200.
-    document = (await client.get("/api/v1/openapi.json")).json()
-    resource = Resource.from_contents(document, default_specification=DRAFT202012)
-    registry = Registry().with_resource("urn:doc", resource)
-    validator = Draft202012Validator(
-        {"$ref": "urn:doc#/components/schemas/AppointmentPatchIn"}, registry=registry
-    )
+    validator = await document_validator(client, "AppointmentPatchIn")
     customer = await new_customer()
     url = f"{CUSTOMERS}/{customer.id}/appointments"
     created = await client.post(url, headers=token_for("agent"), json=body(slot_time(days=12)))

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
+from customers_hub.adapters.sql.filters import CUSTOMER_FIELDS as SQL_CUSTOMER_FIELDS
+from customers_hub.adapters.sql.filters import TextMode
 from customers_hub.application.queries import Op
 from customers_hub.application.use_cases.catalog import (
     ACTION_CATALOG,
@@ -135,7 +137,21 @@ def _filter_value(spec: FieldSpec) -> dict[str, Any]:
     return {"type": "string", "maxLength": MAX_FILTER_TEXT_LENGTH, "pattern": r"\S"}
 
 
-def _filter_schema(spec: FieldSpec) -> dict[str, Any]:
+def _text_operand(path: str) -> dict[str, Any]:
+    """A ``contains``/``startsWith`` operand: a text with something besides spaces; on a field
+    matched by its digits (the phone: ``TextMode.PHONE`` of the SQL compiler), with a digit, as
+    the compiler refuses an operand without one (400)."""
+    compiled = SQL_CUSTOMER_FIELDS.get(path)
+    by_digits = compiled is not None and compiled.text_mode is TextMode.PHONE
+    # Python's \d, like the compiler's digits, is every Unicode decimal digit.
+    return {
+        "type": "string",
+        "maxLength": MAX_FILTER_TEXT_LENGTH,
+        "pattern": r"\d" if by_digits else r"\S",
+    }
+
+
+def _filter_schema(path: str, spec: FieldSpec) -> dict[str, Any]:
     """A filter on ``spec``: a value (``eq``), a list (``in``) or ``{operator: operand}``."""
     value = _filter_value(spec)
     values = {"type": "array", "items": value, "minItems": 1, "maxItems": MAX_IN_VALUES}
@@ -147,11 +163,7 @@ def _filter_schema(spec: FieldSpec) -> dict[str, Any]:
         elif op in (Op.EQ, Op.NE):
             operands[op.value] = eq
         elif op in (Op.CONTAINS, Op.STARTS_WITH):
-            operands[op.value] = {
-                "type": "string",
-                "maxLength": MAX_FILTER_TEXT_LENGTH,
-                "pattern": r"\S",
-            }
+            operands[op.value] = _text_operand(path)
         else:
             operands[op.value] = value
     if spec.kind is ValueKind.DATETIME:
@@ -178,7 +190,8 @@ def filters_schema() -> dict[str, Any]:
     return {
         "type": "object",
         "properties": {
-            path: _filter_schema(spec) for path, spec in sorted(CUSTOMER_CATALOG.fields.items())
+            path: _filter_schema(path, spec)
+            for path, spec in sorted(CUSTOMER_CATALOG.fields.items())
         },
         "additionalProperties": False,
     }

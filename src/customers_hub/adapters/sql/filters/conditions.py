@@ -137,8 +137,8 @@ def _text_operand(spec: FieldSpec, value: object) -> str:
         raise _Bad("must be a non-empty text")
     if spec.text_mode is TextMode.PHONE and not phone_digits(value):
         raise _Bad("must contain digits")
-    if spec.text_mode is TextMode.NAME and not normalize_search_text(value):
-        raise _Bad("must be a non-empty text")
+    # A name operand of marks and invisible characters alone normalizes to nothing: like an
+    # empty search, it constrains nothing (the document cannot state "normalizes to something").
     return value
 
 
