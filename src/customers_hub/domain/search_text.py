@@ -49,6 +49,10 @@ def _build_table() -> dict[int, str | None]:
         for code in range(first, last + 1):
             table[code] = None
     table[ord(_TATWEEL)] = None
+    # Control characters (NUL, …) are never stored (texts are cleaned): in a query they separate
+    # terms, as whitespace does, and never reach a statement (SQLite and PostgreSQL refuse a NUL).
+    for code in (*range(0x20), *range(0x7F, 0xA0)):  # the whole of category Cc
+        table[code] = " "
     return table
 
 
@@ -68,13 +72,9 @@ def _one_pass(text: str) -> str:
     # letters, and a decomposed alef + madda composes to آ so that the letter map catches it.
     text = unicodedata.normalize("NFKC", text)
     text = text.translate(_TABLE)
-    # Format characters (RLM/LRM, ZWJ/ZWNJ, bidi isolates, BOM) are invisible and break matching;
-    # control characters (NUL, …) are never stored (texts are cleaned): they separate terms, as
-    # whitespace does, and never reach a statement (where SQLite and PostgreSQL refuse a NUL).
+    # Format characters (RLM/LRM, ZWJ/ZWNJ, bidi isolates, BOM) are invisible and break matching.
     text = "".join(
-        " " if unicodedata.category(ch) == "Cc" else _to_ascii_digit(ch)
-        for ch in text
-        if unicodedata.category(ch) != "Cf"
+        _to_ascii_digit(ch) for ch in text if unicodedata.category(ch) != "Cf"
     ).casefold()
     return " ".join(text.split())
 

@@ -19,7 +19,7 @@ from typing import Final
 
 from attrs import frozen
 
-from customers_hub.application.context import Dependencies
+from customers_hub.application.context import Dependencies, present
 from customers_hub.application.ports_operations import DuplicateQueries
 from customers_hub.application.queries import MAX_LIMIT, Page, PageRequest
 from customers_hub.application.use_cases.customers import load_customer
@@ -57,9 +57,7 @@ class CustomerDuplicates:
 
 
 def _queries(deps: Dependencies) -> DuplicateQueries:
-    if deps.duplicate_queries is None:
-        raise RuntimeError("this hub has no duplicate queries (Dependencies.duplicate_queries)")
-    return deps.duplicate_queries
+    return present(deps.duplicate_queries, "duplicate_queries")
 
 
 async def customer_duplicates(

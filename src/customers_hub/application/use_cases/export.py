@@ -42,7 +42,7 @@ from typing import Final
 import attrs
 from attrs import frozen
 
-from customers_hub.application.context import Dependencies
+from customers_hub.application.context import Dependencies, present
 from customers_hub.application.ports import UnitOfWork
 from customers_hub.application.ports_operations import CustomerExportSource
 from customers_hub.application.queries import CustomerListQuery
@@ -368,7 +368,5 @@ async def start_export(deps: Dependencies, actor: Actor, request: ExportRequest)
         errors.extend(bad.errors)
     if errors:
         raise ValidationFailed(errors)
-    source = deps.export_source
-    if source is None:
-        raise RuntimeError("this hub has no export source (Dependencies.export_source)")
+    source = present(deps.export_source, "export_source")
     return CustomerExport(deps, actor, source, query, request, zone)

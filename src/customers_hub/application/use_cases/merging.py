@@ -42,7 +42,7 @@ from datetime import date, datetime
 import attrs
 from attrs import evolve, field, frozen
 
-from customers_hub.application.context import Dependencies
+from customers_hub.application.context import Dependencies, present
 from customers_hub.application.ports import UnitOfWork
 from customers_hub.application.ports_merging import MergeStore
 from customers_hub.application.use_cases.customers import CANDIDATE_LIMIT, score_changed
@@ -122,9 +122,7 @@ class UnmergeOutcome:
 
 
 def _store(deps: Dependencies, uow: UnitOfWork) -> MergeStore:
-    if deps.merges is None:
-        raise RuntimeError("this hub has no merge store (Dependencies.merges)")
-    return deps.merges(uow)
+    return present(deps.merges, "merges")(uow)
 
 
 def _employees(*customers: Customer) -> tuple[str, ...]:

@@ -99,6 +99,7 @@ from customers_hub.testing.strategies.values import (
     FEMALE_FIRST_NAMES,
     MALE_FIRST_NAMES,
     MOBILE_PREFIXES,
+    saudi_mobile,
 )
 
 
@@ -207,7 +208,7 @@ class _Loader:
         """A new Saudi mobile, written as people type it (normalized to E.164 on input)."""
         while True:
             prefix = self.rng.choice(MOBILE_PREFIXES)  # the strategies' mobile plan
-            e164 = f"+9665{prefix}{self.rng.randrange(10**7):07d}"[: len("+9665") + 8]
+            e164 = saudi_mobile(prefix, self.rng.randrange(10**7))
             if e164 not in self.phones:
                 self.phones.add(e164)
                 break

@@ -35,7 +35,7 @@ import asyncio
 import importlib.util
 from collections.abc import Callable
 from types import ModuleType
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 from litestar import Litestar, Request, Response, Router, get
 from litestar.config.compression import CompressionConfig
@@ -54,6 +54,7 @@ from customers_hub.adapters.metrics import watch_pool
 from customers_hub.adapters.sql.counters import customer_counters
 from customers_hub.adapters.sql.tables import action_counters
 from customers_hub.application.context import Dependencies
+from customers_hub.domain.unset import UNSET, Unset
 from customers_hub.entrypoints.bootstrap import Hub
 from customers_hub.entrypoints.http import ws
 from customers_hub.entrypoints.http.auth import AuthSettings, provide_actor
@@ -261,7 +262,7 @@ def create_app(
     auth: AuthSettings,
     debug: bool = False,
     rate_limits: RateLimitPolicy | None = None,
-    snooze_interval: float | Literal["configured"] | None = "configured",
+    snooze_interval: float | Unset | None = UNSET,
 ) -> Litestar:
     """The HTTP service of ``hub``, verifying tokens with ``auth``.
 
@@ -269,7 +270,7 @@ def create_app(
     ``hub.close()``. Rate limits: ``rate_limits`` when given, else the default policy unless
     ``hub.config.rate_limits_enabled`` is false; the buckets are ``hub.rate_limiter``'s. The
     snooze wake-up job runs every ``snooze_interval`` seconds (``None``: not at all), by default
-    every ``hub.config.snooze_interval``.
+    every ``hub.config.snooze_interval`` (:data:`UNSET`: not given).
     """
 
     def provide_deps() -> Dependencies:
@@ -286,7 +287,7 @@ def create_app(
         security=[{BEARER_SCHEME: []}],
     )
 
-    interval = hub.config.snooze_interval if snooze_interval == "configured" else snooze_interval
+    interval = hub.config.snooze_interval if snooze_interval is UNSET else snooze_interval
     snoozes = snooze_job(hub, interval)  # wakes passed snoozes (jobs.py)
 
     policy = rate_limits

@@ -90,12 +90,18 @@ def organizations() -> SearchStrategy[str]:
 MOBILE_PREFIXES: Final = ("0", "3", "4", "5", "6", "8", "9", "70", "75", "78", "790", "798")
 
 
+def saudi_mobile(prefix: str, rest: int) -> str:
+    """The E.164 mobile number (``+9665`` then eight digits) opened by ``prefix`` (one of
+    :data:`MOBILE_PREFIXES`) and filled by ``rest`` (0 to 9,999,999)."""
+    # The prefix takes the first of the eight digits; the digits of ``rest`` fill the others.
+    return f"+9665{prefix}{rest:07d}"[: len("+9665") + 8]
+
+
 def saudi_mobiles() -> SearchStrategy[str]:
     """Saudi mobile numbers in E.164: ``+9665`` then eight digits (``+966551234567``), all of
     them valid mobile numbers for libphonenumber."""
-    # The prefix takes the first of the eight digits; random digits fill the rest.
     return st.tuples(st.sampled_from(MOBILE_PREFIXES), st.integers(0, 9_999_999)).map(
-        lambda parts: f"+9665{parts[0]}{parts[1]:07d}"[: len("+9665") + 8]
+        lambda parts: saudi_mobile(*parts)
     )
 
 
