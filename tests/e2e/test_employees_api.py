@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from conftest import document_validator
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
@@ -339,3 +340,28 @@ async def test_a_deactivated_employee_can_no_longer_be_assigned(
         },
     )
     assert assert_error(refused, 422, "VALIDATION_ERROR")["details"][0]["field"] == "assignedTo"
+
+
+async def stored_employee(hub: Hub, org: str, employee_id: str) -> Employee | None:
+    async with hub.deps.uow(read_only=True) as uow:
+        return await uow.employees.get(org, employee_id)
+
+
+async def test_the_document_and_the_service_refuse_a_control_character_in_manager_id(
+    client: Client, token_for: TokenFor, staff: Staff, hub: Hub
+) -> None:
+    # Found by the API fuzz run: the document stated no rule for managerId, so a C1 control
+    # character (U+0090) was schema-valid while the service refuses it (400 naming managerId).
+    validator = await document_validator(client, "EmployeePatchIn")
+    agent = staff.id("agent")
+    url = f"{EMPLOYEES}/{agent}"
+    before = await stored_employee(hub, staff.org, agent)
+    for manager_id in ("\u0090x", "a\nb", "m" * 51):
+        assert not validator.is_valid({"managerId": manager_id}), manager_id
+        response = await client.patch(
+            url, headers=token_for("admin"), json={"managerId": manager_id}
+        )
+        assert fields_of(response) == ["managerId"]
+    assert await stored_employee(hub, staff.org, agent) == before
+    assert validator.is_valid({"managerId": staff.id("manager")})
+    assert validator.is_valid({"managerId": None})

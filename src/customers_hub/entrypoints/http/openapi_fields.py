@@ -202,6 +202,7 @@ def field_rules(today: date) -> dict[tuple[str, str], dict[str, Any]]:
         ("*", "assignedEmployeeId"): line_rule(v.ID_MAX_LENGTH),
         ("*", "customerId"): ids,
         ("*", "employeeId"): ids,
+        ("*", "managerId"): line_rule(v.ID_MAX_LENGTH),  # blank or null: no manager
         ("*", "propertyId"): line_rule(v.ID_MAX_LENGTH),
         ("PropertyInterestIn", "propertyId"): ids,
         ("*", "agentId"): line_rule(v.ID_MAX_LENGTH),  # blank: the caller books for themselves
