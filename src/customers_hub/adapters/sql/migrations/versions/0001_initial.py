@@ -18,16 +18,14 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
+
+from customers_hub.adapters.sql.migrations import ddl
 
 revision: str = "0001"
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# What tables.UtcDateTime and tables.Json are in DDL.
-_UTC = sa.DateTime(timezone=True)
-_JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
 
 _TRIGRAM_INDEXES = (
     ("ix_customers_name_search_trgm", "customers", "name_search"),
@@ -69,8 +67,8 @@ def upgrade() -> None:
     """Create every table and index."""
     op.create_table(
         "customers",
-        sa.Column("id", sa.String(length=50), nullable=False),
-        sa.Column("organization_id", sa.String(length=50), nullable=False),
+        ddl.id_column(),
+        ddl.org_column(),
         sa.Column("name", sa.String(length=255), nullable=False),
         sa.Column("name_en", sa.String(length=255), nullable=True),
         sa.Column("name_search", sa.Text(), nullable=False),
@@ -83,18 +81,18 @@ def upgrade() -> None:
         sa.Column("gender", sa.String(length=10), nullable=True),
         sa.Column("date_of_birth", sa.Date(), nullable=True),
         sa.Column("source", sa.String(length=50), nullable=False),
-        sa.Column("source_details", _JSON, nullable=True),
+        sa.Column("source_details", ddl.JSON, nullable=True),
         sa.Column("stage", sa.String(length=50), nullable=False),
-        sa.Column("preferences", _JSON, nullable=False),
+        sa.Column("preferences", ddl.JSON, nullable=False),
         sa.Column("budget_min", sa.Numeric(precision=15, scale=2), nullable=True),
         sa.Column("budget_max", sa.Numeric(precision=15, scale=2), nullable=True),
         sa.Column("lead_score", sa.Integer(), server_default=sa.text("0"), nullable=False),
-        sa.Column("ai_insights", _JSON, nullable=True),
+        sa.Column("ai_insights", ddl.JSON, nullable=True),
         sa.Column("priority", sa.String(length=20), nullable=False),
         sa.Column("priority_rank", sa.SmallInteger(), nullable=False),
         sa.Column("customer_type", sa.String(length=50), nullable=True),
-        sa.Column("tags", _JSON, nullable=False),
-        sa.Column("assigned_employee_id", sa.String(length=50), nullable=True),
+        sa.Column("tags", ddl.JSON, nullable=False),
+        ddl.id_column("assigned_employee_id", nullable=True),
         sa.Column("total_deal_value", sa.Numeric(precision=15, scale=2), nullable=True),
         sa.Column("expected_revenue", sa.Numeric(precision=15, scale=2), nullable=True),
         sa.Column("paid_amount", sa.Numeric(precision=15, scale=2), nullable=True),
@@ -105,10 +103,9 @@ def upgrade() -> None:
         sa.Column("latitude", sa.Numeric(precision=10, scale=8), nullable=True),
         sa.Column("longitude", sa.Numeric(precision=11, scale=8), nullable=True),
         sa.Column("notes", sa.Text(), nullable=True),
-        sa.Column("ksa_compliance", _JSON, nullable=True),
-        sa.Column("created_at", _UTC, nullable=False),
-        sa.Column("updated_at", _UTC, nullable=False),
-        sa.Column("last_contact_at", _UTC, nullable=True),
+        sa.Column("ksa_compliance", ddl.JSON, nullable=True),
+        *ddl.timestamp_columns(),
+        sa.Column("last_contact_at", ddl.UTC, nullable=True),
         sa.Column("last_contact_type", sa.String(length=50), nullable=True),
         sa.Column("next_follow_up_date", sa.Date(), nullable=True),
         sa.Column("total_interactions", sa.Integer(), server_default=sa.text("0"), nullable=False),
@@ -124,9 +121,9 @@ def upgrade() -> None:
         ),
         sa.Column("response_rate", sa.Integer(), nullable=True),
         sa.Column("avg_response_time", sa.Float(), nullable=True),
-        sa.Column("deleted_at", _UTC, nullable=True),
-        sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_customers")),
+        sa.Column("deleted_at", ddl.UTC, nullable=True),
+        ddl.version_column(),
+        ddl.primary_key("customers"),
     )
     op.create_index(
         "ix_customers_org_assigned",
@@ -197,8 +194,8 @@ def upgrade() -> None:
 
     op.create_table(
         "employees",
-        sa.Column("organization_id", sa.String(length=50), nullable=False),
-        sa.Column("id", sa.String(length=50), nullable=False),
+        ddl.org_column(),
+        ddl.id_column(),
         sa.Column("name", sa.String(length=255), nullable=False),
         sa.Column("name_en", sa.String(length=255), nullable=True),
         sa.Column("email", sa.String(length=255), nullable=True),
@@ -206,12 +203,11 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=20), nullable=False),
         sa.Column("title", sa.String(length=100), nullable=True),
         sa.Column("avatar", sa.Text(), nullable=True),
-        sa.Column("manager_id", sa.String(length=50), nullable=True),
+        ddl.id_column("manager_id", nullable=True),
         sa.Column("is_active", sa.Boolean(), server_default=sa.text("true"), nullable=False),
         sa.Column("fal_number", sa.String(length=50), nullable=True),
         sa.Column("fal_expires_on", sa.Date(), nullable=True),
-        sa.Column("created_at", _UTC, nullable=False),
-        sa.Column("updated_at", _UTC, nullable=False),
+        *ddl.timestamp_columns(),
     )
     op.create_index("ix_employees_org_id", "employees", ["organization_id", "id"], unique=True)
     op.create_index(
@@ -226,8 +222,8 @@ def upgrade() -> None:
 
     op.create_table(
         "properties",
-        sa.Column("organization_id", sa.String(length=50), nullable=False),
-        sa.Column("id", sa.String(length=50), nullable=False),
+        ddl.org_column(),
+        ddl.id_column(),
         sa.Column("title", sa.String(length=500), nullable=False),
         sa.Column("title_en", sa.String(length=500), nullable=True),
         sa.Column("type", sa.String(length=50), nullable=False),
@@ -249,35 +245,29 @@ def upgrade() -> None:
 
     op.create_table(
         "appointments",
-        sa.Column("id", sa.String(length=50), nullable=False),
-        sa.Column("organization_id", sa.String(length=50), nullable=False),
-        sa.Column("customer_id", sa.String(length=50), nullable=False),
+        ddl.id_column(),
+        ddl.org_column(),
+        ddl.id_column("customer_id"),
         sa.Column("title", sa.String(length=500), nullable=False),
         sa.Column("title_en", sa.String(length=500), nullable=True),
         sa.Column("type", sa.String(length=50), nullable=False),
         sa.Column("date", sa.Date(), nullable=False),
         sa.Column("time", sa.Time(), nullable=False),
-        sa.Column("datetime", _UTC, nullable=False),
+        sa.Column("datetime", ddl.UTC, nullable=False),
         sa.Column("duration", sa.Integer(), nullable=False),
         sa.Column("location", sa.String(length=500), nullable=True),
-        sa.Column("property_id", sa.String(length=50), nullable=True),
+        ddl.id_column("property_id", nullable=True),
         sa.Column("property_title", sa.String(length=500), nullable=True),
         sa.Column("status", sa.String(length=50), nullable=False),
         sa.Column("priority", sa.String(length=20), nullable=False),
         sa.Column("notes", sa.Text(), nullable=True),
         sa.Column("agent_name", sa.String(length=255), nullable=True),
-        sa.Column("agent_id", sa.String(length=50), nullable=True),
+        ddl.id_column("agent_id", nullable=True),
         sa.Column("reminder_sent", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.Column("outcome", sa.Text(), nullable=True),
-        sa.Column("created_at", _UTC, nullable=False),
-        sa.Column("updated_at", _UTC, nullable=False),
-        sa.ForeignKeyConstraint(
-            ["customer_id"],
-            ["customers.id"],
-            name=op.f("fk_appointments_customer_id_customers"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_appointments")),
+        *ddl.timestamp_columns(),
+        ddl.cascade_fk("appointments", "customer_id", "customers"),
+        ddl.primary_key("appointments"),
     )
     op.create_index(
         "ix_appointments_customer_datetime",
@@ -300,9 +290,9 @@ def upgrade() -> None:
 
     op.create_table(
         "customer_actions",
-        sa.Column("id", sa.String(length=50), nullable=False),
-        sa.Column("organization_id", sa.String(length=50), nullable=False),
-        sa.Column("customer_id", sa.String(length=50), nullable=False),
+        ddl.id_column(),
+        ddl.org_column(),
+        ddl.id_column("customer_id"),
         sa.Column("customer_name", sa.String(length=255), nullable=False),
         sa.Column("type", sa.String(length=50), nullable=False),
         sa.Column("title", sa.String(length=500), nullable=False),
@@ -312,25 +302,19 @@ def upgrade() -> None:
         sa.Column("priority_rank", sa.SmallInteger(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("source", sa.String(length=50), nullable=False),
-        sa.Column("due_date", _UTC, nullable=True),
-        sa.Column("snoozed_until", _UTC, nullable=True),
+        sa.Column("due_date", ddl.UTC, nullable=True),
+        sa.Column("snoozed_until", ddl.UTC, nullable=True),
         sa.Column("assigned_to", sa.String(length=50), nullable=True),
         sa.Column("assigned_to_name", sa.String(length=255), nullable=True),
-        sa.Column("created_at", _UTC, nullable=False),
-        sa.Column("updated_at", _UTC, nullable=False),
-        sa.Column("completed_at", _UTC, nullable=True),
+        *ddl.timestamp_columns(),
+        sa.Column("completed_at", ddl.UTC, nullable=True),
         sa.Column("completed_by", sa.String(length=50), nullable=True),
         sa.Column("outcome", sa.Text(), nullable=True),
         sa.Column("dismiss_reason", sa.Text(), nullable=True),
-        sa.Column("metadata", _JSON, nullable=False),
-        sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["customer_id"],
-            ["customers.id"],
-            name=op.f("fk_customer_actions_customer_id_customers"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_customer_actions")),
+        sa.Column("metadata", ddl.JSON, nullable=False),
+        ddl.version_column(),
+        ddl.cascade_fk("customer_actions", "customer_id", "customers"),
+        ddl.primary_key("customer_actions"),
     )
     op.create_index(
         "ix_actions_org_assigned_status",
@@ -377,17 +361,12 @@ def upgrade() -> None:
 
     op.create_table(
         "customer_facets",
-        sa.Column("customer_id", sa.String(length=50), nullable=False),
+        ddl.id_column("customer_id"),
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("value", sa.String(length=255), nullable=False),
-        sa.Column("organization_id", sa.String(length=50), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["customer_id"],
-            ["customers.id"],
-            name=op.f("fk_customer_facets_customer_id_customers"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("customer_id", "kind", "value", name=op.f("pk_customer_facets")),
+        ddl.org_column(),
+        ddl.cascade_fk("customer_facets", "customer_id", "customers"),
+        ddl.primary_key("customer_facets", "customer_id", "kind", "value"),
     )
     op.create_index(
         "ix_customer_facets_lookup",
@@ -398,26 +377,21 @@ def upgrade() -> None:
 
     op.create_table(
         "documents",
-        sa.Column("id", sa.String(length=50), nullable=False),
-        sa.Column("organization_id", sa.String(length=50), nullable=False),
-        sa.Column("customer_id", sa.String(length=50), nullable=False),
+        ddl.id_column(),
+        ddl.org_column(),
+        ddl.id_column("customer_id"),
         sa.Column("name", sa.String(length=255), nullable=False),
         sa.Column("type", sa.String(length=50), nullable=False),
         sa.Column("storage_key", sa.String(length=255), nullable=False),
         sa.Column("file_size", sa.Integer(), nullable=False),
         sa.Column("mime_type", sa.String(length=100), nullable=False),
         sa.Column("uploaded_by", sa.String(length=255), nullable=False),
-        sa.Column("uploaded_by_id", sa.String(length=50), nullable=False),
-        sa.Column("uploaded_at", _UTC, nullable=False),
+        ddl.id_column("uploaded_by_id"),
+        sa.Column("uploaded_at", ddl.UTC, nullable=False),
         sa.Column("description", sa.Text(), nullable=True),
-        sa.Column("tags", _JSON, nullable=False),
-        sa.ForeignKeyConstraint(
-            ["customer_id"],
-            ["customers.id"],
-            name=op.f("fk_documents_customer_id_customers"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_documents")),
+        sa.Column("tags", ddl.JSON, nullable=False),
+        ddl.cascade_fk("documents", "customer_id", "customers"),
+        ddl.primary_key("documents"),
         sa.UniqueConstraint("storage_key", name=op.f("uq_documents_storage_key")),
     )
     op.create_index(
@@ -426,29 +400,24 @@ def upgrade() -> None:
 
     op.create_table(
         "interactions",
-        sa.Column("id", sa.String(length=50), nullable=False),
-        sa.Column("organization_id", sa.String(length=50), nullable=False),
-        sa.Column("customer_id", sa.String(length=50), nullable=False),
+        ddl.id_column(),
+        ddl.org_column(),
+        ddl.id_column("customer_id"),
         sa.Column("type", sa.String(length=50), nullable=False),
         sa.Column("direction", sa.String(length=20), nullable=True),
-        sa.Column("date", _UTC, nullable=False),
+        sa.Column("date", ddl.UTC, nullable=False),
         sa.Column("duration", sa.Integer(), nullable=True),
         sa.Column("notes", sa.Text(), nullable=False),
         sa.Column("outcome", sa.String(length=500), nullable=True),
         sa.Column("agent_name", sa.String(length=255), nullable=False),
-        sa.Column("agent_id", sa.String(length=50), nullable=False),
+        ddl.id_column("agent_id"),
         sa.Column("sentiment", sa.String(length=20), nullable=True),
         sa.Column(
             "follow_up_required", sa.Boolean(), server_default=sa.text("false"), nullable=False
         ),
-        sa.Column("follow_up_date", _UTC, nullable=True),
-        sa.ForeignKeyConstraint(
-            ["customer_id"],
-            ["customers.id"],
-            name=op.f("fk_interactions_customer_id_customers"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_interactions")),
+        sa.Column("follow_up_date", ddl.UTC, nullable=True),
+        ddl.cascade_fk("interactions", "customer_id", "customers"),
+        ddl.primary_key("interactions"),
     )
     op.create_index(
         "ix_interactions_customer_date", "interactions", ["customer_id", "date"], unique=False
@@ -462,10 +431,10 @@ def upgrade() -> None:
 
     op.create_table(
         "property_interests",
-        sa.Column("id", sa.String(length=50), nullable=False),
-        sa.Column("organization_id", sa.String(length=50), nullable=False),
-        sa.Column("customer_id", sa.String(length=50), nullable=False),
-        sa.Column("property_id", sa.String(length=50), nullable=False),
+        ddl.id_column(),
+        ddl.org_column(),
+        ddl.id_column("customer_id"),
+        ddl.id_column("property_id"),
         sa.Column("property_title", sa.String(length=500), nullable=True),
         sa.Column("property_title_en", sa.String(length=500), nullable=True),
         sa.Column("property_image", sa.Text(), nullable=True),
@@ -473,18 +442,13 @@ def upgrade() -> None:
         sa.Column("property_type", sa.String(length=50), nullable=True),
         sa.Column("property_location", sa.String(length=255), nullable=True),
         sa.Column("status", sa.String(length=50), nullable=False),
-        sa.Column("added_at", _UTC, nullable=False),
-        sa.Column("viewed_at", _UTC, nullable=True),
+        sa.Column("added_at", ddl.UTC, nullable=False),
+        sa.Column("viewed_at", ddl.UTC, nullable=True),
         sa.Column("feedback", sa.Text(), nullable=True),
         sa.Column("rating", sa.Integer(), nullable=True),
         sa.Column("notes", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["customer_id"],
-            ["customers.id"],
-            name=op.f("fk_property_interests_customer_id_customers"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_property_interests")),
+        ddl.cascade_fk("property_interests", "customer_id", "customers"),
+        ddl.primary_key("property_interests"),
         sa.UniqueConstraint(
             "customer_id", "property_id", name=op.f("uq_property_interests_customer_id_property_id")
         ),
@@ -504,27 +468,22 @@ def upgrade() -> None:
 
     op.create_table(
         "reminders",
-        sa.Column("id", sa.String(length=50), nullable=False),
-        sa.Column("organization_id", sa.String(length=50), nullable=False),
-        sa.Column("customer_id", sa.String(length=50), nullable=False),
+        ddl.id_column(),
+        ddl.org_column(),
+        ddl.id_column("customer_id"),
         sa.Column("title", sa.String(length=500), nullable=False),
         sa.Column("title_en", sa.String(length=500), nullable=True),
         sa.Column("description", sa.Text(), nullable=True),
-        sa.Column("datetime", _UTC, nullable=False),
+        sa.Column("datetime", ddl.UTC, nullable=False),
         sa.Column("priority", sa.String(length=20), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("type", sa.String(length=50), nullable=False),
         sa.Column("related_to", sa.String(length=50), nullable=True),
         sa.Column("created_by", sa.String(length=255), nullable=False),
-        sa.Column("created_by_id", sa.String(length=50), nullable=False),
-        sa.Column("completed_at", _UTC, nullable=True),
-        sa.ForeignKeyConstraint(
-            ["customer_id"],
-            ["customers.id"],
-            name=op.f("fk_reminders_customer_id_customers"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_reminders")),
+        ddl.id_column("created_by_id"),
+        sa.Column("completed_at", ddl.UTC, nullable=True),
+        ddl.cascade_fk("reminders", "customer_id", "customers"),
+        ddl.primary_key("reminders"),
     )
     op.create_index(
         "ix_reminders_customer_datetime", "reminders", ["customer_id", "datetime"], unique=False
@@ -544,25 +503,20 @@ def upgrade() -> None:
 
     op.create_table(
         "stage_history",
-        sa.Column("id", sa.String(length=50), nullable=False),
-        sa.Column("organization_id", sa.String(length=50), nullable=False),
-        sa.Column("customer_id", sa.String(length=50), nullable=False),
+        ddl.id_column(),
+        ddl.org_column(),
+        ddl.id_column("customer_id"),
         sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("from_stage", sa.String(length=50), nullable=True),
         sa.Column("to_stage", sa.String(length=50), nullable=False),
         sa.Column("changed_by", sa.String(length=255), nullable=False),
-        sa.Column("changed_by_id", sa.String(length=50), nullable=False),
-        sa.Column("changed_at", _UTC, nullable=False),
+        ddl.id_column("changed_by_id"),
+        sa.Column("changed_at", ddl.UTC, nullable=False),
         sa.Column("reason", sa.String(length=500), nullable=True),
         sa.Column("notes", sa.Text(), nullable=True),
         sa.Column("auto_generated", sa.Boolean(), server_default=sa.text("false"), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["customer_id"],
-            ["customers.id"],
-            name=op.f("fk_stage_history_customer_id_customers"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_stage_history")),
+        ddl.cascade_fk("stage_history", "customer_id", "customers"),
+        ddl.primary_key("stage_history"),
         sa.UniqueConstraint("customer_id", "seq", name=op.f("uq_stage_history_customer_id_seq")),
     )
     op.create_index(
@@ -580,20 +534,15 @@ def upgrade() -> None:
 
     op.create_table(
         "action_notes",
-        sa.Column("id", sa.String(length=50), nullable=False),
-        sa.Column("organization_id", sa.String(length=50), nullable=False),
-        sa.Column("action_id", sa.String(length=50), nullable=False),
+        ddl.id_column(),
+        ddl.org_column(),
+        ddl.id_column("action_id"),
         sa.Column("content", sa.Text(), nullable=False),
         sa.Column("created_by", sa.String(length=255), nullable=False),
-        sa.Column("created_by_id", sa.String(length=50), nullable=False),
-        sa.Column("created_at", _UTC, nullable=False),
-        sa.ForeignKeyConstraint(
-            ["action_id"],
-            ["customer_actions.id"],
-            name=op.f("fk_action_notes_action_id_customer_actions"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_action_notes")),
+        ddl.id_column("created_by_id"),
+        sa.Column("created_at", ddl.UTC, nullable=False),
+        ddl.cascade_fk("action_notes", "action_id", "customer_actions"),
+        ddl.primary_key("action_notes"),
     )
     op.create_index(
         "ix_action_notes_action_created", "action_notes", ["action_id", "created_at"], unique=False
@@ -609,8 +558,8 @@ def upgrade() -> None:
                 postgresql_using="gin",
                 postgresql_ops={column: "gin_trgm_ops"},
             )
-        for _name, _table, ddl in _POSTGRES_EXPRESSION_INDEXES:
-            op.execute(ddl)
+        for _name, _table, statement in _POSTGRES_EXPRESSION_INDEXES:
+            op.execute(statement)
 
 
 def downgrade() -> None:
@@ -618,7 +567,7 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         for name, table, _column in _TRIGRAM_INDEXES:
             op.drop_index(name, table_name=table)
-        for name, table, _ddl in _POSTGRES_EXPRESSION_INDEXES:
+        for name, table, _statement in _POSTGRES_EXPRESSION_INDEXES:
             op.drop_index(name, table_name=table)
     op.drop_table("action_notes")
     op.drop_table("stage_history")

@@ -18,28 +18,25 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
+
+from customers_hub.adapters.sql.migrations import ddl
 
 revision: str = "0004"
 down_revision: str | Sequence[str] | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# What tables.UtcDateTime and tables.Json are in DDL.
-_UTC = sa.DateTime(timezone=True)
-_JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
-
 
 def upgrade() -> None:
     """Create ``organization_settings``."""
     op.create_table(
         "organization_settings",
-        sa.Column("organization_id", sa.String(length=50), nullable=False),
-        sa.Column("settings", _JSON, nullable=False),
+        ddl.org_column(),
+        sa.Column("settings", ddl.JSON, nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("updated_at", _UTC, nullable=False),
+        sa.Column("updated_at", ddl.UTC, nullable=False),
         sa.Column("updated_by", sa.String(length=255), nullable=False),
-        sa.PrimaryKeyConstraint("organization_id", name=op.f("pk_organization_settings")),
+        ddl.primary_key("organization_settings", "organization_id"),
     )
 
 

@@ -17,37 +17,32 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
+
+from customers_hub.adapters.sql.migrations import ddl
 
 revision: str = "0006"
 down_revision: str | Sequence[str] | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# What tables.UtcDateTime and tables.Json are in DDL.
-_UTC = sa.DateTime(timezone=True)
-_JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
-
 
 def upgrade() -> None:
     """Create ``idempotency_keys`` and its sweep index."""
     op.create_table(
         "idempotency_keys",
-        sa.Column("organization_id", sa.String(length=50), nullable=False),
+        ddl.org_column(),
         sa.Column("user_id", sa.String(length=255), nullable=False),
         sa.Column("key", sa.String(length=255), nullable=False),
         sa.Column("fingerprint", sa.String(length=64), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("claim_token", sa.String(length=32), nullable=False),
-        sa.Column("locked_until", _UTC, nullable=False),
+        sa.Column("locked_until", ddl.UTC, nullable=False),
         sa.Column("response_status", sa.Integer(), nullable=True),
-        sa.Column("response_headers", _JSON, nullable=True),
+        sa.Column("response_headers", ddl.JSON, nullable=True),
         sa.Column("response_body", sa.Text(), nullable=True),
-        sa.Column("created_at", _UTC, nullable=False),
-        sa.Column("expires_at", _UTC, nullable=False),
-        sa.PrimaryKeyConstraint(
-            "organization_id", "user_id", "key", name=op.f("pk_idempotency_keys")
-        ),
+        sa.Column("created_at", ddl.UTC, nullable=False),
+        sa.Column("expires_at", ddl.UTC, nullable=False),
+        ddl.primary_key("idempotency_keys", "organization_id", "user_id", "key"),
     )
     op.create_index(
         op.f("ix_idempotency_keys_expires_at"), "idempotency_keys", ["expires_at"], unique=False

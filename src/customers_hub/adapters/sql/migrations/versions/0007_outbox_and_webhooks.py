@@ -18,16 +18,14 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
+
+from customers_hub.adapters.sql.migrations import ddl
 
 revision: str = "0007"
 down_revision: str | Sequence[str] | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# What tables.UtcDateTime, tables.Json and tables.Position are in DDL.
-_UTC = sa.DateTime(timezone=True)
-_JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
 _POSITION = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
@@ -36,63 +34,56 @@ def upgrade() -> None:
     op.create_table(
         "outbox",
         sa.Column("position", _POSITION, autoincrement=True, nullable=False),
-        sa.Column("event_id", sa.String(length=50), nullable=False),
-        sa.Column("organization_id", sa.String(length=50), nullable=False),
+        ddl.id_column("event_id"),
+        ddl.org_column(),
         sa.Column("event", sa.String(length=100), nullable=False),
-        sa.Column("payload", _JSON, nullable=False),
-        sa.Column("routing", _JSON, nullable=False),
-        sa.Column("occurred_at", _UTC, nullable=False),
-        sa.PrimaryKeyConstraint("position", name=op.f("pk_outbox")),
+        sa.Column("payload", ddl.JSON, nullable=False),
+        sa.Column("routing", ddl.JSON, nullable=False),
+        sa.Column("occurred_at", ddl.UTC, nullable=False),
+        ddl.primary_key("outbox", "position"),
     )
     op.create_table(
         "outbox_cursors",
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("position", _POSITION, nullable=False),
-        sa.Column("updated_at", _UTC, nullable=False),
-        sa.PrimaryKeyConstraint("name", name=op.f("pk_outbox_cursors")),
+        sa.Column("updated_at", ddl.UTC, nullable=False),
+        ddl.primary_key("outbox_cursors", "name"),
     )
     op.create_table(
         "webhooks",
-        sa.Column("id", sa.String(length=50), nullable=False),
-        sa.Column("organization_id", sa.String(length=50), nullable=False),
+        ddl.id_column(),
+        ddl.org_column(),
         sa.Column("url", sa.String(length=2048), nullable=False),
-        sa.Column("events", _JSON, nullable=False),
+        sa.Column("events", ddl.JSON, nullable=False),
         sa.Column("description", sa.String(length=2000), nullable=True),
         sa.Column("secret", sa.String(length=100), nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False),
         sa.Column("disabled_reason", sa.String(length=500), nullable=True),
-        sa.Column("failing_since", _UTC, nullable=True),
-        sa.Column("created_at", _UTC, nullable=False),
-        sa.Column("updated_at", _UTC, nullable=False),
+        sa.Column("failing_since", ddl.UTC, nullable=True),
+        *ddl.timestamp_columns(),
         sa.Column("created_by", sa.String(length=255), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhooks")),
+        ddl.primary_key("webhooks"),
     )
     op.create_index("ix_webhooks_org_created", "webhooks", ["organization_id", "created_at", "id"])
     op.create_table(
         "webhook_deliveries",
-        sa.Column("id", sa.String(length=50), nullable=False),
-        sa.Column("webhook_id", sa.String(length=50), nullable=False),
-        sa.Column("organization_id", sa.String(length=50), nullable=False),
+        ddl.id_column(),
+        ddl.id_column("webhook_id"),
+        ddl.org_column(),
         sa.Column("position", _POSITION, nullable=False),
-        sa.Column("event_id", sa.String(length=50), nullable=False),
+        ddl.id_column("event_id"),
         sa.Column("event", sa.String(length=100), nullable=False),
-        sa.Column("payload", _JSON, nullable=False),
+        sa.Column("payload", ddl.JSON, nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_response_code", sa.Integer(), nullable=True),
         sa.Column("last_error", sa.String(length=500), nullable=True),
-        sa.Column("next_attempt_at", _UTC, nullable=True),
-        sa.Column("leased_until", _UTC, nullable=True),
-        sa.Column("created_at", _UTC, nullable=False),
-        sa.Column("updated_at", _UTC, nullable=False),
-        sa.Column("delivered_at", _UTC, nullable=True),
-        sa.ForeignKeyConstraint(
-            ["webhook_id"],
-            ["webhooks.id"],
-            name=op.f("fk_webhook_deliveries_webhook_id_webhooks"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_deliveries")),
+        sa.Column("next_attempt_at", ddl.UTC, nullable=True),
+        sa.Column("leased_until", ddl.UTC, nullable=True),
+        *ddl.timestamp_columns(),
+        sa.Column("delivered_at", ddl.UTC, nullable=True),
+        ddl.cascade_fk("webhook_deliveries", "webhook_id", "webhooks"),
+        ddl.primary_key("webhook_deliveries"),
     )
     op.create_index(
         "ix_webhook_deliveries_hook_position", "webhook_deliveries", ["webhook_id", "position"]

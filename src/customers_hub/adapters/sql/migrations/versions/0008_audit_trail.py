@@ -18,34 +18,31 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
+
+from customers_hub.adapters.sql.migrations import ddl
 
 revision: str = "0008"
 down_revision: str | Sequence[str] | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# What tables.UtcDateTime and tables.Json are in DDL.
-_UTC = sa.DateTime(timezone=True)
-_JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
-
 
 def upgrade() -> None:
     """Create ``audit_log`` and its timeline index."""
     op.create_table(
         "audit_log",
-        sa.Column("id", sa.String(length=50), nullable=False),
-        sa.Column("organization_id", sa.String(length=50), nullable=False),
-        sa.Column("at", _UTC, nullable=False),
-        sa.Column("actor_id", sa.String(length=50), nullable=False),
+        ddl.id_column(),
+        ddl.org_column(),
+        sa.Column("at", ddl.UTC, nullable=False),
+        ddl.id_column("actor_id"),
         sa.Column("actor_name", sa.String(length=255), nullable=False),
         sa.Column("action", sa.String(length=64), nullable=False),
         sa.Column("entity_type", sa.String(length=32), nullable=False),
-        sa.Column("entity_id", sa.String(length=50), nullable=False),
-        sa.Column("customer_id", sa.String(length=50), nullable=True),
-        sa.Column("changes", _JSON, nullable=False),
+        ddl.id_column("entity_id"),
+        ddl.id_column("customer_id", nullable=True),
+        sa.Column("changes", ddl.JSON, nullable=False),
         sa.Column("request_id", sa.String(length=128), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
+        ddl.primary_key("audit_log"),
     )
     op.create_index(
         "ix_audit_log_org_customer_at",

@@ -19,25 +19,27 @@ Create Date: 2026-12-06
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
+
+from customers_hub.adapters.sql.migrations import ddl
 
 revision: str = "0009"
 down_revision: str | Sequence[str] | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# What tables.UtcDateTime is in DDL.
-_UTC = sa.DateTime(timezone=True)
 
-
-def _customer_fk(table: str) -> sa.ForeignKeyConstraint:
-    return sa.ForeignKeyConstraint(
-        ["customer_id"],
-        ["customers.id"],
-        name=op.f(f"fk_{table}_customer_id_customers"),
-        ondelete="CASCADE",
+def _consent_columns() -> tuple[sa.Column[Any], ...]:
+    """What a consent and each entry of its history record: given or not, how, when, by whom."""
+    return (
+        sa.Column("granted", sa.Boolean(), nullable=False),
+        sa.Column("source", sa.String(length=100), nullable=False),
+        sa.Column("at", ddl.UTC, nullable=False),
+        ddl.id_column("actor_id"),
+        sa.Column("notes", sa.Text(), nullable=True),
     )
 
 
@@ -45,59 +47,40 @@ def upgrade() -> None:
     """Create ``customer_consents``, ``consent_events`` and ``privacy_requests``."""
     op.create_table(
         "customer_consents",
-        sa.Column("customer_id", sa.String(length=50), nullable=False),
+        ddl.id_column("customer_id"),
         sa.Column("channel", sa.String(length=20), nullable=False),
-        sa.Column("organization_id", sa.String(length=50), nullable=False),
-        sa.Column("entry_id", sa.String(length=50), nullable=False),
-        sa.Column("granted", sa.Boolean(), nullable=False),
-        sa.Column("source", sa.String(length=100), nullable=False),
-        sa.Column("at", _UTC, nullable=False),
-        sa.Column("actor_id", sa.String(length=50), nullable=False),
-        sa.Column("notes", sa.Text(), nullable=True),
-        _customer_fk("customer_consents"),
-        sa.PrimaryKeyConstraint("customer_id", "channel", name=op.f("pk_customer_consents")),
+        ddl.org_column(),
+        ddl.id_column("entry_id"),
+        *_consent_columns(),
+        ddl.cascade_fk("customer_consents", "customer_id", "customers"),
+        ddl.primary_key("customer_consents", "customer_id", "channel"),
     )
     op.create_index(
         "ix_customer_consents_org_channel_granted",
         "customer_consents",
         ["organization_id", "channel", "granted", "customer_id"],
     )
-    op.create_table(
+    ddl.create_customer_table(
         "consent_events",
-        sa.Column("id", sa.String(length=50), nullable=False),
-        sa.Column("organization_id", sa.String(length=50), nullable=False),
-        sa.Column("customer_id", sa.String(length=50), nullable=False),
         sa.Column("channel", sa.String(length=20), nullable=False),
-        sa.Column("granted", sa.Boolean(), nullable=False),
-        sa.Column("source", sa.String(length=100), nullable=False),
-        sa.Column("at", _UTC, nullable=False),
-        sa.Column("actor_id", sa.String(length=50), nullable=False),
-        sa.Column("notes", sa.Text(), nullable=True),
-        _customer_fk("consent_events"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_consent_events")),
+        *_consent_columns(),
     )
     op.create_index("ix_consent_events_customer_at", "consent_events", ["customer_id", "at", "id"])
-    op.create_table(
+    ddl.create_customer_table(
         "privacy_requests",
-        sa.Column("id", sa.String(length=50), nullable=False),
-        sa.Column("organization_id", sa.String(length=50), nullable=False),
-        sa.Column("customer_id", sa.String(length=50), nullable=False),
         sa.Column("type", sa.String(length=20), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("received_at", _UTC, nullable=False),
-        sa.Column("due_at", _UTC, nullable=False),
-        sa.Column("original_due_at", _UTC, nullable=False),
-        sa.Column("extended_at", _UTC, nullable=True),
+        sa.Column("received_at", ddl.UTC, nullable=False),
+        sa.Column("due_at", ddl.UTC, nullable=False),
+        sa.Column("original_due_at", ddl.UTC, nullable=False),
+        sa.Column("extended_at", ddl.UTC, nullable=True),
         sa.Column("extension_reason", sa.Text(), nullable=True),
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("notes", sa.Text(), nullable=True),
-        sa.Column("closed_at", _UTC, nullable=True),
-        sa.Column("created_at", _UTC, nullable=False),
-        sa.Column("updated_at", _UTC, nullable=False),
+        sa.Column("closed_at", ddl.UTC, nullable=True),
+        *ddl.timestamp_columns(),
         sa.Column("created_by", sa.String(length=50), nullable=False),
-        sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False),
-        _customer_fk("privacy_requests"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_privacy_requests")),
+        ddl.version_column(),
     )
     op.create_index(
         "ix_privacy_requests_org_received",

@@ -21,13 +21,13 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from customers_hub.adapters.sql.migrations import ddl
+
 revision: str = "0010"
 down_revision: str | Sequence[str] | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# What tables.UtcDateTime is in DDL.
-_UTC = sa.DateTime(timezone=True)
 _PHONE_INDEX = "uq_customers_org_phone_live"
 _LIVE = "deleted_at IS NULL"
 _LIVE_NOT_ERASED = "deleted_at IS NULL AND erased_at IS NULL"
@@ -47,8 +47,8 @@ def _phone_index(where: str) -> None:
 
 def upgrade() -> None:
     """Add the two columns; free the phone of erased customers in the unique index."""
-    op.add_column("customers", sa.Column("erased_at", _UTC, nullable=True))
-    op.add_column("customers", sa.Column("restricted_until", _UTC, nullable=True))
+    op.add_column("customers", sa.Column("erased_at", ddl.UTC, nullable=True))
+    op.add_column("customers", sa.Column("restricted_until", ddl.UTC, nullable=True))
     _phone_index(_LIVE_NOT_ERASED)
 
 

@@ -20,16 +20,13 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
+
+from customers_hub.adapters.sql.migrations import ddl
 
 revision: str = "0011"
 down_revision: str | Sequence[str] | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-# What tables.UtcDateTime and tables.Json are in DDL.
-_UTC = sa.DateTime(timezone=True)
-_JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
 
 
 def upgrade() -> None:
@@ -38,19 +35,19 @@ def upgrade() -> None:
     op.add_column("stage_history", sa.Column("merged_from", sa.String(length=50), nullable=True))
     op.create_table(
         "customer_merges",
-        sa.Column("id", sa.String(length=50), nullable=False),
-        sa.Column("organization_id", sa.String(length=50), nullable=False),
-        sa.Column("survivor_id", sa.String(length=50), nullable=False),
-        sa.Column("source_ids", _JSON, nullable=False),
-        sa.Column("moved", _JSON, nullable=False),
-        sa.Column("history", _JSON, nullable=False),
-        sa.Column("fields", _JSON, nullable=False),
+        ddl.id_column(),
+        ddl.org_column(),
+        ddl.id_column("survivor_id"),
+        sa.Column("source_ids", ddl.JSON, nullable=False),
+        sa.Column("moved", ddl.JSON, nullable=False),
+        sa.Column("history", ddl.JSON, nullable=False),
+        sa.Column("fields", ddl.JSON, nullable=False),
         sa.Column("property_views", sa.Integer(), nullable=False),
-        sa.Column("merged_at", _UTC, nullable=False),
+        sa.Column("merged_at", ddl.UTC, nullable=False),
         sa.Column("merged_by", sa.String(length=50), nullable=False),
-        sa.Column("unmerged_at", _UTC, nullable=True),
+        sa.Column("unmerged_at", ddl.UTC, nullable=True),
         sa.Column("unmerged_by", sa.String(length=50), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_customer_merges")),
+        ddl.primary_key("customer_merges"),
     )
     op.create_index(
         "ix_customer_merges_org_survivor_at",

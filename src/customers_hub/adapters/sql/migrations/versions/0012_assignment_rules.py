@@ -19,16 +19,14 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
+
+from customers_hub.adapters.sql.migrations import ddl
 
 revision: str = "0012"
 down_revision: str | Sequence[str] | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# What tables.UtcDateTime and tables.Json are in DDL.
-_UTC = sa.DateTime(timezone=True)
-_JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
 _LIVE = sa.text("deleted_at IS NULL")
 
 
@@ -36,19 +34,18 @@ def upgrade() -> None:
     """Create the two tables and the load index of customers."""
     op.create_table(
         "assignment_rules",
-        sa.Column("id", sa.String(length=50), nullable=False),
-        sa.Column("organization_id", sa.String(length=50), nullable=False),
+        ddl.id_column(),
+        ddl.org_column(),
         sa.Column("name", sa.String(length=255), nullable=False),
         sa.Column("strategy", sa.String(length=20), nullable=False),
-        sa.Column("match", _JSON, nullable=False),
+        sa.Column("match", ddl.JSON, nullable=False),
         sa.Column("priority", sa.Integer(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("last_employee_id", sa.String(length=50), nullable=True),
-        sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False),
-        sa.Column("created_at", _UTC, nullable=False),
-        sa.Column("updated_at", _UTC, nullable=False),
+        ddl.id_column("last_employee_id", nullable=True),
+        ddl.version_column(),
+        *ddl.timestamp_columns(),
         sa.Column("created_by", sa.String(length=50), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_assignment_rules")),
+        ddl.primary_key("assignment_rules"),
     )
     op.create_index(
         "ix_assignment_rules_org_active_order",
@@ -62,17 +59,12 @@ def upgrade() -> None:
     )
     op.create_table(
         "assignment_rule_employees",
-        sa.Column("rule_id", sa.String(length=50), nullable=False),
+        ddl.id_column("rule_id"),
         sa.Column("position", sa.SmallInteger(), nullable=False),
-        sa.Column("organization_id", sa.String(length=50), nullable=False),
-        sa.Column("employee_id", sa.String(length=50), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["rule_id"],
-            ["assignment_rules.id"],
-            name=op.f("fk_assignment_rule_employees_rule_id_assignment_rules"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("rule_id", "position", name=op.f("pk_assignment_rule_employees")),
+        ddl.org_column(),
+        ddl.id_column("employee_id"),
+        ddl.cascade_fk("assignment_rule_employees", "rule_id", "assignment_rules"),
+        ddl.primary_key("assignment_rule_employees", "rule_id", "position"),
     )
     op.create_index(
         "ix_assignment_rule_employees_org_employee",

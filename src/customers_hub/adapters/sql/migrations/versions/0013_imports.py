@@ -17,33 +17,30 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
+
+from customers_hub.adapters.sql.migrations import ddl
 
 revision: str = "0013"
 down_revision: str | Sequence[str] | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# What tables.UtcDateTime and tables.Json are in DDL.
-_UTC = sa.DateTime(timezone=True)
-_JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
-
 
 def upgrade() -> None:
     """Create ``import_jobs`` and ``import_errors``."""
     op.create_table(
         "import_jobs",
-        sa.Column("id", sa.String(length=50), nullable=False),
-        sa.Column("organization_id", sa.String(length=50), nullable=False),
-        sa.Column("created_by_id", sa.String(length=50), nullable=False),
+        ddl.id_column(),
+        ddl.org_column(),
+        ddl.id_column("created_by_id"),
         sa.Column("created_by_name", sa.String(length=255), nullable=False),
         sa.Column("created_by_role", sa.String(length=20), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("file_name", sa.String(length=255), nullable=False),
         sa.Column("file_format", sa.String(length=10), nullable=False),
         sa.Column("file_key", sa.String(length=100), nullable=False),
-        sa.Column("headers", _JSON, nullable=False),
-        sa.Column("mapping", _JSON, nullable=False),
+        sa.Column("headers", ddl.JSON, nullable=False),
+        sa.Column("mapping", ddl.JSON, nullable=False),
         sa.Column("dry_run", sa.Boolean(), nullable=False),
         sa.Column("on_duplicate", sa.String(length=10), nullable=False),
         sa.Column("create_actions", sa.Boolean(), nullable=False),
@@ -57,11 +54,11 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("error", sa.String(length=500), nullable=True),
         sa.Column("lease_owner", sa.String(length=100), nullable=True),
-        sa.Column("lease_expires_at", _UTC, nullable=True),
-        sa.Column("created_at", _UTC, nullable=False),
-        sa.Column("started_at", _UTC, nullable=True),
-        sa.Column("finished_at", _UTC, nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_import_jobs")),
+        sa.Column("lease_expires_at", ddl.UTC, nullable=True),
+        sa.Column("created_at", ddl.UTC, nullable=False),
+        sa.Column("started_at", ddl.UTC, nullable=True),
+        sa.Column("finished_at", ddl.UTC, nullable=True),
+        ddl.primary_key("import_jobs"),
     )
     op.create_index("ix_import_jobs_status_created", "import_jobs", ["status", "created_at"])
     op.create_index(
@@ -69,19 +66,14 @@ def upgrade() -> None:
     )
     op.create_table(
         "import_errors",
-        sa.Column("job_id", sa.String(length=50), nullable=False),
+        ddl.id_column("job_id"),
         sa.Column("row_number", sa.Integer(), nullable=False),
         sa.Column("seq", sa.SmallInteger(), nullable=False),
-        sa.Column("organization_id", sa.String(length=50), nullable=False),
+        ddl.org_column(),
         sa.Column("field", sa.String(length=100), nullable=False),
         sa.Column("message", sa.String(length=500), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["job_id"],
-            ["import_jobs.id"],
-            name=op.f("fk_import_errors_job_id_import_jobs"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("job_id", "row_number", "seq", name=op.f("pk_import_errors")),
+        ddl.cascade_fk("import_errors", "job_id", "import_jobs"),
+        ddl.primary_key("import_errors", "job_id", "row_number", "seq"),
     )
 
 
