@@ -125,63 +125,24 @@ def upgrade() -> None:
         ddl.version_column(),
         ddl.primary_key("customers"),
     )
-    op.create_index(
-        "ix_customers_org_assigned",
+    ddl.create_indexes(
         "customers",
-        ["organization_id", "assigned_employee_id"],
-        unique=False,
-    )
-    op.create_index(
-        "ix_customers_org_budget",
-        "customers",
-        ["organization_id", "budget_min", "budget_max"],
-        unique=False,
-    )
-    op.create_index("ix_customers_org_city", "customers", ["organization_id", "city"], unique=False)
-    op.create_index(
-        "ix_customers_org_contact",
-        "customers",
-        ["organization_id", "last_contact_at", "id"],
-        unique=False,
-    )
-    op.create_index(
-        "ix_customers_org_created",
-        "customers",
-        ["organization_id", "created_at", "id"],
-        unique=False,
-    )
-    op.create_index(
-        "ix_customers_org_deal",
-        "customers",
-        ["organization_id", "total_deal_value", "id"],
-        unique=False,
-    )
-    op.create_index(
-        "ix_customers_org_deleted", "customers", ["organization_id", "deleted_at"], unique=False
-    )
-    op.create_index(
-        "ix_customers_org_name", "customers", ["organization_id", "name", "id"], unique=False
-    )
-    op.create_index(
-        "ix_customers_org_phone_digits",
-        "customers",
-        ["organization_id", "phone_digits"],
-        unique=False,
-    )
-    op.create_index(
-        "ix_customers_org_priority", "customers", ["organization_id", "priority_rank"], unique=False
-    )
-    op.create_index(
-        "ix_customers_org_region", "customers", ["organization_id", "region"], unique=False
-    )
-    op.create_index(
-        "ix_customers_org_score", "customers", ["organization_id", "lead_score", "id"], unique=False
-    )
-    op.create_index(
-        "ix_customers_org_source", "customers", ["organization_id", "source"], unique=False
-    )
-    op.create_index(
-        "ix_customers_org_stage", "customers", ["organization_id", "stage"], unique=False
+        [
+            ("ix_customers_org_assigned", ["organization_id", "assigned_employee_id"]),
+            ("ix_customers_org_budget", ["organization_id", "budget_min", "budget_max"]),
+            ("ix_customers_org_city", ["organization_id", "city"]),
+            ("ix_customers_org_contact", ["organization_id", "last_contact_at", "id"]),
+            ("ix_customers_org_created", ["organization_id", "created_at", "id"]),
+            ("ix_customers_org_deal", ["organization_id", "total_deal_value", "id"]),
+            ("ix_customers_org_deleted", ["organization_id", "deleted_at"]),
+            ("ix_customers_org_name", ["organization_id", "name", "id"]),
+            ("ix_customers_org_phone_digits", ["organization_id", "phone_digits"]),
+            ("ix_customers_org_priority", ["organization_id", "priority_rank"]),
+            ("ix_customers_org_region", ["organization_id", "region"]),
+            ("ix_customers_org_score", ["organization_id", "lead_score", "id"]),
+            ("ix_customers_org_source", ["organization_id", "source"]),
+            ("ix_customers_org_stage", ["organization_id", "stage"]),
+        ],
     )
     op.create_index(
         "uq_customers_org_phone_live",
@@ -210,14 +171,12 @@ def upgrade() -> None:
         *ddl.timestamp_columns(),
     )
     op.create_index("ix_employees_org_id", "employees", ["organization_id", "id"], unique=True)
-    op.create_index(
-        "ix_employees_org_manager", "employees", ["organization_id", "manager_id"], unique=False
-    )
-    op.create_index(
-        "ix_employees_org_role_active",
+    ddl.create_indexes(
         "employees",
-        ["organization_id", "role", "is_active"],
-        unique=False,
+        [
+            ("ix_employees_org_manager", ["organization_id", "manager_id"]),
+            ("ix_employees_org_role_active", ["organization_id", "role", "is_active"]),
+        ],
     )
 
     op.create_table(
@@ -236,18 +195,15 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=20), nullable=False),
     )
     op.create_index("ix_properties_org_id", "properties", ["organization_id", "id"], unique=True)
-    op.create_index(
-        "ix_properties_org_match",
+    ddl.create_indexes(
         "properties",
-        ["organization_id", "status", "type", "price"],
-        unique=False,
+        [
+            ("ix_properties_org_match", ["organization_id", "status", "type", "price"]),
+        ],
     )
 
-    op.create_table(
+    ddl.create_customer_table(
         "appointments",
-        ddl.id_column(),
-        ddl.org_column(),
-        ddl.id_column("customer_id"),
         sa.Column("title", sa.String(length=500), nullable=False),
         sa.Column("title_en", sa.String(length=500), nullable=True),
         sa.Column("type", sa.String(length=50), nullable=False),
@@ -266,33 +222,19 @@ def upgrade() -> None:
         sa.Column("reminder_sent", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.Column("outcome", sa.Text(), nullable=True),
         *ddl.timestamp_columns(),
-        ddl.cascade_fk("appointments", "customer_id", "customers"),
-        ddl.primary_key("appointments"),
     )
-    op.create_index(
-        "ix_appointments_customer_datetime",
+    ddl.create_indexes(
         "appointments",
-        ["customer_id", "datetime"],
-        unique=False,
-    )
-    op.create_index(
-        "ix_appointments_org_agent", "appointments", ["organization_id", "agent_id"], unique=False
-    )
-    op.create_index(
-        "ix_appointments_org_datetime",
-        "appointments",
-        ["organization_id", "datetime"],
-        unique=False,
-    )
-    op.create_index(
-        "ix_appointments_org_status", "appointments", ["organization_id", "status"], unique=False
+        [
+            ("ix_appointments_customer_datetime", ["customer_id", "datetime"]),
+            ("ix_appointments_org_agent", ["organization_id", "agent_id"]),
+            ("ix_appointments_org_datetime", ["organization_id", "datetime"]),
+            ("ix_appointments_org_status", ["organization_id", "status"]),
+        ],
     )
 
-    op.create_table(
+    ddl.create_customer_table(
         "customer_actions",
-        ddl.id_column(),
-        ddl.org_column(),
-        ddl.id_column("customer_id"),
         sa.Column("customer_name", sa.String(length=255), nullable=False),
         sa.Column("type", sa.String(length=50), nullable=False),
         sa.Column("title", sa.String(length=500), nullable=False),
@@ -313,50 +255,22 @@ def upgrade() -> None:
         sa.Column("dismiss_reason", sa.Text(), nullable=True),
         sa.Column("metadata", ddl.JSON, nullable=False),
         ddl.version_column(),
-        ddl.cascade_fk("customer_actions", "customer_id", "customers"),
-        ddl.primary_key("customer_actions"),
     )
-    op.create_index(
-        "ix_actions_org_assigned_status",
+    ddl.create_indexes(
         "customer_actions",
-        ["organization_id", "assigned_to", "status"],
-        unique=False,
-    )
-    op.create_index(
-        "ix_actions_org_created",
-        "customer_actions",
-        ["organization_id", "created_at", "id"],
-        unique=False,
-    )
-    op.create_index(
-        "ix_actions_org_customer",
-        "customer_actions",
-        ["organization_id", "customer_id"],
-        unique=False,
-    )
-    op.create_index(
-        "ix_actions_org_due",
-        "customer_actions",
-        ["organization_id", "due_date", "id"],
-        unique=False,
-    )
-    op.create_index(
-        "ix_actions_org_priority",
-        "customer_actions",
-        ["organization_id", "priority_rank", "id"],
-        unique=False,
-    )
-    op.create_index(
-        "ix_actions_org_status_priority_due",
-        "customer_actions",
-        ["organization_id", "status", "priority_rank", "due_date"],
-        unique=False,
-    )
-    op.create_index(
-        "ix_actions_org_type", "customer_actions", ["organization_id", "type"], unique=False
-    )
-    op.create_index(
-        "ix_actions_status_snoozed", "customer_actions", ["status", "snoozed_until"], unique=False
+        [
+            ("ix_actions_org_assigned_status", ["organization_id", "assigned_to", "status"]),
+            ("ix_actions_org_created", ["organization_id", "created_at", "id"]),
+            ("ix_actions_org_customer", ["organization_id", "customer_id"]),
+            ("ix_actions_org_due", ["organization_id", "due_date", "id"]),
+            ("ix_actions_org_priority", ["organization_id", "priority_rank", "id"]),
+            (
+                "ix_actions_org_status_priority_due",
+                ["organization_id", "status", "priority_rank", "due_date"],
+            ),
+            ("ix_actions_org_type", ["organization_id", "type"]),
+            ("ix_actions_status_snoozed", ["status", "snoozed_until"]),
+        ],
     )
 
     op.create_table(
@@ -368,18 +282,15 @@ def upgrade() -> None:
         ddl.cascade_fk("customer_facets", "customer_id", "customers"),
         ddl.primary_key("customer_facets", "customer_id", "kind", "value"),
     )
-    op.create_index(
-        "ix_customer_facets_lookup",
+    ddl.create_indexes(
         "customer_facets",
-        ["organization_id", "kind", "value", "customer_id"],
-        unique=False,
+        [
+            ("ix_customer_facets_lookup", ["organization_id", "kind", "value", "customer_id"]),
+        ],
     )
 
-    op.create_table(
+    ddl.create_customer_table(
         "documents",
-        ddl.id_column(),
-        ddl.org_column(),
-        ddl.id_column("customer_id"),
         sa.Column("name", sa.String(length=255), nullable=False),
         sa.Column("type", sa.String(length=50), nullable=False),
         sa.Column("storage_key", sa.String(length=255), nullable=False),
@@ -390,19 +301,17 @@ def upgrade() -> None:
         sa.Column("uploaded_at", ddl.UTC, nullable=False),
         sa.Column("description", sa.Text(), nullable=True),
         sa.Column("tags", ddl.JSON, nullable=False),
-        ddl.cascade_fk("documents", "customer_id", "customers"),
-        ddl.primary_key("documents"),
-        sa.UniqueConstraint("storage_key", name=op.f("uq_documents_storage_key")),
+        unique=["storage_key"],
     )
-    op.create_index(
-        "ix_documents_customer_uploaded", "documents", ["customer_id", "uploaded_at"], unique=False
+    ddl.create_indexes(
+        "documents",
+        [
+            ("ix_documents_customer_uploaded", ["customer_id", "uploaded_at"]),
+        ],
     )
 
-    op.create_table(
+    ddl.create_customer_table(
         "interactions",
-        ddl.id_column(),
-        ddl.org_column(),
-        ddl.id_column("customer_id"),
         sa.Column("type", sa.String(length=50), nullable=False),
         sa.Column("direction", sa.String(length=20), nullable=True),
         sa.Column("date", ddl.UTC, nullable=False),
@@ -416,24 +325,18 @@ def upgrade() -> None:
             "follow_up_required", sa.Boolean(), server_default=sa.text("false"), nullable=False
         ),
         sa.Column("follow_up_date", ddl.UTC, nullable=True),
-        ddl.cascade_fk("interactions", "customer_id", "customers"),
-        ddl.primary_key("interactions"),
     )
-    op.create_index(
-        "ix_interactions_customer_date", "interactions", ["customer_id", "date"], unique=False
-    )
-    op.create_index(
-        "ix_interactions_org_agent", "interactions", ["organization_id", "agent_id"], unique=False
-    )
-    op.create_index(
-        "ix_interactions_org_type", "interactions", ["organization_id", "type"], unique=False
+    ddl.create_indexes(
+        "interactions",
+        [
+            ("ix_interactions_customer_date", ["customer_id", "date"]),
+            ("ix_interactions_org_agent", ["organization_id", "agent_id"]),
+            ("ix_interactions_org_type", ["organization_id", "type"]),
+        ],
     )
 
-    op.create_table(
+    ddl.create_customer_table(
         "property_interests",
-        ddl.id_column(),
-        ddl.org_column(),
-        ddl.id_column("customer_id"),
         ddl.id_column("property_id"),
         sa.Column("property_title", sa.String(length=500), nullable=True),
         sa.Column("property_title_en", sa.String(length=500), nullable=True),
@@ -447,30 +350,18 @@ def upgrade() -> None:
         sa.Column("feedback", sa.Text(), nullable=True),
         sa.Column("rating", sa.Integer(), nullable=True),
         sa.Column("notes", sa.Text(), nullable=True),
-        ddl.cascade_fk("property_interests", "customer_id", "customers"),
-        ddl.primary_key("property_interests"),
-        sa.UniqueConstraint(
-            "customer_id", "property_id", name=op.f("uq_property_interests_customer_id_property_id")
-        ),
+        unique=["customer_id", "property_id"],
     )
-    op.create_index(
-        "ix_property_interests_org_property",
+    ddl.create_indexes(
         "property_interests",
-        ["organization_id", "property_id"],
-        unique=False,
-    )
-    op.create_index(
-        "ix_property_interests_org_status",
-        "property_interests",
-        ["organization_id", "status"],
-        unique=False,
+        [
+            ("ix_property_interests_org_property", ["organization_id", "property_id"]),
+            ("ix_property_interests_org_status", ["organization_id", "status"]),
+        ],
     )
 
-    op.create_table(
+    ddl.create_customer_table(
         "reminders",
-        ddl.id_column(),
-        ddl.org_column(),
-        ddl.id_column("customer_id"),
         sa.Column("title", sa.String(length=500), nullable=False),
         sa.Column("title_en", sa.String(length=500), nullable=True),
         sa.Column("description", sa.Text(), nullable=True),
@@ -482,30 +373,18 @@ def upgrade() -> None:
         sa.Column("created_by", sa.String(length=255), nullable=False),
         ddl.id_column("created_by_id"),
         sa.Column("completed_at", ddl.UTC, nullable=True),
-        ddl.cascade_fk("reminders", "customer_id", "customers"),
-        ddl.primary_key("reminders"),
     )
-    op.create_index(
-        "ix_reminders_customer_datetime", "reminders", ["customer_id", "datetime"], unique=False
-    )
-    op.create_index(
-        "ix_reminders_org_created_by",
+    ddl.create_indexes(
         "reminders",
-        ["organization_id", "created_by_id"],
-        unique=False,
-    )
-    op.create_index(
-        "ix_reminders_org_status_datetime",
-        "reminders",
-        ["organization_id", "status", "datetime"],
-        unique=False,
+        [
+            ("ix_reminders_customer_datetime", ["customer_id", "datetime"]),
+            ("ix_reminders_org_created_by", ["organization_id", "created_by_id"]),
+            ("ix_reminders_org_status_datetime", ["organization_id", "status", "datetime"]),
+        ],
     )
 
-    op.create_table(
+    ddl.create_customer_table(
         "stage_history",
-        ddl.id_column(),
-        ddl.org_column(),
-        ddl.id_column("customer_id"),
         sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("from_stage", sa.String(length=50), nullable=True),
         sa.Column("to_stage", sa.String(length=50), nullable=False),
@@ -515,21 +394,14 @@ def upgrade() -> None:
         sa.Column("reason", sa.String(length=500), nullable=True),
         sa.Column("notes", sa.Text(), nullable=True),
         sa.Column("auto_generated", sa.Boolean(), server_default=sa.text("false"), nullable=False),
-        ddl.cascade_fk("stage_history", "customer_id", "customers"),
-        ddl.primary_key("stage_history"),
-        sa.UniqueConstraint("customer_id", "seq", name=op.f("uq_stage_history_customer_id_seq")),
+        unique=["customer_id", "seq"],
     )
-    op.create_index(
-        "ix_stage_history_org_changed",
+    ddl.create_indexes(
         "stage_history",
-        ["organization_id", "changed_at"],
-        unique=False,
-    )
-    op.create_index(
-        "ix_stage_history_org_to",
-        "stage_history",
-        ["organization_id", "to_stage", "changed_at"],
-        unique=False,
+        [
+            ("ix_stage_history_org_changed", ["organization_id", "changed_at"]),
+            ("ix_stage_history_org_to", ["organization_id", "to_stage", "changed_at"]),
+        ],
     )
 
     op.create_table(
@@ -544,8 +416,11 @@ def upgrade() -> None:
         ddl.cascade_fk("action_notes", "action_id", "customer_actions"),
         ddl.primary_key("action_notes"),
     )
-    op.create_index(
-        "ix_action_notes_action_created", "action_notes", ["action_id", "created_at"], unique=False
+    ddl.create_indexes(
+        "action_notes",
+        [
+            ("ix_action_notes_action_created", ["action_id", "created_at"]),
+        ],
     )
 
     if op.get_bind().dialect.name == "postgresql":
