@@ -1,6 +1,7 @@
 """What many revisions write alike, as DDL: the column types of ``tables`` (``UtcDateTime``,
 ``Json``), the id, organization, version and timestamp columns, the cascading reference and the
-named primary key, and the table of rows that belong to one customer.
+named primary key, the table of rows that belong to one customer, and the dropping of the
+counters' triggers with their functions.
 
 Part of the frozen history: the revisions produce their DDL through these, so nothing here may
 ever change what it produces (a type, a name, a nullability, an order). A later schema change
@@ -11,7 +12,7 @@ revision must build the same schema whatever ``tables.py`` becomes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,6 +26,7 @@ __all__ = [
     "cascade_fk",
     "create_customer_table",
     "create_indexes",
+    "drop_triggers",
     "id_column",
     "org_column",
     "primary_key",
@@ -100,3 +102,13 @@ def create_indexes(table: str, indexes: Iterable[tuple[str, list[str]]]) -> None
     that order."""
     for name, columns in indexes:
         op.create_index(name, table, columns, unique=False)
+
+
+def drop_triggers(prefix: str, triggers: Mapping[str, str]) -> None:
+    """Drop each trigger ``<prefix>_<name>`` of ``triggers`` (``name -> table``) and, on
+    PostgreSQL, its function ``<prefix>_<name>()`` right after it."""
+    postgres = op.get_bind().dialect.name == "postgresql"
+    for name, table in triggers.items():
+        op.execute(f"DROP TRIGGER IF EXISTS {prefix}_{name}" + (f" ON {table}" if postgres else ""))
+        if postgres:
+            op.execute(f"DROP FUNCTION IF EXISTS {prefix}_{name}()")

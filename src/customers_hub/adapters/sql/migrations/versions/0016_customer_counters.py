@@ -27,6 +27,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from customers_hub.adapters.sql.migrations import ddl
+
 revision: str = "0016"
 down_revision: str | Sequence[str] | None = "0015"
 branch_labels: str | Sequence[str] | None = None
@@ -407,13 +409,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Drop the triggers, their functions and the counter table."""
-    postgres = op.get_bind().dialect.name == "postgresql"
     tables = {"customers": "customers", "facets": "customer_facets", "history": "stage_history"}
-    for name in _TRIGGERS:
-        table = tables[name.split("_", 1)[0]]
-        op.execute(f"DROP TRIGGER IF EXISTS {_TABLE}_{name}" + (f" ON {table}" if postgres else ""))
-        if postgres:
-            op.execute(f"DROP FUNCTION IF EXISTS {_TABLE}_{name}()")
+    ddl.drop_triggers(_TABLE, {name: tables[name.split("_", 1)[0]] for name in _TRIGGERS})
     for index, (table, _, _) in _INDEXES.items():
         op.drop_index(index, table_name=table)
     op.drop_index("ix_customer_counters_key", table_name=_TABLE)

@@ -32,6 +32,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from customers_hub.adapters.sql.migrations import ddl
+
 revision: str = "0017"
 down_revision: str | Sequence[str] | None = "0016"
 branch_labels: str | Sequence[str] | None = None
@@ -319,11 +321,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Drop the triggers, their functions, the counter table, the index and the column."""
-    postgres = op.get_bind().dialect.name == "postgresql"
-    for name, table in _TRIGGERS.items():
-        op.execute(f"DROP TRIGGER IF EXISTS {_TABLE}_{name}" + (f" ON {table}" if postgres else ""))
-        if postgres:
-            op.execute(f"DROP FUNCTION IF EXISTS {_TABLE}_{name}()")
+    ddl.drop_triggers(_TABLE, _TRIGGERS)
     op.drop_index("ix_action_counters_key", table_name=_TABLE)
     op.drop_table(_TABLE)
     op.drop_index("ix_actions_org_open_due", table_name="customer_actions")

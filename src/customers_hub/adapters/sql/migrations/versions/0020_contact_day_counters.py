@@ -29,6 +29,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
+from customers_hub.adapters.sql.migrations import ddl
+
 revision: str = "0020"
 down_revision: str | Sequence[str] | None = "0019"
 branch_labels: str | Sequence[str] | None = None
@@ -129,12 +131,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Drop the triggers, their functions, the dimension's rows and the index."""
-    postgres = op.get_bind().dialect.name == "postgresql"
-    for name in ("ins", "upd", "del"):
-        op.execute(
-            f"DROP TRIGGER IF EXISTS {_PREFIX}_{name}" + (" ON customers" if postgres else "")
-        )
-        if postgres:
-            op.execute(f"DROP FUNCTION IF EXISTS {_PREFIX}_{name}()")
+    ddl.drop_triggers(_PREFIX, dict.fromkeys(("ins", "upd", "del"), "customers"))
     op.execute(f"DELETE FROM {_TABLE} WHERE dimension = 'contact_day'")
     op.drop_index(_INDEX, table_name=_TABLE)
