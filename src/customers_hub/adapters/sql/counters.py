@@ -48,7 +48,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from customers_hub.adapters.sql import tables as t
 from customers_hub.adapters.sql.action_counters import rebuild_action_counters
 from customers_hub.adapters.sql.dialect import Epoch, literal_rows
-from customers_hub.adapters.sql.filters.scope import team_member_ids
+from customers_hub.adapters.sql.filters.scope import within_reach
 from customers_hub.domain.access import Reach, ScopeFilter
 
 __all__ = [
@@ -152,12 +152,7 @@ def assignee_reach(scope: ScopeFilter, assignee: ColumnElement[str]) -> ColumnEl
         return literal(True)
     if scope.kind is Reach.NONE or scope.employee_id is None:
         return literal(False)
-    if scope.kind is Reach.OWN:
-        return assignee == scope.employee_id
-    return or_(
-        assignee == scope.employee_id,
-        assignee.in_(team_member_ids(scope.organization_id, scope.employee_id)),
-    )
+    return within_reach(scope, assignee)
 
 
 def listed_total(scope: ScopeFilter) -> Select[Any]:
