@@ -41,14 +41,12 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from customers_hub.adapters.sql import tables as t
 from customers_hub.adapters.sql.action_counters import rebuild_action_counters
-from customers_hub.adapters.sql.dialect import Epoch, literal_rows
-from customers_hub.adapters.sql.filters.scope import team_member_ids
+from customers_hub.adapters.sql.dialect import Epoch, compile_by_dialect, literal_rows
+from customers_hub.adapters.sql.filters.scope import within_reach
 from customers_hub.domain.access import Reach, ScopeFilter
 
 __all__ = [
@@ -152,12 +150,7 @@ def assignee_reach(scope: ScopeFilter, assignee: ColumnElement[str]) -> ColumnEl
         return literal(True)
     if scope.kind is Reach.NONE or scope.employee_id is None:
         return literal(False)
-    if scope.kind is Reach.OWN:
-        return assignee == scope.employee_id
-    return or_(
-        assignee == scope.employee_id,
-        assignee.in_(team_member_ids(scope.organization_id, scope.employee_id)),
-    )
+    return within_reach(scope, assignee)
 
 
 def listed_total(scope: ScopeFilter) -> Select[Any]:
@@ -266,14 +259,11 @@ class UtcDay(FunctionElement[str]):
     inherit_cache = True
 
 
-@compiles(UtcDay, "postgresql")
-def _utc_day_pg(element: UtcDay, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"to_char({compiler.process(element.clauses, **kw)} AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
-
-
-@compiles(UtcDay, "sqlite")
-def _utc_day_sqlite(element: UtcDay, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"substr({compiler.process(element.clauses, **kw)}, 1, 10)"  # stored as UTC text
+compile_by_dialect(
+    UtcDay,
+    postgresql="to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
+    sqlite="substr({}, 1, 10)",  # stored as UTC text
+)
 
 
 async def rebuild_customer_counters(connection: AsyncConnection, organization_id: str) -> None:

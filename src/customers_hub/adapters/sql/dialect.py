@@ -8,6 +8,7 @@ from.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import BindParameter, ColumnElement, Float, Integer, Select, bindparam
@@ -21,6 +22,7 @@ from sqlalchemy.sql.visitors import InternalTraversal, _TraverseInternalsType
 __all__ = [
     "Epoch",
     "Explain",
+    "compile_by_dialect",
     "hours_between",
     "literal_rows",
 ]
@@ -70,15 +72,26 @@ class Epoch(FunctionElement[float]):
     inherit_cache = True
 
 
-@compiles(Epoch, "postgresql")
-def _epoch_pg(element: Epoch, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)})"
+def _around(template: str) -> Callable[..., str]:
+    def compile_element(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> str:
+        return template.format(compiler.process(element.clauses, **kw))
+
+    return compile_element
 
 
-@compiles(Epoch, "sqlite")
-def _epoch_sqlite(element: Epoch, compiler: SQLCompiler, **kw: Any) -> str:
+def compile_by_dialect(element: type[FunctionElement[Any]], **templates: str) -> None:
+    """Compile ``element(argument)`` on each dialect named in ``templates`` as its template,
+    with ``{}`` replaced by the compiled argument."""
+    for dialect, template in templates.items():
+        compiles(element, dialect)(_around(template))
+
+
+compile_by_dialect(
+    Epoch,
+    postgresql="EXTRACT(EPOCH FROM {})",
     # SQLAlchemy stores SQLite timestamps as ISO text in UTC; julianday() reads it.
-    return f"((julianday({compiler.process(element.clauses, **kw)}) - 2440587.5) * 86400.0)"
+    sqlite="((julianday({}) - 2440587.5) * 86400.0)",
+)
 
 
 def hours_between(start: Any, end: Any) -> ColumnElement[float]:

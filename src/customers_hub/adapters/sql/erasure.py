@@ -41,7 +41,7 @@ so no older page image of the customer stays in the ``-wal`` file.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 from sqlalchemy import ColumnElement, Table, Text, bindparam, cast, delete, or_, select, update
@@ -147,49 +147,55 @@ class SqlErasureStore:
         return (table.c.organization_id == organization_id, table.c.action_id.in_(actions))
 
     async def _erase_action_metadata(self, organization_id: str, customer_id: str) -> list[str]:
-        rows = (
-            await self._conn.execute(
-                select(_A.c.id, _A.c.metadata).where(
-                    _A.c.organization_id == organization_id, _A.c.customer_id == customer_id
-                )
-            )
-        ).all()
-        changed = [
-            {"b_id": row.id, "b_metadata": kept}
-            for row in rows
-            if (kept := erased_metadata(row.metadata or {})) != (row.metadata or {})
-        ]
-        if changed:
-            await self._conn.execute(
-                update(_A)
-                .where(_A.c.organization_id == organization_id, _A.c.id == bindparam("b_id"))
-                .values(metadata=bindparam("b_metadata", type_=_A.c.metadata.type)),
-                changed,
-            )
-        return [row.id for row in rows]
+        return await self._rewrite_json(
+            _A,
+            "metadata",
+            organization_id,
+            customer_id,
+            # Empty metadata has nothing to erase (and stays as it is).
+            lambda metadata: erased_metadata(metadata) if metadata else metadata,
+        )
 
     async def _mask_audit(
         self, organization_id: str, customer_id: str, values: Sequence[str]
     ) -> None:
-        log = tables.audit_log
-        rows = await self._conn.execute(
-            select(log.c.id, log.c.changes).where(
-                log.c.organization_id == organization_id, log.c.customer_id == customer_id
-            )
-        )
-        params: list[dict[str, Any]] = []
-        for row in rows:
-            masked = mask_changes([FieldChange.from_json(c) for c in row.changes])
-            changes = redact_json([c.to_json() for c in masked], values)
-            if changes != row.changes:
-                params.append({"b_id": row.id, "b_changes": changes})
-        if params:
+        def masked(changes: Any) -> Any:
+            masked = mask_changes([FieldChange.from_json(c) for c in changes])
+            return redact_json([c.to_json() for c in masked], values)
+
+        await self._rewrite_json(tables.audit_log, "changes", organization_id, customer_id, masked)
+
+    async def _rewrite_json(
+        self,
+        table: Table,
+        column: str,
+        organization_id: str,
+        customer_id: str,
+        rewrite: Callable[[Any], Any],
+    ) -> list[str]:
+        """Set ``column`` of the customer's rows in ``table`` to ``rewrite(value)`` where that
+        changes it (one batched UPDATE); the ids of all the customer's rows."""
+        c = table.c
+        rows = (
             await self._conn.execute(
-                update(log)
-                .where(log.c.organization_id == organization_id, log.c.id == bindparam("b_id"))
-                .values(changes=bindparam("b_changes", type_=log.c.changes.type)),
-                params,
+                select(c.id, c[column]).where(
+                    c.organization_id == organization_id, c.customer_id == customer_id
+                )
             )
+        ).all()
+        changed = [
+            {"b_id": row.id, f"b_{column}": new}
+            for row in rows
+            if (new := rewrite(row[1])) != row[1]
+        ]
+        if changed:
+            await self._conn.execute(
+                update(table)
+                .where(c.organization_id == organization_id, c.id == bindparam("b_id"))
+                .values({column: bindparam(f"b_{column}", type_=c[column].type)}),
+                changed,
+            )
+        return [row.id for row in rows]
 
     async def _mask_events(
         self,

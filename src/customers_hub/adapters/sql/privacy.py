@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any, Final
 
 import attrs
-from sqlalchemy import ColumnElement, and_, func, not_, select
+from sqlalchemy import ColumnElement, Table, and_, func, not_, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -113,13 +113,8 @@ class SqlPrivacyRepository:
         self, organization_id: str, customer_id: str, limit: int
     ) -> list[ConsentEntry]:
         """Newest first: a backward range scan of ``ix_consent_events_customer_at``."""
-        rows = await self._conn.execute(
-            select(_E)
-            .where(_E.c.customer_id == customer_id, _E.c.organization_id == organization_id)
-            .order_by(_E.c.at.desc(), _E.c.id.desc())
-            .limit(literal_rows(limit))
-        )
-        return [_consent(r) for r in rows.mappings()]
+        rows = await self._customer_newest(_E, "at", organization_id, customer_id, limit)
+        return [_consent(r) for r in rows]
 
     async def append_consents(self, entries: Sequence[ConsentEntry]) -> None:
         """One INSERT of the entries and one upsert of the current rows."""
@@ -196,6 +191,20 @@ class SqlPrivacyRepository:
             attrs.evolve(request, version=expected_version + 1),
         )
 
+    async def _customer_newest(
+        self, table: Table, newest: str, organization_id: str, customer_id: str, limit: int
+    ) -> Sequence[RowMapping]:
+        """The customer's ``limit`` newest rows of ``table`` by ``newest`` (then id): one
+        backward range scan of the ``(customer_id, newest, id)`` index."""
+        c = table.c
+        rows = await self._conn.execute(
+            select(table)
+            .where(c.customer_id == customer_id, c.organization_id == organization_id)
+            .order_by(c[newest].desc(), c.id.desc())
+            .limit(literal_rows(limit))
+        )
+        return rows.mappings().all()
+
     @staticmethod
     def _where(organization_id: str, where: RequestFilter) -> list[ColumnElement[bool]]:
         conditions: list[ColumnElement[bool]] = [_R.c.organization_id == organization_id]
@@ -227,13 +236,8 @@ class SqlPrivacyRepository:
         self, organization_id: str, customer_id: str, limit: int
     ) -> list[PrivacyRequest]:
         """Newest received first (``ix_privacy_requests_customer_received``)."""
-        rows = await self._conn.execute(
-            select(_R)
-            .where(_R.c.customer_id == customer_id, _R.c.organization_id == organization_id)
-            .order_by(_R.c.received_at.desc(), _R.c.id.desc())
-            .limit(literal_rows(limit))
-        )
-        return [_request(r) for r in rows.mappings()]
+        rows = await self._customer_newest(_R, "received_at", organization_id, customer_id, limit)
+        return [_request(r) for r in rows]
 
     async def customer_action_ids(
         self, organization_id: str, customer_id: str, limit: int

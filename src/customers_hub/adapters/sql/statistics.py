@@ -53,6 +53,7 @@ from attrs import frozen
 from sqlalchemy import (
     ColumnElement,
     Numeric,
+    Select,
     and_,
     case,
     func,
@@ -421,7 +422,7 @@ _OPTION_DIMENSIONS: Final = ("listed_stage", "listed_source", "listed_city", "pr
 async def filter_options(engine: AsyncEngine, scope: ScopeFilter) -> FilterOptions:
     """Stages, sources and property types (every member, 0 when none), cities and employees
     with counts over the live customers in scope, from the counters: two statements."""
-    k, e = customer_counters.c, t.employees.c
+    k = customer_counters.c
     summed = (
         select(k.assignee, k.dimension, k.value, func.sum(k.n).label("n"))
         .where(
@@ -431,11 +432,7 @@ async def filter_options(engine: AsyncEngine, scope: ScopeFilter) -> FilterOptio
         )
         .group_by(k.assignee, k.dimension, k.value)
     )
-    employees = (
-        select(e.id, e.name, e.name_en, e.is_active)
-        .where(e.organization_id == scope.organization_id, _employee_reach(scope))
-        .order_by(e.name, e.id)
-    )
+    employees = _employees_in_reach(scope)
     async with engine.connect() as conn:
         rows = list((await conn.execute(summed)).tuples())
         employee_rows = list((await conn.execute(employees)).mappings())
@@ -448,10 +445,20 @@ async def filter_options(engine: AsyncEngine, scope: ScopeFilter) -> FilterOptio
     return _filter_options(counts, held, employee_rows)
 
 
+def _employees_in_reach(scope: ScopeFilter) -> Select[Any]:
+    """The employees a scope's filter options name (id, names, whether active), by name."""
+    e = t.employees.c
+    return (
+        select(e.id, e.name, e.name_en, e.is_active)
+        .where(e.organization_id == scope.organization_id, _employee_reach(scope))
+        .order_by(e.name, e.id)
+    )
+
+
 async def recount_filter_options(engine: AsyncEngine, scope: ScopeFilter) -> FilterOptions:
     """Filter options from a scan of the live customers in scope (the reference the counters
     must equal): four GROUP BY statements."""
-    c, f, e = t.customers.c, t.customer_facets.c, t.employees.c
+    c, f = t.customers.c, t.customer_facets.c
     where = customer_where(scope, ())
     stage_source = (
         select(c.stage, c.source, func.count().label("n")).where(*where).group_by(c.stage, c.source)
@@ -470,11 +477,7 @@ async def recount_filter_options(engine: AsyncEngine, scope: ScopeFilter) -> Fil
         .where(*where, c.assigned_employee_id.is_not(None))
         .group_by(c.assigned_employee_id)
     )
-    employees = (
-        select(e.id, e.name, e.name_en, e.is_active)
-        .where(e.organization_id == scope.organization_id, _employee_reach(scope))
-        .order_by(e.name, e.id)
-    )
+    employees = _employees_in_reach(scope)
     async with engine.connect() as conn:
         combos = list((await conn.execute(stage_source)).tuples())
         type_counts = {v: int(n) for v, n in (await conn.execute(types)).tuples()}

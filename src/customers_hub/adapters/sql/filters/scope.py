@@ -24,7 +24,9 @@ def team_member_ids(organization_id: str, manager_id: str) -> Any:
     return select(e.id).where(e.organization_id == organization_id, e.manager_id == manager_id)
 
 
-def _reach(scope: ScopeFilter, assignee: ColumnElement[Any]) -> ColumnElement[bool]:
+def within_reach(scope: ScopeFilter, assignee: ColumnElement[Any]) -> ColumnElement[bool]:
+    """``assignee`` is within a TEAM or OWN scope's reach: the employee (OWN), or the manager
+    and their direct reports (TEAM)."""
     assert scope.employee_id is not None
     if scope.kind is Reach.OWN:
         return assignee == scope.employee_id
@@ -34,15 +36,24 @@ def _reach(scope: ScopeFilter, assignee: ColumnElement[Any]) -> ColumnElement[bo
     )
 
 
+def _admitted(
+    scope: ScopeFilter, organization_id: ColumnElement[Any], *assignees: ColumnElement[Any]
+) -> ColumnElement[bool]:
+    """The rows of the scope's organization (NONE: no row; ALL: every row), and for TEAM/OWN
+    those with one of ``assignees`` within reach."""
+    if scope.kind is Reach.NONE:
+        return false()
+    org = organization_id == scope.organization_id
+    if scope.kind is Reach.ALL:
+        return org
+    reached = [within_reach(scope, assignee) for assignee in assignees]
+    return and_(org, or_(*reached) if len(reached) > 1 else reached[0])
+
+
 def customer_scope(scope: ScopeFilter) -> ColumnElement[bool]:
     """The customers ``scope`` admits: the organization, then ALL / TEAM / OWN / NONE."""
     c = t.customers.c
-    if scope.kind is Reach.NONE:
-        return false()
-    org = c.organization_id == scope.organization_id
-    if scope.kind is Reach.ALL:
-        return org
-    return and_(org, _reach(scope, c.assigned_employee_id))
+    return _admitted(scope, c.organization_id, c.assigned_employee_id)
 
 
 def action_scope(scope: ScopeFilter) -> ColumnElement[bool]:
@@ -51,11 +62,4 @@ def action_scope(scope: ScopeFilter) -> ColumnElement[bool]:
     TEAM/OWN: the action's assignee *or* its customer's assignee is within reach.
     """
     a = t.customer_actions.c
-    if scope.kind is Reach.NONE:
-        return false()
-    org = a.organization_id == scope.organization_id
-    if scope.kind is Reach.ALL:
-        return org
-    return and_(
-        org, or_(_reach(scope, a.assigned_to), _reach(scope, t.customers.c.assigned_employee_id))
-    )
+    return _admitted(scope, a.organization_id, a.assigned_to, t.customers.c.assigned_employee_id)

@@ -7,9 +7,11 @@ from typing import Any, Final
 
 from sqlalchemy import RowMapping
 
+from customers_hub.adapters.sql import tables
 from customers_hub.adapters.sql.mappers.base import (
     to_json,
 )
+from customers_hub.adapters.sql.mappers.rows import from_row, row_values
 from customers_hub.domain.enums import (
     ActionStatus,
     ActionType,
@@ -101,24 +103,9 @@ def action_from_row(
 
 def note_values(note: ActionNote, organization_id: str) -> dict[str, object]:
     """An ``action_notes`` row."""
-    return {
-        "id": note.id,
-        "organization_id": organization_id,
-        "action_id": note.action_id,
-        "content": note.content,
-        "created_by": note.created_by,
-        "created_by_id": note.created_by_id,
-        "created_at": note.created_at,
-    }
+    return row_values(note, tables.action_notes, organization_id=organization_id)
 
 
 def note_from_row(row: RowMapping | Mapping[str, Any]) -> ActionNote:
     """The note of an ``action_notes`` row."""
-    return ActionNote(
-        id=row["id"],
-        action_id=row["action_id"],
-        content=row["content"],
-        created_by=row["created_by"],
-        created_by_id=row["created_by_id"],
-        created_at=row["created_at"],
-    )
+    return from_row(ActionNote, tables.action_notes, row)

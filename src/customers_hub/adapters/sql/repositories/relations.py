@@ -86,6 +86,18 @@ class SqlRelationRepository:
         self._loaded[found.id] = found
         return found
 
+    async def _add(
+        self,
+        table: Table,
+        kind: EntityType,
+        organization_id: str,
+        values: dict[str, object],
+        record: Interaction | Appointment | Reminder | Document,
+    ) -> None:
+        """Insert ``record``'s row from ``values`` and log the insert."""
+        await self._conn.execute(table.insert().values(values))
+        self._record(Write.INSERT, kind, organization_id, None, record)
+
     async def _save(
         self,
         table: Table,
@@ -103,17 +115,13 @@ class SqlRelationRepository:
 
     async def add_interaction(self, organization_id: str, interaction: Interaction) -> None:
         """Insert an interaction."""
-        await self._conn.execute(
-            _INT.insert().values(mappers.interaction_values(organization_id, interaction))
-        )
-        self._record(Write.INSERT, EntityType.INTERACTION, organization_id, None, interaction)
+        values = mappers.interaction_values(organization_id, interaction)
+        await self._add(_INT, EntityType.INTERACTION, organization_id, values, interaction)
 
     async def add_appointment(self, organization_id: str, appointment: Appointment) -> None:
         """Insert an appointment (local date and time in the organization's time zone)."""
-        await self._conn.execute(
-            _APP.insert().values(mappers.appointment_values(organization_id, appointment, self._tz))
-        )
-        self._record(Write.INSERT, EntityType.APPOINTMENT, organization_id, None, appointment)
+        values = mappers.appointment_values(organization_id, appointment, self._tz)
+        await self._add(_APP, EntityType.APPOINTMENT, organization_id, values, appointment)
 
     async def get_appointment(
         self, organization_id: str, customer_id: str, appointment_id: str
@@ -130,10 +138,8 @@ class SqlRelationRepository:
 
     async def add_reminder(self, organization_id: str, reminder: Reminder) -> None:
         """Insert a reminder."""
-        await self._conn.execute(
-            _REM.insert().values(mappers.reminder_values(organization_id, reminder))
-        )
-        self._record(Write.INSERT, EntityType.REMINDER, organization_id, None, reminder)
+        values = mappers.reminder_values(organization_id, reminder)
+        await self._add(_REM, EntityType.REMINDER, organization_id, values, reminder)
 
     async def get_reminder(
         self, organization_id: str, customer_id: str, reminder_id: str
@@ -150,15 +156,13 @@ class SqlRelationRepository:
 
     async def add_document(self, organization_id: str, document: Document) -> None:
         """Insert a document's record."""
+        values = mappers.document_values(organization_id, document)
         try:
-            await self._conn.execute(
-                _DOC.insert().values(mappers.document_values(organization_id, document))
-            )
+            await self._add(_DOC, EntityType.DOCUMENT, organization_id, values, document)
         except IntegrityError as error:
             if "storage_key" in _integrity_text(error):
                 raise Duplicate("storage key already used", field="storageKey") from error
             raise
-        self._record(Write.INSERT, EntityType.DOCUMENT, organization_id, None, document)
 
     async def get_document(
         self, organization_id: str, customer_id: str, document_id: str

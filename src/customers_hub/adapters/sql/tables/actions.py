@@ -8,7 +8,6 @@ from sqlalchemy import (
     Index,
     SmallInteger,
     String,
-    Table,
     Text,
     true,
 )
@@ -17,9 +16,7 @@ from customers_hub.adapters.sql.tables.base import (
     Json,
     UtcDateTime,
     customer_table,
-    id_column,
-    metadata,
-    org_column,
+    org_table,
     parent_column,
     timestamp_columns,
     version_column,
@@ -76,11 +73,8 @@ customer_actions = customer_table(
     Index("ix_actions_status_snoozed", "status", "snoozed_until"),
 )
 
-action_notes = Table(
+action_notes = org_table(
     "action_notes",
-    metadata,
-    id_column(primary_key=True),
-    org_column(),
     parent_column("action_id", "customer_actions"),
     Column("content", Text, nullable=False),
     Column("created_by", String(255), nullable=False),

@@ -10,15 +10,15 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Table,
-    text,
 )
 
 from customers_hub.adapters.sql.tables.base import (
     Json,
-    id_column,
     metadata,
     org_column,
+    org_table,
     parent_column,
+    partial_index,
     timestamp_columns,
     version_column,
 )
@@ -26,11 +26,8 @@ from customers_hub.adapters.sql.tables.customers import customers
 
 # --- assignment rules (migration 0012) ---
 
-assignment_rules = Table(
+assignment_rules = org_table(
     "assignment_rules",
-    metadata,
-    id_column(primary_key=True),
-    org_column(),
     Column("name", String(255), nullable=False),
     Column("strategy", String(20), nullable=False),
     # ``{sources, cities, propertyTypes}``: read with the rule, never queried inside.
@@ -68,11 +65,10 @@ assignment_rule_employees = Table(
 
 # Load balancing counts each employee's live customers in new_lead … negotiation: one grouped
 # range per employee of this index (index-only on PostgreSQL).
-Index(
+partial_index(
     "ix_customers_org_assigned_stage_live",
     customers.c.organization_id,
     customers.c.assigned_employee_id,
     customers.c.stage,
-    sqlite_where=text("deleted_at IS NULL"),
-    postgresql_where=text("deleted_at IS NULL"),
+    where="deleted_at IS NULL",
 )

@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     Numeric,
@@ -97,14 +98,39 @@ def timestamp_columns() -> tuple[Column[datetime], Column[datetime]]:
     )
 
 
+def org_table(name: str, *items: SchemaItem) -> Table:
+    """A table of one organization's rows: its own ``id`` and ``organization_id`` come first,
+    then ``items``."""
+    return Table(name, metadata, id_column(primary_key=True), org_column(), *items)
+
+
 def customer_table(name: str, *items: SchemaItem) -> Table:
     """A table of rows that belong to one customer: its own ``id``, ``organization_id`` and
     ``customer_id`` (the rows go with the customer) come first, then ``items``."""
-    return Table(
+    return org_table(name, parent_column("customer_id", "customers"), *items)
+
+
+def partial_index(
+    name: str, *columns: str | Column[Any], where: str, unique: bool = False
+) -> Index:
+    """An index of the rows that satisfy ``where`` only, the same predicate on SQLite and
+    PostgreSQL: a query must state ``where`` literally (or imply it) to use the index."""
+    return Index(
         name,
-        metadata,
-        id_column(primary_key=True),
-        org_column(),
-        parent_column("customer_id", "customers"),
-        *items,
+        *columns,
+        unique=unique,
+        sqlite_where=text(where),
+        postgresql_where=text(where),
+    )
+
+
+def customer_rows_indexes(by_customer: str, by_org: str, column: str) -> tuple[Index, Index]:
+    """The two indexes of a customer's rows ordered by ``column``: ``by_customer`` on
+    ``(customer_id, column)`` (the foreign key's) and ``by_org`` on ``(organization_id,
+    customer_id, column, id)``. A customer's newest rows are read within the organization in
+    ``by_org``'s order (0005): without it SQLite searched by customer_id and sorted, or walked
+    the organization by date."""
+    return (
+        Index(by_customer, "customer_id", column),
+        Index(by_org, "organization_id", "customer_id", column, "id"),
     )

@@ -17,6 +17,7 @@ from customers_hub.adapters.sql.tables.actions import customer_actions
 from customers_hub.adapters.sql.tables.base import (
     metadata,
     org_column,
+    partial_index,
 )
 from customers_hub.adapters.sql.tables.customers import customers, stage_history
 
@@ -126,12 +127,11 @@ predicate of the partial index below, which a query must imply to use it."""
 
 # The capped count of a list page (an agent's, a team's or the organization's) is an index-only
 # range of this index; without it ``restricted_until IS NULL`` sent the count to the heap.
-Index(
+partial_index(
     "ix_customers_org_assigned_listed",
     customers.c.organization_id,
     customers.c.assigned_employee_id,
-    sqlite_where=text(LISTED_CUSTOMERS),
-    postgresql_where=text(LISTED_CUSTOMERS),
+    where=LISTED_CUSTOMERS,
 )
 
 
@@ -164,27 +164,21 @@ customer_counters = Table(
 )
 
 # Each customer's first close, an index seek per customer (the counters' triggers).
-Index(
+partial_index(
     "ix_stage_history_closes",
     stage_history.c.customer_id,
     stage_history.c.changed_at,
-    sqlite_where=text(CLOSED_STAGES_SQL),
-    postgresql_where=text(CLOSED_STAGES_SQL),
+    where=CLOSED_STAGES_SQL,
 )
 # Live customers contacted / created in a window, index-only with the scope's assignee.
-Index(
-    "ix_customers_org_contact_live",
-    customers.c.organization_id,
-    customers.c.last_contact_at,
-    customers.c.assigned_employee_id,
-    sqlite_where=text("deleted_at IS NULL"),
-    postgresql_where=text("deleted_at IS NULL"),
-)
-Index(
-    "ix_customers_org_created_live",
-    customers.c.organization_id,
-    customers.c.created_at,
-    customers.c.assigned_employee_id,
-    sqlite_where=text("deleted_at IS NULL"),
-    postgresql_where=text("deleted_at IS NULL"),
-)
+for _name, _column in (
+    ("ix_customers_org_contact_live", customers.c.last_contact_at),
+    ("ix_customers_org_created_live", customers.c.created_at),
+):
+    partial_index(
+        _name,
+        customers.c.organization_id,
+        _column,
+        customers.c.assigned_employee_id,
+        where="deleted_at IS NULL",
+    )

@@ -26,7 +26,9 @@ from customers_hub.adapters.sql.tables.base import (
     id_column,
     metadata,
     org_column,
+    org_table,
     parent_column,
+    partial_index,
     timestamp_columns,
     version_column,
 )
@@ -54,11 +56,8 @@ employees = Table(
     Index("ix_employees_org_role_active", "organization_id", "role", "is_active"),
 )
 
-customers = Table(
+customers = org_table(
     "customers",
-    metadata,
-    id_column(primary_key=True),
-    org_column(),
     Column("name", String(255), nullable=False),
     Column("name_en", String(255)),
     Column("name_search", Text, nullable=False),
@@ -119,13 +118,12 @@ customers = Table(
     Column("merged_into", String(50)),
     # One live customer per phone and organization; a soft-deleted one frees the phone, and so
     # does an erased one (its phone is empty: any number of erased customers have none).
-    Index(
+    partial_index(
         "uq_customers_org_phone_live",
         "organization_id",
         "phone",
         unique=True,
-        sqlite_where=text("deleted_at IS NULL AND erased_at IS NULL"),
-        postgresql_where=text("deleted_at IS NULL AND erased_at IS NULL"),
+        where="deleted_at IS NULL AND erased_at IS NULL",
     ),
     # Every documented filter and sort, led by the organization; each sort key is followed by
     # id, so a cursor is one row-value range ``(key, id) < (?, ?)`` of its index (keyset).
@@ -148,13 +146,7 @@ customers = Table(
     Index("ix_customers_org_deleted", "organization_id", "deleted_at"),
     # Duplicate candidates among live customers: one equality lookup per key (see 0003).
     *(
-        Index(
-            name,
-            "organization_id",
-            *columns,
-            sqlite_where=text("deleted_at IS NULL"),
-            postgresql_where=text("deleted_at IS NULL"),
-        )
+        partial_index(name, "organization_id", *columns, where="deleted_at IS NULL")
         for name, columns in (
             ("ix_customers_org_whatsapp_live", ("whatsapp",)),
             ("ix_customers_org_national_id_live", ("national_id",)),

@@ -15,19 +15,16 @@ from sqlalchemy import (
 from customers_hub.adapters.sql.tables.base import (
     Json,
     UtcDateTime,
-    id_column,
     metadata,
     org_column,
+    org_table,
     parent_column,
 )
 
 # --- imports (issue 12: customer import jobs and their per-row report) ------------------------
 
-import_jobs = Table(
+import_jobs = org_table(
     "import_jobs",
-    metadata,
-    id_column(primary_key=True),
-    org_column(),
     Column("created_by_id", String(50), nullable=False),
     Column("created_by_name", String(255), nullable=False),
     Column("created_by_role", String(20), nullable=False),

@@ -7,26 +7,20 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
-    Table,
 )
 
 from customers_hub.adapters.sql.tables.base import (
     Json,
     UtcDateTime,
-    id_column,
-    metadata,
-    org_column,
+    org_table,
 )
 
 # --- merges (migration 0011) ---
 
-customer_merges = Table(
+customer_merges = org_table(
     "customer_merges",
-    metadata,
     # One merge of ``source_ids`` into ``survivor_id`` (rules §10) and what it moved, so an
     # unmerge within 30 days undoes exactly that (adapters/sql/merging.py).
-    id_column(primary_key=True),
-    org_column(),
     Column("survivor_id", String(50), nullable=False),
     Column("source_ids", Json, nullable=False),
     # ``{table: {row id: fingerprint}}``: the rows moved and their content after the move.

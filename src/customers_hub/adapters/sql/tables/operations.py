@@ -16,9 +16,9 @@ from sqlalchemy import (
 from customers_hub.adapters.sql.tables.base import (
     Json,
     UtcDateTime,
-    id_column,
     metadata,
     org_column,
+    org_table,
     parent_column,
     timestamp_columns,
 )
@@ -78,11 +78,8 @@ outbox_cursors = Table(
     Column("updated_at", UtcDateTime, nullable=False),
 )
 
-webhooks = Table(
+webhooks = org_table(
     "webhooks",
-    metadata,
-    Column("id", String(50), primary_key=True),
-    org_column(),
     Column("url", String(2048), nullable=False),
     Column("events", Json, nullable=False),
     Column("description", String(2000)),
@@ -122,12 +119,10 @@ webhook_deliveries = Table(
 
 # --- audit trail (migration 0008) ---
 
-audit_log = Table(
+audit_log = org_table(
     "audit_log",
-    metadata,
     # Append-only: written by the audit commit hook, rewritten only to mask personal values.
-    id_column(primary_key=True),  # time-sortable: orders the entries of one instant
-    org_column(),
+    # Its time-sortable ``id`` orders the entries of one instant.
     Column("at", UtcDateTime, nullable=False),
     Column("actor_id", String(50), nullable=False),
     Column("actor_name", String(255), nullable=False),

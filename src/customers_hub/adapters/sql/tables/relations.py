@@ -20,7 +20,9 @@ from customers_hub.adapters.sql.tables.base import (
     Json,
     Money,
     UtcDateTime,
+    customer_rows_indexes,
     customer_table,
+    partial_index,
     timestamp_columns,
 )
 
@@ -58,10 +60,9 @@ interactions = customer_table(
     Column("sentiment", String(20)),
     Column("follow_up_required", Boolean, nullable=False, server_default=text("false")),
     Column("follow_up_date", UtcDateTime),
-    Index("ix_interactions_customer_date", "customer_id", "date"),
-    # A customer's newest rows, read within the organization in index order (0005): without
-    # it SQLite searched by customer_id and sorted, or walked the organization by date.
-    Index("ix_interactions_org_customer_date", "organization_id", "customer_id", "date", "id"),
+    *customer_rows_indexes(
+        "ix_interactions_customer_date", "ix_interactions_org_customer_date", "date"
+    ),
     Index("ix_interactions_org_agent", "organization_id", "agent_id"),
     Index("ix_interactions_org_type", "organization_id", "type"),
 )
@@ -86,15 +87,8 @@ appointments = customer_table(
     Column("reminder_sent", Boolean, nullable=False, server_default=text("false")),
     Column("outcome", Text),
     *timestamp_columns(),
-    Index("ix_appointments_customer_datetime", "customer_id", "datetime"),
-    # A customer's newest rows, read within the organization in index order (0005): without
-    # it SQLite searched by customer_id and sorted, or walked the organization by date.
-    Index(
-        "ix_appointments_org_customer_datetime",
-        "organization_id",
-        "customer_id",
-        "datetime",
-        "id",
+    *customer_rows_indexes(
+        "ix_appointments_customer_datetime", "ix_appointments_org_customer_datetime", "datetime"
     ),
     Index("ix_appointments_org_datetime", "organization_id", "datetime"),
     Index("ix_appointments_org_status", "organization_id", "status"),
@@ -114,10 +108,9 @@ reminders = customer_table(
     Column("created_by", String(255), nullable=False),
     Column("created_by_id", String(50), nullable=False),
     Column("completed_at", UtcDateTime),
-    Index("ix_reminders_customer_datetime", "customer_id", "datetime"),
-    # A customer's newest rows, read within the organization in index order (0005): without
-    # it SQLite searched by customer_id and sorted, or walked the organization by date.
-    Index("ix_reminders_org_customer_datetime", "organization_id", "customer_id", "datetime", "id"),
+    *customer_rows_indexes(
+        "ix_reminders_customer_datetime", "ix_reminders_org_customer_datetime", "datetime"
+    ),
     Index("ix_reminders_org_status_datetime", "organization_id", "status", "datetime"),
     Index("ix_reminders_org_created_by", "organization_id", "created_by_id"),
 )
@@ -134,15 +127,8 @@ documents = customer_table(
     Column("uploaded_at", UtcDateTime, nullable=False),
     Column("description", Text),
     Column("tags", Json, nullable=False),
-    Index("ix_documents_customer_uploaded", "customer_id", "uploaded_at"),
-    # A customer's newest rows, read within the organization in index order (0005): without
-    # it SQLite searched by customer_id and sorted, or walked the organization by date.
-    Index(
-        "ix_documents_org_customer_uploaded",
-        "organization_id",
-        "customer_id",
-        "uploaded_at",
-        "id",
+    *customer_rows_indexes(
+        "ix_documents_customer_uploaded", "ix_documents_org_customer_uploaded", "uploaded_at"
     ),
 )
 
@@ -156,11 +142,10 @@ a test keeps the two equal). A query must state it literally to use the index be
 # An employee's appointments that hold time, by time (rules §10): the overlap check and the
 # employee calendar are one range seek of it. Partial: closed appointments (most of them, over
 # the years) are never in it. It replaced ix_appointments_org_agent (unused by any query).
-Index(
+partial_index(
     "ix_appointments_org_agent_datetime",
     appointments.c.organization_id,
     appointments.c.agent_id,
     appointments.c.datetime,
-    sqlite_where=text(BLOCKING_APPOINTMENTS),
-    postgresql_where=text(BLOCKING_APPOINTMENTS),
+    where=BLOCKING_APPOINTMENTS,
 )
