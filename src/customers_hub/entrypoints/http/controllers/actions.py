@@ -78,6 +78,7 @@ from customers_hub.entrypoints.http.caching import (
 from customers_hub.entrypoints.http.envelope import Envelope, ok
 from customers_hub.entrypoints.http.errors import error_responses
 from customers_hub.entrypoints.http.route_body import body_class, post_route
+from customers_hub.entrypoints.http.route_params import id_parameter, if_match_parameter
 from customers_hub.entrypoints.http.strict import StrictController
 from customers_hub.entrypoints.http.wire import (
     FIELDS,
@@ -229,15 +230,8 @@ def _version(if_match: str | None) -> int | None:
     return parse_if_match(if_match, resource="action")
 
 
-_ID = Annotated[str, Parameter(description="Action id", max_length=50)]
-_IF_MATCH = Annotated[
-    str | None,
-    Parameter(
-        header="If-Match",
-        required=False,
-        description='The action\'s ETag ("v<version>"): refuse the change (412) if it moved on',
-    ),
-]
+_ID = Annotated[str, id_parameter("Action")]
+_IF_MATCH = Annotated[str | None, if_match_parameter("action")]
 
 
 def _move(
