@@ -24,7 +24,7 @@ from litestar.params import Parameter
 from customers_hub.application.context import Dependencies
 from customers_hub.application.use_cases import privacy as use_cases
 from customers_hub.domain.model import Actor
-from customers_hub.domain.privacy import ConsentChange, RequestStatus, RequestType
+from customers_hub.domain.privacy import ConsentChange, PrivacyRequest, RequestStatus, RequestType
 from customers_hub.entrypoints.http.envelope import Envelope, ok
 from customers_hub.entrypoints.http.errors import error_responses
 from customers_hub.entrypoints.http.route_params import CUSTOMER_ID, NO_STORE, id_parameter
@@ -112,6 +112,17 @@ class CustomerPrivacyController(StrictController):
         )
 
 
+def _request_response(
+    deps: Dependencies, request: PrivacyRequest, *, message: str | None = None
+) -> Response[Envelope[PrivacyRequestData]]:
+    """The answer holding one privacy request (its deadline read at the clock's now)."""
+    return ok(
+        PrivacyRequestData(request=request_to_wire(request, deps.clock.now())),
+        message=message,
+        headers=NO_STORE,
+    )
+
+
 _STATUS = Annotated[list[RequestStatus] | None, Parameter(description="Only these statuses")]
 _TYPE = Annotated[list[RequestType] | None, Parameter(description="Only these types")]
 
@@ -134,11 +145,7 @@ class PrivacyRequestsController(StrictController):
         """A new request in ``received`` with ``dueAt`` 30 local days after receipt."""
         command = to_command(data, use_cases.CreatePrivacyRequest)
         request = await use_cases.create_privacy_request(deps, actor, command)
-        return ok(
-            PrivacyRequestData(request=request_to_wire(request, deps.clock.now())),
-            message="Privacy request logged",
-            headers=NO_STORE,
-        )
+        return _request_response(deps, request, message="Privacy request logged")
 
     @get(
         "/",
@@ -199,10 +206,7 @@ class PrivacyRequestsController(StrictController):
     ) -> Response[Envelope[PrivacyRequestData]]:
         """One request of the organization."""
         request = await use_cases.get_privacy_request(deps, actor, request_id)
-        return ok(
-            PrivacyRequestData(request=request_to_wire(request, deps.clock.now())),
-            headers=NO_STORE,
-        )
+        return _request_response(deps, request)
 
     @patch(
         "/{request_id:str}",
@@ -220,11 +224,7 @@ class PrivacyRequestsController(StrictController):
         """``received → in_progress → completed | rejected`` (a rejection needs a reason)."""
         command = to_command(data, use_cases.ChangeRequestStatus, request_id=request_id)
         request = await use_cases.change_request_status(deps, actor, command)
-        return ok(
-            PrivacyRequestData(request=request_to_wire(request, deps.clock.now())),
-            message="Privacy request updated",
-            headers=NO_STORE,
-        )
+        return _request_response(deps, request, message="Privacy request updated")
 
     @post(
         "/{request_id:str}/extend",
@@ -239,11 +239,7 @@ class PrivacyRequestsController(StrictController):
         """Move ``dueAt`` by ``days`` (default 30) local days, once, before it passes."""
         command = to_command(data, use_cases.ExtendPrivacyRequest, request_id=request_id)
         request = await use_cases.extend_privacy_request(deps, actor, command)
-        return ok(
-            PrivacyRequestData(request=request_to_wire(request, deps.clock.now())),
-            message="Privacy request extended",
-            headers=NO_STORE,
-        )
+        return _request_response(deps, request, message="Privacy request extended")
 
 
 ROUTES: list[Any] = [CustomerPrivacyController, PrivacyRequestsController]
