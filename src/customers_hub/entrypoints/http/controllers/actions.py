@@ -49,7 +49,6 @@ from typing import Annotated, Any, Final
 from litestar import Response, get, patch, post
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import Parameter
-from msgspec import UNSET, UnsetType
 
 from customers_hub.application.caching import CACHE_TTLS
 from customers_hub.application.context import Dependencies
@@ -78,6 +77,7 @@ from customers_hub.entrypoints.http.caching import (
 from customers_hub.entrypoints.http.envelope import Envelope, ok
 from customers_hub.entrypoints.http.errors import error_responses
 from customers_hub.entrypoints.http.route_body import body_class, post_route
+from customers_hub.entrypoints.http.route_params import id_parameter, if_match_parameter
 from customers_hub.entrypoints.http.strict import StrictController
 from customers_hub.entrypoints.http.wire import (
     FIELDS,
@@ -91,7 +91,7 @@ from customers_hub.entrypoints.http.wire import (
     parse_fields,
     select_fields,
 )
-from customers_hub.entrypoints.http.wire.commands import to_command
+from customers_hub.entrypoints.http.wire.commands import body_of, to_command
 from customers_hub.entrypoints.http.wire.params import DATE_FROM, DATE_TO, parse_window
 from customers_hub.entrypoints.http.wire_actions import (
     ACTION_KEYS,
@@ -143,47 +143,40 @@ class ActionIn(WireIn, kw_only=True):
     metadata: dict[str, Any] | None = None
 
 
-class ActionPatchIn(WireIn, kw_only=True):
+# The bodies of the writes on one action take the fields of their commands
+# (wire.commands.body_of); the path carries the id and If-Match the version. A missing required
+# field defaults to "" or None so that the use case names it with every other one.
+_ON_ACTION = ("action_id", "expected_version")
+_ActionPatchBody: Any = body_of(use_cases.UpdateAction, skip=_ON_ACTION)
+_CompleteBody: Any = body_of(use_cases.CompleteAction, skip=_ON_ACTION)
+_DismissBody: Any = body_of(use_cases.DismissAction, skip=_ON_ACTION, defaults={"reason": None})
+_SnoozeBody: Any = body_of(use_cases.SnoozeAction, skip=_ON_ACTION)
+_NoteBody: Any = body_of(use_cases.AddActionNote, skip=_ON_ACTION, defaults={"content": ""})
+
+
+class ActionPatchIn(_ActionPatchBody):  # type: ignore[misc]  # fields made from the command
     """``PATCH /customers/actions/{id}``: absent keys keep, ``null`` clears (``description``,
     ``dueDate``, ``assignedTo``); ``status`` may be ``pending`` or ``in_progress``; ``notes``
     appends a note. The read-only keys of an action are checked and ignored (``type`` cannot
     change: a valid one is ignored, an invalid one is a 400)."""
 
     echoes = ActionOut
-    title: str | UnsetType = UNSET
-    description: str | UnsetType | None = UNSET
-    priority: Priority | UnsetType = UNSET
-    due_date: datetime | UnsetType | None = UNSET
-    assigned_to: str | UnsetType | None = UNSET
-    status: ActionStatus | UnsetType = UNSET
-    notes: str | None = None
 
 
-class CompleteIn(WireIn, kw_only=True):
+class CompleteIn(_CompleteBody):  # type: ignore[misc]  # fields made from the command
     """``POST /customers/actions/{id}/complete`` (the body is optional)."""
 
-    outcome: str | None = None
-    notes: str | None = None
 
-
-class DismissIn(WireIn, kw_only=True):
+class DismissIn(_DismissBody):  # type: ignore[misc]  # fields made from the command
     """``POST /customers/actions/{id}/dismiss``; ``reason`` is required."""
 
-    reason: str | None = None
-    notes: str | None = None
 
-
-class SnoozeIn(WireIn, kw_only=True):
+class SnoozeIn(_SnoozeBody):  # type: ignore[misc]  # fields made from the command
     """``POST /customers/actions/{id}/snooze``; ``snoozedUntil`` within the next 365 days."""
 
-    snoozed_until: datetime
-    notes: str | None = None
 
-
-class NoteIn(WireIn, kw_only=True):
+class NoteIn(_NoteBody):  # type: ignore[misc]  # fields made from the command
     """``POST /customers/actions/{id}/notes``."""
-
-    content: str = ""
 
 
 class ActionData(Wire, kw_only=True):
@@ -229,15 +222,8 @@ def _version(if_match: str | None) -> int | None:
     return parse_if_match(if_match, resource="action")
 
 
-_ID = Annotated[str, Parameter(description="Action id", max_length=50)]
-_IF_MATCH = Annotated[
-    str | None,
-    Parameter(
-        header="If-Match",
-        required=False,
-        description='The action\'s ETag ("v<version>"): refuse the change (412) if it moved on',
-    ),
-]
+_ID = Annotated[str, id_parameter("Action")]
+_IF_MATCH = Annotated[str | None, if_match_parameter("action")]
 
 
 def _move(

@@ -19,7 +19,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Response, delete, get, patch, post
-from litestar.params import Parameter
 
 from customers_hub.application.context import Dependencies
 from customers_hub.application.use_cases import assignment as use_cases
@@ -28,6 +27,7 @@ from customers_hub.domain.model import Actor
 from customers_hub.entrypoints.http.caching import parse_if_match, version_etag
 from customers_hub.entrypoints.http.envelope import Envelope, ok
 from customers_hub.entrypoints.http.errors import error_responses
+from customers_hub.entrypoints.http.route_params import id_parameter, if_match_parameter
 from customers_hub.entrypoints.http.strict import StrictController
 from customers_hub.entrypoints.http.wire import LIMIT, PAGE, page_to_wire
 from customers_hub.entrypoints.http.wire.assignment import (
@@ -43,15 +43,8 @@ from customers_hub.entrypoints.http.wire.assignment import (
 
 __all__ = ["ROUTES", "AssignmentRulesController"]
 
-_ID = Annotated[str, Parameter(description="Assignment rule id", max_length=50)]
-_IF_MATCH = Annotated[
-    str | None,
-    Parameter(
-        header="If-Match",
-        required=False,
-        description='The rule\'s ETag ("v<version>"): refuse the change (412) if it moved on',
-    ),
-]
+_ID = Annotated[str, id_parameter("Assignment rule")]
+_IF_MATCH = Annotated[str | None, if_match_parameter("rule")]
 _RESOURCE = "assignment rule"
 
 

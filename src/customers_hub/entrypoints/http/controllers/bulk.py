@@ -36,6 +36,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final
 
+import attrs
 import msgspec
 from litestar import Response, post
 from litestar.handlers import HTTPRouteHandler
@@ -43,7 +44,6 @@ from msgspec import UNSET, UnsetType
 
 from customers_hub.application.context import Dependencies
 from customers_hub.application.use_cases import bulk as use_cases
-from customers_hub.domain.enums import ActionStatus, Priority
 from customers_hub.domain.errors import FieldError, ValidationFailed
 from customers_hub.domain.model import Actor
 from customers_hub.entrypoints.http.envelope import Envelope, ok
@@ -51,7 +51,7 @@ from customers_hub.entrypoints.http.errors import error_responses
 from customers_hub.entrypoints.http.route_body import post_route
 from customers_hub.entrypoints.http.strict import StrictController
 from customers_hub.entrypoints.http.wire import Wire, WireIn
-from customers_hub.entrypoints.http.wire.commands import to_command
+from customers_hub.entrypoints.http.wire.commands import body_of, to_command
 from customers_hub.entrypoints.http.wire.convert import to_wire
 
 __all__ = [
@@ -89,17 +89,24 @@ class BulkOperation(StrEnum):
 # Wire: bodies
 
 
-def _ids() -> list[str]:
-    return []
+# The bodies of the bulk endpoints take the fields of their commands (wire.commands.body_of);
+# a missing ``actionIds`` is an empty list, a missing ``reason`` or ``assignedTo`` None or "",
+# so that the use case names them with every other failing field.
+_NO_IDS: Final[dict[str, Any]] = {"action_ids": attrs.Factory(list)}
+_UpdatesBody: Any = body_of(use_cases.ActionUpdates)
+_CompleteBody: Any = body_of(use_cases.BulkComplete, defaults=_NO_IDS)
+_DismissBody: Any = body_of(use_cases.BulkDismiss, defaults={**_NO_IDS, "reason": None})
+_SnoozeBody: Any = body_of(use_cases.BulkSnooze, defaults=_NO_IDS)
+_AssignBody: Any = body_of(
+    use_cases.BulkAssign,
+    defaults={**_NO_IDS, "assigned_to": ""},
+    # the document sends it; the record's name is used
+    extra=(("assigned_to_name", str | None, None),),
+)
 
 
-class BulkUpdatesIn(WireIn, kw_only=True):
+class BulkUpdatesIn(_UpdatesBody):  # type: ignore[misc]  # fields made from the command
     """``updates`` of a bulk update (absent keys keep; ``dueDate: null`` clears)."""
-
-    priority: Priority | UnsetType = UNSET
-    due_date: datetime | UnsetType | None = UNSET
-    status: ActionStatus | UnsetType = UNSET
-    assigned_to: str | UnsetType | None = UNSET
 
 
 class BulkOperationIn(WireIn, kw_only=True):
@@ -107,7 +114,7 @@ class BulkOperationIn(WireIn, kw_only=True):
     ``updates`` for an update; ``notes``, ``outcome``, ``reason``, ``snoozedUntil`` or
     ``assignedTo`` for the other operations (as their own endpoints take them)."""
 
-    action_ids: list[str] = msgspec.field(default_factory=_ids)
+    action_ids: list[str] = msgspec.field(default_factory=list)
     operation: BulkOperation = BulkOperation.UPDATE
     updates: BulkUpdatesIn | None = None
     notes: str | None = None
@@ -117,36 +124,20 @@ class BulkOperationIn(WireIn, kw_only=True):
     assigned_to: str | None = None
 
 
-class BulkCompleteIn(WireIn, kw_only=True):
+class BulkCompleteIn(_CompleteBody):  # type: ignore[misc]  # fields made from the command
     """``POST /customers/actions/bulk/complete``: every action gets ``notes`` as a note."""
 
-    action_ids: list[str] = msgspec.field(default_factory=_ids)
-    notes: str | None = None
-    outcome: str | None = None
 
-
-class BulkDismissIn(WireIn, kw_only=True):
+class BulkDismissIn(_DismissBody):  # type: ignore[misc]  # fields made from the command
     """``POST /customers/actions/bulk/dismiss``; ``reason`` is required."""
 
-    action_ids: list[str] = msgspec.field(default_factory=_ids)
-    reason: str | None = None
-    notes: str | None = None
 
-
-class BulkSnoozeIn(WireIn, kw_only=True):
+class BulkSnoozeIn(_SnoozeBody):  # type: ignore[misc]  # fields made from the command
     """``POST /customers/actions/bulk/snooze``; ``snoozedUntil`` within the next 365 days."""
 
-    action_ids: list[str] = msgspec.field(default_factory=_ids)
-    snoozed_until: datetime
-    notes: str | None = None
 
-
-class BulkAssignIn(WireIn, kw_only=True):
+class BulkAssignIn(_AssignBody):  # type: ignore[misc]  # fields made from the command
     """``POST /customers/actions/bulk/assign`` (``assignedToName`` is ignored)."""
-
-    action_ids: list[str] = msgspec.field(default_factory=_ids)
-    assigned_to: str = ""
-    assigned_to_name: str | None = None  # the document sends it; the record's name is used
 
 
 # ---------------------------------------------------------------------------------------------

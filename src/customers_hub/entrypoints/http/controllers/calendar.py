@@ -38,6 +38,7 @@ from customers_hub.domain.enums import AppointmentStatus
 from customers_hub.domain.model import Actor
 from customers_hub.entrypoints.http.envelope import Envelope, ok
 from customers_hub.entrypoints.http.errors import error_responses
+from customers_hub.entrypoints.http.route_params import EMPLOYEE_ID, NO_STORE
 from customers_hub.entrypoints.http.strict import StrictController
 from customers_hub.entrypoints.http.wire import (
     UNSET,
@@ -104,7 +105,6 @@ def calendar_to_wire(calendar: EmployeeCalendar, tz: Any) -> EmployeeCalendarDat
     )
 
 
-_ID = Annotated[str, Parameter(description="Employee id", max_length=50)]
 _BOUND = "Date or datetime (a date: a whole local day)"
 
 
@@ -124,7 +124,7 @@ class CalendarController(StrictController):
         self,
         deps: Dependencies,
         actor: Actor,
-        employee_id: _ID,
+        employee_id: EMPLOYEE_ID,
         range_from: Annotated[
             str | None, Parameter(query="from", description=f"{_BOUND}; default: today")
         ] = None,
@@ -141,7 +141,7 @@ class CalendarController(StrictController):
             deps, actor, employee_id, start=bounds["from"], end=bounds["to"]
         )
         tz = await deps.zone_of(actor.organization_id)
-        return ok(calendar_to_wire(calendar, tz), headers={"Cache-Control": "private, no-store"})
+        return ok(calendar_to_wire(calendar, tz), headers=NO_STORE)
 
 
 ROUTES: list[Any] = [CalendarController]

@@ -9,10 +9,7 @@ licences expire and settings change with the day.
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from litestar import Response, get
-from litestar.params import Parameter
 
 from customers_hub.application.context import Dependencies
 from customers_hub.application.use_cases import compliance as use_cases
@@ -21,6 +18,7 @@ from customers_hub.domain.enums import Stage
 from customers_hub.domain.model import Actor
 from customers_hub.entrypoints.http.envelope import Envelope, ok
 from customers_hub.entrypoints.http.errors import error_responses
+from customers_hub.entrypoints.http.route_params import CUSTOMER_ID, NO_STORE
 from customers_hub.entrypoints.http.strict import StrictController
 from customers_hub.entrypoints.http.wire import Wire
 from customers_hub.entrypoints.http.wire.convert import to_wire
@@ -48,9 +46,6 @@ class ComplianceData(Wire, kw_only=True):
     checks: list[ComplianceCheckOut]
 
 
-_ID = Annotated[str, Parameter(description="Customer id", max_length=50)]
-
-
 class ComplianceController(StrictController):
     """``/api/v1/customers/{id}/compliance``."""
 
@@ -64,7 +59,7 @@ class ComplianceController(StrictController):
         responses=error_responses(403, 404),
     )
     async def customer_compliance(
-        self, deps: Dependencies, actor: Actor, customer_id: _ID
+        self, deps: Dependencies, actor: Actor, customer_id: CUSTOMER_ID
     ) -> Response[Envelope[ComplianceData]]:
         """Which rules pass and which block each later stage, with reasons in Arabic and
         English."""
@@ -75,7 +70,7 @@ class ComplianceController(StrictController):
                 ComplianceData,
                 checks=[to_wire(i, ComplianceCheckOut) for i in report.items],
             ),
-            headers={"Cache-Control": "private, no-store"},
+            headers=NO_STORE,
         )
 
 

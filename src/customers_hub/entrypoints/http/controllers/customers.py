@@ -67,6 +67,7 @@ from customers_hub.entrypoints.http.caching import (
 from customers_hub.entrypoints.http.customer_filters import ListFilters, with_list_filters
 from customers_hub.entrypoints.http.envelope import Envelope, ok
 from customers_hub.entrypoints.http.errors import error_responses
+from customers_hub.entrypoints.http.route_params import CUSTOMER_ID, if_match_parameter
 from customers_hub.entrypoints.http.strict import StrictController
 from customers_hub.entrypoints.http.wire import (
     FIELDS,
@@ -205,15 +206,7 @@ def _list_includes(raw: list[str] | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(values))
 
 
-_ID = Annotated[str, Parameter(description="Customer id", max_length=50)]
-_IF_MATCH = Annotated[
-    str | None,
-    Parameter(
-        header="If-Match",
-        required=False,
-        description='The customer\'s ETag ("v<version>"): refuse the change (412) if it moved on',
-    ),
-]
+_IF_MATCH = Annotated[str | None, if_match_parameter("customer")]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -328,7 +321,7 @@ class CustomersController(StrictController):
         deps: Dependencies,
         actor: Actor,
         hub: Hub,
-        customer_id: _ID,
+        customer_id: CUSTOMER_ID,
         include: Annotated[
             list[str] | None,
             Parameter(
@@ -406,7 +399,7 @@ class CustomersController(StrictController):
         self,
         deps: Dependencies,
         actor: Actor,
-        customer_id: _ID,
+        customer_id: CUSTOMER_ID,
         data: CustomerIn,
         if_match: _IF_MATCH = None,
     ) -> Response[Envelope[CustomerData]]:
@@ -435,7 +428,7 @@ class CustomersController(StrictController):
         self,
         deps: Dependencies,
         actor: Actor,
-        customer_id: _ID,
+        customer_id: CUSTOMER_ID,
         data: StageChangeIn,
         if_match: _IF_MATCH = None,
     ) -> Response[Envelope[CustomerData]]:
@@ -466,7 +459,7 @@ class CustomersController(StrictController):
         self,
         deps: Dependencies,
         actor: Actor,
-        customer_id: _ID,
+        customer_id: CUSTOMER_ID,
         permanent: Annotated[
             bool, Parameter(description="Delete for good (admin); default: soft delete")
         ] = False,
@@ -495,7 +488,7 @@ class CustomersController(StrictController):
         responses=error_responses(403, 404, 409),
     )
     async def restore_customer(
-        self, deps: Dependencies, actor: Actor, customer_id: _ID
+        self, deps: Dependencies, actor: Actor, customer_id: CUSTOMER_ID
     ) -> Response[Envelope[CustomerData]]:
         """Undo a soft delete (admin)."""
         restored = await customer_deletion.restore_customer(
@@ -513,7 +506,7 @@ class CustomersController(StrictController):
         responses=error_responses(403, 404, 409, 422),
     )
     async def assign_customer(
-        self, deps: Dependencies, actor: Actor, customer_id: _ID, data: AssignIn
+        self, deps: Dependencies, actor: Actor, customer_id: CUSTOMER_ID, data: AssignIn
     ) -> Response[Envelope[CustomerData]]:
         """Assign (admin: anyone active; manager: within the team); the open system actions
         follow the customer."""

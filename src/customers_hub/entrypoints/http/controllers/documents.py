@@ -29,9 +29,9 @@ from customers_hub.domain.enums import (
 )
 from customers_hub.domain.errors import FieldError, ValidationFailed
 from customers_hub.domain.model import Actor
-from customers_hub.entrypoints.http.controllers.relations import CUSTOMER_ID
 from customers_hub.entrypoints.http.envelope import Envelope, ok
 from customers_hub.entrypoints.http.errors import error_responses
+from customers_hub.entrypoints.http.route_params import CUSTOMER_ID
 from customers_hub.entrypoints.http.strict import StrictController
 from customers_hub.entrypoints.http.wire import (
     DocumentOut,

@@ -17,10 +17,9 @@ answers are computed on each request (indexed lookups, see ``adapters/sql/duplic
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Response, get
-from litestar.params import Parameter
 
 from customers_hub.application.context import Dependencies
 from customers_hub.application.use_cases import duplicates as use_cases
@@ -28,6 +27,7 @@ from customers_hub.domain.duplicates import DuplicateReason
 from customers_hub.domain.model import Actor
 from customers_hub.entrypoints.http.envelope import Envelope, ok
 from customers_hub.entrypoints.http.errors import error_responses
+from customers_hub.entrypoints.http.route_params import CUSTOMER_ID, NO_STORE
 from customers_hub.entrypoints.http.strict import StrictController
 from customers_hub.entrypoints.http.wire import (
     LIMIT,
@@ -80,9 +80,6 @@ class DuplicatePairsData(Wire, kw_only=True):
     pagination: Pagination
 
 
-_ID = Annotated[str, Parameter(description="Customer id", max_length=50)]
-
-
 class DuplicatesController(StrictController):
     """``/api/v1/customers/duplicates`` and ``/api/v1/customers/{id}/duplicates``."""
 
@@ -117,7 +114,7 @@ class DuplicatesController(StrictController):
         ]
         return ok(
             DuplicatePairsData(pairs=pairs, pagination=page_to_wire(result)),
-            headers={"Cache-Control": "private, no-store"},
+            headers=NO_STORE,
         )
 
     @get(
@@ -127,7 +124,7 @@ class DuplicatesController(StrictController):
         responses=error_responses(403, 404),
     )
     async def customer_duplicates(
-        self, deps: Dependencies, actor: Actor, customer_id: _ID
+        self, deps: Dependencies, actor: Actor, customer_id: CUSTOMER_ID
     ) -> Response[Envelope[CustomerDuplicatesData]]:
         """The customers in the caller's scope that look like this one, strongest first."""
         result = await use_cases.customer_duplicates(deps, actor, customer_id)
@@ -144,7 +141,7 @@ class DuplicatesController(StrictController):
                     for m in result.matches
                 ],
             ),
-            headers={"Cache-Control": "private, no-store"},
+            headers=NO_STORE,
         )
 
 

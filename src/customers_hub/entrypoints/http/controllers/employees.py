@@ -40,6 +40,7 @@ from customers_hub.entrypoints.http.cached_read import cached_read
 from customers_hub.entrypoints.http.caching import IF_NONE_MATCH, NOT_MODIFIED, CachedBody
 from customers_hub.entrypoints.http.envelope import Envelope, ok
 from customers_hub.entrypoints.http.errors import error_responses
+from customers_hub.entrypoints.http.route_params import EMPLOYEE_ID
 from customers_hub.entrypoints.http.strict import StrictController
 from customers_hub.entrypoints.http.wire import Wire
 from customers_hub.entrypoints.http.wire.commands import body_of, to_command
@@ -96,9 +97,6 @@ class EmployeeListData(Wire, kw_only=True):
     """``data`` of the employees list."""
 
     employees: list[EmployeeOut]
-
-
-_ID = Annotated[str, Parameter(description="Employee id", max_length=50)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -186,7 +184,7 @@ class EmployeesController(StrictController):
         responses=error_responses(403, 404, 409, 422),
     )
     async def update_employee(
-        self, deps: Dependencies, actor: Actor, employee_id: _ID, data: EmployeePatchIn
+        self, deps: Dependencies, actor: Actor, employee_id: EMPLOYEE_ID, data: EmployeePatchIn
     ) -> Response[Envelope[EmployeeData]]:
         """Change the sent fields of an employee (admin); ``isActive: false`` deactivates."""
         licence = data.fal_licence  # UNSET keeps, None clears, a licence replaces

@@ -14,23 +14,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Response, post
-from litestar.params import Parameter
 
 from customers_hub.application.context import Dependencies
 from customers_hub.application.use_cases import erasure as use_cases
 from customers_hub.domain.model import Actor
 from customers_hub.entrypoints.http.envelope import Envelope, ok
 from customers_hub.entrypoints.http.errors import error_responses
+from customers_hub.entrypoints.http.route_params import CUSTOMER_ID
 from customers_hub.entrypoints.http.strict import StrictController
 from customers_hub.entrypoints.http.wire import UNSET, UnsetType, Wire, WireIn
 from customers_hub.entrypoints.http.wire.convert import to_wire
 
 __all__ = ["ROUTES", "EraseIn", "ErasureController", "ErasureData", "ErasureOut"]
-
-_ID = Annotated[str, Parameter(description="Customer id", max_length=50)]
 
 
 class EraseIn(WireIn, kw_only=True):
@@ -76,7 +74,7 @@ class ErasureController(StrictController):
         self,
         deps: Dependencies,
         actor: Actor,
-        customer_id: _ID,
+        customer_id: CUSTOMER_ID,
         data: EraseIn | None = None,
     ) -> Response[Envelope[ErasureData]]:
         """Anonymize the customer and its relations, delete its files (admin); idempotent."""

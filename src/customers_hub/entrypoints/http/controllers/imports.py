@@ -43,6 +43,7 @@ from customers_hub.domain.model import Actor
 from customers_hub.entrypoints.bootstrap import Hub
 from customers_hub.entrypoints.http.envelope import Envelope, ok
 from customers_hub.entrypoints.http.errors import error_responses
+from customers_hub.entrypoints.http.route_params import NO_STORE, id_parameter
 from customers_hub.entrypoints.http.strict import StrictController
 from customers_hub.entrypoints.http.wire import (
     LIMIT,
@@ -68,7 +69,6 @@ __all__ = [
 
 IMPORT_BODY_LIMIT: Final = use_cases.IMPORT_MAX_BYTES + 256 * 1024
 """The upload plus room for the multipart framing and the text fields."""
-_NO_STORE: Final = {"Cache-Control": "private, no-store"}
 _MAPPING_MAX_BYTES: Final = 64 * 1024
 
 
@@ -215,7 +215,7 @@ def _upload(data: ImportUploadForm, content: bytes | None) -> use_cases.ImportUp
     )
 
 
-_ID = Annotated[str, Parameter(description="Import job id", max_length=50)]
+_ID = Annotated[str, id_parameter("Import job")]
 
 
 async def _csv_report(batches: AsyncIterator[list[Any]]) -> AsyncIterator[bytes]:
@@ -268,7 +268,7 @@ class ImportsController(StrictController):
             ImportJobData(job=job_to_wire(job)),
             message="Import queued",
             status=202,
-            headers={**_NO_STORE, "Location": f"/api/v1/customers/imports/{job.id}"},
+            headers={**NO_STORE, "Location": f"/api/v1/customers/imports/{job.id}"},
         )
 
     @get(
@@ -282,7 +282,7 @@ class ImportsController(StrictController):
     ) -> Response[Envelope[ImportJobData]]:
         """The job: status, counters, start and end."""
         job = await use_cases.get_import(deps, actor, job_id)
-        return ok(ImportJobData(job=job_to_wire(job)), headers=_NO_STORE)
+        return ok(ImportJobData(job=job_to_wire(job)), headers=NO_STORE)
 
     @get(
         "/{job_id:str}/errors",
@@ -313,7 +313,7 @@ class ImportsController(StrictController):
                 _csv_report(batches),
                 media_type=CSV_MEDIA_TYPE,
                 headers={
-                    **_NO_STORE,
+                    **NO_STORE,
                     "content-type": CSV_MEDIA_TYPE,
                     "Content-Disposition": f'attachment; filename="import-{job_id}-errors.csv"',
                 },
@@ -326,7 +326,7 @@ class ImportsController(StrictController):
             errors=[to_wire(e, ImportErrorOut) for e in result.items],
             pagination=page_to_wire(result),
         )
-        return ok(data, headers=_NO_STORE)
+        return ok(data, headers=NO_STORE)
 
 
 UPLOAD_ROUTES: list[Any] = [ImportsController]

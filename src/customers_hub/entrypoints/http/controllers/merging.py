@@ -24,7 +24,6 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Response, post
-from litestar.params import Parameter
 from msgspec import UNSET, UnsetType
 
 from customers_hub.application.context import Dependencies
@@ -33,6 +32,7 @@ from customers_hub.domain.merging import MergeRecord
 from customers_hub.domain.model import Actor, Customer
 from customers_hub.entrypoints.http.envelope import Envelope, ok
 from customers_hub.entrypoints.http.errors import error_responses
+from customers_hub.entrypoints.http.route_params import id_parameter
 from customers_hub.entrypoints.http.strict import StrictController
 from customers_hub.entrypoints.http.wire import CustomerOut, Wire, WireIn, customer_to_wire
 from customers_hub.entrypoints.http.wire.convert import to_wire
@@ -120,7 +120,7 @@ async def _wire(deps: Dependencies, actor: Actor, customer: Customer) -> Custome
     return customer_to_wire(customer, tz=await deps.zone_of(actor.organization_id))
 
 
-_ID = Annotated[str, Parameter(description="The survivor's customer id", max_length=50)]
+_ID = Annotated[str, id_parameter("The survivor's customer")]
 
 
 class MergeController(StrictController):

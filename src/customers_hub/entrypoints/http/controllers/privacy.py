@@ -24,9 +24,10 @@ from litestar.params import Parameter
 from customers_hub.application.context import Dependencies
 from customers_hub.application.use_cases import privacy as use_cases
 from customers_hub.domain.model import Actor
-from customers_hub.domain.privacy import ConsentChange, RequestStatus, RequestType
+from customers_hub.domain.privacy import ConsentChange, PrivacyRequest, RequestStatus, RequestType
 from customers_hub.entrypoints.http.envelope import Envelope, ok
 from customers_hub.entrypoints.http.errors import error_responses
+from customers_hub.entrypoints.http.route_params import CUSTOMER_ID, NO_STORE, id_parameter
 from customers_hub.entrypoints.http.strict import StrictController
 from customers_hub.entrypoints.http.wire import LIMIT, PAGE, page_to_wire
 from customers_hub.entrypoints.http.wire.commands import to_command
@@ -46,9 +47,7 @@ from customers_hub.entrypoints.http.wire.privacy import (
 
 __all__ = ["ROUTES", "CustomerPrivacyController", "PrivacyRequestsController"]
 
-_CUSTOMER_ID = Annotated[str, Parameter(description="Customer id", max_length=50)]
-_REQUEST_ID = Annotated[str, Parameter(description="Privacy request id", max_length=50)]
-_NO_STORE = {"Cache-Control": "private, no-store"}
+_REQUEST_ID = Annotated[str, id_parameter("Privacy request")]
 
 
 class CustomerPrivacyController(StrictController):
@@ -64,11 +63,11 @@ class CustomerPrivacyController(StrictController):
         responses=error_responses(403, 404),
     )
     async def get_consents(
-        self, deps: Dependencies, actor: Actor, customer_id: _CUSTOMER_ID
+        self, deps: Dependencies, actor: Actor, customer_id: CUSTOMER_ID
     ) -> Response[Envelope[ConsentsData]]:
         """The current consent per channel and the newest 100 history entries."""
         ledger = await use_cases.get_consents(deps, actor, customer_id)
-        return ok(consents_to_wire(ledger), headers=_NO_STORE)
+        return ok(consents_to_wire(ledger), headers=NO_STORE)
 
     @put(
         "/{customer_id:str}/consents",
@@ -80,7 +79,7 @@ class CustomerPrivacyController(StrictController):
         self,
         deps: Dependencies,
         actor: Actor,
-        customer_id: _CUSTOMER_ID,
+        customer_id: CUSTOMER_ID,
         data: ConsentsIn,
     ) -> Response[Envelope[ConsentsData]]:
         """Append one ledger entry per changed channel; answers the ledger."""
@@ -90,7 +89,7 @@ class CustomerPrivacyController(StrictController):
         )
         command = use_cases.RecordConsents(customer_id=customer_id, changes=changes)
         ledger = await use_cases.record_consents(deps, actor, command)
-        return ok(consents_to_wire(ledger), message="Consents recorded", headers=_NO_STORE)
+        return ok(consents_to_wire(ledger), message="Consents recorded", headers=NO_STORE)
 
     @get(
         "/{customer_id:str}/personal-data",
@@ -99,7 +98,7 @@ class CustomerPrivacyController(StrictController):
         responses=error_responses(403, 404),
     )
     async def personal_data(
-        self, deps: Dependencies, actor: Actor, customer_id: _CUSTOMER_ID
+        self, deps: Dependencies, actor: Actor, customer_id: CUSTOMER_ID
     ) -> Response[Envelope[PersonalDataData]]:
         """One JSON document of the customer's data; audited as an export."""
         data = await use_cases.export_personal_data(deps, actor, customer_id)
@@ -107,10 +106,21 @@ class CustomerPrivacyController(StrictController):
         return ok(
             PersonalDataData(personal_data=personal_data_to_wire(data, zone)),
             headers={
-                **_NO_STORE,
+                **NO_STORE,
                 "Content-Disposition": f'attachment; filename="personal-data-{customer_id}.json"',
             },
         )
+
+
+def _request_response(
+    deps: Dependencies, request: PrivacyRequest, *, message: str | None = None
+) -> Response[Envelope[PrivacyRequestData]]:
+    """The answer holding one privacy request (its deadline read at the clock's now)."""
+    return ok(
+        PrivacyRequestData(request=request_to_wire(request, deps.clock.now())),
+        message=message,
+        headers=NO_STORE,
+    )
 
 
 _STATUS = Annotated[list[RequestStatus] | None, Parameter(description="Only these statuses")]
@@ -135,11 +145,7 @@ class PrivacyRequestsController(StrictController):
         """A new request in ``received`` with ``dueAt`` 30 local days after receipt."""
         command = to_command(data, use_cases.CreatePrivacyRequest)
         request = await use_cases.create_privacy_request(deps, actor, command)
-        return ok(
-            PrivacyRequestData(request=request_to_wire(request, deps.clock.now())),
-            message="Privacy request logged",
-            headers=_NO_STORE,
-        )
+        return _request_response(deps, request, message="Privacy request logged")
 
     @get(
         "/",
@@ -186,7 +192,7 @@ class PrivacyRequestsController(StrictController):
                 requests=[request_to_wire(r, now) for r in result.items],
                 pagination=page_to_wire(result),
             ),
-            headers=_NO_STORE,
+            headers=NO_STORE,
         )
 
     @get(
@@ -200,10 +206,7 @@ class PrivacyRequestsController(StrictController):
     ) -> Response[Envelope[PrivacyRequestData]]:
         """One request of the organization."""
         request = await use_cases.get_privacy_request(deps, actor, request_id)
-        return ok(
-            PrivacyRequestData(request=request_to_wire(request, deps.clock.now())),
-            headers=_NO_STORE,
-        )
+        return _request_response(deps, request)
 
     @patch(
         "/{request_id:str}",
@@ -221,11 +224,7 @@ class PrivacyRequestsController(StrictController):
         """``received → in_progress → completed | rejected`` (a rejection needs a reason)."""
         command = to_command(data, use_cases.ChangeRequestStatus, request_id=request_id)
         request = await use_cases.change_request_status(deps, actor, command)
-        return ok(
-            PrivacyRequestData(request=request_to_wire(request, deps.clock.now())),
-            message="Privacy request updated",
-            headers=_NO_STORE,
-        )
+        return _request_response(deps, request, message="Privacy request updated")
 
     @post(
         "/{request_id:str}/extend",
@@ -240,11 +239,7 @@ class PrivacyRequestsController(StrictController):
         """Move ``dueAt`` by ``days`` (default 30) local days, once, before it passes."""
         command = to_command(data, use_cases.ExtendPrivacyRequest, request_id=request_id)
         request = await use_cases.extend_privacy_request(deps, actor, command)
-        return ok(
-            PrivacyRequestData(request=request_to_wire(request, deps.clock.now())),
-            message="Privacy request extended",
-            headers=_NO_STORE,
-        )
+        return _request_response(deps, request, message="Privacy request extended")
 
 
 ROUTES: list[Any] = [CustomerPrivacyController, PrivacyRequestsController]

@@ -32,11 +32,10 @@ Decisions where the contracts are silent (for ``docs/``):
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import msgspec
 from litestar import Response, patch, post
-from litestar.params import Parameter
 from msgspec import UNSET, UnsetType
 
 from customers_hub.application.context import Dependencies
@@ -50,6 +49,7 @@ from customers_hub.domain.errors import FieldError, ValidationFailed
 from customers_hub.domain.model import Actor
 from customers_hub.entrypoints.http.envelope import Envelope, ok
 from customers_hub.entrypoints.http.errors import error_responses
+from customers_hub.entrypoints.http.route_params import CUSTOMER_ID
 from customers_hub.entrypoints.http.strict import StrictController
 from customers_hub.entrypoints.http.wire import (
     AppointmentOut,
@@ -231,10 +231,6 @@ def _when(data: AppointmentIn | AppointmentPatchIn, tz: dt.tzinfo) -> dt.time | 
     if errors:
         raise ValidationFailed(errors)
     return clock
-
-
-CUSTOMER_ID = Annotated[str, Parameter(description="Customer id", max_length=50)]
-"""The ``customerId`` path parameter of a customer's relations and documents."""
 
 
 # ---------------------------------------------------------------------------------------------

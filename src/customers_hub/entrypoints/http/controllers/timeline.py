@@ -26,6 +26,7 @@ from customers_hub.domain.audit import AuditEntry
 from customers_hub.domain.model import Actor
 from customers_hub.entrypoints.http.envelope import Envelope, ok
 from customers_hub.entrypoints.http.errors import error_responses
+from customers_hub.entrypoints.http.route_params import CUSTOMER_ID, NO_STORE
 from customers_hub.entrypoints.http.strict import StrictController
 from customers_hub.entrypoints.http.wire import LIMIT, Pagination, Wire, page_to_wire
 from customers_hub.entrypoints.http.wire.audit import AuditEntryFields
@@ -71,7 +72,6 @@ def entry_to_wire(entry: AuditEntry) -> AuditEntryOut:
     return to_wire(entry, AuditEntryOut)
 
 
-_ID = Annotated[str, Parameter(description="Customer id", max_length=50)]
 _CURSOR = Annotated[
     str | None,
     Parameter(description="A page's nextCursor or prevCursor; absent or empty: the first page"),
@@ -94,7 +94,7 @@ class TimelineController(StrictController):
         self,
         deps: Dependencies,
         actor: Actor,
-        customer_id: _ID,
+        customer_id: CUSTOMER_ID,
         limit: LIMIT = TIMELINE_DEFAULT_LIMIT,
         cursor: _CURSOR = None,
     ) -> Response[Envelope[TimelineData]]:
@@ -106,7 +106,7 @@ class TimelineController(StrictController):
                 entries=[entry_to_wire(e) for e in page.items],
                 pagination=page_to_wire(page),
             ),
-            headers={"Cache-Control": "private, no-store"},
+            headers=NO_STORE,
         )
 
 

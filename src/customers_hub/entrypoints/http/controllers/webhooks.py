@@ -36,6 +36,7 @@ from customers_hub.domain.webhooks import (
 )
 from customers_hub.entrypoints.http.envelope import Envelope, ok
 from customers_hub.entrypoints.http.errors import error_responses
+from customers_hub.entrypoints.http.route_params import NO_STORE, id_parameter
 from customers_hub.entrypoints.http.strict import StrictController
 from customers_hub.entrypoints.http.wire import (
     LIMIT,
@@ -168,9 +169,8 @@ def delivery_to_wire(delivery: WebhookDelivery) -> WebhookDeliveryOut:
     return to_wire(delivery, WebhookDeliveryOut)
 
 
-_ID = Annotated[str, Parameter(description="Webhook id", max_length=50)]
-_DELIVERY_ID = Annotated[str, Parameter(description="Delivery id", max_length=50)]
-_NO_STORE = {"Cache-Control": "private, no-store"}
+_ID = Annotated[str, id_parameter("Webhook")]
+_DELIVERY_ID = Annotated[str, id_parameter("Delivery")]
 
 
 class WebhooksController(StrictController):
@@ -194,7 +194,7 @@ class WebhooksController(StrictController):
         return ok(
             WebhookCreatedData(webhook=to_wire(webhook, WebhookCreatedOut)),
             message="Webhook created; store its secret now, it is not shown again",
-            headers=_NO_STORE,
+            headers=NO_STORE,
         )
 
     @get(
@@ -217,7 +217,7 @@ class WebhooksController(StrictController):
                 webhooks=[webhook_to_wire(w) for w in result.items],
                 pagination=page_to_wire(result),
             ),
-            headers=_NO_STORE,
+            headers=NO_STORE,
         )
 
     @get(
@@ -231,7 +231,7 @@ class WebhooksController(StrictController):
     ) -> Response[Envelope[WebhookData]]:
         """One webhook of the organization (without its secret)."""
         webhook = await use_cases.get_webhook(deps, actor, webhook_id)
-        return ok(WebhookData(webhook=webhook_to_wire(webhook)), headers=_NO_STORE)
+        return ok(WebhookData(webhook=webhook_to_wire(webhook)), headers=NO_STORE)
 
     @patch(
         "/{webhook_id:str}",
@@ -288,7 +288,7 @@ class WebhooksController(StrictController):
                 deliveries=[delivery_to_wire(d) for d in result.items],
                 pagination=page_to_wire(result),
             ),
-            headers=_NO_STORE,
+            headers=NO_STORE,
         )
 
     @post(
