@@ -34,6 +34,7 @@ from typing import Final
 import attrs
 from attrs import frozen
 
+from customers_hub.domain import access
 from customers_hub.domain.enums import (
     ActionType,
     CustomerSource,
@@ -356,7 +357,7 @@ def unassigned_follow_up(
 # ---------------------------------------------------------------------------------------------
 # Who manages rules
 
-ROLE_ONLY: Final = "role"
+ROLE_ONLY: Final = access.ROLE_ONLY
 """``requiredPermission`` of a refusal: rules are decided by the role alone (like settings)."""
 
 
@@ -364,11 +365,7 @@ def manage_refusal(actor: Actor) -> PermissionDenied | None:
     """Why ``actor``'s role may not manage rules at all (agents, viewers), or None."""
     if actor.role in (Role.ADMIN, Role.SALES_MANAGER):
         return None
-    return PermissionDenied(
-        f"role {actor.role.value} may not manage assignment rules",
-        required_permission=ROLE_ONLY,
-        current_role=actor.role.value,
-    )
+    return access.role_refusal(actor, "manage assignment rules")
 
 
 def in_team(actor: Actor, employee_ids: Iterable[str], employees: Mapping[str, Employee]) -> bool:

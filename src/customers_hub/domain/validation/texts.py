@@ -135,6 +135,14 @@ def refused_character(ch: str, *, multiline: bool) -> str | None:
     return None
 
 
+def stripped_or_none(text: str | None) -> str | None:
+    """``text`` stripped; None for None or whitespace-only text, which carries nothing (what is
+    stored for it)."""
+    if text is None:
+        return None
+    return text.strip() or None
+
+
 def clean_text(field: str, value: str, *, max_length: int, multiline: bool = False) -> str:
     """``value`` NFC-normalized and trimmed, or a :class:`ValidationFailed` on ``field``.
 
