@@ -171,6 +171,21 @@ class CustomerWithAssignee:
         """The assignee's display name (system actions carry it)."""
         return self.assignee.name if self.assignee is not None else None
 
+    async def follow_on_events(
+        self,
+        uow: UnitOfWork,
+        deps: Dependencies,
+        updated: Customer,
+        events: Sequence[DomainEvent],
+        now: datetime,
+    ) -> list[DomainEvent]:
+        """``events`` of a saved change of this customer to ``updated``, then what follows from
+        them: the system actions they call for (inserted here) and the lead score's change."""
+        created = await create_system_actions(
+            uow, deps, updated, events, assignee_name=self.assignee_name, now=now
+        )
+        return [*events, *created, *score_changed(self.customer, updated, now)]
+
 
 _REFUSED_AFTER_ERASURE: Final = frozenset({Operation.UPDATE_CUSTOMER, Operation.ASSIGN_CUSTOMER})
 """What an erased customer refuses: fields, stage, relations and assignment (deleting stays)."""
