@@ -52,6 +52,7 @@ from customers_hub.domain.validation.texts import (
     ID_MAX_LENGTH,
     NAME_MAX_LENGTH,
     clean_text,
+    clean_texts,
 )
 
 __all__ = [
@@ -192,18 +193,7 @@ def _list_errors(field: str, values: Sequence[object], low: int, high: int) -> l
 def _texts(
     field: str, values: Sequence[str], max_length: int, errors: list[FieldError]
 ) -> tuple[str, ...]:
-    cleaned: list[str] = []
-    for i, value in enumerate(values):
-        path = f"{field}[{i}]"
-        try:
-            text = clean_text(path, value, max_length=max_length)
-        except ValidationFailed as failed:
-            errors.extend(failed.errors)
-            continue
-        if not text:
-            errors.append(FieldError(path, "must not be blank"))
-            continue
-        cleaned.append(text)
+    cleaned = clean_texts(field, values, max_length=max_length, errors=errors)
     return tuple(dict.fromkeys(cleaned))  # each value once, in the order given
 
 
