@@ -133,68 +133,51 @@ def _key(organization_id: str, family: str, *parts: object, tags: tuple[str, ...
     return CacheKey(organization_id, name, CACHE_TTLS[family], tags)
 
 
+def _naming_employees(organization_id: str, family: str, *parts: object, tag: str) -> CacheKey:
+    # A view that shows employee names (an assignee's, a grouping's) depends on the employees too.
+    return _key(organization_id, family, *parts, tags=(tag, CacheTag.EMPLOYEES))
+
+
 class CacheKeys:
     """The key of every cached view, with the tags each depends on."""
 
     @staticmethod
     def customer(organization_id: str, customer_id: str) -> CacheKey:
         """``customer:{customerId}`` — a customer's details (they embed the assignee's name)."""
-        return _key(
-            organization_id,
-            "customer",
-            customer_id,
-            tags=(CacheTag.customer(customer_id), CacheTag.EMPLOYEES),
+        return _naming_employees(
+            organization_id, "customer", customer_id, tag=CacheTag.customer(customer_id)
         )
 
     @staticmethod
     def customer_list(organization_id: str, hash_: str, page: int | str) -> CacheKey:
         """``customer:list:{filters_hash}:{page}`` — one page of a list or a search."""
-        return _key(
-            organization_id,
-            "customer:list",
-            hash_,
-            page,
-            tags=(CacheTag.CUSTOMER_LIST, CacheTag.EMPLOYEES),
+        return _naming_employees(
+            organization_id, "customer:list", hash_, page, tag=CacheTag.CUSTOMER_LIST
         )
 
     @staticmethod
     def customer_stats(organization_id: str, hash_: str, day: date | str) -> CacheKey:
         """``customer:stats:{hash}:{date}`` — customer statistics (grouping by employee names)."""
-        return _key(
-            organization_id,
-            "customer:stats",
-            hash_,
-            day,
-            tags=(CacheTag.CUSTOMER_STATS, CacheTag.EMPLOYEES),
+        return _naming_employees(
+            organization_id, "customer:stats", hash_, day, tag=CacheTag.CUSTOMER_STATS
         )
 
     @staticmethod
     def filter_options(organization_id: str, type_: str) -> CacheKey:
         """``filters:options:{type}`` — filter options with counts (and employee names)."""
-        return _key(
-            organization_id,
-            "filters:options",
-            type_,
-            tags=(CacheTag.FILTER_OPTIONS, CacheTag.EMPLOYEES),
+        return _naming_employees(
+            organization_id, "filters:options", type_, tag=CacheTag.FILTER_OPTIONS
         )
 
     @staticmethod
     def action(organization_id: str, action_id: str) -> CacheKey:
         """``action:{actionId}`` — an action's details (they embed its customer)."""
-        return _key(
-            organization_id, "action", action_id, tags=(CacheTag.ACTIONS, CacheTag.EMPLOYEES)
-        )
+        return _naming_employees(organization_id, "action", action_id, tag=CacheTag.ACTIONS)
 
     @staticmethod
     def action_list(organization_id: str, hash_: str, page: int | str) -> CacheKey:
         """``actions:list:{filters_hash}:{page}`` — one page of the actions inbox."""
-        return _key(
-            organization_id,
-            "actions:list",
-            hash_,
-            page,
-            tags=(CacheTag.ACTIONS, CacheTag.EMPLOYEES),
-        )
+        return _naming_employees(organization_id, "actions:list", hash_, page, tag=CacheTag.ACTIONS)
 
     @staticmethod
     def action_stats(organization_id: str, employee_id: str, day: date | str) -> CacheKey:

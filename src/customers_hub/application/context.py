@@ -8,7 +8,7 @@ work against fresh data, a few times, so no update is lost and rules are re-chec
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import date, tzinfo
 from typing import TypeVar
 from zoneinfo import ZoneInfo
@@ -150,3 +150,13 @@ async def transaction(deps: Dependencies, work: Work[R]) -> R:
             await deps.publisher.publish(list(events))
         return result
     raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+
+async def delete_stored_files(storage: DocumentStorage, keys: Iterable[str]) -> None:
+    """Delete the stored bytes under ``keys`` once their records are gone (after the commit);
+    a key that fails to go is left behind, unreachable: no record names it any more."""
+    for key in keys:
+        try:
+            await storage.delete(key)
+        except OSError:
+            continue

@@ -29,14 +29,15 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any, Final, Protocol, TypeAlias
 
 from attrs import frozen
 
+from customers_hub.application.write_context import bound
 from customers_hub.domain.errors import DomainError, ValidationFailed
 from customers_hub.domain.model import Actor
 
@@ -168,14 +169,9 @@ def current_claim() -> Claim | None:
     return _CLAIM.get()
 
 
-@contextmanager
-def bound_claim(claim: Claim | None) -> Iterator[None]:
+def bound_claim(claim: Claim | None) -> AbstractContextManager[None]:
     """Make ``claim`` the current one while the write runs."""
-    token = _CLAIM.set(claim)
-    try:
-        yield
-    finally:
-        _CLAIM.reset(token)
+    return bound(_CLAIM, claim)
 
 
 def check_key(key: str, field: str = "idempotencyKey") -> str:

@@ -11,7 +11,7 @@ A write with no actor bound (a system job such as the snooze wake-up) is the sys
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar, Token
 from typing import TypeVar
 
@@ -24,12 +24,14 @@ __all__ = [
     "WriteContext",
     "acting_as",
     "bind_request_id",
+    "bound",
     "current_write_context",
     "reset_request_id",
     "transaction_as",
 ]
 
 R = TypeVar("R")
+T = TypeVar("T")
 
 _ACTOR: ContextVar[Actor | None] = ContextVar("customers_hub_write_actor", default=None)
 _REQUEST_ID: ContextVar[str | None] = ContextVar("customers_hub_request_id", default=None)
@@ -54,13 +56,18 @@ def current_write_context() -> WriteContext:
 
 
 @contextmanager
-def acting_as(actor: Actor | None) -> Iterator[None]:
-    """Bind ``actor`` as the author of the writes made inside the block."""
-    token = _ACTOR.set(actor)
+def bound(var: ContextVar[T], value: T) -> Iterator[None]:
+    """``var`` set to ``value`` inside the block, and back to what it was after it."""
+    token = var.set(value)
     try:
         yield
     finally:
-        _ACTOR.reset(token)
+        var.reset(token)
+
+
+def acting_as(actor: Actor | None) -> AbstractContextManager[None]:
+    """Bind ``actor`` as the author of the writes made inside the block."""
+    return bound(_ACTOR, actor)
 
 
 def bind_request_id(request_id: str | None) -> Token[str | None]:

@@ -59,6 +59,8 @@ __all__ = [
     "enforce",
     "enforce_decision",
     "failure_reason",
+    "require_admin_role",
+    "role_refusal",
     "scope_filter",
 ]
 
@@ -367,6 +369,22 @@ _OUT_OF_REACH = {
 
 ROLE_ONLY = "role"
 """``requiredPermission`` reported for an operation that the role alone decides (employees)."""
+
+
+def role_refusal(actor: Actor, doing: str) -> PermissionDenied:
+    """The 403 for an operation that ``actor``'s role may not do (``doing``, in words), decided
+    by the role alone."""
+    return PermissionDenied(
+        f"role {actor.role.value} may not {doing}",
+        required_permission=ROLE_ONLY,
+        current_role=actor.role.value,
+    )
+
+
+def require_admin_role(actor: Actor, doing: str) -> None:
+    """:func:`role_refusal` unless ``actor`` is an admin (whatever the record)."""
+    if actor.role is not Role.ADMIN:
+        raise role_refusal(actor, doing)
 
 
 def required_permission(rule: PolicyRule) -> str:

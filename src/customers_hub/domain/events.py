@@ -8,11 +8,14 @@ name of the API document's real-time events.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, TypedDict
+from typing import TYPE_CHECKING, ClassVar, TypedDict
 
 from attrs import field, frozen
 
 from customers_hub.domain.enums import ActionStatus, ActionType, Priority, Stage
+
+if TYPE_CHECKING:
+    from customers_hub.domain.model import CustomerAction
 
 
 @frozen(kw_only=True)
@@ -197,6 +200,30 @@ class ActionCreated(DomainEvent):
     priority: Priority
     assigned_to: str | None
     auto_generated: bool = False
+
+    @classmethod
+    def of(
+        cls,
+        action: CustomerAction,
+        *,
+        occurred_at: datetime,
+        auto_generated: bool,
+        employee_ids: tuple[str, ...] | None = None,
+    ) -> ActionCreated:
+        """The event of ``action`` just created; ``employee_ids`` default to its assignee."""
+        if employee_ids is None:
+            employee_ids = (action.assigned_to,) if action.assigned_to else ()
+        return cls(
+            organization_id=action.organization_id,
+            occurred_at=occurred_at,
+            employee_ids=employee_ids,
+            action_id=action.id,
+            customer_id=action.customer_id,
+            action_type=action.type,
+            priority=action.priority,
+            assigned_to=action.assigned_to,
+            auto_generated=auto_generated,
+        )
 
 
 @frozen(kw_only=True)

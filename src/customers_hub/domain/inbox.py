@@ -44,6 +44,7 @@ from customers_hub.domain.errors import FieldError, InvalidActionTransition, Val
 from customers_hub.domain.events import ActionNoteAdded, ActionUpdated, DomainEvent, EventHead
 from customers_hub.domain.model import ActionNote, Actor, CustomerAction
 from customers_hub.domain.unset import UNSET, Unset
+from customers_hub.domain.validation.texts import stripped_or_none
 
 _P, _IP, _C, _D, _S = (
     ActionStatus.PENDING,
@@ -275,12 +276,6 @@ def _moved(action: CustomerAction, to: ActionStatus, now: datetime) -> CustomerA
     )
 
 
-def _clean(text: str | None) -> str | None:
-    if text is None:
-        return None
-    return text.strip() or None
-
-
 def _with_note(
     action: CustomerAction,
     notes: str | None,
@@ -289,7 +284,7 @@ def _with_note(
     actor: Actor,
     now: datetime,
 ) -> CustomerAction:
-    content = _clean(notes)
+    content = stripped_or_none(notes)
     if content is None:
         return action
     if note_id is None:
@@ -349,7 +344,7 @@ def complete(
         moved,
         completed_at=now,
         completed_by=actor.user_id,
-        outcome=_clean(outcome) if outcome is not None else moved.outcome,
+        outcome=stripped_or_none(outcome) if outcome is not None else moved.outcome,
     )
     return _commit(action, _with_note(done, notes, note_id, actor=actor, now=now), now)
 
@@ -364,7 +359,7 @@ def dismiss(
     note_id: str | None = None,
 ) -> tuple[CustomerAction, list[DomainEvent]]:
     """Move to ``dismissed``; ``reason`` is required (400 on field ``reason``) and kept."""
-    kept = _clean(reason)
+    kept = stripped_or_none(reason)
     if kept is None:
         raise ValidationFailed.single("reason", "A reason is required to dismiss an action")
     moved = attrs.evolve(_moved(action, _D, now), dismiss_reason=kept)
@@ -438,7 +433,7 @@ def update_action(
     target = attrs.evolve(
         action,
         title=action.title if title is UNSET else title,
-        description=action.description if description is UNSET else _clean(description),
+        description=action.description if description is UNSET else stripped_or_none(description),
         priority=action.priority if priority is UNSET else priority,
         due_date=action.due_date if due_date is UNSET else due_date,
         assigned_to=action.assigned_to if assigned_to is UNSET else assigned_to,

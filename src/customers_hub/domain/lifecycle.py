@@ -56,6 +56,7 @@ from customers_hub.domain.model import (
     Customer,
     StageChange,
 )
+from customers_hub.domain.validation.texts import stripped_or_none
 
 INITIAL_STAGE = Stage.NEW_LEAD
 """Every customer is created at this stage."""
@@ -347,13 +348,6 @@ def checklist(customer: Customer, facts: ComplianceFacts) -> tuple[ChecklistItem
     return tuple(items)
 
 
-def _clean(text: str | None) -> str | None:
-    # Stored stripped; whitespace-only text carries nothing, so it is stored as None.
-    if text is None:
-        return None
-    return text.strip() or None
-
-
 def change_stage(
     customer: Customer,
     request: StageChangeRequest,
@@ -376,8 +370,8 @@ def change_stage(
         changed_by=actor.display_name,
         changed_by_id=actor.user_id,
         changed_at=now,
-        notes=_clean(request.notes),
-        reason=_clean(request.reason),
+        notes=stripped_or_none(request.notes),
+        reason=stripped_or_none(request.reason),
         auto_generated=False,
     )
     moved = attrs.evolve(

@@ -451,16 +451,11 @@ async def create_action(deps: Dependencies, actor: Actor, command: CreateAction)
             metadata=new.metadata,
         )
         await uow.actions.add_many([action])
-        event = ActionCreated(
-            organization_id=organization_id,
+        event = ActionCreated.of(
+            action,
             occurred_at=now,
-            employee_ids=tuple(_ids(action.assigned_to, customer.assigned_employee_id)),
-            action_id=action.id,
-            customer_id=customer.id,
-            action_type=action.type,
-            priority=action.priority,
-            assigned_to=action.assigned_to,
             auto_generated=False,
+            employee_ids=tuple(_ids(action.assigned_to, customer.assigned_employee_id)),
         )
         return action, [event]
 

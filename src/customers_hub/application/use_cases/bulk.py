@@ -70,6 +70,7 @@ from customers_hub.domain.validation import (
     SHORT_TEXT_MAX_LENGTH,
     Errors,
     clean_text,
+    clean_texts,
     validate_scheduled_at,
 )
 
@@ -217,20 +218,13 @@ def _check_ids(raw: Sequence[object]) -> tuple[str, ...]:
     errors: list[FieldError] = []
     if isinstance(raw, str) or not raw:
         raise ValidationFailed.single("actionIds", "must be a non-empty list of action ids")
-    cleaned: list[str] = []
-    for index, value in enumerate(raw):
-        path = f"actionIds[{index}]"
-        if not isinstance(value, str):
-            errors.append(FieldError(path, "must be a non-empty string"))
-            continue
-        try:
-            text = clean_text(path, value, max_length=ID_MAX_LENGTH)
-        except ValidationFailed as failure:
-            errors.extend(failure.errors)
-            continue
-        if not text:
-            errors.append(FieldError(path, "must be a non-empty string"))
-        cleaned.append(text)
+    cleaned = clean_texts(
+        "actionIds",
+        raw,
+        max_length=ID_MAX_LENGTH,
+        errors=errors,
+        blank="must be a non-empty string",
+    )
     if errors:
         raise ValidationFailed(errors)
     ids = dedupe(cleaned)

@@ -10,7 +10,7 @@ from typing import cast
 
 from attrs import frozen
 
-from customers_hub.application.context import Dependencies
+from customers_hub.application.context import Dependencies, delete_stored_files
 from customers_hub.application.ports import UnitOfWork
 from customers_hub.application.use_cases.customers import (
     CustomerWithAssignee,
@@ -112,12 +112,8 @@ async def delete_customer(
         return (CustomerDeletion(customer_id, now, permanent=True), keys), events
 
     deletion, keys = await transaction_as(deps, actor, hard)
-    for key in keys:
-        try:
-            await deps.storage.delete(key)
-        except OSError:
-            # The rows are gone and the key is never reused: leftover bytes are unreachable.
-            continue
+    # The rows are gone and the key is never reused: leftover bytes are unreachable.
+    await delete_stored_files(deps.storage, keys)
     return deletion
 
 

@@ -17,9 +17,7 @@ from customers_hub.application.use_cases.customers import (
     STAGE_REASON_MAX_LENGTH,
     CustomerWithAssignee,
     check_version,
-    create_system_actions,
     load_customer,
-    score_changed,
 )
 from customers_hub.application.write_context import transaction_as
 from customers_hub.domain import lifecycle
@@ -84,10 +82,7 @@ async def change_stage(
             facts=await compliance_facts(uow, customer, loaded.assignee, now),
         )
         await uow.customers.save(moved, expected_version=customer.version)
-        events += await create_system_actions(
-            uow, deps, moved, events, assignee_name=loaded.assignee_name, now=now
-        )
         result = CustomerWithAssignee(moved, loaded.assignee)
-        return result, [*events, *score_changed(customer, moved, now)]
+        return result, await loaded.follow_on_events(uow, deps, moved, events, now)
 
     return await transaction_as(deps, actor, work)

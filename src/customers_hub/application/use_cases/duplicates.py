@@ -113,11 +113,4 @@ async def duplicate_pairs(
         found = match(first, second) if first and second else None
         if found is not None:
             matches.append(found)
-    return Page(
-        items=matches,
-        limit=refs.limit,
-        page=refs.page,
-        total_items=refs.total_items,
-        has_next=refs.has_next,
-        has_previous=refs.has_previous,
-    )
+    return refs.with_items(matches)

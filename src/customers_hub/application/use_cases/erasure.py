@@ -29,14 +29,13 @@ from typing import Final
 
 from attrs import frozen
 
-from customers_hub.application.context import Dependencies, present
+from customers_hub.application.context import Dependencies, delete_stored_files, present
 from customers_hub.application.ports import UnitOfWork
 from customers_hub.application.use_cases.settings import settings_in
 from customers_hub.application.write_context import transaction_as
-from customers_hub.domain.access import ROLE_ONLY
-from customers_hub.domain.enums import Role
+from customers_hub.domain.access import require_admin_role
 from customers_hub.domain.erasure import erase, personal_values, redact
-from customers_hub.domain.errors import NotFound, PermissionDenied
+from customers_hub.domain.errors import NotFound
 from customers_hub.domain.events import CustomerErased, DomainEvent
 from customers_hub.domain.model import Actor, Customer
 from customers_hub.domain.validation.texts import SHORT_TEXT_MAX_LENGTH, clean_text
@@ -77,12 +76,7 @@ def check_reason(reason: str | None) -> str | None:
 
 def _admin_only(actor: Actor) -> None:
     # Rules §8: every privacy operation is admin-only (403 whatever the id).
-    if actor.role is not Role.ADMIN:
-        raise PermissionDenied(
-            f"role {actor.role.value} may not erase customers",
-            required_permission=ROLE_ONLY,
-            current_role=actor.role.value,
-        )
+    require_admin_role(actor, "erase customers")
 
 
 def _state(customer: Customer) -> Erasure:
@@ -132,11 +126,7 @@ async def erase_customer(deps: Dependencies, actor: Actor, command: EraseCustome
         return (_state(erased), keys), [event]
 
     state, keys = await transaction_as(deps, actor, work)
-    for key in keys:
-        try:
-            await deps.storage.delete(key)
-        except OSError:
-            # The erasure stands; a second erase deletes the files again.
-            continue
+    # The erasure stands even where a file fails to go; a second erase deletes it again.
+    await delete_stored_files(deps.storage, keys)
     await erasure.reclaim_space()
     return state

@@ -38,10 +38,9 @@ from customers_hub.application.ports_privacy import (
 from customers_hub.application.queries import MAX_LIMIT, Page, PageRequest
 from customers_hub.application.use_cases.settings import organization_zone, settings_in
 from customers_hub.application.write_context import transaction_as
-from customers_hub.domain.access import ROLE_ONLY
+from customers_hub.domain.access import require_admin_role
 from customers_hub.domain.audit import AuditEntry, jsonable
-from customers_hub.domain.enums import Role
-from customers_hub.domain.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
+from customers_hub.domain.errors import FieldError, NotFound, ValidationFailed
 from customers_hub.domain.events import (
     ConsentChanged,
     DomainEvent,
@@ -116,12 +115,7 @@ _RELATION_KINDS = frozenset({"interactions", "appointments", "reminders", "docum
 
 def require_admin(actor: Actor) -> None:
     """403 unless the actor is an admin: every privacy operation is (rules §8)."""
-    if actor.role is not Role.ADMIN:
-        raise PermissionDenied(
-            f"role {actor.role.value} may not perform privacy operations",
-            required_permission=ROLE_ONLY,
-            current_role=actor.role.value,
-        )
+    require_admin_role(actor, "perform privacy operations")
 
 
 # --- consents ----------------------------------------------------------------------------------

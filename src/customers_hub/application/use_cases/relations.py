@@ -66,7 +66,6 @@ from customers_hub.application.context import Dependencies
 from customers_hub.application.ports import UnitOfWork
 from customers_hub.application.use_cases.customers import (
     NOTES_MAX_LENGTH,
-    create_system_actions,
     load_customer,
     score_changed,
 )
@@ -214,6 +213,20 @@ def _without_rejected_matches(customer: Customer, now: dt.datetime) -> Customer:
     return refresh_score(evolve(customer, ai_insights=evolve(insights, property_matches=kept)), now)
 
 
+async def _save_interest_change(
+    uow: UnitOfWork,
+    customer: Customer,
+    updated: Customer,
+    events: list[DomainEvent],
+    now: dt.datetime,
+) -> list[DomainEvent]:
+    """Save ``updated`` (``customer`` with an interest added or moved) without the matches it
+    now rejects; ``events`` and the lead score's change."""
+    updated = _without_rejected_matches(updated, now)
+    await uow.customers.save(updated, expected_version=customer.version)
+    return [*events, *score_changed(customer, updated, now)]
+
+
 # ---------------------------------------------------------------------------------------------
 # Property interests
 
@@ -295,9 +308,7 @@ async def add_property_interest(
             notes=notes,
         )
         updated, events = aggregate.add_property_interest(customer, interest, now=now)
-        updated = _without_rejected_matches(updated, now)
-        await uow.customers.save(updated, expected_version=customer.version)
-        return interest, [*events, *score_changed(customer, updated, now)]
+        return interest, await _save_interest_change(uow, customer, updated, events, now)
 
     return await transaction_as(deps, actor, work)
 
@@ -326,9 +337,7 @@ async def update_property_interest_status(
         interest = next(i for i in updated.property_interests if i.id == command.interest_id)
         if updated is customer:
             return interest, []
-        updated = _without_rejected_matches(updated, now)
-        await uow.customers.save(updated, expected_version=customer.version)
-        return interest, [*events, *score_changed(customer, updated, now)]
+        return interest, await _save_interest_change(uow, customer, updated, events, now)
 
     return await transaction_as(deps, actor, work)
 
@@ -402,9 +411,6 @@ async def log_interaction(deps: Dependencies, actor: Actor, command: LogInteract
         updated = with_sentiment(updated, [*recent, interaction])
         await uow.customers.save(updated, expected_version=customer.version)
         await uow.relations.add_interaction(actor.organization_id, interaction)
-        events += await create_system_actions(
-            uow, deps, updated, events, assignee_name=loaded.assignee_name, now=now
-        )
-        return interaction, [*events, *score_changed(customer, updated, now)]
+        return interaction, await loaded.follow_on_events(uow, deps, updated, events, now)
 
     return await transaction_as(deps, actor, work)

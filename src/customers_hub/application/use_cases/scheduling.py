@@ -22,9 +22,7 @@ from customers_hub.application.use_cases.appointments import (
 )
 from customers_hub.application.use_cases.customers import (
     NOTES_MAX_LENGTH,
-    create_system_actions,
     load_customer,
-    score_changed,
 )
 from customers_hub.application.use_cases.relations import (
     TEXT_MAX_LENGTH,
@@ -189,10 +187,7 @@ async def schedule_appointment(
         updated, events = aggregate.schedule_appointment(customer, appointment, now=now)
         await uow.customers.save(updated, expected_version=customer.version)
         await uow.relations.add_appointment(actor.organization_id, appointment)
-        events += await create_system_actions(
-            uow, deps, updated, events, assignee_name=loaded.assignee_name, now=now
-        )
-        return appointment, [*events, *score_changed(customer, updated, now)]
+        return appointment, await loaded.follow_on_events(uow, deps, updated, events, now)
 
     return await transaction_as(deps, actor, work)
 

@@ -26,13 +26,11 @@ from customers_hub.application.context import Dependencies, present, transaction
 from customers_hub.application.outbox import WebhookRepository, WebhookServices
 from customers_hub.application.ports import UnitOfWork
 from customers_hub.application.queries import Page
-from customers_hub.domain.access import ROLE_ONLY
-from customers_hub.domain.enums import Role
+from customers_hub.domain.access import require_admin_role
 from customers_hub.domain.errors import (
     BusinessRuleViolation,
     FieldError,
     NotFound,
-    PermissionDenied,
     ValidationFailed,
 )
 from customers_hub.domain.events import DomainEvent
@@ -93,12 +91,7 @@ class UpdateWebhook:
 def _admin_only(actor: Actor) -> None:
     # Webhooks carry every event of the organization to a third party: admins only (rules §4
     # keep organization-wide configuration with admins).
-    if actor.role is not Role.ADMIN:
-        raise PermissionDenied(
-            f"role {actor.role.value} may not manage webhooks",
-            required_permission=ROLE_ONLY,
-            current_role=actor.role.value,
-        )
+    require_admin_role(actor, "manage webhooks")
 
 
 def _description(description: str | None) -> str | None:

@@ -62,6 +62,7 @@ from customers_hub.domain.validation.texts import (
     Errors,
     FieldValidator,
     clean_text,
+    clean_texts,
     refused_character,
 )
 from customers_hub.domain.validation.values import (
@@ -116,6 +117,7 @@ __all__ = [
     "Unset",
     "apply_customer_patch",
     "clean_text",
+    "clean_texts",
     "merge_preferences",
     "national_id_check_digit",
     "national_id_kind",

@@ -135,6 +135,42 @@ def refused_character(ch: str, *, multiline: bool) -> str | None:
     return None
 
 
+def clean_texts(
+    field: str,
+    values: Iterable[object],
+    *,
+    max_length: int,
+    errors: list[FieldError],
+    blank: str = "must not be blank",
+) -> list[str]:
+    """Each of ``values`` through :func:`clean_text` (paths ``field[i]``); what fails is recorded
+    in ``errors`` and left out, a blank or non-text value with the message ``blank``."""
+    cleaned: list[str] = []
+    for i, value in enumerate(values):
+        path = f"{field}[{i}]"
+        if not isinstance(value, str):
+            errors.append(FieldError(path, blank))
+            continue
+        try:
+            text = clean_text(path, value, max_length=max_length)
+        except ValidationFailed as failed:
+            errors.extend(failed.errors)
+            continue
+        if not text:
+            errors.append(FieldError(path, blank))
+            continue
+        cleaned.append(text)
+    return cleaned
+
+
+def stripped_or_none(text: str | None) -> str | None:
+    """``text`` stripped; None for None or whitespace-only text, which carries nothing (what is
+    stored for it)."""
+    if text is None:
+        return None
+    return text.strip() or None
+
+
 def clean_text(field: str, value: str, *, max_length: int, multiline: bool = False) -> str:
     """``value`` NFC-normalized and trimmed, or a :class:`ValidationFailed` on ``field``.
 
