@@ -41,6 +41,7 @@ from typing import Any
 
 from customers_hub import __version__
 from customers_hub.domain.enums import Permission, Role
+from customers_hub.entrypoints.cli_errors import database_failure, fail
 from customers_hub.entrypoints.cli_export import add_export
 from customers_hub.entrypoints.cli_import import add_import
 
@@ -68,8 +69,7 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     try:
         upgrade(_database_url(args), args.revision)
     except ValueError as error:  # an unsupported URL or setting: say so without a traceback
-        print(f"customers-hub: {error}", file=sys.stderr)
-        return 2
+        return fail(str(error))
     print(f"database at revision {args.revision}", file=sys.stdout)
     return 0
 
@@ -141,11 +141,6 @@ def _database_url_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _fail(message: str, code: int = 2) -> int:
-    print(f"customers-hub: {message}", file=sys.stderr)
-    return code
-
-
 # --- token ---------------------------------------------------------------------------------------
 
 
@@ -164,9 +159,9 @@ def _token(args: argparse.Namespace) -> int:
     try:
         settings = auth_settings(HubConfig.from_env())
     except (ValueError, OSError) as error:
-        return _fail(str(error))
+        return fail(str(error))
     if not settings.secret:
-        return _fail(
+        return fail(
             "the service verifies tokens with a public key (CUSTOMERS_HUB_JWT_PUBLIC_KEY): "
             "tokens come from your identity service; set CUSTOMERS_HUB_JWT_SECRET to sign here"
         )
@@ -249,15 +244,11 @@ def _demo_data(args: argparse.Namespace) -> int:
     try:
         summary = asyncio.run(load())
     except DemoDataIncomplete as error:
-        return _fail(str(error), 1)
+        return fail(str(error), 1)
     except (SQLAlchemyError, OSError) as error:
-        return _fail(
-            f"database error: {error.__class__.__name__}: {error}. On PostgreSQL, run "
-            "`customers-hub db upgrade` first.",
-            1,
-        )
+        return database_failure(error)
     except ValueError as error:  # an unsupported database URL
-        return _fail(str(error))
+        return fail(str(error))
     if summary.already_loaded:
         print(
             f"demo data already loaded in organization {summary.organization_id} "
@@ -395,7 +386,7 @@ def _serve(args: argparse.Namespace) -> int:
             # Once here, not concurrently in every worker.
             upgrade(config.database_url)
     except (ValueError, OSError) as error:
-        return _fail(str(error))
+        return fail(str(error))
     if args.workers > 1 and is_sqlite(config.database_url):
         print(
             "customers-hub: note: several workers share one SQLite file and take turns to "

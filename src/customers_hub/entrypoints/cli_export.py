@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from customers_hub.domain.enums import CustomerSource, Priority, PropertyType, Stage
+from customers_hub.entrypoints.cli_errors import database_failure, fail, invalid_fields
 
 if TYPE_CHECKING:
     from customers_hub.domain.model import Actor
@@ -67,11 +68,6 @@ def _decimal(text: str) -> Decimal:
         return Decimal(text)
     except InvalidOperation:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-
-
-def _fail(message: str, code: int = 2) -> int:
-    print(f"customers-hub: {message}", file=sys.stderr)
-    return code
 
 
 def _audit_to_stderr() -> None:
@@ -182,17 +178,11 @@ def _export(args: argparse.Namespace) -> int:
     try:
         count, where = asyncio.run(_run(args))
     except ValidationFailed as bad:
-        for error in bad.errors:
-            print(f"customers-hub: {error.field}: {error.message}", file=sys.stderr)
-        return 2
+        return invalid_fields(bad)
     except (SQLAlchemyError, OSError) as error:
-        return _fail(
-            f"database error: {error.__class__.__name__}: {error}. On PostgreSQL, run "
-            "`customers-hub db upgrade` first.",
-            1,
-        )
+        return database_failure(error)
     except ValueError as error:  # an unsupported database URL
-        return _fail(str(error))
+        return fail(str(error))
     print(f"exported {count} customers to {where}", file=sys.stderr)
     return 0
 

@@ -18,9 +18,10 @@ import argparse
 import asyncio
 import contextlib
 import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from customers_hub.entrypoints.cli_errors import database_failure, fail, invalid_fields
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -166,19 +167,11 @@ def _import(args: argparse.Namespace) -> int:
     try:
         return asyncio.run(_run(args))
     except ValidationFailed as bad:
-        for error in bad.errors:
-            print(f"customers-hub: {error.field}: {error.message}", file=sys.stderr)
-        return 2
+        return invalid_fields(bad)
     except DomainError as error:
-        print(f"customers-hub: {error}", file=sys.stderr)
-        return 2
+        return fail(str(error))
     except (SQLAlchemyError, OSError) as error:
-        print(
-            f"customers-hub: database error: {error.__class__.__name__}: {error}. On "
-            "PostgreSQL, run `customers-hub db upgrade` first.",
-            file=sys.stderr,
-        )
-        return 1
+        return database_failure(error)
 
 
 def add_import(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -43,6 +43,7 @@ from customers_hub.domain.enums import Permission, Role
 from customers_hub.domain.model import Actor
 from customers_hub.entrypoints.http.envelope import current_context
 from customers_hub.entrypoints.http.headers import scope_header
+from customers_hub.entrypoints.http.wire.base import READ_METHODS
 from customers_hub.entrypoints.settings import JWT_PUBLIC_KEY_ENV, JWT_SECRET_ENV
 
 __all__ = [
@@ -66,7 +67,6 @@ SYMMETRIC_ALGORITHMS: Final = ("HS256",)
 ASYMMETRIC_ALGORITHMS: Final = ("RS256", "ES256")
 REQUIRED_CLAIMS: Final = ("userId", "role", "organizationId", "exp")
 DEFAULT_LEEWAY_SECONDS: Final = 30
-_READ_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 ACTOR_STATE_KEY: Final = "customers_hub.actor"
 """Scope state key of the caller verified from the request's token (:func:`verified_actor`)."""
 _FAILURE_STATE_KEY: Final = "customers_hub.authentication_failure"
@@ -377,7 +377,7 @@ async def provide_actor(request: Request[Any, Any, Any]) -> Actor:
     if not isinstance(actor, Actor):  # a route the authentication middleware did not see
         settings: AuthSettings = request.app.state.auth
         actor = authenticate(request, settings)
-    if actor.name is None and request.method not in _READ_METHODS:
+    if actor.name is None and request.method not in READ_METHODS:
         # Writes record a person's name; reads never do, so they skip the lookup.
         actor = await with_display_name(request.app.state.hub.deps, actor)
     state[_CALLER_STATE_KEY] = actor

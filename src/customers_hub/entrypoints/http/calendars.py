@@ -40,6 +40,7 @@ from typing import Any, Final
 from urllib.parse import quote, unquote_plus
 
 import msgspec
+from attrs import define, field
 from litestar import Request
 from litestar.enums import ScopeType
 from litestar.middleware.compression import CompressionMiddleware
@@ -357,19 +358,17 @@ class CalendarMiddleware:
             await CompressionMiddleware(handler, compression)(original, receive, send)
 
 
+@define(eq=False)
 class _TwinSender:
     """The ``send`` of a Hijri request: a 200 JSON answer is held, twinned, re-tagged and sent
     (or answered ``304``); anything else goes through as it comes."""
 
-    def __init__(
-        self, send: Send, keys: frozenset[str], zone: tzinfo, if_none_match: str | None
-    ) -> None:
-        self.send = send
-        self.keys = keys
-        self.zone = zone
-        self.if_none_match = if_none_match
-        self.start: HTTPResponseStartEvent | None = None
-        self.chunks: list[bytes] = []
+    send: Send
+    keys: frozenset[str]
+    zone: tzinfo
+    if_none_match: str | None
+    start: HTTPResponseStartEvent | None = field(default=None, init=False)
+    chunks: list[bytes] = field(factory=list, init=False)
 
     async def __call__(self, message: Message) -> None:
         if message["type"] == "http.response.start":

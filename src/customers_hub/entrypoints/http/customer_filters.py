@@ -36,7 +36,7 @@ from customers_hub.entrypoints.http.wire import (
     LEAD_SCORE_MIN,
     amount_errors,
 )
-from customers_hub.entrypoints.http.wire.params import parse_window
+from customers_hub.entrypoints.http.wire.params import parse_window, time_bound
 
 __all__ = ["LIST_FILTERS", "ListFilters", "customer_list_filters", "with_list_filters"]
 
@@ -79,18 +79,10 @@ async def customer_list_filters(
     preferred_areas: Annotated[list[str] | None, Parameter(query="preferredAreas")] = None,
     city: list[str] | None = None,
     tags: list[str] | None = None,
-    created_from: Annotated[
-        str | None, Parameter(query="createdFrom", description="Date or datetime")
-    ] = None,
-    created_to: Annotated[
-        str | None, Parameter(query="createdTo", description="Date or datetime")
-    ] = None,
-    last_contact_from: Annotated[
-        str | None, Parameter(query="lastContactFrom", description="Date or datetime")
-    ] = None,
-    last_contact_to: Annotated[
-        str | None, Parameter(query="lastContactTo", description="Date or datetime")
-    ] = None,
+    created_from: Annotated[str | None, time_bound("createdFrom")] = None,
+    created_to: Annotated[str | None, time_bound("createdTo")] = None,
+    last_contact_from: Annotated[str | None, time_bound("lastContactFrom")] = None,
+    last_contact_to: Annotated[str | None, time_bound("lastContactTo")] = None,
     sort_by: Annotated[
         str | None,
         Parameter(

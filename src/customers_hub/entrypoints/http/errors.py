@@ -179,19 +179,16 @@ def _fields(errors: Sequence[tuple[str, str]]) -> list[FieldDetail]:
 
 
 def _domain_error(exc: DomainError) -> ApiError:
-    if isinstance(exc, UnprocessableInput):
-        return ApiError(
-            422,
-            exc.code,
-            "The content of one or more fields cannot be used",
-            _fields([(e.field, e.message) for e in exc.errors]),
-        )
     if isinstance(exc, ValidationFailed):
+        # Every failing field; UnprocessableInput (a ValidationFailed) is content of the right
+        # shape that cannot be used.
+        status, message = (
+            (422, "The content of one or more fields cannot be used")
+            if isinstance(exc, UnprocessableInput)
+            else (400, "Validation failed for one or more fields")
+        )
         return ApiError(
-            400,
-            exc.code,
-            "Validation failed for one or more fields",
-            _fields([(e.field, e.message) for e in exc.errors]),
+            status, exc.code, message, _fields([(e.field, e.message) for e in exc.errors])
         )
     if isinstance(exc, AssignmentRejected):
         field = str(exc.details.get("field", "assignedTo"))

@@ -54,7 +54,7 @@ from customers_hub.entrypoints.http.errors import (
     handle_exception,
 )
 from customers_hub.entrypoints.http.headers import scope_header
-from customers_hub.entrypoints.http.wire import API_PREFIX
+from customers_hub.entrypoints.http.wire.base import API_PREFIX, QUERY_POSTS
 
 __all__ = [
     "KEYED_PATCHES",
@@ -72,9 +72,7 @@ LOGGER: Final = logging.getLogger("customers_hub.http")
 
 KEY_HEADER: Final = "Idempotency-Key"
 REPLAYED_HEADER: Final = "Idempotent-Replayed"
-READ_ONLY_POSTS: Final = frozenset(
-    {f"{API_PREFIX}/customers/query", f"{API_PREFIX}/customers/search"}
-)
+READ_ONLY_POSTS: Final = QUERY_POSTS
 """POSTs that only read (a query in a body): they ignore the key."""
 KEYED_PATCHES: Final = frozenset({f"{API_PREFIX}/customers/{{customer_id}}/stage"})
 """PATCHes that act (a stage change adds history and actions) and so take the key too."""

@@ -68,7 +68,7 @@ from customers_hub.domain.model import Actor
 from customers_hub.entrypoints.http.auth import AuthenticationFailed, AuthSettings, verified_actor
 from customers_hub.entrypoints.http.envelope import current_context, meta, utc_timestamp
 from customers_hub.entrypoints.http.errors import ErrorBody, ErrorEnvelope
-from customers_hub.entrypoints.http.wire import API_PREFIX
+from customers_hub.entrypoints.http.wire.base import API_PREFIX, QUERY_POSTS, READ_METHODS
 
 __all__ = [
     "LIMIT_HEADER",
@@ -89,10 +89,6 @@ RESET_HEADER: Final = "X-RateLimit-Reset"
 BURST_HEADER: Final = "X-RateLimit-Burst"
 RATE_LIMIT_MESSAGE: Final = "Rate limit exceeded. Please try again later."
 
-_READ_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
-_SEARCH_PATHS: Final = frozenset(
-    {f"{API_PREFIX}/customers/search", f"{API_PREFIX}/customers/query"}
-)
 _BULK_PREFIX: Final = f"{API_PREFIX}/customers/actions/bulk"
 _UPLOAD_PATH: Final = re.compile(rf"^{re.escape(API_PREFIX)}/customers/[^/]+/documents$")
 _UNLIMITED: Final = (f"{API_PREFIX}/docs", f"{API_PREFIX}/openapi.json")
@@ -108,11 +104,11 @@ def request_category(method: str, path: str) -> RateCategory | None:
     if path == _BULK_PREFIX or path.startswith(_BULK_PREFIX + "/"):
         return RateCategory.BULK
     verb = method.upper()
-    if path in _SEARCH_PATHS and verb not in _READ_METHODS:
+    if path in QUERY_POSTS and verb not in READ_METHODS:
         return RateCategory.SEARCH
     if verb == "POST" and _UPLOAD_PATH.match(path):
         return RateCategory.UPLOAD
-    return RateCategory.READ if verb in _READ_METHODS else RateCategory.WRITE
+    return RateCategory.READ if verb in READ_METHODS else RateCategory.WRITE
 
 
 def _anonymous_rule() -> RateLimit:

@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Final
 
+from attrs import define, field
+
 from customers_hub.adapters.event_wire import CHANNEL_ACTIONS, OutboundEvent
 from customers_hub.application.context import Dependencies
 from customers_hub.domain.access import RecordScope
@@ -28,6 +30,7 @@ SCOPE_TTL: Final = 2.0
 _ScopeKey = tuple[str, str | None, str | None, tuple[str, ...], bool]
 
 
+@define(eq=False)
 class ScopeResolver:
     """The full :class:`RecordScope` of events, looked up once per event for an instance.
 
@@ -37,21 +40,15 @@ class ScopeResolver:
     ``ttl`` seconds (and dropped for a customer whose assignment changes).
     """
 
-    def __init__(
-        self,
-        deps: Dependencies,
-        *,
-        ttl: float = SCOPE_TTL,
-        clock: Callable[[], float] = time.monotonic,
-        max_entries: int = 4096,
-    ) -> None:
-        self._deps = deps
-        self._ttl = ttl
-        self._clock = clock
-        self._max_entries = max_entries
-        self._entries: dict[_ScopeKey, tuple[float, asyncio.Future[RecordScope]]] = {}
-        self.lookups = 0
-        """Database lookups made (for tests and metrics)."""
+    _deps: Dependencies
+    _ttl: float = field(default=SCOPE_TTL, kw_only=True)
+    _clock: Callable[[], float] = field(default=time.monotonic, kw_only=True)
+    _max_entries: int = field(default=4096, kw_only=True)
+    _entries: dict[_ScopeKey, tuple[float, asyncio.Future[RecordScope]]] = field(
+        factory=dict, init=False
+    )
+    lookups: int = field(default=0, init=False)
+    """Database lookups made (for tests and metrics)."""
 
     @staticmethod
     def _key(event: OutboundEvent) -> _ScopeKey:

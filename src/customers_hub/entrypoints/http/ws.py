@@ -77,6 +77,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 import jwt
+from attrs import define, field
 from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
 
@@ -193,37 +194,30 @@ def _error(message: str, field: str) -> dict[str, Any]:
     }
 
 
+@define(eq=False)  # compared and hashed by identity (a registry holds them in a set)
 class Connection:
     """One WebSocket client: its caller, channels, bus subscription and ``stats`` pushes."""
 
-    def __init__(
-        self,
-        socket: WebSocket[Any, Any, Any],
-        hub: Hub,
-        actor: Actor,
-        *,
-        resolver: ScopeResolver,
-        expires_at: float | None = None,
-        stats_interval: float = STATS_INTERVAL,
-    ) -> None:
-        self.socket = socket
-        self.hub = hub
-        self.actor = actor
-        self.resolver = resolver
-        self.expires_at = expires_at
-        self.stats_interval = stats_interval
-        self.channels: list[str] = []
-        self._filters = {
-            op: access.scope_filter(actor, op) for op in set(_CHANNEL_OPERATIONS.values())
-        }
-        self._subscription: EventSubscription | None = None
-        self._send_lock = asyncio.Lock()
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._finished: asyncio.Future[_Finished] | None = None
-        self._stats_task: asyncio.Task[None] | None = None
-        self._stats_dirty = False
-        self._stats_sent_at = -math.inf
-        self._last_stats: dict[str, int] | None = None
+    socket: WebSocket[Any, Any, Any]
+    hub: Hub
+    actor: Actor
+    resolver: ScopeResolver = field(kw_only=True)
+    expires_at: float | None = field(default=None, kw_only=True)
+    stats_interval: float = field(default=STATS_INTERVAL, kw_only=True)
+    channels: list[str] = field(factory=list, init=False)
+    _filters: dict[Operation, ScopeFilter] = field(init=False)
+    _subscription: EventSubscription | None = field(default=None, init=False)
+    _send_lock: asyncio.Lock = field(factory=asyncio.Lock, init=False)
+    _tasks: set[asyncio.Task[None]] = field(factory=set, init=False)
+    _finished: asyncio.Future[_Finished] | None = field(default=None, init=False)
+    _stats_task: asyncio.Task[None] | None = field(default=None, init=False)
+    _stats_dirty: bool = field(default=False, init=False)
+    _stats_sent_at: float = field(default=-math.inf, init=False)
+    _last_stats: dict[str, int] | None = field(default=None, init=False)
+
+    @_filters.default
+    def _scope_filters(self) -> dict[Operation, ScopeFilter]:
+        return {op: access.scope_filter(self.actor, op) for op in set(_CHANNEL_OPERATIONS.values())}
 
     # --- lifecycle ----------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any, Self
+from typing import Any, Protocol, Self, TypeVar
 
 from attrs import asdict, define, evolve, field
 
@@ -31,6 +31,19 @@ DEFAULT_NOW = datetime(2025, 1, 15, 9, 0, tzinfo=UTC)
 
 RELATION_KINDS = frozenset({"interactions", "appointments", "reminders", "documents"})
 """The kinds :meth:`FakeRelationRepository.list_for_customer` knows."""
+
+
+class _CustomerRow(Protocol):
+    """A row that belongs to a customer (an interaction, appointment, reminder or document)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def customer_id(self) -> str: ...
+
+
+_Row = TypeVar("_Row", bound=_CustomerRow)
 
 _OPEN_STATUSES = frozenset({ActionStatus.PENDING, ActionStatus.IN_PROGRESS, ActionStatus.SNOOZED})
 
@@ -324,66 +337,67 @@ class FakeRelationRepository:
         if not self._owned(organization_id, customer_id):
             raise ValueError(f"no customer {customer_id} in organization {organization_id}")
 
+    def _put(
+        self, table: dict[str, _Row], organization_id: str, row: _Row, *, update: str = ""
+    ) -> None:
+        """Insert ``row`` of a customer of the organization into ``table``; with ``update`` (the
+        kind's name, for the error) replace an existing row instead."""
+        self._require_customer(organization_id, row.customer_id)
+        if update and row.id not in table:
+            raise ValueError(f"no {update} {row.id}")
+        table[row.id] = row
+
+    def _get(
+        self, table: dict[str, _Row], organization_id: str, customer_id: str, row_id: str
+    ) -> _Row | None:
+        """The customer's row ``row_id`` of ``table``, or None (another customer's, or one of a
+        customer outside the organization)."""
+        found = table.get(row_id)
+        if found is None or found.customer_id != customer_id:
+            return None
+        return found if self._owned(organization_id, customer_id) else None
+
     async def add_interaction(self, organization_id: str, interaction: Interaction) -> None:
         """Insert an interaction."""
-        self._require_customer(organization_id, interaction.customer_id)
-        self._work.interactions[interaction.id] = interaction
+        self._put(self._work.interactions, organization_id, interaction)
 
     async def add_appointment(self, organization_id: str, appointment: Appointment) -> None:
         """Insert an appointment."""
-        self._require_customer(organization_id, appointment.customer_id)
-        self._work.appointments[appointment.id] = appointment
+        self._put(self._work.appointments, organization_id, appointment)
 
     async def get_appointment(
         self, organization_id: str, customer_id: str, appointment_id: str
     ) -> Appointment | None:
         """The customer's appointment, or None."""
-        found = self._work.appointments.get(appointment_id)
-        if found is None or found.customer_id != customer_id:
-            return None
-        return found if self._owned(organization_id, customer_id) else None
+        return self._get(self._work.appointments, organization_id, customer_id, appointment_id)
 
     async def save_appointment(self, organization_id: str, appointment: Appointment) -> None:
         """Update an appointment."""
-        self._require_customer(organization_id, appointment.customer_id)
-        if appointment.id not in self._work.appointments:
-            raise ValueError(f"no appointment {appointment.id}")
-        self._work.appointments[appointment.id] = appointment
+        self._put(self._work.appointments, organization_id, appointment, update="appointment")
 
     async def add_reminder(self, organization_id: str, reminder: Reminder) -> None:
         """Insert a reminder."""
-        self._require_customer(organization_id, reminder.customer_id)
-        self._work.reminders[reminder.id] = reminder
+        self._put(self._work.reminders, organization_id, reminder)
 
     async def get_reminder(
         self, organization_id: str, customer_id: str, reminder_id: str
     ) -> Reminder | None:
         """The customer's reminder, or None."""
-        found = self._work.reminders.get(reminder_id)
-        if found is None or found.customer_id != customer_id:
-            return None
-        return found if self._owned(organization_id, customer_id) else None
+        return self._get(self._work.reminders, organization_id, customer_id, reminder_id)
 
     async def save_reminder(self, organization_id: str, reminder: Reminder) -> None:
         """Update a reminder."""
-        self._require_customer(organization_id, reminder.customer_id)
-        if reminder.id not in self._work.reminders:
-            raise ValueError(f"no reminder {reminder.id}")
-        self._work.reminders[reminder.id] = reminder
+        self._put(self._work.reminders, organization_id, reminder, update="reminder")
 
     async def add_document(self, organization_id: str, document: Document) -> None:
         """Insert a document record."""
-        self._require_customer(organization_id, document.customer_id)
-        self._work.documents[document.id] = document
+        self._put(self._work.documents, organization_id, document)
 
     async def get_document(
         self, organization_id: str, customer_id: str, document_id: str
     ) -> Document | None:
         """The customer's document record, or None."""
-        found = self._work.documents.get(document_id)
-        if found is None or found.customer_id != customer_id:
-            return None
-        return found if self._owned(organization_id, customer_id) else None
+        return self._get(self._work.documents, organization_id, customer_id, document_id)
 
     async def delete_document(self, organization_id: str, document_id: str) -> None:
         """Remove a document record of the organization (nothing when absent)."""

@@ -259,26 +259,6 @@ class LifecycleMachine(RuleBasedStateMachine):
         role: Role,
     ) -> None:
         """Ask for a move to any stage; the model predicts acceptance or the refusal."""
-        self._request(data, to_stage, reason=reason, notes=notes, role=role)
-
-    @precondition(lambda self: self.customer.stage is not Stage.POST_SALE)
-    @rule(data=st.data(), reason=reasons(), notes=_NOTES, role=st.sampled_from(Role))
-    def request_next_stage(
-        self, data: st.DataObject, reason: str | None, notes: str | None, role: Role
-    ) -> None:
-        """Ask for the next stage, so runs get deep into the lifecycle (guards decide)."""
-        following = list(Stage)[list(Stage).index(self.customer.stage) + 1]
-        self._request(data, following, reason=reason, notes=notes, role=role)
-
-    def _request(
-        self,
-        data: st.DataObject,
-        to_stage: Stage,
-        *,
-        reason: str | None,
-        notes: str | None,
-        role: Role,
-    ) -> None:
         before = self.customer
         actor = data.draw(actors(organization_id=before.organization_id, role=role), label="actor")
         minutes = data.draw(st.integers(1, 60 * 24 * 3), label="minutes later")
@@ -320,6 +300,15 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.accepted_changes += 1
         event(f"stage change accepted into {after.stage.value}")
         self._entered.append((after.stage_history[-1], GuardFacts.of(after)))
+
+    @precondition(lambda self: self.customer.stage is not Stage.POST_SALE)
+    @rule(data=st.data(), reason=reasons(), notes=_NOTES, role=st.sampled_from(Role))
+    def request_next_stage(
+        self, data: st.DataObject, reason: str | None, notes: str | None, role: Role
+    ) -> None:
+        """Ask for the next stage, so runs get deep into the lifecycle (guards decide)."""
+        following = list(Stage)[list(Stage).index(self.customer.stage) + 1]
+        self.request_stage_change(data, following, reason=reason, notes=notes, role=role)
 
     def _check_accepted(
         self,

@@ -15,6 +15,11 @@ from customers_hub.application.queries import (
 
 API_PREFIX: Final = "/api/v1"
 """Base path of every API route."""
+READ_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
+"""The HTTP methods that only read."""
+QUERY_POSTS: Final = frozenset({f"{API_PREFIX}/customers/search", f"{API_PREFIX}/customers/query"})
+"""The POSTs that only read (a customer query in the body): they take no idempotency key and
+count as searches for the rate limits."""
 
 T = TypeVar("T")
 

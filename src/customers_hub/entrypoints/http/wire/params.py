@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
 from litestar.params import Parameter
 
@@ -38,11 +38,17 @@ FIELDS = Annotated[
     Parameter(description="Keys to return (comma-separated and/or repeated); id is always kept"),
 ]
 """The ``fields`` query parameter of every endpoint returning a resource."""
-DATE_FROM = Annotated[str | None, Parameter(query="dateFrom", description="Date or datetime")]
+
+
+def time_bound(query: str, description: str = "Date or datetime") -> Any:
+    """The :func:`~litestar.params.Parameter` of a ``…From``/``…To`` query parameter named
+    ``query`` (a ``str | None`` read by :func:`parse_time_bound`)."""
+    return Parameter(query=query, description=description)
+
+
+DATE_FROM = Annotated[str | None, time_bound("dateFrom")]
 """The start of a statistics window (read by :func:`parse_window`)."""
-DATE_TO = Annotated[
-    str | None, Parameter(query="dateTo", description="Date or datetime (inclusive)")
-]
+DATE_TO = Annotated[str | None, time_bound("dateTo", "Date or datetime (inclusive)")]
 """The end of a statistics window (read by :func:`parse_window`)."""
 
 
