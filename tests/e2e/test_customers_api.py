@@ -735,6 +735,32 @@ async def test_a_phone_operand_needs_a_digit_in_the_document_as_in_the_service(
             assert [c["id"] for c in response.json()["data"]["customers"]] == [found.id]
 
 
+async def test_the_advanced_query_sort_is_stated_in_the_document_as_the_service_reads_it(
+    client: Client, token_for: TokenFor
+) -> None:
+    # The document took any text for sort.field and sort.order, so a client coded from it could
+    # not know the keys; the service refuses any other (400 naming sort.field / sort.order).
+    validator = await document_validator(client, "AdvancedQueryIn")
+    cases = [
+        ({"field": "createdAt", "order": "asc"}, None),
+        ({"field": "leadScore"}, None),  # an alias, as sortBy takes it
+        ({"order": "desc"}, None),
+        ({"field": "zzz"}, "sort.field"),
+        ({"field": ""}, "sort.field"),
+        ({"order": "DESC"}, "sort.order"),
+        ({"order": "sideways"}, "sort.order"),
+    ]
+    for sort, refused in cases:
+        assert validator.is_valid({"sort": sort}) is (refused is None), sort
+        response = await client.post(
+            f"{CUSTOMERS}/query", headers=token_for("admin"), json={"sort": sort}
+        )
+        if refused is None:
+            assert response.status_code == 200, (sort, response.text)
+        else:
+            assert fields_of(response) == [refused], sort
+
+
 async def test_search(client: Client, token_for: TokenFor, new_customer: NewCustomer) -> None:
     found = await new_customer(name="مُحَمَّد الفهد", assigned="agent")
     await new_customer(name="سارة العمري", assigned="agent")

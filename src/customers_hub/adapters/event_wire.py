@@ -85,16 +85,14 @@ follow ``customer:records``, which only writes of the customers' own records tou
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from datetime import UTC, datetime
 from typing import Any, Final
 
-import attrs
 from attrs import frozen
 
 from customers_hub.application.caching import CacheTag, Invalidation
+from customers_hub.domain import audit
 from customers_hub.domain.access import RecordScope
 from customers_hub.domain.events import (
     ActionCreated,
@@ -126,7 +124,6 @@ from customers_hub.domain.events import (
     ReminderCreated,
 )
 from customers_hub.domain.model import Employee
-from customers_hub.domain.naming import camel_case
 
 __all__ = [
     "CHANNELS",
@@ -166,29 +163,14 @@ def wire_timestamp(moment: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
+def _wire_instant(moment: datetime) -> str:
+    return wire_timestamp(moment) if moment.tzinfo is not None else moment.isoformat()
+
+
 def jsonable(value: Any) -> Any:
-    """``value`` as JSON data: enums by value, times in ISO-8601 (UTC ``Z``), decimals as
-    numbers, attrs objects as camelCase objects, sequences as lists; anything else as text."""
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, enum.Enum):
-        return jsonable(value.value)
-    if isinstance(value, datetime):
-        return wire_timestamp(value) if value.tzinfo is not None else value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if attrs.has(type(value)):
-        return {
-            camel_case(f.name): jsonable(getattr(value, f.name)) for f in attrs.fields(type(value))
-        }
-    if isinstance(value, list | tuple | set | frozenset):
-        items = [jsonable(v) for v in value]
-        return sorted(items, key=repr) if isinstance(value, set | frozenset) else items
-    return str(value)
+    """``value`` as JSON data, by the audit trail's converter (:func:`domain.audit.jsonable`),
+    with aware instants as the envelopes write them (UTC ``Z``, to the second)."""
+    return audit.jsonable(value, instant=_wire_instant)
 
 
 @frozen(eq=True)

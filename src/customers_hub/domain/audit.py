@@ -14,7 +14,7 @@ after a write), :func:`entries_for` turns them into entries.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum, StrEnum
@@ -207,26 +207,32 @@ class AuditEntry:
 # --- values and differences ------------------------------------------------------------------
 
 
-def jsonable(value: object) -> object:
-    """``value`` as JSON: enums by value, instants and days in ISO 8601, money and numbers as
-    JSON numbers (whole ones as integers, like the API), tuples as lists, attrs objects as
-    camelCase objects."""
+def jsonable(value: object, *, instant: Callable[[datetime], str] = datetime.isoformat) -> object:
+    """``value`` as JSON: enums by value, days in ISO 8601 and instants through ``instant`` (ISO
+    8601 by default; the real-time events write theirs with ``Z``), money and numbers as JSON
+    numbers (whole ones as integers, like the API), tuples as lists, attrs objects as camelCase
+    objects. The one converter of the audit trail, the outbox and the real-time events."""
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, Enum):
-        return jsonable(value.value)
+        return jsonable(value.value, instant=instant)
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, datetime | date):
+    if isinstance(value, datetime):
+        return instant(value)
+    if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v, instant=instant) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
-        items = [jsonable(v) for v in value]
+        items = [jsonable(v, instant=instant) for v in value]
         return sorted(items, key=str) if isinstance(value, set | frozenset) else items
     cls = type(value)
     if attrs.has(cls):
-        return {camel_case(a.name): jsonable(getattr(value, a.name)) for a in attrs.fields(cls)}
+        return {
+            camel_case(a.name): jsonable(getattr(value, a.name), instant=instant)
+            for a in attrs.fields(cls)
+        }
     return str(value)
 
 

@@ -21,6 +21,7 @@ from typing import Any, Final
 
 from customers_hub.application.queries import MAX_LIMIT
 from customers_hub.application.use_cases.bulk import MAX_BULK_IDS
+from customers_hub.application.use_cases.catalog import CUSTOMER_CATALOG
 from customers_hub.application.use_cases.employees import (
     TITLE_MAX_LENGTH as EMPLOYEE_TITLE_MAX_LENGTH,
 )
@@ -45,7 +46,7 @@ from customers_hub.domain.settings import (
     RETENTION_YEARS_MIN,
     time_zone_names,
 )
-from customers_hub.entrypoints.http.openapi_queries import filters_schema
+from customers_hub.entrypoints.http.openapi_queries import filters_schema, sort_rules
 from customers_hub.entrypoints.http.strict import INT64_MAX, INT64_MIN
 
 REF_PREFIX: Final = "#/components/schemas/"
@@ -170,6 +171,7 @@ def field_rules(today: date) -> dict[tuple[str, str], dict[str, Any]]:
     ``("*", property)`` applies to every body component with that property."""
     v = validation
     year = today.year
+    customer_sort = sort_rules(CUSTOMER_CATALOG)
     scheduled = _datetime_in(year - 9, year + 9)  # validate_scheduled_at: ten years either way
     ids = line_rule(v.ID_MAX_LENGTH, required=True)
     rules: dict[tuple[str, str], dict[str, Any]] = {
@@ -311,6 +313,9 @@ def field_rules(today: date) -> dict[tuple[str, str], dict[str, Any]]:
         ("*", "checkedOn"): _date_in(v.EARLIEST_RECORD_DATE.year, year - 1),
         ("AdvancedQueryIn", "filters"): filters_schema(),
         ("SearchIn", "filters"): filters_schema(),
+        # The advanced query's sort takes what the list's sortBy/sortOrder take.
+        ("SortIn", "field"): customer_sort["sortBy"],
+        ("SortIn", "order"): customer_sort["sortOrder"],
         ("*", "bedrooms"): {"type": "integer", "minimum": 0, "maximum": v.ROOMS_MAX},
         ("*", "bathrooms"): {"type": "integer", "minimum": 0, "maximum": v.ROOMS_MAX},
         ("AppointmentPatchIn", "outcome"): text_rule(v.NOTES_MAX_LENGTH),

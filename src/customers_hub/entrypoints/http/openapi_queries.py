@@ -34,6 +34,7 @@ __all__ = [
     "QUERY_RULES",
     "filters_schema",
     "path_query_rules",
+    "sort_rules",
 ]
 
 
@@ -85,7 +86,9 @@ def _keys_parameter(keys: Iterable[str]) -> dict[str, Any]:
     return {"type": "array", "items": {"type": "string", "pattern": _keys_pattern(keys)}}
 
 
-def _sort_rules(catalog: FieldCatalog) -> dict[str, dict[str, Any]]:
+def sort_rules(catalog: FieldCatalog) -> dict[str, dict[str, Any]]:
+    """The sort key (a sortable field or an alias of ``catalog``) and order a read takes: the
+    ``sortBy``/``sortOrder`` query parameters, and the advanced query's ``sort`` object."""
     return {
         "sortBy": {"type": "string", "enum": sorted({*catalog.sortable, *catalog.sort_aliases})},
         "sortOrder": {"type": "string", "enum": ["asc", "desc"]},
@@ -94,8 +97,8 @@ def _sort_rules(catalog: FieldCatalog) -> dict[str, dict[str, Any]]:
 
 def path_query_rules() -> dict[str, dict[str, dict[str, Any]]]:
     """Query rules that depend on the path: the sort keys and ``fields=`` of each resource."""
-    customers = {**_sort_rules(CUSTOMER_CATALOG), "fields": _keys_parameter(CUSTOMER_FIELDS)}
-    actions = {**_sort_rules(ACTION_CATALOG), "fields": _keys_parameter(ACTION_KEYS)}
+    customers = {**sort_rules(CUSTOMER_CATALOG), "fields": _keys_parameter(CUSTOMER_FIELDS)}
+    actions = {**sort_rules(ACTION_CATALOG), "fields": _keys_parameter(ACTION_KEYS)}
     return {
         f"{API_PREFIX}/customers": {**customers, "include": _keys_parameter(LIST_INCLUDES)},
         f"{API_PREFIX}/customers/{{customer_id}}": {
