@@ -171,14 +171,17 @@ partial_index(
     where=CLOSED_STAGES_SQL,
 )
 # Live customers contacted / created in a window, index-only with the scope's assignee.
-for _name, _column in (
-    ("ix_customers_org_contact_live", customers.c.last_contact_at),
-    ("ix_customers_org_created_live", customers.c.created_at),
-):
-    partial_index(
-        _name,
-        customers.c.organization_id,
-        _column,
-        customers.c.assigned_employee_id,
-        where="deleted_at IS NULL",
-    )
+partial_index(
+    "ix_customers_org_contact_live",
+    customers.c.organization_id,
+    customers.c.last_contact_at,
+    customers.c.assigned_employee_id,
+    where="deleted_at IS NULL",
+)
+partial_index(
+    "ix_customers_org_created_live",
+    customers.c.organization_id,
+    customers.c.created_at,
+    customers.c.assigned_employee_id,
+    where="deleted_at IS NULL",
+)
